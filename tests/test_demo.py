@@ -1,0 +1,129 @@
+"""The demo generator: deterministic, of the promised magnitudes, consistent with the rules, and
+carrying the effects reports should find."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zpb_lib import demo, store
+from zpb_lib.dbcheck import check
+
+
+def _hash(path):
+    con = store.connect(path, readonly=True)
+    try:
+        return store.content_hash(con)
+    finally:
+        con.close()
+
+
+def test_same_seed_same_database(tmp_path, small_db):
+    again = demo.generate(tmp_path / "again.sqlite", seed=7, scale=0.1)
+    assert _hash(again) == _hash(small_db)
+    other = demo.generate(tmp_path / "other.sqlite", seed=8, scale=0.1)
+    assert _hash(other) != _hash(small_db)
+
+
+def test_small_demo_passes_check(small_db):
+    con = store.connect(small_db, readonly=True)
+    assert [str(p) for p in check(con)] == []
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def frames(default_db):
+    con = store.connect(default_db, readonly=True)
+    out = {t: store.load(con, t) for t in ("institutions", "participation", "audits", "awards", "meta")}
+    out["surveys"] = pd.read_sql_query(
+        "SELECT institution_id, edition, wave, grp, COUNT(*) n, AVG(safe_school >= 4) safe FROM survey_responses "
+        "GROUP BY 1, 2, 3, 4", con)
+    out["actions"] = pd.read_sql_query(
+        "SELECT institution_id, edition, AVG(status = 'done') done FROM action_items GROUP BY 1, 2", con)
+    out["problems"] = check(con)
+    con.close()
+    return out
+
+
+def test_default_demo_magnitudes(frames):
+    inst = frames["institutions"]
+    assert 2300 <= len(inst) <= 2700
+    per_county = inst.groupby("county", observed=True).size()
+    assert per_county.idxmax() == "1261" and len(per_county) == 22      # Kraków largest, every county
+    assert (inst["kind"] == "university").sum() >= 6
+    part = frames["participation"]
+    ever_by_2022 = part[part["joined_edition"] <= "2021/2022"]["institution_id"].nunique()
+    assert 330 <= ever_by_2022 <= 480                                     # ~400 took part up to 2022
+    active_last = part[part["left_edition"].isna()]
+    assert 300 <= len(active_last) <= 500
+    meta = dict(zip(frames["meta"]["key"], frames["meta"]["value"]))
+    assert meta["synthetic"] == "1"
+
+
+def test_default_demo_passes_check(frames):
+    assert [str(p) for p in frames["problems"]] == []
+
+
+def test_awards_follow_the_rules(frames, ref):
+    awards, audits, part = frames["awards"], frames["audits"].set_index("id"), frames["participation"]
+    years = {"certificate": 2, "extension": 5, "university_certificate": 4}
+    for a in awards.itertuples():
+        if a.kind == "leader":
+            assert pd.isna(a.valid_until)
+        else:
+            expected = a.awarded_on + pd.DateOffset(years=years[a.kind])
+            assert a.valid_until == expected, a
+    kinds = frames["institutions"].set_index("id")["kind"]
+    assert set(awards[awards["kind"] == "university_certificate"]["institution_id"].map(kinds)) == {"university"}
+    assert "university" not in set(awards[awards["kind"] != "university_certificate"]["institution_id"].map(kinds))
+    # Leader titles only after at least 7 full years from 1 September of the joining school year.
+    joined = part.set_index("institution_id")["joined_edition"]
+    leaders = awards[awards["kind"] == "leader"]
+    assert len(leaders) > 0
+    for a in leaders.itertuples():
+        start = dt.date(int(str(joined[a.institution_id])[:4]), 9, 1)
+        audit_date = audits.loc[a.audit_id, "audit_date"].date()
+        assert (audit_date - start).days >= 7 * 365, a
+        assert a.edition >= "2013/2014"                                # introduced by the 2013 annex
+
+
+def test_gimnazja_in_historical_editions_only(frames):
+    inst = frames["institutions"].set_index("id")
+    audits = frames["audits"]
+    gim = audits[audits["institution_id"].map(inst["kind"]) == "gimnazjum"]
+    assert len(gim) > 0
+    assert gim["edition"].astype(str).max() <= "2018/2019"
+
+
+def test_some_survey_groups_are_small(frames):
+    s = frames["surveys"]
+    small = s[s["n"] < 10]
+    assert len(small) > 0 and set(small["grp"]) <= {"parents", "teachers"}
+    schools = set(frames["institutions"].query("kind != 'university'")["id"])
+    students = s[(s["grp"] == "students") & s["institution_id"].isin(schools)]
+    base = students[students["wave"] == "baseline"]["n"]
+    assert base.min() >= 50 and base.max() <= 300                      # students 50–300 per school
+    assert students["n"].min() >= 40                                  # follow-up: a few fewer
+
+
+def test_plan_implementation_improves_safety(frames):
+    s = frames["surveys"]
+    st = s[s["grp"] == "students"].pivot_table(index=["institution_id", "edition"], columns="wave", values="safe")
+    change = (st["follow-up"] - st["baseline"]).rename("change").reset_index()
+    merged = change.merge(frames["actions"], on=["institution_id", "edition"])
+    merged["edition"] = merged["edition"].astype(str)
+    r = np.corrcoef(merged["done"], merged["change"])[0, 1]
+    assert r > 0.3, r
+    hi = merged[merged["done"] >= 0.75]["change"].mean()
+    lo = merged[merged["done"] <= 0.25]["change"].mean()
+    assert hi > lo + 0.05
+
+
+def test_lagging_counties_lag(frames):
+    part, inst = frames["participation"], frames["institutions"].set_index("id")
+    rate = (part.assign(county=part["institution_id"].map(inst["county"]).astype(str))
+            .groupby("county").size() / inst.groupby(inst["county"].astype(str)).size())
+    lag = rate.reindex(list(demo.LAGGING_COUNTIES))
+    assert lag.max() < rate.drop(list(demo.LAGGING_COUNTIES)).median()

@@ -1,0 +1,99 @@
+"""Opening and creating the database. SQLite is the store; keeping every ``sqlite3`` call behind this
+package is what lets another engine be added later by URL."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from pathlib import Path
+
+from ..reference import Reference, reference
+from .schema import SCHEMA_VERSION, ddl
+
+ENV_DB = "ZPB_DB"
+
+
+class StoreError(RuntimeError):
+    """The database is missing, of another schema version, or refused a write."""
+
+
+def default_db_path() -> Path:
+    """``$ZPB_DB`` if set, else the project's ``data/zpb.sqlite``."""
+    env = os.environ.get(ENV_DB)
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "data" / "zpb.sqlite"
+
+
+def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
+    return Path(db) if db else default_db_path()
+
+
+def _configure(con: sqlite3.Connection) -> sqlite3.Connection:
+    con.execute("PRAGMA foreign_keys = ON")
+    con.execute("PRAGMA busy_timeout = 10000")
+    # Writes are explicit transactions (see write.transaction); autocommit otherwise.
+    con.isolation_level = None
+    return con
+
+
+def connect(db: str | os.PathLike | None = None, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open an existing database, checking its schema version."""
+    path = resolve_db_path(db)
+    if not path.exists():
+        raise StoreError(f"database {path} does not exist (create it with `zpb demo --db {path}`)")
+    if readonly:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    else:
+        con = sqlite3.connect(path)
+    _configure(con)
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        con.close()
+        raise StoreError(f"{path} is not a zpb database: {exc}") from None
+    if row is None or int(row[0]) != SCHEMA_VERSION:
+        con.close()
+        raise StoreError(f"{path} has schema version {row[0] if row else 'none'}, "
+                         f"this zpb expects {SCHEMA_VERSION}")
+    return con
+
+
+def create(db: str | os.PathLike | None = None, *, ref: Reference | None = None,
+           synthetic: bool = False, overwrite: bool = False) -> sqlite3.Connection:
+    """Create a new database with the schema and the reference tables, in one transaction."""
+    from .write import store_reference, transaction  # here to keep module import order simple
+
+    path = resolve_db_path(db)
+    if path.exists():
+        if not overwrite:
+            raise StoreError(f"database {path} already exists")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ref = ref or reference()
+    con = _configure(sqlite3.connect(path))
+    con.execute("PRAGMA journal_mode = WAL")
+    with transaction(con):
+        for stmt in _statements(ddl(ref)):
+            con.execute(stmt)
+        con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
+            ("schema_version", str(SCHEMA_VERSION)),
+            ("created_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+            ("synthetic", "1" if synthetic else "0"),
+        ])
+        store_reference(con, ref)
+    return con
+
+
+def _statements(script: str) -> list[str]:
+    """Split a DDL script into statements (``executescript`` would commit mid-transaction)."""
+    out, buf = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--") or not line.strip():
+            continue
+        buf.append(line)
+        if sqlite3.complete_statement("\n".join(buf)):
+            out.append("\n".join(buf))
+            buf = []
+    if buf:
+        raise StoreError("incomplete statement in schema: " + "\n".join(buf))
+    return out
