@@ -84,3 +84,27 @@ def test_info_prints_counts(small_db, capsys):
     assert main(["db", "info", "--db", str(small_db)]) == 0
     out = capsys.readouterr().out
     assert "synthetic demo data" in out and "institutions" in out and "survey_responses" in out
+
+
+def test_gimnazjum_historical_edition_ok_but_not_after_2019(small_copy, ref, capsys):
+    """A gimnazjum audited in 2010/2011 earns a certificate like any school; one audited after the
+    2017 reform phased gimnazja out (2019) is reported."""
+    from zpb_lib.scoring.lifecycle import Frames, replay
+
+    con = store.connect(small_copy)
+    with transaction(con):
+        iid = insert_one(con, "institutions", {"name": "Gimnazjum nr 1", "kind": "gimnazjum", "county": "1203",
+                                               "municipality": "Chrzanów", "locality": "Chrzanów",
+                                               "opened_year": 1999, "closed_year": 2019})
+        insert_one(con, "participation", {"institution_id": iid, "joined_edition": "2009/2010",
+                                          "left_edition": "2018/2019"})
+        a_old = _audit(con, ref, iid, "2010/2011", "certification", "2011-05-20")
+        insert_one(con, "awards", {"institution_id": iid, "kind": "certificate", "edition": "2010/2011",
+                                   "audit_id": a_old, "awarded_on": "2011-10-15", "valid_until": "2013-10-15"})
+        a_new = _audit(con, ref, iid, "2022/2023", "control", "2023-05-20", catalogue="school@2")
+    scored = replay(Frames.load(con)).set_index("audit_id")
+    con.close()
+    assert scored.loc[a_old, "granted"] and scored.loc[a_old, "award_kind"] == "certificate"
+    assert main(["db", "check", "--db", str(small_copy)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"audits id {a_new}: institution {iid} is a gimnazjum, a kind that ended in 2019, audited in 2022/2023"]

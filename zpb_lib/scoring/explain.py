@@ -1,0 +1,114 @@
+"""Explanations of an audit: the per-criterion table, the gap list and the next step within reach.
+
+They answer the question a coordinator asks after an audit: where did we lose points, and what is
+the cheapest way to the next award?
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pandas as pd
+
+from ..reference import Catalogue
+from .decisions import AuditScore
+from .rules import RuleSet
+
+NEXT_AWARD = {  # current stage -> award rule names to aim for, in order
+    "not_participating": ("certificate", "university_certificate"),
+    "stage1": ("certificate", "university_certificate"),
+    "expired": ("certificate", "university_certificate"),
+    "certified": ("extension", "university_renewal"),
+    "extended": ("leader", "extension"),
+    "leader": (),
+}
+
+
+def criteria_table(catalogue: Catalogue, score: AuditScore) -> pd.DataFrame:
+    """One row per criterion: points, maximum, points lost, mandatory and met."""
+    rows = []
+    for c in catalogue.criteria:
+        p = score.points.get(c.id, 0)
+        rows.append({"criterion": c.id, "area": c.area, "title_pl": c.title_pl, "title_en": c.title_en,
+                     "points": p, "max_points": c.max_points, "lost": c.max_points - p,
+                     "mandatory": c.mandatory, "mandatory_failed": c.id in score.mandatory_failed})
+    return pd.DataFrame(rows)
+
+
+def gap_list(catalogue: Catalogue, score: AuditScore) -> pd.DataFrame:
+    """Criteria with points still available, most available first; failed mandatory criteria lead
+    (without them no award is possible), then catalogue order breaks ties."""
+    t = criteria_table(catalogue, score)
+    t["order"] = range(len(t))
+    t = t[t["lost"] > 0].sort_values(["mandatory_failed", "lost", "order"], ascending=[False, False, True])
+    return t.drop(columns="order").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class NextStep:
+    rule: str | None  # award rule aimed at (e.g. "extension"); None when nothing is left to earn
+    award_kind: str | None
+    threshold: int
+    points_short: int  # points missing on the audit's total (0 when the points suffice)
+    mandatory_failed: tuple[str, ...]
+    criteria: tuple[str, ...]  # smallest set of criteria (largest gaps first) that closes the gap
+    within_reach: bool
+    other_conditions: tuple[str, ...] = ()  # e.g. "years_in_programme", "positive_controls"
+
+
+def next_step(rule_set: RuleSet, stage: str, catalogue: Catalogue, score: AuditScore, *,
+              years: int = 0, positive_controls: int = 0, reach: int = 5) -> NextStep:
+    """What the institution needs for its next award, judged on ``score`` (its latest audit).
+
+    ``reach``: a gap of at most this many points (and no failed mandatory criterion beyond those the
+    listed criteria fix) counts as within reach; reports phrase it as "2 points short of …".
+    """
+    rule = None
+    for name in NEXT_AWARD.get(stage, ()):
+        if name in rule_set.awards:
+            rule = rule_set.awards[name]
+            break
+    if rule is None:
+        return NextStep(None, None, 0, 0, (), (), False)
+    short = max(0, rule.min_points - score.total)
+    gaps = gap_list(catalogue, score)
+    chosen: list[str] = [c for c in score.mandatory_failed]
+    gained = sum(int(gaps.loc[gaps["criterion"] == c, "lost"].iloc[0]) for c in chosen)
+    for row in gaps.itertuples():
+        if gained >= short:
+            break
+        if row.criterion not in chosen:
+            chosen.append(row.criterion)
+            gained += int(row.lost)
+    other = []
+    if years < rule.min_years_in_programme:
+        other.append("years_in_programme")
+    if positive_controls < rule.min_positive_controls:
+        other.append("positive_controls")
+    within = short <= reach and gained >= short
+    return NextStep(rule.name, rule.award_kind, rule.min_points, short, score.mandatory_failed,
+                    tuple(chosen), within, tuple(other))
+
+
+def describe_next_step(step: NextStep, catalogue: Catalogue, award_label: Mapping[str, str],
+                       lang: str = "pl") -> str:
+    """One sentence, e.g. "2 points short of the extension: implementation of the plan and the
+    teachers' survey". ``award_label`` maps award kinds to their label in ``lang``."""
+    if step.rule is None:
+        return "Najwyższy tytuł osiągnięty." if lang == "pl" else "The highest title is held."
+    titles = [getattr(catalogue.criterion(c), f"title_{lang}").rstrip(".") for c in step.criteria]
+    joined = _join(titles, " i " if lang == "pl" else " and ")
+    award = award_label.get(step.award_kind or "", step.award_kind or "")
+    if step.points_short == 0 and not step.mandatory_failed:
+        return (f"Wynik wystarcza do: {award}." if lang == "pl" else f"The points suffice for the {award}.")
+    if lang == "pl":
+        return f"Brakuje {step.points_short} pkt do: {award} — {joined}." if step.points_short else \
+            f"Niespełnione kryteria obowiązkowe do: {award} — {joined}."
+    return (f"{step.points_short} point{'s' if step.points_short != 1 else ''} short of the {award}: {joined}."
+            if step.points_short else f"Mandatory criteria not met for the {award}: {joined}.")
+
+
+def _join(items: list[str], last: str) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + last + items[-1]

@@ -1,0 +1,266 @@
+"""The certificate lifecycle: every audit replayed under the rules in force, the status of every
+institution on any date, renewals due, and where recorded awards differ from what the rules give.
+
+The replay uses the awards as recorded (they are the legal fact); the rules say whether each award
+was due. That is what lets the data-quality list name an award that should not exist, and a
+positive audit whose award was never recorded.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..reference import Reference, reference
+from ..store import load
+from .decisions import decide, score_audit, valid_until, years_in_programme
+from .rules import Rules, rules as load_rules
+
+STATUSES = ("not_participating", "stage1", "certified", "extended", "expired", "leader", "left")
+STAGE_OF_AWARD = {"certificate": "certified", "university_certificate": "certified", "extension": "extended",
+                  "leader": "leader"}
+
+
+@dataclass
+class Frames:
+    """The programme tables the scoring layer needs, loaded once."""
+    institutions: pd.DataFrame
+    participation: pd.DataFrame
+    audits: pd.DataFrame
+    audit_items: pd.DataFrame
+    awards: pd.DataFrame
+
+    @classmethod
+    def load(cls, con: sqlite3.Connection) -> "Frames":
+        return cls(load(con, "institutions"), load(con, "participation"), load(con, "audits"),
+                   load(con, "audit_items"), load(con, "awards"))
+
+
+def _start_year(edition) -> int:
+    return int(str(edition)[:4])
+
+
+def edition_start_date(edition) -> dt.date:
+    """A school year begins on 1 September."""
+    return dt.date(_start_year(edition), 9, 1)
+
+
+def edition_end_date(edition) -> dt.date:
+    return dt.date(_start_year(edition) + 1, 8, 31)
+
+
+def replay(frames: Frames, ref: Reference | None = None, rules: Rules | None = None) -> pd.DataFrame:
+    """Every audit scored and decided under the rules of its edition, in each institution's history.
+
+    Columns: audit_id, institution_id, edition, kind, audit_date, catalogue, total, max_total, share,
+    mandatory_failed, missing, years, held, positive_controls, rule, award_kind, granted, threshold,
+    points_short, reasons (``code:value:items`` joined by ``|``), award_id (the award recorded for
+    this audit, if any).
+    """
+    ref = ref or reference()
+    rules = rules or load_rules(ref.directory)
+    inst_kind = frames.institutions.set_index("id")["kind"].astype(str)
+    family = inst_kind.map({k: v.family for k, v in ref.kinds.items()})
+    joined = frames.participation.groupby("institution_id")["joined_edition"].min()
+    items = frames.audit_items
+    points: dict[int, dict[str, int]] = {}
+    for aid, crit, p in zip(items["audit_id"].to_numpy(), items["criterion"].astype(str).to_numpy(),
+                            items["points"].to_numpy()):
+        points.setdefault(int(aid), {})[crit] = int(p)
+    awards = frames.awards.sort_values(["institution_id", "awarded_on", "id"])
+    # Plain tuples per institution: the replay visits every audit, pandas filtering there is slow.
+    by_inst_awards: dict[int, list[tuple[pd.Timestamp, pd.Timestamp | None, str]]] = {}
+    for inst_id, on, until, kind in zip(awards["institution_id"], awards["awarded_on"], awards["valid_until"],
+                                        awards["kind"].astype(str)):
+        by_inst_awards.setdefault(int(inst_id), []).append((on, None if pd.isna(until) else until, kind))
+    award_of_audit = {int(a): int(i) for a, i in zip(awards["audit_id"], awards["id"]) if not pd.isna(a)}
+    criteria_of = {key: {c.id for c in cat.criteria} for key, cat in ref.catalogues.items()}
+    rows = []
+    audits = frames.audits.sort_values(["institution_id", "audit_date", "id"])
+    for inst, group in audits.groupby("institution_id", sort=False):
+        fam = family.get(inst)
+        j = joined.get(inst)
+        join_year = _start_year(j) if j is not None and not pd.isna(j) else None
+        mine = by_inst_awards.get(int(inst), [])
+        controls: list[tuple[pd.Timestamp, bool]] = []
+        for a in group.itertuples(index=False):
+            date = a.audit_date
+            cat = ref.catalogues[str(a.catalogue)]
+            rs = rules.for_edition(fam, str(a.edition))
+            own = {k: v for k, v in points.get(int(a.id), {}).items() if k in criteria_of[cat.key]}
+            score = score_audit(cat, own, rs.mandatory_min_points)
+            held = frozenset(k for on, until, k in mine if on <= date and (until is None or until > date))
+            earlier = [on for on, _, _ in mine if on < date]
+            last_award = max(earlier) if earlier else pd.Timestamp.min
+            n_controls = sum(ok for t, ok in controls if t > last_award)
+            years = years_in_programme(join_year, date.date()) if join_year is not None else 0
+            d = decide(rs, str(a.kind), score, held=held, years=years, positive_controls=n_controls)
+            if a.kind == "control":
+                controls.append((date, d.granted))
+            rows.append({
+                "audit_id": int(a.id), "institution_id": int(inst), "edition": str(a.edition), "kind": str(a.kind),
+                "audit_date": date, "catalogue": cat.key, "total": score.total, "max_total": score.max_total,
+                "share": score.total / score.max_total, "mandatory_failed": ",".join(score.mandatory_failed),
+                "missing": ",".join(score.missing), "years": years, "held": ",".join(sorted(held)),
+                "positive_controls": n_controls, "rule": d.rule, "award_kind": d.award_kind,
+                "granted": d.granted, "threshold": d.threshold, "points_short": d.points_short,
+                "reasons": "|".join(f"{r.code}:{'' if r.value is None else r.value}:{','.join(r.items)}"
+                                    for r in d.reasons),
+                "award_id": award_of_audit.get(int(a.id)),
+            })
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["award_id"] = out["award_id"].astype("Int64")
+    return out
+
+
+def rank_audits(scored: pd.DataFrame) -> pd.DataFrame:
+    """Ranking of an edition's audits for the ceremony (control audits excluded), per institution
+    family since their maxima differ. Ties share the best rank ("1, 2, 2, 4") and are flagged:
+    the rules give no tie-break, so the report must show the tie rather than invent an order."""
+    r = scored[scored["kind"] != "control"].copy()
+    if r.empty:
+        return r.assign(rank=pd.Series(dtype="Int64"), tied=pd.Series(dtype=bool))
+    keys = ["edition", "family"] if "family" in r.columns else ["edition"]
+    r["rank"] = r.groupby(keys)["total"].rank(method="min", ascending=False).astype(int)
+    r["tied"] = r.groupby(keys + ["total"])["total"].transform("size") > 1
+    return r.sort_values(keys + ["rank", "institution_id"]).reset_index(drop=True)
+
+
+def status_on(frames: Frames, on: dt.date) -> pd.DataFrame:
+    """Status of every institution on date ``on``: one of STATUSES, with the award that gives it.
+
+    A school that joined in a school year counts from 1 September of it; one that left counts as
+    left after 31 August closing its last edition. The leader title is indefinite; otherwise the
+    latest award valid on ``on`` decides (extension over certificate); an institution whose awards
+    have all lapsed is "expired" while it still takes part.
+    """
+    ts = pd.Timestamp(on)
+    inst = frames.institutions[["id", "name", "kind", "county"]].rename(columns={"id": "institution_id"})
+    part = frames.participation.sort_values("joined_edition").groupby("institution_id").agg(
+        joined_edition=("joined_edition", "first"), left_edition=("left_edition", "last"))
+    out = inst.merge(part, how="left", left_on="institution_id", right_index=True)
+    joined_on = out["joined_edition"].map(lambda e: pd.Timestamp(edition_start_date(e)) if not pd.isna(e) else pd.NaT)
+    left_on = out["left_edition"].map(lambda e: pd.Timestamp(edition_end_date(e)) if not pd.isna(e) else pd.NaT)
+    aw = frames.awards[frames.awards["awarded_on"] <= ts]
+    valid = aw[aw["valid_until"].isna() | (aw["valid_until"] > ts)].copy()
+    valid["prio"] = valid["kind"].astype(str).map({"leader": 3, "extension": 2, "certificate": 1,
+                                                   "university_certificate": 1})
+    best = valid.sort_values(["institution_id", "prio", "awarded_on"]).groupby("institution_id").tail(1)
+    best = best[["institution_id", "id", "kind", "awarded_on", "valid_until"]].rename(
+        columns={"id": "award_id", "kind": "award_kind"})
+    best["award_kind"] = best["award_kind"].astype(str)
+    ever = set(aw["institution_id"])
+    out = out.merge(best, on="institution_id", how="left")
+    out["award_id"] = out["award_id"].astype("Int64")
+    status = np.where(joined_on.isna() | (joined_on > ts), "not_participating", "stage1").astype(object)
+    has_award = out["award_kind"].notna().to_numpy()
+    participating = status == "stage1"
+    status[participating & has_award] = out.loc[participating & has_award, "award_kind"].map(STAGE_OF_AWARD)
+    lapsed = participating & ~has_award & out["institution_id"].isin(ever).to_numpy()
+    status[lapsed] = "expired"
+    gone = (left_on.notna() & (left_on < ts)).to_numpy()
+    status[gone] = "left"
+    out["status"] = pd.Categorical(status, categories=list(STATUSES))
+    out["years_in_programme"] = [years_in_programme(_start_year(e), on) if not pd.isna(e) else pd.NA
+                                 for e in out["joined_edition"]]
+    out["years_in_programme"] = out["years_in_programme"].astype("Int64")
+    return out
+
+
+def renewals_due(status: pd.DataFrame, on: dt.date, months: int = 12, ref: Reference | None = None) -> pd.DataFrame:
+    """Certificates and extensions valid on ``on`` that expire within ``months`` months, with the
+    county and the police unit responsible, soonest first."""
+    ref = ref or reference()
+    ts = pd.Timestamp(on)
+    limit = ts + pd.DateOffset(months=months)
+    due = status[status["status"].isin(["certified", "extended"]) & status["valid_until"].notna()
+                 & (status["valid_until"] > ts) & (status["valid_until"] <= limit)].copy()
+    due["police_unit"] = due["county"].astype(str).map({t: c.police_unit for t, c in ref.counties.items()})
+    due["days_left"] = (due["valid_until"] - ts).dt.days
+    return due.sort_values(["valid_until", "institution_id"]).reset_index(drop=True)
+
+
+def data_quality(frames: Frames, scored: pd.DataFrame, ref: Reference | None = None,
+                 rules: Rules | None = None, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Differences between recorded awards and what the rules give. Columns: table, key,
+    institution_id, problem (code), message (English, one line)."""
+    ref = ref or reference()
+    rules = rules or load_rules(ref.directory)
+    family = frames.institutions.set_index("id")["kind"].astype(str).map({k: v.family for k, v in ref.kinds.items()})
+    audits = frames.audits.set_index("id")
+    by_audit = scored.set_index("audit_id") if len(scored) else scored
+    out: list[dict] = []
+
+    def add(key: str, inst: int, problem: str, message: str, table: str = "awards") -> None:
+        out.append({"table": table, "key": key, "institution_id": int(inst), "problem": problem, "message": message})
+
+    for a in frames.awards.sort_values(["institution_id", "awarded_on", "id"]).itertuples(index=False):
+        key = f"id {a.id}"
+        fam = family.get(a.institution_id)
+        if fam is None or pd.isna(fam):
+            continue  # the foreign-key check reports it
+        if pd.isna(a.audit_id) or int(a.audit_id) not in audits.index:
+            add(key, a.institution_id, "no_audit", f"{a.kind} for institution {a.institution_id} has no audit")
+            continue
+        audit = audits.loc[int(a.audit_id)]
+        if audit.institution_id != a.institution_id or str(audit.edition) != str(a.edition):
+            add(key, a.institution_id, "audit_mismatch", f"its audit {a.audit_id} is of another institution or edition")
+            continue
+        rs = rules.for_edition(fam, str(a.edition))
+        rule = rs.rule_for_award(str(a.kind), str(audit.kind))
+        if rule is None:
+            add(key, a.institution_id, "wrong_kind", f"a {audit.kind} audit cannot give a {a.kind} "
+                f"under the rules valid from {rs.valid_from}")
+            continue
+        d = by_audit.loc[int(a.audit_id)]
+        if not d["granted"]:
+            add(key, a.institution_id, "not_granted",
+                f"{a.kind} without a positive audit: " + "; ".join(reason_texts(d["reasons"])))
+        awarded_on = a.awarded_on.date()
+        expected = valid_until(awarded_on, rule.valid_years)
+        actual = None if pd.isna(a.valid_until) else a.valid_until.date()
+        if expected != actual:
+            add(key, a.institution_id, "validity", f"valid until {actual or 'indefinitely'}, the rules give "
+                f"{expected or 'indefinitely'} ({rule.valid_years or 'no'} years from {awarded_on})")
+    # Positive audits whose award was never recorded (once the edition's ceremony has passed).
+    if len(scored):
+        cutoff = pd.Timestamp(as_of or dt.date.today())
+        ceremony = {e: pd.Timestamp(x.ceremony) for e, x in ref.editions.items() if x.ceremony}
+        missing = scored[(scored["kind"] != "control") & scored["granted"] & scored["award_id"].isna()]
+        for m in missing.itertuples(index=False):
+            if ceremony.get(m.edition, pd.Timestamp.max) <= cutoff:
+                add(f"id {m.audit_id}", m.institution_id, "award_missing",
+                    f"{m.kind} audit of {m.edition} gives a {m.award_kind} ({m.total} points), "
+                    "but no award is recorded", table="audits")
+    return pd.DataFrame(out, columns=["table", "key", "institution_id", "problem", "message"])
+
+
+REASON_TEXT_EN = {
+    "mandatory_failed": "mandatory criteria not met: {items}",
+    "required_failed": "required criteria not met: {items}",
+    "points_short": "{value} points short of the threshold",
+    "years_short": "{value} year(s) short of the years in the programme required",
+    "controls_short": "{value} positive control audit(s) missing",
+    "requires": "requires a valid {items_or}",
+    "no_rule": "no rule for this audit kind",
+}
+
+
+def parse_reasons(encoded: str) -> list[tuple[str, int | None, tuple[str, ...]]]:
+    """Decode the ``reasons`` column of :func:`replay`."""
+    out = []
+    for part in filter(None, (encoded or "").split("|")):
+        code, value, items = part.split(":")
+        out.append((code, int(value) if value else None, tuple(filter(None, items.split(",")))))
+    return out
+
+
+def reason_texts(encoded: str, templates: dict[str, str] | None = None) -> list[str]:
+    templates = templates or REASON_TEXT_EN
+    return [templates.get(code, code).format(value=value, items=", ".join(items), items_or=" or ".join(items))
+            for code, value, items in parse_reasons(encoded)]
