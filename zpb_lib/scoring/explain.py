@@ -18,6 +18,7 @@ NEXT_AWARD = {  # current stage -> award rule names to aim for, in order
     "not_participating": ("certificate", "university_certificate"),
     "stage1": ("certificate", "university_certificate"),
     "expired": ("certificate", "university_certificate"),
+    "left": ("certificate", "university_certificate"),
     "certified": ("extension", "university_renewal"),
     "extended": ("leader", "extension"),
     "leader": (),
@@ -35,13 +36,24 @@ def criteria_table(catalogue: Catalogue, score: AuditScore) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def gaps(catalogue: Catalogue, score: AuditScore) -> list[tuple[str, int, bool]]:
+    """(criterion, points available, mandatory failed) for criteria with points still available,
+    most available first; failed mandatory criteria lead (without them no award is possible), then
+    catalogue order breaks ties."""
+    rows = []
+    for order, c in enumerate(catalogue.criteria):
+        lost = c.max_points - score.points.get(c.id, 0)
+        if lost > 0:
+            rows.append((not (c.id in score.mandatory_failed), -lost, order, c.id))
+    rows.sort()
+    return [(cid, -neg_lost, not not_failed) for not_failed, neg_lost, _, cid in rows]
+
+
 def gap_list(catalogue: Catalogue, score: AuditScore) -> pd.DataFrame:
-    """Criteria with points still available, most available first; failed mandatory criteria lead
-    (without them no award is possible), then catalogue order breaks ties."""
-    t = criteria_table(catalogue, score)
-    t["order"] = range(len(t))
-    t = t[t["lost"] > 0].sort_values(["mandatory_failed", "lost", "order"], ascending=[False, False, True])
-    return t.drop(columns="order").reset_index(drop=True)
+    """The gap list as a table (see :func:`gaps` for the order), with titles for reports."""
+    t = criteria_table(catalogue, score).set_index("criterion")
+    order = [cid for cid, _, _ in gaps(catalogue, score)]
+    return t.loc[order].reset_index()
 
 
 @dataclass(frozen=True)
@@ -71,15 +83,16 @@ def next_step(rule_set: RuleSet, stage: str, catalogue: Catalogue, score: AuditS
     if rule is None:
         return NextStep(None, None, 0, 0, (), (), False)
     short = max(0, rule.min_points - score.total)
-    gaps = gap_list(catalogue, score)
-    chosen: list[str] = [c for c in score.mandatory_failed]
-    gained = sum(int(gaps.loc[gaps["criterion"] == c, "lost"].iloc[0]) for c in chosen)
-    for row in gaps.itertuples():
+    available = gaps(catalogue, score)
+    lost = {cid: n for cid, n, _ in available}
+    chosen: list[str] = list(score.mandatory_failed)
+    gained = sum(lost.get(c, 0) for c in chosen)
+    for cid, n, _ in available:
         if gained >= short:
             break
-        if row.criterion not in chosen:
-            chosen.append(row.criterion)
-            gained += int(row.lost)
+        if cid not in chosen:
+            chosen.append(cid)
+            gained += n
     other = []
     if years < rule.min_years_in_programme:
         other.append("years_in_programme")
@@ -95,7 +108,7 @@ def describe_next_step(step: NextStep, catalogue: Catalogue, award_label: Mappin
     """One sentence, e.g. "2 points short of the extension: implementation of the plan and the
     teachers' survey". ``award_label`` maps award kinds to their label in ``lang``."""
     if step.rule is None:
-        return "Najwyższy tytuł osiągnięty." if lang == "pl" else "The highest title is held."
+        return "Tytuł Lidera: kolejnego etapu nie ma." if lang == "pl" else "Leader title held: there is no further step."
     titles = [getattr(catalogue.criterion(c), f"title_{lang}").rstrip(".") for c in step.criteria]
     joined = _join(titles, " i " if lang == "pl" else " and ")
     award = award_label.get(step.award_kind or "", step.award_kind or "")

@@ -1,0 +1,388 @@
+"""The report cube: everything the reports of one edition need, computed once and saved to one file.
+
+Report notebooks read only their slice (``Cube(path).table("audits", county="1201")``); none of them
+recomputes the voivodeship from raw answers. The file is SQLite: tidy tables with an index on the
+columns reports filter by, and a ``_columns`` table that restores each column's dtype on read.
+Survey figures arrive already suppressed (see :mod:`zpb_lib.indicators`), so nothing read from the
+cube can leak a figure from fewer respondents than the threshold.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import indicators as ind
+from .reference import Reference, reference
+from .scoring.explain import describe_next_step, gaps, next_step
+from .scoring.decisions import score_audit
+from .scoring.lifecycle import Frames, data_quality, rank_audits, renewals_due, replay, status_on
+from .scoring.rules import Rules, rules as load_rules
+from .stats import DEFAULT_THRESHOLD
+from .store import content_hash
+
+CUBE_VERSION = 1
+AWARD_LABELS = {
+    "pl": {"certificate": "certyfikat", "extension": "przedłużenie certyfikatu", "leader": "tytuł Lidera",
+           "university_certificate": "certyfikat uczelni"},
+    "en": {"certificate": "certificate", "extension": "extension", "leader": "leader title",
+           "university_certificate": "university certificate"},
+}
+INDEXED = {"institutions": ("county", "id"), "audits": ("edition", "county", "institution_id"),
+           "audit_items": ("audit_id",), "next_steps": ("institution_id",), "awards": ("institution_id", "county"),
+           "indicators": ("level", "key"), "wave_changes": ("level", "key"), "edition_changes": ("level", "key"),
+           "places": ("level", "key"), "plan": ("institution_id", "county"), "renewals": ("county",),
+           "county_summary": ("county",), "trends": ("county",), "quality": ("institution_id",)}
+
+
+def as_of_date(ref: Reference, edition: str) -> dt.date:
+    """Reports of an edition describe the state on its ceremony day (awards of the edition given)."""
+    e = ref.edition(edition)
+    return e.ceremony or e.audit_to
+
+
+def reference_hash(ref: Reference) -> str:
+    """Hash of the reference files (catalogues, rules, questionnaires…): they change results too."""
+    h = hashlib.sha256()
+    for p in sorted(ref.directory.rglob("*")):
+        if p.is_file() and p.suffix in (".yaml", ".csv", ".geojson"):
+            h.update(p.relative_to(ref.directory).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def compute(con: sqlite3.Connection, edition: str, *, ref: Reference | None = None, rules: Rules | None = None,
+            threshold: int = DEFAULT_THRESHOLD, renewal_months: int = 12) -> dict[str, pd.DataFrame]:
+    """All tables of the cube for ``edition`` (history up to and including it)."""
+    ref = ref or reference()
+    rules = rules or load_rules(ref.directory)
+    e = ref.edition(edition)
+    if not e.held:
+        raise ValueError(f"edition {edition} was not held (the programme was suspended)")
+    as_of = as_of_date(ref, edition)
+    editions_upto = [x.edition for x in ref.editions.values() if x.start_year <= e.start_year]
+    held_upto = [x for x in editions_upto if ref.editions[x].held]
+    frames = Frames.load(con)
+    keep = frames.audits["edition"].astype(str).isin(editions_upto)
+    frames.audits = frames.audits[keep]
+    frames.audit_items = frames.audit_items[frames.audit_items["audit_id"].isin(frames.audits["id"])]
+    frames.awards = frames.awards[frames.awards["edition"].astype(str).isin(editions_upto)]
+    frames.participation = frames.participation[frames.participation["joined_edition"].astype(str).isin(editions_upto)]
+    # A school that leaves after this edition is still taking part in it.
+    left = frames.participation["left_edition"].astype(str)
+    frames.participation = frames.participation.assign(left_edition=frames.participation["left_edition"].where(
+        ~left.isin([x for x in ref.editions if x not in editions_upto])))
+    county_info = pd.DataFrame([{"county": t, "county_name": c.name, "county_name_en": c.name_en,
+                                 "police_unit": c.police_unit, "police_unit_name": ref.police_units[c.police_unit].name}
+                                for t, c in ref.counties.items()])
+    kinds = pd.DataFrame([{"kind": k.code, "family": k.family, "kind_pl": k.name_pl, "kind_en": k.name_en}
+                          for k in ref.kinds.values()])
+
+    # --- institutions and their status on the ceremony day
+    st = status_on(frames, as_of)
+    inst = frames.institutions.rename(columns={"id": "institution_id"})
+    inst = inst.assign(kind=inst["kind"].astype(str), county=inst["county"].astype(str))
+    institutions = (inst.merge(st.drop(columns=["name", "kind", "county"]), on="institution_id")
+                    .merge(kinds, on="kind").merge(county_info, on="county"))
+    scored = replay(frames, ref, rules)
+    in_edition = set(scored.loc[scored["edition"] == edition, "institution_id"])
+    institutions["participating"] = ~institutions["status"].isin(["not_participating", "left"])
+    institutions["in_edition"] = institutions["participating"] | institutions["institution_id"].isin(in_edition)
+    exists = (institutions["opened_year"] <= e.start_year) & (
+        institutions["closed_year"].isna() | (institutions["closed_year"] > e.start_year))
+    institutions["exists"] = exists.astype(bool)
+    institutions = institutions.rename(columns={"institution_id": "id"}).sort_values("id").reset_index(drop=True)
+
+    # --- audits: every audit up to the edition, scored and decided; the edition's ranked
+    look = institutions.set_index("id")
+    scored["family"] = scored["institution_id"].map(look["family"])
+    scored["county"] = scored["institution_id"].map(look["county"])
+    scored["police_unit"] = scored["institution_id"].map(look["police_unit"])
+    scored["name"] = scored["institution_id"].map(look["name"])
+    ranked = rank_audits(scored[scored["edition"] == edition])
+    audits = scored.merge(ranked[["audit_id", "rank", "tied"]], on="audit_id", how="left")
+    audits["rank"] = audits["rank"].astype("Int64")
+    audits["tied"] = audits["tied"].fillna(False).astype(bool)
+
+    # --- per-criterion points and next steps from each institution's latest audit
+    items = frames.audit_items.copy()
+    crit_rows = [{"catalogue": cat.key, "criterion": c.id, "area": c.area, "max_points": c.max_points,
+                  "mandatory": c.mandatory, "title_pl": c.title_pl, "title_en": c.title_en, "order": i}
+                 for cat in ref.catalogues.values() for i, c in enumerate(cat.criteria)]
+    crit = pd.DataFrame(crit_rows)
+    items = items.merge(frames.audits[["id", "catalogue"]].rename(columns={"id": "audit_id"}), on="audit_id")
+    items["catalogue"] = items["catalogue"].astype(str)
+    items["criterion"] = items["criterion"].astype(str)
+    audit_items = items.merge(crit, on=["catalogue", "criterion"], how="inner")
+    audit_items["points"] = audit_items["points"].astype(int)
+    audit_items["lost"] = audit_items["max_points"] - audit_items["points"]
+    audit_items = audit_items.sort_values(["audit_id", "order"]).reset_index(drop=True)
+    next_steps = _next_steps(ref, rules, frames, scored, institutions, edition)
+
+    awards = frames.awards.rename(columns={"id": "award_id"}).assign(
+        county=lambda d: d["institution_id"].map(look["county"]), name=lambda d: d["institution_id"].map(look["name"]))
+    renewals = renewals_due(st, as_of, renewal_months, ref).merge(
+        county_info[["county", "county_name", "police_unit_name"]], on="county", how="left")
+    quality = data_quality(frames, scored, ref, rules, as_of=as_of)
+
+    # --- survey indicators (suppressed inside the indicators module)
+    # Trends need county and voivodeship figures of every edition; institution figures are kept
+    # for this edition and the previous one (the school report compares them), places for this one.
+    counts = ind.indicator_counts(con, ref, editions=held_upto)
+    indicators = ind.indicator_table(counts, ref, threshold=threshold)
+    wave_changes = ind.changes_between_waves(indicators, ref)
+    edition_changes = ind.changes_between_editions(indicators, ref)
+    recent = held_upto[-2:]
+    indicators = indicators[(indicators["level"] != "institution") | indicators["edition"].isin(recent)]
+    wave_changes = wave_changes[(wave_changes["level"] != "institution") | (wave_changes["edition"] == edition)]
+    edition_changes = edition_changes[(edition_changes["level"] != "institution") | (edition_changes["edition"] == edition)]
+    places = ind.place_ranking(con, ref, threshold=threshold, editions=[edition])
+
+    plan = _plan(con, edition, look)
+    county_summary = _county_summary(institutions, audits, edition)
+    trends = _trends(ref, frames, scored, institutions, held_upto)
+    return {"institutions": institutions, "audits": audits, "audit_items": audit_items, "next_steps": next_steps,
+            "awards": awards, "renewals": renewals, "quality": quality, "indicators": indicators,
+            "wave_changes": wave_changes, "edition_changes": edition_changes, "places": places, "plan": plan,
+            "county_summary": county_summary, "trends": trends, "criteria": crit}
+
+
+def _next_steps(ref: Reference, rules: Rules, frames: Frames, scored: pd.DataFrame, institutions: pd.DataFrame,
+                edition: str) -> pd.DataFrame:
+    """For every institution audited up to the edition: its latest non-control audit's explanation."""
+    if scored.empty:
+        return pd.DataFrame()
+    current = set(institutions.loc[institutions["in_edition"], "id"])
+    latest = (scored[(scored["kind"] != "control") & scored["institution_id"].isin(current)]
+              .sort_values("audit_date").groupby("institution_id").tail(1).set_index("institution_id"))
+    items = frames.audit_items
+    points = {aid: dict(zip(g["criterion"].astype(str), g["points"].astype(int)))
+              for aid, g in items[items["audit_id"].isin(latest["audit_id"])].groupby("audit_id")}
+    look = institutions.set_index("id")
+    rows = []
+    for inst_id, a in latest.iterrows():
+        cat = ref.catalogues[a["catalogue"]]
+        fam = look.at[inst_id, "family"]
+        rs = rules.for_edition(fam, edition)
+        # The next audit is judged under the catalogue in force now; scoring the latest audit
+        # under its own catalogue is the best evidence we have of where points are lost.
+        own = {k: v for k, v in points.get(a["audit_id"], {}).items() if k in {c.id for c in cat.criteria}}
+        score = score_audit(cat, own, rs.mandatory_min_points)
+        stage = str(look.at[inst_id, "status"])
+        years = look.at[inst_id, "years_in_programme"]
+        step = next_step(rs, stage, cat, score, years=0 if pd.isna(years) else int(years),
+                         positive_controls=int(a["positive_controls"]))
+        rows.append({"institution_id": int(inst_id), "audit_id": int(a["audit_id"]), "edition": a["edition"],
+                     "stage": stage, "rule": step.rule, "award_kind": step.award_kind, "threshold": step.threshold,
+                     "total": score.total, "max_total": score.max_total, "points_short": step.points_short,
+                     "criteria": ",".join(step.criteria), "mandatory_failed": ",".join(step.mandatory_failed),
+                     "other_conditions": ",".join(step.other_conditions), "within_reach": step.within_reach,
+                     "gap_criteria": ",".join(cid for cid, _, _ in gaps(cat, score)),
+                     "text_pl": describe_next_step(step, cat, AWARD_LABELS["pl"], "pl"),
+                     "text_en": describe_next_step(step, cat, AWARD_LABELS["en"], "en")})
+    return pd.DataFrame(rows)
+
+
+def _plan(con: sqlite3.Connection, edition: str, look: pd.DataFrame) -> pd.DataFrame:
+    """Action-plan items of the edition counted by institution, area, kind, partner kind and status."""
+    sql = """SELECT a.institution_id, a.area, a.kind, COALESCE(p.kind, 'none') AS partner_kind, a.status,
+                    COUNT(*) AS items
+             FROM action_items a LEFT JOIN partners p ON p.id = a.partner_id
+             WHERE a.edition = ? GROUP BY 1, 2, 3, 4, 5"""
+    plan = pd.read_sql_query(sql, con, params=(edition,))
+    plan["county"] = plan["institution_id"].map(look["county"])
+    return plan
+
+
+def _county_summary(institutions: pd.DataFrame, audits: pd.DataFrame, edition: str) -> pd.DataFrame:
+    """Key figures per county and for the voivodeship (county '12')."""
+    ex = institutions[institutions["exists"]]
+    this = audits[audits["edition"] == edition]
+
+    def figures(i: pd.DataFrame, a: pd.DataFrame) -> dict[str, Any]:
+        n = len(i)
+        part = int(i["participating"].sum())
+        return {"institutions": n, "participating": part,
+                "participation_rate": part / n if n else np.nan,
+                "certified": int((i["status"] == "certified").sum()), "extended": int((i["status"] == "extended").sum()),
+                "leaders": int((i["status"] == "leader").sum()),
+                "valid_awards": int(i["status"].isin(["certified", "extended", "leader"]).sum()),
+                "audits": len(a), "granted": int((a["granted"] & (a["kind"] != "control")).sum()),
+                "mean_share": float(a["share"].mean()) if len(a) else np.nan}
+
+    rows = [{"county": c, **figures(g, this[this["county"] == c])} for c, g in ex.groupby("county")]
+    rows.append({"county": "12", **figures(ex, this)})
+    return pd.DataFrame(rows)
+
+
+def _trends(ref: Reference, frames: Frames, scored: pd.DataFrame, institutions: pd.DataFrame,
+            held: list[str]) -> pd.DataFrame:
+    """Per county and voivodeship and per held edition: participating, valid awards, audits, granted."""
+    county = institutions.set_index("id")["county"]
+    rows = []
+    for ed in held:
+        st = status_on(frames, dt.date(int(ed[:4]) + 1, 10, 31) if not ref.editions[ed].ceremony
+                       else ref.editions[ed].ceremony)
+        st["county"] = st["institution_id"].map(county)
+        st["participating"] = ~st["status"].isin(["not_participating", "left"])
+        st["valid"] = st["status"].isin(["certified", "extended", "leader"])
+        a = scored[scored["edition"] == ed]
+        by = {"participating": st.groupby("county")["participating"].sum(),
+              "valid_awards": st.groupby("county")["valid"].sum(),
+              "leaders": st.assign(x=st["status"] == "leader").groupby("county")["x"].sum(),
+              "audits": a.groupby("county").size(),
+              "granted": a[(a["kind"] != "control") & a["granted"]].groupby("county").size(),
+              "mean_share": a.groupby("county")["share"].mean()}
+        for c in list(ref.counties) + ["12"]:
+            row = {"edition": ed, "county": c}
+            for k, s in by.items():
+                if c == "12":
+                    row[k] = s.mean() if k == "mean_share" else s.sum()
+                else:
+                    row[k] = s.get(c, np.nan if k == "mean_share" else 0)
+            if c == "12" and len(a):
+                row["mean_share"] = float(a["share"].mean())
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    for col in ("participating", "valid_awards", "leaders", "audits", "granted"):
+        out[col] = out[col].astype(int)
+    return out
+
+
+# --------------------------------------------------------------------------- file
+
+def _dtype_name(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s):
+        return "bool"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime"
+    if pd.api.types.is_integer_dtype(s):
+        return "Int64"
+    if pd.api.types.is_float_dtype(s):
+        return "float"
+    return "str"
+
+
+def write(tables: dict[str, pd.DataFrame], path: str | os.PathLike, meta: dict[str, Any]) -> Path:
+    """Write the cube atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    con = sqlite3.connect(tmp)
+    try:
+        cols = []
+        for name, df in tables.items():
+            df = df.copy()
+            for c in df.columns:
+                kind = _dtype_name(df[c])
+                cols.append((name, c, kind))
+                if kind == "datetime":
+                    df[c] = df[c].dt.strftime("%Y-%m-%d")
+                elif kind == "str":
+                    df[c] = df[c].astype(object).where(df[c].notna(), None).map(lambda v: v if v is None else str(v))
+                elif kind == "bool":
+                    df[c] = df[c].astype("boolean").astype("Int64")
+            df.to_sql(name, con, index=False)
+            for col in INDEXED.get(name, ()):
+                if col in df.columns:
+                    con.execute(f'CREATE INDEX "{name}_{col}" ON "{name}"("{col}")')
+        con.execute("CREATE TABLE _columns (tbl TEXT, col TEXT, dtype TEXT)")
+        con.executemany("INSERT INTO _columns VALUES (?, ?, ?)", cols)
+        con.execute("CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.executemany("INSERT INTO _meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+        con.commit()
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    return path
+
+
+def build(db: sqlite3.Connection, edition: str, path: str | os.PathLike, *, ref: Reference | None = None,
+          threshold: int = DEFAULT_THRESHOLD, renewal_months: int = 12, data_hash: str | None = None) -> Path:
+    """Compute the cube of ``edition`` from the open database ``db`` and save it to ``path``."""
+    ref = ref or reference()
+    t0 = time.perf_counter()
+    tables = compute(db, edition, ref=ref, threshold=threshold, renewal_months=renewal_months)
+    synthetic = db.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
+    e = ref.edition(edition)
+    meta = {"cube_version": CUBE_VERSION, "edition": edition, "edition_roman": e.roman,
+            "as_of": as_of_date(ref, edition).isoformat(), "threshold": threshold,
+            "renewal_months": renewal_months, "synthetic": bool(synthetic and synthetic[0] == "1"),
+            "data_hash": data_hash or content_hash(db)[:16], "reference_hash": reference_hash(ref),
+            "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "compute_seconds": round(time.perf_counter() - t0, 3)}
+    return write(tables, path, meta)
+
+
+class Cube:
+    """Read access to a saved cube, by slice."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"report cube {self.path} does not exist (build it with `zpb build`)")
+        self._con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        self.meta = {k: json.loads(v) for k, v in self._con.execute("SELECT key, value FROM _meta")}
+        self._dtypes: dict[str, dict[str, str]] = {}
+        for t, c, d in self._con.execute("SELECT tbl, col, dtype FROM _columns"):
+            self._dtypes.setdefault(t, {})[c] = d
+
+    def tables(self) -> list[str]:
+        return list(self._dtypes)
+
+    def table(self, name: str, **filters: Any) -> pd.DataFrame:
+        """Rows of table ``name`` where each ``column=value`` holds (a list/tuple value means IN)."""
+        if name not in self._dtypes:
+            raise KeyError(f"the cube has no table {name!r} (tables: {', '.join(self._dtypes)})")
+        where, params = [], []
+        for col, val in filters.items():
+            if col not in self._dtypes[name]:
+                raise KeyError(f"table {name!r} has no column {col!r}")
+            if isinstance(val, (list, tuple, set)):
+                val = list(val)
+                where.append(f'"{col}" IN ({", ".join("?" * len(val))})')
+                params += [_param(v) for v in val]
+            else:
+                where.append(f'"{col}" = ?')
+                params.append(_param(val))
+        sql = f'SELECT * FROM "{name}"' + (" WHERE " + " AND ".join(where) if where else "")
+        df = pd.read_sql_query(sql, self._con, params=params)
+        for col, kind in self._dtypes[name].items():
+            if col not in df.columns:
+                continue
+            if kind == "datetime":
+                df[col] = pd.to_datetime(df[col], format="%Y-%m-%d")
+            elif kind == "bool":
+                df[col] = df[col].astype("boolean").astype(bool) if df[col].notna().all() else df[col].astype("boolean")
+            elif kind == "Int64":
+                df[col] = df[col].astype("Int64")
+            elif kind == "float":
+                df[col] = df[col].astype(float)
+        return df
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "Cube":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _param(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, bool):
+        return int(v)
+    return v
