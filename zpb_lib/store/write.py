@@ -76,3 +76,31 @@ def store_reference(con: sqlite3.Connection, ref: Reference) -> None:
     insert_rows(con, "criteria", ("catalogue", "criterion", "area", "max_points", "mandatory"),
                 [(c.key, k.id, k.area, k.max_points, int(k.mandatory))
                  for c in ref.catalogues.values() for k in c.criteria])
+
+
+def delete_rows(con: sqlite3.Connection, table: str, where: Mapping[str, Any]) -> int:
+    """Delete the rows of ``table`` whose columns equal ``where`` (None matches NULL), inside the
+    caller's transaction; returns the count. Used to replace data on a re-import."""
+    if not con.in_transaction:
+        raise RuntimeError("delete_rows must run inside transaction()")
+    if not where:
+        raise ValueError("delete_rows needs at least one condition")
+    conds = [f"{c} IS NULL" if v is None else f"{c} = ?" for c, v in where.items()]
+    cur = con.execute(f"DELETE FROM {table} WHERE {' AND '.join(conds)}", [v for v in where.values() if v is not None])
+    return cur.rowcount
+
+
+def delete_import(con: sqlite3.Connection, import_id: int) -> dict[str, int]:
+    """Delete everything one import stored (survey answers; audits with their items) and its
+    provenance record, inside the caller's transaction, so that ``--replace`` swaps an import in one
+    step. An audit from which an award was decided is kept by the database (foreign key)."""
+    if not con.in_transaction:
+        raise RuntimeError("delete_import must run inside transaction()")
+    counts = {
+        "survey_responses": delete_rows(con, "survey_responses", {"import_id": import_id}),
+        "audit_items": con.execute("DELETE FROM audit_items WHERE audit_id IN "
+                                   "(SELECT id FROM audits WHERE import_id = ?)", (import_id,)).rowcount,
+        "audits": delete_rows(con, "audits", {"import_id": import_id}),
+        "imports": delete_rows(con, "imports", {"id": import_id}),
+    }
+    return counts

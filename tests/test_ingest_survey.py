@@ -1,0 +1,545 @@
+"""Survey exports in: each accepted format is built as a real file with its writer library, imported
+into a copy of the small demo database, and the figures computed from the stored rows are compared
+with what the test put in. Every bad input is refused with a message naming file, row and column,
+and leaves the database content hash unchanged."""
+from __future__ import annotations
+
+import csv
+import random
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.utils import get_column_letter
+from hypothesis import given, settings, strategies as st
+
+from zpb_lib import store
+from zpb_lib.cli import main
+from zpb_lib.ingest import IngestError, header_keys, norm
+from zpb_lib.ingest.survey import ingest_survey, plan_columns
+
+EDITION = "2025/2026"
+EMAILS = [f"uczen{i}.kowalski@example.com" for i in range(40)]
+NAMES = [f"Jan Kowalski-Testowy {i}" for i in range(40)]
+
+
+# --------------------------------------------------------------------------- building real files
+
+def answers(ref, group: str, n: int, seed: int = 1, empty_share: float = 0.05) -> list[dict]:
+    """``n`` responses as values: int (or None) per single item, a set of place codes (or None)."""
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        row = {}
+        for item in ref.questionnaires[group].items:
+            scale = ref.scales[item.scale]
+            if rnd.random() < empty_share:
+                row[item.id] = None
+            elif scale.kind == "multiple":
+                row[item.id] = {o.code for o in scale.options if rnd.random() < 0.3}
+            else:
+                row[item.id] = rnd.choice(scale.values)
+        out.append(row)
+    return out
+
+
+def cell(ref, item, value, lang: str, joiner: str) -> str:
+    scale = ref.scales[item.scale]
+    if value is None or value == set():
+        return ""
+    pick = (lambda o: o.label_pl) if lang == "pl" else (lambda o: o.label_en)
+    if scale.kind == "multiple":
+        return joiner.join(pick(o) for o in scale.options if o.code in value)
+    return next(pick(o) for o in scale.options if o.value == value)
+
+
+def question_header(ref, group, lang):
+    return [it.text_pl if lang == "pl" else it.text_en for it in ref.questionnaires[group].items]
+
+
+def write_google_csv(path: Path, ref, group: str, rows: list[dict], *, lang="pl", timestamp="Sygnatura czasowa",
+                     email: str | None = "Adres e-mail", encoding="utf-8-sig") -> Path:
+    items = ref.questionnaires[group].items
+    header = [timestamp] + ([email] if email else []) + question_header(ref, group, lang)
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for i, r in enumerate(rows):
+            w.writerow([f"2026/03/{1 + i % 28:02d} 10:15:32 AM CET"] + ([EMAILS[i % len(EMAILS)]] if email else [])
+                       + [cell(ref, it, r[it.id], lang, ", ") for it in items])
+    return path
+
+
+def write_excel_csv(path: Path, ref, group: str, rows: list[dict]) -> Path:
+    """What Polish Excel writes for „CSV (rozdzielany przecinkami)”: Windows-1250, and the Polish list
+    separator, a semicolon."""
+    items = ref.questionnaires[group].items
+    with open(path, "w", encoding="cp1250", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(["Sygnatura czasowa"] + question_header(ref, group, "pl"))
+        for r in rows:
+            w.writerow(["12.03.2026 10:15"] + [cell(ref, it, r[it.id], "pl", ", ") for it in items])
+    return path
+
+
+def write_msforms_xlsx(path: Path, ref, group: str, rows: list[dict], *, lang="en") -> Path:
+    items = ref.questionnaires[group].items
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    meta = ["ID", "Start time", "Completion time", "Email", "Name"] if lang == "en" else \
+        ["ID", "Godzina rozpoczęcia", "Godzina ukończenia", "Adres e-mail", "Nazwa"]
+    ws.append(meta + question_header(ref, group, lang))
+    import datetime as dt
+    for i, r in enumerate(rows):
+        values = [cell(ref, it, r[it.id], lang, ";") for it in items]
+        values = [v + ";" if v and ref.scales[it.scale].kind == "multiple" else v or None
+                  for v, it in zip(values, items)]  # MS Forms ends multiple choices with ";"
+        ws.append([i + 1, dt.datetime(2026, 3, 12, 10, 0), dt.datetime(2026, 3, 12, 10, 5),
+                   EMAILS[i % len(EMAILS)], NAMES[i % len(NAMES)]] + values)
+    wb.save(path)
+    return path
+
+
+# --------------------------------------------------------------------------- helpers
+
+@pytest.fixture
+def con(small_copy):
+    c = store.connect(small_copy)
+    yield c
+    c.close()
+
+
+def free_target(con, edition=EDITION, offset=0) -> int:
+    """A school of a kind that exists in ``edition`` with no survey responses stored for it there."""
+    return con.execute(
+        "SELECT i.id FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
+        "WHERE k.exists_to IS NULL AND i.closed_year IS NULL AND k.family = 'school' AND NOT EXISTS "
+        "(SELECT 1 FROM survey_responses r WHERE r.institution_id = i.id AND r.edition = ?) "
+        "ORDER BY i.id LIMIT 1 OFFSET ?", (edition, offset)).fetchone()[0]
+
+
+def stored(con, import_id, sql: str) -> int:
+    return con.execute(f"SELECT {sql} FROM survey_responses WHERE import_id = ?", (import_id,)).fetchone()[0]
+
+
+def expected_counts(rows: list[dict]) -> dict[str, int]:
+    """Figures computed from what the test wrote, independently of the importer."""
+    return {
+        "n": len(rows),
+        "safe_45": sum(1 for r in rows if r["safe_school"] in (4, 5)),
+        "safe_null": sum(1 for r in rows if r["safe_school"] is None),
+        "toilets": sum(1 for r in rows if r["dangerous_places"] and "toilets" in r["dangerous_places"]),
+        "places_null": sum(1 for r in rows if not r["dangerous_places"]),
+        "knows_help_yes": sum(1 for r in rows if r["knows_help"] == 1),
+    }
+
+
+def observed_counts(con, import_id) -> dict[str, int]:
+    return {
+        "n": stored(con, import_id, "COUNT(*)"),
+        "safe_45": stored(con, import_id, "SUM(safe_school IN (4, 5))"),
+        "safe_null": stored(con, import_id, "SUM(safe_school IS NULL)"),
+        "toilets": stored(con, import_id, "SUM(place_toilets = 1)"),
+        "places_null": stored(con, import_id, "SUM(place_toilets IS NULL)"),
+        "knows_help_yes": stored(con, import_id, "SUM(knows_help = 1)"),
+    }
+
+
+def refused(con, fn, *parts: str) -> IngestError:
+    """Run ``fn``, expect it refused with every text of ``parts`` in the message, database unchanged."""
+    before = store.content_hash(con)
+    with pytest.raises(IngestError) as info:
+        fn()
+    assert store.content_hash(con) == before
+    for part in parts:
+        assert part in str(info.value), f"{part!r} not in:\n{info.value}"
+    return info.value
+
+
+def ingest(con, path, inst, **kw):
+    args = dict(institution=inst, edition=EDITION, group="students", wave="baseline")
+    args.update(kw)
+    return ingest_survey(con, path, **args)
+
+
+# --------------------------------------------------------------------------- accepted formats
+
+def test_google_forms_csv(con, ref, tmp_path):
+    rows = answers(ref, "students", 120, seed=3)
+    path = write_google_csv(tmp_path / "Ankieta uczniów (odpowiedzi).csv", ref, "students", rows)
+    inst = free_target(con)
+    res = ingest(con, path, inst)
+    assert res.file.format.startswith("Google Forms CSV")
+    assert res.file.personal == ["Adres e-mail"] and res.file.metadata == ["Sygnatura czasowa"]
+    assert observed_counts(con, res.import_id) == expected_counts(rows)
+    imp = con.execute("SELECT kind, file_name, rows FROM imports WHERE id = ?", (res.import_id,)).fetchone()
+    assert imp == ("survey", path.name, 120)
+    assert con.execute("SELECT DISTINCT institution_id, edition, grp, wave FROM survey_responses WHERE import_id = ?",
+                       (res.import_id,)).fetchall() == [(inst, EDITION, "students", "baseline")]
+    # Items of other groups' questionnaires only stay empty.
+    assert "ignored as personal data (never stored): „Adres e-mail”" in "\n".join(res.lines())
+
+
+def test_microsoft_forms_xlsx_in_english(con, ref, tmp_path):
+    rows = answers(ref, "parents", 80, seed=4)
+    path = write_msforms_xlsx(tmp_path / "Parents survey.xlsx", ref, "parents", rows, lang="en")
+    res = ingest(con, path, free_target(con), group="parents", wave="follow-up")
+    assert res.file.format.startswith("Microsoft Forms XLSX")
+    assert sorted(res.file.personal) == ["Email", "Name"]
+    assert sorted(res.file.metadata) == ["Completion time", "ID", "Start time"]
+    assert observed_counts(con, res.import_id) == expected_counts(rows)
+    # Parents have no items of their own beyond the questionnaire: teacher-only columns stay NULL.
+    assert stored(con, res.import_id, "COUNT(victim_physical)") == sum(1 for r in rows if r["victim_physical"] is not None)
+
+
+def test_microsoft_forms_xlsx_in_polish(con, ref, tmp_path):
+    rows = answers(ref, "teachers", 30, seed=5)
+    path = write_msforms_xlsx(tmp_path / "nauczyciele.xlsx", ref, "teachers", rows, lang="pl")
+    res = ingest(con, path, free_target(con), group="teachers")
+    assert sorted(res.file.personal) == ["Adres e-mail", "Nazwa"]
+    assert stored(con, res.import_id, "SUM(safe_school IN (4, 5))") == sum(r["safe_school"] in (4, 5) for r in rows)
+    assert stored(con, res.import_id, "COUNT(victim_physical)") == 0  # not a teachers' question
+
+
+def test_polish_excel_csv_windows_1250(con, ref, tmp_path):
+    rows = answers(ref, "students", 60, seed=6)
+    path = write_excel_csv(tmp_path / "ankieta.csv", ref, "students", rows)
+    raw = path.read_bytes()
+    assert "ę".encode("cp1250") in raw and b";" in raw  # really Windows-1250 with semicolons
+    res = ingest(con, path, free_target(con))
+    assert res.file.format == "CSV saved by Excel (Windows-1250, semicolon-separated)"
+    assert observed_counts(con, res.import_id) == expected_counts(rows)
+    often = sum(1 for r in rows if r["victim_verbal"] == 3)  # „Często”: a label with a Polish letter
+    assert stored(con, res.import_id, "SUM(victim_verbal = 3)") == often
+
+
+def write_inline_string_xlsx(path: Path, ref, group: str, rows: list[dict]) -> Path:
+    """A workbook as some other writers make it: inline strings, an ``x:`` namespace prefix, no
+    shared-string table, a sheet not called Sheet1 (zipfile and xml.sax.saxutils: no openpyxl)."""
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    items = ref.questionnaires[group].items
+    table = [["Sygnatura czasowa"] + question_header(ref, group, "pl")]
+    table += [["2026-03-12 10:00"] + [cell(ref, it, r[it.id], "pl", ";") for it in items] for r in rows]
+    xml_rows = []
+    for n, values in enumerate(table, start=1):
+        cells = "".join(f'<x:c r="{get_column_letter(i + 1)}{n}" t="inlineStr"><x:is><x:t>'
+                        f"{escape(v)}</x:t></x:is></x:c>" for i, v in enumerate(values) if v)
+        xml_rows.append(f'<x:row r="{n}">{cells}</x:row>')
+    ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+                   '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   f'package/2006/relationships"><Relationship Id="r1" Type="{rel}/officeDocument" '
+                   'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><x:workbook {ns} xmlns:r="{rel}"><x:sheets>'
+                   f'<x:sheet name={quoteattr("Odpowiedzi")} sheetId="1" r:id="rId7"/></x:sheets></x:workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId7" Type="{rel}/worksheet" '
+                   'Target="/xl/worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><x:worksheet {ns}><x:sheetData>'
+                   f'{"".join(xml_rows)}</x:sheetData></x:worksheet>')
+    return path
+
+
+def test_xlsx_with_inline_strings_and_prefixed_namespace(con, ref, tmp_path):
+    rows = answers(ref, "students", 35, seed=15)
+    path = write_inline_string_xlsx(tmp_path / "inne.xlsx", ref, "students", rows)
+    res = ingest(con, path, free_target(con))
+    assert res.file.format == "XLSX workbook, sheet „Odpowiedzi”"
+    assert observed_counts(con, res.import_id) == expected_counts(rows)
+
+
+def test_format_is_recognised_from_content_not_extension(con, ref, tmp_path):
+    rows = answers(ref, "students", 10, seed=7)
+    xlsx_named_csv = write_msforms_xlsx(tmp_path / "export.csv", ref, "students", rows, lang="pl")
+    csv_named_xlsx = write_google_csv(tmp_path / "export.xlsx", ref, "students", rows)
+    a = ingest(con, xlsx_named_csv, free_target(con, offset=0))
+    b = ingest(con, csv_named_xlsx, free_target(con, offset=0))
+    assert a.file.format.startswith("Microsoft Forms XLSX") and b.file.format.startswith("Google Forms CSV")
+
+
+def test_headers_and_labels_match_tolerantly(con, ref, tmp_path):
+    items = ref.questionnaires["students"].items
+    headers = []
+    for n, it in enumerate(items, start=1):
+        h = it.text_pl
+        if n % 4 == 0:
+            h = h.upper()
+        if n % 4 == 1:
+            h = f"{n}. {h}"                       # numbered question
+        if n % 4 == 2:
+            h = "  " + h.replace(" ", "   ").replace(".", "") + " "  # spacing and punctuation
+        if n % 4 == 3:
+            h = f"„{h}”".replace("—", "-")        # typographic quotes, a dash for the em dash
+        headers.append(h)
+    places = [it.id for it in items].index("dangerous_places")
+    headers[places] = "Gdzie w szkole i wokół niej czujesz się najmniej bezpiecznie?"  # note in () left out
+    labels = {1: " zdecydowanie SIĘ nie zgadzam ", 2: "Disagree", 3: "trudno powiedzieć.", 4: "„Raczej się zgadzam”",
+              5: "Strongly agree"}
+    values = [1, 2, 3, 4, 5, 5, 4, None]
+    rows = []
+    for v in values:
+        r = [labels[v] if v else ""] + ["" for _ in items[1:]]
+        r[places] = "toalety,Korytarze ;  Bus stop"
+        rows.append(r)
+    path = tmp_path / "tolerant.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Timestamp"] + headers)
+        w.writerows([["2026-03-12 10:00"] + r for r in rows])
+    res = ingest(con, path, free_target(con))
+    got = [r[0] for r in con.execute("SELECT safe_school FROM survey_responses WHERE import_id = ? ORDER BY id",
+                                     (res.import_id,))]
+    assert got == values
+    assert stored(con, res.import_id, "SUM(place_toilets + place_corridors + place_bus_stop)") == 3 * len(values)
+    assert stored(con, res.import_id, "SUM(place_way)") == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_header_variants_find_their_item(ref, data):
+    """Case, spacing, punctuation, quotes and a leading number never change which item a header is."""
+    items = ref.questionnaires["students"].items
+    item = data.draw(st.sampled_from(items))
+    text = data.draw(st.sampled_from([item.text_pl, item.text_en]))
+    flips = data.draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
+    text = "".join(c.upper() if f else c.lower() for c, f in zip(text, flips))
+    text = text.replace(" ", data.draw(st.sampled_from([" ", "  ", "\u00a0", " \t"])))
+    text = data.draw(st.sampled_from(["", "„", '"', "«"])) + text + data.draw(st.sampled_from(["", "”", '"', "»", "?!"]))
+    text = data.draw(st.sampled_from(["", "7. ", "12) ", "3 "])) + text
+    header = ["Timestamp"] + [it.text_pl for it in items if it.id != item.id] + [text]
+    cols = plan_columns(Path("x.csv"), header, ref, "students")
+    assert cols[-1].item == item
+
+
+def test_norm_ignores_case_space_punctuation_and_quotes():
+    assert norm("  „Ufam   POLICJI.” ") == norm('"ufam policji"') == "ufam policji"
+    assert norm("widziałem/-am") == "widziałem am"
+    assert header_keys("3. Ufam policji.")[-1] == "ufam policji"
+
+
+# --------------------------------------------------------------------------- dry run, duplicates, targets
+
+def test_dry_run_stores_nothing_and_shows_answers(con, ref, tmp_path):
+    rows = answers(ref, "students", 25, seed=8)
+    path = write_google_csv(tmp_path / "a.csv", ref, "students", rows)
+    before = store.content_hash(con)
+    res = ingest(con, path, free_target(con), dry_run=True)
+    assert store.content_hash(con) == before
+    assert res.import_id is None
+    text = "\n".join(res.lines())
+    assert "dry run: nothing was stored" in text
+    n4 = sum(1 for r in rows if r["safe_school"] == 4)
+    assert any(line.split()[0] == "safe_school" and f"4: {n4}" in line for line in res.lines()[1:] if line.strip())
+
+
+def test_same_file_twice_refused_and_replace_swaps_it(con, ref, tmp_path):
+    rows = answers(ref, "students", 40, seed=9)
+    path = write_google_csv(tmp_path / "dup.csv", ref, "students", rows)
+    inst = free_target(con)
+    first = ingest(con, path, inst)
+    err = refused(con, lambda: ingest(con, path, inst), "dup.csv", "already imported", f"import #{first.import_id}")
+    assert "--replace" in str(err)
+    # Even aimed at another institution, the same bytes are recognised.
+    refused(con, lambda: ingest(con, path, free_target(con, offset=3)), "already imported")
+    again = ingest(con, path, inst, replace=True)
+    assert again.replaced and f"import #{first.import_id}" in again.replaced[0]
+    assert con.execute("SELECT COUNT(*) FROM imports WHERE content_hash = ?",
+                       (again.file.content_hash,)).fetchone()[0] == 1
+    assert "replaced" in con.execute("SELECT details FROM imports WHERE id = ?", (again.import_id,)).fetchone()[0]
+    assert con.execute("SELECT COUNT(*) FROM survey_responses WHERE institution_id = ? AND edition = ?",
+                       (inst, EDITION)).fetchone()[0] == 40
+
+
+def test_new_export_for_a_filled_target_needs_replace_or_append(con, ref, tmp_path):
+    inst = free_target(con)
+    first = write_google_csv(tmp_path / "v1.csv", ref, "students", answers(ref, "students", 30, seed=10))
+    second_rows = answers(ref, "students", 45, seed=11)
+    second = write_google_csv(tmp_path / "v2.csv", ref, "students", second_rows)
+    ingest(con, first, inst)
+    refused(con, lambda: ingest(con, second, inst), "v2.csv", "already has 30 students baseline responses",
+            "--replace", "--append")
+    res = ingest(con, second, inst, replace=True)
+    assert con.execute("SELECT COUNT(*) FROM survey_responses WHERE institution_id = ? AND edition = ? AND grp = "
+                       "'students'", (inst, EDITION)).fetchone()[0] == 45
+    assert observed_counts(con, res.import_id) == expected_counts(second_rows)
+    third = write_google_csv(tmp_path / "v3.csv", ref, "students", answers(ref, "students", 5, seed=12))
+    ingest(con, third, inst, append=True)
+    assert con.execute("SELECT COUNT(*) FROM survey_responses WHERE institution_id = ? AND edition = ?",
+                       (inst, EDITION)).fetchone()[0] == 50
+    # Another wave of the same institution is another target.
+    ingest(con, first, inst, wave="follow-up", replace=True)
+
+
+def test_no_email_or_name_ever_reaches_the_database(small_copy, ref, tmp_path):
+    con = store.connect(small_copy)
+    rows = answers(ref, "students", 40, seed=13)
+    ingest(con, write_msforms_xlsx(tmp_path / "ms.xlsx", ref, "students", rows, lang="pl"), free_target(con))
+    ingest(con, write_google_csv(tmp_path / "g.csv", ref, "students", rows), free_target(con, offset=1))
+    con.close()
+    dump = "\n".join(sqlite3.connect(small_copy).iterdump())
+    for secret in EMAILS + NAMES + ["example.com", "Kowalski"]:
+        assert secret not in dump
+
+
+# --------------------------------------------------------------------------- refused inputs
+
+def test_utf16_file_refused(con, ref, tmp_path):
+    path = write_google_csv(tmp_path / "utf16.csv", ref, "students", answers(ref, "students", 3), encoding="utf-16")
+    refused(con, lambda: ingest(con, path, free_target(con)), "utf16.csv", "wrong encoding", "UTF-16")
+
+
+def test_windows_1250_with_commas_refused_as_wrong_encoding(con, ref, tmp_path):
+    """Google exports are UTF-8; Windows-1250 bytes in a comma-separated file mean a wrong save."""
+    path = write_google_csv(tmp_path / "cp.csv", ref, "students", answers(ref, "students", 3), encoding="cp1250")
+    err = refused(con, lambda: ingest(con, path, free_target(con)), "cp.csv", "wrong encoding", "row 1",
+                  "not valid UTF-8")
+    assert err.row == 1
+
+
+def test_binary_file_refused(con, tmp_path):
+    path = tmp_path / "photo.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    refused(con, lambda: ingest(con, path, free_target(con)), "photo.csv", "wrong encoding")
+
+
+def test_truncated_csv_refused(con, ref, tmp_path):
+    path = write_google_csv(tmp_path / "cut.csv", ref, "students", answers(ref, "students", 20, empty_share=0))
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rstrip().rfind(b",") - 1])  # cut inside the last row (row 21)
+    err = refused(con, lambda: ingest(con, path, free_target(con)), "cut.csv", "row 21", "truncated")
+    assert err.row == 21
+
+
+def test_truncated_csv_inside_quotes_refused(con, ref, tmp_path):
+    path = write_google_csv(tmp_path / "cutq.csv", ref, "students", answers(ref, "students", 20, empty_share=0))
+    data = path.read_bytes()
+    cut = data.rfind(b',"') + 2  # just after the last opening quote (a multiple-choice cell)
+    path.write_bytes(data[:cut] + "Toalety, Korytarze, Szat".encode())
+    row = data[:cut].count(b"\n") + 1
+    assert row > 15
+    refused(con, lambda: ingest(con, path, free_target(con)), "cutq.csv", f"row {row}", "truncated")
+
+
+def test_truncated_xlsx_refused(con, ref, tmp_path):
+    path = write_msforms_xlsx(tmp_path / "cut.xlsx", ref, "students", answers(ref, "students", 50))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    refused(con, lambda: ingest(con, path, free_target(con)), "cut.xlsx", "damaged or truncated")
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\r\n\r\n"])
+def test_empty_file_refused(con, tmp_path, content):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    refused(con, lambda: ingest(con, path, free_target(con)), "empty.csv", "empty")
+
+
+@pytest.mark.parametrize("maker", ["google", "ms"])
+def test_header_only_refused(con, ref, tmp_path, maker):
+    if maker == "google":
+        path = write_google_csv(tmp_path / "header.csv", ref, "students", [])
+    else:
+        path = write_msforms_xlsx(tmp_path / "header.xlsx", ref, "students", [])
+    refused(con, lambda: ingest(con, path, free_target(con)), path.name, "row 2", "header row but no answers")
+
+
+def test_missing_question_column_refused(con, ref, tmp_path):
+    path = write_google_csv(tmp_path / "missing.csv", ref, "students", answers(ref, "students", 5))
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        table = [r[:5] + r[6:] for r in csv.reader(fh)]  # drop column F: question 4 (victim_verbal)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(table)
+    text = ref.questionnaires["students"].items[3].text_pl
+    refused(con, lambda: ingest(con, path, free_target(con)), "missing.csv", "row 1", "missing question column",
+            f"question 4 „{text}”")
+
+
+def test_unknown_extra_column_refused_not_dropped(con, ref, tmp_path):
+    path = write_google_csv(tmp_path / "extra.csv", ref, "students", answers(ref, "students", 5))
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    table = [r[:2] + (["Klasa"] if i == 0 else ["3b"]) + r[2:] for i, r in enumerate(table)]
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(table)
+    err = refused(con, lambda: ingest(con, path, free_target(con)), "extra.csv", "row 1, column C „Klasa”",
+                  "unknown column")
+    assert (err.row, err.column, err.letter) == (1, "Klasa", "C")
+
+
+def test_value_in_column_without_header_refused(con, ref, tmp_path):
+    path = write_google_csv(tmp_path / "more.csv", ref, "students", answers(ref, "students", 5))
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[3] += ",kot"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    refused(con, lambda: ingest(con, path, free_target(con)), "more.csv", "row 4", "'kot'", "without a header")
+
+
+def test_answer_label_not_on_scale_refused(con, ref, tmp_path):
+    rows = answers(ref, "students", 12, empty_share=0)
+    path = write_msforms_xlsx(tmp_path / "labels.xlsx", ref, "students", rows, lang="pl")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws["F8"] = "Raczej tak"            # F = first question (after ID, times, e-mail, name); row 8 = 7th response
+    ws["N10"] = "Toalety;Piwnica;"     # N = dangerous_places: one good, one unknown choice
+    wb.save(path)
+    q1 = ref.questionnaires["students"].items[0].text_pl
+    err = refused(con, lambda: ingest(con, path, free_target(con)), "labels.xlsx",
+                  f"row 8, column F „{q1}”: 'Raczej tak' is not an answer", "„Raczej się zgadzam”",
+                  "row 10, column N", "'Piwnica'")
+    assert (err.row, err.letter, err.column) == (8, "F", q1)
+    assert len(err.problems) == 2
+
+
+def test_wrong_group_gets_a_hint(con, ref, tmp_path):
+    path = write_google_csv(tmp_path / "parents.csv", ref, "parents", answers(ref, "parents", 5))
+    refused(con, lambda: ingest(con, path, free_target(con), group="students"), "parents.csv",
+            "parents' questionnaire", "--group parents")
+
+
+@pytest.mark.parametrize("target, message", [
+    (dict(institution=999999), "unknown institution 999999"),
+    (dict(edition="2031/2032"), "unknown edition '2031/2032'"),
+    (dict(edition="2025"), "unknown edition '2025'"),
+    (dict(edition="2020/2021"), "suspended"),
+])
+def test_unknown_institution_or_edition_refused(con, ref, tmp_path, target, message):
+    path = write_google_csv(tmp_path / "target.csv", ref, "students", answers(ref, "students", 5))
+    kw = dict(institution=free_target(con))
+    kw.update(target)
+    inst = kw.pop("institution")
+    refused(con, lambda: ingest(con, path, inst, **kw), "target.csv", message)
+
+
+def test_institution_of_a_kind_that_ended_refused(con, ref, tmp_path):
+    gim = con.execute("SELECT id FROM institutions WHERE kind = 'gimnazjum' LIMIT 1").fetchone()[0]
+    path = write_google_csv(tmp_path / "gim.csv", ref, "students", answers(ref, "students", 5))
+    refused(con, lambda: ingest(con, path, gim), "gim.csv", f"institution {gim}", "Gimnazjum", "2019")
+
+
+# --------------------------------------------------------------------------- command line
+
+def test_cli_ingest_survey(small_copy, ref, tmp_path, capsys):
+    con = store.connect(small_copy)
+    inst = free_target(con)
+    con.close()
+    rows = answers(ref, "students", 15, seed=14)
+    path = write_google_csv(tmp_path / "cli.csv", ref, "students", rows)
+    argv = ["ingest", "survey", str(path), "--institution", str(inst), "--edition", EDITION, "--group", "students",
+            "--wave", "baseline", "--db", str(small_copy)]
+    assert main(argv + ["--dry-run"]) == 0
+    assert "dry run: nothing was stored" in capsys.readouterr().out
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "stored 15 responses" in out and "„Adres e-mail”" in out
+    assert main(argv) == 2
+    assert "already imported" in capsys.readouterr().err

@@ -1,0 +1,215 @@
+"""Real-world inputs: survey exports (Google Forms CSV, Microsoft Forms XLSX, CSV saved by Polish
+Excel) and audit protocols (XLSX), each validated and stored in one transaction.
+
+This module holds what the format modules share: the one error class, tolerant text matching, the
+checks of the import target (institution, edition) and the duplicate-file check. The format modules
+are imported lazily by the CLI so that ``zpb --help`` does not load openpyxl or WeasyPrint.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..reference import Edition, Reference
+
+MAX_PROBLEMS = 20  # more than this and the file is probably of another kind; stop and report
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located as the user sees it: spreadsheet row (header = 1),
+    column letter and the column's header text."""
+    message: str
+    row: int | None = None
+    column: str | None = None  # header text as it appears in the file
+    letter: str | None = None  # spreadsheet column letter
+
+    def where(self) -> str:
+        parts = []
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.letter or self.column is not None:
+            col = "column" + (f" {self.letter}" if self.letter else "")
+            if self.column is not None:
+                col += f" „{self.column}”"
+            parts.append(col)
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.where()
+        return f"{where}: {self.message}" if where else self.message
+
+
+class IngestError(ValueError):
+    """An input file was refused; nothing was stored. The message names the file, the row and the
+    column of each problem and says what was expected."""
+
+    def __init__(self, file: str | Path, problems: Problem | str | Sequence[Problem], more: int = 0):
+        if isinstance(problems, (str, Problem)):
+            problems = [Problem(problems) if isinstance(problems, str) else problems]
+        self.file = Path(file).name
+        self.problems = list(problems)
+        self.more = more
+        first = self.problems[0]
+        self.row, self.column, self.letter = first.row, first.column, first.letter
+        if len(self.problems) == 1 and not more:
+            text = f"{self.file}: {first}"
+        else:
+            total = len(self.problems) + more
+            text = f"{self.file}: {total} problems, nothing was stored:\n" + "\n".join(f"  {p}" for p in self.problems)
+            if more:
+                text += f"\n  … and {more} more"
+        super().__init__(text)
+
+
+class Problems:
+    """Collects problems up to :data:`MAX_PROBLEMS`, so that one run shows the analyst everything
+    to fix in a file rather than one thing at a time."""
+
+    def __init__(self, file: str | Path):
+        self.file, self.items, self.more = file, [], 0
+
+    def add(self, problem: Problem) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(problem)
+        else:
+            self.more += 1
+
+    def full(self) -> bool:
+        return len(self.items) >= MAX_PROBLEMS
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise IngestError(self.file, self.items, self.more)
+
+
+# --------------------------------------------------------------------------- tolerant matching
+
+_NUMBER_PREFIX = re.compile(r"^\s*(?:\(?\d{1,3}\s*[.):]\s*|\d{1,3}\s+)")
+_TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def norm(text: object) -> str:
+    """Text reduced to what matters for matching: case, spacing, punctuation, symbols and quote
+    styles („” "" «») are ignored; letters, Polish diacritics included, and digits are kept."""
+    t = unicodedata.normalize("NFKC", str(text)).casefold()
+    t = "".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in t)
+    return " ".join(t.split())
+
+
+def text_keys(text: str) -> set[str]:
+    """The keys under which a question text is found: as is, and without a trailing note in
+    parentheses (form authors often move "(tick all that apply)" into the description)."""
+    keys = {norm(text)}
+    stripped = _TRAILING_NOTE.sub("", text)
+    if stripped.strip():
+        keys.add(norm(stripped))
+    return keys - {""}
+
+
+def header_keys(header: str) -> list[str]:
+    """Keys to look a column header up by: as is, and without a leading item number ("3. ", "3) ")."""
+    keys = [norm(header)]
+    stripped = _NUMBER_PREFIX.sub("", header, count=1)
+    if stripped != header:
+        keys.append(norm(stripped))
+    return keys
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet letter of a 0-based column index (0 → A, 26 → AA)."""
+    out, n = "", index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: str | Path) -> bytes:
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise IngestError(p, "file not found") from None
+    except IsADirectoryError:
+        raise IngestError(p, "is a folder, not a file") from None
+    except OSError as exc:
+        raise IngestError(p, f"cannot be read: {exc.strerror or exc}") from None
+
+
+# --------------------------------------------------------------------------- import target checks
+
+@dataclass(frozen=True)
+class Institution:
+    id: int
+    name: str
+    kind: str
+    family: str
+    county: str
+
+
+def check_edition(file: str | Path, ref: Reference, edition: str) -> Edition:
+    """The edition, which must exist and have been held (none was during the COVID suspension)."""
+    if edition not in ref.editions:
+        known = list(ref.editions)
+        raise IngestError(file, f"unknown edition {edition!r}; expected a school year such as "
+                                f"{known[-1]} (editions run from {known[0]} to {known[-1]})")
+    e = ref.editions[edition]
+    if not e.held:
+        raise IngestError(file, f"edition {edition}: the programme was suspended that school year "
+                                "(no edition was held), so it has no surveys or audits")
+    return e
+
+
+def check_institution(file: str | Path, con: sqlite3.Connection, ref: Reference, institution_id: object,
+                      edition: Edition) -> Institution:
+    """The institution, which must exist and still exist (and its kind of school) in ``edition``."""
+    try:
+        iid = int(str(institution_id).strip())
+    except ValueError:
+        raise IngestError(file, f"institution id must be a whole number, got {institution_id!r}") from None
+    row = con.execute("SELECT i.id, i.name, i.kind, k.family, i.county, i.closed_year, k.exists_to "
+                      "FROM institutions i JOIN institution_kinds k ON k.code = i.kind WHERE i.id = ?",
+                      (iid,)).fetchone()
+    if row is None:
+        raise IngestError(file, f"unknown institution {iid}: no institution with this id in the database")
+    _, name, kind, family, county, closed, kind_to = row
+    end_year = edition.start_year + 1  # the calendar year in which the edition's audits take place
+    if closed is not None and end_year > closed:
+        raise IngestError(file, f"institution {iid} („{name}”) closed in {closed}, before edition {edition.edition}")
+    if kind_to is not None and end_year > kind_to:
+        raise IngestError(file, f"institution {iid} („{name}”) is a {ref.kinds[kind].name_pl}, a kind of school "
+                                f"that ended in {kind_to}, before edition {edition.edition}")
+    return Institution(iid, name, kind, family, county)
+
+
+@dataclass(frozen=True)
+class PreviousImport:
+    id: int
+    kind: str
+    file_name: str
+    imported_at: str
+    rows: int
+
+    def describe(self) -> str:
+        return f"import #{self.id} of „{self.file_name}” on {self.imported_at[:10]} ({self.rows} rows)"
+
+
+def previous_import(con: sqlite3.Connection, content_hash: str) -> PreviousImport | None:
+    """The earlier import of a file with the same content, if any."""
+    row = con.execute("SELECT id, kind, file_name, imported_at, rows FROM imports WHERE content_hash = ? "
+                      "ORDER BY id LIMIT 1", (content_hash,)).fetchone()
+    return PreviousImport(*row) if row else None
+
+
+class DryRun(Exception):
+    """Raised inside the import transaction to roll a dry run back after every check has run."""

@@ -1,0 +1,127 @@
+"""The ``zpb`` subcommands for real-world inputs: ``survey form``, ``ingest survey``, ``ingest audit``
+and ``template audit``. Heavy libraries (openpyxl, WeasyPrint) load only when a command runs."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ..reference import GROUPS, WAVES
+from ..store.schema import AUDIT_KINDS
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database file (default: $ZPB_DB or data/zpb.sqlite)")
+
+
+def _refused(exc: Exception) -> int:
+    print(f"zpb: refused: {exc}", file=sys.stderr)
+    return 2
+
+
+def cmd_survey_form(args: argparse.Namespace) -> int:
+    from .forms import write_form
+
+    for path in write_form(args.group, args.lang, args.out):
+        print(path)
+    return 0
+
+
+def cmd_ingest_survey(args: argparse.Namespace) -> int:
+    from .. import store
+    from . import IngestError
+    from .survey import ingest_survey
+
+    con = store.connect(args.db)
+    try:
+        t0 = time.perf_counter()
+        result = ingest_survey(con, args.file, institution=args.institution, edition=args.edition, group=args.group,
+                               wave=args.wave, replace=args.replace, append=args.append, dry_run=args.dry_run)
+    except IngestError as exc:
+        return _refused(exc)
+    finally:
+        con.close()
+    print("\n".join(result.lines()))
+    print(f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+    return 0
+
+
+def cmd_ingest_audit(args: argparse.Namespace) -> int:
+    from .. import store
+    from . import IngestError
+    from .audit import ingest_audit
+
+    con = store.connect(args.db)
+    try:
+        result = ingest_audit(con, args.file, kind=args.kind, replace=args.replace, dry_run=args.dry_run)
+    except IngestError as exc:
+        return _refused(exc)
+    finally:
+        con.close()
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_template_audit(args: argparse.Namespace) -> int:
+    from .. import store
+    from . import IngestError
+    from .audit import write_template
+
+    out = Path(args.out or f"protokol-audytu-{args.institution}-{args.edition.replace('/', '-')}.xlsx")
+    con = store.connect(args.db, readonly=True)
+    try:
+        path = write_template(con, args.institution, args.edition, out, kind=args.kind)
+    except IngestError as exc:
+        return _refused(exc)
+    finally:
+        con.close()
+    print(path)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the survey-form, ingest and template commands to the ``zpb`` parser."""
+    survey = sub.add_parser("survey", help="the standard questionnaires").add_subparsers(
+        dest="survey_command", required=True)
+    p = survey.add_parser("form", help="write a questionnaire for an online form (.md, .csv) and for print (.html, .pdf)")
+    p.add_argument("--group", required=True, choices=GROUPS)
+    p.add_argument("--lang", default="pl", choices=("pl", "en"))
+    p.add_argument("--out", default=".", help="output folder (default: the current folder)")
+    p.set_defaults(func=cmd_survey_form)
+
+    ingest = sub.add_parser("ingest", help="import survey exports and audit protocols").add_subparsers(
+        dest="ingest_command", required=True)
+    p = ingest.add_parser("survey", help="import a Google Forms CSV, a Microsoft Forms XLSX or an Excel CSV export")
+    p.add_argument("file", help="the export file")
+    p.add_argument("--institution", required=True, type=int, help="institution id in the database")
+    p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
+    p.add_argument("--group", required=True, choices=GROUPS)
+    p.add_argument("--wave", required=True, choices=WAVES, help="baseline (diagnoza) or follow-up (ewaluacja)")
+    p.add_argument("--dry-run", action="store_true", help="check everything and show what would be stored; store nothing")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--replace", action="store_true",
+                      help="replace an earlier import of this file and the responses already stored for this target")
+    mode.add_argument("--append", action="store_true",
+                      help="add to the responses already stored for this target (e.g. a second form)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_ingest_survey)
+
+    p = ingest.add_parser("audit", help="import a filled audit protocol (XLSX from `zpb template audit`)")
+    p.add_argument("file", help="the filled protocol")
+    p.add_argument("--kind", choices=AUDIT_KINDS, help="audit kind, if not chosen in the protocol")
+    p.add_argument("--dry-run", action="store_true", help="check everything; store nothing")
+    p.add_argument("--replace", action="store_true",
+                   help="replace an audit of the same institution, edition and kind stored earlier")
+    _db_arg(p)
+    p.set_defaults(func=cmd_ingest_audit)
+
+    template = sub.add_parser("template", help="write input templates").add_subparsers(
+        dest="template_command", required=True)
+    p = template.add_parser("audit", help="write an XLSX audit protocol (Polish) for an institution and edition")
+    p.add_argument("--institution", required=True, type=int, help="institution id in the database")
+    p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
+    p.add_argument("--kind", choices=AUDIT_KINDS, help="pre-select the audit kind")
+    p.add_argument("--out", help="output file (default: protokol-audytu-<id>-<edition>.xlsx)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_template_audit)

@@ -1,0 +1,170 @@
+"""The standard questionnaire as a school needs it: text to set up an online form (Markdown and CSV,
+questions and answer labels in order) and a printable A4 document (HTML and PDF).
+
+The texts come from ``data/questionnaires`` exactly, so that the export of a form built from them
+matches the questionnaire when it is imported back (see :mod:`zpb_lib.ingest.survey`).
+"""
+from __future__ import annotations
+
+import csv
+import html
+from pathlib import Path
+
+from ..reference import GROUPS, Questionnaire, Reference, Scale, reference
+
+LANGS = ("pl", "en")
+TEXT = {
+    "pl": {
+        "group": {"students": "uczniowie", "parents": "rodzice", "teachers": "nauczyciele"},
+        "single": "jednokrotny wybór", "multiple": "wielokrotny wybór",
+        "type": "Typ", "answers": "Odpowiedzi", "file": "ankieta",
+        "csv_header": ("Nr", "Id", "Typ", "Pytanie"), "csv_answer": "Odpowiedź",
+        "setup_title": "Jak założyć formularz online",
+        "setup": [
+            "Utwórz formularz w Formularzach Google lub w Microsoft Forms i przepisz pytania i odpowiedzi "
+            "dokładnie w tej kolejności (najlepiej skopiuj je z tego pliku; numer pytania można pominąć).",
+            "Pytania jednokrotnego wyboru: typ „Jednokrotny wybór” (Google) lub „Wybór” (Microsoft). "
+            "Pytanie wielokrotnego wyboru: „Pola wyboru” (Google) lub „Wybór” z włączoną opcją "
+            "„Wiele odpowiedzi” (Microsoft).",
+            "Ankieta jest anonimowa: nie zbieraj adresów e-mail ani nazwisk (Google: wyłącz „Zbieraj adresy "
+            "e-mail”; Microsoft: „Każdy może odpowiedzieć”, bez zapisywania nazwy).",
+            "Nie dodawaj innych pytań ani opcji „Inne” z polem do wpisania tekstu: import odrzuca kolumny "
+            "i odpowiedzi spoza ankiety.",
+            "Eksport: Google — „Odpowiedzi” → „Pobierz odpowiedzi (.csv)”; Microsoft — „Otwórz w programie "
+            "Excel”. Import: zpb ingest survey PLIK --institution ID --edition 2025/2026 --group {group} "
+            "--wave baseline (diagnoza) lub follow-up (ewaluacja).",
+        ],
+        "intro": "Ankieta jest anonimowa. Nie podpisuj jej. Przy każdym pytaniu zaznacz odpowiedź krzyżykiem.",
+        "pick_one": "zaznacz jedną odpowiedź",
+        "school": "Szkoła / placówka", "date": "Data",
+        "footer": "Zintegrowana Polityka Bezpieczeństwa (ZPB) — standardowa ankieta",
+        "thanks": "Dziękujemy za wypełnienie ankiety.",
+    },
+    "en": {
+        "group": {"students": "students", "parents": "parents", "teachers": "teachers"},
+        "single": "single choice", "multiple": "multiple choice",
+        "type": "Type", "answers": "Answers", "file": "questionnaire",
+        "csv_header": ("No", "Id", "Type", "Question"), "csv_answer": "Answer",
+        "setup_title": "How to set up the online form",
+        "setup": [
+            "Create the form in Google Forms or Microsoft Forms with these questions and answers, in this order "
+            "(copy them from this file; the question number may be left out).",
+            "Single-choice questions: type „Multiple choice” (Google) or „Choice” (Microsoft). The multiple-choice "
+            "question: „Checkboxes” (Google) or „Choice” with „Multiple answers” on (Microsoft).",
+            "The survey is anonymous: do not collect e-mail addresses or names (Google: turn off „Collect email "
+            "addresses”; Microsoft: „Anyone can respond”, without recording names).",
+            "Do not add other questions or an „Other” option with a text field: the import refuses columns and "
+            "answers that are not in the questionnaire.",
+            "Export: Google — „Responses” → „Download responses (.csv)”; Microsoft — „Open in Excel”. Import: "
+            "zpb ingest survey FILE --institution ID --edition 2025/2026 --group {group} --wave baseline or follow-up.",
+        ],
+        "intro": "This survey is anonymous. Do not sign it. Mark one answer per question with a cross.",
+        "pick_one": "mark one answer",
+        "school": "School / institution", "date": "Date",
+        "footer": "Integrated Safety Policy (ZPB) — standard questionnaire",
+        "thanks": "Thank you for completing the survey.",
+    },
+}
+
+
+def _check(group: str, lang: str) -> None:
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}; expected one of {', '.join(GROUPS)}")
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+
+
+def _title(q: Questionnaire, lang: str) -> str:
+    return q.title_pl if lang == "pl" else q.title_en
+
+
+def _questions(ref: Reference, group: str, lang: str) -> list[tuple[int, str, str, Scale, list[str]]]:
+    """(number, item id, question text, scale, answer labels) in questionnaire order."""
+    out = []
+    for n, item in enumerate(ref.questionnaires[group].items, start=1):
+        scale = ref.scales[item.scale]
+        labels = [o.label_pl if lang == "pl" else o.label_en for o in scale.options]
+        out.append((n, item.id, item.text_pl if lang == "pl" else item.text_en, scale, labels))
+    return out
+
+
+def form_markdown(ref: Reference, group: str, lang: str = "pl") -> str:
+    """Plain text (Markdown) to set up an online form from: questions, answer labels, instructions."""
+    _check(group, lang)
+    t = TEXT[lang]
+    lines = [f"# {_title(ref.questionnaires[group], lang)}", "", f"## {t['setup_title']}", ""]
+    lines += [f"- {s.format(group=group)}" for s in t["setup"]]
+    for n, _, text, scale, labels in _questions(ref, group, lang):
+        lines += ["", f"## {n}. {text}", "", f"{t['type']}: {t[scale.kind]}", ""]
+        lines += [f"- {label}" for label in labels]
+    return "\n".join(lines) + "\n"
+
+
+def form_rows(ref: Reference, group: str, lang: str = "pl") -> list[list[str]]:
+    """One row per question (number, id, type, text, then the answer labels), with a header row."""
+    _check(group, lang)
+    t = TEXT[lang]
+    questions = _questions(ref, group, lang)
+    width = max(len(q[4]) for q in questions)
+    rows = [list(t["csv_header"]) + [f"{t['csv_answer']} {i}" for i in range(1, width + 1)]]
+    for n, item_id, text, scale, labels in questions:
+        rows.append([str(n), item_id, t[scale.kind], text] + labels + [""] * (width - len(labels)))
+    return rows
+
+
+CSS = """
+@page { size: A4; margin: 16mm 16mm 18mm 16mm;
+        @bottom-left { content: "@FOOTER@"; font: 8pt "DejaVu Sans", sans-serif; color: #555; }
+        @bottom-right { content: counter(page) " / " counter(pages); font: 8pt "DejaVu Sans", sans-serif; color: #555; } }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10.5pt; line-height: 1.35; }
+h1 { font-size: 15pt; margin: 0 0 3mm 0; }
+p.intro { margin: 0 0 3mm 0; }
+p.fill { margin: 0 0 5mm 0; color: #333; }
+ol { padding-left: 7mm; margin: 0; }
+li.q { margin: 0 0 4mm 0; break-inside: avoid; }
+li.q .hint { font-size: 8.5pt; color: #555; }
+ul.a { list-style: none; padding: 0; margin: 1.5mm 0 0 0; }
+ul.a li { display: inline-block; margin: 0.8mm 7mm 0.8mm 0; white-space: nowrap; }
+.box { display: inline-block; width: 3.2mm; height: 3.2mm; border: 0.3mm solid #000; margin-right: 2.2mm;
+       vertical-align: -0.4mm; }
+.single .box { border-radius: 50%; }
+"""
+
+
+def form_html(ref: Reference, group: str, lang: str = "pl") -> str:
+    """A self-contained printable HTML questionnaire (no external resources)."""
+    _check(group, lang)
+    t = TEXT[lang]
+    e = html.escape
+    items = []
+    for n, _, text, scale, labels in _questions(ref, group, lang):
+        hint = f' <span class="hint">({t["pick_one"]})</span>' if scale.kind == "single" else ""
+        answers = "".join(f'<li><span class="box"></span>{e(label)}</li>' for label in labels)
+        items.append(f'<li class="q {scale.kind}">{e(text)}{hint}<ul class="a">{answers}</ul></li>')
+    title = e(_title(ref.questionnaires[group], lang))
+    css = CSS.replace("@FOOTER@", t["footer"].replace('"', "'"))
+    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>{css}</style></head><body><h1>{title}</h1>"
+            f'<p class="intro">{e(t["intro"])}</p>'
+            f'<p class="fill">{e(t["school"])}: ____________________________________ &nbsp; {e(t["date"])}: ____________</p>'
+            f'<ol>{"".join(items)}</ol><p>{e(t["thanks"])}</p></body></html>\n')
+
+
+def write_form(group: str, lang: str = "pl", out_dir: str | Path = ".", ref: Reference | None = None) -> list[Path]:
+    """Write ``<questionnaire>-<group>-<lang>`` .md, .csv, .html and .pdf into ``out_dir``."""
+    from weasyprint import HTML  # here: WeasyPrint takes a while to import
+
+    ref = ref or reference()
+    _check(group, lang)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{TEXT[lang]['file']}-{group}-{lang}"
+    md, csv_path, html_path, pdf = (out / f"{stem}{ext}" for ext in (".md", ".csv", ".html", ".pdf"))
+    md.write_text(form_markdown(ref, group, lang), encoding="utf-8")
+    # UTF-8 with a BOM and semicolons: opens with correct letters and columns in Polish (and Dutch) Excel.
+    with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(form_rows(ref, group, lang))
+    page = form_html(ref, group, lang)
+    html_path.write_text(page, encoding="utf-8")
+    HTML(string=page, base_url=str(out)).write_pdf(pdf)
+    return [md, csv_path, html_path, pdf]

@@ -1,0 +1,682 @@
+"""Survey exports in: Google Forms CSV, Microsoft Forms XLSX and CSV saved by Polish Excel.
+
+The format is recognised from the bytes (a zip archive is a workbook; otherwise the encoding and the
+delimiter of the header line decide), because schools rename and re-save files freely. Column
+headers are matched to the questionnaire of the chosen group tolerantly (see :func:`norm`), answer
+labels are mapped to scale values in Polish or English, and known form and personal columns
+(timestamp, e-mail, name…) are recognised and never read further. Every other column must be a
+question: anything unrecognised is refused rather than dropped.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+import zipfile
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+from xml.parsers.expat import ExpatError, ParserCreate
+
+from ..reference import GROUPS, WAVES, Item, Reference, Scale, reference
+from ..store.write import delete_import, delete_rows, insert_rows, record_import, transaction
+from . import (DryRun, IngestError, Institution, Problem, Problems, check_edition, check_institution,
+               column_letter, file_hash, header_keys, norm, previous_import, read_bytes, text_keys)
+
+# Columns that forms add around the questions. Personal ones identify a respondent; metadata ones
+# do not, but neither is stored. Keys are normalised with norm().
+PERSONAL_COLUMNS = {norm(h) for h in (
+    "Email", "E-mail", "Email address", "Adres e-mail", "Adres email", "Name", "Nazwa", "Imię", "Nazwisko",
+    "Imię i nazwisko", "Nazwisko i imię", "First name", "Last name", "Full name", "Username", "Nazwa użytkownika",
+    "Telefon", "Numer telefonu", "Phone", "Phone number", "IP address", "Adres IP", "Respondent", "Responder")}
+METADATA_COLUMNS = {norm(h) for h in (
+    "Sygnatura czasowa", "Timestamp", "Znacznik czasu", "Data i godzina", "ID", "Identyfikator",
+    "Start time", "Completion time", "Last modified time", "Godzina rozpoczęcia", "Godzina ukończenia",
+    "Godzina ostatniej modyfikacji", "Czas rozpoczęcia", "Czas ukończenia", "Total points", "Łączna liczba punktów",
+    "Score", "Wynik", "Quiz feedback")}
+GROUP_NAMES = {"students": "students'", "parents": "parents'", "teachers": "teachers'"}
+
+
+# --------------------------------------------------------------------------- reading the bytes
+
+@dataclass
+class Table:
+    """A file's cells as the user sees them in a spreadsheet: a header and numbered rows."""
+    format: str
+    header: list[str]
+    rows: Iterator[tuple[int, Sequence[object]]]  # (row number as in a spreadsheet; cells)
+    ragged: bool  # CSV: a row with another field count than the header is an error
+    header_row: int = 1
+
+
+def read_table(path: Path, data: bytes) -> Table:
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise IngestError(path, "the file is empty")
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_table(path, data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise IngestError(path, "an old Excel .xls workbook; save it as .xlsx (Excel workbook) or as CSV")
+    if path.suffix.lower() in (".xlsx", ".xlsm") and not _looks_like_text(data):
+        raise IngestError(path, "not a valid XLSX workbook (not a zip archive): the file is damaged or truncated")
+    return _csv_table(path, data)
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    return b"\x00" not in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _line_of(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
+def _header_delimiter(text: str) -> str:
+    """The delimiter of the first record: semicolon when any unquoted one is there (Polish Excel),
+    else comma (Google Forms). Quoted question texts may hold commas; they are skipped."""
+    counts = Counter()
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted:
+            if ch == "\n":
+                break
+            if ch in ",;\t":
+                counts[ch] += 1
+    if counts[";"]:
+        return ";"
+    if counts["\t"] and not counts[","]:
+        return "\t"
+    return ","
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a text export
+
+
+def _csv_table(path: Path, data: bytes) -> Table:
+    hint = ("save it from Google Forms as CSV, or from Excel as „CSV UTF-8” or „CSV (rozdzielany przecinkami)”")
+    if not _looks_like_text(data):
+        raise IngestError(path, f"wrong encoding: the file is UTF-16 or binary, not a CSV text in UTF-8 or "
+                                f"Windows-1250; {hint}")
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
+    delimiter = _header_delimiter(body[:65536].decode("latin-1"))
+    try:
+        text, encoding = body.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError as exc:
+        line = _line_of(body, exc.start)
+        if bom or delimiter == ",":
+            raise IngestError(path, Problem(
+                f"wrong encoding: byte 0x{body[exc.start]:02X} is not valid UTF-8; a "
+                f"{'file with a UTF-8 mark' if bom else 'comma-separated (Google Forms) export'} must be UTF-8 "
+                f"(this looks like Windows-1250 or another code page); {hint}", row=line)) from None
+        try:
+            text, encoding = body.decode("cp1250"), "Windows-1250"
+        except UnicodeDecodeError as exc2:
+            raise IngestError(path, Problem(
+                f"wrong encoding: byte 0x{body[exc2.start]:02X} is neither UTF-8 nor Windows-1250; {hint}",
+                row=_line_of(body, exc2.start))) from None
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise IngestError(path, Problem(f"wrong encoding or not a text file: control character "
+                                        f"U+{ord(bad.group()):04X}; {hint}", row=text.count("\n", 0, bad.start()) + 1))
+    separated = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter] + "-separated"
+    source = {(",", "UTF-8"): "Google Forms CSV", (";", "Windows-1250"): "CSV saved by Excel"}
+    name = f"{source.get((delimiter, encoding), 'CSV')} ({encoding}, {separated})"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise IngestError(path, "the file is empty") from None
+    except csv.Error as exc:
+        raise IngestError(path, Problem(f"the header cannot be read as CSV ({exc})", row=1)) from None
+
+    def rows() -> Iterator[tuple[int, Sequence[object]]]:
+        n = 1
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise IngestError(path, Problem(f"the file is truncated or damaged: {exc} (a quoted field "
+                                                "is not closed)", row=n + 1)) from None
+            n += 1
+            yield n, record
+
+    return Table(name, header, rows(), ragged=True)
+
+
+_XLSX_ERRORS = (KeyError, IndexError, ExpatError, SyntaxError, EOFError, zlib.error, ValueError)  # SyntaxError: ET
+
+
+def _xlsx_table(path: Path, data: bytes) -> Table:
+    """The first sheet of a workbook. Read with a streaming expat parser rather than openpyxl, which
+    takes about 20 s for a 50,000-row export; only values are needed, not styles or formulas."""
+    damaged = "the workbook is damaged or truncated"
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        sheet_name, sheet_path = _first_sheet(book)
+        strings = _shared_strings(book)
+        it = _sheet_rows(book, sheet_path, strings)
+        first = next(it, None)
+    except zipfile.BadZipFile:
+        raise IngestError(path, "not a valid XLSX workbook: the zip archive is damaged or truncated") from None
+    except _XLSX_ERRORS as exc:
+        raise IngestError(path, f"not a valid XLSX workbook or {damaged} ({exc})") from None
+    if first is None:
+        raise IngestError(path, "the workbook's first sheet is empty")
+    header = ["" if v is None else str(v) for v in first[1]]
+    while header and not header[-1].strip():
+        header.pop()
+    keys = {norm(h) for h in header}
+    kind = "Microsoft Forms XLSX" if {"id", "start time"} <= keys or {"id", "godzina rozpoczęcia"} <= keys \
+        else "XLSX workbook"
+
+    def rows() -> Iterator[tuple[int, Sequence[object]]]:
+        try:
+            yield from it
+        except (zipfile.BadZipFile, *_XLSX_ERRORS) as exc:
+            raise IngestError(path, f"{damaged} ({exc})") from None
+
+    return Table(f"{kind}, sheet „{sheet_name}”", header, rows(), ragged=False, header_row=first[0])
+
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _first_sheet(book: zipfile.ZipFile) -> tuple[str, str]:
+    """Name and zip path of the workbook's first sheet (tab order), via the workbook's relations."""
+    from xml.etree import ElementTree as ET
+
+    wb = ET.fromstring(book.read("xl/workbook.xml"))
+    sheet = wb.find(f"{{{_NS_MAIN}}}sheets/{{{_NS_MAIN}}}sheet")
+    if sheet is None:
+        raise KeyError("the workbook has no sheet")
+    rid = sheet.get(f"{{{_NS_REL}}}id")
+    rels = ET.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
+    if not target:
+        raise KeyError(f"the workbook's relations do not locate sheet {sheet.get('name')!r}")
+    return sheet.get("name", "?"), target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _shared_strings(book: zipfile.ZipFile) -> list[str]:
+    """The workbook's string table: each item's text runs joined, phonetic hints (rPh) left out."""
+    try:
+        data = book.read("xl/sharedStrings.xml")
+    except KeyError:
+        return []
+    out: list[str] = []
+    buf: list[str] = []
+    state = {"t": False, "rph": 0}
+
+    def start(name: str, attrs: dict) -> None:
+        local = name.rsplit(" ", 1)[-1]
+        if local == "si":
+            buf.clear()
+        elif local == "rPh":
+            state["rph"] += 1
+        elif local == "t" and not state["rph"]:
+            state["t"] = True
+
+    def end(name: str) -> None:
+        local = name.rsplit(" ", 1)[-1]
+        if local == "si":
+            out.append("".join(buf))
+        elif local == "rPh":
+            state["rph"] -= 1
+        elif local == "t":
+            state["t"] = False
+
+    def text(data: str) -> None:
+        if state["t"]:
+            buf.append(data)
+
+    parser = ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.buffer_text = True
+    parser.Parse(data, True)
+    return out
+
+
+_COLUMNS: dict[str, int] = {}
+
+
+def _col_index(ref: str) -> int:
+    """0-based column of a cell reference ("AB12" → 27), memoised: the same few letters repeat."""
+    letters = ref.rstrip("0123456789")
+    try:
+        return _COLUMNS[letters]
+    except KeyError:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch.upper()) - 64
+        _COLUMNS[letters] = n - 1
+        return n - 1
+
+
+def _sheet_rows(book: zipfile.ZipFile, sheet_path: str, strings: list[str]) -> Iterator[tuple[int, list[object]]]:
+    """(row number, cell values) of a sheet, streamed in chunks; cells placed by their reference."""
+    ready: list[tuple[int, list[object]]] = []
+    row: list[object] = []
+    cur = {"row": 0, "col": -1, "type": "n", "text": False, "rph": 0}
+    buf: list[str] = []
+
+    def start(name: str, attrs: dict) -> None:
+        if ":" in name:  # a prefixed namespace (some writers use <x:c>)
+            name = name.rsplit(":", 1)[1]
+        if name == "c":
+            ref = attrs.get("r")
+            cur["col"] = _col_index(ref) if ref else cur["col"] + 1
+            cur["type"] = attrs.get("t", "n")
+            buf.clear()
+        elif (name == "v" or name == "t") and not cur["rph"]:
+            cur["text"] = True
+        elif name == "row":
+            row.clear()
+            cur["row"] = int(attrs["r"]) if "r" in attrs else cur["row"] + 1
+            cur["col"] = -1
+        elif name == "rPh":  # phonetic hint of an inline string: not part of the value
+            cur["rph"] += 1
+
+    def end(name: str) -> None:
+        if ":" in name:
+            name = name.rsplit(":", 1)[1]
+        if name == "c":
+            raw = "".join(buf)
+            t = cur["type"]
+            if t == "s":
+                value: object = strings[int(raw)] if raw else None
+            elif t in ("inlineStr", "str", "e"):
+                value = raw
+            elif t == "b":
+                value = raw == "1"
+            elif raw:
+                number = float(raw)
+                value = int(number) if number.is_integer() else number
+            else:
+                value = None
+            col = cur["col"]
+            if col >= len(row):
+                row.extend([None] * (col - len(row) + 1))
+            row[col] = value
+        elif name == "v" or name == "t":
+            cur["text"] = False
+        elif name == "rPh":
+            cur["rph"] -= 1
+        elif name == "row":
+            ready.append((cur["row"], list(row)))
+
+    def text(data: str) -> None:
+        if cur["text"]:
+            buf.append(data)
+
+    parser = ParserCreate()  # no namespace processing: SpreadsheetML uses the default namespace
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.buffer_text = True
+    with book.open(sheet_path) as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            parser.Parse(chunk, not chunk)
+            yield from ready
+            ready.clear()
+            if not chunk:
+                return
+
+
+# --------------------------------------------------------------------------- columns and answers
+
+@dataclass(frozen=True)
+class Column:
+    index: int
+    header: str
+    role: str  # item | personal | metadata | blank | unknown
+    item: Item | None = None
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+
+def _item_lookup(ref: Reference, group: str) -> tuple[dict[str, Item], dict[str, tuple[str, Item]]]:
+    """Keys of the chosen group's questions, and of the other groups' (for a --group hint)."""
+    own: dict[str, Item] = {}
+    other: dict[str, tuple[str, Item]] = {}
+    for g, q in ref.questionnaires.items():
+        for item in q.items:
+            for key in text_keys(item.text_pl) | text_keys(item.text_en):
+                if g == group:
+                    own[key] = item
+                else:
+                    other.setdefault(key, (g, item))
+    return own, other
+
+
+def plan_columns(path: Path, header: list[str], ref: Reference, group: str, header_row: int = 1) -> list[Column]:
+    """What each column is; refuses unknown, duplicate and missing question columns all at once."""
+    own, other = _item_lookup(ref, group)
+    problems = Problems(path)
+    columns: list[Column] = []
+    seen: dict[str, Column] = {}
+    other_hits: Counter = Counter()
+    for i, h in enumerate(header):
+        keys = header_keys(h)
+        item = next((own[k] for k in keys if k in own), None)
+        if item is not None:
+            col = Column(i, h, "item", item)
+            if item.id in seen:
+                problems.add(Problem(f"this column and column {seen[item.id].letter} „{seen[item.id].header}” "
+                                     f"both hold question „{item.text_pl}”; keep one", header_row, h, col.letter))
+            seen[item.id] = col
+        elif not keys[0]:
+            col = Column(i, h, "blank")
+        elif keys[0] in PERSONAL_COLUMNS:
+            col = Column(i, h, "personal")
+        elif keys[0] in METADATA_COLUMNS:
+            col = Column(i, h, "metadata")
+        else:
+            hit = next((other[k] for k in keys if k in other), None)
+            if hit:
+                other_hits[hit[0]] += 1
+                msg = (f"this is a question of the {GROUP_NAMES[hit[0]]} questionnaire (item {hit[1].id}), "
+                       f"not of the {GROUP_NAMES[group]}; check --group (given: {group})")
+            else:
+                msg = (f"unknown column: neither a question of the {GROUP_NAMES[group]} questionnaire nor a known "
+                       "form column (timestamp, ID, start/completion time, e-mail, name); remove it from the file "
+                       "or correct the question text (if Polish letters look wrong, the file's encoding is wrong)")
+            problems.add(Problem(msg, header_row, h, column_letter(i)))
+            col = Column(i, h, "unknown")
+        columns.append(col)
+    if other_hits:
+        g, n = other_hits.most_common(1)[0]
+        if n > len(seen):
+            raise IngestError(path, Problem(
+                f"the columns are the {GROUP_NAMES[g]} questionnaire ({n} of its questions), not the "
+                f"{GROUP_NAMES[group]}: check --group (given: {group}; the file fits --group {g})", header_row))
+    for n, item in enumerate(ref.questionnaires[group].items, start=1):
+        if item.id not in seen:
+            problems.add(Problem(f"missing question column: no column is headed with question {n} "
+                                 f"„{item.text_pl}” (or its English text „{item.text_en}”)", header_row))
+    problems.raise_if_any()
+    return columns
+
+
+class AnswerMap:
+    """Maps a question's cells to database values; cells seen before are answered from a cache,
+    which keeps 50,000-row files fast."""
+
+    def __init__(self, scale: Scale, codes: tuple[str, ...]):
+        self.scale, self.codes = scale, codes
+        self.multiple = scale.kind == "multiple"
+        self.labels: dict[str, object] = {}
+        for o in scale.options:
+            for label in (o.label_pl, o.label_en):
+                self.labels[norm(label)] = o.code if self.multiple else o.value
+        self.cache: dict[object, tuple | int | None] = {}
+        self.width = len(codes) if self.multiple else 1
+
+    def expected(self) -> str:
+        labels = "; ".join(f"„{o.label_pl}”" for o in self.scale.options)
+        how = "one or more of, joined with „, ” or „;”" if self.multiple else "one of"
+        return f"expected {how}: {labels} (or the English labels), or an empty cell"
+
+    def convert(self, cell: object) -> tuple | int | None:
+        """The value(s) of a cell; raises KeyError(label) for a label not on the scale."""
+        try:
+            return self.cache[cell]
+        except (KeyError, TypeError):
+            pass
+        text = "" if cell is None else str(cell).strip()
+        if not text:
+            value = (None,) * self.width if self.multiple else None
+        elif self.multiple:
+            chosen = set(self._split(text))
+            value = tuple(1 if c in chosen else 0 for c in self.codes)
+        else:
+            key = norm(text)
+            if key not in self.labels:
+                raise KeyError(text)
+            value = self.labels[key]
+        try:
+            self.cache[cell] = value
+        except TypeError:
+            pass
+        return value
+
+    def _split(self, text: str) -> list[str]:
+        """Chosen options of a multiple-choice cell. Parts are joined back greedily so that a label
+        containing a comma would still be found."""
+        parts = [p for p in re.split(r"\s*[;,]\s*", text) if p.strip()]
+        out, i = [], 0
+        while i < len(parts):
+            for j in range(len(parts), i, -1):
+                key = norm(", ".join(parts[i:j]))
+                if key in self.labels:
+                    out.append(self.labels[key])
+                    i = j
+                    break
+            else:
+                raise KeyError(parts[i])
+        return out
+
+
+@dataclass
+class SurveyFile:
+    """A parsed export, ready to store: one tuple of answer values per response."""
+    path: Path
+    format: str
+    content_hash: str
+    group: str
+    columns: list[str]  # database answer columns, in the order of each answer tuple
+    answers: list[tuple]
+    matched: dict[str, str]  # item id -> header in the file
+    personal: list[str]
+    metadata: list[str]
+    blank_rows: int
+
+
+def read_survey(path: str | Path, group: str, ref: Reference | None = None) -> SurveyFile:
+    """Read and check an export for ``group``'s questionnaire; raises :class:`IngestError`."""
+    ref = ref or reference()
+    path = Path(path)
+    if group not in GROUPS:
+        raise IngestError(path, f"unknown group {group!r}; expected one of {', '.join(GROUPS)}")
+    data = read_bytes(path)
+    table = read_table(path, data)
+    columns = plan_columns(path, table.header, ref, group, table.header_row)
+    codes = ref.place_codes()
+    item_cols = [c for c in columns if c.role == "item"]
+    maps = [AnswerMap(ref.scales[c.item.scale], codes) for c in item_cols]
+    db_columns: list[str] = []
+    for c, m in zip(item_cols, maps):
+        if m.multiple:
+            db_columns.extend(f"place_{code}" for code in codes)
+        else:
+            db_columns.append(c.item.id)
+    n_header = len(table.header)
+    blank_cols = [c for c in columns if c.role == "blank"]
+    problems = Problems(path)
+    answers: list[tuple] = []
+    blank_rows = 0
+    for row_no, cells in table.rows:
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
+            blank_rows += 1
+            continue
+        if len(cells) < n_header:
+            if table.ragged:
+                problems.add(Problem(f"the row has {len(cells)} fields but the header has {n_header}: the file "
+                                     "is truncated or a row was cut", row_no, table.header[len(cells)],
+                                     column_letter(len(cells))))
+                if problems.full():
+                    break
+                continue
+            cells = list(cells) + [None] * (n_header - len(cells))  # XLSX: trailing empty cells
+        elif len(cells) > n_header:
+            extra = next((i for i in range(n_header, len(cells)) if str(cells[i] or "").strip()), None)
+            if extra is not None:
+                problems.add(Problem(f"value {str(cells[extra])!r} stands in a column without a header (the row has "
+                                     f"{len(cells)} fields, the header {n_header}; or a field holds an unquoted "
+                                     "delimiter)", row_no, None, column_letter(extra)))
+                if problems.full():
+                    break
+                continue
+            cells = cells[:n_header]
+        for c in blank_cols:
+            v = cells[c.index]
+            if v is not None and str(v).strip():
+                problems.add(Problem(f"value {str(v)!r} in a column without a header; give the column its question "
+                                     "text or remove it", row_no, None, c.letter))
+        values: list[object] = []
+        for c, m in zip(item_cols, maps):
+            try:
+                v = m.convert(cells[c.index])
+            except KeyError as exc:
+                problems.add(Problem(f"{exc.args[0]!r} is not an answer of this question's scale; {m.expected()}",
+                                     row_no, c.header, c.letter))
+                v = (None,) * m.width if m.multiple else None
+            if m.multiple:
+                values.extend(v)  # type: ignore[arg-type]
+            else:
+                values.append(v)
+        if problems.full():
+            break
+        answers.append(tuple(values))
+    problems.raise_if_any()
+    if not answers:
+        raise IngestError(path, Problem("the file has a header row but no answers (no data rows)",
+                                        table.header_row + 1))
+    return SurveyFile(path, table.format, file_hash(data), group, db_columns, answers,
+                      {c.item.id: c.header for c in item_cols},
+                      [c.header for c in columns if c.role == "personal"],
+                      [c.header for c in columns if c.role == "metadata"], blank_rows)
+
+
+# --------------------------------------------------------------------------- storing
+
+@dataclass
+class SurveyImport:
+    """What an import stored (or, in a dry run, would store)."""
+    file: SurveyFile
+    institution: Institution
+    edition: str
+    wave: str
+    import_id: int | None
+    dry_run: bool
+    replaced: list[str] = field(default_factory=list)
+    kept: int = 0  # responses already stored for the same target and kept (--append)
+
+    @property
+    def rows(self) -> int:
+        return len(self.file.answers)
+
+    def distribution(self) -> dict[str, Counter]:
+        """Counts of each stored value per database column (None: empty answer)."""
+        out = {c: Counter() for c in self.file.columns}
+        for i, col in enumerate(self.file.columns):
+            out[col].update(a[i] for a in self.file.answers)
+        return out
+
+    def lines(self) -> list[str]:
+        f, i = self.file, self.institution
+        out = [f"{f.path.name}: {f.format}, {self.rows} responses",
+               f"  target: institution {i.id} „{i.name}”, edition {self.edition}, {f.group}, {self.wave}",
+               f"  question columns matched: {len(f.matched)}"]
+        if f.personal:
+            out.append("  ignored as personal data (never stored): " + ", ".join(f"„{h}”" for h in f.personal))
+        if f.metadata:
+            out.append("  ignored form columns (not stored): " + ", ".join(f"„{h}”" for h in f.metadata))
+        if f.blank_rows:
+            out.append(f"  empty rows skipped: {f.blank_rows}")
+        out.extend(f"  replaced {r}" for r in self.replaced)
+        if self.kept:
+            out.append(f"  kept {self.kept} responses stored earlier for the same target (--append)")
+        if self.dry_run:
+            out.append("  answers that would be stored (value: count; – = empty):")
+            for col, counts in self.distribution().items():
+                shown = "  ".join(f"{'–' if k is None else k}: {n}"
+                                  for k, n in sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)))
+                out.append(f"    {col:<20} {shown}")
+            out.append("dry run: nothing was stored")
+        else:
+            out.append(f"stored {self.rows} responses as import #{self.import_id}")
+        return out
+
+
+def _slot(con: sqlite3.Connection, inst: int, edition: str, group: str, wave: str) -> list[tuple[int | None, int, str | None]]:
+    """Responses already stored for a target, per import: (import id, count, file name)."""
+    return con.execute(
+        "SELECT r.import_id, COUNT(*), i.file_name FROM survey_responses r LEFT JOIN imports i ON i.id = r.import_id "
+        "WHERE r.institution_id = ? AND r.edition = ? AND r.grp = ? AND r.wave = ? GROUP BY r.import_id",
+        (inst, edition, group, wave)).fetchall()
+
+
+def ingest_survey(con: sqlite3.Connection, path: str | Path, *, institution: int | str, edition: str, group: str,
+                  wave: str, replace: bool = False, append: bool = False, dry_run: bool = False,
+                  ref: Reference | None = None) -> SurveyImport:
+    """Check and store one survey export in one transaction; on any problem nothing is stored.
+
+    The same file (same bytes) is refused unless ``replace``, which removes the earlier import. A
+    target (institution, edition, group, wave) that already holds responses is refused too, since a
+    new export of a form usually repeats every earlier answer: ``replace`` replaces them, ``append``
+    adds to them (e.g. a second form for another class)."""
+    ref = ref or reference()
+    path = Path(path)
+    if wave not in WAVES:
+        raise IngestError(path, f"unknown wave {wave!r}; expected one of {', '.join(WAVES)}")
+    if replace and append:
+        raise IngestError(path, "--replace and --append exclude each other")
+    e = check_edition(path, ref, edition)
+    inst = check_institution(path, con, ref, institution, e)
+    sf = read_survey(path, group, ref)
+    result = SurveyImport(sf, inst, edition, wave, None, dry_run)
+    try:
+        with transaction(con):
+            prev = previous_import(con, sf.content_hash)
+            if prev is not None:
+                if not replace:
+                    raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was "
+                                            "stored (use --replace to replace that import)")
+                delete_import(con, prev.id)
+                result.replaced.append(prev.describe())
+            existing = _slot(con, inst.id, edition, group, wave)
+            if existing:
+                total = sum(n for _, n, _ in existing)
+                sources = ", ".join(f"import #{iid} „{name}”" if iid is not None else "data not from an import"
+                                    for iid, _, name in existing)
+                if replace:
+                    for iid, n, name in existing:
+                        if iid is not None:
+                            delete_import(con, iid)
+                        else:
+                            delete_rows(con, "survey_responses", {"institution_id": inst.id, "edition": edition,
+                                                                  "grp": group, "wave": wave, "import_id": None})
+                        source = f"import #{iid} „{name}”" if iid is not None else "not from an import"
+                        result.replaced.append(f"{n} responses stored earlier for this target ({source})")
+                elif append:
+                    result.kept = total
+                else:
+                    raise IngestError(path, f"institution {inst.id} already has {total} {group} {wave} responses in "
+                                            f"{edition} ({sources}); nothing was stored. A new export of the same form "
+                                            "repeats them: use --replace to replace them, or --append to add these")
+            details = json.dumps({
+                "format": sf.format, "institution_id": inst.id, "edition": edition, "group": group, "wave": wave,
+                "columns": sf.matched, "ignored_personal": sf.personal, "ignored_metadata": sf.metadata,
+                "replaced": result.replaced, "appended_to": result.kept}, ensure_ascii=False)
+            import_id = record_import(con, "survey", path.name, sf.content_hash, len(sf.answers), details)
+            fixed = (inst.id, edition, wave, group, import_id)
+            insert_rows(con, "survey_responses", ("institution_id", "edition", "wave", "grp", "import_id", *sf.columns),
+                        (fixed + a for a in sf.answers))
+            result.import_id = import_id
+            if dry_run:
+                raise DryRun
+    except DryRun:
+        result.import_id = None
+    except sqlite3.IntegrityError as exc:
+        raise IngestError(path, f"the database refused the responses ({exc}); nothing was stored") from None
+    return result
