@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 from . import store
+from .build.cli import register as register_build
+from .ingest.cli import register as register_ingest
 from .reference import ReferenceDataError
 
 
@@ -80,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("check", help="validate integrity and the rules; one line per problem")
     _db_arg(p)
     p.set_defaults(func=cmd_db_check)
+    register_build(sub)
+    register_ingest(sub)
     return parser
 
 

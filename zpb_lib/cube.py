@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import indicators as ind
 from .reference import Reference, reference
+from .report.labels import labels_for
 from .scoring.explain import describe_next_step, gaps, next_step
 from .scoring.decisions import score_audit
 from .scoring.lifecycle import Frames, data_quality, rank_audits, renewals_due, replay, status_on
@@ -31,12 +32,6 @@ from .stats import DEFAULT_THRESHOLD
 from .store import content_hash
 
 CUBE_VERSION = 1
-AWARD_LABELS = {
-    "pl": {"certificate": "certyfikat", "extension": "przedłużenie certyfikatu", "leader": "tytuł Lidera",
-           "university_certificate": "certyfikat uczelni"},
-    "en": {"certificate": "certificate", "extension": "extension", "leader": "leader title",
-           "university_certificate": "university certificate"},
-}
 INDEXED = {"institutions": ("county", "id"), "audits": ("edition", "county", "institution_id"),
            "audit_items": ("audit_id",), "next_steps": ("institution_id",), "awards": ("institution_id", "county"),
            "indicators": ("level", "key"), "wave_changes": ("level", "key"), "edition_changes": ("level", "key"),
@@ -187,8 +182,8 @@ def _next_steps(ref: Reference, rules: Rules, frames: Frames, scored: pd.DataFra
                      "criteria": ",".join(step.criteria), "mandatory_failed": ",".join(step.mandatory_failed),
                      "other_conditions": ",".join(step.other_conditions), "within_reach": step.within_reach,
                      "gap_criteria": ",".join(cid for cid, _, _ in gaps(cat, score)),
-                     "text_pl": describe_next_step(step, cat, AWARD_LABELS["pl"], "pl"),
-                     "text_en": describe_next_step(step, cat, AWARD_LABELS["en"], "en")})
+                     "text_pl": describe_next_step(step, cat, labels_for("award", "pl"), "pl"),
+                     "text_en": describe_next_step(step, cat, labels_for("award", "en"), "en")})
     return pd.DataFrame(rows)
 
 

@@ -1,0 +1,92 @@
+"""The report cube: one file per edition, read by slice, consistent with the store and suppressed."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from zpb_lib import cube, store
+
+EDITION = "2025/2026"
+
+
+@pytest.fixture(scope="module")
+def small_cube(small_db, tmp_path_factory):
+    con = store.connect(small_db, readonly=True)
+    path = cube.build(con, EDITION, tmp_path_factory.mktemp("cube") / "cube.sqlite")
+    con.close()
+    c = cube.Cube(path)
+    yield c
+    c.close()
+
+
+def test_meta(small_cube):
+    m = small_cube.meta
+    assert m["edition"] == EDITION and m["edition_roman"] == "XIX" and m["synthetic"] is True
+    assert m["as_of"] == "2026-10-15" and m["threshold"] == 10 and len(m["data_hash"]) == 16
+
+
+def test_slices_and_dtypes(small_cube):
+    inst = small_cube.table("institutions", county="1201")
+    assert len(inst) > 0 and set(inst["county"]) == {"1201"}
+    assert inst["participating"].dtype == bool
+    assert pd.api.types.is_datetime64_any_dtype(small_cube.table("awards")["awarded_on"])
+    both = small_cube.table("institutions", county=["1201", "1261"])
+    assert set(both["county"]) == {"1201", "1261"}
+    with pytest.raises(KeyError):
+        small_cube.table("institutions", nosuch=1)
+
+
+def test_audits_match_the_store(small_db, small_cube):
+    con = store.connect(small_db, readonly=True)
+    totals = dict(con.execute("SELECT a.id, SUM(i.points) FROM audits a JOIN audit_items i ON i.audit_id = a.id "
+                              "WHERE a.edition <= ? GROUP BY a.id", (EDITION,)).fetchall())
+    con.close()
+    audits = small_cube.table("audits")
+    assert dict(zip(audits["audit_id"], audits["total"])) == totals
+    this = audits[audits["edition"] == EDITION]
+    ranked = this[this["kind"] != "control"]
+    assert ranked["rank"].notna().all() and ranked["rank"].min() == 1
+
+
+def test_county_summary_adds_up(small_cube):
+    s = small_cube.table("county_summary").set_index("county")
+    counties, total = s.drop(index="12"), s.loc["12"]
+    for col in ("institutions", "participating", "valid_awards", "leaders", "audits", "granted"):
+        assert counties[col].sum() == total[col], col
+    inst = small_cube.table("institutions")
+    assert total["participating"] == int((inst["exists"] & inst["participating"]).sum())
+
+
+def test_no_small_figure_in_any_survey_table(small_cube):
+    for name in ("indicators", "places"):
+        t = small_cube.table(name)
+        small = t["n"] < 10
+        assert len(t) > 0 and small.any(), name
+        assert t.loc[small, ["k", "p", "lo", "hi"]].isna().all().all(), name
+        assert t.loc[small, "suppressed"].notna().all(), name
+    for name in ("wave_changes", "edition_changes"):
+        t = small_cube.table(name)
+        for side in ("0", "1"):
+            small = t[f"n{side}"] < 10
+            assert t.loc[small, [f"k{side}", f"p{side}"]].isna().all().all(), (name, side)
+        either = (t["n0"] < 10) | (t["n1"] < 10)
+        assert either.any() and t.loc[either, ["diff", "p_value"]].isna().all().all(), name
+        assert t.loc[either, "suppressed"].notna().all(), name
+
+
+def test_pooled_county_counts_equal_sum_of_institutions(small_cube):
+    ind = small_cube.table("indicators", edition=EDITION, wave="follow-up", group="students", indicator="safe_school")
+    inst = ind[ind["level"] == "institution"]
+    cube_inst = small_cube.table("institutions").set_index("id")
+    inst = inst.assign(county=inst["key"].astype(int).map(cube_inst["county"]))
+    by_county = inst.groupby("county")["n"].sum()
+    county = ind[ind["level"] == "county"].set_index("key")["n"]
+    assert (by_county == county.reindex(by_county.index)).all()
+
+
+def test_next_steps_are_phrased(small_cube):
+    steps = small_cube.table("next_steps")
+    assert len(steps) > 0
+    assert steps["text_pl"].str.len().gt(10).all() and steps["text_en"].str.len().gt(10).all()
+    short = steps[steps["points_short"] > 0]
+    assert all(f"{n} " in t for n, t in zip(short["points_short"], short["text_en"]))

@@ -1,0 +1,301 @@
+"""Report export: the `zpb` template shows outputs only, stays self-contained, prints well as PDF."""
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from zpb_lib.build.export import (
+    Exporter,
+    NotSelfContainedError,
+    atomic_writer,
+    ensure_self_contained,
+    external_references,
+    is_self_contained,
+)
+
+TITLE = "<script>alert(1)</script> & „Szkoła”"
+TITLE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; „Szkoła”"
+DIACRITICS = "ąćęłńóśźż"
+ROWS = 300
+HEADER_CELL = "Nazwa placówki"
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="160" viewBox="0 0 400 160">'
+    '<rect width="400" height="160" fill="#e8edf3"/><rect x="20" y="30" width="120" height="120" '
+    'fill="#17426b"/></svg>'
+)
+SVG_ALT = "Liczba placówek: 42 w powiecie, 31 uczestniczy"
+SECRETS = ("SECRET_PARAM", "SECRET_CODE", "SECRET_WARNING", "SECRET_STDOUT", "SECRET_TEXT_REPR")
+
+
+def _row(i: int) -> str:
+    return (f'<tr><th scope="row">Szkoła nr {i} w Łącku</th><td>gimnazjum</td>'
+            f'<td class="zpb-num">{i % 35},{i % 10}</td></tr>')
+
+
+def _table(rows: int) -> str:
+    body = "".join(_row(i) for i in range(1, rows + 1))
+    return (f'<table class="zpb-table"><caption>Placówki w powiecie</caption><thead><tr>'
+            f'<th scope="col">{HEADER_CELL}</th><th scope="col">Typ</th>'
+            f'<th scope="col" class="zpb-num">Punkty</th></tr></thead><tbody>{body}</tbody></table>')
+
+
+def make_notebook(title: str = TITLE, lang: str = "pl", rows: int = ROWS) -> nbformat.NotebookNode:
+    """A report-shaped executed notebook: every kind of output the template must show or hide."""
+    nb = new_notebook()
+    nb.metadata["zpb"] = {"title": title, "lang": lang}
+    params = new_code_cell("SECRET_PARAM = '2017/2018'  # edition",
+                           metadata={"tags": ["parameters"]})
+    text = new_markdown_cell(f"# Raport powiatu bocheńskiego\n\nZażółć gęślą jaźń — {DIACRITICS}.")
+    banner = new_code_cell("banner()", outputs=[new_output("display_data", data={
+        "text/html": '<div class="zpb-banner" data-short="Dane syntetyczne">Dane syntetyczne '
+                     '(demonstracyjne)</div>'})])
+    chart = new_code_cell("SECRET_CODE_chart()", outputs=[
+        new_output("stream", name="stderr", text="lib.py:3: UserWarning: SECRET_WARNING\n"),
+        new_output("display_data", metadata={"alt": SVG_ALT},
+                   data={"image/svg+xml": SVG, "text/plain": "<Figure SECRET_TEXT_REPR>"}),
+    ])
+    table = new_code_cell("SECRET_CODE_table()", execution_count=4, outputs=[
+        new_output("execute_result", execution_count=4,
+                   data={"text/html": _table(rows), "text/plain": "SECRET_TEXT_REPR"})])
+    printed = new_code_cell("print('SECRET_STDOUT')", outputs=[
+        new_output("stream", name="stdout", text="SECRET_STDOUT\n")])
+    method = new_code_cell("SECRET_CODE_md()", outputs=[new_output("display_data", data={
+        "text/markdown": "**Metodologia.** Przedziały Wilsona 95%.", "text/plain": "SECRET_TEXT_REPR"})])
+    nb.cells = [params, text, banner, chart, table, printed, method]
+    nbformat.validate(nb)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def exporter() -> Exporter:
+    return Exporter()
+
+
+@pytest.fixture(scope="module")
+def html(exporter) -> str:
+    return exporter.to_html(make_notebook())
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+
+def test_no_code_prompts_streams_or_text_reprs(html):
+    for secret in SECRETS:
+        assert secret not in html
+    for prompt in ("In [", "In&nbsp;[", "Out[", "Traceback", "UserWarning"):
+        assert prompt not in html
+
+
+def test_outputs_are_rendered(html):
+    assert html.count("<tr>") == ROWS + 1
+    assert html.count("Szkoła nr ") == ROWS
+    assert "<strong>Metodologia.</strong>" in html
+    assert "<h1>Raport powiatu bocheńskiego</h1>" in html
+    assert f"Zażółć gęślą jaźń — {DIACRITICS}." in html
+    m = re.search(r'<img [^>]*src="data:image/svg\+xml;base64,([^"]+)"', html)
+    assert m and base64.b64decode(m.group(1)).decode("utf-8") == SVG
+    assert f'alt="{SVG_ALT}"' in html
+
+
+def test_self_contained_without_any_script(html):
+    assert "<script" not in html.lower()
+    # independent of external_references: no scheme-qualified or protocol-relative resource
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:[a-z]+:)?//""", html, re.I)
+    assert not re.search(r"""url\(\s*["']?\s*(?:[a-z]+:)?//""", html, re.I)
+    assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", html.split("base64,")[0])
+    assert external_references(html) == []
+
+
+def test_page_head(html):
+    assert html.startswith("<!DOCTYPE html>")
+    assert '<html lang="pl">' in html
+    assert f"<title>{TITLE_ESCAPED}</title>" in html
+    assert "<script>alert(1)" not in html
+    assert re.search(r'<meta[^>]*name="viewport"', html)
+    assert re.search(r"<style[^>]*>[^<]*\.zpb-banner", html)
+    meta = re.search(r"<meta[^>]*Content-Security-Policy[^>]*>", html).group(0)
+    csp = re.search(r'content="([^"]+)"', meta).group(1)
+    assert "default-src 'none'" in csp and "script-src" not in csp  # nothing may run or load
+
+
+def test_size_under_two_megabytes(html):
+    assert len(html.encode("utf-8")) < 2_000_000
+
+
+def test_english_report(exporter):
+    page = exporter.to_html(make_notebook(title="County report: Bochnia", lang="en", rows=3))
+    assert '<html lang="en">' in page
+    assert "<title>County report: Bochnia</title>" in page
+
+
+def test_title_and_lang_from_output_metadata(exporter):
+    """A kernel can name its report: display(..., metadata={"zpb": {...}}) under plain papermill."""
+    nb = make_notebook(rows=1)
+    del nb.metadata["zpb"]
+    nb.cells[2].outputs[0].metadata = {"zpb": {"title": "Powiat wielicki & okolice", "lang": "en"}}
+    page = exporter.to_html(nb)
+    assert "<title>Powiat wielicki &amp; okolice</title>" in page
+    assert '<html lang="en">' in page
+
+
+def test_title_falls_back_to_name_and_lang_to_polish(exporter):
+    nb = make_notebook(rows=1)
+    nb.metadata["zpb"] = {"lang": "xx"}
+    page = exporter.to_html(nb, name="county_report")
+    assert "<title>county_report</title>" in page
+    assert '<html lang="pl">' in page
+
+
+def test_error_output_shows_no_traceback(exporter):
+    nb = make_notebook(rows=1)
+    nb.cells.append(new_code_cell("1/0", outputs=[new_output(
+        "error", ename="ZeroDivisionError", evalue="SECRET_EVALUE",
+        traceback=["\x1b[31mTraceback (most recent call last)\x1b[0m", "SECRET_FRAME"])]))
+    page = exporter.to_html(nb)
+    assert "SECRET_EVALUE" not in page and "SECRET_FRAME" not in page and "Traceback" not in page
+    assert "Nie udało się przygotować tej części raportu." in page
+
+
+def test_reused_exporter_gives_identical_pages(exporter, html):
+    exporter.to_html(make_notebook(title="Inny raport", lang="en", rows=5))
+    assert exporter.to_html(make_notebook()) == html
+
+
+def test_external_output_is_refused(exporter):
+    nb = make_notebook(rows=1)
+    nb.cells[2].outputs[0].data["text/html"] = '<img src="https://example.org/x.png" alt="x">'
+    with pytest.raises(NotSelfContainedError, match="example.org"):
+        exporter.to_html(nb)
+    assert "example.org" in exporter.to_html(nb, check=False)
+
+
+@pytest.mark.parametrize("snippet", [
+    '<script src="app.js"></script>',
+    '<script src="data:text/javascript,1"></script>',
+    '<img src="http://example.org/a.png">',
+    "<img src='https://example.org/a.png'>",
+    "<img src=//cdn.example.org/a.png>",
+    '<img src="local.png">',
+    '<img srcset="data:image/png;base64,AA 1x, https://x.org/b.png 2x">',
+    '<link rel="stylesheet" href="style.css">',
+    '<div style="background: url(https://x.org/b.png)"></div>',
+    "<style>.a { background: url('//x.org/b.png') }</style>",
+    '<style>@import "print.css";</style>',
+    '<a href="https://example.org">x</a>',
+    '<a href="//example.org">x</a>',
+    '<svg><image href="http://x.org/i.png"/></svg>',
+    '<iframe src="https://example.org"></iframe>',
+    '<meta http-equiv="refresh" content="0; url=https://example.org">',
+])
+def test_external_references_are_found(snippet):
+    assert external_references(f"<html><body>{snippet}</body></html>")
+    assert not is_self_contained(snippet)
+    with pytest.raises(NotSelfContainedError):
+        ensure_self_contained(snippet)
+
+
+@pytest.mark.parametrize("snippet", [
+    '<img src="data:image/png;base64,iVBORw0KGgo=" alt="">',
+    '<a href="county/1201.html">powiat</a> <a href="#sekcja">sekcja</a>',
+    '<a href="mailto:zpb@example.org">e-mail</a>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><use href="#glyph"/></svg>',
+    "<style>/* no url(http://x.org) here */ .a { background: url(data:image/png;base64,AA) }</style>",
+    "<p>See https://example.org in the text</p>",
+    "<script>var x = 1;</script>",
+])
+def test_inline_content_is_self_contained(snippet):
+    assert external_references(snippet) == []
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def test_write_html_is_atomic_and_leaves_no_temp_files(exporter, tmp_path):
+    target = tmp_path / "out" / "raport.html"
+    exporter.write_html(make_notebook(rows=2), target)
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in target.parent.iterdir()] == ["raport.html"]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path):
+    target = tmp_path / "raport.pdf"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_writer(target) as f:
+            f.write(b"half of a new fi")
+            raise RuntimeError("renderer crashed")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["raport.pdf"]
+
+
+# --- PDF --------------------------------------------------------------------------------------
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        msg = f"{tool} not found: install poppler-utils (listed in .ci/apt-packages)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    out = subprocess.run([_need("pdftotext"), "-layout", str(pdf), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    return [p for p in out.split("\f") if p.strip()]
+
+
+@pytest.fixture(scope="module")
+def pdf(exporter, html, tmp_path_factory) -> Path:
+    return exporter.write_pdf(html, tmp_path_factory.mktemp("pdf") / "raport.pdf")
+
+
+def test_pdf_is_a4_with_polish_text(pdf):
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    pages = _pdf_pages(pdf)
+    assert DIACRITICS in pages[0]
+    assert "Raport powiatu bocheńskiego" in pages[0]
+    info = subprocess.run([_need("pdfinfo"), str(pdf)], check=True, capture_output=True,
+                          text=True).stdout
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)
+
+
+def test_pdf_pages_carry_title_banner_and_numbers(pdf):
+    pages = _pdf_pages(pdf)
+    n = len(pages)
+    for i, page in enumerate(pages, start=1):
+        assert TITLE in page  # the title as text, never as markup
+        assert "Dane syntetyczne" in page
+        assert re.search(rf"strona {i} z {n}\s*$", page)
+
+
+def test_long_table_splits_across_pages_with_repeated_header(pdf):
+    pages = _pdf_pages(pdf)
+    with_rows = [p for p in pages if "Szkoła nr " in p]
+    assert len(with_rows) >= 3
+    assert "Szkoła nr 1 w Łącku" in with_rows[0] and f"Szkoła nr {ROWS} w Łącku" in with_rows[-1]
+    assert sum(p.count("Szkoła nr ") for p in with_rows) == ROWS  # no row lost or doubled
+    assert all(p.count(HEADER_CELL) == 1 for p in with_rows)
+
+
+def test_pdf_in_english_numbers_pages_in_english(exporter, tmp_path):
+    page_html = exporter.to_html(make_notebook(title="County report", lang="en", rows=5))
+    pages = _pdf_pages(exporter.write_pdf(page_html, tmp_path / "en.pdf"))
+    assert re.search(r"page 1 of 1\s*$", pages[0]) and "County report" in pages[0]
+
+
+def test_pdf_first_page_renders_to_png(pdf, tmp_path):
+    subprocess.run([_need("pdftoppm"), "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    (png,) = tmp_path.glob("page*.png")
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 5_000

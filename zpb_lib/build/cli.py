@@ -1,0 +1,57 @@
+"""The ``zpb build`` subcommand."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .plan import KINDS
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .pipeline import BuildOptions, build
+
+    try:
+        institutions = tuple(int(i) for i in args.institution)
+    except ValueError:
+        print("zpb build: --institution takes numeric institution ids", file=sys.stderr)
+        return 2
+    opts = BuildOptions(db=args.db, edition=args.edition, out=args.out, formats=_csv(args.format), jobs=args.jobs,
+                        force=args.force, lang=args.lang, only=_csv(args.only) if args.only else KINDS,
+                        counties=tuple(args.county), institutions=institutions, progress=not args.quiet)
+    try:
+        s = build(opts)
+    except ValueError as exc:
+        print(f"zpb build: {exc}", file=sys.stderr)
+        return 2
+    pl = args.lang == "pl"
+    print((f"Edycja {s.edition}: raportów {s.total}, zbudowano {s.built}, pominięto (bez zmian) {s.skipped}, "
+           f"błędów {len(s.failed)}; {s.seconds:.1f} s") if pl else
+          (f"Edition {s.edition}: {s.total} reports, built {s.built}, skipped (unchanged) {s.skipped}, "
+           f"failed {len(s.failed)}; {s.seconds:.1f} s"))
+    for stem, err in s.failed:
+        print(f"  {'BŁĄD' if pl else 'FAILED'} {stem}: {err}  (notebooks/{stem}.ipynb)")
+    if s.index:
+        print(s.index.resolve())
+    return 0 if s.ok else 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("build", help="build an edition's reports (HTML and PDF) with their index page")
+    p.add_argument("--db", help="database file (default: $ZPB_DB or data/zpb.sqlite)")
+    p.add_argument("--edition", help="edition as a school year, e.g. 2025/2026 (default: the latest held)")
+    p.add_argument("--county", action="append", default=[], metavar="TERYT",
+                   help="only this county's reports (repeatable)")
+    p.add_argument("--institution", action="append", default=[], metavar="ID",
+                   help="only this institution's report (repeatable)")
+    p.add_argument("--only", help=f"comma-separated report kinds: {','.join(KINDS)}")
+    p.add_argument("--format", default="html,pdf", help="comma-separated formats: html,pdf (default both)")
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers, each with its own kernel (default 1)")
+    p.add_argument("--force", action="store_true", help="rebuild reports even when their inputs did not change")
+    p.add_argument("--lang", default="pl", choices=("pl", "en"), help="report language (default pl)")
+    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_build)

@@ -1,0 +1,254 @@
+"""``zpb build``: plan → compute the cube once → execute and export in workers → index and manifest.
+
+A report whose inputs (data, reference files, library code, notebook, parameters, formats) did not
+change since the last build is skipped. One failing report never stops the others; the summary lists
+failures and the exit status says whether anything failed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import cube as cube_mod
+from .. import store
+from ..reference import Reference, reference
+from ..report.labels import LANGS, label
+from .plan import KINDS, Job, plan
+from .runner import Result, WorkerConfig, code_hash, run_jobs
+
+MANIFEST = "manifest.json"
+CUBE_FILE = "cube.sqlite"
+
+
+@dataclass
+class BuildOptions:
+    db: str | None = None
+    edition: str | None = None
+    out: str = "reports"
+    formats: tuple[str, ...] = ("html", "pdf")
+    jobs: int = 1
+    force: bool = False
+    lang: str = "pl"
+    only: tuple[str, ...] = KINDS
+    counties: tuple[str, ...] = ()
+    institutions: tuple[int, ...] = ()
+    progress: bool = True
+
+
+@dataclass
+class BuildSummary:
+    edition: str
+    out_dir: Path
+    index: Path | None
+    total: int = 0
+    built: int = 0
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    cube_seconds: float = 0.0
+    cube_rebuilt: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("zpb", "pandas", "numpy", "matplotlib", "nbconvert", "nbclient", "papermill", "weasyprint",
+                "ipykernel"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1, default=str)
+    os.replace(tmp, path)
+
+
+def data_fingerprint(db_path: Path, previous: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Content hash of the database; reused from the last build when the file (and its WAL) have
+    the same size and modification time, which keeps a no-op rebuild fast."""
+    stat = {}
+    for suffix in ("", "-wal"):
+        p = Path(str(db_path) + suffix)
+        if p.exists():
+            s = p.stat()
+            stat[suffix or "db"] = [s.st_size, s.st_mtime_ns]
+    old = previous.get("inputs", {})
+    if old.get("db_stat") == stat and old.get("data_hash"):
+        return old["data_hash"], stat
+    con = store.connect(db_path, readonly=True)
+    try:
+        return store.content_hash(con)[:16], stat
+    finally:
+        con.close()
+
+
+def full_title(job: Job, lang: str) -> str:
+    return f"{label(f'title.{job.kind}_report', lang)} — {job.title} — {job.edition}"
+
+
+def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
+    t0 = time.perf_counter()
+    ref = ref or reference()
+    db_path = store.resolve_db_path(options.db).resolve()
+    edition = options.edition or ref.current_edition().edition
+    e = ref.edition(edition)
+    if not e.held:
+        raise ValueError(f"edition {edition} was not held (the programme was suspended); nothing to report")
+    if options.lang not in LANGS:
+        raise ValueError(f"unknown language {options.lang!r} (pl or en)")
+    formats = tuple(f for f in options.formats if f)
+    bad = set(formats) - {"html", "pdf"}
+    if bad:
+        raise ValueError(f"unknown format(s): {', '.join(sorted(bad))} (html, pdf)")
+    out_dir = Path(options.out) / edition.replace("/", "-")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = out_dir / MANIFEST
+    previous = _read_manifest(manifest_path)
+    summary = BuildSummary(edition, out_dir, None)
+
+    # --- inputs and the cube (computed once for all reports)
+    data_hash, db_stat = data_fingerprint(db_path, previous)
+    ref_hash = cube_mod.reference_hash(ref)
+    lib_hash = code_hash()
+    inputs_key = f"{data_hash}:{ref_hash}:{lib_hash}"
+    cube_path = out_dir / CUBE_FILE
+    old_inputs = previous.get("inputs", {})
+    if options.force or not cube_path.exists() or old_inputs.get("cube_key") != inputs_key:
+        tc = time.perf_counter()
+        con = store.connect(db_path, readonly=True)
+        try:
+            cube_mod.build(con, edition, cube_path, ref=ref, data_hash=data_hash)
+        finally:
+            con.close()
+        summary.cube_seconds = time.perf_counter() - tc
+        summary.cube_rebuilt = True
+    with cube_mod.Cube(cube_path) as cube:
+        institutions = cube.table("institutions")
+        cube_meta = dict(cube.meta)
+
+    # --- plan and skip what is current
+    jobs = plan(institutions, ref, edition, lang=options.lang, only=options.only, counties=options.counties or None,
+                institution_ids=options.institutions or None, cube_path=str(cube_path.resolve()),
+                db_path=str(db_path))
+    old_reports = previous.get("reports", {})
+    todo: list[Job] = []
+    entries: dict[str, dict[str, Any]] = dict(old_reports)
+    for job in jobs:
+        fp = job.fingerprint(inputs_key, formats)
+        old = old_reports.get(job.stem, {})
+        outputs_exist = all((out_dir / f"{job.stem}.{f}").exists() for f in formats)
+        if not options.force and old.get("fingerprint") == fp and old.get("status") == "ok" and outputs_exist:
+            summary.skipped += 1
+            entries[job.stem] = dict(old, skipped=True)
+            continue
+        todo.append(job)
+        entries[job.stem] = {"kind": job.kind, "key": job.key, "title": job.title, "county": job.county,
+                             "county_name": job.county_name, "police_unit": job.police_unit,
+                             "fingerprint": fp, "status": "pending", "skipped": False,
+                             "formats": list(formats)}
+    summary.total = len(jobs)
+
+    # --- execute and export
+    payload = [dict(job.as_dict(), notebook=str(job.notebook), full_title=full_title(job, options.lang))
+               for job in todo]
+    config = WorkerConfig(out_dir=str(out_dir.resolve()), formats=formats)
+    bar = _progress(len(todo), options.progress)
+
+    def on_result(r: Result) -> None:
+        entry = entries[r.stem]
+        entry.update(status=r.status, error=r.error, seconds={k: round(v, 3) for k, v in r.seconds.items()},
+                     kernel_mb=r.kernel_mb, worker_mb=r.worker_mb, worker=r.worker,
+                     notebook=f"notebooks/{r.stem}.ipynb",
+                     html=f"{r.stem}.html" if "html" in formats and r.status == "ok" else None,
+                     pdf=f"{r.stem}.pdf" if "pdf" in formats and r.status == "ok" else None)
+        if r.status == "ok":
+            summary.built += 1
+        else:
+            summary.failed.append((r.stem, r.error or "failed"))
+        bar.update(1)
+        if summary.failed:
+            bar.set_postfix_str(f"błędy: {len(summary.failed)}" if options.lang == "pl" else f"failed: {len(summary.failed)}")
+
+    try:
+        run_jobs(payload, config, options.jobs, on_result)
+    finally:
+        bar.close()
+        # Reports of this plan only: entries of reports no longer planned are dropped.
+        planned = {j.stem for j in jobs}
+        kept = {k: v for k, v in entries.items() if k in planned} if _same_scope(options) else entries
+        manifest = {
+            "edition": edition, "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "lang": options.lang, "formats": list(formats), "versions": _versions(),
+            "inputs": {"db": str(db_path), "db_stat": db_stat, "data_hash": data_hash, "reference_hash": ref_hash,
+                       "code_hash": lib_hash, "cube_key": inputs_key, "synthetic": cube_meta.get("synthetic")},
+            "cube": {"file": CUBE_FILE, "seconds": round(summary.cube_seconds, 3), "rebuilt": summary.cube_rebuilt},
+            "reports": kept,
+            "summary": {"planned": summary.total, "built": summary.built, "skipped": summary.skipped,
+                        "failed": len(summary.failed)},
+        }
+        summary.index = _write_index(out_dir, manifest, ref, options.lang)
+        summary.seconds = time.perf_counter() - t0
+        manifest["summary"]["seconds"] = round(summary.seconds, 3)
+        _write_json(manifest_path, manifest)
+    return summary
+
+
+def _same_scope(options: BuildOptions) -> bool:
+    """A full build (no filters) decides which reports exist; a filtered one only updates."""
+    return not (options.counties or options.institutions or set(options.only) != set(KINDS))
+
+
+def _write_index(out_dir: Path, manifest: dict[str, Any], ref: Reference, lang: str) -> Path:
+    from .index import IndexEntry, write_index
+
+    entries = []
+    for stem, r in sorted(manifest["reports"].items()):
+        entries.append(IndexEntry(
+            kind=r["kind"], title=r["title"], county=r.get("county"), county_name=r.get("county_name"),
+            police_unit=(ref.police_units[r["police_unit"]].name if r.get("police_unit") in ref.police_units else None),
+            html=r.get("html") if (out_dir / f"{stem}.html").exists() else None,
+            pdf=r.get("pdf") if (out_dir / f"{stem}.pdf").exists() else None,
+            status=("skipped" if r.get("skipped") else r.get("status", "ok")),
+            error=r.get("error")))
+    inputs = manifest["inputs"]
+    return write_index(entries, out_dir / "index.html", manifest["edition"], lang=lang,
+                       meta={"generated_at": manifest["generated_at"], "data_hash": inputs["data_hash"],
+                             "synthetic": bool(inputs.get("synthetic"))})
+
+
+class _NoBar:
+    def update(self, n: int) -> None: ...
+    def set_postfix_str(self, s: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled or total == 0:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="raport", file=sys.stderr, dynamic_ncols=True)

@@ -1,0 +1,106 @@
+"""Planning a build: which reports an edition needs, where each goes, and what decides whether an
+existing one is still current."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from ..reference import Reference
+from ..report.labels import county_name
+
+KINDS = ("voivodeship", "county", "school")
+NOTEBOOKS = {"voivodeship": "voivodeship_report.ipynb", "county": "county_report.ipynb",
+             "school": "school_report.ipynb"}
+
+
+def notebooks_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report to build."""
+    kind: str  # voivodeship | county | school
+    key: str  # "12", a TERYT code or an institution id
+    edition: str
+    lang: str
+    title: str
+    county: str | None  # TERYT of the county the report belongs to (None for the voivodeship)
+    county_name: str | None
+    police_unit: str | None
+    stem: str  # file name without extension, unique within the edition folder
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def notebook(self) -> Path:
+        return notebooks_dir() / NOTEBOOKS[self.kind]
+
+    def fingerprint(self, inputs: str, formats: Iterable[str]) -> str:
+        """What the report depends on: data and code (``inputs``), its parameters, its formats."""
+        h = hashlib.sha256()
+        h.update(inputs.encode())
+        h.update(json.dumps(self.parameters, sort_keys=True, default=str).encode())
+        h.update(",".join(sorted(formats)).encode())
+        h.update(self.notebook.read_bytes())
+        return h.hexdigest()[:20]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _slug(text: str) -> str:
+    table = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
+    out = "".join(ch if ch.isalnum() else "-" for ch in text.translate(table).lower())
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out.strip("-")[:60]
+
+
+def plan(institutions: pd.DataFrame, ref: Reference, edition: str, *, lang: str = "pl",
+         only: Iterable[str] = KINDS, counties: Iterable[str] | None = None,
+         institution_ids: Iterable[int] | None = None, cube_path: str = "", db_path: str = "") -> list[Job]:
+    """The reports of ``edition``: the voivodeship, every county, and every institution audited or
+    taking part in the edition (``institutions`` is the cube's institutions table), filtered by
+    ``only``, ``counties`` and ``institution_ids``."""
+    only = set(only)
+    unknown = only - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown report kind(s): {', '.join(sorted(unknown))} (known: {', '.join(KINDS)})")
+    county_filter = set(counties) if counties else None
+    if county_filter:
+        bad = county_filter - set(ref.counties)
+        if bad:
+            raise ValueError(f"unknown county TERYT code(s): {', '.join(sorted(bad))}")
+    inst_filter = {int(i) for i in institution_ids} if institution_ids else None
+    base = {"edition": edition, "lang": lang, "cube": cube_path, "db": db_path}
+    jobs: list[Job] = []
+    if "voivodeship" in only and county_filter is None and inst_filter is None:
+        jobs.append(Job("voivodeship", "12", edition, lang, county_name("12", lang, ref), None, None, None,
+                        "wojewodztwo", dict(base)))
+    if "county" in only and inst_filter is None:
+        for teryt, c in ref.counties.items():
+            if county_filter and teryt not in county_filter:
+                continue
+            jobs.append(Job("county", teryt, edition, lang, county_name(teryt, lang, ref), teryt,
+                            county_name(teryt, lang, ref), c.police_unit, f"powiat-{teryt}-{_slug(c.name)}",
+                            dict(base, county=teryt)))
+    if "school" in only:
+        sel = institutions[institutions["in_edition"]]
+        if county_filter:
+            sel = sel[sel["county"].isin(county_filter)]
+        if inst_filter is not None:
+            missing = inst_filter - set(institutions["id"].astype(int))
+            if missing:
+                raise ValueError(f"unknown institution id(s): {', '.join(map(str, sorted(missing)))}")
+            sel = institutions[institutions["id"].isin(inst_filter)]
+        for r in sel.sort_values(["county", "id"]).itertuples(index=False):
+            c = ref.counties[str(r.county)]
+            jobs.append(Job("school", str(int(r.id)), edition, lang, str(r.name), str(r.county),
+                            county_name(str(r.county), lang, ref), c.police_unit,
+                            f"placowka-{int(r.id)}-{_slug(str(r.name))}", dict(base, institution=int(r.id))))
+    return jobs

@@ -1,0 +1,294 @@
+"""Executing report notebooks in worker processes, each with one warm kernel and one exporter.
+
+Starting a kernel costs about a second and a fresh nbconvert exporter more, so each worker keeps
+both for all its reports. Between reports the kernel is reset (user namespace, matplotlib state,
+execution counter) so that a report built warm has the outputs of the same report run cold by
+plain papermill. The kernel is restarted when the library's code changes, after a number of
+reports, when its memory passes a limit, and after any failure. No kernel outlives its worker:
+the worker shuts it down on every way out, Ctrl-C included.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+import queue
+import signal
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import nbformat
+
+KERNEL_NAME = "python3"
+RESET_CODE = """\
+get_ipython().run_line_magic("reset", "-f")
+import matplotlib as _m, matplotlib.pyplot as _p
+_p.close("all"); _m.rcdefaults(); del _m, _p
+get_ipython().execution_count = 1
+"""
+
+
+def code_hash() -> str:
+    """Hash of the library's code and templates: reports and warm kernels depend on it."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".j2", ".css", ".json") and "__pycache__" not in p.parts:
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class WorkerConfig:
+    out_dir: str  # reports/<edition>
+    formats: tuple[str, ...] = ("html", "pdf")
+    max_reports_per_kernel: int = 200
+    max_kernel_mb: int = 1200
+    execution_timeout: int = 600
+    kernel_name: str = KERNEL_NAME
+
+
+@dataclass
+class Result:
+    stem: str
+    status: str  # ok | failed
+    worker: int
+    error: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    kernel_mb: float | None = None
+    worker_mb: float | None = None
+    restarts: int = 0
+
+
+class Worker:
+    """One warm kernel and one set of exporters, used for many reports in turn."""
+
+    def __init__(self, config: WorkerConfig, index: int = 0):
+        self.config = config
+        self.index = index
+        self.km = None
+        self.reports_on_kernel = 0
+        self.kernel_code = ""
+        self.restarts = 0
+        self._exporter = None
+
+    # ---------------------------------------------------------------- kernel
+    def _start_kernel(self) -> None:
+        from jupyter_client.manager import KernelManager
+
+        self.km = KernelManager(kernel_name=self.config.kernel_name)
+        self.km.start_kernel(cwd=str(Path(__file__).resolve().parents[2] / "notebooks"))
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+        finally:
+            kc.stop_channels()
+        self.reports_on_kernel = 0
+        self.kernel_code = code_hash()
+
+    def shutdown_kernel(self) -> None:
+        if self.km is not None:
+            try:
+                self.km.shutdown_kernel(now=True)
+            except Exception:
+                pass
+            finally:
+                self.km = None
+
+    def kernel_mb(self) -> float | None:
+        try:
+            import psutil
+
+            pid = self.km.provisioner.process.pid  # type: ignore[union-attr]
+            return psutil.Process(pid).memory_info().rss / 2 ** 20
+        except Exception:
+            return None
+
+    def _ensure_kernel(self) -> None:
+        reason = None
+        if self.km is None or not self.km.is_alive():
+            reason = "start"
+        elif self.kernel_code != code_hash():
+            reason = "library code changed"
+        elif self.reports_on_kernel >= self.config.max_reports_per_kernel:
+            reason = "report limit"
+        else:
+            mb = self.kernel_mb()
+            if mb is not None and mb > self.config.max_kernel_mb:
+                reason = "memory limit"
+        if reason:
+            if self.km is not None:
+                self.restarts += 1
+            self.shutdown_kernel()
+            self._start_kernel()
+        else:
+            self._reset_kernel()
+
+    def _reset_kernel(self) -> None:
+        kc = self.km.client()  # type: ignore[union-attr]
+        kc.start_channels()
+        try:
+            reply = kc.execute_interactive(RESET_CODE, silent=True, store_history=False, timeout=60)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError("kernel reset failed")
+        finally:
+            kc.stop_channels()
+
+    # ---------------------------------------------------------------- exporters
+    @property
+    def exporter(self):
+        if self._exporter is None:
+            from .export import Exporter
+
+            self._exporter = Exporter()
+        return self._exporter
+
+    # ---------------------------------------------------------------- one report
+    def run(self, job: dict[str, Any]) -> Result:
+        import papermill
+
+        out = Path(self.config.out_dir)
+        stem = job["stem"]
+        nb_path = out / "notebooks" / f"{stem}.ipynb"
+        nb_path.parent.mkdir(parents=True, exist_ok=True)
+        res = Result(stem, "ok", self.index)
+        t0 = time.perf_counter()
+        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".ipynb", dir=nb_path.parent)
+        os.close(fd)
+        try:
+            self._ensure_kernel()
+            res.seconds["kernel"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            try:
+                papermill.execute_notebook(
+                    job["notebook"], tmp, parameters=job["parameters"], km=self.km,
+                    kernel_name=self.config.kernel_name, progress_bar=False, log_output=False,
+                    request_save_on_cell_execute=False, execution_timeout=self.config.execution_timeout)
+            finally:
+                res.seconds["execute"] = time.perf_counter() - t1
+                self.reports_on_kernel += 1
+            nb = nbformat.read(tmp, as_version=4)
+            nb.metadata["zpb"] = {"title": job["full_title"], "lang": job["lang"], "kind": job["kind"],
+                                  "key": job["key"], "edition": job["edition"]}
+            nbformat.write(nb, tmp)
+            os.replace(tmp, nb_path)
+            t2 = time.perf_counter()
+            html = self.exporter.to_html(nb)
+            if "html" in self.config.formats:
+                from .export import atomic_writer
+
+                with atomic_writer(out / f"{stem}.html") as fh:
+                    fh.write(html.encode("utf-8"))
+            res.seconds["html"] = time.perf_counter() - t2
+            if "pdf" in self.config.formats:
+                t3 = time.perf_counter()
+                self.exporter.write_pdf(html, out / f"{stem}.pdf")
+                res.seconds["pdf"] = time.perf_counter() - t3
+        except Exception as exc:  # one failing report never stops the others
+            res.status = "failed"
+            res.error = _error_summary(exc)
+            if os.path.exists(tmp) and os.path.getsize(tmp):
+                os.replace(tmp, nb_path)  # keep the executed notebook with its error
+            self.shutdown_kernel()  # after any failure the next report gets a fresh kernel
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        res.kernel_mb = self.kernel_mb() if self.km is not None else None
+        res.worker_mb = _rss_mb()
+        res.restarts = self.restarts
+        res.seconds["total"] = time.perf_counter() - t0
+        return res
+
+    def close(self) -> None:
+        self.shutdown_kernel()
+
+
+def _rss_mb() -> float | None:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2 ** 20
+    except Exception:
+        return None
+
+
+def _error_summary(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:  # papermill's execution error: the notebook's own exception
+        return f"{ename}: {getattr(exc, 'evalue', '')}".strip()
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "mp.Queue") -> None:
+    worker = Worker(config, index)
+    # SIGTERM from the parent becomes an exception so that the kernel is shut down.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        while True:
+            job = tasks.get()
+            if job is None:
+                break
+            results.put(worker.run(job))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.close()
+
+
+def run_jobs(jobs: list[dict[str, Any]], config: WorkerConfig, n_workers: int = 1,
+             on_result: Callable[[Result], None] | None = None) -> list[Result]:
+    """Run ``jobs`` on ``n_workers`` worker processes; ``on_result`` is called as each finishes."""
+    if not jobs:
+        return []
+    n_workers = max(1, min(n_workers, len(jobs)))
+    ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited kernels or threads
+    tasks, results = ctx.Queue(), ctx.Queue()
+    for job in jobs:
+        tasks.put(job)
+    for _ in range(n_workers):
+        tasks.put(None)
+    procs = [ctx.Process(target=_worker_main, args=(i, config, tasks, results), daemon=False)
+             for i in range(n_workers)]
+    for p in procs:
+        p.start()
+    done: list[Result] = []
+    try:
+        while len(done) < len(jobs):
+            try:
+                r = results.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs):
+                    break  # every worker died: report the rest as failed below
+                continue
+            done.append(r)
+            if on_result:
+                on_result(r)
+    except KeyboardInterrupt:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()  # SIGTERM: the worker shuts its kernel down
+        raise
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    finished = {r.stem for r in done}
+    for job in jobs:
+        if job["stem"] not in finished:
+            r = Result(job["stem"], "failed", -1, error="worker process ended before this report")
+            done.append(r)
+            if on_result:
+                on_result(r)
+    return done

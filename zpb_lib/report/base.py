@@ -1,0 +1,151 @@
+"""What every report shares: opening its cube, the header with the synthetic-data banner, the
+footer with provenance and method, and the survey-indicator helpers used by all three kinds."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .. import cube as cube_mod
+from ..reference import Reference, reference
+from ..scoring.lifecycle import parse_reasons
+from . import fmt, html
+from .context import open_cube
+from .labels import county_name, label, labels_for
+
+GROUPS = ("students", "parents", "teachers")
+
+
+class BaseReport:
+    kind = ""
+
+    def __init__(self, cube: cube_mod.Cube, lang: str = "pl", ref: Reference | None = None):
+        if lang not in ("pl", "en"):
+            raise ValueError(f"unknown language {lang!r} (pl or en)")
+        self.cube = cube
+        self.lang = lang
+        self.ref = ref or reference()
+        self.meta = cube.meta
+        self.edition = self.meta["edition"]
+        self.threshold = int(self.meta.get("threshold", 10))
+
+    @classmethod
+    def _open(cls, edition: str = "", lang: str = "pl", cube: str = "", db: str = "", **kw: Any):
+        return cls(open_cube(cube or None, db or None, edition or None), lang=lang, **kw)
+
+    # ------------------------------------------------------------------ text helpers
+    def t(self, key: str, **values: Any) -> str:
+        return label(key, self.lang, **values)
+
+    def names(self, prefix: str) -> dict[str, str]:
+        return labels_for(prefix, self.lang)
+
+    def county(self, teryt: str) -> str:
+        return county_name(str(teryt), self.lang, self.ref)
+
+    def edition_label(self) -> str:
+        roman = self.meta.get("edition_roman")
+        return self.t("title.edition", name=f"{roman} ({self.edition})" if roman else self.edition)
+
+    def indicator_title(self, ind: str) -> str:
+        return getattr(self.ref.indicators[ind], f"title_{self.lang}")
+
+    def criterion_title(self, catalogue: str, criterion: str) -> str:
+        return getattr(self.ref.catalogues[catalogue].criterion(criterion), f"title_{self.lang}")
+
+    def place_title(self, code: str) -> str:
+        for o in self.ref.scales["places"].options:
+            if o.code == code:
+                return getattr(o, f"label_{self.lang}")
+        return code
+
+    def reasons(self, encoded: str, catalogue: str | None = None) -> str:
+        """Decision reasons in words, e.g. "brakuje 3 pkt do progu; niespełnione kryteria obowiązkowe: C1"."""
+        parts = []
+        for code, value, items in parse_reasons(encoded):
+            if items and catalogue and code in ("mandatory_failed", "required_failed"):
+                items = tuple(f"{c} {self.criterion_title(catalogue, c)}" for c in items)
+            if code == "requires":
+                items = tuple(self.names("award").get(i, i) for i in items)
+            parts.append(self.t(f"reason.{code}", value=value, items=", ".join(items)))
+        return "; ".join(parts)
+
+    # ------------------------------------------------------------------ page frame
+    def title(self) -> str:
+        raise NotImplementedError
+
+    def banner(self) -> html.Html:
+        if self.meta.get("synthetic"):
+            return html.banner(self.t("banner.synthetic"), "synthetic", short=self.t("banner.synthetic_short"))
+        return html.Html("")
+
+    def header(self, subtitle: str | None = None) -> html.Html:
+        lines = [self.t("title.programme") + " · " + self.edition_label()]
+        if subtitle:
+            lines.append(subtitle)
+        return html.concat(self.banner(), html.heading(self.title(), 1),
+                           *(html.paragraph(x, "zpb-subtitle") for x in lines))
+
+    def section(self, key: str, *parts: Any) -> html.Html:
+        return html.concat(html.heading(self.t(f"section.{key}"), 2), *parts)
+
+    def footer(self) -> html.Html:
+        return html.concat(self.banner(), html.footer(self.meta, self.lang))
+
+    def suppressed_note(self, frame: pd.DataFrame, column: str = "suppressed") -> list[str]:
+        if column in frame.columns and frame[column].notna().any():
+            return [self.t("footnote.suppressed", threshold=self.threshold)]
+        return []
+
+    # ------------------------------------------------------------------ survey indicators
+    def indicator_rows(self, level: str, key: str, group: str, wave: str = "follow-up",
+                       edition: str | None = None) -> pd.DataFrame:
+        t = self.cube.table("indicators", level=level, key=str(key), group=group, wave=wave,
+                            edition=edition or self.edition)
+        order = {k: i for i, k in enumerate(self.ref.indicators)}
+        return t.assign(_o=t["indicator"].map(order)).sort_values("_o").drop(columns="_o")
+
+    def compare_chart(self, series: list[tuple[str, str, str]], group: str, title: str):
+        """Bars of one group's indicators for several (level, key, name) series."""
+        from . import charts
+
+        rows = []
+        for level, key, name in series:
+            t = self.indicator_rows(level, key, group)
+            for r in t.itertuples(index=False):
+                rows.append({"category": self.indicator_title(r.indicator), "series": name, "p": r.p,
+                             "lo": r.lo, "hi": r.hi})
+        if not rows:
+            return html.paragraph(self.t("misc.no_data"))
+        return charts.indicator_bars(pd.DataFrame(rows), title, lang=self.lang, threshold=self.threshold)
+
+    def indicator_table(self, level: str, key: str, group: str, compare: list[tuple[str, str, str]],
+                        caption: str) -> html.Html:
+        """One group's indicators: value with interval, n, change since the baseline (or the previous
+        edition) with its significance mark, and the same indicator for comparison levels."""
+        own = self.indicator_rows(level, key, group)
+        if own.empty:
+            return html.paragraph(self.t("misc.no_data"))
+        waves = self.cube.table("wave_changes", level=level, key=str(key), group=group, edition=self.edition)
+        waves = waves.set_index("indicator")
+        data = own.set_index("indicator")
+        out = pd.DataFrame({"indicator": [self.indicator_title(i) for i in data.index], "n": data["n"].to_numpy(),
+                            "p": data["p"].to_numpy(), "lo": data["lo"].to_numpy(), "hi": data["hi"].to_numpy()})
+        for col in ("diff", "significant", "direction", "p0"):
+            out[col] = [waves[col].get(i) if i in waves.index else None for i in data.index]
+        columns: dict[str, Any] = {
+            "indicator": self.t("col.indicator"),
+            "n": html.Column(self.t("col.respondents"), lambda v: fmt.integer(v, self.lang), numeric=True),
+            "value": html.Column(self.t("col.value"), lambda r: fmt.percent(r["p"], 1, self.lang), numeric=True, row=True),
+            "ci": html.Column(self.t("col.ci"), lambda r: fmt.interval(r["lo"], r["hi"], 1, self.lang), row=True),
+            "base": html.Column(self.t("wave.baseline"), lambda r: fmt.percent(r["p0"], 1, self.lang), numeric=True, row=True),
+            "change": html.Column(self.t("col.change"), lambda r: html.with_mark(
+                fmt.percent_points(r["diff"], 1, self.lang), r["diff"], r["significant"], r["direction"], self.lang),
+                numeric=True, row=True),
+        }
+        for i, (clevel, ckey, name) in enumerate(compare):
+            other = self.indicator_rows(clevel, ckey, group).set_index("indicator")["p"]
+            out[f"cmp{i}"] = [other.get(x) for x in data.index]
+            columns[f"cmp{i}"] = html.Column(name, lambda v: fmt.percent(v, 1, self.lang), numeric=True)
+        notes = self.suppressed_note(own) + [self.t("footnote.interval"), self.t("legend.significance")]
+        return html.table(out, columns, caption=caption, footnotes=notes, lang=self.lang)

@@ -1,0 +1,463 @@
+"""Report charts: matplotlib figures rendered to SVG and wrapped in a :class:`Chart` that Jupyter
+shows as ``<figure class="zpb-figure"><img src="data:image/svg+xml;base64,…" alt="…"><figcaption>``.
+
+Why this way:
+
+* Each chart draws on its own :class:`~matplotlib.figure.Figure`, never on pyplot's global state,
+  and under a style that starts from matplotlib's defaults (not the user's rcParams), so that a
+  report rendered twice in one warm kernel gives byte-identical output (fixed ``svg.hashsalt``,
+  no date in the SVG metadata).
+* ``svg.fonttype = "none"`` keeps text as text: small files, sharp in the PDF, searchable, and
+  matplotlib escapes it, so a label with markup stays text. Mathtext is off, so a "$" in a school
+  name is printed as is.
+* An ``<img>`` with a data URI keeps each report one self-contained file that WeasyPrint (no
+  JavaScript) renders too; the ``alt`` text says what the chart shows with its main numbers.
+* Colour is never the only carrier of meaning: a colour-blind-safe palette (Okabe–Ito) plus
+  hatching or markers per series, dark outlines, and the values written next to the bars.
+  Suppressed survey figures are drawn as absent with a "—", never as a zero-length bar.
+
+The ``<img>`` carries ``width``/``height`` in CSS pixels to reserve space; the CSS should give
+``.zpb-figure img`` ``max-width: 100%; height: auto``.
+"""
+from __future__ import annotations
+
+import base64
+import html as _html
+import io
+import re
+import textwrap
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Sequence
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import blended_transform_factory
+
+from . import fmt
+from .html import Html
+from .labels import label
+
+# Okabe & Ito (2008), safe for the common colour-vision deficiencies; each has ≥ 3:1 contrast
+# with white only together with the dark outline drawn around every bar.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
+HATCHES = ("", "///", "...", "xx", "\\\\\\", "++", "oo")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (3, 1, 1, 1, 1, 1)))
+INK = "#1a1a1a"
+EDGE = "#333333"
+MAX_GREY = "#d9d9d9"
+WIDTH_IN = 7.0
+SVG_SALT = "zpb-report"
+SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+
+STYLE: dict[str, Any] = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": SVG_SALT,
+    "text.parse_math": False,
+    "text.usetex": False,
+    "font.family": "sans-serif",
+    # DejaVu Sans has every Polish letter, ▲ ▼ and the minus sign; the others are what a
+    # browser will substitute (the SVG keeps text as text).
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Liberation Sans", "Helvetica"],
+    "font.size": 10,
+    "text.color": INK,
+    "axes.labelcolor": INK,
+    "axes.edgecolor": "#666666",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.axisbelow": True,
+    "axes.grid": False,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.8,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "hatch.color": EDGE,
+    "hatch.linewidth": 0.8,
+    "legend.frameon": False,
+    "legend.fontsize": 9,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "axes.formatter.use_locale": False,
+    "path.simplify": True,
+}
+
+
+@contextmanager
+def style() -> Iterator[None]:
+    """The charts' rcParams on top of matplotlib's defaults, restored afterwards (the user's
+    matplotlibrc and any earlier ``plt.style.use`` cannot change a report)."""
+    with mpl.rc_context():
+        mpl.rcdefaults()
+        mpl.rcParams.update(STYLE)
+        yield
+
+
+# --------------------------------------------------------------------------- the Chart object
+
+@dataclass(frozen=True, eq=False)
+class Chart:
+    """A rendered chart: SVG bytes, alt text, caption. Displays itself in Jupyter."""
+
+    svg: bytes
+    alt: str
+    title: str
+    caption: str | None = None
+    width_px: int = 0
+    height_px: int = 0
+    figure: Figure | None = field(default=None, repr=False)
+
+    @property
+    def data_uri(self) -> str:
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg).decode("ascii")
+
+    def to_html(self) -> Html:
+        """The figure; without a caption of its own the figcaption names the chart for screen
+        readers only (class ``zpb-sr-only``), since the title is drawn in the image."""
+        e = _html.escape
+        size = f' width="{self.width_px}" height="{self.height_px}"' if self.width_px else ""
+        if self.caption is not None:
+            cap = f"<figcaption>{e(self.caption, quote=True)}</figcaption>"
+        else:
+            cap = f'<figcaption class="zpb-sr-only">{e(self.title, quote=True)}</figcaption>'
+        return Html(f'<figure class="zpb-figure"><img src="{self.data_uri}" alt="{e(self.alt, quote=True)}"{size}>'
+                    f"{cap}</figure>")
+
+    def _repr_html_(self) -> str:
+        return str(self.to_html())
+
+    def __html__(self) -> str:
+        return str(self.to_html())
+
+    def png(self, dpi: int = 150) -> bytes:
+        """The same figure as PNG (for previews and for tools that cannot read SVG)."""
+        if self.figure is None:
+            raise ValueError("this chart keeps no figure to render as PNG")
+        buf = io.BytesIO()
+        with style():
+            self.figure.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+        return buf.getvalue()
+
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>\s*")
+
+
+def render(fig: Figure, title: str, alt: str, caption: str | None = None) -> Chart:
+    """Save ``fig`` as deterministic SVG (call inside :func:`style`) and wrap it in a Chart."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata=SVG_METADATA)
+    # The DOCTYPE points at an external DTD nobody needs; reports reference no URL.
+    svg = _DOCTYPE.sub(b"", buf.getvalue(), count=1)
+    w, h = fig.get_size_inches()
+    return Chart(svg, alt, title, caption, round(w * 96), round(h * 96), fig)
+
+
+def new_figure(height_in: float, width_in: float = WIDTH_IN) -> Figure:
+    """A standalone figure with constrained layout (title, legend and labels never clipped).
+    The wider padding leaves room for a viewer that substitutes a wider font for DejaVu Sans."""
+    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.12, h_pad=0.06)
+    return fig
+
+
+def set_title(fig: Figure, title: str, width_chars: int = 72) -> None:
+    fig.suptitle(textwrap.fill(str(title), width_chars), x=0.01, ha="left", fontsize=12.5,
+                 fontweight="bold", color=INK)
+
+
+def top_legend(ax: Axes, handles: list[Any], ncols: int, **kw: Any) -> None:
+    """The legend in a row between the title and the plot (constrained layout makes room)."""
+    for h in handles:
+        h.set_label(wrap(h.get_label(), 32))
+    # x in figure coordinates (flush with the title, not with the axes, which long category
+    # labels push right), y just above the axes.
+    anchor = blended_transform_factory(ax.figure.transFigure, ax.transAxes)
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.01, 1.02), bbox_transform=anchor,
+              ncols=max(ncols, 1), borderaxespad=0, alignment="left", **kw)
+
+
+def wrap(text: Any, width: int = 34) -> str:
+    return textwrap.fill(str(text), width, break_long_words=True)
+
+
+def _percent_axis(ax: Axes, lang: str, axis: str = "x") -> None:
+    formatter = FuncFormatter(lambda v, _pos: fmt.percent(v, 0, lang))
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+
+
+def _number_axis(ax: Axes, lang: str, axis: str = "x", integer: bool = False) -> None:
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    if integer:
+        target.set_major_locator(MaxNLocator(integer=True))
+    def tick(v: float, _pos: int) -> str:
+        return fmt.number(v, 0 if integer or float(v).is_integer() else 1, lang)
+    target.set_major_formatter(FuncFormatter(tick))
+
+
+def _ordered(values: pd.Series) -> list[Any]:
+    """Distinct values in order of first appearance (the caller's order is the reader's order)."""
+    return list(dict.fromkeys(values.tolist()))
+
+
+def _absent_note(threshold: int | None, lang: str) -> str:
+    return (label("chart.suppressed", lang, threshold=threshold) if threshold is not None
+            else label("chart.no_data", lang))
+
+
+def _join_alt(title: str, parts: Sequence[str]) -> str:
+    parts = [p for p in parts if p]
+    return f"{title}: {'; '.join(parts)}" if parts else title
+
+
+# --------------------------------------------------------------------------- survey indicators
+
+def indicator_bars(data: pd.DataFrame, title: str, *, category: str = "category", series: str = "series",
+                   value: str = "p", lo: str = "lo", hi: str = "hi", lang: str = "pl",
+                   threshold: int | None = None, caption: str | None = None) -> Chart:
+    """Horizontal bars of survey indicators (shares 0..1) with 95% interval whiskers, one group
+    of bars per ``category`` (an indicator) and one bar per ``series`` (institution, county,
+    voivodeship), in the order the rows come.
+
+    ``data`` is long: one row per (category, series). A missing value (suppressed in the cube,
+    or absent) is drawn as no bar with a "—" and explained under the chart (``threshold`` given:
+    "fewer than N respondents"; else "no data"). A ``suppressed`` column, when present and true,
+    hides the row's value too.
+    """
+    need = [category, series, value, lo, hi]
+    _require(data, need)
+    d = data.copy()
+    dup = d.duplicated([category, series])
+    if dup.any():
+        first = d[dup].iloc[0]
+        raise ValueError(f"indicator_bars: more than one row for {first[category]!r} / {first[series]!r}")
+    if "suppressed" in d.columns:
+        hidden = d["suppressed"].fillna(False).astype(bool)
+        d.loc[hidden, [value, lo, hi]] = np.nan
+    cats, sers = _ordered(d[category]), _ordered(d[series])
+    nc, ns = len(cats), len(sers)
+    absent_note = _absent_note(threshold, lang)
+    with style():
+        fig = new_figure(1.8 + nc * (0.24 * ns + 0.22))
+        set_title(fig, title)
+        ax = fig.add_subplot()
+        handles, any_absent = [], False
+        for j, s in enumerate(sers):
+            rows = d[d[series] == s].set_index(category)[[value, lo, hi]]
+            handle, absent = _series_bars(ax, rows, cats, j, ns, str(s), lang)
+            handles.append(handle)
+            any_absent = any_absent or absent
+        ax.set_yticks(range(nc), [wrap(c) for c in cats])
+        ax.set_ylim(max(nc, 1) - 0.5, -0.5)
+        ax.set_xlim(0, 1.1)
+        ax.set_xticks(np.linspace(0, 1, 6))
+        _percent_axis(ax, lang)
+        ax.grid(axis="x")
+        ax.tick_params(axis="y", length=0)
+        notes = [label("chart.whiskers", lang)] + ([f"{fmt.MISSING} {absent_note}"] if any_absent else [])
+        ax.set_xlabel("; ".join(notes), fontsize=8.5, loc="left")
+        top_legend(ax, handles, ncols=min(ns, 3))
+        alt = _indicator_alt(d, title, cats, sers, category, series, value, lang, absent_note)
+        return render(fig, title, alt, caption)
+
+
+def _series_bars(ax: Axes, rows: pd.DataFrame, cats: list[Any], j: int, ns: int, name: str,
+                 lang: str) -> tuple[Patch, bool]:
+    """Bars, whiskers and value labels of series ``j`` (``rows``: value, lo, hi by category);
+    a missing value gets a "—" where the bar would start. Returns the legend handle and whether
+    a value was missing."""
+    slot = 0.8 / ns
+    value, lo, hi = rows.columns
+    drawn: list[tuple[float, float, Any, Any, str]] = []  # y, value, lo, hi, svg id
+    absent = False
+    for i, c in enumerate(cats):
+        y = i - 0.4 + slot * (j + 0.5)
+        v = rows.at[c, value] if c in rows.index else None
+        if fmt.is_missing(v):
+            absent = True
+            ax.text(0.012, y, fmt.MISSING, va="center", ha="left", fontsize=9, gid=f"absent-{j}-{i}")
+        else:
+            drawn.append((y, float(v), rows.at[c, lo], rows.at[c, hi], f"bar-{j}-{i}"))
+    colour, hatch = PALETTE[j % len(PALETTE)], HATCHES[j % len(HATCHES)]
+    ys, vs, los, his, ids = (list(col) for col in zip(*drawn)) if drawn else ([], [], [], [], [])
+    _name_bars(ax.barh(ys, vs, height=slot * 0.9, color=colour, hatch=hatch, edgecolor=EDGE, linewidth=0.6), ids)
+    _whiskers(ax, ys, vs, los, his)
+    for y, v, h in zip(ys, vs, his):
+        end = v if fmt.is_missing(h) else max(v, float(h))
+        ax.text(end + 0.012, y, fmt.percent(v, 0, lang), va="center", ha="left", fontsize=8.5)
+    handle = Patch(facecolor=colour, hatch=hatch, edgecolor=EDGE, linewidth=0.6, label=name)
+    return handle, absent
+
+
+def _name_bars(bars: Any, ids: Sequence[str]) -> None:
+    """SVG ids for the bars ("bar-<series>-<category>"): tests and readers of the SVG can tell
+    which values were drawn."""
+    for rect, gid in zip(bars.patches, ids):
+        rect.set_gid(gid)
+
+
+def _whiskers(ax: Axes, ys: list[float], vs: list[float], los: list[Any], his: list[Any]) -> None:
+    keep = [i for i in range(len(ys)) if not (fmt.is_missing(los[i]) or fmt.is_missing(his[i]))]
+    if not keep:
+        return
+    y = np.array([ys[i] for i in keep])
+    v = np.array([vs[i] for i in keep])
+    err = np.array([[v[n] - float(los[i]) for n, i in enumerate(keep)],
+                    [float(his[i]) - v[n] for n, i in enumerate(keep)]]).clip(min=0)
+    ax.errorbar(v, y, xerr=err, fmt="none", ecolor=INK, elinewidth=1.0, capsize=2.5, capthick=1.0)
+
+
+def _indicator_alt(d: pd.DataFrame, title: str, cats: list, sers: list, category: str, series: str,
+                   value: str, lang: str, absent_note: str) -> str:
+    parts = []
+    for c in cats:
+        rows = d[d[category] == c]
+        vals = []
+        for s in sers:
+            v = rows.loc[rows[series] == s, value]
+            v = v.iloc[0] if len(v) else np.nan
+            vals.append(f"{s} {fmt.percent(v, 0, lang)}" if not fmt.is_missing(v) else f"{s} {fmt.MISSING} ({absent_note})")
+        parts.append(", ".join(vals) if len(cats) == 1 else f"{c}: {', '.join(vals)}")
+    return _join_alt(title, parts)
+
+
+# --------------------------------------------------------------------------- audit criteria
+
+def criteria_points(data: pd.DataFrame, title: str, *, item: str = "label", points: str = "points",
+                    max_points: str = "max_points", lang: str = "pl", caption: str | None = None) -> Chart:
+    """Bullet bars: points scored per criterion (or area) over its maximum, with "2 z 3 pkt"
+    written at the end, so that where points are lost reads at a glance."""
+    _require(data, [item, points, max_points])
+    labels_ = [str(x) for x in data[item]]
+    got = [np.nan if fmt.is_missing(v) else float(v) for v in data[points]]
+    top = [float(v) for v in data[max_points]]
+    n = len(labels_)
+    wrapped = [wrap(t, 44) for t in labels_]
+    lines = max((t.count("\n") + 1 for t in wrapped), default=1)
+    with style():
+        fig = new_figure(1.6 + n * (0.14 + 0.16 * lines))
+        set_title(fig, title)
+        ax = fig.add_subplot()
+        y = np.arange(n)
+        _name_bars(ax.barh(y, top, height=0.62, color=MAX_GREY, hatch="///", edgecolor="#777777", linewidth=0.6),
+                   [f"max-{i}" for i in range(n)])
+        scored = [i for i in range(n) if not np.isnan(got[i])]
+        _name_bars(ax.barh([y[i] for i in scored], [got[i] for i in scored], height=0.62, color=PALETTE[0],
+                           edgecolor=EDGE, linewidth=0.6), [f"bar-0-{i}" for i in scored])
+        for i in range(n):
+            ax.text(top[i] + max(top) * 0.015, y[i], _points_of(got[i], top[i], lang),
+                    va="center", ha="left", fontsize=8.5)
+        ax.set_yticks(y, wrapped)
+        ax.set_ylim(max(n, 1) - 0.5, -0.5)
+        ax.set_xlim(0, max(top) * 1.22 if top else 1)
+        _number_axis(ax, lang, integer=True)
+        ax.grid(axis="x")
+        ax.tick_params(axis="y", length=0)
+        top_legend(ax, [Patch(facecolor=PALETTE[0], edgecolor=EDGE, label=label("chart.points_scored", lang)),
+                        Patch(facecolor=MAX_GREY, hatch="///", edgecolor="#777777",
+                              label=label("chart.points_missing", lang))], ncols=2)
+        items = ", ".join(f"{t} {_points_of(g, m, lang)}" for t, g, m in zip(labels_, got, top))
+        total = label("chart.total", lang, text=_points_of(sum(g for g in got if not np.isnan(g)), sum(top), lang))
+        return render(fig, title, _join_alt(title, [items, total]), caption)
+
+
+def _points_of(got: float, top: float, lang: str) -> str:
+    """ "2 z 3 pkt"; half points keep their decimal."""
+    def show(v: float) -> str:
+        return fmt.MISSING if np.isnan(v) else fmt.number(v, 0 if float(v).is_integer() else 1, lang)
+    return label("chart.points_of", lang, points=show(got), max=show(top))
+
+
+# --------------------------------------------------------------------------- trends
+
+def trend_lines(data: pd.DataFrame, title: str, *, x: str = "edition", series: str = "series",
+                value: str = "value", as_percent: bool = False, decimals: int = 0, lang: str = "pl",
+                ylabel: str | None = None, caption: str | None = None) -> Chart:
+    """Lines over editions, one per series, each with its own colour, marker and dash; a missing
+    value breaks the line instead of dropping to zero."""
+    _require(data, [x, series, value])
+    xs, sers = _ordered(data[x].astype(str)), _ordered(data[series])
+    show = (lambda v: fmt.percent(v, decimals, lang)) if as_percent else (lambda v: fmt.number(v, decimals, lang))
+    parts = []
+    with style():
+        fig = new_figure(3.9)
+        set_title(fig, title)
+        ax = fig.add_subplot()
+        handles = []
+        for j, s in enumerate(sers):
+            rows = data[data[series] == s]
+            by_x = dict(zip(rows[x].astype(str), rows[value]))
+            ys = np.array([np.nan if fmt.is_missing(by_x.get(k)) else float(by_x[k]) for k in xs])
+            style_ = dict(color=PALETTE[j % len(PALETTE)], marker=MARKERS[j % len(MARKERS)],
+                          linestyle=LINESTYLES[j % len(LINESTYLES)], linewidth=1.8, markersize=5.5)
+            ax.plot(range(len(xs)), ys, gid=f"line-{j}", **style_)
+            handles.append(Line2D([], [], label=str(s), **style_))
+            known = [i for i in range(len(xs)) if not np.isnan(ys[i])]
+            if known:
+                a, b = known[0], known[-1]
+                parts.append(f"{s} " + label("chart.from_to", lang, a=show(ys[a]), x0=xs[a], b=show(ys[b]), x1=xs[b]))
+            else:
+                parts.append(f"{s} {label('chart.no_data', lang)}")
+        ax.set_xticks(range(len(xs)), xs, rotation=45 if len(xs) > 6 else 0, ha="right" if len(xs) > 6 else "center")
+        ax.set_xlim(-0.4, len(xs) - 0.6)
+        ax.set_ylim(bottom=0)
+        if as_percent:
+            _percent_axis(ax, lang, "y")
+        else:
+            _number_axis(ax, lang, "y", integer=decimals == 0)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        ax.grid(axis="y")
+        top_legend(ax, handles, ncols=min(len(sers), 3), handlelength=3)
+        return render(fig, title, _join_alt(title, parts), caption)
+
+
+# --------------------------------------------------------------------------- simple bars
+
+def bar_chart(data: Mapping[Any, Any] | pd.Series, title: str, *, as_percent: bool = False, decimals: int = 0,
+              lang: str = "pl", xlabel: str | None = None, caption: str | None = None) -> Chart:
+    """Horizontal bars of one value per category (e.g. counts per status), values written at
+    the bar ends, categories in the given order; a missing value shows "—", not a zero bar."""
+    items = list(data.items())
+    cats = [str(k) for k, _ in items]
+    vals = [np.nan if fmt.is_missing(v) else float(v) for _, v in items]
+    show = (lambda v: fmt.percent(v, decimals, lang)) if as_percent else (lambda v: fmt.number(v, decimals, lang))
+    known = [v for v in vals if not np.isnan(v)]
+    top = max(known) if known else 1.0
+    with style():
+        fig = new_figure(1.3 + 0.34 * len(cats) + 0.2)
+        set_title(fig, title)
+        ax = fig.add_subplot()
+        present = [i for i in range(len(cats)) if not np.isnan(vals[i])]
+        _name_bars(ax.barh(present, [vals[i] for i in present], height=0.62, color=PALETTE[0], edgecolor=EDGE,
+                           linewidth=0.6), [f"bar-0-{i}" for i in present])
+        for i, v in enumerate(vals):
+            text = fmt.MISSING if np.isnan(v) else show(v)
+            ax.text((0 if np.isnan(v) else max(v, 0)) + top * 0.015, i, text, va="center", ha="left", fontsize=8.5)
+        ax.set_yticks(range(len(cats)), [wrap(c, 40) for c in cats])
+        ax.set_ylim(max(len(cats), 1) - 0.5, -0.5)
+        ax.set_xlim(0, top * 1.15 if top > 0 else 1)
+        if as_percent:
+            _percent_axis(ax, lang)
+        else:
+            _number_axis(ax, lang, integer=decimals == 0)
+        if xlabel:
+            ax.set_xlabel(xlabel)
+        ax.grid(axis="x")
+        ax.tick_params(axis="y", length=0)
+        alt = _join_alt(title, [", ".join(f"{c} {fmt.MISSING if np.isnan(v) else show(v)}" for c, v in zip(cats, vals))])
+        return render(fig, title, alt, caption)
+
+
+def _require(data: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise KeyError(f"chart data has no column(s) {', '.join(map(repr, missing))} "
+                       f"(columns: {', '.join(map(str, data.columns))})")

@@ -1,0 +1,357 @@
+"""Every user-visible label of the reports, in Polish (the default) and English (for the Dutch
+partners), in one table: a language is a column here, not a fork of the notebooks.
+
+Keys are dotted, ``<family>.<code>``, where the code is the value stored in the database or the
+cube (``status.certified``, ``award.extension``, ``partner.city_guard``…), so a column of codes
+becomes a column of words with ``df["status"].map(labels_for("status", lang))``.
+
+Some labels are templates with ``{named}`` fields (``footnote.suppressed`` takes ``threshold``);
+:func:`label` fills them from keyword arguments. Names of counties, criteria, indicators and
+places live in the reference data (``data/``) with their own ``_pl``/``_en`` fields;
+:func:`county_name` wraps the county one because reports name counties everywhere.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("pl", "en")
+DEFAULT_LANG = "pl"
+
+# key: (Polish, English). Kept as pairs so that a missing translation is a syntax error.
+_PAIRS: dict[str, tuple[str, str]] = {
+    # --- names of the programme and its titles
+    "title.programme": ("Zintegrowana Polityka Bezpieczeństwa",
+                        "Integrated Safety Policy (Zintegrowana Polityka Bezpieczeństwa)"),
+    "title.programme_short": ("ZPB", "ZPB"),
+    "title.certificate_school": ("„Szkoła Promująca Bezpieczeństwo”", "“School Promoting Safety”"),
+    "title.certificate_university": ("„Uczelnia Wyższa Promująca Bezpieczeństwo”",
+                                     "“University Promoting Safety”"),
+    "title.leader": ("„Lider Projektu Szkoła Promująca Bezpieczeństwo”",
+                     "“Leader of the School Promoting Safety Project”"),
+    "title.organiser": ("Komenda Wojewódzka Policji w Krakowie", "Małopolska Police Headquarters in Kraków"),
+    # --- report titles
+    "title.county_report": ("Raport powiatowy", "County report"),
+    "title.school_report": ("Raport placówki", "Institution report"),
+    "title.voivodeship_report": ("Raport wojewódzki", "Voivodeship report"),
+    "title.index": ("Raporty edycji", "Reports of the edition"),
+    "title.edition": ("Edycja {name}", "Edition {name}"),
+    # --- section titles
+    "section.key_figures": ("Najważniejsze liczby", "Key figures"),
+    "section.audits_decisions": ("Audyty i decyzje w tej edycji", "Audits and decisions in this edition"),
+    "section.weakest_criteria": ("Kryteria, w których placówki tracą najwięcej punktów",
+                                 "Criteria where institutions lose most points"),
+    "section.survey_indicators": ("Wskaźniki z ankiet", "Survey indicators"),
+    "section.survey_changes": ("Zmiany między diagnozą a ewaluacją", "Changes between baseline and follow-up"),
+    "section.renewals_due": ("Certyfikaty do odnowienia w ciągu 12 miesięcy",
+                             "Certificates due for renewal within 12 months"),
+    "section.map": ("Mapa województwa", "Map of the voivodeship"),
+    "section.institutions": ("Placówki", "Institutions"),
+    "section.counties": ("Powiaty", "Counties"),
+    "section.status_timeline": ("Status i historia udziału w programie", "Status and timeline"),
+    "section.audit_result": ("Wynik audytu", "Audit result"),
+    "section.gap_list": ("Czego brakuje do kolejnego etapu", "What is missing for the next step"),
+    "section.next_step": ("Następny krok", "Next step"),
+    "section.dangerous_places": ("Najczęściej wskazywane miejsca niebezpieczne",
+                                 "Dangerous places named most often"),
+    "section.action_plan": ("Realizacja Zintegrowanego Planu Działania", "Action plan progress"),
+    "section.audit_ranking": ("Ranking audytów edycji", "Ranking of the edition's audits"),
+    "section.ceremony_list": ("Lista wyróżnień do wręczenia podczas uroczystości",
+                              "Awards to hand out at the ceremony"),
+    "section.police_units": ("Aktywność jednostek Policji", "Police units' activity"),
+    "section.trends": ("Zmiany w kolejnych edycjach", "Trends over editions"),
+    "section.methodology": ("Metodologia", "Methodology"),
+    "section.data_source": ("Źródło danych", "Data source"),
+    # --- institution status on the ceremony day (zpb_lib.scoring.lifecycle.STATUSES)
+    "status.not_participating": ("nie uczestniczy", "not participating"),
+    "status.stage1": ("etap I (przed pierwszym certyfikatem)", "stage I (before the first certificate)"),
+    "status.certified": ("certyfikat", "certified"),
+    "status.extended": ("certyfikat przedłużony", "certificate extended"),
+    "status.expired": ("certyfikat wygasł", "certificate expired"),
+    "status.leader": ("Lider Projektu", "Project Leader"),
+    "status.left": ("zakończyła udział", "left the programme"),
+    # --- awards (zpb_lib.store.schema.AWARD_KINDS), short and full forms
+    "award.certificate": ("certyfikat", "certificate"),
+    "award.extension": ("przedłużenie certyfikatu", "extension"),
+    "award.leader": ("tytuł Lidera", "leader title"),
+    "award.university_certificate": ("certyfikat uczelni", "university certificate"),
+    "award_full.certificate": ("certyfikat „Szkoła Promująca Bezpieczeństwo”",
+                               "“School Promoting Safety” certificate"),
+    "award_full.extension": ("przedłużenie certyfikatu „Szkoła Promująca Bezpieczeństwo”",
+                             "extension of the “School Promoting Safety” certificate"),
+    "award_full.leader": ("tytuł „Lider Projektu Szkoła Promująca Bezpieczeństwo”",
+                          "title “Leader of the School Promoting Safety Project”"),
+    "award_full.university_certificate": ("certyfikat „Uczelnia Wyższa Promująca Bezpieczeństwo”",
+                                          "“University Promoting Safety” certificate"),
+    # --- audits (zpb_lib.store.schema.AUDIT_KINDS) and decisions
+    "audit_kind.certification": ("audyt certyfikujący", "certification audit"),
+    "audit_kind.reaudit": ("reaudyt", "re-audit"),
+    "audit_kind.control": ("audyt kontrolny", "control audit"),
+    "audit_kind.leader": ("audyt na tytuł Lidera", "leader title audit"),
+    "decision.granted": ("przyznano", "granted"),
+    "decision.refused": ("nie przyznano", "not granted"),
+    "decision.positive": ("pozytywny", "positive"),
+    "decision.negative": ("negatywny", "negative"),
+    # --- surveys
+    "wave.baseline": ("diagnoza", "baseline"),
+    "wave.follow-up": ("ewaluacja", "follow-up"),
+    "group.students": ("uczniowie", "students"),
+    "group.parents": ("rodzice", "parents"),
+    "group.teachers": ("nauczyciele", "teachers"),
+    "group.all": ("wszyscy respondenci", "all respondents"),
+    "level.voivodeship": ("województwo", "voivodeship"),
+    "level.county": ("powiat", "county"),
+    "level.institution": ("placówka", "institution"),
+    "family.school": ("szkoła", "school"),
+    "family.university": ("uczelnia", "university"),
+    # --- action plan (zpb_lib.store.schema.ACTION_*), partners (PARTNER_KINDS; "none" from the cube)
+    "action_area.violence": ("przemoc szkolna", "school violence"),
+    "action_area.dangerous_places": ("miejsca niebezpieczne", "dangerous places"),
+    "action_area.other": ("inne obszary", "other areas"),
+    "action_kind.infrastructure": ("działania infrastrukturalne", "infrastructure"),
+    "action_kind.prevention": ("działania profilaktyczne i integracyjne", "prevention and integration"),
+    "action_status.planned": ("zaplanowane", "planned"),
+    "action_status.in_progress": ("w trakcie realizacji", "in progress"),
+    "action_status.done": ("zrealizowane", "done"),
+    "action_status.dropped": ("zaniechane", "dropped"),
+    "partner.police": ("Policja", "police"),
+    "partner.city_guard": ("straż miejska", "city guard"),
+    "partner.fire_brigade": ("straż pożarna", "fire brigade"),
+    "partner.local_government": ("samorząd", "local government"),
+    "partner.ngo": ("organizacja pozarządowa", "NGO"),
+    "partner.parents": ("rodzice", "parents"),
+    "partner.health": ("ochrona zdrowia", "health care"),
+    "partner.other": ("inny partner", "other partner"),
+    "partner.none": ("bez partnera", "no partner"),
+    # --- banners, footnotes, legends, marks
+    "banner.synthetic": ("Dane syntetyczne: ten raport powstał z danych demonstracyjnych wygenerowanych "
+                         "komputerowo. Nie opisuje rzeczywistych szkół ani osób.",
+                         "Synthetic data: this report was made from computer-generated demo data. "
+                         "It does not describe real schools or people."),
+    "footnote.suppressed": ("— mniej niż {threshold} respondentów: wyniku nie pokazujemy, "
+                            "aby chronić anonimowość ankiet",
+                            "— fewer than {threshold} respondents: not shown, "
+                            "to protect the anonymity of the survey"),
+    "footnote.interval": ("Przedział ufności 95% (metoda Wilsona).", "95% confidence interval (Wilson method)."),
+    "legend.significance": ("▲ / ▼ — istotna statystycznie zmiana (p < 0,05)",
+                            "▲ / ▼ — statistically significant change (p < 0.05)"),
+    "mark.up": ("istotny wzrost", "significant increase"),
+    "mark.down": ("istotny spadek", "significant decrease"),
+    "mark.better": ("poprawa", "improvement"),
+    "mark.worse": ("pogorszenie", "deterioration"),
+    "methodology.text": (
+        "Wskaźniki z ankiet to odsetki respondentów, którzy wybrali odpowiedzi wskazujące dane zjawisko "
+        "(np. 4–5 na skali 1–5), z 95% przedziałami ufności Wilsona. Wyniki powiatu i województwa łączą "
+        "odpowiedzi wszystkich respondentów (nie są średnią wyników placówek). Zmianę oznaczono jako istotną, "
+        "gdy test dwóch proporcji daje p < 0,05. Nie pokazujemy wyników, gdy odpowiedziało mniej niż "
+        "{threshold} osób. Punkty audytu liczone są według katalogu kryteriów obowiązującego w danej edycji.",
+        "Survey indicators are the shares of respondents who chose the answers describing the matter "
+        "(e.g. 4–5 on a 1–5 scale), with Wilson 95% confidence intervals. County and voivodeship figures "
+        "pool all respondents (they are not averages of institutions' results). A change is marked as "
+        "significant when a two-proportion test gives p < 0.05. Results from fewer than {threshold} "
+        "respondents are not shown. Audit points follow the criteria catalogue in force in the edition."),
+    # --- footer
+    "footer.edition": ("Edycja", "Edition"),
+    "footer.data_hash": ("Wersja danych", "Data version"),
+    "footer.reference_hash": ("Wersja danych referencyjnych", "Reference data version"),
+    "footer.generated": ("Wygenerowano", "Generated"),
+    "footer.methodology": ("Metodologia", "Methodology"),
+    # --- key figures
+    "kf.institutions": ("Placówki", "Institutions"),
+    "kf.participating": ("Uczestniczą w programie", "Taking part"),
+    "kf.participation_rate": ("Odsetek uczestniczących", "Participation rate"),
+    "kf.valid_awards": ("Ważne certyfikaty", "Valid certificates"),
+    "kf.leaders": ("Liderzy Projektu", "Project Leaders"),
+    "kf.audits": ("Audyty w tej edycji", "Audits in this edition"),
+    "kf.granted": ("Przyznane wyróżnienia", "Awards granted"),
+    "kf.vs_voivodeship": ("województwo: {value}", "voivodeship: {value}"),
+    # --- table column headers
+    "col.county": ("Powiat", "County"),
+    "col.police_unit": ("Jednostka Policji", "Police unit"),
+    "col.institution": ("Placówka", "Institution"),
+    "col.kind": ("Typ placówki", "Type"),
+    "col.status": ("Status", "Status"),
+    "col.joined": ("W programie od", "In the programme since"),
+    "col.valid_until": ("Ważny do", "Valid until"),
+    "col.days_left": ("Dni do wygaśnięcia", "Days left"),
+    "col.edition": ("Edycja", "Edition"),
+    "col.audit_date": ("Data audytu", "Audit date"),
+    "col.audit_kind": ("Rodzaj audytu", "Audit kind"),
+    "col.points": ("Punkty", "Points"),
+    "col.max_points": ("Maksimum", "Maximum"),
+    "col.share": ("Odsetek punktów", "Share of points"),
+    "col.threshold": ("Próg", "Threshold"),
+    "col.points_short": ("Brakujące punkty", "Points short"),
+    "col.points_lost": ("Utracone punkty", "Points lost"),
+    "col.rank": ("Pozycja", "Rank"),
+    "col.decision": ("Decyzja", "Decision"),
+    "col.award": ("Wyróżnienie", "Award"),
+    "col.criterion": ("Kryterium", "Criterion"),
+    "col.area": ("Obszar", "Area"),
+    "col.mandatory": ("Obowiązkowe", "Mandatory"),
+    "col.indicator": ("Wskaźnik", "Indicator"),
+    "col.group": ("Grupa", "Group"),
+    "col.wave": ("Badanie", "Wave"),
+    "col.respondents": ("Respondenci", "Respondents"),
+    "col.value": ("Wynik", "Result"),
+    "col.ci": ("Przedział ufności 95%", "95% confidence interval"),
+    "col.change": ("Zmiana", "Change"),
+    "col.place": ("Miejsce niebezpieczne", "Dangerous place"),
+    "col.mentions": ("Wskazania", "Mentions"),
+    "col.planned": ("Zaplanowane", "Planned"),
+    "col.in_progress": ("W trakcie", "In progress"),
+    "col.done": ("Zrealizowane", "Done"),
+    "col.dropped": ("Zaniechane", "Dropped"),
+    "col.total": ("Razem", "Total"),
+    "col.partner": ("Partner", "Partner"),
+    "col.count": ("Liczba", "Count"),
+    "col.institutions": ("Placówki", "Institutions"),
+    "col.participating": ("Uczestniczące", "Participating"),
+    "col.participation_rate": ("Odsetek uczestniczących", "Participation rate"),
+    "col.certified": ("Certyfikaty", "Certificates"),
+    "col.extended": ("Przedłużenia", "Extensions"),
+    "col.leaders": ("Liderzy", "Leaders"),
+    "col.valid_awards": ("Ważne certyfikaty", "Valid certificates"),
+    "col.audits": ("Audyty", "Audits"),
+    "col.granted": ("Przyznane", "Granted"),
+    "col.mean_share": ("Średni odsetek punktów", "Mean share of points"),
+    "col.voivodeship": ("Województwo", "Voivodeship"),
+    "col.difference": ("Różnica", "Difference"),
+    # --- charts and maps
+    "chart.share": ("Odsetek", "Share"),
+    "chart.points_scored": ("uzyskane punkty", "points scored"),
+    "chart.points_missing": ("brakujące do maksimum", "missing to the maximum"),
+    "chart.points_of": ("{points} z {max} pkt", "{points} of {max} pts"),
+    "chart.whiskers": ("kreski: 95% przedział ufności", "whiskers: 95% confidence interval"),
+    "chart.suppressed": ("mniej niż {threshold} respondentów", "fewer than {threshold} respondents"),
+    "chart.no_data": ("brak danych", "no data"),
+    "chart.total": ("razem {text}", "total {text}"),
+    "chart.from_to": ("od {a} ({x0}) do {b} ({x1})", "from {a} ({x0}) to {b} ({x1})"),
+    "map.no_data": ("brak danych", "no data"),
+    "map.alt": ("Mapa 22 powiatów województwa małopolskiego", "Map of the 22 counties of Małopolska"),
+    "map.range": ("wartości od {lo} ({lo_name}) do {hi} ({hi_name})",
+                  "values from {lo} ({lo_name}) to {hi} ({hi_name})"),
+    "map.highlighted": ("wyróżniony {name}: {value}", "highlighted {name}: {value}"),
+    "map.missing_count": ("brak danych dla {n} z {total} powiatów", "no data for {n} of the {total} counties"),
+    # --- index page and navigation
+    "index.search": ("Szukaj powiatu lub placówki", "Search for a county or institution"),
+    "index.no_match": ("Brak wyników wyszukiwania.", "No matches."),
+    "nav.back_to_index": ("Spis raportów", "Report index"),
+    # --- small words
+    "misc.voivodeship_name": ("województwo małopolskie", "Małopolska Voivodeship"),
+    "misc.county_prefix": ("powiat", "county"),
+    "misc.yes": ("tak", "yes"),
+    "misc.no": ("nie", "no"),
+    "misc.no_data": ("brak danych", "no data"),
+    "misc.empty": ("Brak pozycji do pokazania.", "Nothing to show."),
+    "banner.synthetic_short": ("DANE SYNTETYCZNE", "SYNTHETIC DATA"),
+    # --- decision reasons (codes of zpb_lib.scoring)
+    "reason.mandatory_failed": ("niespełnione kryteria obowiązkowe: {items}", "mandatory criteria not met: {items}"),
+    "reason.required_failed": ("niespełnione kryteria wymagane: {items}", "required criteria not met: {items}"),
+    "reason.points_short": ("brakuje {value} pkt do progu", "{value} points short of the threshold"),
+    "reason.years_short": ("brakuje {value} lat udziału w programie", "{value} more years in the programme needed"),
+    "reason.controls_short": ("brakuje pozytywnych audytów kontrolnych: {value}",
+                              "positive control audits missing: {value}"),
+    "reason.requires": ("wymagane ważne wyróżnienie: {items}", "requires a valid {items}"),
+    "reason.no_rule": ("brak reguły dla tego rodzaju audytu", "no rule for this kind of audit"),
+    # --- report texts
+    "misc.as_of": ("Stan na dzień uroczystości: {date}.", "As of the ceremony day: {date}."),
+    "misc.rank_note": ("Pozycja w rankingu audytów edycji (bez audytów kontrolnych), osobno dla szkół i uczelni; "
+                       "„ex aequo” oznacza równą liczbę punktów — regulamin nie rozstrzyga remisów.",
+                       "Rank among the edition's audits (control audits excluded), schools and universities "
+                       "separately; “ex aequo” marks equal points — the rules give no tie-break."),
+    "misc.ex_aequo": ("ex aequo", "ex aequo"),
+    "misc.no_audits": ("W tej edycji nie przeprowadzono audytów.", "No audits took place in this edition."),
+    "misc.criteria_caption": ("Średnia liczba punktów za kryterium w audytach tej edycji (katalog {catalogue}, "
+                              "audytów: {n})", "Mean points per criterion in this edition's audits "
+                              "(catalogue {catalogue}, audits: {n})"),
+    "misc.indicators_intro": ("Odsetki respondentów w badaniu ewaluacyjnym (po realizacji planu) z 95% przedziałami "
+                              "ufności; zmiana względem diagnozy na początku roku szkolnego.",
+                              "Shares of respondents in the follow-up survey (after the plan was carried out), "
+                              "with 95% confidence intervals; change since the baseline at the start of the "
+                              "school year."),
+    "misc.renewals_caption": ("Certyfikaty i przedłużenia wygasające w ciągu 12 miesięcy — {name}",
+                              "Certificates and extensions expiring within 12 months — {name}"),
+    "misc.institutions_caption": ("Placówki uczestniczące w tej edycji — {name}",
+                                  "Institutions taking part in this edition — {name}"),
+    "misc.indefinite": ("bezterminowo", "indefinitely"),
+    "misc.awards_caption": ("Przyznane wyróżnienia", "Awards received"),
+    "misc.audits_caption": ("Audyty", "Audits"),
+    "misc.not_audited": ("Placówka nie miała jeszcze audytu.", "The institution has not been audited yet."),
+    "misc.audit_summary": ("Audyt z {date}: {total} z {max} pkt. Decyzja: {decision}.",
+                           "Audit of {date}: {total} of {max} points. Decision: {decision}."),
+    "misc.criteria_table_caption": ("Punkty według kryteriów (katalog {catalogue})",
+                                    "Points per criterion (catalogue {catalogue})"),
+    "misc.gap_caption": ("Kryteria z brakującymi punktami, od największej straty",
+                         "Criteria with points missing, largest first"),
+    "misc.this_institution": ("ta placówka", "this institution"),
+    "misc.no_survey": ("Brak ankiet tej placówki w tej edycji.", "No surveys of this institution in this edition."),
+    "misc.places_caption": ("Miejsca wskazywane jako niebezpieczne — {group}, ewaluacja",
+                            "Places named as dangerous — {group}, follow-up"),
+    "misc.no_plan": ("Brak Zintegrowanego Planu Działania w tej edycji.", "No action plan in this edition."),
+    "misc.plan_caption": ("Działania według: {by}", "Actions by {by}"),
+    "misc.plan_summary": ("Zrealizowano {done} z {total} zaplanowanych działań ({share}).",
+                          "{done} of {total} planned actions carried out ({share})."),
+    "misc.suspension_note": ("W latach szkolnych 2019/2020–2021/2022 program był zawieszony (COVID-19); "
+                             "te lata nie mają edycji.",
+                             "The programme was suspended in the school years 2019/2020–2021/2022 (COVID-19); "
+                             "those years have no edition."),
+    "misc.ceremony_intro": ("Uroczystość wręczenia: {date}, Kraków.", "Ceremony: {date}, Kraków."),
+    "chart.weakest_title": ("Gdzie placówki tracą punkty — {name}", "Where institutions lose points — {name}"),
+    "chart.indicators_title": ("Wskaźniki bezpieczeństwa — {group}: {name}", "Safety indicators — {group}: {name}"),
+    "chart.trend_safe_title": ("Uczniowie czujący się bezpiecznie w szkole w kolejnych edycjach — {name}",
+                               "Students feeling safe at school over editions — {name}"),
+    "chart.map_participation_title": ("Odsetek placówek uczestniczących w programie",
+                                      "Share of institutions taking part in the programme"),
+    "chart.criteria_title": ("Punkty za kryteria — audyt {kind}, edycja {edition}",
+                             "Points per criterion — {kind} audit, edition {edition}"),
+    "chart.places_title": ("Miejsca niebezpieczne — {group}", "Dangerous places — {group}"),
+    "chart.trend_programme_title": ("Program w kolejnych edycjach", "The programme over editions"),
+    "chart.map_safe_title": ("Uczniowie czujący się bezpiecznie w szkole, według powiatów",
+                             "Students feeling safe at school, by county"),
+    "col.locality": ("Miejscowość", "Locality"),
+    "col.years_in_programme": ("Lata w programie", "Years in the programme"),
+    "col.awarded_on": ("Data przyznania", "Awarded on"),
+    "col.description": ("Opis", "Description"),
+    "col.action_kind": ("Rodzaj działania", "Kind of action"),
+    "col.done_share": ("Odsetek zrealizowanych", "Share done"),
+    "col.counties_served": ("Powiaty", "Counties served"),
+    "col.renewals_due": ("Do odnowienia w 12 mies.", "Renewals due in 12 months"),
+}
+
+LABELS: dict[str, dict[str, str]] = {key: {"pl": pl, "en": en} for key, (pl, en) in _PAIRS.items()}
+
+
+def label(key: str, lang: str = DEFAULT_LANG, **values: Any) -> str:
+    """The label ``key`` in ``lang``; ``{named}`` fields are filled from ``values``."""
+    try:
+        text = LABELS[key][lang]
+    except KeyError:
+        raise KeyError(f"no label {key!r} in language {lang!r}") from None
+    return text.format(**values) if values else text
+
+
+def labels_for(prefix: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """Codes under ``prefix`` and their labels, e.g. ``labels_for("status")["certified"]``."""
+    head = prefix.rstrip(".") + "."
+    found = {k[len(head):]: v[lang] for k, v in LABELS.items() if k.startswith(head) and lang in v}
+    if not found:
+        raise KeyError(f"no labels under {prefix!r} in language {lang!r}")
+    return found
+
+
+def county_name(teryt: str, lang: str = DEFAULT_LANG, ref: Any = None) -> str:
+    """A county as a reader names it: "powiat bocheński", "m. Kraków" / "Bochnia County",
+    "City of Kraków"; the voivodeship code "12" gives the voivodeship's name."""
+    if str(teryt) == "12":
+        return label("misc.voivodeship_name", lang)
+    if ref is None:
+        from ..reference import reference
+        ref = reference()
+    try:
+        c = ref.counties[str(teryt)]
+    except KeyError:
+        raise KeyError(f"unknown county TERYT {teryt!r}") from None
+    if lang == "en":
+        return c.name_en
+    label("misc.county_prefix", lang)  # validates lang
+    return c.name if c.kind == "city" else f"powiat {c.name}"

@@ -1,0 +1,187 @@
+"""The report of one institution (school or university): status and timeline, audit result per
+criterion, the gap list and next step, survey indicators against the county and the voivodeship
+with baseline → follow-up changes, dangerous places and action-plan progress."""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import charts, fmt, html
+from .base import BaseReport
+
+
+class SchoolReport(BaseReport):
+    kind = "school"
+
+    def __init__(self, cube, institution: int, lang: str = "pl", ref=None):
+        super().__init__(cube, lang, ref)
+        rows = cube.table("institutions", id=int(institution))
+        if rows.empty:
+            raise ValueError(f"institution {institution} is not in the database")
+        self.inst = rows.iloc[0]
+        self.id = int(institution)
+        self.teryt = str(self.inst["county"])
+        self.county_label = self.county(self.teryt)
+        audits = cube.table("audits", institution_id=self.id)
+        self.audits_all = audits.sort_values(["audit_date", "audit_id"])
+
+    @classmethod
+    def open(cls, institution: int, edition: str = "", lang: str = "pl", cube: str = "", db: str = "") -> "SchoolReport":
+        return cls._open(edition, lang, cube, db, institution=institution)
+
+    def title(self) -> str:
+        return f"{self.t('title.school_report')}: {self.inst['name']}"
+
+    def header(self) -> html.Html:
+        kind = self.inst[f"kind_{self.lang}"]
+        return super().header(f"{kind} · {self.inst['locality']} · {self.county_label} · "
+                              f"{self.inst['police_unit_name']}")
+
+    # ------------------------------------------------------------------ sections
+    def status(self) -> html.Html:
+        i = self.inst
+        statuses = self.names("status")
+        facts = [(self.t("col.status"), statuses.get(i["status"], i["status"])),
+                 (self.t("col.joined"), i["joined_edition"] if pd.notna(i["joined_edition"]) else fmt.MISSING),
+                 (self.t("col.years_in_programme"), fmt.integer(i["years_in_programme"], self.lang)),
+                 (self.t("col.valid_until"), fmt.date(i["valid_until"], self.lang)
+                  if pd.notna(i["valid_until"]) else (self.t("misc.indefinite") if i["status"] == "leader" else fmt.MISSING))]
+        awards = self.cube.table("awards", institution_id=self.id).sort_values("awarded_on")
+        names = self.names("award_full")
+        cols = {"edition": self.t("col.edition"),
+                "kind": (self.t("col.award"), lambda v: names.get(v, v)),
+                "awarded_on": (self.t("col.awarded_on"), lambda v: fmt.date(v, self.lang)),
+                "valid_until": (self.t("col.valid_until"),
+                                lambda v: fmt.date(v, self.lang) if not fmt.is_missing(v) else self.t("misc.indefinite"))}
+        kinds = self.names("audit_kind")
+        acols = {"edition": self.t("col.edition"),
+                 "kind": (self.t("col.audit_kind"), lambda v: kinds.get(v, v)),
+                 "audit_date": (self.t("col.audit_date"), lambda v: fmt.date(v, self.lang)),
+                 "pts": html.Column(self.t("col.points"), lambda r: f"{fmt.integer(r['total'], self.lang)} / "
+                                    f"{fmt.integer(r['max_total'], self.lang)}", numeric=True, row=True),
+                 "dec": html.Column(self.t("col.decision"), self._decision, row=True)}
+        return self.section("status_timeline", html.definition_list(facts),
+                            html.table(awards, cols, caption=self.t("misc.awards_caption"), lang=self.lang),
+                            html.table(self.audits_all, acols, caption=self.t("misc.audits_caption"), lang=self.lang))
+
+    def _decision(self, r: dict) -> str:
+        if r["kind"] == "control":
+            return self.t("decision.positive" if r["granted"] else "decision.negative")
+        if r["granted"]:
+            return f"{self.t('decision.granted')}: {self.names('award').get(r['award_kind'], r['award_kind'])}"
+        return f"{self.t('decision.refused')} ({self.reasons(r['reasons'], r['catalogue'])})"
+
+    def _latest(self) -> pd.Series | None:
+        """The audit this report explains: this edition's non-control audit, else its latest."""
+        a = self.audits_all
+        if a.empty:
+            return None
+        main = a[a["kind"] != "control"]
+        this = main[main["edition"] == self.edition]
+        pick = this if len(this) else (main if len(main) else a)
+        return pick.iloc[-1]
+
+    def audit_result(self) -> html.Html:
+        a = self._latest()
+        if a is None:
+            return self.section("audit_result", html.paragraph(self.t("misc.not_audited")))
+        items = self.cube.table("audit_items", audit_id=int(a["audit_id"])).sort_values("order")
+        title_col = f"title_{self.lang}"
+        items["label"] = items["criterion"] + " " + items[title_col]
+        chart = charts.criteria_points(items, self.t("chart.criteria_title", edition=a["edition"],
+                                                     kind=self.names("audit_kind").get(a["kind"], a["kind"])),
+                                       lang=self.lang)
+        areas = {ar.id: getattr(ar, title_col) for ar in self.ref.catalogues[a["catalogue"]].areas}
+        cols = {"criterion": self.t("col.criterion"), title_col: self.t("col.description"),
+                "area": (self.t("col.area"), lambda v: areas.get(v, v)),
+                "points": (self.t("col.points"), lambda v: fmt.integer(v, self.lang)),
+                "max_points": (self.t("col.max_points"), lambda v: fmt.integer(v, self.lang)),
+                "mandatory": (self.t("col.mandatory"), lambda v: self.t("misc.yes") if v else "")}
+        summary = self.t("misc.audit_summary", date=fmt.date(a["audit_date"], self.lang),
+                         total=fmt.integer(a["total"], self.lang), max=fmt.integer(a["max_total"], self.lang),
+                         decision=self._decision(a.to_dict()))
+        return self.section("audit_result", html.paragraph(summary), chart,
+                            html.table(items, cols, numeric=("points", "max_points"), lang=self.lang,
+                                       caption=self.t("misc.criteria_table_caption", catalogue=a["catalogue"])))
+
+    def gaps(self) -> html.Html:
+        steps = self.cube.table("next_steps", institution_id=self.id)
+        if steps.empty:
+            return self.section("gap_list", html.paragraph(self.t("misc.not_audited")))
+        s = steps.iloc[0]
+        items = self.cube.table("audit_items", audit_id=int(s["audit_id"]))
+        order = [c for c in str(s["gap_criteria"] or "").split(",") if c]
+        gl = items.set_index("criterion").loc[order].reset_index() if order else items.iloc[0:0]
+        title_col = f"title_{self.lang}"
+        cols = {"criterion": self.t("col.criterion"), title_col: self.t("col.description"),
+                "points": (self.t("col.points"), lambda v: fmt.integer(v, self.lang)),
+                "max_points": (self.t("col.max_points"), lambda v: fmt.integer(v, self.lang)),
+                "lost": (self.t("col.points_lost"), lambda v: fmt.integer(v, self.lang))}
+        step = html.paragraph(s[f"text_{self.lang}"], "zpb-note")
+        return self.section("gap_list", html.heading(self.t("section.next_step"), 3), step,
+                            html.table(gl, cols, numeric=("points", "max_points", "lost"), lang=self.lang,
+                                       caption=self.t("misc.gap_caption")))
+
+    def indicators(self) -> html.Html:
+        cmp = [("county", self.teryt, self.county_label), ("voivodeship", "12", self.t("col.voivodeship"))]
+        parts = [html.paragraph(self.t("misc.indicators_intro"))]
+        parts.append(self.compare_chart([("institution", str(self.id), self.t("misc.this_institution"))] + cmp,
+                                        "students", self.t("chart.indicators_title",
+                                                           group=self.t("group.students").lower(),
+                                                           name=self.inst["name"])))
+        any_rows = False
+        for group in ("students", "parents", "teachers"):
+            if self.indicator_rows("institution", str(self.id), group).empty:
+                continue
+            any_rows = True
+            parts.append(html.heading(self.t(f"group.{group}"), 3))
+            parts.append(self.indicator_table("institution", str(self.id), group, cmp,
+                                              caption=f"{self.t(f'group.{group}')} — "
+                                                      f"{self.t('wave.follow-up').lower()} {self.edition}"))
+        if not any_rows:
+            parts = [html.paragraph(self.t("misc.no_survey"))]
+        return self.section("survey_indicators", *parts)
+
+    def places(self) -> html.Html:
+        p = self.cube.table("places", level="institution", key=str(self.id), edition=self.edition, wave="follow-up")
+        if p.empty:
+            return self.section("dangerous_places", html.paragraph(self.t("misc.no_survey")))
+        group = "all" if p.loc[p["group"] == "all", "p"].notna().any() else "students"
+        p = p[p["group"] == group].sort_values(["rank", "place"])
+        p["title"] = [self.place_title(c) for c in p["place"]]
+        shown = p.dropna(subset=["p"])
+        chart = (charts.bar_chart(pd.Series(shown["p"].to_numpy(), index=shown["title"]),
+                                  self.t("chart.places_title", group=self.t(f"group.{group}").lower()),
+                                  as_percent=True, lang=self.lang) if len(shown) else html.Html(""))
+        cols = {"rank": (self.t("col.rank"), lambda v: fmt.integer(v, self.lang)), "title": self.t("col.place"),
+                "p": (self.t("col.value"), lambda v: fmt.percent(v, 1, self.lang)),
+                "n": (self.t("col.respondents"), lambda v: fmt.integer(v, self.lang))}
+        return self.section("dangerous_places", chart,
+                            html.table(p, cols, numeric=("rank", "p", "n"), lang=self.lang,
+                                       footnotes=self.suppressed_note(p),
+                                       caption=self.t("misc.places_caption", group=self.t(f"group.{group}"))))
+
+    def plan(self) -> html.Html:
+        p = self.cube.table("plan", institution_id=self.id)
+        if p.empty:
+            return self.section("action_plan", html.paragraph(self.t("misc.no_plan")))
+        statuses = ["planned", "in_progress", "done", "dropped"]
+        parts = []
+        for dim, prefix, col in (("area", "action_area", "col.area"), ("kind", "action_kind", "col.action_kind"),
+                                 ("partner_kind", "partner", "col.partner")):
+            t = p.pivot_table(index=dim, columns="status", values="items", aggfunc="sum", fill_value=0)
+            t = t.reindex(columns=statuses, fill_value=0)
+            t["total"] = t.sum(axis=1)
+            t["done_share"] = t["done"] / t["total"]
+            t = t.reset_index()
+            names = self.names(prefix)
+            cols = {dim: (self.t(col), lambda v, n=names: n.get(v, v)),
+                    **{s: (self.t(f"col.{s}"), lambda v: fmt.integer(v, self.lang)) for s in statuses},
+                    "total": (self.t("col.total"), lambda v: fmt.integer(v, self.lang)),
+                    "done_share": (self.t("col.done_share"), lambda v: fmt.percent(v, 0, self.lang))}
+            parts.append(html.table(t, cols, numeric=(*statuses, "total", "done_share"), lang=self.lang,
+                                    caption=self.t("misc.plan_caption", by=self.t(col).lower())))
+        total = p["items"].sum()
+        done = p.loc[p["status"] == "done", "items"].sum()
+        summary = self.t("misc.plan_summary", done=fmt.integer(done, self.lang), total=fmt.integer(total, self.lang),
+                         share=fmt.percent(done / total if total else None, 0, self.lang))
+        return self.section("action_plan", html.paragraph(summary), *parts)
