@@ -26,7 +26,8 @@ from .reference import Reference, reference
 from .report.labels import labels_for
 from .scoring.explain import describe_next_step, gaps, next_step
 from .scoring.decisions import score_audit
-from .scoring.lifecycle import Frames, data_quality, rank_audits, renewals_due, replay, status_on
+from .scoring.lifecycle import (Frames, data_quality, participating_in, rank_audits, renewals_due, replay,
+                                status_on)
 from .scoring.rules import Rules, rules as load_rules
 from .stats import DEFAULT_THRESHOLD
 from .store import content_hash
@@ -90,7 +91,9 @@ def compute(con: sqlite3.Connection, edition: str, *, ref: Reference | None = No
                     .merge(kinds, on="kind").merge(county_info, on="county"))
     scored = replay(frames, ref, rules)
     in_edition = set(scored.loc[scored["edition"] == edition, "institution_id"])
-    institutions["participating"] = ~institutions["status"].isin(["not_participating", "left"])
+    # A school that leaves after this edition still took part in it, though on the ceremony day
+    # its status is already "left".
+    institutions["participating"] = institutions["institution_id"].isin(participating_in(frames.participation, edition))
     institutions["in_edition"] = institutions["participating"] | institutions["institution_id"].isin(in_edition)
     exists = (institutions["opened_year"] <= e.start_year) & (
         institutions["closed_year"].isna() | (institutions["closed_year"] > e.start_year))
@@ -228,7 +231,7 @@ def _trends(ref: Reference, frames: Frames, scored: pd.DataFrame, institutions: 
         st = status_on(frames, dt.date(int(ed[:4]) + 1, 10, 31) if not ref.editions[ed].ceremony
                        else ref.editions[ed].ceremony)
         st["county"] = st["institution_id"].map(county)
-        st["participating"] = ~st["status"].isin(["not_participating", "left"])
+        st["participating"] = st["institution_id"].isin(participating_in(frames.participation, ed))
         st["valid"] = st["status"].isin(["certified", "extended", "leader"])
         a = scored[scored["edition"] == ed]
         by = {"participating": st.groupby("county")["participating"].sum(),

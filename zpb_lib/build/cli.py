@@ -21,7 +21,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 2
     opts = BuildOptions(db=args.db, edition=args.edition, out=args.out, formats=_csv(args.format), jobs=args.jobs,
                         force=args.force, lang=args.lang, only=_csv(args.only) if args.only else KINDS,
-                        counties=tuple(args.county), institutions=institutions, progress=not args.quiet)
+                        counties=tuple(args.county), institutions=institutions, progress=not args.quiet,
+                        notebooks=args.notebooks or "")
     try:
         s = build(opts)
     except ValueError as exc:
@@ -53,5 +54,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="rebuild reports even when their inputs did not change")
     p.add_argument("--lang", default="pl", choices=("pl", "en"), help="report language (default pl)")
     p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--notebooks", help="folder with (customised) report notebooks (default: the project's notebooks/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)

@@ -42,6 +42,7 @@ class BuildOptions:
     counties: tuple[str, ...] = ()
     institutions: tuple[int, ...] = ()
     progress: bool = True
+    notebooks: str = ""  # folder of the report notebooks; "" = the project's notebooks/
 
 
 @dataclass
@@ -153,19 +154,24 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
     # --- plan and skip what is current
     jobs = plan(institutions, ref, edition, lang=options.lang, only=options.only, counties=options.counties or None,
                 institution_ids=options.institutions or None, cube_path=str(cube_path.resolve()),
-                db_path=str(db_path))
+                db_path=str(db_path), notebooks=str(Path(options.notebooks).resolve()) if options.notebooks else "")
     old_reports = previous.get("reports", {})
     todo: list[Job] = []
     entries: dict[str, dict[str, Any]] = dict(old_reports)
     for job in jobs:
-        fp = job.fingerprint(inputs_key, formats)
+        fp = job.fingerprint(inputs_key)
         old = old_reports.get(job.stem, {})
         outputs_exist = all((out_dir / f"{job.stem}.{f}").exists() for f in formats)
-        if not options.force and old.get("fingerprint") == fp and old.get("status") == "ok" and outputs_exist:
+        current = (old.get("fingerprint") == fp and old.get("status") == "ok" and outputs_exist
+                   and set(formats) <= set(old.get("formats", ())))
+        if not options.force and current:
             summary.skipped += 1
             entries[job.stem] = dict(old, skipped=True)
             continue
         todo.append(job)
+        for f in ("html", "pdf"):  # an output that is not rebuilt now would be stale
+            if f not in formats:
+                (out_dir / f"{job.stem}.{f}").unlink(missing_ok=True)
         entries[job.stem] = {"kind": job.kind, "key": job.key, "title": job.title, "county": job.county,
                              "county_name": job.county_name, "police_unit": job.police_unit,
                              "fingerprint": fp, "status": "pending", "skipped": False,

@@ -35,17 +35,17 @@ class Job:
     police_unit: str | None
     stem: str  # file name without extension, unique within the edition folder
     parameters: dict[str, Any] = field(default_factory=dict)
+    notebooks: str = ""  # folder of the report notebooks ("" = the project's notebooks/)
 
     @property
     def notebook(self) -> Path:
-        return notebooks_dir() / NOTEBOOKS[self.kind]
+        return (Path(self.notebooks) if self.notebooks else notebooks_dir()) / NOTEBOOKS[self.kind]
 
-    def fingerprint(self, inputs: str, formats: Iterable[str]) -> str:
-        """What the report depends on: data and code (``inputs``), its parameters, its formats."""
+    def fingerprint(self, inputs: str) -> str:
+        """What the report depends on: data and code (``inputs``), its notebook and parameters."""
         h = hashlib.sha256()
         h.update(inputs.encode())
         h.update(json.dumps(self.parameters, sort_keys=True, default=str).encode())
-        h.update(",".join(sorted(formats)).encode())
         h.update(self.notebook.read_bytes())
         return h.hexdigest()[:20]
 
@@ -63,10 +63,12 @@ def _slug(text: str) -> str:
 
 def plan(institutions: pd.DataFrame, ref: Reference, edition: str, *, lang: str = "pl",
          only: Iterable[str] = KINDS, counties: Iterable[str] | None = None,
-         institution_ids: Iterable[int] | None = None, cube_path: str = "", db_path: str = "") -> list[Job]:
+         institution_ids: Iterable[int] | None = None, cube_path: str = "", db_path: str = "",
+         notebooks: str = "") -> list[Job]:
     """The reports of ``edition``: the voivodeship, every county, and every institution audited or
     taking part in the edition (``institutions`` is the cube's institutions table), filtered by
-    ``only``, ``counties`` and ``institution_ids``."""
+    ``only``, ``counties`` and ``institution_ids``; ``notebooks`` is an alternative folder of report
+    notebooks (an analyst's customised copies)."""
     only = set(only)
     unknown = only - set(KINDS)
     if unknown:
@@ -81,14 +83,14 @@ def plan(institutions: pd.DataFrame, ref: Reference, edition: str, *, lang: str 
     jobs: list[Job] = []
     if "voivodeship" in only and county_filter is None and inst_filter is None:
         jobs.append(Job("voivodeship", "12", edition, lang, county_name("12", lang, ref), None, None, None,
-                        "wojewodztwo", dict(base)))
+                        "wojewodztwo", dict(base), notebooks))
     if "county" in only and inst_filter is None:
         for teryt, c in ref.counties.items():
             if county_filter and teryt not in county_filter:
                 continue
             jobs.append(Job("county", teryt, edition, lang, county_name(teryt, lang, ref), teryt,
                             county_name(teryt, lang, ref), c.police_unit, f"powiat-{teryt}-{_slug(c.name)}",
-                            dict(base, county=teryt)))
+                            dict(base, county=teryt), notebooks))
     if "school" in only:
         sel = institutions[institutions["in_edition"]]
         if county_filter:
@@ -102,5 +104,5 @@ def plan(institutions: pd.DataFrame, ref: Reference, edition: str, *, lang: str 
             c = ref.counties[str(r.county)]
             jobs.append(Job("school", str(int(r.id)), edition, lang, str(r.name), str(r.county),
                             county_name(str(r.county), lang, ref), c.police_unit,
-                            f"placowka-{int(r.id)}-{_slug(str(r.name))}", dict(base, institution=int(r.id))))
+                            f"placowka-{int(r.id)}-{_slug(str(r.name))}", dict(base, institution=int(r.id)), notebooks))
     return jobs

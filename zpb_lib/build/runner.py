@@ -13,6 +13,7 @@ import hashlib
 import multiprocessing as mp
 import os
 import queue
+import shutil
 import signal
 import tempfile
 import time
@@ -81,7 +82,10 @@ class Worker:
     def _start_kernel(self) -> None:
         from jupyter_client.manager import KernelManager
 
-        self.km = KernelManager(kernel_name=self.config.kernel_name)
+        # IPC sockets in a private folder: local only, no TCP ports, no warning about plain TCP.
+        self._ipc_dir = tempfile.mkdtemp(prefix="zpb-kernel-")
+        self.km = KernelManager(kernel_name=self.config.kernel_name, transport="ipc",
+                                ip=os.path.join(self._ipc_dir, "k"))
         self.km.start_kernel(cwd=str(Path(__file__).resolve().parents[2] / "notebooks"))
         kc = self.km.client()
         kc.start_channels()
@@ -100,6 +104,9 @@ class Worker:
                 pass
             finally:
                 self.km = None
+                if getattr(self, "_ipc_dir", None):
+                    shutil.rmtree(self._ipc_dir, ignore_errors=True)
+                    self._ipc_dir = None
 
     def kernel_mb(self) -> float | None:
         try:

@@ -43,6 +43,11 @@ class BaseReport:
     def county(self, teryt: str) -> str:
         return county_name(str(teryt), self.lang, self.ref)
 
+    def unit_short(self, code: str) -> str:
+        """"KPP Bochnia", as police units are named in the programme's documents."""
+        u = self.ref.police_units[code]
+        return f"{u.kind} {u.seat}"
+
     def edition_label(self) -> str:
         roman = self.meta.get("edition_roman")
         return self.t("title.edition", name=f"{roman} ({self.edition})" if roman else self.edition)
@@ -138,7 +143,7 @@ class BaseReport:
             "n": html.Column(self.t("col.respondents"), lambda v: fmt.integer(v, self.lang), numeric=True),
             "value": html.Column(self.t("col.value"), lambda r: fmt.percent(r["p"], 1, self.lang), numeric=True, row=True),
             "ci": html.Column(self.t("col.ci"), lambda r: fmt.interval(r["lo"], r["hi"], 1, self.lang), row=True),
-            "base": html.Column(self.t("wave.baseline"), lambda r: fmt.percent(r["p0"], 1, self.lang), numeric=True, row=True),
+            "base": html.Column(self.t("col.baseline"), lambda r: fmt.percent(r["p0"], 1, self.lang), numeric=True, row=True),
             "change": html.Column(self.t("col.change"), lambda r: html.with_mark(
                 fmt.percent_points(r["diff"], 1, self.lang), r["diff"], r["significant"], r["direction"], self.lang),
                 numeric=True, row=True),

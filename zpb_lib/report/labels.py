@@ -243,6 +243,19 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "misc.no": ("nie", "no"),
     "misc.no_data": ("brak danych", "no data"),
     "misc.empty": ("Brak pozycji do pokazania.", "Nothing to show."),
+    # --- next step (zpb_lib.scoring.explain.describe_next_step)
+    "next.none": ("Placówka ma tytuł Lidera: kolejnego etapu nie ma.",
+                  "The institution holds the leader title: there is no further step."),
+    "next.and": (" i ", " and "),
+    "next.suffice": ("Wynik punktowy wystarcza do: {award}.", "The points suffice for the {award}."),
+    "next.short": ("Brakuje {n} pkt do: {award} — {criteria}.", "{n} points short of the {award}: {criteria}."),
+    "next.short_one": ("Brakuje 1 pkt do: {award} — {criteria}.", "1 point short of the {award}: {criteria}."),
+    "next.mandatory": ("Niespełnione kryteria obowiązkowe do: {award} — {criteria}.",
+                       "Mandatory criteria not met for the {award}: {criteria}."),
+    "next.also": ("Potrzeba jeszcze: {items}.", "Still needed: {items}."),
+    "next.also_years_in_programme": ("wymaganej liczby lat udziału w programie", "the required years in the programme"),
+    "next.also_positive_controls": ("pozytywnego audytu kontrolnego", "a positive control audit"),
+    "col.baseline": ("Diagnoza", "Baseline"),
     "banner.synthetic_short": ("DANE SYNTETYCZNE", "SYNTHETIC DATA"),
     # --- decision reasons (codes of zpb_lib.scoring)
     "reason.mandatory_failed": ("niespełnione kryteria obowiązkowe: {items}", "mandatory criteria not met: {items}"),
@@ -316,6 +329,75 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "col.done_share": ("Odsetek zrealizowanych", "Share done"),
     "col.counties_served": ("Powiaty", "Counties served"),
     "col.renewals_due": ("Do odnowienia w 12 mies.", "Renewals due in 12 months"),
+    # --- XLSX export (zpb export): column headers, sheet names, the "Informacje"/"About" sheet
+    "col.audit_id": ("ID audytu", "Audit ID"),
+    "col.institution_id": ("ID placówki", "Institution ID"),
+    "col.teryt": ("TERYT powiatu", "County TERYT code"),
+    "col.catalogue": ("Katalog kryteriów", "Criteria catalogue"),
+    "col.criterion_code": ("Kod kryterium", "Criterion code"),
+    "col.reasons": ("Powody decyzji", "Reasons for the decision"),
+    "col.level": ("Poziom", "Level"),
+    "col.name": ("Nazwa", "Name"),
+    "col.ci_low": ("Przedział ufności 95% — od", "95% confidence interval — from"),
+    "col.ci_high": ("Przedział ufności 95% — do", "95% confidence interval — to"),
+    "col.note": ("Uwagi", "Notes"),
+    "xlsx.sheet.decisions": ("Decyzje", "Decisions"),
+    "xlsx.sheet.points": ("Punkty za kryteria", "Points per criterion"),
+    "xlsx.sheet.indicators": ("Wskaźniki z ankiet", "Survey indicators"),
+    "xlsx.sheet.renewals": ("Odnowienia", "Renewals due"),
+    "xlsx.sheet.about": ("Informacje", "About"),
+    "xlsx.title.points": ("Punkty za kryteria w audytach tej edycji", "Points per criterion in this edition's audits"),
+    "xlsx.title.results": ("Wyniki programu", "Programme results"),
+    "xlsx.provenance": ("{edition} · stan na {as_of} · wersja danych {data_hash} · metodologia i źródło danych: "
+                        "arkusz „{sheet}”",
+                        "{edition} · as of {as_of} · data version {data_hash} · methodology and data source: "
+                        "sheet “{sheet}”"),
+    "xlsx.scope": ("Zakres", "Scope"),
+    "xlsx.scope_all": ("całe województwo małopolskie (wszystkie powiaty)",
+                      "the whole Małopolska Voivodeship (all counties)"),
+    "xlsx.scope_county": ("{name} (TERYT {teryt}); wskaźniki z ankiet także dla województwa, do porównania",
+                          "{name} (TERYT {teryt}); survey indicators also for the voivodeship, for comparison"),
+    "xlsx.as_of": ("Stan na dzień", "As of"),
+    "xlsx.sheets": ("Arkusze", "Sheets"),
+    "xlsx.rows": ("wierszy: {n}", "rows: {n}"),
+    "xlsx.about.decisions": ("Każdy audyt tej edycji w jednym wierszu: placówka, rodzaj i data audytu, punkty wobec "
+                             "maksimum i progu, decyzja i jej powody.",
+                             "Every audit of this edition in one row: institution, audit kind and date, points "
+                             "against the maximum and the threshold, the decision and its reasons."),
+    "xlsx.about.points": ("Punkty za każde kryterium każdego audytu tej edycji: jeden wiersz na audyt i kryterium, "
+                          "aby filtrować po kryterium, obszarze lub powiecie i budować tabele przestawne (katalogi "
+                          "szkół i uczelni mają różne kryteria). Z arkuszem decyzji łączy go ID audytu.",
+                          "Points for every criterion of every audit of this edition: one row per audit and "
+                          "criterion, to filter by criterion, area or county and to build pivot tables (school and "
+                          "university catalogues have different criteria). The audit ID links it to the decisions."),
+    "xlsx.about.indicators": ("Wskaźniki z ankiet tej edycji dla województwa, powiatów i placówek: diagnoza i "
+                              "ewaluacja, trzy grupy respondentów, odsetek z 95% przedziałem ufności.",
+                              "Survey indicators of this edition for the voivodeship, counties and institutions: "
+                              "baseline and follow-up, three groups of respondents, share with its 95% "
+                              "confidence interval."),
+    "xlsx.about.renewals": ("Certyfikaty i przedłużenia, których ważność kończy się w ciągu 12 miesięcy od dnia "
+                            "uroczystości.",
+                            "Certificates and extensions whose validity ends within 12 months of the ceremony day."),
+    "xlsx.suppression": ("Ochrona anonimowości ankiet", "Survey anonymity"),
+    "xlsx.suppression_text": ("Wyniku ankiety opartego na odpowiedziach mniej niż {threshold} respondentów nie "
+                              "pokazujemy: komórki wyniku i przedziału ufności są puste, a kolumna „Uwagi” podaje "
+                              "powód. Niektóre inne wyniki ukryto dodatkowo, aby ukrytego wyniku nie dało się "
+                              "odtworzyć przez odejmowanie (np. wynik powiatu minus wyniki pozostałych placówek). "
+                              "Liczba respondentów jest widoczna zawsze.",
+                              "A survey figure based on the answers of fewer than {threshold} respondents is not "
+                              "shown: the result and interval cells are empty and the “Notes” column gives the "
+                              "reason. Some other figures are hidden too, so that a hidden figure cannot be worked "
+                              "out by subtraction (e.g. the county's figure minus the other institutions'). The "
+                              "number of respondents is always shown."),
+    "xlsx.suppressed_complementary": ("ukryty, aby nie dało się odtworzyć innego ukrytego wyniku",
+                                      "hidden so that another hidden figure cannot be worked out"),
+    "xlsx.formats": ("Formaty", "Formats"),
+    "xlsx.formats_text": ("Liczby, odsetki i daty są zapisane jako wartości, nie tekst: można je sortować, filtrować "
+                          "i przeliczać. Sposób wyświetlania (np. przecinek dziesiętny, separator tysięcy) zależy "
+                          "od ustawień regionalnych Excela. W arkuszach z danymi nagłówki tabel są w wierszu 4.",
+                          "Numbers, shares and dates are stored as values, not text: they sort, filter and "
+                          "calculate. How they are displayed (decimal mark, thousands separator) follows the "
+                          "regional settings of Excel. On the data sheets the table headers are in row 4."),
 }
 
 LABELS: dict[str, dict[str, str]] = {key: {"pl": pl, "en": en} for key, (pl, en) in _PAIRS.items()}

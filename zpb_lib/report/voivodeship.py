@@ -61,7 +61,7 @@ class VoivodeshipReport(BaseReport):
     def counties(self) -> html.Html:
         s = self._summary()
         s = pd.concat([s[s["county"] != "12"].sort_values("county"), s[s["county"] == "12"]])
-        s["unit"] = [self.ref.police_units[self.ref.counties[c].police_unit].name if c != "12" else ""
+        s["unit"] = [self.unit_short(self.ref.counties[c].police_unit) if c != "12" else ""
                      for c in s["county"]]
         ints = lambda v: fmt.integer(v, self.lang)  # noqa: E731
         cols = {"name": self.t("col.county"), "unit": self.t("col.police_unit"),
@@ -128,7 +128,7 @@ class VoivodeshipReport(BaseReport):
         for code, unit in self.ref.police_units.items():
             counties = [t for t, c in self.ref.counties.items() if c.police_unit == code]
             mine = a[a["police_unit"] == code]
-            rows.append({"unit": unit.name, "counties": ", ".join(self.county(c) for c in counties),
+            rows.append({"unit": self.unit_short(code), "counties": ", ".join(self.county(c) for c in counties),
                          "audits": len(mine), "granted": int((mine["granted"] & (mine["kind"] != "control")).sum()),
                          "renewals": int((r["police_unit"] == code).sum())})
         t = pd.DataFrame(rows).sort_values("unit")

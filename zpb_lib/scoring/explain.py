@@ -106,19 +106,25 @@ def next_step(rule_set: RuleSet, stage: str, catalogue: Catalogue, score: AuditS
 def describe_next_step(step: NextStep, catalogue: Catalogue, award_label: Mapping[str, str],
                        lang: str = "pl") -> str:
     """One sentence, e.g. "2 points short of the extension: implementation of the plan and the
-    teachers' survey". ``award_label`` maps award kinds to their label in ``lang``."""
+    teachers' survey". ``award_label`` maps award kinds to their label in ``lang``; the phrases are
+    the ``next.*`` labels of :mod:`zpb_lib.report.labels`."""
+    from ..report.labels import label
+
     if step.rule is None:
-        return "Tytuł Lidera: kolejnego etapu nie ma." if lang == "pl" else "Leader title held: there is no further step."
+        return label("next.none", lang)
     titles = [getattr(catalogue.criterion(c), f"title_{lang}").rstrip(".") for c in step.criteria]
-    joined = _join(titles, " i " if lang == "pl" else " and ")
+    conj = label("next.and", lang)
     award = award_label.get(step.award_kind or "", step.award_kind or "")
+    other = [label(f"next.also_{c}", lang) for c in step.other_conditions]
+    also = " " + label("next.also", lang, items=_join(other, conj)) if other else ""
     if step.points_short == 0 and not step.mandatory_failed:
-        return (f"Wynik wystarcza do: {award}." if lang == "pl" else f"The points suffice for the {award}.")
-    if lang == "pl":
-        return f"Brakuje {step.points_short} pkt do: {award} — {joined}." if step.points_short else \
-            f"Niespełnione kryteria obowiązkowe do: {award} — {joined}."
-    return (f"{step.points_short} point{'s' if step.points_short != 1 else ''} short of the {award}: {joined}."
-            if step.points_short else f"Mandatory criteria not met for the {award}: {joined}.")
+        return label("next.suffice", lang, award=award) + also
+    if step.points_short:
+        key = "next.short_one" if step.points_short == 1 else "next.short"
+        text = label(key, lang, n=step.points_short, award=award, criteria=_join(titles, conj))
+    else:
+        text = label("next.mandatory", lang, award=award, criteria=_join(titles, conj))
+    return text + also
 
 
 def _join(items: list[str], last: str) -> str:

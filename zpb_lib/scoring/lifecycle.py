@@ -118,6 +118,15 @@ def replay(frames: Frames, ref: Reference | None = None, rules: Rules | None = N
     return out
 
 
+def participating_in(participation: pd.DataFrame, edition: str) -> set[int]:
+    """Institutions taking part in ``edition``: joined in it or before and not left before it (a
+    school that leaves after an edition still took part in it)."""
+    joined = participation["joined_edition"].astype(str)
+    left = participation["left_edition"]
+    active = (joined <= edition) & (left.isna() | (left.astype(str) >= edition))
+    return set(participation.loc[active, "institution_id"].astype(int))
+
+
 def rank_audits(scored: pd.DataFrame) -> pd.DataFrame:
     """Ranking of an edition's audits for the ceremony (control audits excluded), per institution
     family since their maxima differ. Ties share the best rank ("1, 2, 2, 4") and are flagged:
