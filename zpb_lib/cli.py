@@ -10,6 +10,7 @@ from . import store
 from .build.cli import register as register_build
 from .ingest.cli import register as register_ingest
 from .reference import ReferenceDataError
+from .xlsx_export import register as register_export
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_db_check)
     register_build(sub)
     register_ingest(sub)
+    register_export(sub)
     return parser
 
 

@@ -1,0 +1,642 @@
+"""``zpb export``: an edition's results as an XLSX workbook for analysts.
+
+The workbook is made from the report cube (:func:`zpb_lib.cube.compute`, or a cube file saved by
+``zpb build``), so its figures are the reports' figures and survey indicators arrive already
+suppressed. Sheets (Polish names; English with ``--lang en``):
+
+* **Decyzje** — every audit of the edition, one row each: institution, county, police unit, audit
+  kind and date, points, maximum, share, threshold, award sought, decision, reasons in words, rank.
+* **Punkty za kryteria** — one row per audit and criterion (a "long" table). Chosen over one column
+  per criterion because the school and university catalogues have different criteria (and a new
+  catalogue version may add or renumber some), so a wide sheet would need a column per catalogue
+  and criterion, mostly empty, with titles squeezed into headers. The long table filters by
+  criterion, area, county or audit with one autofilter each, pivots directly ("mean points per
+  criterion by county"), and joins to the decisions by the audit ID.
+* **Wskaźniki z ankiet** — the edition's indicators for the voivodeship, counties and institutions:
+  group, wave, indicator, n, share and interval bounds; a suppressed figure is an empty cell with
+  the reason in the "Uwagi" column, never the number.
+* **Odnowienia** — certificates and extensions expiring within 12 months of the ceremony day.
+* **Informacje** — edition, scope, data version, generation time, the synthetic-data warning,
+  methodology, the suppression rule.
+
+Data sheets: title in row 1, the synthetic-data banner (or the provenance line) in row 2, a blank
+row 3 (so Excel's "current region" for a pivot table starts at the header), the header in row 4,
+frozen, with an autofilter. Numbers, shares and dates are real cell values with number formats
+(``#,##0``, ``0.0%``, ``DD.MM.YYYY``); Excel stores format codes locale-independently and displays
+them in the reader's locale (a Polish Excel shows ``1 234`` and ``75,5%``).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sqlite3
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from .reference import Reference, reference
+from .report.labels import county_name, label, labels_for
+from .scoring.lifecycle import parse_reasons
+from .stats import DEFAULT_THRESHOLD
+
+HEADER_ROW = 4
+TABLES = ("institutions", "audits", "audit_items", "indicators", "renewals")
+LEVEL_ORDER = {"voivodeship": 0, "county": 1, "institution": 2}
+
+FMT_INT = "#,##0"
+FMT_PERCENT = "0.0%"
+FMT_DATE = {"pl": "DD.MM.YYYY", "en": "D MMM YYYY"}
+FMT_DATETIME = {"pl": "DD.MM.YYYY HH:MM", "en": "D MMM YYYY HH:MM"}
+FMT_TEXT = "@"
+
+HEADER_FILL = "D9E1F2"  # as the audit protocol template (zpb_lib.ingest.audit)
+BANNER_FILL = "C00000"
+MAX_WIDTH = 60
+
+
+class ExportError(ValueError):
+    """A request the export cannot serve (unknown edition or county, cube of another edition…)."""
+
+
+# --------------------------------------------------------------------------- input
+
+@dataclass
+class Source:
+    """The cube tables of one edition with the cube's metadata."""
+    tables: dict[str, pd.DataFrame]
+    meta: dict[str, Any]
+
+
+def check_edition(edition: str, ref: Reference) -> str:
+    try:
+        e = ref.edition(edition)
+    except KeyError:
+        raise ExportError(f"unknown edition {edition!r}: give a school year, one of "
+                          f"{', '.join(x.edition for x in ref.held_editions())}") from None
+    if not e.held:
+        raise ExportError(f"edition {edition} was not held (the programme was suspended); held editions: "
+                          f"{', '.join(x.edition for x in ref.held_editions())}")
+    return e.edition
+
+
+def resolve_county(county: str | None, ref: Reference) -> str | None:
+    """A county given as a TERYT code ("1201") or by name ("bocheński", "m. Kraków", "Bochnia County")."""
+    if county is None:
+        return None
+    value = str(county).strip()
+    if value in ref.counties:
+        return value
+    wanted = value.casefold()
+    for teryt, c in ref.counties.items():
+        names = {c.name, c.name_en, county_name(teryt, "pl", ref), county_name(teryt, "en", ref)}
+        if wanted in {n.casefold() for n in names}:
+            return teryt
+    known = ", ".join(f"{t} ({c.name})" for t, c in ref.counties.items())
+    raise ExportError(f"unknown county {value!r}: give a TERYT code or a county name; known: {known}")
+
+
+def _meta(con: sqlite3.Connection, ref: Reference, edition: str, threshold: int) -> dict[str, Any]:
+    """The metadata ``cube.build`` saves with a cube, for a cube computed here in memory."""
+    from . import cube as cube_mod
+    from .store import content_hash
+
+    synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
+    return {"edition": edition, "edition_roman": ref.edition(edition).roman,
+            "as_of": cube_mod.as_of_date(ref, edition).isoformat(), "threshold": threshold,
+            "synthetic": bool(synthetic and synthetic[0] == "1"), "data_hash": content_hash(con)[:16],
+            "reference_hash": cube_mod.reference_hash(ref)}
+
+
+def from_database(con: sqlite3.Connection, edition: str, *, ref: Reference | None = None,
+                  threshold: int = DEFAULT_THRESHOLD) -> Source:
+    """Compute the cube of ``edition`` from an open database."""
+    from . import cube as cube_mod
+
+    ref = ref or reference()
+    edition = check_edition(edition, ref)
+    tables = cube_mod.compute(con, edition, ref=ref, threshold=threshold)
+    return Source({k: tables[k] for k in TABLES}, _meta(con, ref, edition, threshold))
+
+
+def from_cube(path: str | os.PathLike, edition: str, *, ref: Reference | None = None) -> Source:
+    """Read the tables of a saved cube file (``zpb build`` makes them)."""
+    from . import cube as cube_mod
+
+    ref = ref or reference()
+    edition = check_edition(edition, ref)
+    try:
+        with cube_mod.Cube(path) as c:
+            if c.meta.get("edition") != edition:
+                raise ExportError(f"cube {path} is for edition {c.meta.get('edition')}, not {edition}")
+            missing = [k for k in TABLES if k not in c.tables()]
+            if missing:
+                raise ExportError(f"cube {path} has no table {', '.join(missing)} (rebuild it with `zpb build`)")
+            return Source({k: c.table(k) for k in TABLES}, dict(c.meta))
+    except sqlite3.DatabaseError as exc:
+        raise ExportError(f"{path} is not a report cube: {exc}") from None
+
+
+# --------------------------------------------------------------------------- sheet contents
+
+@dataclass
+class Col:
+    key: str  # column of the frame
+    header: str
+    kind: str = "text"  # text, code, int, percent, date
+    max_width: int = MAX_WIDTH
+
+
+def _na(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def reasons_text(encoded: Any, catalogue: str | None, lang: str, ref: Reference) -> str | None:
+    """Decision reasons in words, as :meth:`zpb_lib.report.base.BaseReport.reasons` phrases them
+    ("brakuje 4 pkt do progu; niespełnione kryteria obowiązkowe: D1 …"); None when there are none."""
+    if _na(encoded) or not encoded:
+        return None
+    awards = labels_for("award", lang)
+    parts = []
+    for code, value, items in parse_reasons(str(encoded)):
+        if items and catalogue and code in ("mandatory_failed", "required_failed"):
+            cat = ref.catalogues[catalogue]
+            items = tuple(f"{c} {getattr(cat.criterion(c), f'title_{lang}')}" for c in items)
+        if code == "requires":
+            items = tuple(awards.get(i, i) for i in items)
+        parts.append(label(f"reason.{code}", lang, value=value, items=", ".join(items)))
+    return "; ".join(parts) or None
+
+
+class Sheets:
+    """The frames of the workbook's data sheets, with their columns, in ``lang``."""
+
+    def __init__(self, source: Source, county: str | None = None, lang: str = "pl", ref: Reference | None = None):
+        if lang not in ("pl", "en"):
+            raise ExportError(f"unknown language {lang!r} (pl or en)")
+        self.ref = ref or reference()
+        self.t = source.tables
+        self.meta = source.meta
+        self.edition = str(self.meta["edition"])
+        self.county = county
+        self.lang = lang
+        self.threshold = int(self.meta.get("threshold", DEFAULT_THRESHOLD))
+        inst = self.t["institutions"]
+        self.inst = inst.assign(id=inst["id"].astype("int64"), county=inst["county"].astype(str)).set_index("id")
+        self._county_names = {t: county_name(t, lang, self.ref) for t in self.ref.counties}
+
+    def L(self, key: str, **values: Any) -> str:  # noqa: N802 - short like BaseReport.t
+        return label(key, self.lang, **values)
+
+    def _county_cols(self, frame: pd.DataFrame, teryt: pd.Series) -> pd.DataFrame:
+        teryt = teryt.astype(str)
+        units = {t: self.ref.police_units[c.police_unit].name for t, c in self.ref.counties.items()}
+        return frame.assign(county_label=teryt.map(self._county_names), teryt=teryt, police_unit_name=teryt.map(units))
+
+    def _institution_kind(self, ids: pd.Series) -> pd.Series:
+        return ids.map(self.inst[f"kind_{self.lang}"])
+
+    # ------------------------------------------------------------------ decisions
+    def edition_audits(self) -> pd.DataFrame:
+        a = self.t["audits"]
+        a = a[a["edition"].astype(str) == self.edition]
+        if self.county:
+            a = a[a["county"].astype(str) == self.county]
+        return a
+
+    def decisions(self) -> tuple[pd.DataFrame, list[Col]]:
+        a = self.edition_audits()
+        a = self._county_cols(a.copy(), a["county"])
+        kinds, awards = labels_for("audit_kind", self.lang), labels_for("award", self.lang)
+        a["kind_label"] = a["kind"].astype(str).map(lambda k: kinds.get(k, k))
+        a["institution_kind"] = self._institution_kind(a["institution_id"].astype("int64"))
+        control = a["kind"].astype(str) == "control"
+        granted = a["granted"].astype(bool)
+        a["decision"] = [self.L(("decision.positive" if g else "decision.negative") if c else
+                                ("decision.granted" if g else "decision.refused")) for c, g in zip(control, granted)]
+        a["award_label"] = a["award_kind"].map(lambda k: None if _na(k) else awards.get(str(k), str(k)))
+        a["reasons_text"] = [reasons_text(r, str(c), self.lang, self.ref) for r, c in zip(a["reasons"], a["catalogue"])]
+        a = a.sort_values(["teryt", "name", "audit_date", "audit_id"], kind="stable")
+        cols = [Col("audit_id", self.L("col.audit_id"), "int"),
+                Col("institution_id", self.L("col.institution_id"), "int"),
+                Col("name", self.L("col.institution")),
+                Col("county_label", self.L("col.county")),
+                Col("teryt", self.L("col.teryt"), "code"),
+                Col("police_unit_name", self.L("col.police_unit")),
+                Col("institution_kind", self.L("col.kind")),
+                Col("kind_label", self.L("col.audit_kind")),
+                Col("audit_date", self.L("col.audit_date"), "date"),
+                Col("total", self.L("col.points"), "int"),
+                Col("max_total", self.L("col.max_points"), "int"),
+                Col("share", self.L("col.share"), "percent"),
+                Col("threshold", self.L("col.threshold"), "int"),
+                Col("award_label", self.L("col.award")),
+                Col("decision", self.L("col.decision")),
+                Col("reasons_text", self.L("col.reasons"), max_width=80),
+                Col("rank", self.L("col.rank"), "int")]
+        return a, cols
+
+    # ------------------------------------------------------------------ points per criterion
+    def points(self) -> tuple[pd.DataFrame, list[Col]]:
+        audits = self.edition_audits()
+        items = self.t["audit_items"]
+        items = items[items["audit_id"].astype("int64").isin(audits["audit_id"].astype("int64"))]
+        keep = ["audit_id", "institution_id", "name", "county", "kind", "audit_date"]
+        p = items.assign(audit_id=items["audit_id"].astype("int64")).merge(
+            audits[keep].assign(audit_id=audits["audit_id"].astype("int64")), on="audit_id", how="inner")
+        p = self._county_cols(p, p["county"])
+        kinds = labels_for("audit_kind", self.lang)
+        p["kind_label"] = p["kind"].astype(str).map(lambda k: kinds.get(k, k))
+        areas = {(cat.key, a.id): getattr(a, f"title_{self.lang}") for cat in self.ref.catalogues.values()
+                 for a in cat.areas}
+        p["area_title"] = [areas.get((str(c), str(a)), str(a)) for c, a in zip(p["catalogue"], p["area"])]
+        p["criterion_title"] = p[f"title_{self.lang}"]
+        p["mandatory_label"] = p["mandatory"].map(lambda m: self.L("misc.yes" if m else "misc.no"))
+        p = p.sort_values(["teryt", "name", "audit_date", "audit_id", "order"], kind="stable")
+        cols = [Col("audit_id", self.L("col.audit_id"), "int"),
+                Col("institution_id", self.L("col.institution_id"), "int"),
+                Col("name", self.L("col.institution")),
+                Col("county_label", self.L("col.county")),
+                Col("teryt", self.L("col.teryt"), "code"),
+                Col("kind_label", self.L("col.audit_kind")),
+                Col("audit_date", self.L("col.audit_date"), "date"),
+                Col("catalogue", self.L("col.catalogue"), "code"),
+                Col("area_title", self.L("col.area")),
+                Col("criterion", self.L("col.criterion_code"), "code"),
+                Col("criterion_title", self.L("col.criterion"), max_width=70),
+                Col("mandatory_label", self.L("col.mandatory")),
+                Col("points", self.L("col.points"), "int"),
+                Col("max_points", self.L("col.max_points"), "int"),
+                Col("lost", self.L("col.points_lost"), "int")]
+        return p, cols
+
+    # ------------------------------------------------------------------ survey indicators
+    def indicators(self) -> tuple[pd.DataFrame, list[Col]]:
+        t = self.t["indicators"]
+        t = t[t["edition"].astype(str) == self.edition].copy()
+        t["level"], t["key"] = t["level"].astype(str), t["key"].astype(str)
+        inst = t["level"] == "institution"
+        inst_ids = pd.to_numeric(t["key"].where(inst), errors="coerce").astype("Int64")
+        teryt = t["key"].where(t["level"] == "county", inst_ids.map(self.inst["county"]))
+        teryt = teryt.where(t["level"] != "voivodeship")
+        if self.county:
+            t = t[(t["level"] == "voivodeship") | (teryt == self.county)]
+            inst_ids, teryt = inst_ids[t.index], teryt[t.index]
+        t["institution_id"] = inst_ids
+        t["teryt"] = teryt
+        t["county_label"] = teryt.map(self._county_names)
+        names = inst_ids.map(self.inst["name"])
+        t["unit_name"] = names.where(t["level"] == "institution", t["county_label"])
+        t.loc[t["level"] == "voivodeship", "unit_name"] = self.L("misc.voivodeship_name")
+        t["level_label"] = t["level"].map(labels_for("level", self.lang))
+        t["group_label"] = t["group"].astype(str).map(labels_for("group", self.lang))
+        t["wave_label"] = t["wave"].astype(str).map(labels_for("wave", self.lang))
+        t["indicator_title"] = t["indicator"].astype(str).map(
+            {i: getattr(x, f"title_{self.lang}") for i, x in self.ref.indicators.items()})
+        hidden = t["suppressed"].notna()
+        for col in ("p", "lo", "hi"):  # already missing in the cube; blank them again, whatever the source
+            t[col] = t[col].astype(float).mask(hidden)
+        t["note"] = t["suppressed"].map(self._suppressed_text)
+        order = {"_level": t["level"].map(LEVEL_ORDER), "_teryt": t["teryt"].fillna(""),
+                 "_inst": t["institution_id"].fillna(-1).astype("int64"),
+                 "_group": t["group"].map({g: i for i, g in enumerate(labels_for("group", "pl"))}),
+                 "_ind": t["indicator"].map({k: i for i, k in enumerate(self.ref.indicators)}),
+                 "_wave": t["wave"].map({"baseline": 0, "follow-up": 1})}
+        t = t.assign(**order).sort_values(list(order), kind="stable").drop(columns=list(order))
+        cols = [Col("level_label", self.L("col.level")),
+                Col("unit_name", self.L("col.name")),
+                Col("county_label", self.L("col.county")),
+                Col("teryt", self.L("col.teryt"), "code"),
+                Col("institution_id", self.L("col.institution_id"), "int"),
+                Col("group_label", self.L("col.group")),
+                Col("wave_label", self.L("col.wave")),
+                Col("indicator_title", self.L("col.indicator"), max_width=70),
+                Col("n", self.L("col.respondents"), "int"),
+                Col("p", self.L("col.value"), "percent"),
+                Col("lo", self.L("col.ci_low"), "percent"),
+                Col("hi", self.L("col.ci_high"), "percent"),
+                Col("note", self.L("col.note"))]
+        return t, cols
+
+    def _suppressed_text(self, reason: Any) -> str | None:
+        if _na(reason):
+            return None
+        if str(reason).startswith("n<"):
+            return self.L("chart.suppressed", threshold=self.threshold)
+        return self.L("xlsx.suppressed_complementary")
+
+    # ------------------------------------------------------------------ renewals
+    def renewals(self) -> tuple[pd.DataFrame, list[Col]]:
+        r = self.t["renewals"]
+        if self.county:
+            r = r[r["county"].astype(str) == self.county]
+        r = self._county_cols(r.copy(), r["county"])
+        awards = labels_for("award", self.lang)
+        r["award_label"] = r["award_kind"].astype(str).map(lambda k: awards.get(k, k))
+        r["institution_kind"] = self._institution_kind(r["institution_id"].astype("int64"))
+        r = r.sort_values(["valid_until", "teryt", "name"], kind="stable")
+        cols = [Col("institution_id", self.L("col.institution_id"), "int"),
+                Col("name", self.L("col.institution")),
+                Col("county_label", self.L("col.county")),
+                Col("teryt", self.L("col.teryt"), "code"),
+                Col("police_unit_name", self.L("col.police_unit")),
+                Col("institution_kind", self.L("col.kind")),
+                Col("award_label", self.L("col.award")),
+                Col("awarded_on", self.L("col.awarded_on"), "date"),
+                Col("valid_until", self.L("col.valid_until"), "date"),
+                Col("days_left", self.L("col.days_left"), "int")]
+        return r, cols
+
+
+# --------------------------------------------------------------------------- workbook
+
+def _cell_value(v: Any, kind: str) -> Any:
+    if _na(v):
+        return None
+    if kind == "int":
+        return int(v)
+    if kind == "percent":
+        return float(v)
+    if kind == "date":
+        return pd.Timestamp(v).date()
+    return str(v)
+
+
+def _display_len(v: Any, kind: str) -> int:
+    """Characters the value takes on screen, for the column width."""
+    if v is None:
+        return 0
+    if kind == "percent":
+        return 6
+    if kind == "date":
+        return 11
+    if kind == "int":
+        return len(f"{v:,}")
+    return len(str(v))
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a new file gets here (0666 less the umask), or the mode of the file being replaced."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+class Writer:
+    def __init__(self, lang: str, meta: dict[str, Any], scope: str, scope_long: str):
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+        self.lang, self.meta, self.scope, self.scope_long = lang, meta, scope, scope_long
+        self.wb = Workbook()
+        self.wb.remove(self.wb.active)
+        self.synthetic = bool(meta.get("synthetic"))
+        self.bold = Font(bold=True)
+        self.title_font = Font(bold=True, size=14)
+        self.subtitle_font = Font(bold=True, size=12)
+        self.note_font = Font(italic=True)
+        self.banner_font = Font(bold=True, color="FFFFFF")
+        self.banner_fill = PatternFill("solid", fgColor=BANNER_FILL)
+        self.header_fill = PatternFill("solid", fgColor=HEADER_FILL)
+        self.header_border = Border(bottom=Side(style="thin", color="808080"))
+        self.wrap_top = Alignment(wrap_text=True, vertical="top")
+        self.top = Alignment(vertical="top")
+        self.wrap_left_top = Alignment(wrap_text=True, vertical="top", horizontal="left")
+
+    def L(self, key: str, **values: Any) -> str:  # noqa: N802
+        return label(key, self.lang, **values)
+
+    def edition_label(self) -> str:
+        roman = self.meta.get("edition_roman")
+        e = self.meta["edition"]
+        return self.L("title.edition", name=f"{roman} ({e})" if roman else e)
+
+    def banner_text(self) -> str:
+        return self.L("banner.synthetic")  # starts with "Dane syntetyczne:" itself
+
+    def _mark_synthetic(self, ws) -> None:
+        if self.synthetic:
+            ws.sheet_properties.tabColor = BANNER_FILL
+            ws.oddHeader.center.text = self.L("banner.synthetic_short")
+            ws.oddHeader.center.color = BANNER_FILL
+
+    def table(self, name: str, title: str, frame: pd.DataFrame, cols: list[Col], freeze_cols: int = 0) -> Any:
+        from openpyxl.utils import get_column_letter
+
+        ws = self.wb.create_sheet(name)
+        ws.cell(1, 1, f"{title} — {self.scope} — {self.edition_label()}").font = self.title_font
+        if self.synthetic:
+            c = ws.cell(2, 1, self.banner_text())
+            c.font, c.fill = self.banner_font, self.banner_fill
+            for j in range(2, len(cols) + 1):  # a red band across the table, not only under column A
+                ws.cell(2, j).fill = self.banner_fill
+        else:
+            ws.cell(2, 1, self.provenance()).font = self.note_font
+        widths = [0] * len(cols)
+        for j, col in enumerate(cols, start=1):
+            c = ws.cell(HEADER_ROW, j, col.header)
+            c.font, c.fill, c.border, c.alignment = self.bold, self.header_fill, self.header_border, self.wrap_top
+        formats = {"int": FMT_INT, "percent": FMT_PERCENT, "date": FMT_DATE[self.lang], "code": FMT_TEXT}
+        columns = [frame[c.key].to_numpy(dtype=object) for c in cols]
+        for i in range(len(frame)):
+            row = HEADER_ROW + 1 + i
+            for j, col in enumerate(cols):
+                v = _cell_value(columns[j][i], col.kind)
+                fmt = formats.get(col.kind)
+                if v is None:
+                    if fmt and col.kind != "code":  # an empty (e.g. suppressed) cell keeps its column's format
+                        ws.cell(row, j + 1).number_format = fmt
+                    continue
+                cell = ws.cell(row, j + 1, v)
+                if isinstance(v, str) and v.startswith("="):
+                    cell.data_type = "s"  # a name from an import is text, never a formula
+                if fmt:
+                    cell.number_format = fmt
+                widths[j] = max(widths[j], _display_len(v, col.kind))
+        last = get_column_letter(len(cols))
+        lines = 1
+        for j, col in enumerate(cols):
+            longest_word = max(len(w) for w in col.header.split())
+            width = min(max(widths[j], longest_word, 6) + 2, col.max_width)
+            if widths[j] == 0:  # an empty column: room for the header on two lines at most
+                width = max(width, min(len(col.header) // 2 + 3, col.max_width))
+            ws.column_dimensions[get_column_letter(j + 1)].width = width
+            lines = max(lines, -(-len(col.header) // max(width - 2, 1)))
+        ws.row_dimensions[HEADER_ROW].height = 15 * min(lines, 4) + 2
+        ws.freeze_panes = ws.cell(HEADER_ROW + 1, freeze_cols + 1)
+        ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(len(frame), 1)}"
+        if frame.empty:  # said above the table, so that the table itself stays empty for filters and pandas
+            ws.cell(HEADER_ROW - 1, 1, self.L("misc.empty")).font = self.note_font
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self._mark_synthetic(ws)
+        return ws
+
+    def provenance(self) -> str:
+        from .report import fmt
+
+        return self.L("xlsx.provenance", edition=self.edition_label(), as_of=fmt.date(self.meta["as_of"], self.lang),
+                      data_hash=self.meta.get("data_hash", "?"), sheet=self.L("xlsx.sheet.about"))
+
+    def about(self, generated: dt.datetime, sheets: list[tuple[str, str, int]]) -> Any:
+        ws = self.wb.create_sheet(self.L("xlsx.sheet.about"))
+        ws.column_dimensions["A"].width = 30
+        ws.column_dimensions["B"].width = 100
+        ws.cell(1, 1, f"{self.L('title.programme')} — {self.L('xlsx.title.results')}").font = self.title_font
+        row = 2
+        if self.synthetic:
+            ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=2)
+            c = ws.cell(2, 1, self.banner_text())
+            c.font, c.fill, c.alignment = self.banner_font, self.banner_fill, self.wrap_top
+            ws.row_dimensions[2].height = 32
+            row = 3
+        row += 1
+
+        def put(key: str, value: Any, number_format: str | None = None, bold_value: bool = False) -> None:
+            nonlocal row
+            ws.cell(row, 1, key).font = self.bold
+            ws.cell(row, 1).alignment = self.top
+            c = ws.cell(row, 2, value)
+            c.alignment = self.wrap_left_top
+            if number_format:
+                c.number_format = number_format
+            if bold_value:
+                c.font = self.bold
+            if isinstance(value, str) and len(value) > 95:  # wrapped text: give the row its lines
+                ws.row_dimensions[row].height = 15 * (-(-len(value) // 95)) + 2
+            row += 1
+
+        from .report import fmt
+
+        threshold = int(self.meta.get("threshold", DEFAULT_THRESHOLD))
+        put(self.L("footer.edition"), self.edition_label(), bold_value=True)
+        put(self.L("xlsx.scope"), self.scope_long)
+        put(self.L("xlsx.as_of"), dt.date.fromisoformat(self.meta["as_of"]), FMT_DATE[self.lang])
+        put(self.L("footer.data_hash"), self.meta.get("data_hash"))
+        put(self.L("footer.reference_hash"), self.meta.get("reference_hash"))
+        put(self.L("footer.generated"), generated.replace(microsecond=0, tzinfo=None), FMT_DATETIME[self.lang])
+        row += 1
+        ws.cell(row, 1, self.L("xlsx.sheets")).font = self.subtitle_font
+        row += 1
+        for sheet, description, n in sheets:
+            put(sheet, f"{description} ({self.L('xlsx.rows', n=fmt.integer(n, self.lang))})")
+        row += 1
+        put(self.L("section.methodology"), self.L("methodology.text", threshold=threshold))
+        put(self.L("xlsx.suppression"), self.L("xlsx.suppression_text", threshold=threshold))
+        put(self.L("col.rank"), self.L("misc.rank_note"))
+        put(self.L("xlsx.formats"), self.L("xlsx.formats_text"))
+        self._mark_synthetic(ws)
+        return ws
+
+    def save(self, out: Path) -> Path:
+        """Atomically: a temporary file next to ``out``, then a rename over it."""
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        os.close(fd)
+        try:
+            self.wb.save(tmp)
+            os.chmod(tmp, _file_mode(out))  # mkstemp makes it private (0600); a workbook is to be shared
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return out
+
+
+@dataclass
+class Result:
+    path: Path
+    rows: dict[str, int]
+
+
+def export(source: Source, out: str | os.PathLike, *, county: str | None = None, lang: str = "pl",
+           ref: Reference | None = None, generated: dt.datetime | None = None) -> Result:
+    """Write the workbook of ``source`` (one edition's cube) to ``out``; ``county`` is a TERYT code
+    (or a county name) keeping only that county's rows, plus the voivodeship's indicators."""
+    ref = ref or reference()
+    county = resolve_county(county, ref)
+    sheets = Sheets(source, county, lang, ref)
+    scope = county_name(county or "12", lang, ref)
+    scope_long = (label("xlsx.scope_county", lang, name=scope, teryt=county) if county
+                  else label("xlsx.scope_all", lang))
+    w = Writer(lang, source.meta, scope, scope_long)
+    made: list[tuple[str, str, int]] = []
+    specs: list[tuple[str, str, Callable[[], tuple[pd.DataFrame, list[Col]]], int]] = [
+        ("decisions", "section.audits_decisions", sheets.decisions, 3),
+        ("points", "xlsx.title.points", sheets.points, 3),
+        ("indicators", "section.survey_indicators", sheets.indicators, 2),
+        ("renewals", "section.renewals_due", sheets.renewals, 2),
+    ]
+    for key, title_key, make, freeze in specs:
+        frame, cols = make()
+        name = label(f"xlsx.sheet.{key}", lang)
+        w.table(name, label(title_key, lang), frame, cols, freeze_cols=freeze)
+        made.append((name, label(f"xlsx.about.{key}", lang), len(frame)))
+    generated = generated or dt.datetime.now()
+    w.about(generated, made)
+    w.wb.properties.title = f"{label('title.programme', lang)} — {w.edition_label()} — {w.scope}"
+    w.wb.properties.creator = "zpb"
+    if w.synthetic:
+        w.wb.properties.description = label("banner.synthetic", lang)
+    return Result(w.save(Path(out)), {name: n for name, _, n in made})
+
+
+# --------------------------------------------------------------------------- command
+
+def default_out(edition: str, county: str | None, lang: str) -> Path:
+    stem = "wyniki" if lang == "pl" else "results"
+    return Path(f"zpb-{stem}-{edition.replace('/', '-')}{'-' + county if county else ''}.xlsx")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import store
+
+    ref = reference()
+    try:
+        edition = check_edition(args.edition, ref)
+        county = resolve_county(args.county, ref)
+        if args.cube:
+            source = from_cube(args.cube, edition, ref=ref)
+        else:
+            con = store.connect(args.db, readonly=True)
+            try:
+                source = from_database(con, edition, ref=ref)
+            finally:
+                con.close()
+        out = Path(args.out) if args.out else default_out(edition, county, args.lang)
+        result = export(source, out, county=county, lang=args.lang, ref=ref)
+    except (ExportError, FileNotFoundError) as exc:
+        print(f"zpb export: {exc}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{name}: {n}" for name, n in result.rows.items())
+    print(result.path)
+    print(f"({counts})", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``zpb export`` to the ``zpb`` parser."""
+    p = sub.add_parser("export", help="write an edition's results as an XLSX workbook for analysts "
+                                      "(decisions, points per criterion, survey indicators, renewals due)")
+    p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
+    p.add_argument("--county", metavar="TERYT",
+                   help="only this county's rows (TERYT code such as 1201, or the county's name); "
+                        "survey indicators keep the voivodeship rows for comparison")
+    p.add_argument("--lang", default="pl", choices=("pl", "en"), help="language of sheets and labels (default pl)")
+    p.add_argument("--out", help="output file (default: zpb-wyniki-<edition>[-<county>].xlsx, "
+                                 "zpb-results-… with --lang en)")
+    p.add_argument("--db", help="database file (default: $ZPB_DB or data/zpb.sqlite)")
+    p.add_argument("--cube", metavar="PATH", help="reuse a saved report cube of the edition instead of computing it")
+    p.set_defaults(func=cmd_export)
