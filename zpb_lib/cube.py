@@ -301,6 +301,7 @@ def write(tables: dict[str, pd.DataFrame], path: str | os.PathLike, meta: dict[s
         con.commit()
     finally:
         con.close()
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a cube is shared like the reports
     os.replace(tmp, path)
     return path
 

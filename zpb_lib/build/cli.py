@@ -33,8 +33,11 @@ def cmd_build(args: argparse.Namespace) -> int:
            f"błędów {len(s.failed)}; {s.seconds:.1f} s") if pl else
           (f"Edition {s.edition}: {s.total} reports, built {s.built}, skipped (unchanged) {s.skipped}, "
            f"failed {len(s.failed)}; {s.seconds:.1f} s"))
-    for stem, err in s.failed:
+    for stem, err in s.failed[:20]:
         print(f"  {'BŁĄD' if pl else 'FAILED'} {stem}: {err}  (notebooks/{stem}.ipynb)")
+    if len(s.failed) > 20:
+        more = len(s.failed) - 20
+        print(f"  … i {more} więcej (manifest.json)" if pl else f"  … and {more} more (manifest.json)")
     if s.index:
         print(s.index.resolve())
     return 0 if s.ok else 1

@@ -187,7 +187,8 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
     def on_result(r: Result) -> None:
         entry = entries[r.stem]
         entry.update(status=r.status, error=r.error, seconds={k: round(v, 3) for k, v in r.seconds.items()},
-                     kernel_mb=r.kernel_mb, worker_mb=r.worker_mb, worker=r.worker,
+                     kernel_mb=r.kernel_mb, kernel_peak_mb=r.kernel_peak_mb, worker_mb=r.worker_mb,
+                     worker=r.worker, restarts=r.restarts,
                      notebook=f"notebooks/{r.stem}.ipynb",
                      html=f"{r.stem}.html" if "html" in formats and r.status == "ok" else None,
                      pdf=f"{r.stem}.pdf" if "pdf" in formats and r.status == "ok" else None)
@@ -199,10 +200,16 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
         if summary.failed:
             bar.set_postfix_str(f"błędy: {len(summary.failed)}" if options.lang == "pl" else f"failed: {len(summary.failed)}")
 
+    interrupted = True
     try:
         run_jobs(payload, config, options.jobs, on_result)
+        interrupted = False
     finally:
         bar.close()
+        for entry in entries.values():  # reports the build never reached (Ctrl-C)
+            if entry.get("status") == "pending":
+                entry.update(status="interrupted", error="przerwano budowanie" if options.lang == "pl"
+                             else "build interrupted")
         # Reports of this plan only: entries of reports no longer planned are dropped.
         planned = {j.stem for j in jobs}
         kept = {k: v for k, v in entries.items() if k in planned} if _same_scope(options) else entries
@@ -214,12 +221,12 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
             "cube": {"file": CUBE_FILE, "seconds": round(summary.cube_seconds, 3), "rebuilt": summary.cube_rebuilt},
             "reports": kept,
             "summary": {"planned": summary.total, "built": summary.built, "skipped": summary.skipped,
-                        "failed": len(summary.failed)},
+                        "failed": len(summary.failed), "interrupted": interrupted},
         }
-        summary.index = _write_index(out_dir, manifest, ref, options.lang)
         summary.seconds = time.perf_counter() - t0
         manifest["summary"]["seconds"] = round(summary.seconds, 3)
-        _write_json(manifest_path, manifest)
+        _write_json(manifest_path, manifest)  # first: the manifest must survive a failing index
+        summary.index = _write_index(out_dir, manifest, ref, options.lang)
     return summary
 
 
@@ -238,7 +245,7 @@ def _write_index(out_dir: Path, manifest: dict[str, Any], ref: Reference, lang: 
             police_unit=(ref.police_units[r["police_unit"]].name if r.get("police_unit") in ref.police_units else None),
             html=r.get("html") if (out_dir / f"{stem}.html").exists() else None,
             pdf=r.get("pdf") if (out_dir / f"{stem}.pdf").exists() else None,
-            status=("skipped" if r.get("skipped") else r.get("status", "ok")),
+            status=("skipped" if r.get("skipped") else "ok" if r.get("status") == "ok" else "failed"),
             error=r.get("error")))
     inputs = manifest["inputs"]
     return write_index(entries, out_dir / "index.html", manifest["edition"], lang=lang,

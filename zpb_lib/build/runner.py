@@ -24,11 +24,13 @@ from typing import Any, Callable, Iterable
 
 import nbformat
 
+from .engine import ENGINE_NAME
+
 KERNEL_NAME = "python3"
 RESET_CODE = """\
-get_ipython().run_line_magic("reset", "-f")
-import matplotlib as _m, matplotlib.pyplot as _p
-_p.close("all"); _m.rcdefaults(); del _m, _p
+get_ipython().reset(new_session=False)
+import matplotlib as _m, matplotlib.pyplot as _p, zpb_lib as _z
+_p.close("all"); _m.rcdefaults(); _z.clear_caches(); del _m, _p, _z
 get_ipython().execution_count = 1
 """
 
@@ -61,8 +63,9 @@ class Result:
     worker: int
     error: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
-    kernel_mb: float | None = None
-    worker_mb: float | None = None
+    kernel_mb: float | None = None  # kernel's resident memory after the report
+    kernel_peak_mb: float | None = None  # kernel's peak resident memory so far (VmHWM)
+    worker_mb: float | None = None  # worker's peak resident memory so far
     restarts: int = 0
 
 
@@ -73,6 +76,7 @@ class Worker:
         self.config = config
         self.index = index
         self.km = None
+        self.kc = None
         self.reports_on_kernel = 0
         self.kernel_code = ""
         self.restarts = 0
@@ -86,17 +90,22 @@ class Worker:
         self._ipc_dir = tempfile.mkdtemp(prefix="zpb-kernel-")
         self.km = KernelManager(kernel_name=self.config.kernel_name, transport="ipc",
                                 ip=os.path.join(self._ipc_dir, "k"))
-        self.km.start_kernel(cwd=str(Path(__file__).resolve().parents[2] / "notebooks"))
-        kc = self.km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=60)
-        finally:
-            kc.stop_channels()
+        # No command history: a report kernel has no use for it, and writing it costs every cell.
+        self.km.start_kernel(cwd=str(Path(__file__).resolve().parents[2] / "notebooks"),
+                             extra_arguments=["--HistoryManager.enabled=False"])
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
         self.reports_on_kernel = 0
         self.kernel_code = code_hash()
 
     def shutdown_kernel(self) -> None:
+        if self.kc is not None:
+            try:
+                self.kc.stop_channels()
+            except Exception:
+                pass
+            self.kc = None
         if self.km is not None:
             try:
                 self.km.shutdown_kernel(now=True)
@@ -108,14 +117,30 @@ class Worker:
                     shutil.rmtree(self._ipc_dir, ignore_errors=True)
                     self._ipc_dir = None
 
+    def _kernel_pid(self) -> int | None:
+        try:
+            return int(self.km.provisioner.process.pid)  # type: ignore[union-attr]
+        except Exception:
+            return None
+
     def kernel_mb(self) -> float | None:
         try:
             import psutil
 
-            pid = self.km.provisioner.process.pid  # type: ignore[union-attr]
-            return psutil.Process(pid).memory_info().rss / 2 ** 20
+            return psutil.Process(self._kernel_pid()).memory_info().rss / 2 ** 20
         except Exception:
             return None
+
+    def kernel_peak_mb(self) -> float | None:
+        """Peak resident memory of the kernel process (Linux: VmHWM)."""
+        try:
+            with open(f"/proc/{self._kernel_pid()}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, ValueError, TypeError):
+            pass
+        return None
 
     def _ensure_kernel(self) -> None:
         reason = None
@@ -138,14 +163,10 @@ class Worker:
             self._reset_kernel()
 
     def _reset_kernel(self) -> None:
-        kc = self.km.client()  # type: ignore[union-attr]
-        kc.start_channels()
-        try:
-            reply = kc.execute_interactive(RESET_CODE, silent=True, store_history=False, timeout=60)
-            if reply["content"]["status"] != "ok":
-                raise RuntimeError("kernel reset failed")
-        finally:
-            kc.stop_channels()
+        reply = self.kc.execute_interactive(RESET_CODE, silent=True, store_history=False,  # type: ignore[union-attr]
+                                            timeout=60, output_hook=lambda msg: None)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError("kernel reset failed: " + reply["content"].get("evalue", ""))
 
     # ---------------------------------------------------------------- exporters
     @property
@@ -174,8 +195,8 @@ class Worker:
             t1 = time.perf_counter()
             try:
                 papermill.execute_notebook(
-                    job["notebook"], tmp, parameters=job["parameters"], km=self.km,
-                    kernel_name=self.config.kernel_name, progress_bar=False, log_output=False,
+                    job["notebook"], tmp, parameters=job["parameters"], engine_name=ENGINE_NAME, km=self.km,
+                    kc=self.kc, kernel_name=self.config.kernel_name, progress_bar=False, log_output=False,
                     request_save_on_cell_execute=False, execution_timeout=self.config.execution_timeout)
             finally:
                 res.seconds["execute"] = time.perf_counter() - t1
@@ -206,8 +227,9 @@ class Worker:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        res.kernel_mb = self.kernel_mb() if self.km is not None else None
-        res.worker_mb = _rss_mb()
+        if self.km is not None:
+            res.kernel_mb, res.kernel_peak_mb = self.kernel_mb(), self.kernel_peak_mb()
+        res.worker_mb = _peak_mb()
         res.restarts = self.restarts
         res.seconds["total"] = time.perf_counter() - t0
         return res
@@ -216,13 +238,11 @@ class Worker:
         self.shutdown_kernel()
 
 
-def _rss_mb() -> float | None:
-    try:
-        import psutil
+def _peak_mb() -> float:
+    """Peak resident memory of this process (ru_maxrss is in KiB on Linux)."""
+    import resource
 
-        return psutil.Process().memory_info().rss / 2 ** 20
-    except Exception:
-        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _error_summary(exc: BaseException) -> str:
@@ -237,6 +257,11 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "mp.Queue") -> None:
+    import papermill  # noqa: F401  (first: papermill loads our engine's entry point while importing)
+
+    from .warm_engine import register
+
+    register()
     worker = Worker(config, index)
     # SIGTERM from the parent becomes an exception so that the kernel is shut down.
     signal.signal(signal.SIGTERM, _raise_interrupt)

@@ -1,0 +1,152 @@
+"""Warm kernels: reports built on one reused kernel equal the same reports run cold by plain
+papermill, and no kernel process outlives a build — after success, after a failing report, and
+after Ctrl-C."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from zpb_lib.build.pipeline import BuildOptions, build
+
+EDITION = "2025/2026"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _outputs(nb) -> list:
+    """Cell sources and outputs, without execution metadata (counts, timestamps)."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "injected-parameters" in cell.metadata.get("tags", []):
+            continue
+        outputs = []
+        for o in cell.outputs:
+            o = dict(o)
+            o.pop("execution_count", None)
+            o.pop("metadata", None)
+            outputs.append(json.dumps(o, sort_keys=True))
+        out.append((cell.source, outputs))
+    return out
+
+
+def test_warm_equals_cold(small_db, tmp_path):
+    con = sqlite3.connect(small_db)
+    schools = [r[0] for r in con.execute("SELECT DISTINCT institution_id FROM audits WHERE edition = ? ORDER BY 1 LIMIT 3",
+                                         (EDITION,))]
+    con.close()
+    out = tmp_path / "warm"
+    # One worker: every report after the first runs on a kernel that already built others.
+    s = build(BuildOptions(db=str(small_db), edition=EDITION, out=str(out), formats=("html",), jobs=1, progress=False,
+                           counties=("1201", "1261"), only=("county",)))
+    s2 = build(BuildOptions(db=str(small_db), edition=EDITION, out=str(out), formats=("html",), jobs=1, progress=False,
+                            institutions=tuple(schools)))
+    assert s.ok and s2.ok
+    folder = out / "2025-2026"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    compared = 0
+    for stem, entry in manifest["reports"].items():
+        warm = nbformat.read(folder / entry["notebook"], as_version=4)
+        params = [a for k, v in warm.metadata["papermill"]["parameters"].items() for a in ("-p", k, str(v))]
+        cold_path = tmp_path / f"cold-{stem}.ipynb"
+        notebook = NOTEBOOKS / ("county_report.ipynb" if entry["kind"] == "county" else "school_report.ipynb")
+        subprocess.run([sys.executable, "-m", "papermill", str(notebook), str(cold_path), *params,
+                        "--no-progress-bar"], check=True, capture_output=True, cwd=NOTEBOOKS)
+        cold = nbformat.read(cold_path, as_version=4)
+        assert _outputs(warm) == _outputs(cold), stem
+        compared += 1
+    assert compared == 2 + len(schools)
+
+
+# ------------------------------------------------------------------ no kernel left behind
+
+def _tagged(tag: str) -> list[psutil.Process]:
+    found = []
+    for p in psutil.process_iter(["pid"]):
+        try:
+            if p.environ().get("ZPB_TEST_TAG") == tag:
+                found.append(p)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def _kernels(tag: str) -> list[psutil.Process]:
+    out = []
+    for p in _tagged(tag):
+        try:
+            if "ipykernel" in " ".join(p.cmdline()):
+                out.append(p)
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def _build_cmd(db: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "zpb_lib.cli", "build", "--db", str(db), "--edition", EDITION, "--out", str(out),
+            "--format", "html", "--jobs", "2", "--quiet", *extra]
+
+
+def _wait_gone(tag: str, seconds: float = 15) -> list[psutil.Process]:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        left = [p for p in _tagged(tag) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not left:
+            return []
+        time.sleep(0.25)
+    return left
+
+
+def test_no_kernel_left_after_success_and_failure(small_db, tmp_path):
+    tag = uuid.uuid4().hex
+    env = dict(os.environ, ZPB_TEST_TAG=tag)
+    ok = subprocess.run(_build_cmd(small_db, tmp_path / "a", "--county", "1201"), env=env, capture_output=True,
+                        text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert _wait_gone(tag) == []
+    # A notebook folder whose school report always fails.
+    nbs = tmp_path / "nbs"
+    shutil.copytree(NOTEBOOKS, nbs)
+    school = nbformat.read(nbs / "school_report.ipynb", as_version=4)
+    school.cells.insert(1, nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
+    nbformat.write(school, nbs / "school_report.ipynb")
+    bad = subprocess.run(_build_cmd(small_db, tmp_path / "b", "--county", "1201", "--notebooks", str(nbs)), env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "planted failure" in bad.stdout
+    assert _wait_gone(tag) == []
+
+
+def test_no_kernel_left_after_ctrl_c(small_db, tmp_path):
+    tag = uuid.uuid4().hex
+    env = dict(os.environ, ZPB_TEST_TAG=tag)
+    out = tmp_path / "c"
+    proc = subprocess.Popen(_build_cmd(small_db, out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        notebooks = out / "2025-2026" / "notebooks"
+        deadline = time.time() + 120
+        # Interrupt while reports are being executed: kernels are running then.
+        while time.time() < deadline and not (len(list(notebooks.glob("*.ipynb"))) >= 2 and _kernels(tag)):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        assert _kernels(tag), "no kernel was running when the build was interrupted"
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode != 0
+    assert _wait_gone(tag) == []
+    summary = json.loads((out / "2025-2026" / "manifest.json").read_text(encoding="utf-8"))["summary"]
+    assert summary["built"] < summary["planned"]  # it really was interrupted
