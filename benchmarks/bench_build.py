@@ -1,0 +1,110 @@
+"""Build speed: the plain loop (the `papermill` command, then the `jupyter nbconvert` command, per
+report) against `zpb build --format html --jobs 2` on the same reports, in the same run; then the
+full edition (HTML and PDF) and a no-op rebuild of it.
+
+    .venv/bin/python benchmarks/bench_build.py [--db data/zpb.sqlite] [--reports 40] [--skip-full]
+
+Targets (issue 5): ratio plain / zpb build ≥ 15; no-op rebuild of a full edition < 3 s; peak
+memory per worker (worker process + its kernel) < 1.5 GB over a full edition.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EDITION = "2025/2026"
+
+
+def zpb(*args: str) -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "zpb_lib.cli", "build", *args, "--quiet"], check=True,
+                   stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - t
+
+
+def pick_institutions(db: Path, n: int) -> list[int]:
+    """``n`` institutions audited in the edition, spread over the counties."""
+    con = sqlite3.connect(db)
+    rows = con.execute("""SELECT a.institution_id, i.county FROM audits a JOIN institutions i ON i.id = a.institution_id
+                          WHERE a.edition = ? GROUP BY a.institution_id ORDER BY i.county, a.institution_id""",
+                       (EDITION,)).fetchall()
+    con.close()
+    by_county: dict[str, list[int]] = {}
+    for inst, county in rows:
+        by_county.setdefault(county, []).append(inst)
+    picked: list[int] = []
+    while len(picked) < n and any(by_county.values()):
+        for county in sorted(by_county):
+            if by_county[county] and len(picked) < n:
+                picked.append(by_county[county].pop(0))
+    if len(picked) < n:
+        raise SystemExit(f"only {len(picked)} institutions audited in {EDITION}")
+    return picked
+
+
+def plain_loop(ids: list[int], cube: Path, work: Path) -> float:
+    """What an analyst without zpb build would run: two commands per report, same notebook and cube."""
+    nb = ROOT / "notebooks" / "school_report.ipynb"
+    t = time.perf_counter()
+    for inst in ids:
+        out = work / f"plain-{inst}.ipynb"
+        subprocess.run([sys.executable, "-m", "papermill", str(nb), str(out), "-p", "institution", str(inst),
+                        "-p", "edition", EDITION, "-p", "cube", str(cube), "--no-progress-bar"],
+                       check=True, capture_output=True, cwd=work)
+        subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(out)], check=True,
+                       capture_output=True, cwd=work)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", default=str(ROOT / "data" / "zpb.sqlite"))
+    ap.add_argument("--reports", type=int, default=40)
+    ap.add_argument("--skip-full", action="store_true", help="only the plain loop against zpb build")
+    args = ap.parse_args()
+    db = Path(args.db).resolve()
+    work = Path(tempfile.mkdtemp(prefix="zpb-bench-build-"))
+    try:
+        ids = pick_institutions(db, args.reports)
+        inst_args = [a for i in ids for a in ("--institution", str(i))]
+        # (b) zpb build: computes its cube, starts two warm workers, builds the reports.
+        out_b = work / "zpb"
+        t_zpb = zpb("--db", str(db), "--edition", EDITION, "--out", str(out_b), "--format", "html", "--jobs", "2",
+                    *inst_args)
+        cube = out_b / EDITION.replace("/", "-") / "cube.sqlite"
+        # (a) the plain loop on the same reports, reading the same cube (its computation is not counted).
+        t_plain = plain_loop(ids, cube, work)
+        n = len(ids)
+        print(f"reports: {n} school reports of {EDITION} from {db.name}")
+        print(f"plain papermill + nbconvert loop: {t_plain:.1f} s, {t_plain / n:.2f} s per report")
+        print(f"zpb build --format html --jobs 2:  {t_zpb:.1f} s, {t_zpb / n:.3f} s per report "
+              f"(cube and kernel start-up included)")
+        print(f"ratio plain / zpb build: {t_plain / t_zpb:.1f} (target ≥ 15)")
+        if args.skip_full:
+            return
+        out_full = work / "full"
+        t_full = zpb("--db", str(db), "--edition", EDITION, "--out", str(out_full), "--format", "html,pdf",
+                     "--jobs", "2")
+        manifest = json.loads((out_full / EDITION.replace("/", "-") / "manifest.json").read_text(encoding="utf-8"))
+        reports = manifest["reports"].values()
+        peak = max((r.get("worker_mb") or 0) + (r.get("kernel_peak_mb") or 0) for r in reports)
+        print(f"full edition (HTML + PDF, --jobs 2): {len(reports)} reports in {t_full:.1f} s, "
+              f"{t_full / len(reports):.2f} s per report; failed: {manifest['summary']['failed']}")
+        print(f"peak memory per worker (worker + its kernel): {peak:.0f} MB (target < 1536)")
+        t_noop = zpb("--db", str(db), "--edition", EDITION, "--out", str(out_full), "--format", "html,pdf",
+                     "--jobs", "2")
+        print(f"no-op rebuild of the full edition: {t_noop:.2f} s (target < 3)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
