@@ -127,10 +127,10 @@ _PAIRS: dict[str, tuple[str, str]] = {
                          "komputerowo. Nie opisuje rzeczywistych szkół ani osób.",
                          "Synthetic data: this report was made from computer-generated demo data. "
                          "It does not describe real schools or people."),
-    "footnote.suppressed": ("— mniej niż {threshold} respondentów: wyniku nie pokazujemy, "
-                            "aby chronić anonimowość ankiet",
-                            "— fewer than {threshold} respondents: not shown, "
-                            "to protect the anonymity of the survey"),
+    "footnote.suppressed": ("— mniej niż {threshold} respondentów albo wynik, z którego dałoby się odtworzyć "
+                            "inny ukryty wynik: nie pokazujemy go, aby chronić anonimowość ankiet",
+                            "— fewer than {threshold} respondents, or a figure from which another hidden one "
+                            "could be worked out: not shown, to protect the anonymity of the survey"),
     "footnote.interval": ("Przedział ufności 95% (metoda Wilsona).", "95% confidence interval (Wilson method)."),
     "legend.significance": ("▲ / ▼ — istotna statystycznie zmiana (p < 0,05)",
                             "▲ / ▼ — statistically significant change (p < 0.05)"),
@@ -315,8 +315,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
                                "Students feeling safe at school over editions — {name}"),
     "chart.map_participation_title": ("Odsetek placówek uczestniczących w programie",
                                       "Share of institutions taking part in the programme"),
-    "chart.criteria_title": ("Punkty za kryteria — audyt {kind}, edycja {edition}",
-                             "Points per criterion — {kind} audit, edition {edition}"),
+    "chart.criteria_title": ("Punkty za kryteria — {kind}, edycja {edition}",
+                             "Points per criterion — {kind}, edition {edition}"),
     "chart.places_title": ("Miejsca niebezpieczne — {group}", "Dangerous places — {group}"),
     "chart.trend_programme_title": ("Program w kolejnych edycjach", "The programme over editions"),
     "chart.map_safe_title": ("Uczniowie czujący się bezpiecznie w szkole, według powiatów",
@@ -483,7 +483,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
                                  "There were no audits in this edition and selection."),
     "explore.arrow": ("{a} → {b}", "{a} → {b}"),
     "explore.export": ("Tabela do Excela", "Table to Excel"),
-    "explore.exported": ("Zapisano tabelę ({n} wierszy) w pliku:", "Table saved ({n} rows) to:"),
+    "explore.exported": ("Zapisano tabelę (wierszy: {n}) w pliku:", "Table saved (rows: {n}) to:"),
     "explore.build_county": ("Raport HTML: {name}", "HTML report: {name}"),
     "explore.build_county_none": ("Raport HTML powiatu (wybierz powiat)", "County HTML report (choose a county)"),
     "explore.build_institution": ("Raport HTML placówki", "Institution HTML report"),
@@ -503,6 +503,14 @@ _PAIRS: dict[str, tuple[str, str]] = {
                                  "Empty survey results: fewer than {threshold} respondents, or withheld so that "
                                  "it cannot be derived from others (anonymity)."),
     "explore.reasons": ("Powody decyzji (co jeśli)", "Reasons (what if)"),
+    "explore.col_id": ("ID placówki", "Institution ID"),
+    "explore.col_teryt": ("TERYT powiatu", "County TERYT code"),
+    "explore.col_ci_low": ("przedział ufności 95% od", "95% confidence interval from"),
+    "explore.col_ci_high": ("przedział ufności 95% do", "95% confidence interval to"),
+    "explore.about_as_of": ("Stan na dzień uroczystości", "As of the ceremony day"),
+    "explore.about_rows": ("Liczba wierszy", "Rows"),
+    "explore.families.school": ("Szkoły", "Schools"),
+    "explore.families.university": ("Uczelnie", "Universities"),
 }
 
 LABELS: dict[str, dict[str, str]] = {key: {"pl": pl, "en": en} for key, (pl, en) in _PAIRS.items()}
