@@ -33,6 +33,9 @@ SEAT_LOCATIVE = {
     "Oświęcim": "Oświęcimiu", "Proszowice": "Proszowicach", "Sucha Beskidzka": "Suchej Beskidzkiej",
     "Tarnów": "Tarnowie", "Zakopane": "Zakopanem", "Wadowice": "Wadowicach", "Wieliczka": "Wieliczce",
 }
+# Land counties whose seat is a city county of its own: their schools are not in that city, so the
+# county's largest town stands in for the seat.
+MAIN_TOWN = {"1206": ("Skawina", "Skawinie"), "1210": ("Stary Sącz", "Starym Sączu"), "1216": ("Tuchów", "Tuchowie")}
 VILLAGES = [
     ("Nowa Wieś", "Nowej Wsi"), ("Stara Wieś", "Starej Wsi"), ("Zagórze", "Zagórzu"), ("Podlesie", "Podlesiu"),
     ("Zarzecze", "Zarzeczu"), ("Brzezie", "Brzeziu"), ("Łęg", "Łęgu"), ("Dąbrówka", "Dąbrówce"), ("Wola", "Woli"),
@@ -146,11 +149,12 @@ def _institutions(ref: Reference, rng: np.random.Generator, scale: float, out: _
             kind = str(kind)
             in_town = rng.random() < town_share or kind in ("general_secondary", "technical", "vocational")
             if in_town:
-                locality, loc = county.seat, SEAT_LOCATIVE[county.seat]
-                municipality = f"gmina miejska {county.seat}" if county.kind == "land" else county.seat
+                locality, loc = MAIN_TOWN.get(teryt, (county.seat, SEAT_LOCATIVE[county.seat]))
+                municipality = f"gmina miejska {locality}" if county.kind == "land" else county.seat
             else:
                 locality, loc = villages[int(rng.integers(len(villages)))]
-                municipality = f"gmina {villages[0][0]}-{county.seat}" if rng.random() < 0.5 else f"gmina {locality}"
+                town = MAIN_TOWN.get(teryt, (county.seat,))[0]
+                municipality = f"gmina {villages[0][0]}-{town}" if rng.random() < 0.5 else f"gmina {locality}"
             key = f"{kind}|{locality}"
             used[key] = used.get(key, 0) + 1
             number = used[key]
