@@ -23,13 +23,17 @@ $(DB): | $(STAMP)
 db: $(DB)
 
 reports: $(STAMP) $(DB)
-	$(BIN)/zpb db info --db $(DB)
+	$(BIN)/zpb build --db $(DB) --jobs 2
 
-test: $(STAMP)
+test: $(STAMP) tests/a11y/node_modules
 	$(BIN)/python -m pytest
 
+# axe-core for the accessibility checks of the browser tests, pinned by the lock file.
+tests/a11y/node_modules: tests/a11y/package-lock.json
+	cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error && touch node_modules
+
 lab: $(STAMP) $(DB)
-	ZPB_DB=$(abspath $(DB)) $(BIN)/jupyter lab --notebook-dir=. notebooks/
+	ZPB_DB=$(abspath $(DB)) $(BIN)/jupyter lab --notebook-dir=. notebooks/explore.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) reports/[0-9]* .pytest_cache

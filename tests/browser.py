@@ -89,3 +89,70 @@ class Guard:
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+@contextlib.contextmanager
+def chromium_browser() -> Iterator[object]:
+    """A Playwright ``Browser`` (Debian's Chromium with the flags above), for tests that need
+    several contexts at once — say one with the pages' Content-Security-Policy in force and one
+    with ``new_context(bypass_csp=True)`` so that a checker script (axe-core) can be injected.
+    Playwright's sync API allows one running instance per thread, so :func:`browser` cannot be
+    opened twice."""
+    from playwright.sync_api import sync_playwright
+
+    path = require_chromium()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def file_url(path: str | os.PathLike[str]) -> str:
+    return Path(path).resolve().as_uri()
+
+
+class PageLog:
+    """A page opened by :func:`open_page` with what it did: console errors and uncaught exceptions
+    (``errors``), every request it made (``requests``; the ``guard`` aborted those that were not
+    ``file://`` or ``data:``) and every dialog (alert, confirm, prompt) it opened (``dialogs``;
+    dismissed)."""
+
+    def __init__(self, page: object, guard: Guard):
+        self.page = page
+        self.guard = guard
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+
+    def external_requests(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(("file://", "data:"))] + self.guard.blocked
+
+
+def open_page(ctx, target: str | os.PathLike[str], *, viewport: dict | None = None,
+              init_script: str | None = None) -> PageLog:
+    """A new page of ``ctx`` that loads ``target`` (a path or a URL), with the guard and the
+    listeners attached before anything loads."""
+    page = ctx.new_page()
+    log = PageLog(page, Guard().attach(page))
+
+    def on_console(msg) -> None:
+        if msg.type == "error":
+            log.errors.append(f"console error: {msg.text}")
+
+    def on_dialog(dialog) -> None:
+        log.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: log.errors.append(f"page error: {exc}"))
+    page.on("request", lambda request: log.requests.append(request.url))
+    page.on("dialog", on_dialog)
+    if init_script:
+        page.add_init_script(init_script)
+    if viewport:
+        page.set_viewport_size(viewport)
+    url = str(target)
+    page.goto(url if "://" in url else file_url(url), wait_until="load")
+    return log

@@ -35,8 +35,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
@@ -168,9 +170,34 @@ def new_figure(height_in: float, width_in: float = WIDTH_IN) -> Figure:
     return fig
 
 
-def set_title(fig: Figure, title: str, width_chars: int = 72) -> None:
-    fig.suptitle(textwrap.fill(str(title), width_chars), x=0.01, ha="left", fontsize=12.5,
-                 fontweight="bold", color=INK)
+TITLE_SIZE = 12.5
+
+
+def set_title(fig: Figure, title: str, width_chars: int | None = None) -> None:
+    """The chart's title, left-aligned and wrapped to the figure's width as measured in the title's
+    bold font (a fixed number of characters overflows the image when the words have wide letters);
+    ``width_chars`` wraps at that many characters instead."""
+    font = FontProperties(family="sans-serif", size=TITLE_SIZE, weight="bold")
+    text = (textwrap.fill(str(title), width_chars) if width_chars is not None
+            else fit_lines(str(title), font, 0.95 * fig.get_figwidth() * 72))
+    fig.suptitle(text, x=0.01, ha="left", fontsize=TITLE_SIZE, fontweight="bold", color=INK)
+
+
+def text_width(text: str, font: FontProperties) -> float:
+    """Width of one line of ``text`` in points, as matplotlib lays it out in ``font``."""
+    return text_to_path.get_text_width_height_descent(text, font, ismath=False)[0]
+
+
+def fit_lines(text: str, font: FontProperties, width_pt: float) -> str:
+    """``text`` wrapped at spaces into lines no wider than ``width_pt`` in ``font`` (a single word
+    wider than that keeps a line of its own)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", font) <= width_pt:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 def top_legend(ax: Axes, handles: list[Any], ncols: int, **kw: Any) -> None:

@@ -192,6 +192,9 @@ def choropleth(values: Mapping[Any, Any] | pd.Series, title: str, *, lang: str =
     colours = class_colours(len(lims) - 1, cmap) if len(lims) > 1 else []
     with style():
         fig = new_figure(4.9)
+        # The legend ends at the right edge; browsers draw small SVG text up to ~10% wider than
+        # matplotlib measures it (hinting), so leave it more room than the default padding.
+        fig.get_layout_engine().set(w_pad=0.3)
         set_title(fig, title)
         ax = fig.add_subplot()
         for teryt in draw_order(list(shapes)):
