@@ -23,7 +23,7 @@ from .. import store
 from ..reference import Reference, reference
 from ..report.labels import LANGS, label
 from .plan import KINDS, Job, plan
-from .runner import Result, WorkerConfig, code_hash, run_jobs
+from .runner import Result, WorkerConfig, WorkerPool, code_hash
 
 MANIFEST = "manifest.json"
 CUBE_FILE = "cube.sqlite"
@@ -138,96 +138,102 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
     inputs_key = f"{data_hash}:{ref_hash}:{lib_hash}"
     cube_path = out_dir / CUBE_FILE
     old_inputs = previous.get("inputs", {})
-    if options.force or not cube_path.exists() or old_inputs.get("cube_key") != inputs_key:
-        tc = time.perf_counter()
-        con = store.connect(db_path, readonly=True)
-        try:
-            cube_mod.build(con, edition, cube_path, ref=ref, data_hash=data_hash)
-        finally:
-            con.close()
-        summary.cube_seconds = time.perf_counter() - tc
-        summary.cube_rebuilt = True
-    with cube_mod.Cube(cube_path) as cube:
-        institutions = cube.table("institutions")
-        cube_meta = dict(cube.meta)
-
-    # --- plan and skip what is current
-    jobs = plan(institutions, ref, edition, lang=options.lang, only=options.only, counties=options.counties or None,
-                institution_ids=options.institutions or None, cube_path=str(cube_path.resolve()),
-                db_path=str(db_path), notebooks=str(Path(options.notebooks).resolve()) if options.notebooks else "")
-    old_reports = previous.get("reports", {})
-    todo: list[Job] = []
-    entries: dict[str, dict[str, Any]] = dict(old_reports)
-    for job in jobs:
-        fp = job.fingerprint(inputs_key)
-        old = old_reports.get(job.stem, {})
-        outputs_exist = all((out_dir / f"{job.stem}.{f}").exists() for f in formats)
-        current = (old.get("fingerprint") == fp and old.get("status") == "ok" and outputs_exist
-                   and set(formats) <= set(old.get("formats", ())))
-        if not options.force and current:
-            summary.skipped += 1
-            entries[job.stem] = dict(old, skipped=True)
-            continue
-        todo.append(job)
-        for f in ("html", "pdf"):  # an output that is not rebuilt now would be stale
-            if f not in formats:
-                (out_dir / f"{job.stem}.{f}").unlink(missing_ok=True)
-        entries[job.stem] = {"kind": job.kind, "key": job.key, "title": job.title, "county": job.county,
-                             "county_name": job.county_name, "police_unit": job.police_unit,
-                             "fingerprint": fp, "status": "pending", "skipped": False,
-                             "formats": list(formats)}
-    summary.total = len(jobs)
-
-    # --- execute and export
-    payload = [dict(job.as_dict(), notebook=str(job.notebook), full_title=full_title(job, options.lang))
-               for job in todo]
     config = WorkerConfig(out_dir=str(out_dir.resolve()), formats=formats)
-    bar = _progress(len(todo), options.progress)
+    pool = WorkerPool(config, options.jobs)
+    with pool:  # leaving it ends every worker and kernel, Ctrl-C included
+        if options.force or not cube_path.exists() or old_inputs.get("cube_key") != inputs_key:
+            # Inputs changed, so reports will be built: the workers start their kernels now, while the
+            # cube is computed. A no-op rebuild starts no worker at all.
+            pool.start()
+            tc = time.perf_counter()
+            con = store.connect(db_path, readonly=True)
+            try:
+                cube_mod.build(con, edition, cube_path, ref=ref, data_hash=data_hash)
+            finally:
+                con.close()
+            summary.cube_seconds = time.perf_counter() - tc
+            summary.cube_rebuilt = True
+        with cube_mod.Cube(cube_path) as cube:
+            institutions = cube.table("institutions")
+            cube_meta = dict(cube.meta)
 
-    def on_result(r: Result) -> None:
-        entry = entries[r.stem]
-        entry.update(status=r.status, error=r.error, seconds={k: round(v, 3) for k, v in r.seconds.items()},
-                     kernel_mb=r.kernel_mb, kernel_peak_mb=r.kernel_peak_mb, worker_mb=r.worker_mb,
-                     worker=r.worker, restarts=r.restarts,
-                     notebook=f"notebooks/{r.stem}.ipynb",
-                     html=f"{r.stem}.html" if "html" in formats and r.status == "ok" else None,
-                     pdf=f"{r.stem}.pdf" if "pdf" in formats and r.status == "ok" else None)
-        if r.status == "ok":
-            summary.built += 1
-        else:
-            summary.failed.append((r.stem, r.error or "failed"))
-        bar.update(1)
-        if summary.failed:
-            bar.set_postfix_str(f"błędy: {len(summary.failed)}" if options.lang == "pl" else f"failed: {len(summary.failed)}")
+        # --- plan and skip what is current
+        jobs = plan(institutions, ref, edition, lang=options.lang, only=options.only, counties=options.counties or None,
+                    institution_ids=options.institutions or None, cube_path=str(cube_path.resolve()),
+                    db_path=str(db_path), notebooks=str(Path(options.notebooks).resolve()) if options.notebooks else "")
+        old_reports = previous.get("reports", {})
+        todo: list[Job] = []
+        entries: dict[str, dict[str, Any]] = dict(old_reports)
+        for job in jobs:
+            fp = job.fingerprint(inputs_key)
+            old = old_reports.get(job.stem, {})
+            outputs_exist = all((out_dir / f"{job.stem}.{f}").exists() for f in formats)
+            current = (old.get("fingerprint") == fp and old.get("status") == "ok" and outputs_exist
+                       and set(formats) <= set(old.get("formats", ())))
+            if not options.force and current:
+                summary.skipped += 1
+                entries[job.stem] = dict(old, skipped=True)
+                continue
+            todo.append(job)
+            for f in ("html", "pdf"):  # an output that is not rebuilt now would be stale
+                if f not in formats:
+                    (out_dir / f"{job.stem}.{f}").unlink(missing_ok=True)
+            entries[job.stem] = {"kind": job.kind, "key": job.key, "title": job.title, "county": job.county,
+                                 "county_name": job.county_name, "police_unit": job.police_unit,
+                                 "fingerprint": fp, "status": "pending", "skipped": False,
+                                 "formats": list(formats)}
+        summary.total = len(jobs)
 
-    interrupted = True
-    try:
-        run_jobs(payload, config, options.jobs, on_result)
-        interrupted = False
-    finally:
-        bar.close()
-        for entry in entries.values():  # reports the build never reached (Ctrl-C)
-            if entry.get("status") == "pending":
-                entry.update(status="interrupted", error="przerwano budowanie" if options.lang == "pl"
-                             else "build interrupted")
-        # Reports of this plan only: entries of reports no longer planned are dropped.
-        planned = {j.stem for j in jobs}
-        kept = {k: v for k, v in entries.items() if k in planned} if _same_scope(options) else entries
-        manifest = {
-            "edition": edition, "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "lang": options.lang, "formats": list(formats), "versions": _versions(),
-            "inputs": {"db": str(db_path), "db_stat": db_stat, "data_hash": data_hash, "reference_hash": ref_hash,
-                       "code_hash": lib_hash, "cube_key": inputs_key, "synthetic": cube_meta.get("synthetic")},
-            "cube": {"file": CUBE_FILE, "seconds": round(summary.cube_seconds, 3), "rebuilt": summary.cube_rebuilt},
-            "reports": kept,
-            "summary": {"planned": summary.total, "built": summary.built, "skipped": summary.skipped,
-                        "failed": len(summary.failed), "interrupted": interrupted},
-        }
-        summary.seconds = time.perf_counter() - t0
-        manifest["summary"]["seconds"] = round(summary.seconds, 3)
-        _write_json(manifest_path, manifest)  # first: the manifest must survive a failing index
-        summary.index = _write_index(out_dir, manifest, ref, options.lang)
-    return summary
+        # --- execute and export
+        payload = [dict(job.as_dict(), notebook=str(job.notebook), full_title=full_title(job, options.lang))
+                   for job in todo]
+        bar = _progress(len(todo), options.progress)
+
+        def on_result(r: Result) -> None:
+            entry = entries[r.stem]
+            entry.update(status=r.status, error=r.error, seconds={k: round(v, 3) for k, v in r.seconds.items()},
+                         kernel_mb=r.kernel_mb, kernel_peak_mb=r.kernel_peak_mb, worker_mb=r.worker_mb,
+                         worker=r.worker, restarts=r.restarts,
+                         notebook=f"notebooks/{r.stem}.ipynb",
+                         html=f"{r.stem}.html" if "html" in formats and r.status == "ok" else None,
+                         pdf=f"{r.stem}.pdf" if "pdf" in formats and r.status == "ok" else None)
+            if r.status == "ok":
+                summary.built += 1
+            else:
+                summary.failed.append((r.stem, r.error or "failed"))
+            bar.update(1)
+            if summary.failed:
+                bar.set_postfix_str(f"błędy: {len(summary.failed)}" if options.lang == "pl" else f"failed: {len(summary.failed)}")
+
+        interrupted = True
+        try:
+            if payload:
+                pool.run(payload, on_result)
+            interrupted = False
+        finally:
+            bar.close()
+            for entry in entries.values():  # reports the build never reached (Ctrl-C)
+                if entry.get("status") == "pending":
+                    entry.update(status="interrupted", error="przerwano budowanie" if options.lang == "pl"
+                                 else "build interrupted")
+            # Reports of this plan only: entries of reports no longer planned are dropped.
+            planned = {j.stem for j in jobs}
+            kept = {k: v for k, v in entries.items() if k in planned} if _same_scope(options) else entries
+            manifest = {
+                "edition": edition, "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                "lang": options.lang, "formats": list(formats), "versions": _versions(),
+                "inputs": {"db": str(db_path), "db_stat": db_stat, "data_hash": data_hash, "reference_hash": ref_hash,
+                           "code_hash": lib_hash, "cube_key": inputs_key, "synthetic": cube_meta.get("synthetic")},
+                "cube": {"file": CUBE_FILE, "seconds": round(summary.cube_seconds, 3), "rebuilt": summary.cube_rebuilt},
+                "reports": kept,
+                "summary": {"planned": summary.total, "built": summary.built, "skipped": summary.skipped,
+                            "failed": len(summary.failed), "interrupted": interrupted},
+            }
+            summary.seconds = time.perf_counter() - t0
+            manifest["summary"]["seconds"] = round(summary.seconds, 3)
+            _write_json(manifest_path, manifest)  # first: the manifest must survive a failing index
+            summary.index = _write_index(out_dir, manifest, ref, options.lang)
+        return summary
 
 
 def _same_scope(options: BuildOptions) -> bool:

@@ -27,6 +27,15 @@ import nbformat
 from .engine import ENGINE_NAME
 
 KERNEL_NAME = "python3"
+# Run once in a new kernel, while the build computes its cube: imports and font caches of the
+# reports, so that the first report costs what the others do. Nothing is left in the namespace.
+WARMUP_CODE = """\
+import importlib as _i
+for _m in ("zpb_lib.report.county", "zpb_lib.report.school", "zpb_lib.report.voivodeship"):
+    _i.import_module(_m)
+_i.import_module("zpb_lib.report.charts").bar_chart({"a": 1.0}, "warm-up")
+del _i, _m
+"""
 RESET_CODE = """\
 get_ipython().reset(new_session=False)
 import matplotlib as _m, matplotlib.pyplot as _p, zpb_lib as _z
@@ -96,6 +105,8 @@ class Worker:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
+        self.kc.execute_interactive(WARMUP_CODE, silent=True, store_history=False, timeout=120,
+                                    output_hook=lambda msg: None)
         self.reports_on_kernel = 0
         self.kernel_code = code_hash()
 
@@ -262,10 +273,14 @@ def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "
     from .warm_engine import register
 
     register()
-    worker = Worker(config, index)
     # SIGTERM from the parent becomes an exception so that the kernel is shut down.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    worker = Worker(config, index)
     try:
+        try:
+            worker._start_kernel()  # before the first job: the build is still computing its cube
+        except Exception:
+            worker.shutdown_kernel()  # the first report will try again and report the error
         while True:
             job = tasks.get()
             if job is None:
@@ -277,50 +292,86 @@ def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "
         worker.close()
 
 
+class WorkerPool:
+    """``n`` worker processes, started early (their kernels warm up while the build computes its
+    cube), then fed the jobs. Use as a context manager: leaving it ends every worker and kernel."""
+
+    def __init__(self, config: WorkerConfig, n_workers: int = 1):
+        self.config = config
+        self.n = max(1, n_workers)
+        self._ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited kernels or threads
+        self._tasks = self._ctx.Queue()
+        self._results = self._ctx.Queue()
+        self._procs: list = []
+        self._closed = False
+
+    def start(self) -> "WorkerPool":
+        if not self._procs:
+            self._procs = [self._ctx.Process(target=_worker_main, args=(i, self.config, self._tasks, self._results))
+                           for i in range(self.n)]
+            for p in self._procs:
+                p.start()
+        return self
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.close(interrupted=exc_type is not None and issubclass(exc_type, KeyboardInterrupt))
+
+    def run(self, jobs: list[dict[str, Any]], on_result: Callable[[Result], None] | None = None) -> list[Result]:
+        """Run ``jobs`` (once per pool); ``on_result`` is called as each finishes. A pool not
+        started yet starts no more workers than there are jobs."""
+        if not self._procs:
+            self.n = max(1, min(self.n, len(jobs)))
+        self.start()
+        for job in jobs:
+            self._tasks.put(job)
+        self._stop_workers()
+        done: list[Result] = []
+        while len(done) < len(jobs):
+            try:
+                r = self._results.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in self._procs):
+                    break  # every worker died: the rest are reported as failed below
+                continue
+            done.append(r)
+            if on_result:
+                on_result(r)
+        finished = {r.stem for r in done}
+        for job in jobs:
+            if job["stem"] not in finished:
+                r = Result(job["stem"], "failed", -1, error="worker process ended before this report")
+                done.append(r)
+                if on_result:
+                    on_result(r)
+        return done
+
+    def _stop_workers(self) -> None:
+        if not self._closed:
+            for _ in self._procs:
+                self._tasks.put(None)
+            self._closed = True
+
+    def close(self, interrupted: bool = False) -> None:
+        if interrupted:
+            for p in self._procs:
+                if p.is_alive():
+                    p.terminate()  # SIGTERM: the worker shuts its kernel down
+        else:
+            self._stop_workers()
+        for p in self._procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+                p.join()
+
+
 def run_jobs(jobs: list[dict[str, Any]], config: WorkerConfig, n_workers: int = 1,
              on_result: Callable[[Result], None] | None = None) -> list[Result]:
     """Run ``jobs`` on ``n_workers`` worker processes; ``on_result`` is called as each finishes."""
     if not jobs:
         return []
-    n_workers = max(1, min(n_workers, len(jobs)))
-    ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited kernels or threads
-    tasks, results = ctx.Queue(), ctx.Queue()
-    for job in jobs:
-        tasks.put(job)
-    for _ in range(n_workers):
-        tasks.put(None)
-    procs = [ctx.Process(target=_worker_main, args=(i, config, tasks, results), daemon=False)
-             for i in range(n_workers)]
-    for p in procs:
-        p.start()
-    done: list[Result] = []
-    try:
-        while len(done) < len(jobs):
-            try:
-                r = results.get(timeout=1.0)
-            except queue.Empty:
-                if not any(p.is_alive() for p in procs):
-                    break  # every worker died: report the rest as failed below
-                continue
-            done.append(r)
-            if on_result:
-                on_result(r)
-    except KeyboardInterrupt:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()  # SIGTERM: the worker shuts its kernel down
-        raise
-    finally:
-        for p in procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.kill()
-                p.join()
-    finished = {r.stem for r in done}
-    for job in jobs:
-        if job["stem"] not in finished:
-            r = Result(job["stem"], "failed", -1, error="worker process ended before this report")
-            done.append(r)
-            if on_result:
-                on_result(r)
-    return done
+    with WorkerPool(config, min(n_workers, len(jobs))) as pool:
+        return pool.run(jobs, on_result)

@@ -48,6 +48,17 @@ class BaseReport:
         u = self.ref.police_units[code]
         return f"{u.kind} {u.seat}"
 
+    @staticmethod
+    def cap(text: str) -> str:
+        """First letter upper-case (labels are lower-case to sit inside sentences)."""
+        return text[:1].upper() + text[1:]
+
+    def catalogue_label(self, key: str) -> str:
+        """"dla szkół, wersja 2 (od 2022/2023)" rather than the internal key "school@2"."""
+        cat = self.ref.catalogues[key]
+        return self.t("misc.catalogue", family=self.t(f"misc.catalogue_{cat.family}"), version=cat.version,
+                      valid_from=cat.valid_from)
+
     def edition_label(self) -> str:
         roman = self.meta.get("edition_roman")
         return self.t("title.edition", name=f"{roman} ({self.edition})" if roman else self.edition)

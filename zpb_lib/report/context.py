@@ -23,11 +23,11 @@ def open_cube(cube: str | None = None, db: str | None = None, edition: str | Non
         db_path = store.resolve_db_path(db or None).resolve()
         con = store.connect(db_path, readonly=True)
         try:
-            key = hashlib.sha256(f"{store.content_hash(con)}:{cube_mod.reference_hash(ref)}:{edition}"
-                                 .encode()).hexdigest()[:12]
+            data_hash = store.file_hash(db_path)[:16]
+            key = hashlib.sha256(f"{data_hash}:{cube_mod.reference_hash(ref)}:{edition}".encode()).hexdigest()[:12]
             path = db_path.parent / ".zpb-cache" / f"cube-{edition.replace('/', '-')}-{key}.sqlite"
             if not path.exists():
-                cube_mod.build(con, edition, path, ref=ref)
+                cube_mod.build(con, edition, path, ref=ref, data_hash=data_hash)
         finally:
             con.close()
         c = cube_mod.Cube(path)

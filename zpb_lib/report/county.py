@@ -112,7 +112,7 @@ class CountyReport(BaseReport):
                                  numeric=True, row=True),
             "voiv_share": (self.t("col.voivodeship"), lambda v: fmt.percent(v, 1, self.lang)),
         }
-        table = html.table(g, cols, caption=self.t("misc.criteria_caption", catalogue=cat_key,
+        table = html.table(g, cols, caption=self.t("misc.criteria_caption", catalogue=self.catalogue_label(cat_key),
                                                    n=fmt.integer(len(mine["audit_id"].unique()), self.lang)),
                            numeric=("points", "max_points", "voiv_share"), lang=self.lang)
         return self.section("weakest_criteria", chart, table)
@@ -124,7 +124,7 @@ class CountyReport(BaseReport):
                                         self.t("chart.indicators_title", group=self.t("group.students").lower(),
                                                name=self.name)))
         for group in ("students", "parents", "teachers"):
-            parts.append(html.heading(self.t(f"group.{group}"), 3))
+            parts.append(html.heading(self.cap(self.t(f"group.{group}")), 3))
             parts.append(self.indicator_table("county", self.teryt, group, [("voivodeship", "12", voiv)],
                                               caption=f"{self.t(f'group.{group}')} — {self.name}, "
                                                       f"{self.t('wave.follow-up').lower()}"))

@@ -256,6 +256,9 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "next.also_years_in_programme": ("wymaganej liczby lat udziału w programie", "the required years in the programme"),
     "next.also_positive_controls": ("pozytywnego audytu kontrolnego", "a positive control audit"),
     "col.baseline": ("Diagnoza", "Baseline"),
+    "misc.catalogue": ("{family}, wersja {version}", "{family}, version {version}"),
+    "misc.catalogue_school": ("dla szkół", "for schools"),
+    "misc.catalogue_university": ("dla uczelni", "for universities"),
     "banner.synthetic_short": ("DANE SYNTETYCZNE", "SYNTHETIC DATA"),
     # --- decision reasons (codes of zpb_lib.scoring)
     "reason.mandatory_failed": ("niespełnione kryteria obowiązkowe: {items}", "mandatory criteria not met: {items}"),

@@ -101,7 +101,7 @@ class SchoolReport(BaseReport):
                          decision=self._decision(a.to_dict()))
         return self.section("audit_result", html.paragraph(summary), chart,
                             html.table(items, cols, numeric=("points", "max_points"), lang=self.lang,
-                                       caption=self.t("misc.criteria_table_caption", catalogue=a["catalogue"])))
+                                       caption=self.t("misc.criteria_table_caption", catalogue=self.catalogue_label(a["catalogue"]))))
 
     def gaps(self) -> html.Html:
         steps = self.cube.table("next_steps", institution_id=self.id)
@@ -133,7 +133,7 @@ class SchoolReport(BaseReport):
             if self.indicator_rows("institution", str(self.id), group).empty:
                 continue
             any_rows = True
-            parts.append(html.heading(self.t(f"group.{group}"), 3))
+            parts.append(html.heading(self.cap(self.t(f"group.{group}")), 3))
             parts.append(self.indicator_table("institution", str(self.id), group, cmp,
                                               caption=f"{self.t(f'group.{group}')} — "
                                                       f"{self.t('wave.follow-up').lower()} {self.edition}"))

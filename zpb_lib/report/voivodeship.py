@@ -142,7 +142,7 @@ class VoivodeshipReport(BaseReport):
     def indicators(self) -> html.Html:
         parts = [html.paragraph(self.t("misc.indicators_intro"))]
         for group in ("students", "parents", "teachers"):
-            parts.append(html.heading(self.t(f"group.{group}"), 3))
+            parts.append(html.heading(self.cap(self.t(f"group.{group}")), 3))
             parts.append(self.indicator_table("voivodeship", "12", group, [],
                                               caption=f"{self.t(f'group.{group}')} — {self.t('misc.voivodeship_name')}"))
         # Where students feel least safe: the county map of the headline indicator.

@@ -3,6 +3,7 @@ and whole-database summaries (row counts, content hash)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 
 import pandas as pd
@@ -76,4 +77,21 @@ def content_hash(con: sqlite3.Connection) -> str:
         for row in con.execute(f"SELECT * FROM {t}{where} ORDER BY {order}"):
             h.update(repr(row).encode())
         h.update(",".join(cols).encode())
+    return h.hexdigest()
+
+
+def file_hash(db_path: "str | os.PathLike") -> str:
+    """SHA-256 of the database file and its write-ahead log, as bytes: a fast, exact fingerprint of
+    the inputs (70 MB in a fraction of a second). Unlike :func:`content_hash` it also changes when
+    SQLite merely rewrites pages (VACUUM, a checkpoint), which only costs a rebuild."""
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    for suffix in ("", "-wal"):
+        p = Path(str(db_path) + suffix)
+        if p.exists():
+            with open(p, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 22), b""):
+                    h.update(chunk)
+        h.update(b"\x00")
     return h.hexdigest()
