@@ -27,8 +27,7 @@ from nbformat import NotebookNode
 from traitlets.config import Config
 
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
-TEMPLATE_BASEDIR = Path(__file__).resolve().parent.parent / "templates"
-TEMPLATE_NAME = "zpb"
+from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME, atomic_writer  # noqa: E402,F401  (re-exported)
 
 # Only what the template renders; text/plain stays last so that text-only reprs are chosen (and
 # dropped) quietly instead of nbconvert warning that an output cannot be represented.
@@ -133,30 +132,6 @@ def _offline_url_fetcher() -> Any:
 
         return fetch
     return URLFetcher(allowed_protocols={"data"})
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """A binary file that replaces `path` only once fully written.
-
-    The temporary file lives in the target directory so that `os.replace` is a rename on one
-    file system: readers see the old file or the new one, never half of it. On error the
-    temporary file is removed and `path` is left as it was.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are shared files
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 # --- self-containment check -------------------------------------------------------------------

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from .export import TEMPLATE_BASEDIR, TEMPLATE_NAME, atomic_writer
+from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME, atomic_writer
 
 Kind = Literal["county", "school", "voivodeship"]
 Status = Literal["ok", "failed", "skipped"]

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import nbformat
-
 from .engine import ENGINE_NAME
 
 KERNEL_NAME = "python3"
@@ -190,6 +188,9 @@ class Worker:
 
     # ---------------------------------------------------------------- one report
     def run(self, job: dict[str, Any]) -> Result:
+        # Imported here, in the workers: nbformat's schema validator takes seconds to import, and
+        # a build with nothing to do never needs it.
+        import nbformat
         import papermill
 
         out = Path(self.config.out_dir)
@@ -205,14 +206,13 @@ class Worker:
             res.seconds["kernel"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             try:
-                papermill.execute_notebook(
+                nb = papermill.execute_notebook(
                     job["notebook"], tmp, parameters=job["parameters"], engine_name=ENGINE_NAME, km=self.km,
                     kc=self.kc, kernel_name=self.config.kernel_name, progress_bar=False, log_output=False,
                     request_save_on_cell_execute=False, execution_timeout=self.config.execution_timeout)
             finally:
                 res.seconds["execute"] = time.perf_counter() - t1
                 self.reports_on_kernel += 1
-            nb = nbformat.read(tmp, as_version=4)
             nb.metadata["zpb"] = {"title": job["full_title"], "lang": job["lang"], "kind": job["kind"],
                                   "key": job["key"], "edition": job["edition"]}
             nbformat.write(nb, tmp)
@@ -268,6 +268,12 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "mp.Queue") -> None:
+    import sys
+
+    # jsonschema checks the "iri" format with rfc3987-syntax when it is installed, which compiles
+    # dozens of grammars on import (seconds per process); notebook validation never uses that
+    # format, so the worker makes the optional import fail and jsonschema skips the checker.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import papermill  # noqa: F401  (first: papermill loads our engine's entry point while importing)
 
     from .warm_engine import register
@@ -278,7 +284,12 @@ def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "
     worker = Worker(config, index)
     try:
         try:
-            worker._start_kernel()  # before the first job: the build is still computing its cube
+            # Before the first job, while the build is still computing its cube: the kernel, and
+            # the exporters' imports and template environment.
+            worker._start_kernel()
+            worker.exporter  # noqa: B018
+            if "pdf" in config.formats:
+                import weasyprint  # noqa: F401
         except Exception:
             worker.shutdown_kernel()  # the first report will try again and report the error
         while True:
