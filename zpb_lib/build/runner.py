@@ -377,6 +377,11 @@ class WorkerPool:
             if p.is_alive():
                 p.kill()
                 p.join()
+        # Jobs nobody will take may still sit in the queue's buffer: without this, the queue's
+        # feeder thread would block the build's exit on a full pipe after an interrupt.
+        for q in (self._tasks, self._results):
+            q.cancel_join_thread()
+            q.close()
 
 
 def run_jobs(jobs: list[dict[str, Any]], config: WorkerConfig, n_workers: int = 1,
