@@ -69,41 +69,52 @@ def main() -> None:
     ap.add_argument("--db", default=str(ROOT / "data" / "zpb.sqlite"))
     ap.add_argument("--reports", type=int, default=40)
     ap.add_argument("--skip-full", action="store_true", help="only the plain loop against zpb build")
+    ap.add_argument("--only-full", action="store_true", help="only the full edition and its no-op rebuild")
     args = ap.parse_args()
     db = Path(args.db).resolve()
     work = Path(tempfile.mkdtemp(prefix="zpb-bench-build-"))
     try:
-        ids = pick_institutions(db, args.reports)
-        inst_args = [a for i in ids for a in ("--institution", str(i))]
-        # (b) zpb build: computes its cube, starts two warm workers, builds the reports.
-        out_b = work / "zpb"
-        t_zpb = zpb("--db", str(db), "--edition", EDITION, "--out", str(out_b), "--format", "html", "--jobs", "2",
-                    *inst_args)
-        cube = out_b / EDITION.replace("/", "-") / "cube.sqlite"
-        # (a) the plain loop on the same reports, reading the same cube (its computation is not counted).
-        t_plain = plain_loop(ids, cube, work)
-        n = len(ids)
-        print(f"reports: {n} school reports of {EDITION} from {db.name}")
-        print(f"plain papermill + nbconvert loop: {t_plain:.1f} s, {t_plain / n:.2f} s per report")
-        print(f"zpb build --format html --jobs 2:  {t_zpb:.1f} s, {t_zpb / n:.3f} s per report "
-              f"(cube and kernel start-up included)")
-        print(f"ratio plain / zpb build: {t_plain / t_zpb:.1f} (target ≥ 15)")
-        if args.skip_full:
-            return
-        out_full = work / "full"
-        t_full = zpb("--db", str(db), "--edition", EDITION, "--out", str(out_full), "--format", "html,pdf",
-                     "--jobs", "2")
-        manifest = json.loads((out_full / EDITION.replace("/", "-") / "manifest.json").read_text(encoding="utf-8"))
-        reports = manifest["reports"].values()
-        peak = max((r.get("worker_mb") or 0) + (r.get("kernel_peak_mb") or 0) for r in reports)
-        print(f"full edition (HTML + PDF, --jobs 2): {len(reports)} reports in {t_full:.1f} s, "
-              f"{t_full / len(reports):.2f} s per report; failed: {manifest['summary']['failed']}")
-        print(f"peak memory per worker (worker + its kernel): {peak:.0f} MB (target < 1536)")
-        t_noop = zpb("--db", str(db), "--edition", EDITION, "--out", str(out_full), "--format", "html,pdf",
-                     "--jobs", "2")
-        print(f"no-op rebuild of the full edition: {t_noop:.2f} s (target < 3)")
+        if not args.only_full:
+            compare(db, args.reports, work)
+        if not args.skip_full:
+            full(db, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def compare(db: Path, n_reports: int, work: Path) -> None:
+    """(a) the plain loop and (b) zpb build on the same school reports."""
+    ids = pick_institutions(db, n_reports)
+    inst_args = [a for i in ids for a in ("--institution", str(i))]
+    # (b) zpb build: computes its cube, starts two warm workers, builds the reports.
+    out_b = work / "zpb"
+    t_zpb = zpb("--db", str(db), "--edition", EDITION, "--out", str(out_b), "--format", "html", "--jobs", "2",
+                *inst_args)
+    cube = out_b / EDITION.replace("/", "-") / "cube.sqlite"
+    # (a) the plain loop on the same reports, reading the same cube (its computation is not counted).
+    t_plain = plain_loop(ids, cube, work)
+    n = len(ids)
+    print(f"reports: {n} school reports of {EDITION} from {db.name}")
+    print(f"plain papermill + nbconvert loop: {t_plain:.1f} s, {t_plain / n:.2f} s per report")
+    print(f"zpb build --format html --jobs 2:  {t_zpb:.1f} s, {t_zpb / n:.3f} s per report "
+          f"(cube and kernel start-up included)")
+    print(f"ratio plain / zpb build: {t_plain / t_zpb:.1f} (target ≥ 15)")
+
+
+def full(db: Path, work: Path) -> None:
+    """The full edition (HTML and PDF), then a rebuild with nothing changed."""
+    out_full = work / "full"
+    t_full = zpb("--db", str(db), "--edition", EDITION, "--out", str(out_full), "--format", "html,pdf",
+                 "--jobs", "2")
+    manifest = json.loads((out_full / EDITION.replace("/", "-") / "manifest.json").read_text(encoding="utf-8"))
+    reports = manifest["reports"].values()
+    peak = max((r.get("worker_mb") or 0) + (r.get("kernel_peak_mb") or 0) for r in reports)
+    print(f"full edition (HTML + PDF, --jobs 2): {len(reports)} reports in {t_full:.1f} s, "
+          f"{t_full / len(reports):.2f} s per report; failed: {manifest['summary']['failed']}")
+    print(f"peak memory per worker (worker + its kernel): {peak:.0f} MB (target < 1536)")
+    t_noop = zpb("--db", str(db), "--edition", EDITION, "--out", str(out_full), "--format", "html,pdf",
+                 "--jobs", "2")
+    print(f"no-op rebuild of the full edition: {t_noop:.2f} s (target < 3)")
 
 
 if __name__ == "__main__":
