@@ -40,8 +40,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from .reference import Reference, reference
+from .report import labels as _labels
 from .report.labels import county_name, label, labels_for
-from .scoring.lifecycle import parse_reasons
 from .stats import DEFAULT_THRESHOLD
 
 HEADER_ROW = 4
@@ -159,20 +159,9 @@ def _na(v: Any) -> bool:
 
 
 def reasons_text(encoded: Any, catalogue: str | None, lang: str, ref: Reference) -> str | None:
-    """Decision reasons in words, as :meth:`zpb_lib.report.base.BaseReport.reasons` phrases them
-    ("brakuje 4 pkt do progu; niespełnione kryteria obowiązkowe: D1 …"); None when there are none."""
-    if _na(encoded) or not encoded:
-        return None
-    awards = labels_for("award", lang)
-    parts = []
-    for code, value, items in parse_reasons(str(encoded)):
-        if items and catalogue and code in ("mandatory_failed", "required_failed"):
-            cat = ref.catalogues[catalogue]
-            items = tuple(f"{c} {getattr(cat.criterion(c), f'title_{lang}')}" for c in items)
-        if code == "requires":
-            items = tuple(awards.get(i, i) for i in items)
-        parts.append(label(f"reason.{code}", lang, value=value, items=", ".join(items)))
-    return "; ".join(parts) or None
+    """Decision reasons in words (:func:`zpb_lib.report.labels.reasons_text`); None when there are
+    none, which leaves the Excel cell empty."""
+    return _labels.reasons_text(encoded, lang, ref, catalogue) or None
 
 
 class Sheets:

@@ -12,9 +12,8 @@ from typing import Any
 import pandas as pd
 
 from ..report import fmt, html
-from ..report.labels import label, labels_for
+from ..report.labels import label, labels_for, reasons_text
 from ..report.school import SchoolReport
-from ..scoring.lifecycle import parse_reasons
 
 # Scoped to the explorer: JupyterLab gives widget HTML no table or tile styles of its own.
 CSS = """
@@ -90,18 +89,6 @@ def decision_text(r: dict[str, Any], lang: str, short: bool = True) -> str:
     if r["granted"]:
         return f"{label('decision.granted', lang)}: {awards.get(r['award_kind'], r['award_kind'])}"
     return f"{label('decision.refused', lang)} ({reasons_text(r.get('reasons'), lang)})"
-
-
-def reasons_text(encoded: Any, lang: str) -> str:
-    if fmt.is_missing(encoded):
-        return ""
-    awards = labels_for("award", lang)
-    parts = []
-    for code, value, items in parse_reasons(str(encoded)):
-        if code == "requires":
-            items = tuple(awards.get(i, i) for i in items)
-        parts.append(label(f"reason.{code}", lang, value=value, items=", ".join(items)))
-    return "; ".join(parts)
 
 
 class Detail(SchoolReport):

@@ -8,10 +8,9 @@ import pandas as pd
 
 from .. import cube as cube_mod
 from ..reference import Reference, reference
-from ..scoring.lifecycle import parse_reasons
 from . import fmt, html
 from .context import open_cube
-from .labels import county_name, label, labels_for
+from .labels import county_name, label, labels_for, reasons_text
 
 GROUPS = ("students", "parents", "teachers")
 
@@ -77,14 +76,7 @@ class BaseReport:
 
     def reasons(self, encoded: str, catalogue: str | None = None) -> str:
         """Decision reasons in words, e.g. "brakuje 3 pkt do progu; niespełnione kryteria obowiązkowe: C1"."""
-        parts = []
-        for code, value, items in parse_reasons(encoded):
-            if items and catalogue and code in ("mandatory_failed", "required_failed"):
-                items = tuple(f"{c} {self.criterion_title(catalogue, c)}" for c in items)
-            if code == "requires":
-                items = tuple(self.names("award").get(i, i) for i in items)
-            parts.append(self.t(f"reason.{code}", value=value, items=", ".join(items)))
-        return "; ".join(parts)
+        return reasons_text(encoded, self.lang, self.ref, catalogue)
 
     # ------------------------------------------------------------------ page frame
     def title(self) -> str:

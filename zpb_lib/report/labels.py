@@ -537,6 +537,27 @@ def labels_for(prefix: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
     return found
 
 
+def reasons_text(encoded: Any, lang: str = DEFAULT_LANG, ref: Any = None, catalogue: str | None = None) -> str:
+    """Decision reasons (the ``reasons`` column of the cube's audits) in words, e.g. "brakuje 3 pkt
+    do progu; niespełnione kryteria obowiązkowe: C1 …"; with ``ref`` and ``catalogue`` failed
+    criteria are named by their titles. Empty when there are none."""
+    from .fmt import is_missing
+    from ..scoring.lifecycle import parse_reasons
+
+    if is_missing(encoded) or not encoded:
+        return ""
+    awards = labels_for("award", lang)
+    parts = []
+    for code, value, items in parse_reasons(str(encoded)):
+        if items and ref is not None and catalogue and code in ("mandatory_failed", "required_failed"):
+            cat = ref.catalogues[catalogue]
+            items = tuple(f"{c} {getattr(cat.criterion(c), f'title_{lang}')}" for c in items)
+        if code == "requires":
+            items = tuple(awards.get(i, i) for i in items)
+        parts.append(label(f"reason.{code}", lang, value=value, items=", ".join(items)))
+    return "; ".join(parts)
+
+
 def county_name(teryt: str, lang: str = DEFAULT_LANG, ref: Any = None) -> str:
     """A county as a reader names it: "powiat bocheński", "m. Kraków" / "Bochnia County",
     "City of Kraków"; the voivodeship code "12" gives the voivodeship's name."""
