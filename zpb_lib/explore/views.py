@@ -107,21 +107,9 @@ class Detail(SchoolReport):
         if a is None:
             return self.section("audit_result", html.paragraph(self.t("misc.not_audited")))
         items = self.cube.table("audit_items", audit_id=int(a["audit_id"])).sort_values("order")
-        title_col = f"title_{self.lang}"
-        areas = {ar.id: getattr(ar, title_col) for ar in self.ref.catalogues[a["catalogue"]].areas}
-        cols = {"criterion": self.t("col.criterion"), title_col: self.t("col.description"),
-                "area": (self.t("col.area"), lambda v: areas.get(v, v)),
-                "points": (self.t("col.points"), lambda v: fmt.integer(v, self.lang)),
-                "max_points": (self.t("col.max_points"), lambda v: fmt.integer(v, self.lang)),
-                "lost": (self.t("col.points_lost"), lambda v: fmt.integer(v, self.lang)),
-                "mandatory": (self.t("col.mandatory"), lambda v: self.t("misc.yes") if v else "")}
         kind = self.names("audit_kind").get(a["kind"], a["kind"])
-        summary = self.t("misc.audit_summary", date=fmt.date(a["audit_date"], self.lang),
-                         total=fmt.integer(a["total"], self.lang), max=fmt.integer(a["max_total"], self.lang),
-                         decision=self._decision(a.to_dict()))
-        return self.section("audit_result", html.paragraph(f"{kind} ({a['edition']}). {summary}"),
-                            html.table(items, cols, numeric=("points", "max_points", "lost"), lang=self.lang,
-                                       caption=self.t("misc.criteria_table_caption", catalogue=a["catalogue"])))
+        return self.section("audit_result", html.paragraph(f"{kind} ({a['edition']}). {self.audit_summary(a)}"),
+                            self.criteria_table(a, items, lost=True))
 
     def indicators(self) -> html.Html:
         cmp = [("county", self.teryt, self.county_label), ("voivodeship", "12", self.t("col.voivodeship"))]

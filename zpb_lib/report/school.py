@@ -90,18 +90,28 @@ class SchoolReport(BaseReport):
         chart = charts.criteria_points(items, self.t("chart.criteria_title", edition=a["edition"],
                                                      kind=self.names("audit_kind").get(a["kind"], a["kind"])),
                                        lang=self.lang)
+        return self.section("audit_result", html.paragraph(self.audit_summary(a)), chart, self.criteria_table(a, items))
+
+    def audit_summary(self, a: pd.Series) -> str:
+        """"Audyt z 29.05.2026: 33 z 35 pkt. Decyzja: …"."""
+        return self.t("misc.audit_summary", date=fmt.date(a["audit_date"], self.lang),
+                      total=fmt.integer(a["total"], self.lang), max=fmt.integer(a["max_total"], self.lang),
+                      decision=self._decision(a.to_dict()))
+
+    def criteria_table(self, a: pd.Series, items: pd.DataFrame, *, lost: bool = False) -> html.Html:
+        """The audit's points per criterion (``lost``: with the points lost per criterion)."""
+        title_col = f"title_{self.lang}"
         areas = {ar.id: getattr(ar, title_col) for ar in self.ref.catalogues[a["catalogue"]].areas}
-        cols = {"criterion": self.t("col.criterion"), title_col: self.t("col.description"),
-                "area": (self.t("col.area"), lambda v: areas.get(v, v)),
-                "points": (self.t("col.points"), lambda v: fmt.integer(v, self.lang)),
-                "max_points": (self.t("col.max_points"), lambda v: fmt.integer(v, self.lang)),
-                "mandatory": (self.t("col.mandatory"), lambda v: self.t("misc.yes") if v else "")}
-        summary = self.t("misc.audit_summary", date=fmt.date(a["audit_date"], self.lang),
-                         total=fmt.integer(a["total"], self.lang), max=fmt.integer(a["max_total"], self.lang),
-                         decision=self._decision(a.to_dict()))
-        return self.section("audit_result", html.paragraph(summary), chart,
-                            html.table(items, cols, numeric=("points", "max_points"), lang=self.lang,
-                                       caption=self.t("misc.criteria_table_caption", catalogue=self.catalogue_label(a["catalogue"]))))
+        ints = lambda v: fmt.integer(v, self.lang)  # noqa: E731
+        cols: dict = {"criterion": self.t("col.criterion"), title_col: self.t("col.description"),
+                      "area": (self.t("col.area"), lambda v: areas.get(v, v)),
+                      "points": (self.t("col.points"), ints), "max_points": (self.t("col.max_points"), ints)}
+        if lost:
+            cols["lost"] = (self.t("col.points_lost"), ints)
+        cols["mandatory"] = (self.t("col.mandatory"), lambda v: self.t("misc.yes") if v else "")
+        return html.table(items, cols, numeric=("points", "max_points", "lost") if lost else ("points", "max_points"),
+                          lang=self.lang,
+                          caption=self.t("misc.criteria_table_caption", catalogue=self.catalogue_label(a["catalogue"])))
 
     def gaps(self) -> html.Html:
         steps = self.cube.table("next_steps", institution_id=self.id)
