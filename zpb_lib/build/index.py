@@ -22,6 +22,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from ..report.labels import LANGS, labels_for
 from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME, atomic_writer
 
 Kind = Literal["county", "school", "voivodeship"]
@@ -88,51 +89,8 @@ class IndexMeta:
 
 
 # User-visible text of the index page by language (to join the report labels when those exist).
-LABELS: dict[str, dict[str, str]] = {
-    "pl": {
-        "title": "Raporty ZPB — edycja {edition}",
-        "voivodeship": "Województwo małopolskie",
-        "other": "Pozostałe",
-        "county_details": "TERYT {teryt} · {unit}",
-        "kind_county": "raport powiatu",
-        "kind_school": "placówka",
-        "kind_voivodeship": "raport wojewódzki",
-        "status_failed": "nie wygenerowano (błąd)",
-        "status_missing": "brak pliku raportu",
-        "summary": "Raporty: {total}; w tym z błędem: {failed}.",
-        "failed_heading": "Nie wszystkie raporty udało się wygenerować:",
-        "generated": "Wygenerowano",
-        "data_hash": "wersja danych (skrót)",
-        "synthetic": "Dane syntetyczne (demonstracyjne): raporty nie opisują prawdziwych szkół "
-                     "ani powiatów.",
-        "synthetic_short": "Dane syntetyczne",
-        "search_label": "Szukaj raportu (powiat, placówka, jednostka Policji, TERYT)",
-        "search_placeholder": "np. Bochnia albo 1201",
-        "found": "Znalezione raporty: {n}",
-        "no_match": "Brak raportów pasujących do wyszukiwania.",
-    },
-    "en": {
-        "title": "ZPB reports — edition {edition}",
-        "voivodeship": "Małopolska voivodeship",
-        "other": "Other",
-        "county_details": "TERYT {teryt} · {unit}",
-        "kind_county": "county report",
-        "kind_school": "institution",
-        "kind_voivodeship": "voivodeship report",
-        "status_failed": "not produced (error)",
-        "status_missing": "report file missing",
-        "summary": "Reports: {total}; failed: {failed}.",
-        "failed_heading": "Some reports could not be produced:",
-        "generated": "Generated",
-        "data_hash": "data version (hash)",
-        "synthetic": "Synthetic (demo) data: these reports describe no real school or county.",
-        "synthetic_short": "Synthetic data",
-        "search_label": "Find a report (county, institution, police unit, TERYT)",
-        "search_placeholder": "e.g. Bochnia or 1201",
-        "found": "Reports found: {n}",
-        "no_match": "No report matches the search.",
-    },
-}
+# The index page's texts live with every other label, under "index.*".
+LABELS: dict[str, dict[str, str]] = {lang: labels_for("index", lang) for lang in LANGS}
 
 # Narrows the list as the reader types; accent- and case-insensitive like the data-search text.
 _SEARCH_JS = """
