@@ -307,7 +307,8 @@ def write(tables: dict[str, pd.DataFrame], path: str | os.PathLike, meta: dict[s
 
 
 def build(db: sqlite3.Connection, edition: str, path: str | os.PathLike, *, ref: Reference | None = None,
-          threshold: int = DEFAULT_THRESHOLD, renewal_months: int = 12, data_hash: str | None = None) -> Path:
+          threshold: int = DEFAULT_THRESHOLD, renewal_months: int = 12, data_hash: str | None = None,
+          ref_hash: str | None = None) -> Path:
     """Compute the cube of ``edition`` from the open database ``db`` and save it to ``path``."""
     ref = ref or reference()
     t0 = time.perf_counter()
@@ -317,7 +318,8 @@ def build(db: sqlite3.Connection, edition: str, path: str | os.PathLike, *, ref:
     meta = {"cube_version": CUBE_VERSION, "edition": edition, "edition_roman": e.roman,
             "as_of": as_of_date(ref, edition).isoformat(), "threshold": threshold,
             "renewal_months": renewal_months, "synthetic": bool(synthetic and synthetic[0] == "1"),
-            "data_hash": data_hash or _db_hash(db), "reference_hash": reference_hash(ref),
+            "data_hash": data_hash or _db_hash(db),
+            "reference_hash": ref_hash or reference_hash(ref),
             "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "compute_seconds": round(time.perf_counter() - t0, 3)}
     return write(tables, path, meta)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -23,6 +21,7 @@ from .. import store
 from ..reference import Reference, reference
 from ..report.labels import LANGS, label
 from .plan import KINDS, Job, plan
+from .files import atomic_writer
 from .runner import Result, WorkerConfig, WorkerPool, code_hash
 
 MANIFEST = "manifest.json"
@@ -82,10 +81,8 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1, default=str)
-    os.replace(tmp, path)
+    with atomic_writer(path) as fh:
+        fh.write(json.dumps(data, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
 
 
 def data_fingerprint(db_path: Path, previous: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -148,7 +145,7 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
             tc = time.perf_counter()
             con = store.connect(db_path, readonly=True)
             try:
-                cube_mod.build(con, edition, cube_path, ref=ref, data_hash=data_hash)
+                cube_mod.build(con, edition, cube_path, ref=ref, data_hash=data_hash, ref_hash=ref_hash)
             finally:
                 con.close()
             summary.cube_seconds = time.perf_counter() - tc

@@ -382,12 +382,3 @@ class WorkerPool:
         for q in (self._tasks, self._results):
             q.cancel_join_thread()
             q.close()
-
-
-def run_jobs(jobs: list[dict[str, Any]], config: WorkerConfig, n_workers: int = 1,
-             on_result: Callable[[Result], None] | None = None) -> list[Result]:
-    """Run ``jobs`` on ``n_workers`` worker processes; ``on_result`` is called as each finishes."""
-    if not jobs:
-        return []
-    with WorkerPool(config, min(n_workers, len(jobs))) as pool:
-        return pool.run(jobs, on_result)
