@@ -14,6 +14,7 @@ from zpb_lib.cli import main
 from zpb_lib.ingest import IngestError
 from zpb_lib.ingest.audit import ingest_audit, write_template
 from zpb_lib.scoring import score_audit
+from ingest_support import refused
 
 EDITION = "2025/2026"
 AUDIT_DAY = dt.date(2026, 5, 20)
@@ -80,16 +81,6 @@ def template(con, ref, tmp_path):
     path = write_template(con, inst, EDITION, tmp_path / "protokol.xlsx")
     cat = ref.catalogue_for("school", EDITION)
     return inst, path, cat
-
-
-def refused(con, fn, *parts: str) -> IngestError:
-    before = store.content_hash(con)
-    with pytest.raises(IngestError) as info:
-        fn()
-    assert store.content_hash(con) == before
-    for part in parts:
-        assert part in str(info.value), f"{part!r} not in:\n{info.value}"
-    return info.value
 
 
 # --------------------------------------------------------------------------- the template

@@ -18,6 +18,7 @@ from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.ingest import IngestError, header_keys, norm
 from zpb_lib.ingest.survey import ingest_survey, plan_columns
+from ingest_support import refused
 
 EDITION = "2025/2026"
 EMAILS = [f"uczen{i}.kowalski@example.com" for i in range(40)]
@@ -145,17 +146,6 @@ def observed_counts(con, import_id) -> dict[str, int]:
         "places_null": stored(con, import_id, "SUM(place_toilets IS NULL)"),
         "knows_help_yes": stored(con, import_id, "SUM(knows_help = 1)"),
     }
-
-
-def refused(con, fn, *parts: str) -> IngestError:
-    """Run ``fn``, expect it refused with every text of ``parts`` in the message, database unchanged."""
-    before = store.content_hash(con)
-    with pytest.raises(IngestError) as info:
-        fn()
-    assert store.content_hash(con) == before
-    for part in parts:
-        assert part in str(info.value), f"{part!r} not in:\n{info.value}"
-    return info.value
 
 
 def ingest(con, path, inst, **kw):
