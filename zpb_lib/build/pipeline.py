@@ -93,7 +93,9 @@ def data_fingerprint(db_path: Path, previous: dict[str, Any]) -> tuple[str, dict
         p = Path(str(db_path) + suffix)
         if p.exists():
             s = p.stat()
-            stat[suffix or "db"] = [s.st_size, s.st_mtime_ns]
+            # SQLite touches an empty WAL whenever a connection opens it (our own cube
+            # computation included): only a WAL with content can change the data.
+            stat[suffix or "db"] = [s.st_size, s.st_mtime_ns if s.st_size or not suffix else 0]
     old = previous.get("inputs", {})
     if old.get("db_stat") == stat and old.get("data_hash"):
         return old["data_hash"], stat
