@@ -2,6 +2,7 @@
 needs to write."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,21 @@ from zpb_lib import demo, store
 from zpb_lib.reference import data_dir, reference
 
 DATA = data_dir()
+
+
+def expected_data_version(db_path: Path | str) -> str:
+    """The data version reports and exports should name: SHA-256 of the database file, then of its
+    WAL (empty when absent), each followed by a zero byte; 16 hex digits."""
+    h = hashlib.sha256()
+    for suffix in ("", "-wal"):
+        p = Path(f"{db_path}{suffix}")
+        h.update((p.read_bytes() if p.exists() else b"") + b"\x00")
+    return h.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def data_version():
+    return expected_data_version
 
 
 @pytest.fixture(scope="session")

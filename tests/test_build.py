@@ -35,7 +35,7 @@ def built(small_db, tmp_path_factory):
     return summary, pdf, out / "2025-2026"
 
 
-def test_every_report_built(built, small_db):
+def test_every_report_built(built, small_db, data_version):
     summary, pdf, folder = built
     assert summary.ok and pdf.ok, (summary.failed, pdf.failed)
     con = sqlite3.connect(small_db)
@@ -49,7 +49,10 @@ def test_every_report_built(built, small_db):
     assert len(htmls) == summary.total + 1  # + index.html
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["summary"]["failed"] == 0 and len(manifest["reports"]) == summary.total
-    assert manifest["inputs"]["data_hash"] and manifest["versions"]["papermill"]
+    assert manifest["versions"]["papermill"]
+    # The manifest and the reports name the same data version.
+    assert manifest["inputs"]["data_hash"] == data_version(small_db)
+    assert data_version(small_db) in next(folder.glob(f"powiat-{COUNTY}-*.html")).read_text(encoding="utf-8")
     assert all((folder / r["notebook"]).exists() for r in manifest["reports"].values())
 
 

@@ -89,14 +89,14 @@ def test_sheets_and_layout(wb):
         assert all(6 <= w <= 80 for w in widths), (name, widths)
 
 
-def test_synthetic_banner_and_about_sheet(wb, db):
+def test_synthetic_banner_and_about_sheet(wb, small_db, data_version):
     banner = "Dane syntetyczne"
     for name in DATA_SHEETS:
         assert wb[name].cell(2, 1).value.startswith(banner), name
     about = {r[0]: r[1] for r in wb["Informacje"].iter_rows(values_only=True) if r[0]}
     assert any(str(k).startswith(banner) for k in about)
     assert about["Edycja"] == "Edycja XIX (2025/2026)"
-    assert about["Wersja danych"] == store.content_hash(db)[:16]
+    assert about["Wersja danych"] == data_version(small_db)  # the same version the reports name
     assert about["Stan na dzień"] == dt.datetime(2026, 10, 15)
     assert isinstance(about["Wygenerowano"], dt.datetime)
     assert "mniej niż 10 respondentów" in about["Ochrona anonimowości ankiet"]

@@ -30,7 +30,7 @@ from .scoring.lifecycle import (Frames, data_quality, participating_in, rank_aud
                                 status_on)
 from .scoring.rules import Rules, rules as load_rules
 from .stats import DEFAULT_THRESHOLD
-from .store import content_hash, file_hash
+from .store import data_version
 
 CUBE_VERSION = 1
 INDEXED = {"institutions": ("county", "id"), "audits": ("edition", "county", "institution_id"),
@@ -318,17 +318,11 @@ def build(db: sqlite3.Connection, edition: str, path: str | os.PathLike, *, ref:
     meta = {"cube_version": CUBE_VERSION, "edition": edition, "edition_roman": e.roman,
             "as_of": as_of_date(ref, edition).isoformat(), "threshold": threshold,
             "renewal_months": renewal_months, "synthetic": bool(synthetic and synthetic[0] == "1"),
-            "data_hash": data_hash or _db_hash(db),
+            "data_hash": data_hash or data_version(db),
             "reference_hash": ref_hash or reference_hash(ref),
             "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "compute_seconds": round(time.perf_counter() - t0, 3)}
     return write(tables, path, meta)
-
-
-def _db_hash(con: sqlite3.Connection) -> str:
-    """The file hash of the connection's database (its content hash for an in-memory one)."""
-    path = next((row[2] for row in con.execute("PRAGMA database_list") if row[1] == "main"), "")
-    return (file_hash(path) if path else content_hash(con))[:16]
 
 
 class Cube:

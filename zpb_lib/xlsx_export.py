@@ -103,12 +103,12 @@ def resolve_county(county: str | None, ref: Reference) -> str | None:
 def _meta(con: sqlite3.Connection, ref: Reference, edition: str, threshold: int) -> dict[str, Any]:
     """The metadata ``cube.build`` saves with a cube, for a cube computed here in memory."""
     from . import cube as cube_mod
-    from .store import content_hash
+    from .store import data_version
 
     synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
     return {"edition": edition, "edition_roman": ref.edition(edition).roman,
             "as_of": cube_mod.as_of_date(ref, edition).isoformat(), "threshold": threshold,
-            "synthetic": bool(synthetic and synthetic[0] == "1"), "data_hash": content_hash(con)[:16],
+            "synthetic": bool(synthetic and synthetic[0] == "1"), "data_hash": data_version(con),
             "reference_hash": cube_mod.reference_hash(ref)}
 
 

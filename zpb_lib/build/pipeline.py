@@ -22,7 +22,8 @@ from ..reference import Reference, reference
 from ..report.labels import LANGS, label
 from .plan import KINDS, Job, plan
 from .files import atomic_writer
-from .runner import Result, WorkerConfig, WorkerPool, code_hash
+from .. import code_hash
+from .runner import Result, WorkerConfig, WorkerPool
 
 MANIFEST = "manifest.json"
 CUBE_FILE = "cube.sqlite"
@@ -86,8 +87,9 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def data_fingerprint(db_path: Path, previous: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Content hash of the database; reused from the last build when the file (and its WAL) have
-    the same size and modification time, which keeps a no-op rebuild fast."""
+    """The data version (hash of the database file and its WAL, as in every report and export);
+    reused from the last build when both have the same size and modification time, which keeps a
+    no-op rebuild fast. Hashing the bytes takes a tenth of the time of hashing every row."""
     stat = {}
     for suffix in ("", "-wal"):
         p = Path(str(db_path) + suffix)
@@ -99,11 +101,7 @@ def data_fingerprint(db_path: Path, previous: dict[str, Any]) -> tuple[str, dict
     old = previous.get("inputs", {})
     if old.get("db_stat") == stat and old.get("data_hash"):
         return old["data_hash"], stat
-    con = store.connect(db_path, readonly=True)
-    try:
-        return store.content_hash(con)[:16], stat
-    finally:
-        con.close()
+    return store.file_hash(db_path)[:16], stat
 
 
 def full_title(job: Job, lang: str) -> str:

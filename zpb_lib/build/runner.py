@@ -9,7 +9,6 @@ the worker shuts it down on every way out, Ctrl-C included.
 """
 from __future__ import annotations
 
-import hashlib
 import multiprocessing as mp
 import os
 import queue
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .. import code_hash
 from .engine import ENGINE_NAME
 
 KERNEL_NAME = "python3"
@@ -40,17 +40,6 @@ import matplotlib as _m, matplotlib.pyplot as _p, zpb_lib as _z
 _p.close("all"); _m.rcdefaults(); _z.clear_caches(); del _m, _p, _z
 get_ipython().execution_count = 1
 """
-
-
-def code_hash() -> str:
-    """Hash of the library's code and templates: reports and warm kernels depend on it."""
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix in (".py", ".j2", ".css", ".json") and "__pycache__" not in p.parts:
-            h.update(p.relative_to(root).as_posix().encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:16]
 
 
 @dataclass

@@ -2,12 +2,13 @@
 
 Under ``zpb build`` the cube is computed once and its path passed in; a notebook run alone (plain
 papermill, or JupyterLab) computes the cube from the database into a cache next to it, once per
-edition and data version.
+edition, data version and library version.
 """
 from __future__ import annotations
 
 import hashlib
 
+from .. import code_hash
 from .. import cube as cube_mod
 from .. import store
 from ..reference import reference
@@ -24,7 +25,9 @@ def open_cube(cube: str | None = None, db: str | None = None, edition: str | Non
         con = store.connect(db_path, readonly=True)
         try:
             data_hash = store.file_hash(db_path)[:16]
-            key = hashlib.sha256(f"{data_hash}:{cube_mod.reference_hash(ref)}:{edition}".encode()).hexdigest()[:12]
+            # The library's code is part of the key: a new version may compute the cube differently.
+            key = hashlib.sha256(f"{data_hash}:{cube_mod.reference_hash(ref)}:{code_hash()}:{edition}".encode()
+                                 ).hexdigest()[:12]
             path = db_path.parent / ".zpb-cache" / f"cube-{edition.replace('/', '-')}-{key}.sqlite"
             if not path.exists():
                 cube_mod.build(con, edition, path, ref=ref, data_hash=data_hash)

@@ -95,3 +95,10 @@ def file_hash(db_path: "str | os.PathLike") -> str:
                     h.update(chunk)
         h.update(b"\x00")
     return h.hexdigest()
+
+
+def data_version(con: sqlite3.Connection) -> str:
+    """The short data version shown in reports and exports: the file hash of the connection's
+    database (the content hash for an in-memory one), so that every output names the same value."""
+    path = next((row[2] for row in con.execute("PRAGMA database_list") if row[1] == "main"), "")
+    return (file_hash(path) if path else content_hash(con))[:16]
