@@ -287,7 +287,9 @@ def write(tables: dict[str, pd.DataFrame], path: str | os.PathLike, meta: dict[s
                 if kind == "datetime":
                     df[c] = df[c].dt.strftime("%Y-%m-%d")
                 elif kind == "str":
-                    df[c] = df[c].astype(object).where(df[c].notna(), None).map(lambda v: v if v is None else str(v))
+                    text = df[c].astype(str).astype(object)  # whole column at once, not a call per value
+                    text[df[c].isna().to_numpy()] = None
+                    df[c] = text
                 elif kind == "bool":
                     df[c] = df[c].astype("boolean").astype("Int64")
             df.to_sql(name, con, index=False)
