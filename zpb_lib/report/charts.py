@@ -419,12 +419,11 @@ def _whiskers(ax: Axes, ys: list[float], vs: list[float], los: list[Any], his: l
 def _indicator_alt(d: pd.DataFrame, title: str, cats: list, sers: list, category: str, series: str,
                    value: str, lang: str, absent_note: str) -> str:
     parts = []
+    by_cell = dict(zip(zip(d[category], d[series]), d[value]))  # (category, series) is unique
     for c in cats:
-        rows = d[d[category] == c]
         vals = []
         for s in sers:
-            v = rows.loc[rows[series] == s, value]
-            v = v.iloc[0] if len(v) else np.nan
+            v = by_cell.get((c, s), np.nan)
             vals.append(f"{s} {fmt.percent(v, 0, lang)}" if not fmt.is_missing(v) else f"{s} {fmt.MISSING} ({absent_note})")
         parts.append(", ".join(vals) if len(cats) == 1 else f"{c}: {', '.join(vals)}")
     return _join_alt(title, parts)
