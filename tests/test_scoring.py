@@ -133,9 +133,12 @@ def test_ranking_ties_share_rank():
     assert list(r["rank"]) == [1, 2, 2, 4] and list(r["tied"]) == [False, True, True, False]
 
 
-def _frames(awards, joined="2010/2011", left=None):
+def _frames(awards, joined="2010/2011", left=None, periods=None):
+    """One institution; ``periods`` (joined, left) pairs replace the single ``joined``/``left``."""
     inst = pd.DataFrame({"id": [1], "name": ["A"], "kind": ["gimnazjum"], "county": ["1201"]})
-    part = pd.DataFrame({"institution_id": [1], "joined_edition": [joined], "left_edition": [left]})
+    periods = periods or [(joined, left)]
+    part = pd.DataFrame({"institution_id": [1] * len(periods), "joined_edition": [j for j, _ in periods],
+                         "left_edition": [x for _, x in periods]})
     aw = pd.DataFrame(awards, columns=["id", "institution_id", "kind", "edition", "audit_id", "awarded_on", "valid_until"])
     aw["awarded_on"] = pd.to_datetime(aw["awarded_on"])
     aw["valid_until"] = pd.to_datetime(aw["valid_until"])
@@ -157,6 +160,26 @@ def test_leader_is_indefinite_and_leaving_ends_participation():
     f = _frames([(1, 1, "leader", "2016/2017", None, "2017-10-15", None)], left="2019/2020")
     assert str(status_on(f, dt.date(2019, 8, 31)).loc[0, "status"]) == "leader"
     assert str(status_on(f, dt.date(2020, 9, 1)).loc[0, "status"]) == "left"
+
+
+@pytest.mark.parametrize("on, status", [
+    ("2012-06-01", "certified"), ("2014-09-01", "left"), ("2016-08-31", "left"),
+    # rejoined for 2016/2017: taking part again, its certificate has lapsed meanwhile
+    ("2016-09-01", "expired"), ("2019-06-01", "expired"), ("2020-09-01", "left"),
+])
+def test_a_school_that_rejoins_takes_part_again(on, status):
+    # Periods listed out of order on purpose: the order of rows must not matter.
+    f = _frames([(1, 1, "certificate", "2010/2011", None, "2011-10-15", "2013-10-15")],
+                periods=[("2016/2017", "2019/2020"), ("2010/2011", "2013/2014")])
+    st_ = status_on(f, dt.date.fromisoformat(on))
+    assert str(st_.loc[0, "status"]) == status
+    assert st_.loc[0, "joined_edition"] == "2010/2011"  # in the programme since its first join
+
+
+def test_a_school_that_rejoins_for_good_is_not_left():
+    f = _frames([], periods=[("2010/2011", "2013/2014"), ("2016/2017", None)])
+    assert str(status_on(f, dt.date(2015, 6, 1)).loc[0, "status"]) == "left"
+    assert str(status_on(f, dt.date(2025, 6, 1)).loc[0, "status"]) == "stage1"
 
 
 def test_renewals_due_by_county_and_unit(ref):

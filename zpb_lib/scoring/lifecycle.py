@@ -144,15 +144,20 @@ def status_on(frames: Frames, on: dt.date) -> pd.DataFrame:
     """Status of every institution on date ``on``: one of STATUSES, with the award that gives it.
 
     A school that joined in a school year counts from 1 September of it; one that left counts as
-    left after 31 August closing its last edition. The leader title is indefinite; otherwise the
-    latest award valid on ``on`` decides (extension over certificate); an institution whose awards
-    have all lapsed is "expired" while it still takes part.
+    left after 31 August closing that period's last edition, until it joins again (a school may take
+    part in several periods; ``joined_edition`` is its first). The leader title is indefinite;
+    otherwise the latest award valid on ``on`` decides (extension over certificate); an institution
+    whose awards have all lapsed is "expired" while it still takes part.
     """
     ts = pd.Timestamp(on)
     inst = frames.institutions[["id", "name", "kind", "county"]].rename(columns={"id": "institution_id"})
-    part = frames.participation.sort_values("joined_edition").groupby("institution_id").agg(
-        joined_edition=("joined_edition", "first"), left_edition=("left_edition", "last"))
-    out = inst.merge(part, how="left", left_on="institution_id", right_index=True)
+    periods = frames.participation.sort_values(["institution_id", "joined_edition"])
+    first = periods.groupby("institution_id")["joined_edition"].first().rename("joined_edition")
+    # The period that decides: the latest one begun by ``on`` (a later join replaces an earlier leave).
+    begun = periods["joined_edition"].astype(str).map(lambda e: pd.Timestamp(edition_start_date(e))) <= ts
+    latest = periods[begun].groupby("institution_id").tail(1).set_index("institution_id")["left_edition"]
+    out = inst.merge(first, how="left", left_on="institution_id", right_index=True).merge(
+        latest, how="left", left_on="institution_id", right_index=True)
     joined_on = out["joined_edition"].map(lambda e: pd.Timestamp(edition_start_date(e)) if not pd.isna(e) else pd.NaT)
     left_on = out["left_edition"].map(lambda e: pd.Timestamp(edition_end_date(e)) if not pd.isna(e) else pd.NaT)
     aw = frames.awards[frames.awards["awarded_on"] <= ts]
