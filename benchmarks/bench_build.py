@@ -99,6 +99,14 @@ def compare(db: Path, n_reports: int, work: Path) -> None:
     print(f"zpb build --format html --jobs 2:  {t_zpb:.1f} s, {t_zpb / n:.3f} s per report "
           f"(cube and kernel start-up included)")
     print(f"ratio plain / zpb build: {t_plain / t_zpb:.1f} (target ≥ 15)")
+    # Where zpb build's time went, from its manifest (per-report seconds are per worker).
+    manifest = json.loads((cube.parent / "manifest.json").read_text(encoding="utf-8"))
+    steps: dict[str, float] = {}
+    for r in manifest["reports"].values():
+        for k, v in r["seconds"].items():
+            steps[k] = steps.get(k, 0.0) + v / n
+    print(f"  of which: cube {manifest['cube']['seconds']:.2f} s; per report and worker "
+          + ", ".join(f"{k} {v:.3f} s" for k, v in steps.items()))
 
 
 def full(db: Path, work: Path) -> None:
