@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -140,6 +141,11 @@ def rank_audits(scored: pd.DataFrame) -> pd.DataFrame:
     return r.sort_values(keys + ["rank", "institution_id"]).reset_index(drop=True)
 
 
+def _dates(editions: pd.Series, day: Callable[[str], dt.date]) -> pd.Series:
+    """``day(edition)`` for each edition, as timestamps (NaT where there is no edition)."""
+    return pd.to_datetime(editions.astype(object).map(lambda e: pd.Timestamp(day(e)) if not pd.isna(e) else pd.NaT))
+
+
 def status_on(frames: Frames, on: dt.date) -> pd.DataFrame:
     """Status of every institution on date ``on``: one of STATUSES, with the award that gives it.
 
@@ -154,12 +160,12 @@ def status_on(frames: Frames, on: dt.date) -> pd.DataFrame:
     periods = frames.participation.sort_values(["institution_id", "joined_edition"])
     first = periods.groupby("institution_id")["joined_edition"].first().rename("joined_edition")
     # The period that decides: the latest one begun by ``on`` (a later join replaces an earlier leave).
-    begun = periods["joined_edition"].astype(str).map(lambda e: pd.Timestamp(edition_start_date(e))) <= ts
+    begun = _dates(periods["joined_edition"], edition_start_date) <= ts
     latest = periods[begun].groupby("institution_id").tail(1).set_index("institution_id")["left_edition"]
     out = inst.merge(first, how="left", left_on="institution_id", right_index=True).merge(
         latest, how="left", left_on="institution_id", right_index=True)
-    joined_on = out["joined_edition"].map(lambda e: pd.Timestamp(edition_start_date(e)) if not pd.isna(e) else pd.NaT)
-    left_on = out["left_edition"].map(lambda e: pd.Timestamp(edition_end_date(e)) if not pd.isna(e) else pd.NaT)
+    joined_on = _dates(out["joined_edition"], edition_start_date)
+    left_on = _dates(out["left_edition"], edition_end_date)
     aw = frames.awards[frames.awards["awarded_on"] <= ts]
     valid = aw[aw["valid_until"].isna() | (aw["valid_until"] > ts)].copy()
     valid["prio"] = valid["kind"].astype(str).map({"leader": 3, "extension": 2, "certificate": 1,
