@@ -101,7 +101,7 @@ def data_fingerprint(db_path: Path, previous: dict[str, Any]) -> tuple[str, dict
     old = previous.get("inputs", {})
     if old.get("db_stat") == stat and old.get("data_hash"):
         return old["data_hash"], stat
-    return store.file_hash(db_path)[:16], stat
+    return store.data_version(db_path), stat
 
 
 def full_title(job: Job, lang: str) -> str:

@@ -24,7 +24,7 @@ def open_cube(cube: str | None = None, db: str | None = None, edition: str | Non
         db_path = store.resolve_db_path(db or None).resolve()
         con = store.connect(db_path, readonly=True)
         try:
-            data_hash = store.file_hash(db_path)[:16]
+            data_hash = store.data_version(db_path)
             # The library's code is part of the key: a new version may compute the cube differently.
             key = hashlib.sha256(f"{data_hash}:{cube_mod.reference_hash(ref)}:{code_hash()}:{edition}".encode()
                                  ).hexdigest()[:12]

@@ -97,8 +97,11 @@ def file_hash(db_path: "str | os.PathLike") -> str:
     return h.hexdigest()
 
 
-def data_version(con: sqlite3.Connection) -> str:
-    """The short data version shown in reports and exports: the file hash of the connection's
-    database (the content hash for an in-memory one), so that every output names the same value."""
-    path = next((row[2] for row in con.execute("PRAGMA database_list") if row[1] == "main"), "")
-    return (file_hash(path) if path else content_hash(con))[:16]
+def data_version(db: "sqlite3.Connection | str | os.PathLike") -> str:
+    """The short data version shown in builds, reports and exports, so that every output names the
+    same value: the file hash of the database at a path or of an open connection's database (the
+    content hash for an in-memory one)."""
+    if not isinstance(db, sqlite3.Connection):
+        return file_hash(db)[:16]
+    path = next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
+    return (file_hash(path) if path else content_hash(db))[:16]
