@@ -29,6 +29,20 @@ def data_version():
     return expected_data_version
 
 
+def _content_hash(db_path: Path | str) -> str:
+    con = store.connect(db_path, readonly=True)
+    try:
+        return store.content_hash(con)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def content_hash():
+    """The row-content hash of the database at a path (equal hashes: equal data)."""
+    return _content_hash
+
+
 @pytest.fixture(scope="session")
 def ref():
     return reference()

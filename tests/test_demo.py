@@ -12,19 +12,11 @@ from zpb_lib import demo, store
 from zpb_lib.dbcheck import check
 
 
-def _hash(path):
-    con = store.connect(path, readonly=True)
-    try:
-        return store.content_hash(con)
-    finally:
-        con.close()
-
-
-def test_same_seed_same_database(tmp_path, small_db):
+def test_same_seed_same_database(tmp_path, small_db, content_hash):
     again = demo.generate(tmp_path / "again.sqlite", seed=7, scale=0.1)
-    assert _hash(again) == _hash(small_db)
+    assert content_hash(again) == content_hash(small_db)
     other = demo.generate(tmp_path / "other.sqlite", seed=8, scale=0.1)
-    assert _hash(other) != _hash(small_db)
+    assert content_hash(other) != content_hash(small_db)
 
 
 def test_small_demo_passes_check(small_db):

@@ -396,16 +396,8 @@ def test_no_survey_figure_from_fewer_than_ten_respondents(x, small_db, tmp_path)
 
 # --------------------------------------------------------------------------- what-if
 
-def db_hash(db: Path) -> str:
-    con = store.connect(db, readonly=True)
-    try:
-        return store.content_hash(con)
-    finally:
-        con.close()
-
-
-def test_whatif_threshold_changes_decisions_without_writing(x, small_db):
-    digest, hashed = file_digest(small_db), db_hash(small_db)
+def test_whatif_threshold_changes_decisions_without_writing(x, small_db, content_hash):
+    digest, hashed = file_digest(small_db), content_hash(small_db)
     rule = load_rules().for_edition("school", EDITION).awards["certificate"]
     audits = certification_audits(small_db)
     new = rule.min_points + 3
@@ -439,7 +431,7 @@ def test_whatif_threshold_changes_decisions_without_writing(x, small_db):
     assert set(x.whatif_audits["county"]) <= {county}
     # Nothing was written.
     assert file_digest(small_db) == digest
-    assert db_hash(small_db) == hashed
+    assert content_hash(small_db) == hashed
     x.whatif_reset.click()
     assert x.scenario().empty and not x.whatif_audits["flipped"].any()
 
