@@ -119,3 +119,30 @@ def test_lagging_counties_lag(frames):
             .groupby("county").size() / inst.groupby(inst["county"].astype(str)).size())
     lag = rate.reindex(list(demo.LAGGING_COUNTIES))
     assert lag.max() < rate.drop(list(demo.LAGGING_COUNTIES)).median()
+
+
+def test_identifiers_are_plausible_and_unique(frames):
+    """Demo institutions carry identifiers of the real kinds: a six-digit RSPO number for each school,
+    a version-4 UUID for each university, never both, never repeated."""
+    import re
+    import uuid
+
+    inst = frames["institutions"]
+    schools, unis = inst[inst["kind"] != "university"], inst[inst["kind"] == "university"]
+    assert schools["rspo"].notna().all() and schools["polon"].isna().all()
+    assert unis["polon"].notna().all() and unis["rspo"].isna().all() and len(unis) == 7
+    assert schools["rspo"].between(10_000, 299_999).all() and schools["rspo"].is_unique
+    assert all(uuid.UUID(p).version == 4 and re.fullmatch(r"[0-9a-f-]{36}", p) for p in unis["polon"])
+    assert unis["polon"].is_unique
+    # Identifiers do not follow the internal ids (nobody could guess one from the other).
+    assert (schools["rspo"] != schools["id"]).all()
+    assert not schools.sort_values("id")["rspo"].is_monotonic_increasing
+
+
+def test_action_titles_are_unique_within_a_plan(default_db):
+    """The register keys an action by institution, edition and title."""
+    con = store.connect(default_db, readonly=True)
+    dup = con.execute("SELECT COUNT(*) FROM (SELECT 1 FROM action_items GROUP BY institution_id, edition, title "
+                      "HAVING COUNT(*) > 1)").fetchone()[0]
+    con.close()
+    assert dup == 0

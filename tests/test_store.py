@@ -19,7 +19,7 @@ def empty_db(tmp_path):
 
 
 def _institution(con, **over):
-    row = {"name": "Szkoła Podstawowa nr 1 w Bochni", "kind": "primary", "county": "1201",
+    row = {"name": "Szkoła Podstawowa nr 1 w Bochni", "kind": "primary", "county": "1201", "rspo": 987654,
            "municipality": "Bochnia", "locality": "Bochnia", "pupils": 300, "opened_year": 1960}
     row.update(over)
     return insert_one(con, "institutions", row)
@@ -38,6 +38,15 @@ def test_created_database_settings(empty_db):
     {"pupils": -5},                     # CHECK
     {"name": "   "},                    # CHECK
     {"opened_year": 2000, "closed_year": 1990},
+    {"rspo": None},                     # a school without its RSPO number
+    {"rspo": 0},                        # RSPO numbers are positive
+    {"polon": "8c4e0a2e-5b1d-4e7f-9a3c-2d6b1f0e9a77"},                # both identifiers
+    {"rspo": None, "polon": "8c4e0a2e-5b1d-4e7f-9a3c-2d6b1f0e9a77"},  # a school with a university's id
+    {"rspo": None, "polon": "not-a-uuid", "kind": "university"},     # a malformed POL-on id
+    {"rspo": None, "polon": "8C4E0A2E-5B1D-4E7F-9A3C-2D6B1F0E9A77", "kind": "university"},  # upper case
+    {"kind": "university"},             # a university with an RSPO number
+    {"in_register": 2},
+    {"municipality_code": "1201"},      # TERC gmina codes have 7 digits
 ])
 def test_bad_institution_refused_and_database_unchanged(small_copy, bad):
     con = store.connect(small_copy)
@@ -48,6 +57,35 @@ def test_bad_institution_refused_and_database_unchanged(small_copy, bad):
             _institution(con, **bad)
     assert store.content_hash(con) == before
     con.close()
+
+
+def test_identifiers_are_unique_and_fit_the_family(empty_db):
+    con = empty_db
+    with transaction(con):
+        _institution(con)
+        uni = _institution(con, rspo=None, polon="8c4e0a2e-5b1d-4e7f-9a3c-2d6b1f0e9a77", kind="university",
+                           name="Uczelnia")
+    for dup in ({}, {"rspo": None, "polon": "8c4e0a2e-5b1d-4e7f-9a3c-2d6b1f0e9a77", "kind": "university"}):
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+            with transaction(con):
+                _institution(con, **dup)
+    with pytest.raises(sqlite3.IntegrityError, match="POL-on"):  # the family follows the identifier on update
+        with transaction(con):
+            con.execute("UPDATE institutions SET kind = 'primary' WHERE id = ?", (uni,))
+    assert con.execute("SELECT COUNT(*) FROM institutions").fetchone()[0] == 2
+
+
+def test_import_ids_are_never_reused(empty_db):
+    from zpb_lib.store.write import record_import
+
+    con = empty_db
+    with transaction(con):
+        first = record_import(con, "survey", "a.csv", "h1", 1)
+    with transaction(con):
+        con.execute("DELETE FROM imports WHERE id = ?", (first,))
+    with transaction(con):
+        second = record_import(con, "survey", "b.csv", "h2", 1)
+    assert second > first
 
 
 def test_audit_points_over_maximum_refused(small_copy):

@@ -22,7 +22,7 @@ from .reference import GROUPS, Reference, reference
 from .scoring import decide, rules as load_rules, score_audit, valid_until, years_in_programme
 from .store.write import insert_rows, set_meta, transaction
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: RSPO numbers and POL-on ids; action titles unique per plan
 LAGGING_COUNTIES = ("1204", "1208", "1214")  # dąbrowski, miechowski, proszowicki
 
 # Locative forms ("w Bochni") of county seats and of the generic village names used for schools.
@@ -49,6 +49,9 @@ VILLAGES = [
 KIND_SHARES = {"primary": 0.56, "gimnazjum": 0.20, "general_secondary": 0.10, "technical": 0.08, "vocational": 0.06}
 KIND_NAMES = {"primary": "Szkoła Podstawowa", "gimnazjum": "Gimnazjum", "general_secondary": "Liceum Ogólnokształcące",
               "technical": "Technikum", "vocational": "Szkoła Branżowa"}
+# The RSPO type a demo school of each kind shows, as in the register's "Typ" column.
+KIND_RSPO_TYPE = {"primary": "Szkoła podstawowa", "gimnazjum": "Gimnazjum", "general_secondary": "Liceum ogólnokształcące",
+                  "technical": "Technikum", "vocational": "Branżowa szkoła I stopnia"}
 KIND_JOIN_WEIGHT = {"primary": 1.0, "gimnazjum": 1.6, "general_secondary": 1.3, "technical": 1.2, "vocational": 1.0}
 UNIVERSITIES = [
     ("Uczelnia Techniczna w Krakowie (demo)", "1261", 18000), ("Politechnika Miejska w Krakowie (demo)", "1261", 14000),
@@ -72,6 +75,27 @@ ACTIONS = {
 }
 PLACE_BASE = {"toilets": 0.32, "corridors": 0.22, "cloakroom": 0.18, "playground": 0.14, "surroundings": 0.2,
               "bus_stop": 0.17, "crossing": 0.15, "way": 0.19, "other": 0.04}
+
+
+def demo_identifiers(seed: int, institutions: list[tuple[int, str]]) -> dict[int, tuple[int | None, str | None]]:
+    """Plausible identifiers for demo institutions, given as (id, family) in id order: a six-digit
+    RSPO number for a school, a POL-on UUID for a university. They come from a random stream of
+    their own, so the rest of the demo data does not depend on them, and a version-1 demo database
+    upgraded by `zpb db upgrade` gets the same ones as a new one."""
+    rng = np.random.default_rng([seed, 0x5253504F])
+    schools = [iid for iid, fam in institutions if fam != "university"]
+    numbers = rng.choice(np.arange(10_000, 300_000), size=len(schools), replace=False)
+    rspo = dict(zip(schools, (int(n) for n in numbers)))
+    out: dict[int, tuple[int | None, str | None]] = {}
+    for iid, fam in institutions:
+        if fam == "university":
+            b = bytearray(rng.bytes(16))
+            b[6], b[8] = (b[6] & 0x0F) | 0x40, (b[8] & 0x3F) | 0x80  # a version-4 UUID, as POL-on gives
+            h = b.hex()
+            out[iid] = (None, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+        else:
+            out[iid] = (rspo[iid], None)
+    return out
 
 
 def _sigmoid(x):
@@ -115,6 +139,9 @@ def generate(db: str | os.PathLike | None = None, *, seed: int = 2026, scale: fl
     insts = _institutions(ref, rng, scale, out)
     county_partners = _partners(ref, out)
     _history(ref, rng, scale, insts, county_partners, out)
+    ids = demo_identifiers(seed, [(row[0], "university" if row[2] == "university" else "school")
+                                  for row in out.institutions])
+    out.institutions = [(*row, *ids[row[0]], KIND_RSPO_TYPE.get(row[2])) for row in out.institutions]
     con = store.create(path, ref=ref, synthetic=True, overwrite=overwrite)
     try:
         with transaction(con):
@@ -387,12 +414,16 @@ def _action_plan(rng, inst: _Inst, st: _State, e, county_partners, out: _Out) ->
     n = int(rng.integers(4, 11))
     partners = county_partners[inst.county]
     done = 0
+    used: dict[str, int] = {}
     for _ in range(n):
         area = str(rng.choice(["violence", "dangerous_places", "other"], p=[0.45, 0.4, 0.15]))
         p_infra = {"violence": 0.2, "dangerous_places": 0.65, "other": 0.4}[area]
         kind = "infrastructure" if rng.random() < p_infra else "prevention"
         titles = ACTIONS[(area, kind)]
         title = titles[int(rng.integers(len(titles)))]
+        used[title] = used.get(title, 0) + 1
+        if used[title] > 1:  # one plan names each action once (the register's key)
+            title = f"{title} ({used[title]})"
         deadline = dt.date(e.start_year + 1, int(rng.integers(1, 7)), int(rng.integers(1, 29)))
         u = rng.random()
         p_done = st.implementation
@@ -462,7 +493,7 @@ def _survey_rows(ref: Reference, rng: np.random.Generator, blocks: list) -> tupl
 
 def _write(con: sqlite3.Connection, ref: Reference, rng: np.random.Generator, out: _Out) -> None:
     insert_rows(con, "institutions", ("id", "name", "kind", "county", "municipality", "locality", "pupils",
-                                      "opened_year", "closed_year"), out.institutions)
+                                      "opened_year", "closed_year", "rspo", "polon", "rspo_type"), out.institutions)
     insert_rows(con, "partners", ("id", "name", "kind", "county"), out.partners)
     insert_rows(con, "participation", ("institution_id", "joined_edition", "left_edition"), out.participation)
     insert_rows(con, "audits", ("id", "institution_id", "edition", "kind", "audit_date", "catalogue"), out.audits)

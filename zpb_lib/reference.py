@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -202,6 +203,50 @@ class Reference:
         except KeyError:
             raise KeyError(f"unknown edition {edition!r} (known: {', '.join(self.editions)})") from None
 
+    def edition_of(self, text: object) -> str:
+        """The edition ("2025/2026") of a school year written as people write it: "2025/2026",
+        "2025-2026", "2025/26", "XIX" (its number) or "XIX (2025/2026)". Raises KeyError with a
+        one-line message naming the known editions."""
+        s = " ".join(str(text or "").split())
+        m = re.fullmatch(r"(\d{4})\s*[/\-–_ ]\s*(\d{4}|\d{2})", s) or \
+            re.fullmatch(r"[IVXLC]+\s*\(\s*(\d{4})\s*[/\-–_ ]\s*(\d{4}|\d{2})\s*\)", s, re.I)
+        if m:
+            start, end = int(m.group(1)), m.group(2)
+            if (int(end) if len(end) == 4 else start // 100 * 100 + int(end)) == start + 1:
+                name = edition_name(start)
+                if name in self.editions:
+                    return name
+        else:
+            numeral = re.sub(r"^(edycja|edition)\s+", "", s, flags=re.I).upper()
+            for e in self.editions.values():
+                if e.roman and e.roman == numeral:
+                    return e.edition
+        first, last = next(iter(self.editions)), list(self.editions)[-1]
+        raise KeyError(f"unknown edition {s!r}: give a school year from {first} to {last} "
+                       f"(e.g. {last}, {last.replace('/', '-')} or {self.current_edition().roman})")
+
+    def county_code(self, text: str) -> str:
+        """The TERYT code of a county given as people write it: its code ("1201"), its name
+        ("bocheński", "bochenski", "powiat bocheński"), a city county's city ("Kraków", "m. Kraków")
+        or, for a land county, its seat ("Bochnia"). Raises KeyError with the known names."""
+        key = _fold(text)
+        key = re.sub(r"^(powiat|pow|miasto na prawach powiatu|m)\s+", "", key)
+        if key in self.counties:
+            return key
+        if re.fullmatch(r"\d{2}", key) and "12" + key in self.counties:
+            return "12" + key
+        for c in self.counties.values():
+            names = {_fold(c.name), _fold(c.name.replace("m. ", "")), _fold(c.name_en)}
+            if c.kind == "city":
+                names.add(_fold(c.seat))
+            if key in names:
+                return c.teryt
+        for c in self.counties.values():  # a land county by its seat, unless a city county has that name
+            if c.kind == "land" and key == _fold(c.seat):
+                return c.teryt
+        raise KeyError(f"unknown county {text!r}: give its TERYT code or its name "
+                       f"({', '.join(f'{t} {c.name}' for t, c in self.counties.items())})")
+
     def catalogue_for(self, family: str, edition: str) -> Catalogue:
         """The catalogue of ``family`` in force in ``edition`` (latest valid_from not after it)."""
         year = self.edition(edition).start_year
@@ -229,6 +274,13 @@ class Reference:
                 else:
                     cols[item.id] = scale.values
         return cols
+
+
+def _fold(text: str) -> str:
+    """Lower case without diacritics, for names typed on any keyboard."""
+    t = unicodedata.normalize("NFKD", str(text).strip().casefold().replace("ł", "l"))
+    t = "".join(ch for ch in t if not unicodedata.combining(ch))
+    return " ".join(t.replace(".", " ").split())
 
 
 def edition_start(edition: str) -> int:

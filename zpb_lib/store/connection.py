@@ -35,25 +35,50 @@ def _configure(con: sqlite3.Connection) -> sqlite3.Connection:
     return con
 
 
-def connect(db: str | os.PathLike | None = None, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open an existing database, checking its schema version."""
-    path = resolve_db_path(db)
+def schema_version(con: sqlite3.Connection, path: Path) -> int:
+    """The schema version recorded in an open database; refuses a file that is not a zpb database."""
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a zpb database: {exc}") from None
+    if row is None:
+        raise StoreError(f"{path} is not a zpb database: it records no schema version")
+    return int(row[0])
+
+
+def check_version(version: int, path: Path) -> None:
+    """Refuse a database of another schema version, saying what to do about it."""
+    if version < SCHEMA_VERSION:
+        raise StoreError(f"{path} has schema version {version}, this zpb uses version {SCHEMA_VERSION}: "
+                         f"upgrade it with `zpb db upgrade --db {path}` (a backup copy is made first)")
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path} was written by a newer zpb (schema version {version}; this zpb knows up to "
+                         f"{SCHEMA_VERSION}): update zpb to use this database")
+
+
+def open_file(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """An existing database file, opened with the store's settings but no version check."""
     if not path.exists():
-        raise StoreError(f"database {path} does not exist (create it with `zpb demo --db {path}`)")
+        raise StoreError(f"database {path} does not exist (create an empty one with `zpb init --db {path}`, "
+                         f"or demo data with `zpb demo --db {path}`)")
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a database file")
     if readonly:
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     else:
         con = sqlite3.connect(path)
-    _configure(con)
+    return _configure(con)
+
+
+def connect(db: str | os.PathLike | None = None, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open an existing database, checking its schema version."""
+    path = resolve_db_path(db)
+    con = open_file(path, readonly=readonly)
     try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except sqlite3.DatabaseError as exc:
+        check_version(schema_version(con, path), path)
+    except StoreError:
         con.close()
-        raise StoreError(f"{path} is not a zpb database: {exc}") from None
-    if row is None or int(row[0]) != SCHEMA_VERSION:
-        con.close()
-        raise StoreError(f"{path} has schema version {row[0] if row else 'none'}, "
-                         f"this zpb expects {SCHEMA_VERSION}")
+        raise
     return con
 
 

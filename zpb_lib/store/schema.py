@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from ..reference import GROUPS, WAVES, Reference
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# What each schema version added, for `zpb db upgrade` and its messages.
+SCHEMA_HISTORY = {
+    1: "first release",
+    2: "RSPO and POL-on identifiers, the register of schools, provenance of register rows, undoable imports",
+}
 
 AUDIT_KINDS = ("certification", "reaudit", "control", "leader")
 AWARD_KINDS = ("certificate", "extension", "leader", "university_certificate")
@@ -16,7 +21,14 @@ ACTION_AREAS = ("violence", "dangerous_places", "other")
 ACTION_KINDS = ("infrastructure", "prevention")
 ACTION_STATUSES = ("planned", "in_progress", "done", "dropped")
 PARTNER_KINDS = ("police", "city_guard", "fire_brigade", "local_government", "ngo", "parents", "health", "other")
-IMPORT_KINDS = ("survey", "audit", "demo")
+IMPORT_KINDS = ("survey", "audit", "demo", "institutions", "universities", "register", "awards")
+# Tables whose rows carry the import that stored them (``import_id``), in the order an undo deletes
+# them (audit_items go with their audit).
+IMPORTED_TABLES = ("survey_responses", "action_items", "awards", "audits", "participation", "partners",
+                   "institutions")
+
+
+_UUID_GLOB = "-".join("[0-9a-f]" * n for n in (8, 4, 4, 4, 12))
 
 
 def _in(col: str, values: tuple) -> str:
@@ -96,7 +108,7 @@ CREATE TABLE criteria (
 );
 
 CREATE TABLE imports (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: reports and provenance name them
     kind         TEXT NOT NULL CHECK ({_in('kind', IMPORT_KINDS)}),
     file_name    TEXT NOT NULL,
     content_hash TEXT NOT NULL,
@@ -106,24 +118,61 @@ CREATE TABLE imports (
 );
 CREATE INDEX imports_hash ON imports(content_hash);
 
+-- Rows an import changed (rather than added), with the values they had before, so that
+-- `zpb imports undo` can put them back.
+CREATE TABLE import_changes (
+    import_id INTEGER NOT NULL REFERENCES imports(id),
+    tbl       TEXT NOT NULL,
+    row_id    INTEGER NOT NULL,
+    old       TEXT NOT NULL,
+    PRIMARY KEY (import_id, tbl, row_id)
+);
+CREATE INDEX import_changes_row ON import_changes(tbl, row_id);
+
+-- Schools are known by their RSPO number, universities by their POL-on id (a UUID); the
+-- internal id only links rows. in_register = 0: not in the latest RSPO export read.
 CREATE TABLE institutions (
     id           INTEGER PRIMARY KEY,
+    rspo         INTEGER UNIQUE CHECK (rspo IS NULL OR rspo > 0),
+    polon        TEXT UNIQUE CHECK (polon IS NULL OR (length(polon) = 36 AND polon GLOB '{_UUID_GLOB}')),
     name         TEXT NOT NULL CHECK (length(trim(name)) > 0),
     kind         TEXT NOT NULL REFERENCES institution_kinds(code),
     county       TEXT NOT NULL REFERENCES counties(teryt),
     municipality TEXT NOT NULL,
     locality     TEXT NOT NULL,
+    district     TEXT,
+    municipality_code TEXT CHECK (municipality_code IS NULL OR municipality_code GLOB '12[0-9][0-9][0-9][0-9][0-9]'),
+    rspo_type    TEXT,
+    parent_rspo  INTEGER CHECK (parent_rspo IS NULL OR parent_rspo > 0),
     pupils       INTEGER CHECK (pupils IS NULL OR pupils >= 0),
-    opened_year  INTEGER NOT NULL,
-    closed_year  INTEGER CHECK (closed_year IS NULL OR closed_year >= opened_year)
+    opened_year  INTEGER,
+    closed_year  INTEGER CHECK (closed_year IS NULL OR opened_year IS NULL OR closed_year >= opened_year),
+    in_register  INTEGER NOT NULL DEFAULT 1 CHECK (in_register IN (0, 1)),
+    import_id    INTEGER REFERENCES imports(id),
+    CHECK ((rspo IS NULL) <> (polon IS NULL))
 );
 CREATE INDEX institutions_county ON institutions(county);
+
+-- A university has a POL-on id, a school an RSPO number.
+CREATE TRIGGER institutions_identifier BEFORE INSERT ON institutions
+BEGIN
+    SELECT RAISE(ABORT, 'institutions: a university is identified by its POL-on id, a school by its RSPO number')
+    WHERE (SELECT family FROM institution_kinds WHERE code = NEW.kind) IS NOT (CASE WHEN NEW.polon IS NULL
+           THEN 'school' ELSE 'university' END);
+END;
+CREATE TRIGGER institutions_identifier_update BEFORE UPDATE OF kind, rspo, polon ON institutions
+BEGIN
+    SELECT RAISE(ABORT, 'institutions: a university is identified by its POL-on id, a school by its RSPO number')
+    WHERE (SELECT family FROM institution_kinds WHERE code = NEW.kind) IS NOT (CASE WHEN NEW.polon IS NULL
+           THEN 'school' ELSE 'university' END);
+END;
 
 CREATE TABLE partners (
     id     INTEGER PRIMARY KEY,
     name   TEXT NOT NULL CHECK (length(trim(name)) > 0),
     kind   TEXT NOT NULL CHECK ({_in('kind', PARTNER_KINDS)}),
-    county TEXT REFERENCES counties(teryt)
+    county TEXT REFERENCES counties(teryt),
+    import_id INTEGER REFERENCES imports(id)
 );
 
 CREATE TABLE participation (
@@ -131,6 +180,7 @@ CREATE TABLE participation (
     institution_id INTEGER NOT NULL REFERENCES institutions(id),
     joined_edition TEXT NOT NULL REFERENCES editions(edition),
     left_edition   TEXT REFERENCES editions(edition),
+    import_id      INTEGER REFERENCES imports(id),
     CHECK (left_edition IS NULL OR left_edition >= joined_edition)
 );
 CREATE INDEX participation_institution ON participation(institution_id);
@@ -179,6 +229,7 @@ CREATE TABLE awards (
     audit_id       INTEGER REFERENCES audits(id),
     awarded_on     TEXT NOT NULL CHECK ({_date('awarded_on')}),
     valid_until    TEXT CHECK ({_date('valid_until', True)}),
+    import_id      INTEGER REFERENCES imports(id),
     CHECK ((kind = 'leader') = (valid_until IS NULL)),
     CHECK (valid_until IS NULL OR valid_until > awarded_on)
 );
@@ -204,7 +255,8 @@ CREATE TABLE action_items (
     title          TEXT NOT NULL,
     partner_id     INTEGER REFERENCES partners(id),
     deadline       TEXT NOT NULL CHECK ({_date('deadline')}),
-    status         TEXT NOT NULL CHECK ({_in('status', ACTION_STATUSES)})
+    status         TEXT NOT NULL CHECK ({_in('status', ACTION_STATUSES)}),
+    import_id      INTEGER REFERENCES imports(id)
 );
 CREATE INDEX action_items_key ON action_items(edition, institution_id);
 """

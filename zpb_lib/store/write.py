@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sqlite3
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..reference import Reference
+from .schema import IMPORTED_TABLES
 
 
 @contextlib.contextmanager
@@ -59,23 +61,62 @@ def record_import(con: sqlite3.Connection, kind: str, file_name: str, content_ha
         "rows": rows, "details": details})
 
 
+def reference_rows(ref: Reference) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
+    """The reference tables' rows (columns; rows, primary key first) as ``data/`` defines them."""
+    return {
+        "police_units": (("code", "kind", "name", "seat"),
+                         [(u.code, u.kind, u.name, u.seat) for u in ref.police_units.values()]),
+        "counties": (("teryt", "name", "name_en", "kind", "seat", "police_unit"),
+                     [(c.teryt, c.name, c.name_en, c.kind, c.seat, c.police_unit) for c in ref.counties.values()]),
+        "institution_kinds": (("code", "family", "name_pl", "name_en", "exists_from", "exists_to"),
+                              [(k.code, k.family, k.name_pl, k.name_en, k.exists_from, k.exists_to)
+                               for k in ref.kinds.values()]),
+        "editions": (("edition", "start_year", "number", "roman", "held", "audit_from", "audit_to", "ceremony"),
+                     [(e.edition, e.start_year, e.number, e.roman, int(e.held), e.audit_from.isoformat(),
+                       e.audit_to.isoformat(), e.ceremony.isoformat() if e.ceremony else None)
+                      for e in ref.editions.values()]),
+        "catalogues": (("key", "id", "version", "family", "valid_from", "max_total"),
+                       [(c.key, c.id, c.version, c.family, c.valid_from, c.max_total)
+                        for c in ref.catalogues.values()]),
+        "criteria": (("catalogue", "criterion", "area", "max_points", "mandatory"),
+                     [(c.key, k.id, k.area, k.max_points, int(k.mandatory))
+                      for c in ref.catalogues.values() for k in c.criteria]),
+    }
+
+
+REFERENCE_KEYS = {"police_units": 1, "counties": 1, "institution_kinds": 1, "editions": 1, "catalogues": 1,
+                  "criteria": 2}  # how many leading columns form the primary key
+
+
 def store_reference(con: sqlite3.Connection, ref: Reference) -> None:
     """Copy the reference data into its tables so that foreign keys can point at it."""
-    insert_rows(con, "police_units", ("code", "kind", "name", "seat"),
-                [(u.code, u.kind, u.name, u.seat) for u in ref.police_units.values()])
-    insert_rows(con, "counties", ("teryt", "name", "name_en", "kind", "seat", "police_unit"),
-                [(c.teryt, c.name, c.name_en, c.kind, c.seat, c.police_unit) for c in ref.counties.values()])
-    insert_rows(con, "institution_kinds", ("code", "family", "name_pl", "name_en", "exists_from", "exists_to"),
-                [(k.code, k.family, k.name_pl, k.name_en, k.exists_from, k.exists_to) for k in ref.kinds.values()])
-    insert_rows(con, "editions", ("edition", "start_year", "number", "roman", "held", "audit_from", "audit_to", "ceremony"),
-                [(e.edition, e.start_year, e.number, e.roman, int(e.held), e.audit_from.isoformat(),
-                  e.audit_to.isoformat(), e.ceremony.isoformat() if e.ceremony else None)
-                 for e in ref.editions.values()])
-    insert_rows(con, "catalogues", ("key", "id", "version", "family", "valid_from", "max_total"),
-                [(c.key, c.id, c.version, c.family, c.valid_from, c.max_total) for c in ref.catalogues.values()])
-    insert_rows(con, "criteria", ("catalogue", "criterion", "area", "max_points", "mandatory"),
-                [(c.key, k.id, k.area, k.max_points, int(k.mandatory))
-                 for c in ref.catalogues.values() for k in c.criteria])
+    for table, (cols, rows) in reference_rows(ref).items():
+        insert_rows(con, table, cols, rows)
+
+
+def sync_reference(con: sqlite3.Connection, ref: Reference) -> dict[str, list[str]]:
+    """Bring the reference tables in line with ``data/`` (inside the caller's transaction): add new
+    rows (a new edition, kind or catalogue) and update changed ones. Rows that ``data/`` no longer
+    holds stay, since stored data may point at them. Returns what changed per table."""
+    if not con.in_transaction:
+        raise RuntimeError("sync_reference must run inside transaction()")
+    changes: dict[str, list[str]] = {}
+    for table, (cols, rows) in reference_rows(ref).items():
+        nkey = REFERENCE_KEYS[table]
+        key_sql = " AND ".join(f"{c} = ?" for c in cols[:nkey])
+        for row in rows:
+            key, rest = row[:nkey], row[nkey:]
+            old = con.execute(f"SELECT {', '.join(cols[nkey:])} FROM {table} WHERE {key_sql}", key).fetchone()
+            name = "/".join(str(k) for k in key)
+            if old is None:
+                insert_rows(con, table, cols, [row])
+                changes.setdefault(table, []).append(f"added {name}")
+            elif tuple(old) != tuple(rest):
+                sets = ", ".join(f"{c} = ?" for c in cols[nkey:])
+                con.execute(f"UPDATE {table} SET {sets} WHERE {key_sql}", (*rest, *key))
+                diff = [c for c, a, b in zip(cols[nkey:], old, rest) if a != b]
+                changes.setdefault(table, []).append(f"updated {name} ({', '.join(diff)})")
+    return changes
 
 
 def delete_rows(con: sqlite3.Connection, table: str, where: Mapping[str, Any]) -> int:
@@ -91,16 +132,51 @@ def delete_rows(con: sqlite3.Connection, table: str, where: Mapping[str, Any]) -
 
 
 def delete_import(con: sqlite3.Connection, import_id: int) -> dict[str, int]:
-    """Delete everything one import stored (survey answers; audits with their items) and its
-    provenance record, inside the caller's transaction, so that ``--replace`` swaps an import in one
-    step. An audit from which an award was decided is kept by the database (foreign key)."""
+    """Take back everything one import did, inside the caller's transaction: delete the rows it
+    stored (audits with their items), put back the values of rows it changed, and delete its
+    provenance record. Used by ``zpb imports undo`` (after its dependency checks) and by
+    ``--replace``, which swaps an import in one step. Rows that other data still points at (an
+    award decided from an audit) are kept by the database's foreign keys."""
     if not con.in_transaction:
         raise RuntimeError("delete_import must run inside transaction()")
-    counts = {
-        "survey_responses": delete_rows(con, "survey_responses", {"import_id": import_id}),
-        "audit_items": con.execute("DELETE FROM audit_items WHERE audit_id IN "
-                                   "(SELECT id FROM audits WHERE import_id = ?)", (import_id,)).rowcount,
-        "audits": delete_rows(con, "audits", {"import_id": import_id}),
-        "imports": delete_rows(con, "imports", {"id": import_id}),
-    }
-    return counts
+    # Changed rows first: a change may point at a row the import stored (an award linked to its audit).
+    for table, row_id, old in con.execute("SELECT tbl, row_id, old FROM import_changes WHERE import_id = ?",
+                                          (import_id,)).fetchall():
+        values = json.loads(old)
+        con.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
+                    [*values.values(), row_id])
+    delete_rows(con, "import_changes", {"import_id": import_id})
+    counts = {"audit_items": con.execute("DELETE FROM audit_items WHERE audit_id IN "
+                                         "(SELECT id FROM audits WHERE import_id = ?)", (import_id,)).rowcount}
+    for table in IMPORTED_TABLES:
+        counts[table] = delete_rows(con, table, {"import_id": import_id})
+    counts["imports"] = delete_rows(con, "imports", {"id": import_id})
+    return {t: n for t, n in counts.items() if n}
+
+
+def update_logged(con: sqlite3.Connection, table: str, row_id: int, values: Mapping[str, Any],
+                  import_id: int) -> dict[str, Any]:
+    """Change columns of one row (by ``id``) for an import, inside the caller's transaction, keeping
+    the values they had before in ``import_changes`` so that ``zpb imports undo`` can restore them.
+    Only columns whose value differs are written; returns the old values of those."""
+    if not con.in_transaction:
+        raise RuntimeError("update_logged must run inside transaction()")
+    cols = list(values)
+    old_row = con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    if old_row is None:
+        raise KeyError(f"{table} has no row {row_id}")
+    old = {c: v for c, v in zip(cols, old_row) if v != values[c]}
+    if not old:
+        return {}
+    con.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in old)} WHERE id = ?",
+                [values[c] for c in old] + [row_id])
+    prev = con.execute("SELECT old FROM import_changes WHERE import_id = ? AND tbl = ? AND row_id = ?",
+                       (import_id, table, row_id)).fetchone()
+    if prev is None:
+        con.execute("INSERT INTO import_changes(import_id, tbl, row_id, old) VALUES (?, ?, ?, ?)",
+                    (import_id, table, row_id, json.dumps(old, ensure_ascii=False)))
+    else:  # the same import changed the row twice: keep the first old values
+        merged = dict(old, **json.loads(prev[0]))
+        con.execute("UPDATE import_changes SET old = ? WHERE import_id = ? AND tbl = ? AND row_id = ?",
+                    (json.dumps(merged, ensure_ascii=False), import_id, table, row_id))
+    return old

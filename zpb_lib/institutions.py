@@ -1,0 +1,176 @@
+"""Institutions as people name them: a school by its RSPO number, a university by its POL-on id.
+
+The internal id links rows inside the database and never reaches a person. Everything that takes an
+institution from a person (command options, the files people fill in, notebook parameters) goes
+through :func:`lookup`; everything that shows one uses :func:`identifier` or :func:`label`.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+_RSPO = re.compile(r"^\s*(?:rspo[\s:#]*)?(\d{1,7})\s*$", re.I)
+_POLON = re.compile(r"^\s*(?:pol-?on[\s:#]*)?([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})\s*$", re.I)
+_FIELDS = ("id", "rspo", "polon", "name", "kind", "family", "county", "locality", "closed_year", "exists_to",
+           "in_register")
+
+
+class UnknownInstitution(LookupError):
+    """No institution has the identifier a person gave; the message says how to find one."""
+
+
+@dataclass(frozen=True)
+class Identifier:
+    scheme: str  # rspo | polon
+    value: int | str
+
+    @property
+    def column(self) -> str:
+        return self.scheme
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def label(self) -> str:
+        return f"RSPO {self.value}" if self.scheme == "rspo" else f"POL-on {self.value}"
+
+
+def parse_identifier(text: Any) -> Identifier:
+    """An RSPO number (digits, "RSPO 12345" too) or a POL-on id (a UUID); raises ValueError."""
+    if isinstance(text, bool):
+        raise ValueError(f"not an RSPO number or POL-on id: {text!r}")
+    if isinstance(text, int) or (isinstance(text, float) and text.is_integer()):
+        text = str(int(text))
+    s = str(text or "").strip()
+    m = _RSPO.match(s)
+    if m and int(m.group(1)) > 0:
+        return Identifier("rspo", int(m.group(1)))
+    m = _POLON.match(s)
+    if m:
+        return Identifier("polon", str(uuid.UUID(m.group(1))))
+    raise ValueError(f"{s!r} is neither an RSPO number (digits, e.g. 123456) nor a POL-on id "
+                     "(a UUID such as 8c4e0a2e-5b1d-4e7f-9a3c-2d6b1f0e9a77)")
+
+
+def identifier(rspo: Any, polon: Any) -> str:
+    """The identifier people use, as text: the RSPO number, else the POL-on id."""
+    if rspo is not None and not _missing(rspo):
+        return str(int(rspo))
+    if polon is not None and not _missing(polon):
+        return str(polon)
+    return ""
+
+
+def label(rspo: Any, polon: Any) -> str:
+    """"RSPO 123456" or "POL-on 8c4e…" for tables and headers."""
+    if rspo is not None and not _missing(rspo):
+        return f"RSPO {int(rspo)}"
+    if polon is not None and not _missing(polon):
+        return f"POL-on {polon}"
+    return ""
+
+
+def _missing(v: Any) -> bool:
+    try:
+        return v != v  # NaN / NA
+    except TypeError:
+        return False
+
+
+@dataclass(frozen=True)
+class Institution:
+    id: int  # internal: links rows, never shown
+    rspo: int | None
+    polon: str | None
+    name: str
+    kind: str
+    family: str
+    county: str
+    locality: str
+    closed_year: int | None
+    kind_exists_to: int | None
+    in_register: bool
+
+    @property
+    def ident(self) -> str:
+        return identifier(self.rspo, self.polon)
+
+    @property
+    def label(self) -> str:
+        return label(self.rspo, self.polon)
+
+
+_SELECT = ("SELECT i.id, i.rspo, i.polon, i.name, i.kind, k.family, i.county, i.locality, i.closed_year, "
+           "k.exists_to, i.in_register FROM institutions i JOIN institution_kinds k ON k.code = i.kind")
+
+
+def _row(r: tuple) -> Institution:
+    return Institution(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], bool(r[10]))
+
+
+def lookup(con: sqlite3.Connection, text: Any) -> Institution:
+    """The institution a person named by RSPO number or POL-on id; raises ValueError for text that
+    is neither, :class:`UnknownInstitution` when no institution has it."""
+    ident = parse_identifier(text)
+    row = con.execute(f"{_SELECT} WHERE i.{ident.column} = ?", (ident.value,)).fetchone()
+    if row is None:
+        raise UnknownInstitution(f"no institution with {ident.label()} in the database (find one with "
+                                 "`zpb institutions find NAME`; add schools with `zpb ingest institutions`)")
+    return _row(row)
+
+
+def by_ids(con: sqlite3.Connection, ids: list[int]) -> dict[int, Institution]:
+    """Institutions by internal id (for messages about rows already stored)."""
+    out: dict[int, Institution] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for r in con.execute(f"{_SELECT} WHERE i.id IN ({', '.join('?' * len(chunk))})", chunk):
+            out[int(r[0])] = _row(r)
+    return out
+
+
+def fold(text: Any) -> str:
+    """Lower case without diacritics (ł → l too), for searching as people type."""
+    t = unicodedata.normalize("NFKD", str(text or "").casefold().replace("ł", "l"))
+    t = "".join(ch for ch in t if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w]+", " ", t).split())
+
+
+# Abbreviations people type for kinds of school (folded, as :func:`fold` leaves them).
+_ABBREVIATIONS = {"sp": "szkola podstawowa", "psp": "publiczna szkola podstawowa", "zs": "zespol szkol",
+                  "zsp": "zespol szkolno przedszkolny", "lo": "liceum ogolnoksztalcace", "nr": "", "im": ""}
+
+
+@dataclass(frozen=True)
+class Found:
+    institution: Institution
+    county_name: str
+    score: float
+
+
+def find(con: sqlite3.Connection, text: str, *, limit: int = 20) -> list[Found]:
+    """Institutions whose name, locality, RSPO number or POL-on id contain every word of ``text``
+    (case and diacritics ignored), best first: identifier hits, then whole-word hits, then
+    the shorter name."""
+    words = [w for part in fold(text).split() for w in _ABBREVIATIONS.get(part, part).split()]
+    if not words:
+        return []
+    rows = con.execute(f"{_SELECT.replace('SELECT ', 'SELECT c.name, ', 1)} JOIN counties c ON c.teryt = i.county"
+                       ).fetchall()
+    hits: list[Found] = []
+    for r in rows:
+        inst = _row(r[1:])
+        hay = fold(f"{inst.name} {inst.locality} {r[0]} {inst.ident}")
+        tokens = set(hay.split())
+        if not all(w in hay for w in words):
+            continue
+        score = sum(2.0 if w in tokens else 1.0 for w in words)
+        if any(w == inst.ident.lower() for w in words):
+            score += 10
+        hits.append(Found(inst, r[0], score - len(inst.name) / 1000))
+    hits.sort(key=lambda f: (-f.score, f.institution.name))
+    return hits[:limit]

@@ -1,0 +1,192 @@
+"""``zpb db upgrade``: bring a database of an older schema to the current one without losing a row.
+
+The upgrade copies the file first (SQLite's online backup, so a database in WAL mode is copied
+whole), then works in one transaction: every table is rebuilt from the current schema and its rows
+copied across (SQLite cannot add a CHECK or a foreign key to an existing table), version-specific
+steps fill what older versions lacked, the reference tables are brought in line with ``data/``, the
+foreign keys are checked, and every table must hold as many rows as before. Any failure rolls the
+whole upgrade back and leaves the file as it was.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..reference import Reference, reference
+from .connection import StoreError, _statements, open_file, resolve_db_path, schema_version
+from .schema import SCHEMA_VERSION, ddl
+from .write import set_meta, sync_reference, transaction
+
+_CREATE = re.compile(r"^\s*CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", re.I)
+
+
+@dataclass
+class UpgradeResult:
+    path: Path
+    from_version: int
+    to_version: int
+    backup: Path | None
+    rows: dict[str, int] = field(default_factory=dict)  # rows per table after the upgrade
+    reference_changes: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        if self.from_version == self.to_version and not self.reference_changes:
+            return [f"{self.path}: schema version {self.to_version} is current; reference data unchanged; "
+                    "nothing to do"]
+        out = []
+        if self.from_version != self.to_version:
+            out.append(f"{self.path}: upgraded from schema version {self.from_version} to {self.to_version}; "
+                       f"every table kept its rows ({sum(self.rows.values()):,} rows)".replace(",", " "))
+        for table, changes in self.reference_changes.items():
+            out.append(f"  reference table {table}: " + "; ".join(changes))
+        out.extend(f"  {n}" for n in self.notes)
+        if self.backup:
+            out.append(f"  backup of the previous file: {self.backup}")
+        return out
+
+
+def backup_path(path: Path, version: int) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.stem}.schema-v{version}-backup-{stamp}{path.suffix}")
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}.schema-v{version}-backup-{stamp}-{n}{path.suffix}")
+    return candidate
+
+
+def _backup(con: sqlite3.Connection, dest: Path) -> None:
+    out = sqlite3.connect(dest)
+    try:
+        con.backup(out)
+    finally:
+        out.close()
+
+
+def upgrade(db: str | os.PathLike | None = None, *, ref: Reference | None = None,
+            make_backup: bool = True) -> UpgradeResult:
+    """Upgrade the database at ``db`` to :data:`SCHEMA_VERSION` and sync its reference tables."""
+    ref = ref or reference()
+    path = resolve_db_path(db)
+    con = open_file(path)
+    try:
+        version = schema_version(con, path)
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{path} was written by a newer zpb (schema version {version}; this zpb knows up to "
+                             f"{SCHEMA_VERSION}): it cannot be downgraded; update zpb to use it")
+        result = UpgradeResult(path, version, SCHEMA_VERSION, None)
+        if version == SCHEMA_VERSION:
+            con.execute("BEGIN IMMEDIATE")  # a dry pass tells whether the reference tables would change
+            try:
+                result.reference_changes = sync_reference(con, ref)
+            finally:
+                con.execute("ROLLBACK")
+            if not result.reference_changes:
+                return result
+        if make_backup:
+            result.backup = backup_path(path, version)
+            _backup(con, result.backup)
+        # Foreign keys cannot be switched inside a transaction; they are checked by hand before COMMIT.
+        con.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with transaction(con):
+                before = _counts(con)
+                for step in range(version, SCHEMA_VERSION):
+                    STEPS[step](con, ref, result)
+                if version != SCHEMA_VERSION:
+                    _rebuild(con, ref)
+                result.reference_changes = sync_reference(con, ref)
+                problems = con.execute("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    table, rowid, parent, _ = problems[0]
+                    raise StoreError(f"upgrade of {path} refused: {len(problems)} row(s) refer to missing rows "
+                                     f"(first: {table} row {rowid} → {parent}); the file is unchanged")
+                after = _counts(con)
+                lost = {t: (n, after.get(t)) for t, n in before.items() if after.get(t, 0) < n}
+                if lost:
+                    raise StoreError(f"upgrade of {path} refused: rows would be lost {lost}; the file is unchanged")
+                set_meta(con, "schema_version", str(SCHEMA_VERSION))
+                set_meta(con, "upgraded_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                result.rows = after
+        finally:
+            con.execute("PRAGMA foreign_keys = ON")
+        return result
+    finally:
+        con.close()
+
+
+def _counts(con: sqlite3.Connection) -> dict[str, int]:
+    names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                       "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_zpb_new_%'")]
+    return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in names}
+
+
+def _columns(con: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+
+
+def _rebuild(con: sqlite3.Connection, ref: Reference) -> None:
+    """Recreate every table from the current schema and copy its rows (the documented way to
+    change a SQLite table's constraints). A column the new schema lacks would lose data: refused."""
+    statements = _statements(ddl(ref))
+    tables, later = [], []
+    for stmt in statements:
+        m = _CREATE.match(stmt)
+        if m is None:
+            raise StoreError(f"unexpected statement in the schema: {stmt[:60]}")
+        (tables if m.group(1).upper() == "TABLE" else later).append((m.group(2), stmt))
+    existing = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for name, stmt in tables:
+        con.execute(re.sub(rf"^\s*CREATE TABLE {name}\b", f"CREATE TABLE _zpb_new_{name}", stmt, count=1))
+        if name not in existing:
+            continue
+        old, new = _columns(con, name), _columns(con, f"_zpb_new_{name}")
+        dropped = [c for c in old if c not in new]
+        if dropped:
+            raise StoreError(f"the current schema has no column {', '.join(dropped)} of table {name}: "
+                             "the upgrade would lose data and is refused (were the questionnaires in data/ "
+                             "changed?)")
+        cols = ", ".join(old)
+        con.execute(f"INSERT INTO _zpb_new_{name} ({cols}) SELECT {cols} FROM {name}")
+    for name, _ in tables:
+        if name in existing:
+            con.execute(f"DROP TABLE {name}")
+    for name, _ in tables:
+        con.execute(f"ALTER TABLE _zpb_new_{name} RENAME TO {name}")
+    for _, stmt in later:
+        con.execute(stmt)
+
+
+# --------------------------------------------------------------------------- version steps
+
+def _v1_to_v2(con: sqlite3.Connection, ref: Reference, result: UpgradeResult) -> None:
+    """Version 1 knew institutions only by their internal id. A synthetic database gets the demo
+    generator's identifiers for them (the same ones `zpb demo` now gives); no other kind of database
+    could be filled in version 1, so one that holds institutions cannot be given real identifiers."""
+    con.execute("ALTER TABLE institutions ADD COLUMN rspo INTEGER")
+    con.execute("ALTER TABLE institutions ADD COLUMN polon TEXT")
+    rows = con.execute("SELECT i.id, k.family FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
+                       "ORDER BY i.id").fetchall()
+    if not rows:
+        return
+    synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
+    if not synthetic or synthetic[0] != "1":
+        raise StoreError("upgrade refused: this version-1 database holds institutions that are not demo data, and "
+                         "version 2 identifies every institution by its RSPO number or POL-on id, which version 1 "
+                         "did not record; the file is unchanged")
+    from ..demo import demo_identifiers
+
+    seed_row = con.execute("SELECT value FROM meta WHERE key = 'demo_seed'").fetchone()
+    ids = demo_identifiers(int(seed_row[0]) if seed_row else 0, rows)
+    con.executemany("UPDATE institutions SET rspo = ?, polon = ? WHERE id = ?",
+                    [(rspo, polon, iid) for iid, (rspo, polon) in ids.items()])
+    result.notes.append(f"{len(ids)} demo institutions were given the demo generator's RSPO numbers and POL-on ids")
+
+
+STEPS: dict[int, Callable[[sqlite3.Connection, Reference, UpgradeResult], None]] = {1: _v1_to_v2}
