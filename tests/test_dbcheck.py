@@ -24,7 +24,11 @@ def planted(small_copy, ref):
     con = store.connect(small_copy)
     with transaction(con):
         iid = insert_one(con, "institutions", {"name": "Szkoła Testowa", "kind": "primary", "county": "1201",
-                                               "municipality": "Bochnia", "locality": "Bochnia", "opened_year": 1960})
+                                               "rspo": 999001, "municipality": "Bochnia", "locality": "Bochnia",
+                                               "opened_year": 1960})
+        other = insert_one(con, "institutions", {"name": "Szkoła Druga", "kind": "primary", "county": "1201",
+                                                 "rspo": 999002, "municipality": "Bochnia", "locality": "Bochnia",
+                                                 "opened_year": 1960})
         insert_one(con, "participation", {"institution_id": iid, "joined_edition": "2010/2011"})
         # Certification audit 2010/2011 with full points; certificate recorded valid 3 years instead of 2.
         a1 = _audit(con, ref, iid, "2010/2011", "certification", "2011-05-20")
@@ -40,9 +44,13 @@ def planted(small_copy, ref):
         a3 = _audit(con, ref, iid, "2015/2016", "leader", "2016-06-01")
         w3 = insert_one(con, "awards", {"institution_id": iid, "kind": "leader", "edition": "2015/2016",
                                         "audit_id": a3, "awarded_on": "2016-10-15", "valid_until": None})
-        # A certificate with no audit at all.
-        w4 = insert_one(con, "awards", {"institution_id": iid, "kind": "certificate", "edition": "2016/2017",
-                                        "audit_id": None, "awarded_on": "2017-10-15", "valid_until": "2019-10-15"})
+        # A certificate from the register with no audit: consistent with the rules, so not a problem.
+        insert_one(con, "awards", {"institution_id": iid, "kind": "certificate", "edition": "2016/2017",
+                                   "audit_id": None, "awarded_on": "2017-10-15", "valid_until": "2019-10-15"})
+        # An extension from the register with no audit, for a school that takes part in no edition and
+        # holds no certificate, valid 4 years instead of 5.
+        w4 = insert_one(con, "awards", {"institution_id": other, "kind": "extension", "edition": "2016/2017",
+                                        "audit_id": None, "awarded_on": "2017-10-15", "valid_until": "2021-10-15"})
     # Rows that bypass the schema's guards, as another tool might have written them.
     con.execute("PRAGMA foreign_keys = OFF")
     con.execute("DROP TRIGGER audit_items_check")
@@ -60,14 +68,18 @@ def test_check_reports_each_planted_problem(planted, capsys):
     assert main(["db", "check", "--db", str(path)]) == 1
     lines = capsys.readouterr().out.splitlines()
     expected = [
-        f"audit_items audit {ids['a1']} criterion A1: 9 points, outside 0–2",
-        f"audit_items audit {ids['a1']} criterion Z9: criterion not in the audit's catalogue",
-        f"awards id {ids['w1']}: valid until 2014-10-15, the rules give 2013-10-15 (2 years from 2011-10-15)",
-        f"awards id {ids['w2']}: extension without a positive audit: mandatory criteria not met: C1, D1; "
-        "5 points short of the threshold",
-        f"awards id {ids['w3']}: leader without a positive audit: 2 year(s) short of the years in the programme "
-        "required; 1 positive control audit(s) missing",
-        f"awards id {ids['w4']}: certificate for institution",
+        "audit_items RSPO 999001 certification audit 2010/2011 criterion A1: 9 points, outside 0–2",
+        "audit_items RSPO 999001 certification audit 2010/2011 criterion Z9: criterion not in the audit's catalogue",
+        "awards RSPO 999001 certificate 2010/2011: valid until 2014-10-15, the rules give 2013-10-15 "
+        "(2 years from 2011-10-15)",
+        "awards RSPO 999001 extension 2012/2013: extension without a positive audit: mandatory criteria not met: "
+        "C1, D1; 5 points short of the threshold",
+        "awards RSPO 999001 leader 2015/2016: leader without a positive audit: 2 year(s) short of the years in the "
+        "programme required; 1 positive control audit(s) missing",
+        "awards RSPO 999002 extension 2016/2017: extension in 2016/2017, an edition the institution does not take "
+        "part in",
+        "awards RSPO 999002 extension 2016/2017: extension requires a valid certificate or extension",
+        "awards RSPO 999002 extension 2016/2017: valid until 2021-10-15, the rules give 2022-10-15",
     ]
     for e in expected:
         assert any(line.startswith(e) for line in lines), (e, "\n".join(lines))
@@ -94,6 +106,7 @@ def test_gimnazjum_historical_edition_ok_but_not_after_2019(small_copy, ref, cap
     con = store.connect(small_copy)
     with transaction(con):
         iid = insert_one(con, "institutions", {"name": "Gimnazjum nr 1", "kind": "gimnazjum", "county": "1203",
+                                               "rspo": 999003,
                                                "municipality": "Chrzanów", "locality": "Chrzanów",
                                                "opened_year": 1999, "closed_year": 2019})
         insert_one(con, "participation", {"institution_id": iid, "joined_edition": "2009/2010",
@@ -107,4 +120,8 @@ def test_gimnazjum_historical_edition_ok_but_not_after_2019(small_copy, ref, cap
     assert scored.loc[a_old, "granted"] and scored.loc[a_old, "award_kind"] == "certificate"
     assert main(["db", "check", "--db", str(small_copy)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines == [f"audits id {a_new}: institution {iid} is a gimnazjum, a kind that ended in 2019, audited in 2022/2023"]
+    assert lines == [
+        "audits RSPO 999003 control audit 2022/2023: RSPO 999003 is a gimnazjum, a kind that ended in 2019, "
+        "audited in 2022/2023",
+        "audits RSPO 999003 control audit 2022/2023: the institution does not take part in the programme in this "
+        "edition (no participation in the register covers it)"]

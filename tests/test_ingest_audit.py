@@ -27,13 +27,23 @@ def con(small_copy):
     c.close()
 
 
-def school(con, edition=EDITION, kind="control", offset=0) -> int:
-    """A school of a kind that exists in ``edition`` with no audit of ``kind`` stored there."""
+PARTICIPATES = ("EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = i.id AND p.joined_edition <= {e} "
+                "AND (p.left_edition IS NULL OR p.left_edition >= {e}))")
+
+
+def school(con, edition=EDITION, kind="control", offset=0, also: str | None = None) -> int:
+    """The RSPO number of a school of a kind that exists in ``edition``, taking part in it (and in
+    edition ``also``), with no audit of ``kind`` stored there."""
+    also_sql = f"AND {PARTICIPATES.format(e=':also')} " if also else ""
     return con.execute(
-        "SELECT i.id FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
-        "WHERE k.family = 'school' AND k.exists_to IS NULL AND i.closed_year IS NULL AND NOT EXISTS "
-        "(SELECT 1 FROM audits a WHERE a.institution_id = i.id AND a.edition = ? AND a.kind = ?) "
-        "ORDER BY i.id LIMIT 1 OFFSET ?", (edition, kind, offset)).fetchone()[0]
+        "SELECT i.rspo FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
+        f"WHERE {PARTICIPATES.format(e=':e')} {also_sql}"
+        "AND k.family = 'school' AND k.exists_to IS NULL AND i.closed_year IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM audits a WHERE a.institution_id = i.id AND a.edition = :e AND a.kind = :k) "
+        "ORDER BY i.id LIMIT 1 OFFSET :o", {"e": edition, "k": kind, "o": offset, "also": also}).fetchone()[0]
+
+
+BY_RSPO = "(SELECT id FROM institutions WHERE rspo = ?)"
 
 
 def find_row(ws, column: int, text: str) -> int:
@@ -77,7 +87,7 @@ def full_points(cat, less_every: int = 3) -> dict[str, int]:
 
 @pytest.fixture
 def template(con, ref, tmp_path):
-    inst = school(con)
+    inst = school(con, also="2018/2019")  # taking part then too: one test re-uses an old template
     path = write_template(con, inst, EDITION, tmp_path / "protokol.xlsx")
     cat = ref.catalogue_for("school", EDITION)
     return inst, path, cat
@@ -90,8 +100,8 @@ def test_template_holds_what_the_auditor_needs(con, ref, template):
     wb = openpyxl.load_workbook(path)
     ws = wb["Protokół audytu"]
     value = lambda label: ws.cell(find_row(ws, 1, label), 4).value  # noqa: E731
-    name = con.execute("SELECT name FROM institutions WHERE id = ?", (inst,)).fetchone()[0]
-    assert (value("ID placówki"), value("Placówka"), value("Edycja"), value("Katalog kryteriów")) == \
+    name = con.execute("SELECT name FROM institutions WHERE rspo = ?", (inst,)).fetchone()[0]
+    assert (value("Placówka (RSPO / POL-on)"), value("Placówka"), value("Edycja"), value("Katalog kryteriów")) == \
         (inst, name, EDITION, "school@2")
     assert value("Rodzaj audytu") is None and value("Data audytu") is None
     rows = criteria_rows(ws)
@@ -117,7 +127,7 @@ def test_template_holds_what_the_auditor_needs(con, ref, template):
 
 
 def test_template_for_an_old_edition_uses_the_catalogue_then_in_force(con, ref, tmp_path):
-    inst = school(con, "2016/2017")
+    inst = school(con, "2016/2017", kind="reaudit")
     path = write_template(con, inst, "2016/2017", tmp_path / "old.xlsx", kind="reaudit")
     ws = openpyxl.load_workbook(path)["Protokół audytu"]
     assert ws.cell(find_row(ws, 1, "Katalog kryteriów"), 4).value == "school@1"
@@ -126,10 +136,13 @@ def test_template_for_an_old_edition_uses_the_catalogue_then_in_force(con, ref, 
 
 
 @pytest.mark.parametrize("inst_sql, edition, message", [
-    ("SELECT 999999", EDITION, "unknown institution 999999"),
-    ("SELECT id FROM institutions WHERE kind = 'gimnazjum' LIMIT 1", EDITION, "2019"),
-    ("SELECT MIN(id) FROM institutions", "2020/2021", "suspended"),
-    ("SELECT MIN(id) FROM institutions", "2040/2041", "unknown edition"),
+    ("SELECT 9999999", EDITION, "no institution with RSPO 9999999"),
+    ("SELECT 'abc'", EDITION, "neither an RSPO number"),
+    ("SELECT rspo FROM institutions WHERE kind = 'gimnazjum' LIMIT 1", EDITION, "2019"),
+    ("SELECT MIN(rspo) FROM institutions", "2020/2021", "suspended"),
+    ("SELECT MIN(rspo) FROM institutions", "2040/2041", "unknown edition"),
+    ("SELECT rspo FROM institutions i WHERE kind = 'primary' AND NOT EXISTS (SELECT 1 FROM participation p "
+     "WHERE p.institution_id = i.id) LIMIT 1", EDITION, "no participation"),
 ])
 def test_template_refused_for_a_bad_target(con, tmp_path, inst_sql, edition, message):
     inst = con.execute(inst_sql).fetchone()[0]
@@ -145,8 +158,8 @@ def test_filled_protocol_is_stored_with_its_points(con, ref, template, tmp_path)
     points = full_points(cat)
     filled = fill(path, tmp_path / "wypelniony.xlsx", points)
     res = ingest_audit(con, filled)
-    audit = con.execute("SELECT institution_id, edition, kind, audit_date, catalogue, import_id FROM audits "
-                        "WHERE id = ?", (res.audit_id,)).fetchone()
+    audit = con.execute("SELECT i.rspo, edition, a.kind, audit_date, catalogue, a.import_id FROM audits a "
+                        "JOIN institutions i ON i.id = a.institution_id WHERE a.id = ?", (res.audit_id,)).fetchone()
     assert audit == (inst, EDITION, "control", "2026-05-20", "school@2", res.import_id)
     items = dict(con.execute("SELECT criterion, points FROM audit_items WHERE audit_id = ?", (res.audit_id,)))
     assert items == points
@@ -256,8 +269,8 @@ def test_protocol_for_another_catalogue_version_refused(con, ref, template, tmp_
 
 
 @pytest.mark.parametrize("label, value, message", [
-    ("ID placówki", 999999, "unknown institution 999999"),
-    ("ID placówki", "abc", "whole number"),
+    ("Placówka (RSPO / POL-on)", 9999999, "no institution with RSPO 9999999"),
+    ("Placówka (RSPO / POL-on)", "abc", "neither an RSPO number"),
     ("Edycja", "2031/2032", "unknown edition"),
     ("Edycja", "2020/2021", "suspended"),
 ])
@@ -286,10 +299,11 @@ def test_same_protocol_twice_refused_and_replace(con, template, tmp_path):
     # A corrected protocol for the same audit is another file: refused unless --replace.
     points = full_points(cat, less_every=2)
     fixed = fill(path, tmp_path / "poprawiony.xlsx", points)
-    refused(con, lambda: ingest_audit(con, fixed), "poprawiony.xlsx", "already stored", f"audit #{first.audit_id}",
+    refused(con, lambda: ingest_audit(con, fixed), "poprawiony.xlsx", "already stored", f"import #{first.import_id}",
             "--replace")
     second = ingest_audit(con, fixed, replace=True)
-    assert con.execute("SELECT COUNT(*) FROM audits WHERE institution_id = ? AND edition = ? AND kind = 'control'",
+    assert con.execute(f"SELECT COUNT(*) FROM audits WHERE institution_id = {BY_RSPO} AND edition = ? "
+                       "AND kind = 'control'",
                        (inst, EDITION)).fetchone()[0] == 1
     assert dict(con.execute("SELECT criterion, points FROM audit_items WHERE audit_id = ?", (second.audit_id,))) == points
     assert con.execute("SELECT COUNT(*) FROM imports WHERE file_name = 'raz.xlsx'").fetchone()[0] == 0
@@ -297,7 +311,7 @@ def test_same_protocol_twice_refused_and_replace(con, template, tmp_path):
 
 def test_audit_with_an_award_cannot_be_replaced(con, ref, tmp_path):
     inst, edition, kind, date = con.execute(
-        "SELECT a.institution_id, a.edition, a.kind, a.audit_date FROM audits a JOIN awards w ON w.audit_id = a.id "
+        "SELECT i.rspo, a.edition, a.kind, a.audit_date FROM audits a JOIN awards w ON w.audit_id = a.id "
         "JOIN institutions i ON i.id = a.institution_id WHERE i.kind = 'primary' ORDER BY a.id LIMIT 1").fetchone()
     path = write_template(con, inst, edition, tmp_path / "t.xlsx", kind=kind)
     cat = ref.catalogue_for("school", edition)
@@ -339,7 +353,7 @@ def test_cli_template_and_ingest(small_copy, ref, tmp_path, capsys):
     assert main(argv + ["--dry-run"]) == 0
     assert "dry run: nothing was stored" in capsys.readouterr().out
     assert main(argv) == 0
-    assert "stored audit #" in capsys.readouterr().out
+    assert "stored the audit with" in capsys.readouterr().out
     assert main(argv) == 2
     assert "already imported" in capsys.readouterr().err
     assert main(["template", "audit", "--institution", "999999", "--edition", EDITION, "--out", str(out),

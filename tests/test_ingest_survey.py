@@ -84,21 +84,24 @@ def write_excel_csv(path: Path, ref, group: str, rows: list[dict]) -> Path:
     return path
 
 
-def write_msforms_xlsx(path: Path, ref, group: str, rows: list[dict], *, lang="en") -> Path:
+def write_msforms_xlsx(path: Path, ref, group: str, rows: list[dict], *, lang="en",
+                       extra: dict[str, object] | None = None) -> Path:
+    """``extra``: more metadata columns (header: value) after the standard ones, as newer exports have."""
     items = ref.questionnaires[group].items
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Sheet1"
     meta = ["ID", "Start time", "Completion time", "Email", "Name"] if lang == "en" else \
         ["ID", "Godzina rozpoczęcia", "Godzina ukończenia", "Adres e-mail", "Nazwa"]
-    ws.append(meta + question_header(ref, group, lang))
+    extra = extra or {}
+    ws.append(meta + list(extra) + question_header(ref, group, lang))
     import datetime as dt
     for i, r in enumerate(rows):
         values = [cell(ref, it, r[it.id], lang, ";") for it in items]
         values = [v + ";" if v and ref.scales[it.scale].kind == "multiple" else v or None
                   for v, it in zip(values, items)]  # MS Forms ends multiple choices with ";"
         ws.append([i + 1, dt.datetime(2026, 3, 12, 10, 0), dt.datetime(2026, 3, 12, 10, 5),
-                   EMAILS[i % len(EMAILS)], NAMES[i % len(NAMES)]] + values)
+                   EMAILS[i % len(EMAILS)], NAMES[i % len(NAMES)]] + list(extra.values()) + values)
     wb.save(path)
     return path
 
@@ -113,12 +116,18 @@ def con(small_copy):
 
 
 def free_target(con, edition=EDITION, offset=0) -> int:
-    """A school of a kind that exists in ``edition`` with no survey responses stored for it there."""
+    """The RSPO number of a school of a kind that exists in ``edition``, taking part in it, with no
+    survey responses stored for it there."""
     return con.execute(
-        "SELECT i.id FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
+        "SELECT i.rspo FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
         "WHERE k.exists_to IS NULL AND i.closed_year IS NULL AND k.family = 'school' AND NOT EXISTS "
-        "(SELECT 1 FROM survey_responses r WHERE r.institution_id = i.id AND r.edition = ?) "
-        "ORDER BY i.id LIMIT 1 OFFSET ?", (edition, offset)).fetchone()[0]
+        "(SELECT 1 FROM survey_responses r WHERE r.institution_id = i.id AND r.edition = :e) AND EXISTS "
+        "(SELECT 1 FROM participation p WHERE p.institution_id = i.id AND p.joined_edition <= :e "
+        "AND (p.left_edition IS NULL OR p.left_edition >= :e)) "
+        "ORDER BY i.id LIMIT 1 OFFSET :o", {"e": edition, "o": offset}).fetchone()[0]
+
+
+BY_RSPO = "(SELECT id FROM institutions WHERE rspo = ?)"
 
 
 def stored(con, import_id, sql: str) -> int:
@@ -166,7 +175,8 @@ def test_google_forms_csv(con, ref, tmp_path):
     assert observed_counts(con, res.import_id) == expected_counts(rows)
     imp = con.execute("SELECT kind, file_name, rows FROM imports WHERE id = ?", (res.import_id,)).fetchone()
     assert imp == ("survey", path.name, 120)
-    assert con.execute("SELECT DISTINCT institution_id, edition, grp, wave FROM survey_responses WHERE import_id = ?",
+    assert con.execute("SELECT DISTINCT i.rspo, edition, grp, wave FROM survey_responses r JOIN institutions i "
+                       "ON i.id = r.institution_id WHERE r.import_id = ?",
                        (res.import_id,)).fetchall() == [(inst, EDITION, "students", "baseline")]
     # Items of other groups' questionnaires only stay empty.
     assert "ignored as personal data (never stored): „Adres e-mail”" in "\n".join(res.lines())
@@ -346,7 +356,7 @@ def test_same_file_twice_refused_and_replace_swaps_it(con, ref, tmp_path):
     assert con.execute("SELECT COUNT(*) FROM imports WHERE content_hash = ?",
                        (again.file.content_hash,)).fetchone()[0] == 1
     assert "replaced" in con.execute("SELECT details FROM imports WHERE id = ?", (again.import_id,)).fetchone()[0]
-    assert con.execute("SELECT COUNT(*) FROM survey_responses WHERE institution_id = ? AND edition = ?",
+    assert con.execute(f"SELECT COUNT(*) FROM survey_responses WHERE institution_id = {BY_RSPO} AND edition = ?",
                        (inst, EDITION)).fetchone()[0] == 40
 
 
@@ -359,12 +369,12 @@ def test_new_export_for_a_filled_target_needs_replace_or_append(con, ref, tmp_pa
     refused(con, lambda: ingest(con, second, inst), "v2.csv", "already has 30 students baseline responses",
             "--replace", "--append")
     res = ingest(con, second, inst, replace=True)
-    assert con.execute("SELECT COUNT(*) FROM survey_responses WHERE institution_id = ? AND edition = ? AND grp = "
-                       "'students'", (inst, EDITION)).fetchone()[0] == 45
+    assert con.execute(f"SELECT COUNT(*) FROM survey_responses WHERE institution_id = {BY_RSPO} AND edition = ? "
+                       "AND grp = 'students'", (inst, EDITION)).fetchone()[0] == 45
     assert observed_counts(con, res.import_id) == expected_counts(second_rows)
     third = write_google_csv(tmp_path / "v3.csv", ref, "students", answers(ref, "students", 5, seed=12))
     ingest(con, third, inst, append=True)
-    assert con.execute("SELECT COUNT(*) FROM survey_responses WHERE institution_id = ? AND edition = ?",
+    assert con.execute(f"SELECT COUNT(*) FROM survey_responses WHERE institution_id = {BY_RSPO} AND edition = ?",
                        (inst, EDITION)).fetchone()[0] == 50
     # Another wave of the same institution is another target.
     ingest(con, first, inst, wave="follow-up", replace=True)
@@ -497,7 +507,8 @@ def test_wrong_group_gets_a_hint(con, ref, tmp_path):
 
 
 @pytest.mark.parametrize("target, message", [
-    (dict(institution=999999), "unknown institution 999999"),
+    (dict(institution=9999999), "no institution with RSPO 9999999"),
+    (dict(institution="SP 2 Bochnia"), "neither an RSPO number"),
     (dict(edition="2031/2032"), "unknown edition '2031/2032'"),
     (dict(edition="2025"), "unknown edition '2025'"),
     (dict(edition="2020/2021"), "suspended"),
@@ -511,9 +522,48 @@ def test_unknown_institution_or_edition_refused(con, ref, tmp_path, target, mess
 
 
 def test_institution_of_a_kind_that_ended_refused(con, ref, tmp_path):
-    gim = con.execute("SELECT id FROM institutions WHERE kind = 'gimnazjum' LIMIT 1").fetchone()[0]
+    gim = con.execute("SELECT rspo FROM institutions WHERE kind = 'gimnazjum' LIMIT 1").fetchone()[0]
     path = write_google_csv(tmp_path / "gim.csv", ref, "students", answers(ref, "students", 5))
-    refused(con, lambda: ingest(con, path, gim), "gim.csv", f"institution {gim}", "Gimnazjum", "2019")
+    refused(con, lambda: ingest(con, path, gim), "gim.csv", f"RSPO {gim}", "Gimnazjum", "2019")
+
+
+def test_survey_outside_participation_refused(con, ref, tmp_path):
+    """A survey belongs to an edition the school takes part in: not before it joined, not after it
+    left, not for a school with no participation recorded."""
+    path = write_google_csv(tmp_path / "when.csv", ref, "students", answers(ref, "students", 5))
+    joined = con.execute("SELECT i.rspo, p.joined_edition FROM participation p JOIN institutions i ON "
+                         "i.id = p.institution_id WHERE p.joined_edition > '2010/2011' AND i.kind = 'primary' "
+                         "ORDER BY p.id LIMIT 1").fetchone()
+    refused(con, lambda: ingest(con, path, joined[0], edition="2010/2011"), f"RSPO {joined[0]}",
+            f"in {joined[1]}", "before it joined")
+    left = con.execute("SELECT i.rspo, p.left_edition FROM participation p JOIN institutions i ON "
+                       "i.id = p.institution_id WHERE p.left_edition < '2024/2025' AND i.kind = 'primary' AND NOT "
+                       "EXISTS (SELECT 1 FROM participation q WHERE q.institution_id = p.institution_id AND "
+                       "q.id <> p.id) ORDER BY p.id LIMIT 1").fetchone()
+    refused(con, lambda: ingest(con, path, left[0], edition="2024/2025"), f"RSPO {left[0]}", "after it left")
+    never = con.execute("SELECT rspo FROM institutions i WHERE kind = 'primary' AND NOT EXISTS "
+                        "(SELECT 1 FROM participation p WHERE p.institution_id = i.id) LIMIT 1").fetchone()[0]
+    refused(con, lambda: ingest(con, path, never), f"RSPO {never}", "no participation", "zpb ingest register")
+
+
+def test_edition_spelled_as_people_write_it(con, ref, tmp_path):
+    rows = answers(ref, "students", 12, seed=21)
+    inst = free_target(con)
+    res = ingest(con, write_google_csv(tmp_path / "xix.csv", ref, "students", rows), inst, edition="XIX")
+    assert res.edition == EDITION
+    assert con.execute("SELECT DISTINCT edition FROM survey_responses WHERE import_id = ?",
+                       (res.import_id,)).fetchall() == [(EDITION,)]
+
+
+def test_microsoft_forms_metadata_columns_are_never_stored(con, ref, tmp_path):
+    """Newer Microsoft Forms exports carry „Czas ostatniej modyfikacji” beside the other form
+    columns; it is recognised as form metadata and not stored."""
+    rows = answers(ref, "students", 20, seed=22)
+    path = write_msforms_xlsx(tmp_path / "ms-new.xlsx", ref, "students", rows, lang="pl",
+                              extra={"Czas ostatniej modyfikacji": "2026-03-02 10:00:00"})
+    res = ingest(con, path, free_target(con))
+    assert "Czas ostatniej modyfikacji" in res.file.metadata
+    assert observed_counts(con, res.import_id) == expected_counts(rows)
 
 
 # --------------------------------------------------------------------------- command line

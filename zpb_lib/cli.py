@@ -17,6 +17,20 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help=f"database file (default: ${store.connection.ENV_DB} or data/zpb.sqlite)")
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    path = store.resolve_db_path(args.db)
+    if path.exists() or Path(f"{path}-wal").exists():
+        print(f"zpb init: {path} already exists; zpb init never touches an existing database "
+              "(upgrade an older one with `zpb db upgrade`)", file=sys.stderr)
+        return 1
+    store.create(path, synthetic=False).close()
+    print(f"new empty database {path} (schema version {store.SCHEMA_VERSION}) with the reference data: counties, "
+          "police units, editions, institution kinds, criteria catalogues")
+    print("next: `zpb ingest institutions RSPO_EXPORT.csv`, then `zpb template register` "
+          "(see „Your own data” in the README)")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import generate
 
@@ -64,10 +78,90 @@ def cmd_db_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from .store.upgrade import upgrade
+
+    result = upgrade(args.db, make_backup=not args.no_backup)
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_imports_list(args: argparse.Namespace) -> int:
+    from .store.history import list_imports
+
+    con = store.connect(args.db, readonly=True)
+    try:
+        records = list_imports(con)
+    finally:
+        con.close()
+    if not records:
+        print("no imports: the database holds only what `zpb init` or `zpb demo` put in it")
+        return 0
+    print(f"{'id':>5}  {'kind':<12} {'imported (UTC)':<19}  {'rows':>7}  {'hash':<12}  file · target")
+    for r in records:
+        target = r.target()
+        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.rows:>7}  {r.content_hash[:12]}  "
+              f"{r.file_name}{' · ' + target if target else ''}")
+    return 0
+
+
+def cmd_imports_undo(args: argparse.Namespace) -> int:
+    from .store.history import UndoRefused, undo
+
+    con = store.connect(args.db)
+    try:
+        result = undo(con, args.id, dry_run=args.dry_run)
+    except UndoRefused as exc:
+        print(f"zpb: refused: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_awards_confirm(args: argparse.Namespace) -> int:
+    from .awards import AwardsError, confirm
+
+    con = store.connect(args.db)
+    try:
+        result = confirm(con, args.edition, date=args.date, dry_run=args.dry_run)
+    except AwardsError as exc:
+        print(f"zpb: refused: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_institutions_find(args: argparse.Namespace) -> int:
+    from .institutions import find
+
+    con = store.connect(args.db, readonly=True)
+    try:
+        hits = find(con, " ".join(args.text), limit=args.limit)
+    finally:
+        con.close()
+    if not hits:
+        print(f"no institution matches {' '.join(args.text)!r}", file=sys.stderr)
+        return 1
+    width = max(len(h.institution.ident) for h in hits)
+    for h in hits:
+        i = h.institution
+        flags = "" if i.in_register else "  [not in the latest RSPO register]"
+        print(f"{i.ident:<{width}}  {i.name} — {i.locality} (powiat {h.county_name}, {i.kind}){flags}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zpb", description="Report toolkit for the ZPB programme "
                                      "(Zintegrowana Polityka Bezpieczeństwa, Małopolska).")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create a new, empty database for your own data (reference data only)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("demo", help="generate a synthetic demo database")
     _db_arg(p)
@@ -83,6 +177,39 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("check", help="validate integrity and the rules; one line per problem")
     _db_arg(p)
     p.set_defaults(func=cmd_db_check)
+    p = db.add_parser("upgrade", help="upgrade a database of an older schema (backup copy first, one transaction) "
+                      "and bring its reference tables in line with data/")
+    _db_arg(p)
+    p.add_argument("--no-backup", action="store_true", help="do not keep a copy of the file as it was")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    imports = sub.add_parser("imports", help="list imports and take one back").add_subparsers(
+        dest="imports_command", required=True)
+    p = imports.add_parser("list", help="every import: id, kind, time, rows, content hash, file")
+    _db_arg(p)
+    p.set_defaults(func=cmd_imports_list)
+    p = imports.add_parser("undo", help="remove exactly what one import stored (one transaction)")
+    p.add_argument("id", type=int, help="the import's id (see `zpb imports list`)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
+    _db_arg(p)
+    p.set_defaults(func=cmd_imports_undo)
+
+    awards = sub.add_parser("awards", help="record the awards the rules grant").add_subparsers(
+        dest="awards_command", required=True)
+    p = awards.add_parser("confirm", help="list the awards the rules grant for an edition's audits and record them")
+    p.add_argument("--edition", required=True, help="the edition, e.g. 2025/2026")
+    p.add_argument("--date", help="award date (default: the edition's ceremony day), e.g. 2026-10-15")
+    p.add_argument("--dry-run", action="store_true", help="list them; record nothing")
+    _db_arg(p)
+    p.set_defaults(func=cmd_awards_confirm)
+
+    institutions = sub.add_parser("institutions", help="find institutions and their identifiers").add_subparsers(
+        dest="institutions_command", required=True)
+    p = institutions.add_parser("find", help="find institutions by name, locality or RSPO number (diacritics optional)")
+    p.add_argument("text", nargs="+", help="words to look for, e.g. sp 2 bochnia")
+    p.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_institutions_find)
     register_build(sub)
     register_ingest(sub)
     register_export(sub)

@@ -1,13 +1,20 @@
 """``zpb db check``: validate any database, ours or one filled by other tools, and list every problem
-as one line (table, key, what is wrong). Constraints in the schema stop most bad rows at the door;
-this check also catches what SQL cannot express: awards that the rules do not give."""
+as one line (table, the row as people name it, what is wrong). Constraints in the schema stop most
+bad rows at the door; this check also catches what SQL cannot express: awards that contradict the
+rules or the audits (the register is the official record, so such an award is stored and listed
+here), audits and surveys outside an institution's participation, positive audits whose award was
+never recorded."""
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
 
+from .institutions import label
 from .reference import Reference, reference
 from .scoring.lifecycle import Frames, data_quality, replay
+
+_PARTICIPATES = ("EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = {t}.institution_id "
+                 "AND p.joined_edition <= {t}.edition AND (p.left_edition IS NULL OR p.left_edition >= {t}.edition))")
 
 
 @dataclass(frozen=True)
@@ -20,20 +27,46 @@ class Problem:
         return f"{self.table} {self.key}: {self.message}"
 
 
+class _Names:
+    """How people name the rows a problem is about: institutions by RSPO number or POL-on id,
+    audits and awards by institution, kind and edition."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self.inst = {r[0]: label(r[1], r[2]) or f"(institution without identifier, internal id {r[0]})"
+                     for r in con.execute("SELECT id, rspo, polon FROM institutions")}
+        self.audits = {r[0]: r[1:] for r in con.execute("SELECT id, institution_id, kind, edition FROM audits")}
+        self.awards = {r[0]: r[1:] for r in con.execute("SELECT id, institution_id, kind, edition FROM awards")}
+
+    def institution(self, iid: int) -> str:
+        return self.inst.get(iid, f"(missing institution, internal id {iid})")
+
+    def audit(self, aid: int) -> str:
+        if aid not in self.audits:
+            return f"(missing audit, internal id {aid})"
+        iid, kind, edition = self.audits[aid]
+        return f"{self.institution(iid)} {kind} audit {edition}"
+
+    def award(self, wid: int) -> str:
+        iid, kind, edition = self.awards[wid]
+        return f"{self.institution(iid)} {kind} {edition}"
+
+
 def check(con: sqlite3.Connection, ref: Reference | None = None) -> list[Problem]:
     ref = ref or reference()
+    names = _Names(con)
     problems: list[Problem] = []
     for (msg,) in con.execute("PRAGMA integrity_check"):
         if msg != "ok":
             problems.append(Problem("database", "-", f"integrity: {msg}"))
     for table, rowid, parent, fk in con.execute("PRAGMA foreign_key_check"):
         problems.append(Problem(table, f"rowid {rowid}", f"refers to a missing row of {parent}"))
-    problems += _ranges(con, ref)
-    problems += _awards(con, ref)
+    problems += _ranges(con, ref, names)
+    problems += _participation(con, names)
+    problems += _awards(con, ref, names)
     return problems
 
 
-def _ranges(con: sqlite3.Connection, ref: Reference) -> list[Problem]:
+def _ranges(con: sqlite3.Connection, ref: Reference, names: _Names) -> list[Problem]:
     out = []
     q = """SELECT ai.audit_id, ai.criterion, ai.points, c.max_points FROM audit_items ai
            JOIN audits a ON a.id = ai.audit_id
@@ -41,38 +74,62 @@ def _ranges(con: sqlite3.Connection, ref: Reference) -> list[Problem]:
            WHERE c.max_points IS NULL OR ai.points > c.max_points OR ai.points < 0"""
     for audit_id, crit, points, mx in con.execute(q):
         msg = "criterion not in the audit's catalogue" if mx is None else f"{points} points, outside 0–{mx}"
-        out.append(Problem("audit_items", f"audit {audit_id} criterion {crit}", msg))
+        out.append(Problem("audit_items", f"{names.audit(audit_id)} criterion {crit}", msg))
     for col, values in ref.survey_columns().items():
         allowed = ", ".join(str(v) for v in values)
-        for rid, v in con.execute(f"SELECT id, {col} FROM survey_responses WHERE {col} IS NOT NULL "
-                                  f"AND {col} NOT IN ({allowed})"):
-            out.append(Problem("survey_responses", f"id {rid}", f"{col} = {v!r}, expected one of {allowed}"))
+        for iid, edition, grp, wave, v, n in con.execute(
+                f"SELECT institution_id, edition, grp, wave, {col}, COUNT(*) FROM survey_responses "
+                f"WHERE {col} IS NOT NULL AND {col} NOT IN ({allowed}) GROUP BY 1, 2, 3, 4, 5"):
+            out.append(Problem("survey_responses", f"{names.institution(iid)} {edition} {grp} {wave}",
+                               f"{n} response(s) with {col} = {v!r}, expected one of {allowed}"))
     for aid, edition, date, lo, hi in con.execute(
             """SELECT a.id, a.edition, a.audit_date, e.audit_from, e.audit_to FROM audits a
                JOIN editions e ON e.edition = a.edition
                WHERE e.held = 0 OR a.audit_date NOT BETWEEN e.audit_from AND e.audit_to"""):
-        out.append(Problem("audits", f"id {aid}", f"audit date {date} is outside edition {edition}'s audit window {lo}–{hi}"
-                           if lo else f"edition {edition} held no audits"))
+        out.append(Problem("audits", names.audit(aid), f"audit date {date} is outside edition {edition}'s audit window "
+                           f"{lo}–{hi}" if lo else f"edition {edition} held no audits"))
     for aid, inst, edition, kind, to in con.execute(
             """SELECT a.id, a.institution_id, a.edition, i.kind, k.exists_to FROM audits a
                JOIN institutions i ON i.id = a.institution_id JOIN institution_kinds k ON k.code = i.kind
                JOIN editions e ON e.edition = a.edition
                WHERE k.exists_to IS NOT NULL AND e.start_year + 1 > k.exists_to"""):
-        out.append(Problem("audits", f"id {aid}", f"institution {inst} is a {kind}, a kind that ended in {to}, "
-                           f"audited in {edition}"))
-    for pid, inst, joined, left in con.execute(
-            "SELECT id, institution_id, joined_edition, left_edition FROM participation "
+        out.append(Problem("audits", names.audit(aid), f"{names.institution(inst)} is a {kind}, a kind that ended in "
+                           f"{to}, audited in {edition}"))
+    for inst, joined, left in con.execute(
+            "SELECT institution_id, joined_edition, left_edition FROM participation "
             "WHERE left_edition IS NOT NULL AND left_edition < joined_edition"):
-        out.append(Problem("participation", f"id {pid}", f"left in {left} before joining in {joined}"))
-    for aid, a_on, until in con.execute("SELECT id, awarded_on, valid_until FROM awards "
+        out.append(Problem("participation", f"{names.institution(inst)} joined {joined}",
+                           f"left in {left} before joining in {joined}"))
+    for wid, a_on, until in con.execute("SELECT id, awarded_on, valid_until FROM awards "
                                         "WHERE valid_until IS NOT NULL AND valid_until <= awarded_on"):
-        out.append(Problem("awards", f"id {aid}", f"valid until {until}, not after the award date {a_on}"))
+        out.append(Problem("awards", names.award(wid), f"valid until {until}, not after the award date {a_on}"))
     return out
 
 
-def _awards(con: sqlite3.Connection, ref: Reference) -> list[Problem]:
+def _participation(con: sqlite3.Connection, names: _Names) -> list[Problem]:
+    """Audits and surveys belong to editions the institution takes part in."""
+    out = []
+    for aid, in con.execute(f"SELECT id FROM audits a WHERE NOT {_PARTICIPATES.format(t='a')} "
+                            "AND a.institution_id IN (SELECT id FROM institutions)"):
+        out.append(Problem("audits", names.audit(aid), "the institution does not take part in the programme in "
+                           "this edition (no participation in the register covers it)"))
+    for iid, edition, grp, wave, n in con.execute(
+            f"SELECT institution_id, edition, grp, wave, COUNT(*) FROM survey_responses r "
+            f"WHERE NOT {_PARTICIPATES.format(t='r')} AND r.institution_id IN (SELECT id FROM institutions) "
+            "GROUP BY 1, 2, 3, 4"):
+        out.append(Problem("survey_responses", f"{names.institution(iid)} {edition} {grp} {wave}",
+                           f"{n} response(s) in an edition the institution does not take part in"))
+    return out
+
+
+def _awards(con: sqlite3.Connection, ref: Reference, names: _Names) -> list[Problem]:
     """Every award must follow from a positive audit under the rules in force in its edition, with
     the validity the rules give; every positive audit must have its award recorded."""
     frames = Frames.load(con)
     quality = data_quality(frames, replay(frames, ref), ref)
-    return [Problem(r.table, r.key, r.message) for r in quality.itertuples(index=False)]
+    out = []
+    for r in quality.itertuples(index=False):
+        ident = int(r.key.split()[-1])
+        key = names.award(ident) if r.table == "awards" else names.audit(ident)
+        out.append(Problem(r.table, key, r.message))
+    return out

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..institutions import Institution, UnknownInstitution, by_ids, lookup
 from ..reference import Edition, Reference
 
 MAX_PROBLEMS = 20  # more than this and the file is probably of another kind; stop and report
@@ -22,15 +23,16 @@ MAX_PROBLEMS = 20  # more than this and the file is probably of another kind; st
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input, located as the user sees it: spreadsheet row (header = 1),
-    column letter and the column's header text."""
+    """One thing wrong with an input, located as the user sees it: sheet (in a workbook of several),
+    spreadsheet row (header = 1), column letter and the column's header text."""
     message: str
     row: int | None = None
     column: str | None = None  # header text as it appears in the file
     letter: str | None = None  # spreadsheet column letter
+    sheet: str | None = None  # worksheet name, when the file has several that matter
 
     def where(self) -> str:
-        parts = []
+        parts = [f"sheet „{self.sheet}”"] if self.sheet is not None else []
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.letter or self.column is not None:
@@ -57,6 +59,7 @@ class IngestError(ValueError):
         self.more = more
         first = self.problems[0]
         self.row, self.column, self.letter = first.row, first.column, first.letter
+        self.sheet = first.sheet
         if len(self.problems) == 1 and not more:
             text = f"{self.file}: {first}"
         else:
@@ -148,48 +151,69 @@ def read_bytes(path: str | Path) -> bytes:
 
 # --------------------------------------------------------------------------- import target checks
 
-@dataclass(frozen=True)
-class Institution:
-    id: int
-    name: str
-    kind: str
-    family: str
-    county: str
-
-
 def check_edition(file: str | Path, ref: Reference, edition: str) -> Edition:
-    """The edition, which must exist and have been held (none was during the COVID suspension)."""
-    if edition not in ref.editions:
-        known = list(ref.editions)
-        raise IngestError(file, f"unknown edition {edition!r}; expected a school year such as "
-                                f"{known[-1]} (editions run from {known[0]} to {known[-1]})")
-    e = ref.editions[edition]
+    """The edition, written as people write it ("2025/2026", "2025-2026", "XIX"), which must exist
+    and have been held (none was during the COVID suspension)."""
+    try:
+        name = ref.edition_of(edition)
+    except KeyError as exc:
+        raise IngestError(file, exc.args[0]) from None
+    e = ref.editions[name]
     if not e.held:
-        raise IngestError(file, f"edition {edition}: the programme was suspended that school year "
+        raise IngestError(file, f"edition {name}: the programme was suspended that school year "
                                 "(no edition was held), so it has no surveys or audits")
     return e
 
 
-def check_institution(file: str | Path, con: sqlite3.Connection, ref: Reference, institution_id: object,
-                      edition: Edition) -> Institution:
-    """The institution, which must exist and still exist (and its kind of school) in ``edition``."""
+def check_institution(file: str | Path, con: sqlite3.Connection, ref: Reference, institution: object,
+                      edition: Edition, *, internal: bool = False) -> Institution:
+    """The institution a person named by RSPO number or POL-on id (``internal``: by the internal id
+    an older audit protocol carries), which must still exist, as must its kind of school, in
+    ``edition``."""
     try:
-        iid = int(str(institution_id).strip())
-    except ValueError:
-        raise IngestError(file, f"institution id must be a whole number, got {institution_id!r}") from None
-    row = con.execute("SELECT i.id, i.name, i.kind, k.family, i.county, i.closed_year, k.exists_to "
-                      "FROM institutions i JOIN institution_kinds k ON k.code = i.kind WHERE i.id = ?",
-                      (iid,)).fetchone()
-    if row is None:
-        raise IngestError(file, f"unknown institution {iid}: no institution with this id in the database")
-    _, name, kind, family, county, closed, kind_to = row
+        if internal:
+            iid = int(str(institution).strip())
+            found = by_ids(con, [iid]).get(iid)
+            if found is None:
+                raise UnknownInstitution(f"no institution with the internal id {iid} that this protocol "
+                                         "(made by an older zpb) names; make a new protocol with `zpb template audit`")
+            inst = found
+        else:
+            inst = lookup(con, institution)
+    except (ValueError, UnknownInstitution) as exc:
+        raise IngestError(file, str(exc)) from None
     end_year = edition.start_year + 1  # the calendar year in which the edition's audits take place
-    if closed is not None and end_year > closed:
-        raise IngestError(file, f"institution {iid} („{name}”) closed in {closed}, before edition {edition.edition}")
-    if kind_to is not None and end_year > kind_to:
-        raise IngestError(file, f"institution {iid} („{name}”) is a {ref.kinds[kind].name_pl}, a kind of school "
-                                f"that ended in {kind_to}, before edition {edition.edition}")
-    return Institution(iid, name, kind, family, county)
+    if inst.closed_year is not None and end_year > inst.closed_year:
+        raise IngestError(file, f"{inst.label} („{inst.name}”) closed in {inst.closed_year}, before edition "
+                                f"{edition.edition}")
+    if inst.kind_exists_to is not None and end_year > inst.kind_exists_to:
+        raise IngestError(file, f"{inst.label} („{inst.name}”) is a {ref.kinds[inst.kind].name_pl}, a kind of "
+                                f"school that ended in {inst.kind_exists_to}, before edition {edition.edition}")
+    return inst
+
+
+def check_participation(file: str | Path, con: sqlite3.Connection, inst: Institution, edition: Edition) -> None:
+    """Surveys and audits belong to the editions an institution takes part in: joined in it or
+    before, and not left before it (the register records participation)."""
+    periods = con.execute("SELECT joined_edition, left_edition FROM participation WHERE institution_id = ? "
+                          "ORDER BY joined_edition", (inst.id,)).fetchall()
+    e = edition.edition
+    if any(j <= e and (left is None or left >= e) for j, left in periods):
+        return
+    who = f"{inst.label} („{inst.name}”)"
+    if not periods:
+        raise IngestError(file, f"{who} has no participation in the programme recorded, so it has no surveys or "
+                                f"audits in {e}: record when it joined in the register (`zpb template register`, "
+                                "sheet „Udział”, then `zpb ingest register`)")
+    spans = ", ".join(f"{j}–{left or 'now'}" for j, left in periods)
+    if all(j > e for j, _ in periods):
+        when = "before it joined"
+    elif all(left is not None and left < e for _, left in periods):
+        when = "after it left"
+    else:
+        when = "outside its participation"
+    raise IngestError(file, f"{who} takes part in the programme in {spans}; edition {e} is {when}: correct the "
+                            "edition, or the participation in the register")
 
 
 @dataclass(frozen=True)

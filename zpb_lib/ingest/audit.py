@@ -21,17 +21,20 @@ from pathlib import Path
 
 from ..reference import Catalogue, Criterion, Reference, reference
 from ..store.schema import AUDIT_KINDS
-from ..store.write import delete_import, delete_rows, insert_one, insert_rows, record_import, transaction
-from . import (DryRun, IngestError, Institution, Problem, Problems, check_edition, check_institution,
+from ..store.write import (delete_import, delete_rows, insert_one, insert_rows, record_import, transaction,
+                           update_logged)
+from ..institutions import Institution
+from . import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_participation,
                column_letter, file_hash, norm, previous_import, read_bytes)
 
 SHEET = "Protokół audytu"
 VALUE_COLUMN = 4  # D: values of the fields at the top
 FIELDS = {  # key -> label in column A (Polish: the auditors' language)
-    "institution": "ID placówki", "name": "Placówka", "county": "Powiat", "edition": "Edycja",
+    "institution": "Placówka (RSPO / POL-on)", "name": "Placówka", "county": "Powiat", "edition": "Edycja",
     "kind": "Rodzaj audytu", "date": "Data audytu", "catalogue": "Katalog kryteriów"}
 TABLE = {"no": "Lp.", "criterion": "Kryterium", "area": "Obszar", "title": "Opis kryterium",
          "max": "Maks. pkt", "points": "Przyznane punkty", "mandatory": "Obowiązkowe"}
+OLD_INSTITUTION_LABEL = "ID placówki"  # protocols made before schema 2 name the internal id
 KIND_LABELS = {"certification": "certyfikacyjny (etap I)", "reaudit": "ponowny — przedłużenie (etap II)",
                "control": "kontrolny", "leader": "o tytuł Lidera (etap III)"}
 TOTAL_LABEL = "Razem"
@@ -84,7 +87,9 @@ def write_template(con: sqlite3.Connection, institution: int | str, edition: str
     ref = ref or reference()
     out = Path(out)
     e = check_edition(out, ref, edition)
+    edition = e.edition
     inst = check_institution(out, con, ref, institution, e)
+    check_participation(out, con, inst, e)
     if kind is not None and kind not in AUDIT_KINDS:
         raise IngestError(out, f"unknown audit kind {kind!r}; expected one of {', '.join(AUDIT_KINDS)}")
     cat = _catalogue(out, ref, inst, edition)
@@ -108,7 +113,7 @@ def write_template(con: sqlite3.Connection, institution: int | str, edition: str
     ws["A2"] = "Wypełnij żółte pola. Instrukcja: poniżej tabeli i w arkuszu „Instrukcja”."
     ws["A2"].font = Font(italic=True)
     values = {
-        "institution": inst.id, "name": inst.name, "county": f"{county.name} ({county.teryt})",
+        "institution": inst.rspo if inst.rspo is not None else inst.polon, "name": inst.name, "county": f"{county.name} ({county.teryt})",
         "edition": edition, "kind": KIND_LABELS[kind] if kind else None, "date": None, "catalogue": cat.key}
     row = 4
     field_rows: dict[str, int] = {}
@@ -235,11 +240,15 @@ def _open_sheet(path: Path, data: bytes):
 
 def _fields(path: Path, ws) -> dict[str, _Cell]:
     by_label = {norm(label): key for key, label in FIELDS.items()}
+    by_label[norm(OLD_INSTITUTION_LABEL)] = "institution_id"
     found: dict[str, _Cell] = {}
     for r in range(1, min(ws.max_row, 40) + 1):
-        key = by_label.get(norm(ws.cell(r, 1).value or ""))
+        label = ws.cell(r, 1).value or ""
+        key = by_label.get(norm(label))
+        if key == "institution_id":  # an older protocol: the same field, holding the internal id
+            key, label = "institution", OLD_INSTITUTION_LABEL
         if key and key not in found:
-            found[key] = _Cell(r, VALUE_COLUMN, FIELDS[key], ws.cell(r, VALUE_COLUMN).value)
+            found[key] = _Cell(r, VALUE_COLUMN, str(label), ws.cell(r, VALUE_COLUMN).value)
     missing = [FIELDS[k] for k in ("institution", "edition", "kind", "date", "catalogue") if k not in found]
     if missing:
         raise IngestError(path, f"not a ZPB audit protocol: field(s) {', '.join('„' + m + '”' for m in missing)} "
@@ -305,7 +314,9 @@ def read_protocol(con: sqlite3.Connection, path: str | Path, *, kind: str | None
     except IngestError as exc:
         raise _located(f["edition"], exc) from None
     try:
-        inst = check_institution(path, con, ref, f["institution"].value, e)
+        inst = check_institution(path, con, ref, f["institution"].value, e,
+                                 internal=f["institution"].header == OLD_INSTITUTION_LABEL)
+        check_participation(path, con, inst, e)
     except IngestError as exc:
         raise _located(f["institution"], exc) from None
     expected = _catalogue(path, ref, inst, e.edition)
@@ -314,7 +325,7 @@ def read_protocol(con: sqlite3.Connection, path: str | Path, *, kind: str | None
         raise IngestError(path, f["catalogue"].problem(
             f"the protocol is for catalogue {given or '(empty)'}, but catalogue {expected.key} applies to "
             f"„{ref.kinds[inst.kind].name_pl}” in edition {e.edition}; make a new protocol with "
-            f"`zpb template audit --institution {inst.id} --edition {e.edition}`"))
+            f"`zpb template audit --institution {inst.ident} --edition {e.edition}`"))
 
     problems = Problems(path)
     kinds = _kind_lookup()
@@ -403,20 +414,24 @@ class AuditImport:
     import_id: int | None
     dry_run: bool
     replaced: list[str] = field(default_factory=list)
+    outcome: list[str] = field(default_factory=list)  # what the audit earns, what comes next
+    linked: list[str] = field(default_factory=list)  # awards recorded earlier, now linked to this audit
 
     def lines(self) -> list[str]:
         p = self.protocol
         total = sum(p.points.values())
         out = [f"{p.path.name}: audit protocol, catalogue {p.catalogue.key}, {len(p.catalogue.criteria)} criteria",
-               f"  institution {p.institution.id} „{p.institution.name}”, edition {p.edition}, "
+               f"  {p.institution.label} „{p.institution.name}”, edition {p.edition}, "
                f"{KIND_LABELS[p.kind]} ({p.kind}), {_pl_date(p.audit_date)}",
                f"  points: {total} of {p.catalogue.max_total}"]
         if p.not_scored:
             out.append(f"  not scored (no points stored; scoring counts them as 0): {', '.join(p.not_scored)}")
-        out.extend(f"  replaced {r}" for r in self.replaced)
+        out.extend(f"  {'would replace' if self.dry_run else 'replaced'} {r}" for r in self.replaced)
+        out.extend(f"  linked to this audit: the {k} recorded earlier in the register" for k in self.linked)
+        out.extend(f"  {line}" for line in self.outcome)
         out.append("dry run: nothing was stored" if self.dry_run
-                   else f"stored audit #{self.audit_id} with {len(p.points)} criteria as import #{self.import_id} "
-                        "(certificate decisions are computed by the scoring layer)")
+                   else f"stored the audit with {len(p.points)} criteria as import #{self.import_id} "
+                        f"(to take it back: `zpb imports undo {self.import_id}`)")
         return out
 
 
@@ -447,16 +462,16 @@ def ingest_audit(con: sqlite3.Connection, path: str | Path, *, kind: str | None 
             if old is not None:
                 source = f"import #{old[1]} „{old[2]}”" if old[1] is not None else "not from an import"
                 if not replace:
-                    raise IngestError(path, f"a {p.kind} audit of institution {p.institution.id} in {p.edition} is "
-                                            f"already stored (audit #{old[0]}, {source}); nothing was stored "
+                    raise IngestError(path, f"a {p.kind} audit of {p.institution.label} in {p.edition} is "
+                                            f"already stored ({source}); nothing was stored "
                                             "(use --replace to replace it)")
                 _check_no_award(con, path, "SELECT ?", (old[0],))
                 if old[1] is not None:
                     delete_import(con, old[1])
                 else:
                     delete_rows(con, "audits", {"id": old[0]})
-                result.replaced.append(f"audit #{old[0]} ({source})")
-            details = json.dumps({"institution_id": p.institution.id, "edition": p.edition, "kind": p.kind,
+                result.replaced.append(f"the {p.kind} audit of {p.edition} stored earlier ({source})")
+            details = json.dumps({"institution": p.institution.ident, "edition": p.edition, "kind": p.kind,
                                   "catalogue": p.catalogue.key, "not_scored": p.not_scored,
                                   "replaced": result.replaced}, ensure_ascii=False)
             result.import_id = record_import(con, "audit", path.name, p.content_hash, len(p.points), details)
@@ -465,6 +480,10 @@ def ingest_audit(con: sqlite3.Connection, path: str | Path, *, kind: str | None 
                 "audit_date": p.audit_date.isoformat(), "catalogue": p.catalogue.key, "import_id": result.import_id})
             insert_rows(con, "audit_items", ("audit_id", "criterion", "points"),
                         [(result.audit_id, c.id, p.points[c.id]) for c in p.catalogue.criteria if c.id in p.points])
+            result.linked = _link_awards(con, p, result.audit_id, result.import_id, ref)
+            from ..awards import audit_outcome_lines  # scoring loads pandas: only once an audit is stored
+
+            result.outcome = audit_outcome_lines(con, result.audit_id, ref)
             if dry_run:
                 raise DryRun
     except DryRun:
@@ -474,10 +493,27 @@ def ingest_audit(con: sqlite3.Connection, path: str | Path, *, kind: str | None 
     return result
 
 
+def _link_awards(con: sqlite3.Connection, p: Protocol, audit_id: int, import_id: int, ref: Reference) -> list[str]:
+    """Awards the register recorded for this institution and edition before their audit came in,
+    which this kind of audit gives, are linked to it (undone with the import)."""
+    from ..scoring.rules import rules
+
+    kinds = [r.award_kind for r in rules(ref.directory).for_edition(p.institution.family, p.edition).awards.values()
+             if r.audit == p.kind]
+    if not kinds:
+        return []
+    rows = con.execute(f"SELECT id, kind FROM awards WHERE institution_id = ? AND edition = ? AND audit_id IS NULL "
+                       f"AND kind IN ({', '.join('?' * len(kinds))})", (p.institution.id, p.edition, *kinds)).fetchall()
+    for award_id, _ in rows:
+        update_logged(con, "awards", award_id, {"audit_id": audit_id}, import_id)
+    return [k for _, k in rows]
+
+
 def _check_no_award(con: sqlite3.Connection, path: Path, audits_sql: str, params: tuple) -> None:
     """An audit from which an award was decided cannot be replaced by an import."""
-    row = con.execute(f"SELECT w.id, w.kind, w.audit_id FROM awards w WHERE w.audit_id IN ({audits_sql}) LIMIT 1",
-                      params).fetchone()
+    row = con.execute(f"SELECT w.kind, w.edition, w.import_id FROM awards w WHERE w.audit_id IN ({audits_sql}) "
+                      "LIMIT 1", params).fetchone()
     if row is not None:
-        raise IngestError(path, f"audit #{row[2]} cannot be replaced: award #{row[0]} ({row[1]}) was decided from it; "
-                                "nothing was stored")
+        source = f" (import #{row[2]})" if row[2] is not None else ""
+        raise IngestError(path, f"the audit cannot be replaced: the {row[0]} of {row[1]} recorded{source} was decided "
+                                "from it; nothing was stored")

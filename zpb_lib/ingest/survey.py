@@ -9,23 +9,19 @@ question: anything unrecognised is refused rather than dropped.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import sqlite3
-import zipfile
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
-from xml.parsers.expat import ExpatError, ParserCreate
 
 from ..reference import GROUPS, WAVES, Item, Reference, Scale, reference
 from ..store.write import delete_import, delete_rows, insert_rows, record_import, transaction
-from . import (DryRun, IngestError, Institution, Problem, Problems, check_edition, check_institution,
+from ..institutions import Institution
+from . import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_participation,
                column_letter, file_hash, header_keys, norm, previous_import, read_bytes, text_keys)
+from .tables import Table, read_table  # noqa: F401  (Table stays importable from here)
 
 # Columns that forms add around the questions. Personal ones identify a respondent; metadata ones
 # do not, but neither is stored. Keys are normalised with norm().
@@ -36,298 +32,10 @@ PERSONAL_COLUMNS = {norm(h) for h in (
 METADATA_COLUMNS = {norm(h) for h in (
     "Sygnatura czasowa", "Timestamp", "Znacznik czasu", "Data i godzina", "ID", "Identyfikator",
     "Start time", "Completion time", "Last modified time", "Godzina rozpoczęcia", "Godzina ukończenia",
-    "Godzina ostatniej modyfikacji", "Czas rozpoczęcia", "Czas ukończenia", "Total points", "Łączna liczba punktów",
-    "Score", "Wynik", "Quiz feedback")}
+    "Godzina ostatniej modyfikacji", "Czas rozpoczęcia", "Czas ukończenia", "Czas ostatniej modyfikacji",
+    "Data ostatniej modyfikacji", "Last modified", "Modification time", "Total points", "Łączna liczba punktów",
+    "Punkty", "Points", "Score", "Wynik", "Quiz feedback", "Opinia dotycząca testu", "Language", "Język")}
 GROUP_NAMES = {"students": "students'", "parents": "parents'", "teachers": "teachers'"}
-
-
-# --------------------------------------------------------------------------- reading the bytes
-
-@dataclass
-class Table:
-    """A file's cells as the user sees them in a spreadsheet: a header and numbered rows."""
-    format: str
-    header: list[str]
-    rows: Iterator[tuple[int, Sequence[object]]]  # (row number as in a spreadsheet; cells)
-    ragged: bool  # CSV: a row with another field count than the header is an error
-    header_row: int = 1
-
-
-def read_table(path: Path, data: bytes) -> Table:
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise IngestError(path, "the file is empty")
-    if data.startswith(b"PK\x03\x04"):
-        return _xlsx_table(path, data)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise IngestError(path, "an old Excel .xls workbook; save it as .xlsx (Excel workbook) or as CSV")
-    if path.suffix.lower() in (".xlsx", ".xlsm") and not _looks_like_text(data):
-        raise IngestError(path, "not a valid XLSX workbook (not a zip archive): the file is damaged or truncated")
-    return _csv_table(path, data)
-
-
-def _looks_like_text(data: bytes) -> bool:
-    head = data[:4096]
-    return b"\x00" not in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
-
-
-def _line_of(data: bytes, pos: int) -> int:
-    return data.count(b"\n", 0, pos) + 1
-
-
-def _header_delimiter(text: str) -> str:
-    """The delimiter of the first record: semicolon when any unquoted one is there (Polish Excel),
-    else comma (Google Forms). Quoted question texts may hold commas; they are skipped."""
-    counts = Counter()
-    quoted = False
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted:
-            if ch == "\n":
-                break
-            if ch in ",;\t":
-                counts[ch] += 1
-    if counts[";"]:
-        return ";"
-    if counts["\t"] and not counts[","]:
-        return "\t"
-    return ","
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a text export
-
-
-def _csv_table(path: Path, data: bytes) -> Table:
-    hint = ("save it from Google Forms as CSV, or from Excel as „CSV UTF-8” or „CSV (rozdzielany przecinkami)”")
-    if not _looks_like_text(data):
-        raise IngestError(path, f"wrong encoding: the file is UTF-16 or binary, not a CSV text in UTF-8 or "
-                                f"Windows-1250; {hint}")
-    bom = data.startswith(b"\xef\xbb\xbf")
-    body = data[3:] if bom else data
-    delimiter = _header_delimiter(body[:65536].decode("latin-1"))
-    try:
-        text, encoding = body.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError as exc:
-        line = _line_of(body, exc.start)
-        if bom or delimiter == ",":
-            raise IngestError(path, Problem(
-                f"wrong encoding: byte 0x{body[exc.start]:02X} is not valid UTF-8; a "
-                f"{'file with a UTF-8 mark' if bom else 'comma-separated (Google Forms) export'} must be UTF-8 "
-                f"(this looks like Windows-1250 or another code page); {hint}", row=line)) from None
-        try:
-            text, encoding = body.decode("cp1250"), "Windows-1250"
-        except UnicodeDecodeError as exc2:
-            raise IngestError(path, Problem(
-                f"wrong encoding: byte 0x{body[exc2.start]:02X} is neither UTF-8 nor Windows-1250; {hint}",
-                row=_line_of(body, exc2.start))) from None
-    bad = _CONTROL.search(text)
-    if bad is not None:
-        raise IngestError(path, Problem(f"wrong encoding or not a text file: control character "
-                                        f"U+{ord(bad.group()):04X}; {hint}", row=text.count("\n", 0, bad.start()) + 1))
-    separated = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter] + "-separated"
-    source = {(",", "UTF-8"): "Google Forms CSV", (";", "Windows-1250"): "CSV saved by Excel"}
-    name = f"{source.get((delimiter, encoding), 'CSV')} ({encoding}, {separated})"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise IngestError(path, "the file is empty") from None
-    except csv.Error as exc:
-        raise IngestError(path, Problem(f"the header cannot be read as CSV ({exc})", row=1)) from None
-
-    def rows() -> Iterator[tuple[int, Sequence[object]]]:
-        n = 1
-        while True:
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise IngestError(path, Problem(f"the file is truncated or damaged: {exc} (a quoted field "
-                                                "is not closed)", row=n + 1)) from None
-            n += 1
-            yield n, record
-
-    return Table(name, header, rows(), ragged=True)
-
-
-_XLSX_ERRORS = (KeyError, IndexError, ExpatError, SyntaxError, EOFError, zlib.error, ValueError)  # SyntaxError: ET
-
-
-def _xlsx_table(path: Path, data: bytes) -> Table:
-    """The first sheet of a workbook. Read with a streaming expat parser rather than openpyxl, which
-    takes about 20 s for a 50,000-row export; only values are needed, not styles or formulas."""
-    damaged = "the workbook is damaged or truncated"
-    try:
-        book = zipfile.ZipFile(io.BytesIO(data))
-        sheet_name, sheet_path = _first_sheet(book)
-        strings = _shared_strings(book)
-        it = _sheet_rows(book, sheet_path, strings)
-        first = next(it, None)
-    except zipfile.BadZipFile:
-        raise IngestError(path, "not a valid XLSX workbook: the zip archive is damaged or truncated") from None
-    except _XLSX_ERRORS as exc:
-        raise IngestError(path, f"not a valid XLSX workbook or {damaged} ({exc})") from None
-    if first is None:
-        raise IngestError(path, "the workbook's first sheet is empty")
-    header = ["" if v is None else str(v) for v in first[1]]
-    while header and not header[-1].strip():
-        header.pop()
-    keys = {norm(h) for h in header}
-    kind = "Microsoft Forms XLSX" if {"id", "start time"} <= keys or {"id", "godzina rozpoczęcia"} <= keys \
-        else "XLSX workbook"
-
-    def rows() -> Iterator[tuple[int, Sequence[object]]]:
-        try:
-            yield from it
-        except (zipfile.BadZipFile, *_XLSX_ERRORS) as exc:
-            raise IngestError(path, f"{damaged} ({exc})") from None
-
-    return Table(f"{kind}, sheet „{sheet_name}”", header, rows(), ragged=False, header_row=first[0])
-
-
-_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
-def _first_sheet(book: zipfile.ZipFile) -> tuple[str, str]:
-    """Name and zip path of the workbook's first sheet (tab order), via the workbook's relations."""
-    from xml.etree import ElementTree as ET
-
-    wb = ET.fromstring(book.read("xl/workbook.xml"))
-    sheet = wb.find(f"{{{_NS_MAIN}}}sheets/{{{_NS_MAIN}}}sheet")
-    if sheet is None:
-        raise KeyError("the workbook has no sheet")
-    rid = sheet.get(f"{{{_NS_REL}}}id")
-    rels = ET.fromstring(book.read("xl/_rels/workbook.xml.rels"))
-    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
-    if not target:
-        raise KeyError(f"the workbook's relations do not locate sheet {sheet.get('name')!r}")
-    return sheet.get("name", "?"), target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-
-
-def _shared_strings(book: zipfile.ZipFile) -> list[str]:
-    """The workbook's string table: each item's text runs joined, phonetic hints (rPh) left out."""
-    try:
-        data = book.read("xl/sharedStrings.xml")
-    except KeyError:
-        return []
-    out: list[str] = []
-    buf: list[str] = []
-    state = {"t": False, "rph": 0}
-
-    def start(name: str, attrs: dict) -> None:
-        local = name.rsplit(" ", 1)[-1]
-        if local == "si":
-            buf.clear()
-        elif local == "rPh":
-            state["rph"] += 1
-        elif local == "t" and not state["rph"]:
-            state["t"] = True
-
-    def end(name: str) -> None:
-        local = name.rsplit(" ", 1)[-1]
-        if local == "si":
-            out.append("".join(buf))
-        elif local == "rPh":
-            state["rph"] -= 1
-        elif local == "t":
-            state["t"] = False
-
-    def text(data: str) -> None:
-        if state["t"]:
-            buf.append(data)
-
-    parser = ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
-    parser.buffer_text = True
-    parser.Parse(data, True)
-    return out
-
-
-_COLUMNS: dict[str, int] = {}
-
-
-def _col_index(ref: str) -> int:
-    """0-based column of a cell reference ("AB12" → 27), memoised: the same few letters repeat."""
-    letters = ref.rstrip("0123456789")
-    try:
-        return _COLUMNS[letters]
-    except KeyError:
-        n = 0
-        for ch in letters:
-            n = n * 26 + ord(ch.upper()) - 64
-        _COLUMNS[letters] = n - 1
-        return n - 1
-
-
-def _sheet_rows(book: zipfile.ZipFile, sheet_path: str, strings: list[str]) -> Iterator[tuple[int, list[object]]]:
-    """(row number, cell values) of a sheet, streamed in chunks; cells placed by their reference."""
-    ready: list[tuple[int, list[object]]] = []
-    row: list[object] = []
-    cur = {"row": 0, "col": -1, "type": "n", "text": False, "rph": 0}
-    buf: list[str] = []
-
-    def start(name: str, attrs: dict) -> None:
-        if ":" in name:  # a prefixed namespace (some writers use <x:c>)
-            name = name.rsplit(":", 1)[1]
-        if name == "c":
-            ref = attrs.get("r")
-            cur["col"] = _col_index(ref) if ref else cur["col"] + 1
-            cur["type"] = attrs.get("t", "n")
-            buf.clear()
-        elif (name == "v" or name == "t") and not cur["rph"]:
-            cur["text"] = True
-        elif name == "row":
-            row.clear()
-            cur["row"] = int(attrs["r"]) if "r" in attrs else cur["row"] + 1
-            cur["col"] = -1
-        elif name == "rPh":  # phonetic hint of an inline string: not part of the value
-            cur["rph"] += 1
-
-    def end(name: str) -> None:
-        if ":" in name:
-            name = name.rsplit(":", 1)[1]
-        if name == "c":
-            raw = "".join(buf)
-            t = cur["type"]
-            if t == "s":
-                value: object = strings[int(raw)] if raw else None
-            elif t in ("inlineStr", "str", "e"):
-                value = raw
-            elif t == "b":
-                value = raw == "1"
-            elif raw:
-                number = float(raw)
-                value = int(number) if number.is_integer() else number
-            else:
-                value = None
-            col = cur["col"]
-            if col >= len(row):
-                row.extend([None] * (col - len(row) + 1))
-            row[col] = value
-        elif name == "v" or name == "t":
-            cur["text"] = False
-        elif name == "rPh":
-            cur["rph"] -= 1
-        elif name == "row":
-            ready.append((cur["row"], list(row)))
-
-    def text(data: str) -> None:
-        if cur["text"]:
-            buf.append(data)
-
-    parser = ParserCreate()  # no namespace processing: SpreadsheetML uses the default namespace
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
-    parser.buffer_text = True
-    with book.open(sheet_path) as fh:
-        while True:
-            chunk = fh.read(1 << 20)
-            parser.Parse(chunk, not chunk)
-            yield from ready
-            ready.clear()
-            if not chunk:
-                return
 
 
 # --------------------------------------------------------------------------- columns and answers
@@ -585,7 +293,7 @@ class SurveyImport:
     def lines(self) -> list[str]:
         f, i = self.file, self.institution
         out = [f"{f.path.name}: {f.format}, {self.rows} responses",
-               f"  target: institution {i.id} „{i.name}”, edition {self.edition}, {f.group}, {self.wave}",
+               f"  target: {i.label} „{i.name}”, edition {self.edition}, {f.group}, {self.wave}",
                f"  question columns matched: {len(f.matched)}"]
         if f.personal:
             out.append("  ignored as personal data (never stored): " + ", ".join(f"„{h}”" for h in f.personal))
@@ -593,7 +301,7 @@ class SurveyImport:
             out.append("  ignored form columns (not stored): " + ", ".join(f"„{h}”" for h in f.metadata))
         if f.blank_rows:
             out.append(f"  empty rows skipped: {f.blank_rows}")
-        out.extend(f"  replaced {r}" for r in self.replaced)
+        out.extend(f"  {'would replace' if self.dry_run else 'replaced'} {r}" for r in self.replaced)
         if self.kept:
             out.append(f"  kept {self.kept} responses stored earlier for the same target (--append)")
         if self.dry_run:
@@ -604,7 +312,8 @@ class SurveyImport:
                 out.append(f"    {col:<20} {shown}")
             out.append("dry run: nothing was stored")
         else:
-            out.append(f"stored {self.rows} responses as import #{self.import_id}")
+            out.append(f"stored {self.rows} responses as import #{self.import_id} (to take it back: "
+                       f"`zpb imports undo {self.import_id}`)")
         return out
 
 
@@ -632,7 +341,9 @@ def ingest_survey(con: sqlite3.Connection, path: str | Path, *, institution: int
     if replace and append:
         raise IngestError(path, "--replace and --append exclude each other")
     e = check_edition(path, ref, edition)
+    edition = e.edition
     inst = check_institution(path, con, ref, institution, e)
+    check_participation(path, con, inst, e)
     sf = read_survey(path, group, ref)
     result = SurveyImport(sf, inst, edition, wave, None, dry_run)
     try:
@@ -661,11 +372,11 @@ def ingest_survey(con: sqlite3.Connection, path: str | Path, *, institution: int
                 elif append:
                     result.kept = total
                 else:
-                    raise IngestError(path, f"institution {inst.id} already has {total} {group} {wave} responses in "
+                    raise IngestError(path, f"{inst.label} already has {total} {group} {wave} responses in "
                                             f"{edition} ({sources}); nothing was stored. A new export of the same form "
                                             "repeats them: use --replace to replace them, or --append to add these")
             details = json.dumps({
-                "format": sf.format, "institution_id": inst.id, "edition": edition, "group": group, "wave": wave,
+                "format": sf.format, "institution": inst.ident, "edition": edition, "group": group, "wave": wave,
                 "columns": sf.matched, "ignored_personal": sf.personal, "ignored_metadata": sf.metadata,
                 "replaced": result.replaced, "appended_to": result.kept}, ensure_ascii=False)
             import_id = record_import(con, "survey", path.name, sf.content_hash, len(sf.answers), details)

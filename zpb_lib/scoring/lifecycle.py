@@ -225,7 +225,10 @@ def data_quality(frames: Frames, scored: pd.DataFrame, ref: Reference | None = N
         if fam is None or pd.isna(fam):
             continue  # the foreign-key check reports it
         if pd.isna(a.audit_id) or int(a.audit_id) not in audits.index:
-            add(key, a.institution_id, "no_audit", f"{a.kind} for institution {a.institution_id} has no audit")
+            # Recorded from the register without an audit in the database (most of the programme's
+            # history): the official record, checked against what the rules say without points.
+            for problem, message in _unaudited_award(a, fam, rules, frames, ref):
+                add(key, a.institution_id, problem, message)
             continue
         audit = audits.loc[int(a.audit_id)]
         if audit.institution_id != a.institution_id or str(audit.edition) != str(a.edition):
@@ -256,8 +259,51 @@ def data_quality(frames: Frames, scored: pd.DataFrame, ref: Reference | None = N
             if ceremony.get(m.edition, pd.Timestamp.max) <= cutoff:
                 add(f"id {m.audit_id}", m.institution_id, "award_missing",
                     f"{m.kind} audit of {m.edition} gives a {m.award_kind} ({m.total} points), "
-                    "but no award is recorded", table="audits")
+                    f"but no award is recorded (record it with `zpb awards confirm --edition {m.edition}`)",
+                    table="audits")
     return pd.DataFrame(out, columns=["table", "key", "institution_id", "problem", "message"])
+
+
+def _unaudited_award(a, family: str, rules: Rules, frames: Frames, ref: Reference) -> list[tuple[str, str]]:
+    """What contradicts the rules in an award recorded without an audit: the institution must take
+    part in the edition, hold what the award requires and have the years in the programme it needs;
+    its validity must be the one the rules give. An audit of that edition which should have given it
+    and did not is a contradiction too."""
+    out: list[tuple[str, str]] = []
+    edition, kind = str(a.edition), str(a.kind)
+    rs = rules.for_edition(family, edition)
+    rule = rs.rule_for_award(kind)
+    if rule is None:
+        return [("wrong_kind", f"the rules valid from {rs.valid_from} give no {kind} to a {family}")]
+    if a.institution_id not in participating_in(
+            frames.participation[frames.participation["institution_id"] == a.institution_id], edition):
+        out.append(("not_participating", f"{kind} in {edition}, an edition the institution does not take part in"))
+    on = a.awarded_on
+    mine = frames.awards[(frames.awards["institution_id"] == a.institution_id) & (frames.awards["awarded_on"] < on)]
+    valid = mine[mine["valid_until"].isna() | (mine["valid_until"] > on)]
+    if rule.requires and not set(valid["kind"].astype(str)) & set(rule.requires):
+        out.append(("requires", f"{kind} requires a valid {' or '.join(rule.requires)}, which the institution did "
+                                f"not hold on {on.date()}"))
+    if rule.min_years_in_programme:
+        joined = frames.participation.loc[frames.participation["institution_id"] == a.institution_id, "joined_edition"]
+        audit_day = ref.editions[edition].audit_to
+        years = years_in_programme(_start_year(joined.min()), audit_day) if len(joined.dropna()) else 0
+        if years < rule.min_years_in_programme:
+            out.append(("years_short", f"{kind} needs {rule.min_years_in_programme} years in the programme; the "
+                                       f"institution had {years} by {audit_day}"))
+    audits = frames.audits[(frames.audits["institution_id"] == a.institution_id)
+                           & (frames.audits["edition"].astype(str) == edition)
+                           & (frames.audits["kind"].astype(str) == rule.audit)]
+    if len(audits):
+        out.append(("audit_not_linked", f"{kind} in {edition} is not linked to the {rule.audit} audit of that edition "
+                                         f"(audit {int(audits['id'].iloc[0])}); record it again through the register "
+                                         "or `zpb awards confirm`"))
+    expected = valid_until(on.date(), rule.valid_years)
+    actual = None if pd.isna(a.valid_until) else a.valid_until.date()
+    if expected != actual:
+        out.append(("validity", f"valid until {actual or 'indefinitely'}, the rules give {expected or 'indefinitely'} "
+                                f"({rule.valid_years or 'no'} years from {on.date()})"))
+    return out
 
 
 REASON_TEXT_EN = {

@@ -1,0 +1,338 @@
+"""Reading tables people bring: CSV (UTF-8 with or without BOM, or Windows-1250 as Polish Excel
+saves it; comma, semicolon or tab separated) and XLSX workbooks (first sheet, read with a streaming
+expat parser). Shared by the importers; each decides what the columns mean.
+
+The format is recognised from the bytes (a zip archive is a workbook; otherwise the encoding and the
+delimiter of the header line decide), because people rename and re-save files freely.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+from xml.parsers.expat import ExpatError, ParserCreate
+
+from . import IngestError, Problem, norm
+
+@dataclass
+class Table:
+    """A file's cells as the user sees them in a spreadsheet: a header and numbered rows."""
+    format: str
+    header: list[str]
+    rows: Iterator[tuple[int, Sequence[object]]]  # (row number as in a spreadsheet; cells)
+    ragged: bool  # CSV: a row with another field count than the header is an error
+    header_row: int = 1
+    encoding: str | None = None  # CSV: "UTF-8" or "Windows-1250"
+    delimiter: str | None = None  # CSV: the field separator
+
+
+SURVEY_HINT = "save it from Google Forms as CSV, or from Excel as „CSV UTF-8” or „CSV (rozdzielany przecinkami)”"
+
+
+def read_table(path: Path, data: bytes, *, hint: str = SURVEY_HINT, comma_cp1250: bool = False) -> Table:
+    """The file's header and a lazy iterator over its rows. ``hint`` ends encoding errors with how to
+    save the file right. A comma-separated CSV must be UTF-8 (Google Forms writes nothing else)
+    unless ``comma_cp1250``: lists kept by hand in Excel come comma-separated in Windows-1250 too."""
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise IngestError(path, "the file is empty")
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_table(path, data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise IngestError(path, "an old Excel .xls workbook; save it as .xlsx (Excel workbook) or as CSV")
+    if path.suffix.lower() in (".xlsx", ".xlsm") and not _looks_like_text(data):
+        raise IngestError(path, "not a valid XLSX workbook (not a zip archive): the file is damaged or truncated")
+    return _csv_table(path, data, hint, comma_cp1250)
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    return b"\x00" not in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _line_of(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
+def _header_delimiter(text: str) -> str:
+    """The delimiter of the first record: semicolon when any unquoted one is there (Polish Excel),
+    else comma (Google Forms). Quoted question texts may hold commas; they are skipped."""
+    counts = Counter()
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted:
+            if ch == "\n":
+                break
+            if ch in ",;\t":
+                counts[ch] += 1
+    if counts[";"]:
+        return ";"
+    if counts["\t"] and not counts[","]:
+        return "\t"
+    return ","
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a text export
+
+
+def _csv_table(path: Path, data: bytes, hint: str, comma_cp1250: bool) -> Table:
+    if not _looks_like_text(data):
+        raise IngestError(path, f"wrong encoding: the file is UTF-16 or binary, not a CSV text in UTF-8 or "
+                                f"Windows-1250; {hint}")
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
+    delimiter = _header_delimiter(body[:65536].decode("latin-1"))
+    try:
+        text, encoding = body.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError as exc:
+        line = _line_of(body, exc.start)
+        if bom or (delimiter == "," and not comma_cp1250):
+            raise IngestError(path, Problem(
+                f"wrong encoding: byte 0x{body[exc.start]:02X} is not valid UTF-8; a "
+                f"{'file with a UTF-8 mark' if bom else 'comma-separated (Google Forms) export'} must be UTF-8 "
+                f"(this looks like Windows-1250 or another code page); {hint}", row=line)) from None
+        try:
+            text, encoding = body.decode("cp1250"), "Windows-1250"
+        except UnicodeDecodeError as exc2:
+            raise IngestError(path, Problem(
+                f"wrong encoding: byte 0x{body[exc2.start]:02X} is neither UTF-8 nor Windows-1250; {hint}",
+                row=_line_of(body, exc2.start))) from None
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise IngestError(path, Problem(f"wrong encoding or not a text file: control character "
+                                        f"U+{ord(bad.group()):04X}; {hint}", row=text.count("\n", 0, bad.start()) + 1))
+    separated = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter] + "-separated"
+    source = {(",", "UTF-8"): "Google Forms CSV", (";", "Windows-1250"): "CSV saved by Excel"}
+    name = f"{source.get((delimiter, encoding), 'CSV')} ({encoding}, {separated})"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise IngestError(path, "the file is empty") from None
+    except csv.Error as exc:
+        raise IngestError(path, Problem(f"the header cannot be read as CSV ({exc})", row=1)) from None
+
+    def rows() -> Iterator[tuple[int, Sequence[object]]]:
+        n = 1
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise IngestError(path, Problem(f"the file is truncated or damaged: {exc} (a quoted field "
+                                                "is not closed)", row=n + 1)) from None
+            n += 1
+            yield n, record
+
+    return Table(name, header, rows(), ragged=True, encoding=encoding, delimiter=delimiter)
+
+
+_XLSX_ERRORS = (KeyError, IndexError, ExpatError, SyntaxError, EOFError, zlib.error, ValueError)  # SyntaxError: ET
+
+
+def _xlsx_table(path: Path, data: bytes) -> Table:
+    """The first sheet of a workbook. Read with a streaming expat parser rather than openpyxl, which
+    takes about 20 s for a 50,000-row export; only values are needed, not styles or formulas."""
+    damaged = "the workbook is damaged or truncated"
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        sheet_name, sheet_path = _first_sheet(book)
+        strings = _shared_strings(book)
+        it = _sheet_rows(book, sheet_path, strings)
+        first = next(it, None)
+    except zipfile.BadZipFile:
+        raise IngestError(path, "not a valid XLSX workbook: the zip archive is damaged or truncated") from None
+    except _XLSX_ERRORS as exc:
+        raise IngestError(path, f"not a valid XLSX workbook or {damaged} ({exc})") from None
+    if first is None:
+        raise IngestError(path, "the workbook's first sheet is empty")
+    header = ["" if v is None else str(v) for v in first[1]]
+    while header and not header[-1].strip():
+        header.pop()
+    keys = {norm(h) for h in header}
+    kind = "Microsoft Forms XLSX" if {"id", "start time"} <= keys or {"id", "godzina rozpoczęcia"} <= keys \
+        else "XLSX workbook"
+
+    def rows() -> Iterator[tuple[int, Sequence[object]]]:
+        try:
+            yield from it
+        except (zipfile.BadZipFile, *_XLSX_ERRORS) as exc:
+            raise IngestError(path, f"{damaged} ({exc})") from None
+
+    return Table(f"{kind}, sheet „{sheet_name}”", header, rows(), ragged=False, header_row=first[0])
+
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _first_sheet(book: zipfile.ZipFile) -> tuple[str, str]:
+    """Name and zip path of the workbook's first sheet (tab order), via the workbook's relations."""
+    from xml.etree import ElementTree as ET
+
+    wb = ET.fromstring(book.read("xl/workbook.xml"))
+    sheet = wb.find(f"{{{_NS_MAIN}}}sheets/{{{_NS_MAIN}}}sheet")
+    if sheet is None:
+        raise KeyError("the workbook has no sheet")
+    rid = sheet.get(f"{{{_NS_REL}}}id")
+    rels = ET.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
+    if not target:
+        raise KeyError(f"the workbook's relations do not locate sheet {sheet.get('name')!r}")
+    return sheet.get("name", "?"), target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _shared_strings(book: zipfile.ZipFile) -> list[str]:
+    """The workbook's string table: each item's text runs joined, phonetic hints (rPh) left out."""
+    try:
+        data = book.read("xl/sharedStrings.xml")
+    except KeyError:
+        return []
+    out: list[str] = []
+    buf: list[str] = []
+    state = {"t": False, "rph": 0}
+
+    def start(name: str, attrs: dict) -> None:
+        local = name.rsplit(" ", 1)[-1]
+        if local == "si":
+            buf.clear()
+        elif local == "rPh":
+            state["rph"] += 1
+        elif local == "t" and not state["rph"]:
+            state["t"] = True
+
+    def end(name: str) -> None:
+        local = name.rsplit(" ", 1)[-1]
+        if local == "si":
+            out.append("".join(buf))
+        elif local == "rPh":
+            state["rph"] -= 1
+        elif local == "t":
+            state["t"] = False
+
+    def text(data: str) -> None:
+        if state["t"]:
+            buf.append(data)
+
+    parser = ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.buffer_text = True
+    parser.Parse(data, True)
+    return out
+
+
+_COLUMNS: dict[str, int] = {}
+
+
+def _col_index(ref: str) -> int:
+    """0-based column of a cell reference ("AB12" → 27), memoised: the same few letters repeat."""
+    letters = ref.rstrip("0123456789")
+    try:
+        return _COLUMNS[letters]
+    except KeyError:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch.upper()) - 64
+        _COLUMNS[letters] = n - 1
+        return n - 1
+
+
+def _sheet_rows(book: zipfile.ZipFile, sheet_path: str, strings: list[str]) -> Iterator[tuple[int, list[object]]]:
+    """(row number, cell values) of a sheet, streamed in chunks; cells placed by their reference."""
+    ready: list[tuple[int, list[object]]] = []
+    row: list[object] = []
+    cur = {"row": 0, "col": -1, "type": "n", "text": False, "rph": 0}
+    buf: list[str] = []
+
+    def start(name: str, attrs: dict) -> None:
+        if ":" in name:  # a prefixed namespace (some writers use <x:c>)
+            name = name.rsplit(":", 1)[1]
+        if name == "c":
+            ref = attrs.get("r")
+            cur["col"] = _col_index(ref) if ref else cur["col"] + 1
+            cur["type"] = attrs.get("t", "n")
+            buf.clear()
+        elif (name == "v" or name == "t") and not cur["rph"]:
+            cur["text"] = True
+        elif name == "row":
+            row.clear()
+            cur["row"] = int(attrs["r"]) if "r" in attrs else cur["row"] + 1
+            cur["col"] = -1
+        elif name == "rPh":  # phonetic hint of an inline string: not part of the value
+            cur["rph"] += 1
+
+    def end(name: str) -> None:
+        if ":" in name:
+            name = name.rsplit(":", 1)[1]
+        if name == "c":
+            raw = "".join(buf)
+            t = cur["type"]
+            if t == "s":
+                value: object = strings[int(raw)] if raw else None
+            elif t in ("inlineStr", "str", "e"):
+                value = raw
+            elif t == "b":
+                value = raw == "1"
+            elif raw:
+                number = float(raw)
+                value = int(number) if number.is_integer() else number
+            else:
+                value = None
+            col = cur["col"]
+            if col >= len(row):
+                row.extend([None] * (col - len(row) + 1))
+            row[col] = value
+        elif name == "v" or name == "t":
+            cur["text"] = False
+        elif name == "rPh":
+            cur["rph"] -= 1
+        elif name == "row":
+            ready.append((cur["row"], list(row)))
+
+    def text(data: str) -> None:
+        if cur["text"]:
+            buf.append(data)
+
+    parser = ParserCreate()  # no namespace processing: SpreadsheetML uses the default namespace
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.buffer_text = True
+    with book.open(sheet_path) as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            parser.Parse(chunk, not chunk)
+            yield from ready
+            ready.clear()
+            if not chunk:
+                return
+
+
+_SIGNATURES = (
+    (b"%PDF", "a PDF document"), (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"), (b"GIF89a", "a GIF image"), (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"),
+    (b"{\\rtf", "an RTF document"), (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"), (b"Rar!", "a RAR archive"))
+
+
+def document_kind(data: bytes) -> str | None:
+    """What a file that is not a table is ("a PDF document", "a web page (HTML)"), from its first
+    bytes; None when it may be a table. Lets an importer say what was given instead of an encoding
+    error."""
+    for magic, kind in _SIGNATURES:
+        if data.startswith(magic):
+            return kind
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "a web page (HTML)"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "a WebP image"
+    if data.startswith(b"BM") and data[6:10] == b"\x00\x00\x00\x00":  # "BM", size, reserved zeros
+        return "a BMP image"
+    return None
