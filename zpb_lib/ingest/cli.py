@@ -68,15 +68,81 @@ def cmd_template_audit(args: argparse.Namespace) -> int:
     from . import IngestError
     from .audit import write_template
 
-    out = Path(args.out or f"protokol-audytu-{args.institution}-{args.edition.replace('/', '-')}.xlsx")
     con = store.connect(args.db, readonly=True)
     try:
+        out = Path(args.out or f"protokol-audytu-{str(args.institution).strip()}-"
+                               f"{str(args.edition).strip().replace('/', '-')}.xlsx")
         path = write_template(con, args.institution, args.edition, out, kind=args.kind)
     except IngestError as exc:
         return _refused(exc)
     finally:
         con.close()
     print(path)
+    return 0
+
+
+def cmd_ingest_institutions(args: argparse.Namespace) -> int:
+    from .. import store
+    from . import IngestError
+    from .institutions import ingest_institutions
+
+    con = store.connect(args.db)
+    try:
+        result = ingest_institutions(con, args.file, dry_run=args.dry_run)
+    except IngestError as exc:
+        return _refused(exc)
+    finally:
+        con.close()
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_ingest_register(args: argparse.Namespace) -> int:
+    from .. import store
+    from . import IngestError
+    from .register import ingest_register
+
+    con = store.connect(args.db)
+    try:
+        result = ingest_register(con, args.file, dry_run=args.dry_run)
+    except IngestError as exc:
+        return _refused(exc)
+    finally:
+        con.close()
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_template_register(args: argparse.Namespace) -> int:
+    from .. import store
+    from . import IngestError
+    from .register import write_register_template
+
+    con = store.connect(args.db, readonly=True)
+    try:
+        path = write_register_template(con, Path(args.out))
+    except IngestError as exc:
+        return _refused(exc)
+    finally:
+        con.close()
+    print(path)
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from .. import store
+    from . import IngestError
+    from .published import match_published
+
+    con = store.connect(args.db, readonly=True)
+    try:
+        result = match_published(con, args.file, edition=args.edition, kind=args.kind, out=args.out,
+                                 date=args.date)
+    except IngestError as exc:
+        return _refused(exc)
+    finally:
+        con.close()
+    print("\n".join(result.lines()))
     return 0
 
 
@@ -94,7 +160,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="ingest_command", required=True)
     p = ingest.add_parser("survey", help="import a Google Forms CSV, a Microsoft Forms XLSX or an Excel CSV export")
     p.add_argument("file", help="the export file")
-    p.add_argument("--institution", required=True, type=int, help="institution id in the database")
+    p.add_argument("--institution", required=True, metavar="RSPO",
+                   help="the school's RSPO number or the university's POL-on id (`zpb institutions find NAME`)")
     p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
     p.add_argument("--group", required=True, choices=GROUPS)
     p.add_argument("--wave", required=True, choices=WAVES, help="baseline (diagnoza) or follow-up (ewaluacja)")
@@ -116,12 +183,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     _db_arg(p)
     p.set_defaults(func=cmd_ingest_audit)
 
+    p = ingest.add_parser("institutions", help="import the RSPO register's search export (CSV or XLSX) or a list of "
+                          "universities (POL-on id, name, city, county)")
+    p.add_argument("file", help="the RSPO export („Pobierz wyniki”) or the universities list")
+    p.add_argument("--dry-run", action="store_true", help="show what would be added, changed and marked; store nothing")
+    _db_arg(p)
+    p.set_defaults(func=cmd_ingest_institutions)
+
+    p = ingest.add_parser("register", help="import the programme register workbook (participation, awards, action "
+                          "plans, partners) or a reviewed `zpb match` result")
+    p.add_argument("file", help="the filled workbook (from `zpb template register` or `zpb match`)")
+    p.add_argument("--dry-run", action="store_true", help="check everything and show the differences; store nothing")
+    _db_arg(p)
+    p.set_defaults(func=cmd_ingest_register)
+
+    p = sub.add_parser("match", help="match a published list of awarded schools to the register's institutions")
+    p.add_argument("file", help="the list as published (.txt: numbered paragraphs)")
+    p.add_argument("--edition", required=True, help="the edition whose awards the list announces, e.g. 2025/2026")
+    p.add_argument("--kind", required=True, choices=("certyfikat", "przedłużenie", "lider"),
+                   help="the award the list announces")
+    p.add_argument("--date", help="award date for the rows (default: the edition's ceremony day)")
+    p.add_argument("--out", help="output workbook (default: <file>-dopasowanie.xlsx next to the list)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_match)
+
     template = sub.add_parser("template", help="write input templates").add_subparsers(
         dest="template_command", required=True)
     p = template.add_parser("audit", help="write an XLSX audit protocol (Polish) for an institution and edition")
-    p.add_argument("--institution", required=True, type=int, help="institution id in the database")
+    p.add_argument("--institution", required=True, metavar="RSPO",
+                   help="the school's RSPO number or the university's POL-on id (`zpb institutions find NAME`)")
     p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
     p.add_argument("--kind", choices=AUDIT_KINDS, help="pre-select the audit kind")
-    p.add_argument("--out", help="output file (default: protokol-audytu-<id>-<edition>.xlsx)")
+    p.add_argument("--out", help="output file (default: protokol-audytu-<RSPO>-<edition>.xlsx)")
     _db_arg(p)
     p.set_defaults(func=cmd_template_audit)
+    p = template.add_parser("register", help="write the programme register workbook (XLSX with validation), "
+                            "filled with what the database holds")
+    p.add_argument("--out", default="rejestr-zpb.xlsx", help="output file (default: rejestr-zpb.xlsx)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_template_register)
