@@ -30,17 +30,18 @@ def zpb(*args: str) -> float:
     return time.perf_counter() - t
 
 
-def pick_institutions(db: Path, n: int) -> list[int]:
-    """``n`` institutions audited in the edition, spread over the counties."""
+def pick_institutions(db: Path, n: int) -> list[str]:
+    """``n`` institutions audited in the edition, spread over the counties, by RSPO number / POL-on id."""
     con = sqlite3.connect(db)
-    rows = con.execute("""SELECT a.institution_id, i.county FROM audits a JOIN institutions i ON i.id = a.institution_id
+    rows = con.execute("""SELECT COALESCE(CAST(i.rspo AS TEXT), i.polon), i.county FROM audits a
+                          JOIN institutions i ON i.id = a.institution_id
                           WHERE a.edition = ? GROUP BY a.institution_id ORDER BY i.county, a.institution_id""",
                        (EDITION,)).fetchall()
     con.close()
-    by_county: dict[str, list[int]] = {}
+    by_county: dict[str, list[str]] = {}
     for inst, county in rows:
         by_county.setdefault(county, []).append(inst)
-    picked: list[int] = []
+    picked: list[str] = []
     while len(picked) < n and any(by_county.values()):
         for county in sorted(by_county):
             if by_county[county] and len(picked) < n:
@@ -50,7 +51,7 @@ def pick_institutions(db: Path, n: int) -> list[int]:
     return picked
 
 
-def plain_loop(ids: list[int], cube: Path, work: Path) -> float:
+def plain_loop(ids: list[str], cube: Path, work: Path) -> float:
     """What an analyst without zpb build would run: two commands per report, same notebook and cube."""
     nb = ROOT / "notebooks" / "school_report.ipynb"
     t = time.perf_counter()

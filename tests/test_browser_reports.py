@@ -54,15 +54,16 @@ def require_axe() -> Path:
 
 # --------------------------------------------------------------------------- the test build
 
-def _sample_institutions(db: Path) -> dict[str, int]:
-    """Two schools of the first county audited in the edition, and a university taking part in it."""
+def _sample_institutions(db: Path) -> dict[str, tuple[str, str]]:
+    """Two schools of the first county audited in the edition, and a university taking part in it:
+    key → (RSPO number or POL-on id, the start of its report's file name)."""
     con = sqlite3.connect(db)
     try:
-        schools = [r[0] for r in con.execute(
-            "SELECT DISTINCT a.institution_id FROM audits a JOIN institutions i ON i.id = a.institution_id "
+        schools = [(str(r[0]), f"placowka-{r[0]}-") for r in con.execute(
+            "SELECT DISTINCT i.rspo FROM audits a JOIN institutions i ON i.id = a.institution_id "
             "WHERE a.edition = ? AND i.county = ? ORDER BY 1", (EDITION, COUNTIES[0]))]
-        universities = [r[0] for r in con.execute(
-            "SELECT i.id FROM institutions i JOIN participation p ON p.institution_id = i.id "
+        universities = [(r[0], f"uczelnia-{r[0]}-") for r in con.execute(
+            "SELECT i.polon FROM institutions i JOIN participation p ON p.institution_id = i.id "
             "WHERE i.kind = 'university' AND i.county = ? AND p.joined_edition <= ? "
             "AND (p.left_edition IS NULL OR p.left_edition >= ?) ORDER BY 1", (COUNTIES[1], EDITION, EDITION))]
     finally:
@@ -83,8 +84,8 @@ def sample(small_db, tmp_path_factory) -> dict[str, dict[str, Path]]:
         both, html = ("html", "pdf"), ("html",)
         runs = [dict(only=("voivodeship",), formats=both if lang == "pl" else html),
                 dict(only=("county",), counties=COUNTIES, formats=both if lang == "pl" else html),
-                dict(only=("school",), institutions=(picked["school-1"],), formats=both),
-                dict(only=("school",), institutions=(picked["school-2"], picked["university"]), formats=html)]
+                dict(only=("school",), institutions=(picked["school-1"][0],), formats=both),
+                dict(only=("school",), institutions=(picked["school-2"][0], picked["university"][0]), formats=html)]
         for run in runs:
             summary = build(BuildOptions(db=str(small_db), edition=EDITION, out=str(out), lang=lang, jobs=2,
                                          progress=False, **run))
@@ -93,8 +94,8 @@ def sample(small_db, tmp_path_factory) -> dict[str, dict[str, Path]]:
         found = {"index": folder / "index.html", "voivodeship": folder / "wojewodztwo.html"}
         for teryt in COUNTIES:
             found[f"county-{teryt}"] = next(folder.glob(f"powiat-{teryt}-*.html"))
-        for key, inst in picked.items():
-            found[key] = next(folder.glob(f"placowka-{inst}-*.html"))
+        for key, (_, stem) in picked.items():
+            found[key] = next(folder.glob(f"{stem}*.html"))
         pages[lang] = found
     return pages
 
@@ -208,13 +209,18 @@ def test_search_box_filters_the_list(sample, chromium, lang):
         everything = _visible_items(page)
         assert len(everything) == len(PAGES) - 1
         # A school by its name typed without diacritics, in lower case, as people type.
-        school = next(t for t in everything if t.endswith(f"({LABELS[lang]['kind_school']})"))
-        name = school.rsplit(" (", 1)[0]
+        school = next(t for t in everything if f"({LABELS[lang]['kind_school']} · RSPO " in t)
+        name, rspo = school.rsplit(" (", 1)[0], school.rsplit("RSPO ", 1)[1].rstrip(")")
         box.press_sequentially(search_key(name))
         shown = _visible_items(page)
         assert school in shown and len(shown) < len(everything)
         count = page.locator("#zpb-count").text_content()
         assert count == LABELS[lang]["found"].format(n=len(shown))
+        # The same school by its RSPO number.
+        box.fill("")
+        box.press_sequentially(rspo)
+        shown = _visible_items(page)
+        assert school in shown and len(shown) < len(everything)
         # A TERYT code keeps that county's reports only.
         box.fill("")
         box.press_sequentially("1261")

@@ -90,3 +90,63 @@ def test_next_steps_are_phrased(small_cube):
     assert steps["text_pl"].str.len().gt(10).all() and steps["text_en"].str.len().gt(10).all()
     short = steps[steps["points_short"] > 0]
     assert all(f"{n} " in t for n, t in zip(short["points_short"], short["text_en"]))
+
+
+# --------------------------------------------------------------------------- identity people use
+
+def _db_identity(db) -> dict[int, tuple]:
+    """Internal id → (rspo, polon, in_register) straight from the database."""
+    con = store.connect(db, readonly=True)
+    try:
+        return {r[0]: tuple(r[1:]) for r in con.execute("SELECT id, rspo, polon, in_register FROM institutions")}
+    finally:
+        con.close()
+
+
+def test_institutions_carry_rspo_and_polon(small_db, small_cube):
+    db = _db_identity(small_db)
+    inst = small_cube.table("institutions")
+    assert len(inst) == len(db)
+    for r in inst.itertuples(index=False):
+        rspo, polon, in_register = db[int(r.id)]
+        assert (None if pd.isna(r.rspo) else int(r.rspo)) == rspo
+        assert (None if pd.isna(r.polon) else r.polon) == polon
+        assert r.ident == (str(rspo) if rspo is not None else polon)
+        assert bool(r.in_register) == bool(in_register)
+    assert inst["rspo"].notna().any() and inst["polon"].notna().any()  # schools and universities both
+    # Read by identifier, as the school report does.
+    some = inst[inst["rspo"].notna()].iloc[0]
+    assert small_cube.table("institutions", rspo=int(some["rspo"]))["id"].tolist() == [some["id"]]
+    uni = inst[inst["polon"].notna()].iloc[0]
+    assert small_cube.table("institutions", polon=uni["polon"])["ident"].tolist() == [uni["polon"]]
+
+
+@pytest.mark.parametrize("table", ["audits", "awards", "renewals", "next_steps", "plan"])
+def test_tables_listing_institutions_carry_their_identifier(small_db, small_cube, table):
+    db = _db_identity(small_db)
+    t = small_cube.table(table)
+    assert len(t) > 0
+    expected = [str(db[int(i)][0]) if db[int(i)][0] is not None else db[int(i)][1] for i in t["institution_id"]]
+    assert t["ident"].tolist() == expected
+    assert t["in_register"].tolist() == [bool(db[int(i)][2]) for i in t["institution_id"]]
+
+
+def test_unknown_opening_year_counts_as_existing_and_register_flag(small_copy):
+    con = store.connect(small_copy)
+    target, gone = [r[0] for r in con.execute(
+        "SELECT i.id FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
+        "WHERE k.family = 'school' AND i.closed_year IS NULL ORDER BY i.id LIMIT 2")]
+    con.execute("UPDATE institutions SET opened_year = NULL WHERE id = ?", (target,))
+    con.execute("UPDATE institutions SET in_register = 0 WHERE id = ?", (gone,))
+    con.commit()
+    tables = cube.compute(con, EDITION)
+    con.close()
+    inst = tables["institutions"].set_index("id")
+    assert bool(inst.at[target, "exists"])
+    assert not bool(inst.at[gone, "in_register"]) and bool(inst.at[target, "in_register"])
+
+
+def test_a_cube_of_another_version_is_refused(small_cube, tmp_path):
+    path = cube.write({"institutions": pd.DataFrame({"id": [1]})}, tmp_path / "old.sqlite", {"cube_version": 1})
+    with pytest.raises(ValueError, match="rebuild it with `zpb build`"):
+        cube.Cube(path)

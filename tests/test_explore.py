@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import openpyxl
 import pytest
 from bs4 import BeautifulSoup
 
+from identity_support import renumber, shows_number
 from zpb_lib import indicators as ind
 from zpb_lib import store
 from zpb_lib.cube import as_of_date
@@ -77,7 +79,7 @@ def file_digest(db: Path) -> str:
 
 
 def existing_sql(county: str | None = None) -> str:
-    where = "opened_year <= :start AND (closed_year IS NULL OR closed_year > :start)"
+    where = "(opened_year IS NULL OR opened_year <= :start) AND (closed_year IS NULL OR closed_year > :start)"
     return where + (" AND county = :county" if county else "")
 
 
@@ -87,6 +89,18 @@ def participating_ids(db: Path, county: str | None = None) -> set[int]:
                    "WHERE p.joined_edition <= ? AND (p.left_edition IS NULL OR p.left_edition > ?)"
                    + (" AND i.county = ?" if county else ""), (EDITION, EDITION, *((county,) if county else ())))
     return {r[0] for r in rows}
+
+
+def idents(db: Path, ids: set[int] | list[int]) -> set[str]:
+    """The identifiers people use (RSPO number as text, else POL-on id) of institutions by internal id."""
+    rows = sql(db, f"SELECT COALESCE(CAST(rspo AS TEXT), polon) FROM institutions WHERE id IN "
+                   f"({','.join(str(int(i)) for i in ids) or 'NULL'})")
+    return {r[0] for r in rows}
+
+
+def ident_of(db: Path, institution_id: int) -> str:
+    (ident,) = idents(db, [institution_id])
+    return ident
 
 
 def busiest_county(db: Path) -> str:
@@ -195,7 +209,8 @@ def test_table_follows_county_kind_and_status(x, small_db):
                                            "i.id = a.institution_id WHERE a.edition = ? AND i.county = ?",
                                  (EDITION, county))}
     expected = participating_ids(small_db, county) | audited
-    assert set(x.table_rows()["id"]) == expected
+    assert set(x.table_rows()["ident"]) == idents(small_db, expected)
+    assert "id" not in x.table_rows().columns  # the internal id is not part of what analysts get
     t = tables(x.table.value)[0]
     names = {r[0] for r in sql(small_db, f"SELECT name FROM institutions WHERE id IN ({','.join(map(str, expected))})")}
     assert {row[0] for row in t["rows"]} <= names and len(t["rows"]) == min(x.page_size, len(expected))
@@ -206,13 +221,13 @@ def test_table_follows_county_kind_and_status(x, small_db):
                          "GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")[0][0]
     x.kind.value = kind
     of_kind = {r[0] for r in sql(small_db, "SELECT id FROM institutions WHERE kind = ?", (kind,))}
-    assert set(x.table_rows()["id"]) == expected & of_kind
+    assert set(x.table_rows()["ident"]) == idents(small_db, expected & of_kind)
     # "All existing" lists every institution open in the edition (and any audited one).
     x.kind.value = ""
     x.status.value = "all"
     existing = {r[0] for r in sql(small_db, f"SELECT id FROM institutions WHERE {existing_sql(county)}",
                                   {"start": START, "county": county})}
-    assert set(x.table_rows()["id"]) == existing | expected
+    assert set(x.table_rows()["ident"]) == idents(small_db, existing | expected)
     assert len(tables(x.table.value)[0]["rows"]) == min(x.page_size, len(existing | expected))
 
 
@@ -248,9 +263,10 @@ def test_sort_and_pages(x, small_db):
     x.next_button.click()
     second = tables(x.table.value)[0]
     assert f"{x.page_size + 1}–{min(2 * x.page_size, total)} z {fmt.integer(total)}" in second["caption"]
-    ids = list(x.table_rows()["id"].iloc[x.page_size:2 * x.page_size])
-    assert [r[0] for r in second["rows"]] == [sql(small_db, "SELECT name FROM institutions WHERE id = ?", (int(i),))[0][0]
-                                              for i in ids]
+    shown = list(x.table_rows()["ident"].iloc[x.page_size:2 * x.page_size])
+    assert [r[0] for r in second["rows"]] == [
+        sql(small_db, "SELECT name FROM institutions WHERE COALESCE(CAST(rspo AS TEXT), polon) = ?", (i,))[0][0]
+        for i in shown]
     x.prev_button.click()
     assert [r[0] for r in tables(x.table.value)[0]["rows"]] == first_page
     # Names sort in Polish alphabetical order (Ł after L, Ś after S).
@@ -308,8 +324,10 @@ def test_drilldown_audit_gaps_awards_and_surveys(x, small_db):
                              "i.id = a.institution_id WHERE a.edition = ? AND i.county = ? AND a.kind != 'control' "
                              "ORDER BY a.id LIMIT 1", (EDITION, county))[0]
     assert x.build_institution_button.disabled
-    x.select_institution(iid)
+    rspo = sql(small_db, "SELECT rspo FROM institutions WHERE id = ?", (iid,))[0][0]
+    x.select_institution(rspo)
     assert not x.build_institution_button.disabled
+    assert f"RSPO {rspo} · " in x.detail.value  # the heading names it as people do
     page = tables(x.detail.value)
     by_caption = {t["caption"]: t for t in page}
     crit = next(t for c, t in by_caption.items() if c.startswith("Punkty według kryteriów"))
@@ -351,16 +369,18 @@ def test_no_survey_figure_from_fewer_than_ten_respondents(x, small_db, tmp_path)
     small = sql(small_db, "SELECT r.institution_id, r.grp, COUNT(*) FROM survey_responses r WHERE r.edition = ? "
                           "AND r.wave = 'follow-up' GROUP BY 1, 2 HAVING COUNT(*) < 10", (EDITION,))
     assert small, "the small demo database should have small survey groups in the latest edition"
+    small_idents = {iid: ident_of(small_db, iid) for iid, _, _ in small}
     x.status.value = "all"
     groups = {"students": "uczniowie", "parents": "rodzice", "teachers": "nauczyciele"}
     for indicator in REF.indicators:
         x.measure.value = f"survey:{indicator}"
         for group in groups:
             x.group.value = group
-            rows = x.table_rows().set_index("id")
+            rows = x.table_rows().set_index("ident")
             for iid, grp, n in small:
-                if grp == group and iid in rows.index:
-                    assert math.isnan(rows.at[iid, "survey_p"]), (iid, grp, indicator)
+                key = small_idents[iid]
+                if grp == group and key in rows.index:
+                    assert math.isnan(rows.at[key, "survey_p"]), (key, grp, indicator)
     # The rendered table: put the small institutions on the first page and read their cells.
     iid, grp, _ = small[0]
     n = sql(small_db, "SELECT COUNT(safe_school) FROM survey_responses WHERE institution_id = ? AND edition = ? "
@@ -375,7 +395,7 @@ def test_no_survey_figure_from_fewer_than_ten_respondents(x, small_db, tmp_path)
     survey_col = next(h for h in mine if h.startswith("Czuje się bezpiecznie"))
     assert mine[survey_col].startswith(fmt.MISSING) and f"n = {n}" in mine[survey_col].replace("\u00a0", " ")
     # The drill-down: every value of that group is "—" (n shown, as in the reports).
-    x.select_institution(iid)
+    x.select_institution(small_idents[iid])
     group_tables = [t for t in tables(x.detail.value) if t["caption"].startswith(groups[grp])]
     for t in group_tables:
         for r in table_dicts(t):
@@ -387,7 +407,7 @@ def test_no_survey_figure_from_fewer_than_ten_respondents(x, small_db, tmp_path)
     head = [c.value for c in ws[1]]
     value_col = next(i for i, h in enumerate(head) if h and h.endswith(": wynik"))
     for r in ws.iter_rows(min_row=2, values_only=True):
-        if r[0] == iid:
+        if str(r[0]) == small_idents[iid]:
             assert r[value_col] is None
             break
     else:
@@ -480,22 +500,25 @@ def test_export_to_excel(x, small_db):
     wb = openpyxl.load_workbook(path)
     ws = wb["Placówki"]
     ids = [r[0] for r in ws.iter_rows(min_row=2, values_only=True)]
-    existing = {r[0] for r in sql(small_db, f"SELECT id FROM institutions WHERE {existing_sql(county)}",
-                                  {"start": START, "county": county})}
-    assert set(ids) >= existing and len(ids) == len(set(ids)) == len(x.table_rows())
-    assert ids == list(x.table_rows()["id"])  # the table's order
+    existing = idents(small_db, {r[0] for r in sql(small_db, f"SELECT id FROM institutions WHERE {existing_sql(county)}",
+                                                   {"start": START, "county": county})})
+    assert {str(i) for i in ids} >= existing and len(ids) == len(set(ids)) == len(x.table_rows())
+    assert [str(i) for i in ids] == list(x.table_rows()["ident"])  # the table's order
     head = [c.value for c in ws[1]]
-    assert head[:2] == ["ID placówki", "Placówka"]
+    assert head[:3] == ["RSPO / POL-on", "Placówka", "W wykazie RSPO"]
+    # RSPO numbers are numbers (they match an RSPO export opened in Excel), POL-on ids text.
+    assert all(isinstance(i, int) or len(i) == 36 for i in ids)
     points_col = head.index("Punkty")
-    totals = sql(small_db, "SELECT a.institution_id, SUM(ai.points) FROM audits a JOIN audit_items ai ON "
+    totals = sql(small_db, "SELECT COALESCE(CAST(i.rspo AS TEXT), i.polon), SUM(ai.points) FROM audits a "
+                           "JOIN audit_items ai ON "
                            "ai.audit_id = a.id JOIN institutions i ON i.id = a.institution_id WHERE a.edition = ? "
                            "AND i.county = ? AND a.kind != 'control' GROUP BY a.id", (EDITION, county))
     once = [i for i, _ in totals if sum(j == i for j, _ in totals) == 1]
     audited = {i: t for i, t in totals if i in once}
     assert audited
     for r in ws.iter_rows(min_row=2, values_only=True):
-        if r[0] in audited:
-            assert r[points_col] == audited[r[0]]
+        if str(r[0]) in audited:
+            assert r[points_col] == audited[str(r[0])]
     assert "Informacje" in wb.sheetnames
 
 
@@ -513,12 +536,96 @@ def test_build_buttons_build_html_reports(x, small_db):
     assert county_name(county) in text
     assert str(report) in x.file_message and 'href="' in x.file_message
     x.show("detail")
-    iid = int(x.table_rows()["id"].iloc[0])
-    x.select_institution(iid)
+    ident = x.table_rows()["ident"].iloc[0]
+    x.select_institution(ident)
     x.build_institution_button.click()
     assert x.last_report != report and x.last_report.exists(), x.message.value
-    name = sql(small_db, "SELECT name FROM institutions WHERE id = ?", (iid,))[0][0]
+    name, rspo = sql(small_db, "SELECT name, rspo FROM institutions WHERE COALESCE(CAST(rspo AS TEXT), polon) = ?",
+                     (ident,))[0]
     assert name in x.last_report.read_text(encoding="utf-8")
+    assert x.last_report.name.startswith(f"placowka-{rspo}-" if rspo else f"uczelnia-{ident}-")
+
+
+# --------------------------------------------------------------------------- identifiers people use
+
+@pytest.fixture(scope="module")
+def identity(small_db, tmp_path_factory):
+    """An explorer over a copy where one audited school has an internal id no RSPO number equals and
+    another school taking part is missing from the latest RSPO register."""
+    db = tmp_path_factory.mktemp("identity") / "identity.sqlite"
+    shutil.copy(small_db, db)
+    inst = renumber(db)
+    con = sqlite3.connect(db)
+    gone_id, gone_rspo = con.execute(
+        "SELECT i.id, i.rspo FROM institutions i JOIN participation p ON p.institution_id = i.id "
+        "WHERE i.county = ? AND i.rspo IS NOT NULL AND i.id != ? AND p.joined_edition <= ? AND "
+        "(p.left_edition IS NULL OR p.left_edition > ?) ORDER BY i.id LIMIT 1",
+        (inst.county, inst.id, EDITION, EDITION)).fetchone()
+    with con:
+        con.execute("UPDATE institutions SET in_register = 0 WHERE id = ?", (gone_id,))
+    con.close()
+    x = Explorer(db, out=tmp_path_factory.mktemp("identity-out"), page_size=1000)
+    x.county.value = inst.county
+    x.status.value = "all"
+    return x, inst, gone_rspo, db
+
+
+def test_explorer_shows_rspo_numbers_never_internal_ids(identity):
+    x, inst, _, db = identity
+    x.show("table")
+    head = tables(x.table.value)[0]["head"]
+    rows = table_dicts(tables(x.table.value)[0])
+    assert head[:2] == ["Placówka", "RSPO / POL-on"]
+    expected = dict(sql(db, "SELECT name, COALESCE(CAST(rspo AS TEXT), polon) FROM institutions WHERE county = ?",
+                        (inst.county,)))
+    for r in rows:  # (names are unique within the demo's county)
+        assert r["RSPO / POL-on"].rstrip("*") == expected[r["Placówka"]]
+    assert {"Placówka": inst.name, "RSPO / POL-on": str(inst.rspo)}.items() <= next(
+        r for r in rows if r["Placówka"] == inst.name).items()
+    x.show("detail")
+    labels = [label for label, v in x.institution.options if v is not None]
+    assert f"{inst.name} (RSPO {inst.rspo})" in labels
+    x.select_institution(f"RSPO {inst.rspo}")
+    assert x.institution.value == str(inst.rspo)
+    # What-if: thresholds nobody reaches refuse every award, so this school is among the flips.
+    x.show("whatif")
+    for family, rule in list(x._wi_rules):
+        if family == "school":
+            x.set_threshold(family, rule, 999)
+    assert "institution_id" not in x.whatif_audits.columns
+    flipped = x.whatif_audits[x.whatif_audits["flipped"]]
+    assert str(inst.rspo) in set(flipped["ident"])
+    assert f"{inst.rspo}" in {r["RSPO / POL-on"] for t in tables(x.whatif_view.value)
+                              if "RSPO / POL-on" in t["head"] for r in table_dicts(t)}
+    views = {"table": x.table.value, "detail": x.detail.value, "options": " ".join(labels),
+             "whatif": x.whatif_view.value, "whatif frame": x.whatif_audits.to_csv(),
+             "table rows": x.table_rows().to_csv()}
+    x.reset_whatif()
+    x.show("table")
+    path = x.export_table()
+    views["excel"] = " ".join(str(v) for ws in openpyxl.load_workbook(path).worksheets
+                              for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+    for where, text in views.items():
+        assert not shows_number(text, inst.id), where
+    assert shows_number(views["table"], inst.rspo) and shows_number(views["excel"], inst.rspo)
+
+
+def test_explorer_marks_schools_missing_from_the_register(identity):
+    x, inst, gone, _ = identity
+    x.show("table")
+    t = tables(x.table.value)[0]
+    cells = {r["RSPO / POL-on"] for r in table_dicts(t)}
+    assert f"{gone}*" in cells and str(inst.rspo) in cells
+    assert "* — placówki nie ma w ostatnim wykazie RSPO." in x.table.value
+    x.show("detail")
+    assert any(label.endswith(f"RSPO {gone}, nie ma w ostatnim wykazie RSPO)") for label, _ in x.institution.options)
+    x.select_institution(gone)
+    assert f"RSPO {gone} · " in x.detail.value and "nie ma w ostatnim wykazie RSPO" in x.detail.value
+    x.show("table")
+    ws = openpyxl.load_workbook(x.export_table())["Placówki"]
+    head = [c.value for c in ws[1]]
+    register = {r[0]: r[head.index("W wykazie RSPO")] for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert register[gone] == "nie" and register[inst.rspo] == "tak"
 
 
 # --------------------------------------------------------------------------- editions
@@ -533,7 +640,7 @@ def test_other_edition_has_its_kinds_and_rules(x, small_db):
     audited = {r[0] for r in sql(small_db, "SELECT institution_id FROM audits WHERE edition = ?", (old,))}
     part = {r[0] for r in sql(small_db, "SELECT institution_id FROM participation WHERE joined_edition <= ? AND "
                                         "(left_edition IS NULL OR left_edition > ?)", (old, old))}
-    assert set(x.table_rows()["id"]) == audited | part
+    assert set(x.table_rows()["ident"]) == idents(small_db, audited | part)
     old_cat = REF.catalogue_for("school", old)
     assert ("school", "certificate") in x._wi_rules
     assert any(k[0] == old_cat.key for k in x._wi_maxima)

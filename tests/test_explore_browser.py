@@ -164,14 +164,16 @@ def test_explorer_in_jupyterlab(lab, small_db):
 
     con = sqlite3.connect(f"{small_db.resolve().as_uri()}?mode=ro", uri=True)
     edition = con.execute("SELECT edition FROM editions WHERE held = 1 ORDER BY start_year DESC LIMIT 1").fetchone()[0]
-    taking_part = ("SELECT i.id, i.name, i.county FROM participation p JOIN institutions i ON i.id = p.institution_id "
+    ident = "COALESCE(CAST(i.rspo AS TEXT), i.polon)"  # the identifier people use
+    taking_part = (f"SELECT i.id, i.name, i.county, {ident} FROM participation p JOIN institutions i "
+                   "ON i.id = p.institution_id "
                    "WHERE p.joined_edition <= :e AND (p.left_edition IS NULL OR p.left_edition > :e) UNION "
-                   "SELECT i.id, i.name, i.county FROM audits a JOIN institutions i ON i.id = a.institution_id "
+                   f"SELECT i.id, i.name, i.county, {ident} FROM audits a JOIN institutions i ON i.id = a.institution_id "
                    "WHERE a.edition = :e")
     rows = con.execute(taking_part, {"e": edition}).fetchall()
     con.close()
     per_county: dict[str, set[str]] = {}
-    for _, nm, c in rows:
+    for _, nm, c, _ in rows:
         per_county.setdefault(c, set()).add(nm)
     county = max(sorted(per_county), key=lambda c: len(per_county[c]))
     name = county_name(county)
@@ -205,6 +207,11 @@ def test_explorer_in_jupyterlab(lab, small_db):
         expect(table.locator("tbody tr")).to_have_count(min(20, len(per_county[county])))
         after = table.locator("tbody tr th").all_inner_texts()
         assert set(after) <= per_county[county] and after != before, (after, before)
+        # Each row names its institution by RSPO number / POL-on id, the one the database holds.
+        expect(table.locator("thead th").nth(1)).to_have_text("RSPO / POL-on")
+        idents = {nm: i for _, nm, c, i in rows if c == county}
+        shown = table.locator("tbody tr td:first-of-type").all_inner_texts()
+        assert [x.rstrip("*") for x in shown] == [idents[nm] for nm in after]
         expect(explorer.locator(".zpb-x-tiles")).to_contain_text(name)
         # The map tab draws the map with the county highlighted.
         explorer.get_by_role("tab", name="Mapa", exact=True).click()

@@ -64,7 +64,8 @@ def edition(tmp_path) -> tuple[Path, list[IndexEntry]]:
     f = lambda rel: _touch(out / rel)  # noqa: E731
     entries = [
         IndexEntry("school", "Liceum w Łapanowie", "1201", "powiat bocheński", "KPP Bochnia",
-                   f("school/Liceum w Łapanowie.html"), f("school/Liceum w Łapanowie.pdf")),
+                   f("school/Liceum w Łapanowie.html"), f("school/Liceum w Łapanowie.pdf"),
+                   identifier="RSPO 123456"),
         IndexEntry("county", "Raport: m. Kraków", "1261", "m. Kraków", "KMP Kraków",
                    f("county/1261.html"), f("county/1261.pdf"), status="skipped"),
         IndexEntry("school", EVIL, "1201", "powiat bocheński", "KPP Bochnia", f("school/evil.html")),
@@ -133,7 +134,21 @@ def test_search_box_and_the_list_without_javascript(edition):
     assert re.search(r'<label for="zpb-q">[^<]+</label>\s*<input type="search" id="zpb-q"', page)
     assert re.search(r'<div class="zpb-search" id="zpb-search" hidden>', page)  # shown by the script
     assert page.count("<li data-search=") == len(entries)
-    assert 'data-search="liceum w lapanowie powiat bochenski 1201 kpp bochnia"' in page
+    assert 'data-search="liceum w lapanowie rspo 123456 powiat bochenski 1201 kpp bochnia"' in page
+
+
+def test_institution_identifier_is_shown_and_searchable(edition):
+    """A school report shows its RSPO number (a university its POL-on id) and the search finds it."""
+    out, entries = edition
+    polon = "8c4e0a2e-5b1d-4e7f-9a3c-2d6b1f0e9a77"
+    uni = IndexEntry("school", "Akademia w Krakowie", "1261", "m. Kraków", "KMP Kraków", _touch(out / "u.html"),
+                     identifier=f"POL-on {polon}")
+    page = _write(out, [*entries, uni])
+    assert "Liceum w Łapanowie <small>(placówka · RSPO 123456)</small>" in page
+    assert f"Akademia w Krakowie <small>(placówka · POL-on {polon})</small>" in page
+    assert re.search(rf'<li data-search="[^"]*\b{polon}\b[^"]*">', page)
+    # County and voivodeship reports carry no identifier.
+    assert "Raport: m. Kraków <small>(raport powiatu)</small>" in page
 
 
 def test_only_the_inline_search_script_may_run(edition):

@@ -84,11 +84,12 @@ def hand_db(tmp_path_factory, ref):
     people += _people(D, E22, "baseline", "students", 40, safe_school=[4] * 32 + [2] * 8)
     columns = ["institution_id", "edition", "wave", "grp", *ref.survey_columns()]
     with transaction(con):
-        insert_rows(con, "institutions", ("id", "name", "kind", "county", "municipality", "locality", "opened_year"),
-                    [(A, "Szkoła A", "primary", "1201", "Bochnia", "Bochnia", 1960),
-                     (B, "Szkoła B", "primary", "1201", "Bochnia", "Bochnia", 1960),
-                     (C, "Szkoła C", "primary", "1201", "Bochnia", "Bochnia", 1960),
-                     (D, "Szkoła D", "primary", "1202", "Brzesko", "Brzesko", 1960)])
+        insert_rows(con, "institutions", ("id", "rspo", "name", "kind", "county", "municipality", "locality",
+                                          "opened_year"),
+                    [(A, 10001, "Szkoła A", "primary", "1201", "Bochnia", "Bochnia", 1960),
+                     (B, 10002, "Szkoła B", "primary", "1201", "Bochnia", "Bochnia", 1960),
+                     (C, 10003, "Szkoła C", "primary", "1201", "Bochnia", "Bochnia", 1960),
+                     (D, 10004, "Szkoła D", "primary", "1202", "Brzesko", "Brzesko", 1960)])
         insert_rows(con, "survey_responses", columns, [[p.get(c) for c in columns] for p in people])
     con.close()
     return path

@@ -55,26 +55,26 @@ def _copy_db(src: Path, dst: Path) -> Path:
     return dst
 
 
-def _plant(db: Path) -> int:
+def _plant(db: Path) -> str:
     """Rename an institution of the county that is audited and awarded in the edition and has
-    surveys in it; give its action items a partner with markup. Returns its id."""
+    surveys in it; give its action items a partner with markup. Returns its RSPO number."""
     con = store.connect(db)
     try:
         row = con.execute(
-            "SELECT i.id FROM institutions i "
+            "SELECT i.id, i.rspo FROM institutions i "
             "JOIN audits a ON a.institution_id = i.id AND a.edition = ? AND a.kind != 'control' "
             "JOIN awards w ON w.institution_id = i.id AND w.edition = ? "
             "WHERE i.county = ? AND EXISTS (SELECT 1 FROM survey_responses s WHERE s.institution_id = i.id "
             "AND s.edition = ?) AND EXISTS (SELECT 1 FROM action_items t WHERE t.institution_id = i.id "
             "AND t.edition = ?) ORDER BY i.id LIMIT 1", (EDITION, EDITION, COUNTY, EDITION, EDITION)).fetchone()
         assert row, "the small demo database should have an audited, awarded, surveyed school in 1201"
-        inst = int(row[0])
+        inst, rspo = int(row[0]), str(row[1])
         with transaction(con):
             con.execute("UPDATE institutions SET name = ? WHERE id = ?", (NAME, inst))
             partner = insert_one(con, "partners", {"name": PARTNER, "kind": "ngo", "county": COUNTY})
             con.execute("UPDATE action_items SET partner_id = ? WHERE institution_id = ? AND edition = ?",
                         (partner, inst, EDITION))
-        return inst
+        return rspo
     finally:
         con.close()
 
@@ -97,7 +97,7 @@ def _copy_reference(dst: Path) -> Path:
 @pytest.fixture(scope="module")
 def planted(small_db, tmp_path_factory):
     """Builds with the planted names: Polish (voivodeship, the county, the school; HTML and PDF)
-    and English (the county and the school; HTML). Returns (institution id, {lang: folder})."""
+    and English (the county and the school; HTML). Returns (RSPO number, {lang: folder})."""
     require_chromium()
     tmp = tmp_path_factory.mktemp("injection")
     db = _copy_db(small_db, tmp / "planted.sqlite")

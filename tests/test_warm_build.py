@@ -42,8 +42,9 @@ def _outputs(nb) -> list:
 
 def test_warm_equals_cold(small_db, tmp_path):
     con = sqlite3.connect(small_db)
-    schools = [r[0] for r in con.execute("SELECT DISTINCT institution_id FROM audits WHERE edition = ? ORDER BY 1 LIMIT 3",
-                                         (EDITION,))]
+    schools = [r[0] for r in con.execute(  # by the identifiers people use: RSPO number / POL-on id
+        "SELECT DISTINCT COALESCE(CAST(i.rspo AS TEXT), i.polon) FROM audits a JOIN institutions i "
+        "ON i.id = a.institution_id WHERE a.edition = ? ORDER BY 1 LIMIT 3", (EDITION,))]
     con.close()
     out = tmp_path / "warm"
     # One worker: every report after the first runs on a kernel that already built others.

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from identity_support import renumber, shows_number
 from zpb_lib import cli, cube, store, xlsx_export
 from zpb_lib.report.labels import county_name
 from zpb_lib.stats import wilson_interval
@@ -133,15 +134,17 @@ def test_one_decision_row_per_audit_of_the_edition(wb, db):
 
 def test_decision_rows_match_the_database(wb, db, ref):
     audits = {r[0]: r[1:] for r in db.execute(
-        "SELECT a.id, a.institution_id, i.name, i.county, a.kind, a.audit_date, a.catalogue "
+        "SELECT a.id, COALESCE(i.rspo, i.polon), i.name, i.county, a.kind, a.audit_date, a.catalogue "
         "FROM audits a JOIN institutions i ON i.id = a.institution_id WHERE a.edition = ?", (EDITION,))}
     awarded = {r[0] for r in db.execute("SELECT audit_id FROM awards WHERE edition = ? AND audit_id IS NOT NULL",
                                         (EDITION,))}
     kinds = {"certification": "audyt certyfikujący", "reaudit": "reaudyt", "control": "audyt kontrolny",
              "leader": "audyt na tytuł Lidera"}
     for r in rows(wb["Decyzje"]):
-        inst_id, name, county, kind, date, catalogue = audits[r["ID audytu"]]
-        assert (r["ID placówki"], r["Placówka"], r["TERYT powiatu"]) == (inst_id, name, county)
+        ident, name, county, kind, date, catalogue = audits[r["ID audytu"]]
+        # the RSPO number (a number cell) or the POL-on id (text), as the database holds it
+        assert (r["RSPO / POL-on"], r["Placówka"], r["TERYT powiatu"]) == (ident, name, county)
+        assert r["W wykazie RSPO"] == ("tak" if isinstance(ident, int) else None)
         assert r["Powiat"] == ("" if ref.counties[county].kind == "city" else "powiat ") + ref.counties[county].name
         assert r["Jednostka Policji"] == ref.police_units[ref.counties[county].police_unit].name
         assert r["Rodzaj audytu"] == kinds[kind]
@@ -212,7 +215,8 @@ def test_indicator_figures_equal_pooled_answers_from_sql(wb, db, ref):
         elif r["Poziom"] == "powiat":
             n, k = _pooled(db, ref, "safe_school", group, wave, " AND i.county = ?", (r["TERYT powiatu"],))
         else:
-            n, k = _pooled(db, ref, "safe_school", group, wave, " AND i.id = ?", (r["ID placówki"],))
+            n, k = _pooled(db, ref, "safe_school", group, wave, " AND COALESCE(i.rspo, i.polon) = ?",
+                           (r["RSPO / POL-on"],))
         lo, hi = wilson_interval(k, n)
         assert r["Respondenci"] == n >= 10
         assert r["Wynik"] == pytest.approx(k / n)
@@ -246,13 +250,14 @@ def test_no_indicator_figure_from_fewer_than_ten_respondents(wb):
 def test_renewals_are_the_awards_expiring_within_12_months(wb, db):
     as_of = dt.date(2026, 10, 15)
     limit = dt.date(2027, 10, 15)
-    sql = db.execute("SELECT institution_id, MAX(valid_until) FROM awards WHERE awarded_on <= ? AND kind != 'leader' "
+    ident = "(SELECT COALESCE(i.rspo, i.polon) FROM institutions i WHERE i.id = institution_id)"
+    sql = db.execute(f"SELECT {ident}, MAX(valid_until) FROM awards WHERE awarded_on <= ? AND kind != 'leader' "
                      "GROUP BY institution_id", (as_of.isoformat(),)).fetchall()
-    leaders = {r[0] for r in db.execute("SELECT institution_id FROM awards WHERE kind = 'leader' AND awarded_on <= ?",
+    leaders = {r[0] for r in db.execute(f"SELECT {ident} FROM awards WHERE kind = 'leader' AND awarded_on <= ?",
                                         (as_of.isoformat(),))}
     due = {i for i, until in sql if as_of < dt.date.fromisoformat(until) <= limit and i not in leaders}
     got = rows(wb["Odnowienia"])
-    assert {r["ID placówki"] for r in got} == due
+    assert {r["RSPO / POL-on"] for r in got} == due
     for r in got:
         assert r["Dni do wygaśnięcia"] == (r["Ważny do"].date() - as_of).days
 
@@ -269,8 +274,8 @@ def test_county_filter_keeps_only_that_county(county_wb, db, county_teryt):
     ind = rows(county_wb["Wskaźniki z ankiet"])
     assert {r["TERYT powiatu"] for r in ind if r["Poziom"] != "województwo"} == {county_teryt}
     assert {r["Poziom"] for r in ind} == {"województwo", "powiat", "placówka"}  # voivodeship kept to compare
-    ids = {r[0] for r in db.execute("SELECT id FROM institutions WHERE county = ?", (county_teryt,))}
-    assert {r["ID placówki"] for r in ind if r["Poziom"] == "placówka"} <= ids
+    ids = {r[0] for r in db.execute("SELECT COALESCE(rspo, polon) FROM institutions WHERE county = ?", (county_teryt,))}
+    assert {r["RSPO / POL-on"] for r in ind if r["Poziom"] == "placówka"} <= ids
     assert county_name(county_teryt) in county_wb["Decyzje"].cell(1, 1).value
     about = {r[0]: r[1] for r in county_wb["Informacje"].iter_rows(values_only=True) if r[0]}
     assert f"TERYT {county_teryt}" in about["Zakres"]
@@ -280,6 +285,18 @@ def test_county_by_name(ref):
     assert xlsx_export.resolve_county("bocheński", ref) == "1201"
     assert xlsx_export.resolve_county("m. Kraków", ref) == "1261"
     assert xlsx_export.resolve_county("Bochnia County", ref) == "1201"
+    assert xlsx_export.resolve_county("bochenski", ref) == "1201"  # typed without diacritics
+    assert xlsx_export.resolve_county("powiat bocheński", ref) == "1201"
+
+
+def test_county_option_by_name_equals_by_teryt(small_db, tmp_path):
+    by_name, by_code = tmp_path / "name.xlsx", tmp_path / "code.xlsx"
+    assert run("--edition", EDITION, "--county", "bochenski", "--db", str(small_db), "--out", str(by_name)) == 0
+    assert run("--edition", "2025-2026", "--county", "1201", "--db", str(small_db), "--out", str(by_code)) == 0
+    a, b = load_workbook(by_name), load_workbook(by_code)
+    for name in DATA_SHEETS:
+        assert rows(a[name]) == rows(b[name]), name
+    assert rows(a["Decyzje"]) and {r["TERYT powiatu"] for r in rows(a["Decyzje"])} == {"1201"}
 
 
 # --------------------------------------------------------------------------- errors
@@ -379,7 +396,7 @@ def test_empty_sheet_keeps_its_header(small_db, tmp_path):
     source.tables["renewals"] = source.tables["renewals"].iloc[0:0]
     wb = load_workbook(xlsx_export.export(source, tmp_path / "e.xlsx").path)
     ws = wb["Odnowienia"]
-    assert ws.cell(HEADER_ROW, 1).value == "ID placówki" and rows(ws) == []
+    assert ws.cell(HEADER_ROW, 1).value == "Placówka" and rows(ws) == []
     assert ws.cell(HEADER_ROW - 1, 1).value == "Brak pozycji do pokazania."
     assert not math.isnan(ws.column_dimensions["A"].width)
 
@@ -397,3 +414,45 @@ def test_real_data_get_the_provenance_line_instead_of_the_banner(small_copy, tmp
     texts = [str(v) for row in wb["Informacje"].iter_rows(values_only=True) for v in row if v]
     assert not any("syntetyczne" in t.lower() for t in texts)
     assert wb["Decyzje"].sheet_properties.tabColor is None
+
+
+# --------------------------------------------------------------------------- identifiers people use
+
+def test_identifier_cells(wb, db):
+    """RSPO numbers are number cells without a thousands separator (they match an RSPO export opened
+    in Excel); POL-on ids are text; every sheet listing institutions has the register column."""
+    for name in DATA_SHEETS:
+        header = [c.value for c in wb[name][HEADER_ROW]]
+        assert "RSPO / POL-on" in header and "W wykazie RSPO" in header, name
+        assert not any("ID placówki" == h for h in header), name
+    cells = [c for name in DATA_SHEETS for c in column_cells(wb[name], "RSPO / POL-on") if c.value is not None]
+    rspo = {r[0] for r in db.execute("SELECT rspo FROM institutions WHERE rspo IS NOT NULL")}
+    polon = {r[0] for r in db.execute("SELECT polon FROM institutions WHERE polon IS NOT NULL")}
+    numbers = [c for c in cells if isinstance(c.value, int)]
+    texts = [c for c in cells if isinstance(c.value, str)]
+    assert numbers and len(numbers) + len(texts) == len(cells)
+    assert {c.value for c in numbers} <= rspo and {c.value for c in texts} <= polon
+    assert all(c.number_format == "0" for c in numbers) and all(c.number_format == "@" for c in texts)
+
+
+def test_no_internal_id_and_the_register_column(small_copy, tmp_path, ref):
+    """One audited school gets an internal id no RSPO number equals, another is missing from the
+    latest RSPO register: the workbook never shows the first's internal id, names it by its RSPO
+    number, and says „nie” for the second."""
+    inst = renumber(small_copy)
+    con = store.connect(small_copy)
+    gone = con.execute("SELECT i.rspo FROM audits a JOIN institutions i ON i.id = a.institution_id "
+                       "WHERE a.edition = ? AND i.rspo IS NOT NULL AND i.id != ? ORDER BY i.rspo LIMIT 1",
+                       (EDITION, inst.id)).fetchone()[0]
+    with con:
+        con.execute("UPDATE institutions SET in_register = 0 WHERE rspo = ?", (gone,))
+    source = xlsx_export.from_database(con, EDITION, ref=ref)
+    con.close()
+    wb = load_workbook(xlsx_export.export(source, tmp_path / "ids.xlsx", ref=ref).path)
+    text = " ".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row
+                    if v is not None)
+    assert not shows_number(text, inst.id)
+    decisions = rows(wb["Decyzje"])
+    mine = [r for r in decisions if r["Placówka"] == inst.name]
+    assert mine and all(r["RSPO / POL-on"] == inst.rspo and r["W wykazie RSPO"] == "tak" for r in mine)
+    assert {r["W wykazie RSPO"] for r in decisions if r["RSPO / POL-on"] == gone} == {"nie"}

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import indicators as ind
+from .institutions import identifier
 from .reference import Reference, reference
 from .report.labels import labels_for
 from .scoring.explain import describe_next_step, gaps, next_step
@@ -32,8 +33,12 @@ from .scoring.rules import Rules, rules as load_rules
 from .stats import DEFAULT_THRESHOLD
 from .store import data_version
 
-CUBE_VERSION = 1
-INDEXED = {"institutions": ("county", "id"), "audits": ("edition", "county", "institution_id"),
+# 2: institutions carry the identifiers people use (rspo, polon, ident) and in_register, and so do
+# the tables reports list institutions from (audits, awards, renewals, next steps, plan, quality).
+CUBE_VERSION = 2
+# What a person sees of an institution; "id"/"institution_id" stay only as join keys inside the cube.
+IDENTITY = ("rspo", "polon", "ident", "in_register")
+INDEXED = {"institutions": ("county", "id", "rspo", "polon"), "audits": ("edition", "county", "institution_id"),
            "audit_items": ("audit_id",), "next_steps": ("institution_id",), "awards": ("institution_id", "county"),
            "indicators": ("level", "key"), "wave_changes": ("level", "key"), "edition_changes": ("level", "key"),
            "places": ("level", "key"), "plan": ("institution_id", "county"), "renewals": ("county",),
@@ -87,6 +92,11 @@ def compute(con: sqlite3.Connection, edition: str, *, ref: Reference | None = No
     st = status_on(frames, as_of)
     inst = frames.institutions.rename(columns={"id": "institution_id"})
     inst = inst.assign(kind=inst["kind"].astype(str), county=inst["county"].astype(str))
+    inst = inst.assign(rspo=pd.to_numeric(inst["rspo"]).astype("Int64"),
+                       polon=inst["polon"].astype(object).where(inst["polon"].notna(), None),
+                       in_register=inst["in_register"].fillna(1).astype(int).astype(bool))
+    rspo = inst["rspo"].astype(object).where(inst["rspo"].notna(), None)  # identifier() takes None, not pd.NA
+    inst["ident"] = [identifier(r, p) for r, p in zip(rspo, inst["polon"])]
     institutions = (inst.merge(st.drop(columns=["name", "kind", "county"]), on="institution_id")
                     .merge(kinds, on="kind").merge(county_info, on="county"))
     scored = replay(frames, ref, rules)
@@ -95,13 +105,16 @@ def compute(con: sqlite3.Connection, edition: str, *, ref: Reference | None = No
     # its status is already "left".
     institutions["participating"] = institutions["institution_id"].isin(participating_in(frames.participation, edition))
     institutions["in_edition"] = institutions["participating"] | institutions["institution_id"].isin(in_edition)
-    exists = (institutions["opened_year"] <= e.start_year) & (
+    # An unknown opening year (a register row without one) counts as existing.
+    opened = institutions["opened_year"]
+    exists = (opened.isna() | (opened <= e.start_year)) & (
         institutions["closed_year"].isna() | (institutions["closed_year"] > e.start_year))
     institutions["exists"] = exists.astype(bool)
     institutions = institutions.rename(columns={"institution_id": "id"}).sort_values("id").reset_index(drop=True)
 
     # --- audits: every audit up to the edition, scored and decided; the edition's ranked
     look = institutions.set_index("id")
+    scored = _with_identity(scored, look)
     scored["family"] = scored["institution_id"].map(look["family"])
     scored["county"] = scored["institution_id"].map(look["county"])
     scored["police_unit"] = scored["institution_id"].map(look["police_unit"])
@@ -126,11 +139,13 @@ def compute(con: sqlite3.Connection, edition: str, *, ref: Reference | None = No
     audit_items = audit_items.sort_values(["audit_id", "order"]).reset_index(drop=True)
     next_steps = _next_steps(ref, rules, frames, scored, institutions, edition)
 
-    awards = frames.awards.rename(columns={"id": "award_id"}).assign(
-        county=lambda d: d["institution_id"].map(look["county"]), name=lambda d: d["institution_id"].map(look["name"]))
-    renewals = renewals_due(st, as_of, renewal_months, ref).merge(
-        county_info[["county", "county_name", "police_unit_name"]], on="county", how="left")
-    quality = data_quality(frames, scored, ref, rules, as_of=as_of)
+    awards = _with_identity(frames.awards.rename(columns={"id": "award_id"}).assign(
+        county=lambda d: d["institution_id"].map(look["county"]), name=lambda d: d["institution_id"].map(look["name"])),
+        look)
+    renewals = _with_identity(renewals_due(st, as_of, renewal_months, ref).merge(
+        county_info[["county", "county_name", "police_unit_name"]], on="county", how="left"), look)
+    quality = _with_identity(data_quality(frames, scored, ref, rules, as_of=as_of), look)
+    next_steps = _with_identity(next_steps, look)
 
     # --- survey indicators (suppressed inside the indicators module)
     # Trends need county and voivodeship figures of every edition; institution figures are kept
@@ -145,13 +160,21 @@ def compute(con: sqlite3.Connection, edition: str, *, ref: Reference | None = No
     edition_changes = edition_changes[(edition_changes["level"] != "institution") | (edition_changes["edition"] == edition)]
     places = ind.place_ranking(con, ref, threshold=threshold, editions=[edition])
 
-    plan = _plan(con, edition, look)
-    county_summary = _county_summary(institutions, audits, edition)
+    plan = _with_identity(_plan(con, edition, look), look)
+    county_summary = _county_summary(institutions, audits, edition, list(ref.counties))
     trends = _trends(ref, frames, scored, institutions, held_upto)
     return {"institutions": institutions, "audits": audits, "audit_items": audit_items, "next_steps": next_steps,
             "awards": awards, "renewals": renewals, "quality": quality, "indicators": indicators,
             "wave_changes": wave_changes, "edition_changes": edition_changes, "places": places, "plan": plan,
             "county_summary": county_summary, "trends": trends, "criteria": crit}
+
+
+def _with_identity(frame: pd.DataFrame, look: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the identity columns of its ``institution_id`` (``look``: institutions by id)."""
+    if frame.empty and "institution_id" not in frame.columns:
+        return frame
+    ids = frame["institution_id"]
+    return frame.assign(**{c: ids.map(look[c]).astype(look[c].dtype) for c in IDENTITY})
 
 
 def _next_steps(ref: Reference, rules: Rules, frames: Frames, scored: pd.DataFrame, institutions: pd.DataFrame,
@@ -201,7 +224,8 @@ def _plan(con: sqlite3.Connection, edition: str, look: pd.DataFrame) -> pd.DataF
     return plan
 
 
-def _county_summary(institutions: pd.DataFrame, audits: pd.DataFrame, edition: str) -> pd.DataFrame:
+def _county_summary(institutions: pd.DataFrame, audits: pd.DataFrame, edition: str,
+                    counties: list[str]) -> pd.DataFrame:
     """Key figures per county and for the voivodeship (county '12')."""
     ex = institutions[institutions["exists"]]
     this = audits[audits["edition"] == edition]
@@ -217,7 +241,8 @@ def _county_summary(institutions: pd.DataFrame, audits: pd.DataFrame, edition: s
                 "audits": len(a), "granted": int((a["granted"] & (a["kind"] != "control")).sum()),
                 "mean_share": float(a["share"].mean()) if len(a) else np.nan}
 
-    rows = [{"county": c, **figures(g, this[this["county"] == c])} for c, g in ex.groupby("county")]
+    # Every county, those without institutions in the database too (a real database may hold only some).
+    rows = [{"county": c, **figures(ex[ex["county"] == c], this[this["county"] == c])} for c in counties]
     rows.append({"county": "12", **figures(ex, this)})
     return pd.DataFrame(rows)
 
@@ -336,6 +361,12 @@ class Cube:
             raise FileNotFoundError(f"report cube {self.path} does not exist (build it with `zpb build`)")
         self._con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         self.meta = {k: json.loads(v) for k, v in self._con.execute("SELECT key, value FROM _meta")}
+        version = self.meta.get("cube_version")
+        if version != CUBE_VERSION:
+            # An older cube lacks columns this code reads (e.g. the identifiers of version 2).
+            self._con.close()
+            raise ValueError(f"report cube {self.path} has version {version}, this zpb reads version "
+                             f"{CUBE_VERSION}: rebuild it with `zpb build` (or delete it)")
         self._dtypes: dict[str, dict[str, str]] = {}
         for t, c, d in self._con.execute("SELECT tbl, col, dtype FROM _columns"):
             self._dtypes.setdefault(t, {})[c] = d

@@ -58,27 +58,33 @@ def parse_identifier(text: Any) -> Identifier:
 
 def identifier(rspo: Any, polon: Any) -> str:
     """The identifier people use, as text: the RSPO number, else the POL-on id."""
-    if rspo is not None and not _missing(rspo):
+    if not _missing(rspo):
         return str(int(rspo))
-    if polon is not None and not _missing(polon):
+    if not _missing(polon):
         return str(polon)
     return ""
 
 
 def label(rspo: Any, polon: Any) -> str:
     """"RSPO 123456" or "POL-on 8c4e…" for tables and headers."""
-    if rspo is not None and not _missing(rspo):
+    if not _missing(rspo):
         return f"RSPO {int(rspo)}"
-    if polon is not None and not _missing(polon):
+    if not _missing(polon):
         return f"POL-on {polon}"
     return ""
 
 
 def _missing(v: Any) -> bool:
-    try:
-        return v != v  # NaN / NA
-    except TypeError:
+    """None, NaN or pandas' NA (identifiers read through DataFrames)."""
+    if v is None:
+        return True
+    if isinstance(v, (int, str)):
         return False
+    if isinstance(v, float):
+        return v != v
+    from pandas import isna
+
+    return bool(isna(v))
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ The workbook is made from the report cube (:func:`zpb_lib.cube.compute`, or a cu
 ``zpb build``), so its figures are the reports' figures and survey indicators arrive already
 suppressed. Sheets (Polish names; English with ``--lang en``):
 
-* **Decyzje** — every audit of the edition, one row each: institution, county, police unit, audit
-  kind and date, points, maximum, share, threshold, award sought, decision, reasons in words, rank.
+* **Decyzje** — every audit of the edition, one row each: institution (name, RSPO number or POL-on
+  id, whether the school is in the latest RSPO register), county, police unit, audit kind and date,
+  points, maximum, share, threshold, award sought, decision, reasons in words, rank.
 * **Punkty za kryteria** — one row per audit and criterion (a "long" table). Chosen over one column
   per criterion because the school and university catalogues have different criteria (and a new
   catalogue version may add or renumber some), so a wide sheet would need a column per catalogue
@@ -18,6 +19,11 @@ suppressed. Sheets (Polish names; English with ``--lang en``):
 * **Odnowienia** — certificates and extensions expiring within 12 months of the ceremony day.
 * **Informacje** — edition, scope, data version, generation time, the synthetic-data warning,
   methodology, the suppression rule.
+
+Institutions are identified as people know them: a school by its RSPO number (a number cell, so
+that it matches an RSPO export opened in Excel), a university by its POL-on id (text), in the
+column „RSPO / POL-on”; the database's internal ids never appear. „W wykazie RSPO” says tak/nie for
+schools (empty for universities, which RSPO does not list).
 
 Data sheets: title in row 1, the synthetic-data banner (or the provenance line) in row 2, a blank
 row 3 (so Excel's "current region" for a pivot table starts at the header), the header in row 4,
@@ -49,6 +55,7 @@ TABLES = ("institutions", "audits", "audit_items", "indicators", "renewals")
 LEVEL_ORDER = {"voivodeship": 0, "county": 1, "institution": 2}
 
 FMT_INT = "#,##0"
+FMT_IDENT = "0"  # an RSPO number without a thousands separator
 FMT_PERCENT = "0.0%"
 FMT_DATE = {"pl": "DD.MM.YYYY", "en": "D MMM YYYY"}
 FMT_DATETIME = {"pl": "DD.MM.YYYY HH:MM", "en": "D MMM YYYY HH:MM"}
@@ -73,8 +80,8 @@ class Source:
 
 
 def check_edition(edition: str, ref: Reference) -> str:
-    try:
-        e = ref.edition(edition)
+    try:  # "2025/2026", "2025-2026" or "XIX"
+        e = ref.edition(ref.edition_of(edition))
     except KeyError:
         raise ExportError(f"unknown edition {edition!r}: give a school year, one of "
                           f"{', '.join(x.edition for x in ref.held_editions())}") from None
@@ -85,16 +92,18 @@ def check_edition(edition: str, ref: Reference) -> str:
 
 
 def resolve_county(county: str | None, ref: Reference) -> str | None:
-    """A county given as a TERYT code ("1201") or by name ("bocheński", "m. Kraków", "Bochnia County")."""
+    """A county given as a TERYT code ("1201") or by name ("bocheński", "bochenski", "m. Kraków",
+    "Bochnia County")."""
     if county is None:
         return None
     value = str(county).strip()
-    if value in ref.counties:
-        return value
-    wanted = value.casefold()
-    for teryt, c in ref.counties.items():
-        names = {c.name, c.name_en, county_name(teryt, "pl", ref), county_name(teryt, "en", ref)}
-        if wanted in {n.casefold() for n in names}:
+    try:
+        return ref.county_code(value)
+    except KeyError:
+        pass
+    wanted = value.casefold()  # also the names reports print: "powiat bocheński", "City of Kraków"
+    for teryt in ref.counties:
+        if wanted in {county_name(teryt, "pl", ref).casefold(), county_name(teryt, "en", ref).casefold()}:
             return teryt
     known = ", ".join(f"{t} ({c.name})" for t, c in ref.counties.items())
     raise ExportError(f"unknown county {value!r}: give a TERYT code or a county name; known: {known}")
@@ -147,7 +156,7 @@ def from_cube(path: str | os.PathLike, edition: str, *, ref: Reference | None = 
 class Col:
     key: str  # column of the frame
     header: str
-    kind: str = "text"  # text, code, int, percent, date
+    kind: str = "text"  # text, code, int, percent, date, ident (RSPO number or POL-on id)
     max_width: int = MAX_WIDTH
 
 
@@ -192,6 +201,15 @@ class Sheets:
     def _institution_kind(self, ids: pd.Series) -> pd.Series:
         return ids.map(self.inst[f"kind_{self.lang}"])
 
+    def _register(self, frame: pd.DataFrame) -> pd.Series:
+        """„tak”/„nie” for schools (in the latest RSPO export read or not), empty for universities."""
+        yes, no = self.L("misc.yes"), self.L("misc.no")
+        return pd.Series([None if not _na(p) else (no if _na(r) or not bool(r) else yes)
+                          for p, r in zip(frame["polon"], frame["in_register"])], index=frame.index, dtype=object)
+
+    def _identity_cols(self) -> list[Col]:
+        return [Col("ident", self.L("col.identifier"), "ident"), Col("register", self.L("col.in_register"))]
+
     # ------------------------------------------------------------------ decisions
     def edition_audits(self) -> pd.DataFrame:
         a = self.t["audits"]
@@ -212,10 +230,11 @@ class Sheets:
                                 ("decision.granted" if g else "decision.refused")) for c, g in zip(control, granted)]
         a["award_label"] = a["award_kind"].map(lambda k: None if _na(k) else awards.get(str(k), str(k)))
         a["reasons_text"] = [reasons_text(r, str(c), self.lang, self.ref) for r, c in zip(a["reasons"], a["catalogue"])]
+        a["register"] = self._register(a)
         a = a.sort_values(["teryt", "name", "audit_date", "audit_id"], kind="stable")
         cols = [Col("audit_id", self.L("col.audit_id"), "int"),
-                Col("institution_id", self.L("col.institution_id"), "int"),
                 Col("name", self.L("col.institution")),
+                *self._identity_cols(),
                 Col("county_label", self.L("col.county")),
                 Col("teryt", self.L("col.teryt"), "code"),
                 Col("police_unit_name", self.L("col.police_unit")),
@@ -237,7 +256,7 @@ class Sheets:
         audits = self.edition_audits()
         items = self.t["audit_items"]
         items = items[items["audit_id"].astype("int64").isin(audits["audit_id"].astype("int64"))]
-        keep = ["audit_id", "institution_id", "name", "county", "kind", "audit_date"]
+        keep = ["audit_id", "institution_id", "name", "county", "kind", "audit_date", "ident", "polon", "in_register"]
         p = items.assign(audit_id=items["audit_id"].astype("int64")).merge(
             audits[keep].assign(audit_id=audits["audit_id"].astype("int64")), on="audit_id", how="inner")
         p = self._county_cols(p, p["county"])
@@ -248,10 +267,11 @@ class Sheets:
         p["area_title"] = [areas.get((str(c), str(a)), str(a)) for c, a in zip(p["catalogue"], p["area"])]
         p["criterion_title"] = p[f"title_{self.lang}"]
         p["mandatory_label"] = p["mandatory"].map(lambda m: self.L("misc.yes" if m else "misc.no"))
+        p["register"] = self._register(p)
         p = p.sort_values(["teryt", "name", "audit_date", "audit_id", "order"], kind="stable")
         cols = [Col("audit_id", self.L("col.audit_id"), "int"),
-                Col("institution_id", self.L("col.institution_id"), "int"),
                 Col("name", self.L("col.institution")),
+                *self._identity_cols(),
                 Col("county_label", self.L("col.county")),
                 Col("teryt", self.L("col.teryt"), "code"),
                 Col("kind_label", self.L("col.audit_kind")),
@@ -278,7 +298,10 @@ class Sheets:
         if self.county:
             t = t[(t["level"] == "voivodeship") | (teryt == self.county)]
             inst_ids, teryt = inst_ids[t.index], teryt[t.index]
-        t["institution_id"] = inst_ids
+        t["institution_id"] = inst_ids  # internal: only to look up the institution and to sort
+        for col in ("ident", "polon", "in_register"):
+            t[col] = inst_ids.map(self.inst[col]).astype(object)
+        t["register"] = self._register(t).where(t["level"] == "institution", None)
         t["teryt"] = teryt
         t["county_label"] = teryt.map(self._county_names)
         names = inst_ids.map(self.inst["name"])
@@ -303,7 +326,7 @@ class Sheets:
                 Col("unit_name", self.L("col.name")),
                 Col("county_label", self.L("col.county")),
                 Col("teryt", self.L("col.teryt"), "code"),
-                Col("institution_id", self.L("col.institution_id"), "int"),
+                *self._identity_cols(),
                 Col("group_label", self.L("col.group")),
                 Col("wave_label", self.L("col.wave")),
                 Col("indicator_title", self.L("col.indicator"), max_width=70),
@@ -330,9 +353,10 @@ class Sheets:
         awards = labels_for("award", self.lang)
         r["award_label"] = r["award_kind"].astype(str).map(lambda k: awards.get(k, k))
         r["institution_kind"] = self._institution_kind(r["institution_id"].astype("int64"))
+        r["register"] = self._register(r)
         r = r.sort_values(["valid_until", "teryt", "name"], kind="stable")
-        cols = [Col("institution_id", self.L("col.institution_id"), "int"),
-                Col("name", self.L("col.institution")),
+        cols = [Col("name", self.L("col.institution")),
+                *self._identity_cols(),
                 Col("county_label", self.L("col.county")),
                 Col("teryt", self.L("col.teryt"), "code"),
                 Col("police_unit_name", self.L("col.police_unit")),
@@ -355,6 +379,9 @@ def _cell_value(v: Any, kind: str) -> Any:
         return float(v)
     if kind == "date":
         return pd.Timestamp(v).date()
+    if kind == "ident":  # an RSPO number as a number, a POL-on id as text
+        text = str(v)
+        return int(text) if text.isdigit() else (text or None)
     return str(v)
 
 
@@ -442,8 +469,10 @@ class Writer:
             for j, col in enumerate(cols):
                 v = _cell_value(columns[j][i], col.kind)
                 fmt = formats.get(col.kind)
+                if col.kind == "ident":
+                    fmt = FMT_IDENT if isinstance(v, int) else FMT_TEXT
                 if v is None:
-                    if fmt and col.kind != "code":  # an empty (e.g. suppressed) cell keeps its column's format
+                    if fmt and col.kind not in ("code", "ident"):  # an empty (e.g. suppressed) cell keeps its format
                         ws.cell(row, j + 1).number_format = fmt
                     continue
                 cell = ws.cell(row, j + 1, v)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..institutions import parse_identifier
 from .plan import KINDS
 
 
@@ -14,19 +15,20 @@ def _csv(value: str) -> tuple[str, ...]:
 def cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import BuildOptions, build
 
-    try:
-        institutions = tuple(int(i) for i in args.institution)
-    except ValueError:
-        print("zpb build: --institution takes numeric institution ids", file=sys.stderr)
-        return 2
+    for text in args.institution:  # a malformed identifier is refused before anything is opened
+        try:
+            parse_identifier(text)
+        except ValueError as exc:
+            print(f"zpb build: --institution {exc}", file=sys.stderr)
+            return 2
     opts = BuildOptions(db=args.db, edition=args.edition, out=args.out, formats=_csv(args.format), jobs=args.jobs,
                         force=args.force, lang=args.lang, only=_csv(args.only) if args.only else KINDS,
-                        counties=tuple(args.county), institutions=institutions, progress=not args.quiet,
+                        counties=tuple(args.county), institutions=tuple(args.institution), progress=not args.quiet,
                         notebooks=args.notebooks or "")
     try:
         s = build(opts)
-    except ValueError as exc:
-        print(f"zpb build: {exc}", file=sys.stderr)
+    except (ValueError, KeyError) as exc:  # unknown edition, county, institution…: one line, no traceback
+        print(f"zpb build: {exc.args[0] if isinstance(exc, KeyError) and exc.args else exc}", file=sys.stderr)
         return 2
     pl = args.lang == "pl"
     print((f"Edycja {s.edition}: raportów {s.total}, zbudowano {s.built}, pominięto (bez zmian) {s.skipped}, "
@@ -48,9 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", help="database file (default: $ZPB_DB or data/zpb.sqlite)")
     p.add_argument("--edition", help="edition as a school year, e.g. 2025/2026 (default: the latest held)")
     p.add_argument("--county", action="append", default=[], metavar="TERYT",
-                   help="only this county's reports (repeatable)")
-    p.add_argument("--institution", action="append", default=[], metavar="ID",
-                   help="only this institution's report (repeatable)")
+                   help="only this county's reports: its TERYT code or name, e.g. 1201 or bocheński (repeatable)")
+    p.add_argument("--institution", action="append", default=[], metavar="RSPO",
+                   help="only this institution's report: a school's RSPO number or a university's POL-on id "
+                        "(repeatable)")
     p.add_argument("--only", help=f"comma-separated report kinds: {','.join(KINDS)}")
     p.add_argument("--format", default="html,pdf", help="comma-separated formats: html,pdf (default both)")
     p.add_argument("--jobs", type=int, default=1, help="parallel workers, each with its own kernel (default 1)")

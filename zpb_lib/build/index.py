@@ -48,6 +48,9 @@ class IndexEntry:
                  linked); "failed" (listed with `error`, never linked, so that a stale file from an
                  older build is not offered as current).
     error        short reason for a failure shown to the reader (no traceback), e.g. "KeyError".
+    identifier   a school report's institution as people identify it, "RSPO 123456" or
+                 "POL-on 8c4e…" (shown next to the title and found by the search box); None for
+                 county and voivodeship reports.
     """
 
     kind: Kind
@@ -59,6 +62,7 @@ class IndexEntry:
     pdf: Path | str | None = None
     status: Status = "ok"
     error: str | None = None
+    identifier: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("county", "school", "voivodeship"):
@@ -160,10 +164,11 @@ def _item(entry: IndexEntry, index_dir: Path, L: dict[str, str]) -> dict[str, ob
         if not links:
             status, status_class = L["status_missing"], "failed"
     searchable = " ".join(
-        x for x in (entry.title, entry.county_name, entry.county, entry.police_unit) if x
+        x for x in (entry.title, entry.identifier, entry.county_name, entry.county, entry.police_unit) if x
     )
     return {
         "title": entry.title,
+        "identifier": entry.identifier,
         "kind": L[f"kind_{entry.kind}"],
         "links": links,
         "status": status,

@@ -20,7 +20,8 @@ from .. import cube as cube_mod
 from .. import store
 from ..reference import Reference, reference
 from ..report.labels import LANGS, label
-from .plan import KINDS, Job, plan
+from ..institutions import UnknownInstitution, lookup
+from .plan import KINDS, Job, county_code, plan
 from .files import atomic_writer
 from .. import code_hash
 from .runner import Result, WorkerConfig, WorkerPool
@@ -39,8 +40,8 @@ class BuildOptions:
     force: bool = False
     lang: str = "pl"
     only: tuple[str, ...] = KINDS
-    counties: tuple[str, ...] = ()
-    institutions: tuple[int, ...] = ()
+    counties: tuple[str, ...] = ()  # TERYT codes or county names
+    institutions: tuple[str, ...] = ()  # RSPO numbers / POL-on ids
     progress: bool = True
     notebooks: str = ""  # folder of the report notebooks; "" = the project's notebooks/
 
@@ -112,7 +113,8 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
     t0 = time.perf_counter()
     ref = ref or reference()
     db_path = store.resolve_db_path(options.db).resolve()
-    edition = options.edition or ref.current_edition().edition
+    # "2025/2026", "2025-2026" or "XIX"; a KeyError names the known editions
+    edition = ref.edition_of(options.edition) if options.edition else ref.current_edition().edition
     e = ref.edition(edition)
     if not e.held:
         raise ValueError(f"edition {edition} was not held (the programme was suspended); nothing to report")
@@ -122,6 +124,8 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
     bad = set(formats) - {"html", "pdf"}
     if bad:
         raise ValueError(f"unknown format(s): {', '.join(sorted(bad))} (html, pdf)")
+    counties = tuple(county_code(ref, c) for c in options.counties)
+    wanted = _known_institutions(db_path, options.institutions)  # before the cube: a typo fails fast
     out_dir = Path(options.out) / edition.replace("/", "-")
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / MANIFEST
@@ -155,8 +159,8 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
             cube_meta = dict(cube.meta)
 
         # --- plan and skip what is current
-        jobs = plan(institutions, ref, edition, lang=options.lang, only=options.only, counties=options.counties or None,
-                    institution_ids=options.institutions or None, cube_path=str(cube_path.resolve()),
+        jobs = plan(institutions, ref, edition, lang=options.lang, only=options.only, counties=counties or None,
+                    institutions_wanted=wanted or None, cube_path=str(cube_path.resolve()),
                     db_path=str(db_path), notebooks=str(Path(options.notebooks).resolve()) if options.notebooks else "")
         old_reports = previous.get("reports", {})
         todo: list[Job] = []
@@ -175,7 +179,8 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
             for f in ("html", "pdf"):  # an output that is not rebuilt now would be stale
                 if f not in formats:
                     (out_dir / f"{job.stem}.{f}").unlink(missing_ok=True)
-            entries[job.stem] = {"kind": job.kind, "key": job.key, "title": job.title, "county": job.county,
+            entries[job.stem] = {"kind": job.kind, "key": job.key, "identifier": job.identifier,
+                                 "title": job.title, "county": job.county,
                                  "county_name": job.county_name, "police_unit": job.police_unit,
                                  "fingerprint": fp, "status": "pending", "skipped": False,
                                  "formats": list(formats)}
@@ -229,8 +234,38 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
             summary.seconds = time.perf_counter() - t0
             manifest["summary"]["seconds"] = round(summary.seconds, 3)
             _write_json(manifest_path, manifest)  # first: the manifest must survive a failing index
+            _remove_dropped(out_dir, [k for k in entries if k not in kept])
             summary.index = _write_index(out_dir, manifest, ref, options.lang)
         return summary
+
+
+def _remove_dropped(out_dir: Path, stems: Iterable[str]) -> None:
+    """Delete the files of reports a full build no longer plans (an institution that left, or a
+    report named the way an older zpb named it, by internal id): the folder is shared, and a file
+    the index does not list would look current."""
+    for stem in stems:
+        if "/" in stem or "\\" in stem or stem.startswith("."):  # only our own flat file names
+            continue
+        for path in (out_dir / f"{stem}.html", out_dir / f"{stem}.pdf", out_dir / "notebooks" / f"{stem}.ipynb"):
+            path.unlink(missing_ok=True)
+
+
+def _known_institutions(db_path: Path, wanted: Iterable[str | int]) -> tuple[str, ...]:
+    """The identifiers people gave (RSPO numbers, POL-on ids) as the database spells them; a
+    ValueError names the first that is malformed or unknown."""
+    if not wanted:
+        return ()
+    con = store.connect(db_path, readonly=True)
+    try:
+        out = []
+        for text in wanted:
+            try:
+                out.append(lookup(con, text).ident)
+            except UnknownInstitution as exc:
+                raise ValueError(str(exc)) from None
+        return tuple(dict.fromkeys(out))
+    finally:
+        con.close()
 
 
 def _same_scope(options: BuildOptions) -> bool:
@@ -244,7 +279,8 @@ def _write_index(out_dir: Path, manifest: dict[str, Any], ref: Reference, lang: 
     entries = []
     for stem, r in sorted(manifest["reports"].items()):
         entries.append(IndexEntry(
-            kind=r["kind"], title=r["title"], county=r.get("county"), county_name=r.get("county_name"),
+            kind=r["kind"], title=r["title"], identifier=r.get("identifier"), county=r.get("county"),
+            county_name=r.get("county_name"),
             police_unit=(ref.police_units[r["police_unit"]].name if r.get("police_unit") in ref.police_units else None),
             html=r.get("html") if (out_dir / f"{stem}.html").exists() else None,
             pdf=r.get("pdf") if (out_dir / f"{stem}.pdf").exists() else None,

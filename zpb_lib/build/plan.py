@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from ..institutions import parse_identifier
 from ..reference import Reference
 from ..report.labels import county_name
 
@@ -26,7 +27,7 @@ def notebooks_dir() -> Path:
 class Job:
     """One report to build."""
     kind: str  # voivodeship | county | school
-    key: str  # "12", a TERYT code or an institution id
+    key: str  # "12", a TERYT code, or an institution's RSPO number / POL-on id (never its internal id)
     edition: str
     lang: str
     title: str
@@ -36,6 +37,7 @@ class Job:
     stem: str  # file name without extension, unique within the edition folder
     parameters: dict[str, Any] = field(default_factory=dict)
     notebooks: str = ""  # folder of the report notebooks ("" = the project's notebooks/)
+    identifier: str | None = None  # "RSPO 123456" / "POL-on …" of a school report, for the index
 
     @property
     def notebook(self) -> Path:
@@ -61,24 +63,25 @@ def _slug(text: str) -> str:
     return out.strip("-")[:60]
 
 
+def school_stem(ident: str, polon: bool, name: str) -> str:
+    """``placowka-<RSPO>-<name>`` for a school, ``uczelnia-<POL-on id>-<name>`` for a university."""
+    return f"{'uczelnia' if polon else 'placowka'}-{ident}-{_slug(name)}"
+
+
 def plan(institutions: pd.DataFrame, ref: Reference, edition: str, *, lang: str = "pl",
          only: Iterable[str] = KINDS, counties: Iterable[str] | None = None,
-         institution_ids: Iterable[int] | None = None, cube_path: str = "", db_path: str = "",
+         institutions_wanted: Iterable[str | int] | None = None, cube_path: str = "", db_path: str = "",
          notebooks: str = "") -> list[Job]:
     """The reports of ``edition``: the voivodeship, every county, and every institution audited or
     taking part in the edition (``institutions`` is the cube's institutions table), filtered by
-    ``only``, ``counties`` and ``institution_ids``; ``notebooks`` is an alternative folder of report
-    notebooks (an analyst's customised copies)."""
+    ``only``, ``counties`` (TERYT codes) and ``institutions_wanted`` (RSPO numbers / POL-on ids);
+    ``notebooks`` is an alternative folder of report notebooks (an analyst's customised copies)."""
     only = set(only)
     unknown = only - set(KINDS)
     if unknown:
         raise ValueError(f"unknown report kind(s): {', '.join(sorted(unknown))} (known: {', '.join(KINDS)})")
-    county_filter = set(counties) if counties else None
-    if county_filter:
-        bad = county_filter - set(ref.counties)
-        if bad:
-            raise ValueError(f"unknown county TERYT code(s): {', '.join(sorted(bad))}")
-    inst_filter = {int(i) for i in institution_ids} if institution_ids else None
+    county_filter = {county_code(ref, c) for c in counties} if counties else None
+    inst_filter = {str(parse_identifier(i)) for i in institutions_wanted} if institutions_wanted else None
     base = {"edition": edition, "lang": lang, "cube": cube_path, "db": db_path}
     jobs: list[Job] = []
     if "voivodeship" in only and county_filter is None and inst_filter is None:
@@ -96,13 +99,29 @@ def plan(institutions: pd.DataFrame, ref: Reference, edition: str, *, lang: str 
         if county_filter:
             sel = sel[sel["county"].isin(county_filter)]
         if inst_filter is not None:
-            missing = inst_filter - set(institutions["id"].astype(int))
+            missing = inst_filter - set(institutions["ident"].astype(str))
             if missing:
-                raise ValueError(f"unknown institution id(s): {', '.join(map(str, sorted(missing)))}")
-            sel = institutions[institutions["id"].isin(inst_filter)]
-        for r in sel.sort_values(["county", "id"]).itertuples(index=False):
+                raise ValueError(f"no institution with {', '.join(sorted(_label(i) for i in missing))} "
+                                 f"in the data of edition {edition}")
+            sel = institutions[institutions["ident"].astype(str).isin(inst_filter)]
+        sel = sel.assign(_order=sel["rspo"].astype("Float64").fillna(float("inf")))
+        for r in sel.sort_values(["county", "_order", "ident"]).itertuples(index=False):
             c = ref.counties[str(r.county)]
-            jobs.append(Job("school", str(int(r.id)), edition, lang, str(r.name), str(r.county),
+            polon = not pd.isna(r.polon)
+            jobs.append(Job("school", str(r.ident), edition, lang, str(r.name), str(r.county),
                             county_name(str(r.county), lang, ref), c.police_unit,
-                            f"placowka-{int(r.id)}-{_slug(str(r.name))}", dict(base, institution=int(r.id)), notebooks))
+                            school_stem(str(r.ident), polon, str(r.name)), dict(base, institution=str(r.ident)),
+                            notebooks, _label(str(r.ident))))
     return jobs
+
+
+def county_code(ref: Reference, text: str) -> str:
+    """The TERYT code of a county given by code or name; ValueError with the known counties."""
+    try:
+        return ref.county_code(str(text))
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+
+
+def _label(ident: str) -> str:
+    return parse_identifier(ident).label()

@@ -30,6 +30,9 @@ from ..scoring.lifecycle import Frames
 from ..scoring.rules import rules as load_rules
 from .data import (ALL, ALL_STATUSES, DEFAULT_SURVEY, IN_EDITION, PERCENT_MEASURES, PROGRAMME_MEASURES, SURVEY,
                    EditionData, Selection, is_synthetic, load_cube, polish_key, sort_rows)
+from ..institutions import label as identifier_label
+from ..institutions import parse_identifier
+from ..report.base import identifier_cells, not_in_register
 from .views import CSS, Detail, decision_text, flips_table, header
 from .whatif import Scenario, WhatIf, award_counts, per_county
 
@@ -261,12 +264,14 @@ class Explorer:
         return None
 
     def table_rows(self) -> pd.DataFrame:
-        """Every row of the table (all pages), sorted, with the survey columns."""
+        """Every row of the table (all pages), sorted, with the survey columns. Institutions are
+        identified by ``ident`` (RSPO number or POL-on id; ``rspo``, ``polon`` and ``in_register``
+        too); the database's internal id is not part of it."""
         key = (self.selection, self.survey_indicator, self.group.value, self.sort_by.value, self.descending.value)
         if key != self._rows_key:
             d = self.data()
             rows = d.with_survey(d.rows(self.selection), self.survey_indicator, self.group.value)
-            self._rows = sort_rows(rows, self.sort_by.value, self.descending.value)
+            self._rows = sort_rows(rows, self.sort_by.value, self.descending.value).drop(columns="id")
             self._rows_key = key
         return self._rows
 
@@ -460,8 +465,10 @@ class Explorer:
                      "reasons": r["audit_reasons"]}
             return decision_text(audit, lang)
 
+        rows = rows.assign(identifier=identifier_cells(rows))
         cols = {
             "name": self.t("col.institution"),
+            "identifier": self.t("col.identifier"),
             "county_name": html.Column(self.t("col.county"), lambda r: county_name(r["county"], lang, self.ref), row=True),
             # (dropped below when one county is selected: every row would repeat it)
             f"kind_{lang}": self.t("col.kind"),
@@ -482,6 +489,8 @@ class Explorer:
         notes = []
         if rows["survey_suppressed"].notna().any():
             notes.append(self.t("footnote.suppressed", threshold=self.data().threshold))
+        if not_in_register(rows).any():
+            notes.append(self.t("footnote.not_in_register"))
         return html.table(rows, cols, caption=caption, footnotes=notes, row_header="name", lang=lang)
 
     def _survey_cell(self, r: dict) -> str:
@@ -533,9 +542,14 @@ class Explorer:
         seen: dict[str, int] = {}
         for nm in names:
             seen[nm] = seen.get(nm, 0) + 1
+        missing = not_in_register(rows).tolist()
+        gone = self.t("misc.not_in_register")
+        # "Szkoła … (RSPO 123456)"; the locality too where two share a name; the register note.
         options = [(self.t("explore.choose_institution"), None)] + [
-            (nm if seen[nm] == 1 else f"{nm} ({loc}, ID {iid})", int(iid))
-            for nm, loc, iid in zip(names, rows["locality"], rows["id"])]
+            (f"{nm} ({', '.join(x for x in (loc if seen[nm] > 1 else None, identifier_label(r, p), gone if m else None) if x)})",
+             str(ident))
+            for nm, loc, ident, r, p, m in zip(names, rows["locality"], rows["ident"], _none(rows["rspo"]),
+                                               _none(rows["polon"]), missing)]
         if options != list(self.institution.options):
             current = self.institution.value
             with self._hold():
@@ -544,21 +558,26 @@ class Explorer:
             if self.institution.value != current:
                 self._dirty.update({"detail", "actions"})
 
-    def select_institution(self, institution_id: int | None) -> None:
-        """Open the drill-down of one institution (it must be in the table)."""
+    def select_institution(self, institution: str | int | None) -> None:
+        """Open the drill-down of one institution, given by its RSPO number or POL-on id (it must
+        be in the table)."""
         self.show("detail")
-        if institution_id is not None and int(institution_id) not in {v for _, v in self.institution.options}:
-            raise ValueError(f"institution {institution_id} is not in the table (change the filters first)")
-        self.institution.value = None if institution_id is None else int(institution_id)
+        if institution is None:
+            self.institution.value = None
+            return
+        ident = parse_identifier(institution)
+        if str(ident) not in {v for _, v in self.institution.options}:
+            raise ValueError(f"{ident.label()} is not in the table (change the filters first)")
+        self.institution.value = str(ident)
 
     def _render_detail(self) -> None:
         iid = self.institution.value
         if iid is None:
             self.detail.value = html.paragraph(self.t("explore.detail_prompt"))
             return
-        key = (self.edition.value, int(iid), self.lang)
+        key = (self.edition.value, iid, self.lang)
         if key not in self._details:
-            self._details[key] = Detail(self.data().cube, int(iid), lang=self.lang, ref=self.ref).render()
+            self._details[key] = Detail(self.data().cube, iid, lang=self.lang, ref=self.ref).render()
             while len(self._details) > 128:
                 self._details.popitem(last=False)
         self.detail.value = self._details[key]
@@ -662,7 +681,12 @@ class Explorer:
         mask = self.data().geo_mask(a, sel)
         if sel.kind:
             mask &= a["institution_id"].map(self._inst_kind) == sel.kind
-        a = a[mask]
+        inst = self.data().cube.frame("institutions").set_index("id")
+        # People read these rows (and analysts this frame): the identifiers, not the internal id.
+        a = a[mask].assign(**{c: lambda d, c=c: d["institution_id"].map(inst[c]) for c in ("name", "ident")})
+        a = a.assign(identifier=identifier_cells(a.assign(polon=a["institution_id"].map(inst["polon"]),
+                                                          in_register=a["institution_id"].map(inst["in_register"]))))
+        a = a.drop(columns="institution_id")
         self.whatif_audits = a
         lang = self.lang
         parts = [self._scenario_text(scenario)]
@@ -685,7 +709,6 @@ class Explorer:
                                 numeric=("before", "after", "change"), row_header="what", lang=lang,
                                 caption=self.t("explore.whatif_counts", scope=self.scope_text())))
         flips = a[a["flipped"]].copy()
-        flips["name"] = flips["institution_id"].map(self._names())
         county_names = {t: county_name(t, lang, self.ref) for t in self.ref.counties}
         if flips.empty:
             parts.append(html.paragraph(self.t("explore.whatif_no_flips")))
@@ -723,10 +746,6 @@ class Explorer:
             changes.append(self.t("explore.whatif_max_change", criterion=f"{crit} ({cat})", new=value,
                                   old=self._wi_maxima[(cat, crit)][1]))
         return html.paragraph(self.t("explore.whatif_changes", changes="; ".join(changes)), "zpb-note")
-
-    def _names(self) -> pd.Series:
-        inst = self.data().cube.frame("institutions")
-        return inst.set_index("id")["name"]
 
     # ------------------------------------------------------------------ export and build
     def export_table(self) -> Path:
@@ -782,8 +801,10 @@ class Explorer:
                      for k, g, a, r in zip(rows["audit_kind"], rows["audit_granted"], rows["audit_award_kind"],
                                            rows["audit_reasons"])]
         out = pd.DataFrame({
-            self.t("explore.col_id"): rows["id"].astype("Int64").to_numpy(),
+            self.t("col.identifier"): [int(i) if str(i).isdigit() else str(i) for i in rows["ident"]],
             self.t("col.institution"): rows["name"].to_numpy(),
+            self.t("col.in_register"): [None if not fmt.is_missing(p) else self.t("misc.yes" if r else "misc.no")
+                                        for p, r in zip(rows["polon"], rows["in_register"])],
             self.t("col.locality"): rows["locality"].to_numpy(),
             self.t("explore.col_teryt"): rows["county"].to_numpy(),
             self.t("col.county"): [county_name(c, lang, self.ref) for c in rows["county"]],
@@ -842,8 +863,9 @@ class Explorer:
         elif kind == "school":
             if self.institution.value is None:
                 raise ValueError("choose an institution first")
-            key = int(self.institution.value)
-            name, button = str(self._names().get(key, key)), self.build_institution_button
+            key = str(self.institution.value)
+            names = self.data().cube.frame("institutions").set_index("ident")["name"]
+            name, button = str(names.get(key, key)), self.build_institution_button
             options = dict(only=("school",), institutions=(key,))
         else:
             raise ValueError(f"unknown report kind {kind!r} (county or school)")
@@ -857,7 +879,7 @@ class Explorer:
                 raise RuntimeError("; ".join(err for _, err in summary.failed))
             job = plan(self.data().cube.frame("institutions"), self.ref, sel.edition, lang=self.lang,
                        **{"only": options["only"], "counties": options.get("counties"),
-                          "institution_ids": options.get("institutions")})[0]
+                          "institutions_wanted": options.get("institutions")})[0]
             path = summary.out_dir / f"{job.stem}.html"
             if not path.exists():
                 raise RuntimeError(f"{path} was not written")
@@ -882,3 +904,8 @@ class Explorer:
         self.links.outputs = ({"output_type": "display_data", "metadata": {},
                                "data": {"text/html": markup, "text/plain": f"{text} {path}"}},)
         self.file_message = markup
+
+
+def _none(values: pd.Series) -> list:
+    """Values with missing ones as None (``identifier_label`` takes None, not pd.NA)."""
+    return [None if fmt.is_missing(v) else v for v in values]

@@ -97,10 +97,7 @@ class Detail(SchoolReport):
     survey indicators, so that choosing an institution is quick."""
 
     def heading(self) -> html.Html:
-        i = self.inst
-        sub = " · ".join(str(x) for x in (i[f"kind_{self.lang}"], i["locality"], self.county_label,
-                                          i["police_unit_name"]) if not fmt.is_missing(x))
-        return html.concat(html.heading(i["name"], 2), html.paragraph(sub))
+        return html.concat(html.heading(self.inst["name"], 2), html.paragraph(" · ".join(self.subtitle_parts())))
 
     def audit_result(self) -> html.Html:
         a = self._latest()
@@ -153,6 +150,7 @@ def flips_table(flips: pd.DataFrame, lang: str, county_names: dict[str, str]) ->
 
     cols = {
         "name": label("col.institution", lang),
+        "identifier": label("col.identifier", lang),
         "county": (label("col.county", lang), lambda v: county_names.get(v, v)),
         "kind": (label("col.audit_kind", lang), lambda v: kinds.get(v, v)),
         "pts": html.Column(label("col.points", lang), lambda r: arrow(
@@ -166,6 +164,7 @@ def flips_table(flips: pd.DataFrame, lang: str, county_names: dict[str, str]) ->
         "why": html.Column(label("explore.reasons", lang), lambda r: reasons_text(r["reasons_after"], lang) if not r["granted_after"] else "",
                            row=True),
     }
-    return html.table(flips, cols, lang=lang, row_header="name",
+    notes = [label("footnote.not_in_register", lang)] if flips["identifier"].str.endswith("*").any() else []
+    return html.table(flips, cols, lang=lang, row_header="name", footnotes=notes,
                       caption=label("explore.whatif_flips", lang, n=fmt.integer(len(flips), lang)))
 

@@ -15,6 +15,21 @@ from .labels import county_name, label, labels_for, reasons_text
 GROUPS = ("students", "parents", "teachers")
 
 
+def not_in_register(frame: pd.DataFrame) -> pd.Series:
+    """Schools the latest RSPO export read did not list (a university, known by its POL-on id, is
+    never in RSPO, so it is never marked)."""
+    if frame.empty:
+        return pd.Series(False, index=frame.index, dtype=bool)
+    return frame["polon"].isna() & ~frame["in_register"].astype(bool)
+
+
+def identifier_cells(frame: pd.DataFrame) -> pd.Series:
+    """The identifier people use (RSPO number or POL-on id), with "*" for a school not in the latest
+    RSPO register (see :meth:`BaseReport.register_note` for the footnote)."""
+    marks = not_in_register(frame).map({True: "*", False: ""})
+    return frame["ident"].astype(str) + marks
+
+
 class BaseReport:
     kind = ""
 
@@ -99,6 +114,14 @@ class BaseReport:
 
     def footer(self) -> html.Html:
         return html.concat(self.banner(), html.footer(self.meta, self.lang))
+
+    def with_identifier(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (rows of institutions) with the column ``identifier`` to show: RSPO number or
+        POL-on id, marked when the school is not in the latest RSPO register."""
+        return frame.assign(identifier=identifier_cells(frame))
+
+    def register_note(self, frame: pd.DataFrame) -> list[str]:
+        return [self.t("footnote.not_in_register")] if not_in_register(frame).any() else []
 
     def suppressed_note(self, frame: pd.DataFrame, column: str = "suppressed") -> list[str]:
         if column in frame.columns and frame[column].notna().any():

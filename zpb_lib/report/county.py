@@ -13,9 +13,10 @@ class CountyReport(BaseReport):
 
     def __init__(self, cube, county: str, lang: str = "pl", ref=None):
         super().__init__(cube, lang, ref)
-        county = str(county).strip()
-        if county not in self.ref.counties:
-            raise ValueError(f"unknown county TERYT code {county!r} (known: {', '.join(self.ref.counties)})")
+        try:  # a TERYT code or a county's name ("bocheński", "m. Kraków")
+            county = self.ref.county_code(str(county).strip())
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
         self.teryt = county
         self.info = self.ref.counties[county]
         self.name = self.county(county)
@@ -52,7 +53,8 @@ class CountyReport(BaseReport):
                             html.paragraph(self.t("misc.as_of", date=fmt.date(self.meta["as_of"], self.lang))))
 
     def audits(self) -> html.Html:
-        a = self.cube.table("audits", edition=self.edition, county=self.teryt).sort_values(["audit_date", "name"])
+        a = self.with_identifier(self.cube.table("audits", edition=self.edition, county=self.teryt)
+                                 .sort_values(["audit_date", "name"]))
         kinds, awards = self.names("audit_kind"), self.names("award")
 
         def decision(r: dict) -> str:
@@ -64,6 +66,7 @@ class CountyReport(BaseReport):
 
         cols = {
             "name": self.t("col.institution"),
+            "identifier": self.t("col.identifier"),
             "kind": (self.t("col.audit_kind"), lambda v: kinds.get(v, v)),
             "audit_date": (self.t("col.audit_date"), lambda v: fmt.date(v, self.lang)),
             "pts": html.Column(self.t("col.points"), lambda r: f"{fmt.integer(r['total'], self.lang)} / "
@@ -72,7 +75,7 @@ class CountyReport(BaseReport):
             "decision": html.Column(self.t("col.decision"), decision, row=True),
         }
         table = html.table(a, cols, caption=self.t("section.audits_decisions") + f" — {self.name}", lang=self.lang,
-                           footnotes=[self.t("misc.rank_note")])
+                           footnotes=[self.t("misc.rank_note")] + self.register_note(a))
         return self.section("audits_decisions", table)
 
     def rank_text(self, r: dict) -> str:
@@ -145,14 +148,15 @@ class CountyReport(BaseReport):
                                   lang=self.lang)
 
     def renewals(self) -> html.Html:
-        r = self.cube.table("renewals", county=self.teryt)
+        r = self.with_identifier(self.cube.table("renewals", county=self.teryt))
         awards = self.names("award")
-        cols = {"name": self.t("col.institution"),
+        cols = {"name": self.t("col.institution"), "identifier": self.t("col.identifier"),
                 "award_kind": (self.t("col.award"), lambda v: awards.get(v, v)),
                 "valid_until": (self.t("col.valid_until"), lambda v: fmt.date(v, self.lang)),
                 "days_left": (self.t("col.days_left"), lambda v: fmt.integer(v, self.lang))}
         return self.section("renewals_due", html.table(r, cols, numeric=("days_left",), lang=self.lang,
-                                                       caption=self.t("misc.renewals_caption", name=self.name)))
+                                                       caption=self.t("misc.renewals_caption", name=self.name),
+                                                       footnotes=self.register_note(r)))
 
     def map(self) -> html.Html:
         s = self.cube.table("county_summary").set_index("county")["participation_rate"].drop("12", errors="ignore")
@@ -162,12 +166,14 @@ class CountyReport(BaseReport):
 
     def institutions(self) -> html.Html:
         inst = self.cube.table("institutions", county=self.teryt)
-        inst = inst[inst["in_edition"]].sort_values(["status", "name"])
+        inst = self.with_identifier(inst[inst["in_edition"]].sort_values(["status", "name"]))
         statuses = self.names("status")
         kind_col = f"kind_{self.lang}"
-        cols = {"name": self.t("col.institution"), kind_col: self.t("col.kind"), "locality": self.t("col.locality"),
+        cols = {"name": self.t("col.institution"), "identifier": self.t("col.identifier"), kind_col: self.t("col.kind"),
+                "locality": self.t("col.locality"),
                 "status": (self.t("col.status"), lambda v: statuses.get(v, v)),
                 "valid_until": (self.t("col.valid_until"), lambda v: fmt.date(v, self.lang)),
                 "joined_edition": self.t("col.joined")}
         return self.section("institutions", html.table(inst, cols, lang=self.lang,
-                                                       caption=self.t("misc.institutions_caption", name=self.name)))
+                                                       caption=self.t("misc.institutions_caption", name=self.name),
+                                                       footnotes=self.register_note(inst)))

@@ -250,8 +250,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "index.data_hash": ('wersja danych (skrót)', 'data version (hash)'),
     "index.synthetic": ('Dane syntetyczne (demonstracyjne): raporty nie opisują prawdziwych szkół ani powiatów.', 'Synthetic (demo) data: these reports describe no real school or county.'),
     "index.synthetic_short": ('Dane syntetyczne', 'Synthetic data'),
-    "index.search_label": ('Szukaj raportu (powiat, placówka, jednostka Policji, TERYT)', 'Find a report (county, institution, police unit, TERYT)'),
-    "index.search_placeholder": ('np. Bochnia albo 1201', 'e.g. Bochnia or 1201'),
+    "index.search_label": ('Szukaj raportu (powiat, placówka, numer RSPO, jednostka Policji, TERYT)', 'Find a report (county, institution, RSPO number, police unit, TERYT)'),
+    "index.search_placeholder": ('np. Bochnia, 1201 albo numer RSPO', 'e.g. Bochnia, 1201 or an RSPO number'),
     "index.found": ('Znalezione raporty: {n}', 'Reports found: {n}'),
     "index.no_match": ('Brak raportów pasujących do wyszukiwania.', 'No report matches the search.'),
     "misc.voivodeship_name": ("województwo małopolskie", "Małopolska Voivodeship"),
@@ -349,9 +349,27 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "col.done_share": ("Odsetek zrealizowanych", "Share done"),
     "col.counties_served": ("Powiaty", "Counties served"),
     "col.renewals_due": ("Do odnowienia w 12 mies.", "Renewals due in 12 months"),
+    # --- institutions as people identify them: schools by RSPO number, universities by POL-on id
+    "col.identifier": ("RSPO / POL-on", "RSPO / POL-on"),
+    "col.in_register": ("W wykazie RSPO", "In RSPO register"),
+    "misc.not_in_register": ("nie ma w ostatnim wykazie RSPO", "not in the latest RSPO register"),
+    "footnote.not_in_register": ("* — placówki nie ma w ostatnim wykazie RSPO.",
+                                 "* — the institution is not in the latest RSPO register."),
+    "error.institution_missing": (
+        "Nie podano placówki: ustaw parametr institution na numer RSPO szkoły albo identyfikator POL-on "
+        "uczelni (papermill: -p institution NUMER_RSPO).",
+        "No institution given: set the parameter institution to a school's RSPO number or a university's "
+        "POL-on id (papermill: -p institution NUMER_RSPO)."),
+    "error.institution_invalid": (
+        "Parametr institution = {value!r} nie jest numerem RSPO (cyfry, np. 123456) ani identyfikatorem POL-on "
+        "(UUID).",
+        "The parameter institution = {value!r} is neither an RSPO number (digits, e.g. 123456) nor a POL-on id "
+        "(a UUID)."),
+    "error.institution_unknown": (
+        "Nie ma placówki {label} w danych edycji {edition} (sprawdź numer RSPO albo identyfikator POL-on).",
+        "There is no institution {label} in the data of edition {edition} (check the RSPO number or POL-on id)."),
     # --- XLSX export (zpb export): column headers, sheet names, the "Informacje"/"About" sheet
     "col.audit_id": ("ID audytu", "Audit ID"),
-    "col.institution_id": ("ID placówki", "Institution ID"),
     "col.teryt": ("TERYT powiatu", "County TERYT code"),
     "col.catalogue": ("Katalog kryteriów", "Criteria catalogue"),
     "col.criterion_code": ("Kod kryterium", "Criterion code"),
@@ -523,7 +541,6 @@ _PAIRS: dict[str, tuple[str, str]] = {
                                  "Empty survey results: fewer than {threshold} respondents, or withheld so that "
                                  "it cannot be derived from others (anonymity)."),
     "explore.reasons": ("Powody decyzji (co jeśli)", "Reasons (what if)"),
-    "explore.col_id": ("ID placówki", "Institution ID"),
     "explore.col_teryt": ("TERYT powiatu", "County TERYT code"),
     "explore.col_ci_low": ("przedział ufności 95% od", "95% confidence interval from"),
     "explore.col_ci_high": ("przedział ufności 95% do", "95% confidence interval to"),

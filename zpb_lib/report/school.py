@@ -5,36 +5,63 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..institutions import label as identifier_label
+from ..institutions import parse_identifier
 from . import charts, fmt, html
-from .base import BaseReport
+from .base import BaseReport, not_in_register
 
 
 class SchoolReport(BaseReport):
+    """The report of the institution a person names by its RSPO number (a school) or POL-on id (a
+    university): ``institution`` is that identifier, as text or (from ``papermill -p``) a number."""
     kind = "school"
 
-    def __init__(self, cube, institution: int, lang: str = "pl", ref=None):
+    def __init__(self, cube, institution: str | int, lang: str = "pl", ref=None):
         super().__init__(cube, lang, ref)
-        rows = cube.table("institutions", id=int(institution))
-        if rows.empty:
-            raise ValueError(f"institution {institution} is not in the database")
-        self.inst = rows.iloc[0]
-        self.id = int(institution)
+        self.inst = self._find(institution)
+        self.id = int(self.inst["id"])  # the cube's internal key: links its tables, never shown
+        self.ident = str(self.inst["ident"])
+        self.label = identifier_label(self.inst["rspo"] if pd.notna(self.inst["rspo"]) else None,
+                                      self.inst["polon"] if pd.notna(self.inst["polon"]) else None)
+        self.missing_from_register = bool(not_in_register(pd.DataFrame([self.inst])).iat[0])
         self.teryt = str(self.inst["county"])
         self.county_label = self.county(self.teryt)
         audits = cube.table("audits", institution_id=self.id)
         self.audits_all = audits.sort_values(["audit_date", "audit_id"])
 
+    def _find(self, institution: str | int | None) -> pd.Series:
+        # 0 was the old default of the notebook parameter: "not given", like an empty text.
+        if institution is None or (isinstance(institution, (int, float)) and not isinstance(institution, bool)
+                                   and institution == 0) or str(institution).strip() == "":
+            raise ValueError(self.t("error.institution_missing"))
+        try:
+            ident = parse_identifier(institution)
+        except ValueError:
+            raise ValueError(self.t("error.institution_invalid", value=str(institution))) from None
+        rows = self.cube.table("institutions", **{ident.column: ident.value})
+        if rows.empty:
+            raise ValueError(self.t("error.institution_unknown", label=ident.label(), edition=self.edition))
+        return rows.iloc[0]
+
     @classmethod
-    def open(cls, institution: int, edition: str = "", lang: str = "pl", cube: str = "", db: str = "") -> "SchoolReport":
+    def open(cls, institution: str | int, edition: str = "", lang: str = "pl", cube: str = "",
+             db: str = "") -> "SchoolReport":
         return cls._open(edition, lang, cube, db, institution=institution)
 
     def title(self) -> str:
         return f"{self.t('title.school_report')}: {self.inst['name']}"
 
+    def subtitle_parts(self) -> list[str]:
+        """"RSPO 123456 · szkoła podstawowa · Bochnia · powiat bocheński · KPP w Bochni" (and the
+        register note for a school missing from the latest RSPO export)."""
+        parts = [self.label, self.inst[f"kind_{self.lang}"], self.inst["locality"], self.county_label,
+                 self.inst["police_unit_name"]]
+        if self.missing_from_register:
+            parts.append(self.t("misc.not_in_register"))
+        return [str(p) for p in parts if not fmt.is_missing(p)]
+
     def header(self) -> html.Html:
-        kind = self.inst[f"kind_{self.lang}"]
-        return super().header(f"{kind} · {self.inst['locality']} · {self.county_label} · "
-                              f"{self.inst['police_unit_name']}")
+        return super().header(" · ".join(self.subtitle_parts()))
 
     # ------------------------------------------------------------------ sections
     def status(self) -> html.Html:

@@ -82,12 +82,13 @@ class VoivodeshipReport(BaseReport):
 
     def ranking(self) -> html.Html:
         a = self.cube.table("audits", edition=self.edition)
-        a = a[a["rank"].notna()].sort_values(["family", "rank", "name"])
+        a = self.with_identifier(a[a["rank"].notna()].sort_values(["family", "rank", "name"]))
         kinds, awards = self.names("audit_kind"), self.names("award")
         parts = [html.paragraph(self.t("misc.rank_note"))]
         for family, g in a.groupby("family", sort=True):
             cols = {"rank": html.Column(self.t("col.rank"), lambda r: self._rank(r), numeric=True, row=True),
                     "name": self.t("col.institution"),
+                    "identifier": self.t("col.identifier"),
                     "county": (self.t("col.county"), self.county),
                     "kind": (self.t("col.audit_kind"), lambda v: kinds.get(v, v)),
                     "pts": html.Column(self.t("col.points"), lambda r: f"{fmt.integer(r['total'], self.lang)} / "
@@ -95,7 +96,7 @@ class VoivodeshipReport(BaseReport):
                     "dec": html.Column(self.t("col.decision"), lambda r: (
                         f"{self.t('decision.granted')}: {awards.get(r['award_kind'], r['award_kind'])}"
                         if r["granted"] else self.t("decision.refused")), row=True)}
-            parts.append(html.table(g, cols, lang=self.lang,
+            parts.append(html.table(g, cols, lang=self.lang, footnotes=self.register_note(g),
                                     caption=f"{self.t('section.audit_ranking')} — {self.t(f'family.{family}')}"))
         return self.section("audit_ranking", *parts)
 
@@ -107,18 +108,19 @@ class VoivodeshipReport(BaseReport):
         aw = self.cube.table("awards", edition=self.edition)
         names = self.names("award_full")
         aw["order"] = aw["kind"].map({k: i for i, k in enumerate(CEREMONY_ORDER)})
-        aw = aw.sort_values(["order", "county", "name"])
+        aw = self.with_identifier(aw.sort_values(["order", "county", "name"]))
         counts = aw.groupby("kind").size()
         summary = "; ".join(f"{names.get(k, k)}: {fmt.integer(counts[k], self.lang)}"
                             for k in CEREMONY_ORDER if k in counts.index)
         cols = {"kind": (self.t("col.award"), lambda v: names.get(v, v)), "name": self.t("col.institution"),
-                "county": (self.t("col.county"), self.county),
+                "identifier": self.t("col.identifier"), "county": (self.t("col.county"), self.county),
                 "valid_until": (self.t("col.valid_until"),
                                 lambda v: fmt.date(v, self.lang) if not fmt.is_missing(v) else self.t("misc.indefinite"))}
         when = self.ref.edition(self.edition).ceremony
         intro = self.t("misc.ceremony_intro", date=fmt.date(when, self.lang) if when else fmt.MISSING)
         return self.section("ceremony_list", html.paragraph(intro), html.paragraph(summary or self.t("misc.empty")),
-                            html.table(aw, cols, lang=self.lang, caption=self.t("section.ceremony_list")))
+                            html.table(aw, cols, lang=self.lang, caption=self.t("section.ceremony_list"),
+                                       footnotes=self.register_note(aw)))
 
     def police_units(self) -> html.Html:
         a = self.cube.table("audits", edition=self.edition)

@@ -13,7 +13,7 @@ from .schema import (ACTION_AREAS, ACTION_KINDS, ACTION_STATUSES, AUDIT_KINDS, A
 from ..reference import GROUPS, WAVES
 
 DATE_COLUMNS = {"audit_date", "awarded_on", "valid_until", "deadline", "audit_from", "audit_to", "ceremony"}
-NULLABLE_INT = {"pupils", "closed_year", "opened_year", "number", "exists_to", "exists_from", "audit_id",
+NULLABLE_INT = {"rspo", "parent_rspo", "in_register", "row_id", "pupils", "closed_year", "opened_year", "number", "exists_to", "exists_from", "audit_id",
                 "partner_id", "import_id", "start_year", "institution_id", "id", "rows", "points",
                 "max_points", "max_total", "version", "held", "mandatory"}
 FIXED_CATEGORIES = {
