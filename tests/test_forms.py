@@ -100,7 +100,9 @@ def test_form_built_from_the_output_imports_back(ref, small_copy, students_pl, t
                 answers.append(options[k % len(options)])
             w.writerow(["2026/03/12 10:00:00"] + answers)
     con = store.connect(small_copy)
-    inst = con.execute("SELECT MIN(id) FROM institutions WHERE kind = 'primary'").fetchone()[0]
+    inst = con.execute("SELECT MIN(i.rspo) FROM institutions i JOIN participation p ON p.institution_id = i.id "
+                       "WHERE i.kind = 'primary' AND p.joined_edition <= '2025/2026' AND "
+                       "(p.left_edition IS NULL OR p.left_edition >= '2025/2026')").fetchone()[0]
     res = ingest_survey(con, export, institution=inst, edition="2025/2026", group="students", wave="follow-up",
                         replace=True)
     got = [r[0] for r in con.execute("SELECT safe_school FROM survey_responses WHERE import_id = ? ORDER BY id",

@@ -390,7 +390,7 @@ def test_bad_files_refused(tmp_path, con, content, parts):
     ({"edition": "2040/2041"}, "unknown edition"),
     ({"edition": "2020/2021"}, "suspended"),
     ({"kind": "medal"}, "unknown award kind"),
-    ({"date": "15/10/2026"}, "award date"),
+    ({"date": "31.13.2026"}, "award date"),
 ])
 def test_bad_options_refused(tmp_path, con, options, part):
     lst = write_list(tmp_path / "lista.txt", ["SP nr 12 w Bochni,"])

@@ -83,13 +83,12 @@ def _valid_years(ref: Reference, family: str, edition: str, award_kind: str, aud
 
 def parse_date(text: str) -> dt.date:
     """A date written as 2026-10-15 or 15.10.2026."""
-    s = str(text).strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(s, fmt).date()
-        except ValueError:
-            pass
-    raise AwardsError(f"{s!r} is not a date: write it as 2026-10-15 or 15.10.2026")
+    from .ingest import cell_date
+
+    found = cell_date(str(text))
+    if found is None:
+        raise AwardsError(f"{str(text).strip()!r} is not a date: write it as 2026-10-15 or 15.10.2026")
+    return found
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import store
 from .build.cli import register as register_build
-from .ingest.cli import register as register_ingest
+from .ingest.cli import register as register_ingest, run_on_db
 from .reference import ReferenceDataError
 from .xlsx_export import register as register_export
 
@@ -108,31 +108,14 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
 def cmd_imports_undo(args: argparse.Namespace) -> int:
     from .store.history import UndoRefused, undo
 
-    con = store.connect(args.db)
-    try:
-        result = undo(con, args.id, dry_run=args.dry_run)
-    except UndoRefused as exc:
-        print(f"zpb: refused: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        con.close()
-    print("\n".join(result.lines()))
-    return 0
+    return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run), refused=(UndoRefused,))
 
 
 def cmd_awards_confirm(args: argparse.Namespace) -> int:
     from .awards import AwardsError, confirm
 
-    con = store.connect(args.db)
-    try:
-        result = confirm(con, args.edition, date=args.date, dry_run=args.dry_run)
-    except AwardsError as exc:
-        print(f"zpb: refused: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        con.close()
-    print("\n".join(result.lines()))
-    return 0
+    return run_on_db(args.db, lambda con: confirm(con, args.edition, date=args.date, dry_run=args.dry_run),
+                     refused=(AwardsError,))
 
 
 def cmd_institutions_find(args: argparse.Namespace) -> int:

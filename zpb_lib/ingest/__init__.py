@@ -7,6 +7,7 @@ are imported lazily by the CLI so that ``zpb --help`` does not load openpyxl or 
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import sqlite3
@@ -131,6 +132,29 @@ def column_letter(index: int) -> str:
         n, rem = divmod(n - 1, 26)
         out = chr(65 + rem) + out
     return out
+
+
+DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
+
+
+def cell_date(value: object) -> dt.date | None:
+    """A date from a spreadsheet cell or typed text (26.05.2026, 2026-05-26…); None if it is none."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        for fmt in DATE_FORMATS:
+            try:
+                return dt.datetime.strptime(value.strip(), fmt).date()
+            except ValueError:
+                pass
+    return None
+
+
+def pl_date(d: dt.date) -> str:
+    """26.05.2026, as Polish readers write dates."""
+    return d.strftime("%d.%m.%Y")
 
 
 def file_hash(data: bytes) -> str:

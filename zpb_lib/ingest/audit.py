@@ -24,8 +24,8 @@ from ..store.schema import AUDIT_KINDS
 from ..store.write import (delete_import, delete_rows, insert_one, insert_rows, record_import, transaction,
                            update_logged)
 from ..institutions import Institution
-from . import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_participation,
-               column_letter, file_hash, norm, previous_import, read_bytes)
+from . import (DryRun, IngestError, Problem, Problems, cell_date, check_edition, check_institution,
+               check_participation, column_letter, file_hash, norm, pl_date, previous_import, read_bytes)
 
 SHEET = "Protokół audytu"
 VALUE_COLUMN = 4  # D: values of the fields at the top
@@ -69,10 +69,6 @@ def _catalogue(path: Path, ref: Reference, inst: Institution, edition: str) -> C
         return ref.catalogue_for(inst.family, edition)
     except KeyError:
         raise IngestError(path, f"no {inst.family} criteria catalogue is in force in {edition}") from None
-
-
-def _pl_date(d: dt.date) -> str:
-    return d.strftime("%d.%m.%Y")
 
 
 # --------------------------------------------------------------------------- template
@@ -130,7 +126,7 @@ def write_template(con: sqlite3.Connection, institution: int | str, edition: str
     ws.cell(field_rows["catalogue"], 5, f"maks. {cat.max_total} pkt" + (" (wersja domyślna)" if cat.documented_default else ""))
     date_cell = ws.cell(field_rows["date"], VALUE_COLUMN)
     date_cell.number_format = "DD.MM.YYYY"
-    ws.cell(field_rows["date"], 5, f"okres audytów: {_pl_date(e.audit_from)}–{_pl_date(e.audit_to)}")
+    ws.cell(field_rows["date"], 5, f"okres audytów: {pl_date(e.audit_from)}–{pl_date(e.audit_to)}")
 
     kind_dv = DataValidation(type="list", formula1='"' + ",".join(KIND_LABELS.values()) + '"', allow_blank=True,
                              showErrorMessage=True, errorTitle="Rodzaj audytu", error="Wybierz rodzaj audytu z listy.")
@@ -139,7 +135,7 @@ def write_template(con: sqlite3.Connection, institution: int | str, edition: str
     date_dv = DataValidation(type="date", operator="between", formula1=f"DATE({f.year},{f.month},{f.day})",
                              formula2=f"DATE({t.year},{t.month},{t.day})", allow_blank=True, showErrorMessage=True,
                              errorTitle="Data audytu",
-                             error=f"Data audytu musi przypadać między {_pl_date(f)} a {_pl_date(t)}.")
+                             error=f"Data audytu musi przypadać między {pl_date(f)} a {pl_date(t)}.")
     date_dv.add(date_cell.coordinate)
     ws.add_data_validation(kind_dv)
     ws.add_data_validation(date_dv)
@@ -283,20 +279,6 @@ def _whole(value: object) -> int | None:
     return None
 
 
-def _date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
-            try:
-                return dt.datetime.strptime(value.strip(), fmt).date()
-            except ValueError:
-                pass
-    return None
-
-
 def _located(cell: _Cell, exc: IngestError) -> IngestError:
     return IngestError(exc.file, cell.problem(exc.problems[0].message))
 
@@ -337,13 +319,13 @@ def read_protocol(con: sqlite3.Connection, path: str | Path, *, kind: str | None
         problems.add(f["kind"].problem(f"the protocol says {KIND_LABELS[sheet_kind]!r} but --kind {kind} was given"))
     elif not (kind or sheet_kind):
         problems.add(f["kind"].problem(f"audit kind not given; choose one of {allowed_kinds} or pass --kind"))
-    audit_date = _date(f["date"].value)
+    audit_date = cell_date(f["date"].value)
     if audit_date is None:
         given = "no audit date" if f["date"].value in (None, "") else f"{f['date'].value!r} is not a date"
         problems.add(f["date"].problem(f"{given}; expected a date such as 26.05.2026"))
     elif not e.audit_from <= audit_date <= e.audit_to:
-        problems.add(f["date"].problem(f"audit date {_pl_date(audit_date)} is outside the audit period of edition "
-                                       f"{e.edition} ({_pl_date(e.audit_from)}–{_pl_date(e.audit_to)})"))
+        problems.add(f["date"].problem(f"audit date {pl_date(audit_date)} is outside the audit period of edition "
+                                       f"{e.edition} ({pl_date(e.audit_from)}–{pl_date(e.audit_to)})"))
 
     points, not_scored = _criteria(path, ws, expected, problems)
     problems.raise_if_any()
@@ -422,7 +404,7 @@ class AuditImport:
         total = sum(p.points.values())
         out = [f"{p.path.name}: audit protocol, catalogue {p.catalogue.key}, {len(p.catalogue.criteria)} criteria",
                f"  {p.institution.label} „{p.institution.name}”, edition {p.edition}, "
-               f"{KIND_LABELS[p.kind]} ({p.kind}), {_pl_date(p.audit_date)}",
+               f"{KIND_LABELS[p.kind]} ({p.kind}), {pl_date(p.audit_date)}",
                f"  points: {total} of {p.catalogue.max_total}"]
         if p.not_scored:
             out.append(f"  not scored (no points stored; scoring counts them as 0): {', '.join(p.not_scored)}")

@@ -1,11 +1,11 @@
-"""The ``zpb`` subcommands for real-world inputs: ``survey form``, ``ingest survey``, ``ingest audit``
-and ``template audit``. Heavy libraries (openpyxl, WeasyPrint) load only when a command runs."""
+"""The ``zpb`` subcommands for real-world inputs: ``survey form``, ``ingest survey|audit|institutions|
+register``, ``template audit|register`` and ``match``. Heavy libraries (openpyxl, WeasyPrint) load only when a command runs."""
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
+from typing import Any, Callable
 
 from ..reference import GROUPS, WAVES
 from ..store.schema import AUDIT_KINDS
@@ -20,6 +20,24 @@ def _refused(exc: Exception) -> int:
     return 2
 
 
+def run_on_db(db: str | None, action: Callable[[Any], Any], *, readonly: bool = False,
+              refused: tuple[type[Exception], ...] = ()) -> int:
+    """Open the database, run ``action(con)`` and print what it returns (its ``lines()``, or the
+    path it wrote); an input refused (:class:`IngestError` or ``refused``) is one message, status 2."""
+    from .. import store
+    from . import IngestError
+
+    con = store.connect(db, readonly=readonly)
+    try:
+        result = action(con)
+    except (IngestError, *refused) as exc:
+        return _refused(exc)
+    finally:
+        con.close()
+    print("\n".join(result.lines()) if hasattr(result, "lines") else result)
+    return 0
+
+
 def cmd_survey_form(args: argparse.Namespace) -> int:
     from .forms import write_form
 
@@ -29,121 +47,52 @@ def cmd_survey_form(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_survey(args: argparse.Namespace) -> int:
-    from .. import store
-    from . import IngestError
     from .survey import ingest_survey
 
-    con = store.connect(args.db)
-    try:
-        t0 = time.perf_counter()
-        result = ingest_survey(con, args.file, institution=args.institution, edition=args.edition, group=args.group,
-                               wave=args.wave, replace=args.replace, append=args.append, dry_run=args.dry_run)
-    except IngestError as exc:
-        return _refused(exc)
-    finally:
-        con.close()
-    print("\n".join(result.lines()))
-    print(f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
-    return 0
+    return run_on_db(args.db, lambda con: ingest_survey(
+        con, args.file, institution=args.institution, edition=args.edition, group=args.group, wave=args.wave,
+        replace=args.replace, append=args.append, dry_run=args.dry_run))
 
 
 def cmd_ingest_audit(args: argparse.Namespace) -> int:
-    from .. import store
-    from . import IngestError
     from .audit import ingest_audit
 
-    con = store.connect(args.db)
-    try:
-        result = ingest_audit(con, args.file, kind=args.kind, replace=args.replace, dry_run=args.dry_run)
-    except IngestError as exc:
-        return _refused(exc)
-    finally:
-        con.close()
-    print("\n".join(result.lines()))
-    return 0
+    return run_on_db(args.db, lambda con: ingest_audit(con, args.file, kind=args.kind, replace=args.replace,
+                                                       dry_run=args.dry_run))
 
 
 def cmd_template_audit(args: argparse.Namespace) -> int:
-    from .. import store
-    from . import IngestError
     from .audit import write_template
 
-    con = store.connect(args.db, readonly=True)
-    try:
-        out = Path(args.out or f"protokol-audytu-{str(args.institution).strip()}-"
-                               f"{str(args.edition).strip().replace('/', '-')}.xlsx")
-        path = write_template(con, args.institution, args.edition, out, kind=args.kind)
-    except IngestError as exc:
-        return _refused(exc)
-    finally:
-        con.close()
-    print(path)
-    return 0
+    out = Path(args.out or f"protokol-audytu-{str(args.institution).strip()}-"
+                           f"{str(args.edition).strip().replace('/', '-')}.xlsx")
+    return run_on_db(args.db, lambda con: write_template(con, args.institution, args.edition, out, kind=args.kind),
+                     readonly=True)
 
 
 def cmd_ingest_institutions(args: argparse.Namespace) -> int:
-    from .. import store
-    from . import IngestError
     from .institutions import ingest_institutions
 
-    con = store.connect(args.db)
-    try:
-        result = ingest_institutions(con, args.file, dry_run=args.dry_run)
-    except IngestError as exc:
-        return _refused(exc)
-    finally:
-        con.close()
-    print("\n".join(result.lines()))
-    return 0
+    return run_on_db(args.db, lambda con: ingest_institutions(con, args.file, dry_run=args.dry_run))
 
 
 def cmd_ingest_register(args: argparse.Namespace) -> int:
-    from .. import store
-    from . import IngestError
     from .register import ingest_register
 
-    con = store.connect(args.db)
-    try:
-        result = ingest_register(con, args.file, dry_run=args.dry_run)
-    except IngestError as exc:
-        return _refused(exc)
-    finally:
-        con.close()
-    print("\n".join(result.lines()))
-    return 0
+    return run_on_db(args.db, lambda con: ingest_register(con, args.file, dry_run=args.dry_run))
 
 
 def cmd_template_register(args: argparse.Namespace) -> int:
-    from .. import store
-    from . import IngestError
     from .register import write_register_template
 
-    con = store.connect(args.db, readonly=True)
-    try:
-        path = write_register_template(con, Path(args.out))
-    except IngestError as exc:
-        return _refused(exc)
-    finally:
-        con.close()
-    print(path)
-    return 0
+    return run_on_db(args.db, lambda con: write_register_template(con, Path(args.out)), readonly=True)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from .. import store
-    from . import IngestError
     from .published import match_published
 
-    con = store.connect(args.db, readonly=True)
-    try:
-        result = match_published(con, args.file, edition=args.edition, kind=args.kind, out=args.out,
-                                 date=args.date)
-    except IngestError as exc:
-        return _refused(exc)
-    finally:
-        con.close()
-    print("\n".join(result.lines()))
-    return 0
+    return run_on_db(args.db, lambda con: match_published(con, args.file, edition=args.edition, kind=args.kind,
+                                                          out=args.out, date=args.date), readonly=True)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

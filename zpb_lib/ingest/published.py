@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import IngestError, check_edition, read_bytes
+from . import IngestError, cell_date, check_edition, read_bytes
 from ..institutions import fold
 from ..matching import AUTO_ACCEPT, Match, candidates, decision, match_line
 from ..reference import Reference, reference
@@ -194,16 +194,10 @@ def _award_date(path: Path, date: object, ceremony: dt.date | None, edition: str
         if ceremony is None:
             raise IngestError(path, f"edition {edition} has no ceremony day: give the award date (--date)")
         return ceremony
-    if isinstance(date, dt.datetime):
-        return date.date()
-    if isinstance(date, dt.date):
-        return date
+    found = cell_date(date)
+    if found is not None:
+        return found
     s = str(date).strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(s, fmt).date()
-        except ValueError:
-            pass
     raise IngestError(path, f"award date {s!r}: expected a date such as 2026-10-15 or 15.10.2026")
 
 

@@ -26,7 +26,8 @@ from ..institutions import Institution, UnknownInstitution, identifier, lookup
 from ..reference import Reference, reference
 from ..store.schema import AWARD_KINDS
 from ..store.write import insert_one, record_import, transaction, update_logged
-from . import DryRun, IngestError, Problem, Problems, column_letter, file_hash, norm, previous_import, read_bytes
+from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, norm, pl_date,
+               previous_import, read_bytes)
 
 # --------------------------------------------------------------------------- the workbook's texts
 # Sheet names and headers are an interface: `zpb match` writes „Nagrody” with these headers and
@@ -181,10 +182,6 @@ ACTIONS = _sheet(ACTIONS_SHEET, "action", "action_items", ACTION_HEADERS,
                  "institution name edition area kind title partner deadline status", (24, 40, 12, 22, 18, 50, 40, 12, 12))
 PARTNERS = _sheet(PARTNERS_SHEET, "partner", "partners", PARTNER_HEADERS, "name kind county", (60, 24, 18))
 SHEETS = (PARTICIPATION, AWARDS, ACTIONS, PARTNERS)
-
-
-def _pl_date(d: dt.date) -> str:
-    return d.strftime("%d.%m.%Y")
 
 
 # --------------------------------------------------------------------------- template
@@ -560,7 +557,7 @@ class _Checker:
     def date(self, cell: _Cell) -> dt.date:
         example = "a date such as 26.05.2026 (a date cell, or text as 26.05.2026 or 2026-05-26)"
         self.required(cell, example)
-        d = _date(cell.value)
+        d = cell_date(cell.value)
         if d is None:
             raise _Invalid(cell.problem(f"{cell.text!r} is not a date; expected {example}"))
         return d
@@ -569,8 +566,8 @@ class _Checker:
     def in_range(cell: _Cell, d: dt.date, lo: dt.date, hi: dt.date, what: str) -> Problem | None:
         if lo <= d <= hi:
             return None
-        return cell.problem(f"{_pl_date(d)} is out of range: {what} must lie between {_pl_date(lo)} and "
-                            f"{_pl_date(hi)}")
+        return cell.problem(f"{pl_date(d)} is out of range: {what} must lie between {pl_date(lo)} and "
+                            f"{pl_date(hi)}")
 
     def county(self, cell: _Cell) -> str | None:
         if cell.empty:
@@ -583,20 +580,6 @@ class _Checker:
     def text(self, cell: _Cell, expected: str) -> str:
         self.required(cell, expected)
         return cell.text
-
-
-def _date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
-            try:
-                return dt.datetime.strptime(value.strip(), fmt).date()
-            except ValueError:
-                pass
-    return None
 
 
 @dataclass

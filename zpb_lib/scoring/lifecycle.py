@@ -279,18 +279,21 @@ def _unaudited_award(a, family: str, rules: Rules, frames: Frames, ref: Referenc
             frames.participation[frames.participation["institution_id"] == a.institution_id], edition):
         out.append(("not_participating", f"{kind} in {edition}, an edition the institution does not take part in"))
     on = a.awarded_on
-    mine = frames.awards[(frames.awards["institution_id"] == a.institution_id) & (frames.awards["awarded_on"] < on)]
-    valid = mine[mine["valid_until"].isna() | (mine["valid_until"] > on)]
+    # What the institution held when its audit would have taken place (the end of the audit window),
+    # as the replay of an audited award judges it.
+    audit_day = pd.Timestamp(ref.editions[edition].audit_to)
+    mine = frames.awards[(frames.awards["institution_id"] == a.institution_id)
+                         & (frames.awards["awarded_on"] <= audit_day)]
+    valid = mine[mine["valid_until"].isna() | (mine["valid_until"] > audit_day)]
     if rule.requires and not set(valid["kind"].astype(str)) & set(rule.requires):
         out.append(("requires", f"{kind} requires a valid {' or '.join(rule.requires)}, which the institution did "
-                                f"not hold on {on.date()}"))
+                                f"not hold in {edition}'s audit period"))
     if rule.min_years_in_programme:
         joined = frames.participation.loc[frames.participation["institution_id"] == a.institution_id, "joined_edition"]
-        audit_day = ref.editions[edition].audit_to
-        years = years_in_programme(_start_year(joined.min()), audit_day) if len(joined.dropna()) else 0
+        years = years_in_programme(_start_year(joined.min()), audit_day.date()) if len(joined.dropna()) else 0
         if years < rule.min_years_in_programme:
             out.append(("years_short", f"{kind} needs {rule.min_years_in_programme} years in the programme; the "
-                                       f"institution had {years} by {audit_day}"))
+                                       f"institution had {years} by {audit_day.date()}"))
     audits = frames.audits[(frames.audits["institution_id"] == a.institution_id)
                            & (frames.audits["edition"].astype(str) == edition)
                            & (frames.audits["kind"].astype(str) == rule.audit)]
