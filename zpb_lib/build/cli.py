@@ -6,6 +6,7 @@ import sys
 
 from ..institutions import parse_identifier
 from .plan import KINDS
+from .runner import usable_cores
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -30,19 +31,30 @@ def cmd_build(args: argparse.Namespace) -> int:
     except (ValueError, KeyError) as exc:  # unknown edition, county, institution…: one line, no traceback
         print(f"zpb build: {exc.args[0] if isinstance(exc, KeyError) and exc.args else exc}", file=sys.stderr)
         return 2
-    pl = args.lang == "pl"
-    print((f"Edycja {s.edition}: raportów {s.total}, zbudowano {s.built}, pominięto (bez zmian) {s.skipped}, "
+    for part in s.languages or [s]:
+        _print_summary(part, s.out_dir, several=bool(s.languages))
+    return 0 if s.ok else 1
+
+
+def _print_summary(s, edition_dir, several: bool) -> None:
+    """One language's line (in that language), its failures and its index page."""
+    import os
+
+    pl = s.lang == "pl"
+    where = f" [{s.lang}]" if several else ""
+    folder = os.path.relpath(s.out_dir, edition_dir)
+    prefix = "" if folder == "." else f"{folder}/"
+    print((f"Edycja {s.edition}{where}: raportów {s.total}, zbudowano {s.built}, pominięto (bez zmian) {s.skipped}, "
            f"błędów {len(s.failed)}; {s.seconds:.1f} s") if pl else
-          (f"Edition {s.edition}: {s.total} reports, built {s.built}, skipped (unchanged) {s.skipped}, "
+          (f"Edition {s.edition}{where}: {s.total} reports, built {s.built}, skipped (unchanged) {s.skipped}, "
            f"failed {len(s.failed)}; {s.seconds:.1f} s"))
     for stem, err in s.failed[:20]:
-        print(f"  {'BŁĄD' if pl else 'FAILED'} {stem}: {err}  (notebooks/{stem}.ipynb)")
+        print(f"  {'BŁĄD' if pl else 'FAILED'} {stem}: {err}  ({prefix}notebooks/{stem}.ipynb)")
     if len(s.failed) > 20:
         more = len(s.failed) - 20
-        print(f"  … i {more} więcej (manifest.json)" if pl else f"  … and {more} more (manifest.json)")
+        print(f"  … i {more} więcej ({prefix}manifest.json)" if pl else f"  … and {more} more ({prefix}manifest.json)")
     if s.index:
         print(s.index.resolve())
-    return 0 if s.ok else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,11 +66,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--institution", action="append", default=[], metavar="RSPO",
                    help="only this institution's report: a school's RSPO number or a university's POL-on id "
                         "(repeatable)")
-    p.add_argument("--only", help=f"comma-separated report kinds: {','.join(KINDS)}")
+    p.add_argument("--only", help=f"comma-separated report kinds: {','.join(KINDS)} "
+                   "(or in Polish: województwo, powiat, placówka/szkoła)")
     p.add_argument("--format", default="html,pdf", help="comma-separated formats: html,pdf (default both)")
-    p.add_argument("--jobs", type=int, default=1, help="parallel workers, each with its own kernel (default 1)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="parallel workers, each with its own kernel (default: the CPU cores this process may use "
+                        f"— its CPU affinity, as taskset or a cgroup sets it — here {usable_cores()})")
     p.add_argument("--force", action="store_true", help="rebuild reports even when their inputs did not change")
-    p.add_argument("--lang", default="pl", choices=("pl", "en"), help="report language (default pl)")
+    p.add_argument("--lang", default="pl",
+                   help="report language: pl (polski, default), en (English), or both: pl,en (one cube; Polish in "
+                        "reports/<edition>/, English in reports/<edition>/en/)")
     p.add_argument("--out", default="reports", help="output folder (default reports/)")
     p.add_argument("--notebooks", help="folder with (customised) report notebooks (default: the project's notebooks/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

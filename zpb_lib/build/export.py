@@ -13,21 +13,20 @@ Plain nbconvert can use the template too:
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 from traitlets.config import Config
 
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
-from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME, atomic_writer  # noqa: E402,F401  (re-exported)
+from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: E402,F401  (re-exported)
+from ..files import atomic_write  # noqa: E402
+from ..files import atomic_write as atomic_writer  # noqa: E402,F401  (its older name, re-exported)
 
 # Only what the template renders; text/plain stays last so that text-only reprs are chosen (and
 # dropped) quietly instead of nbconvert warning that an output cannot be represented.
@@ -119,7 +118,7 @@ class Exporter:
     def write_html(self, nb: NotebookNode, path: str | os.PathLike[str], **kw: Any) -> Path:
         """Render `nb` (see `to_html` for keywords) and write it atomically; returns the path."""
         html = self.to_html(nb, **kw)
-        with atomic_writer(path) as f:
+        with atomic_write(path) as f:
             f.write(html.encode("utf-8"))
         return Path(path)
 
@@ -134,7 +133,7 @@ class Exporter:
         from weasyprint import HTML  # heavy import, needed only by PDF workers
 
         doc = HTML(string=html, base_url=base_url, url_fetcher=_offline_url_fetcher())
-        with atomic_writer(path) as f:
+        with atomic_write(path) as f:
             doc.write_pdf(target=f)
         return Path(path)
 

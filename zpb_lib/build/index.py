@@ -23,7 +23,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from ..report.labels import LANGS, labels_for
-from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME, atomic_writer
+from ..files import atomic_write
+from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME
 
 Kind = Literal["county", "school", "voivodeship"]
 Status = Literal["ok", "failed", "skipped"]
@@ -228,11 +229,13 @@ def render_index(
     lang: str = "pl",
     *,
     meta: IndexMeta | Mapping[str, Any],
+    alternate: Mapping[str, Path | str] | None = None,
 ) -> str:
     """The index page as a string; links are relative to `index_dir`.
 
     `meta` is an IndexMeta or a mapping with `data_hash`, `generated_at` (datetime or ISO text)
-    and optionally `synthetic`.
+    and optionally `synthetic`. `alternate` maps another language to its index page of the same
+    edition (e.g. ``{"en": "en/index.html"}``), linked at the top of the page.
     """
     if lang not in LABELS:
         raise ValueError(f"lang must be one of {sorted(LABELS)}, not {lang!r}")
@@ -253,6 +256,8 @@ def render_index(
         summary=L["summary"].format(total=len(entries), failed=len(failed)),
         failed=failed,
         groups=_groups(entries, Path(index_dir), L),
+        alternates=[{"lang": other, "href": _href(path, Path(index_dir)), "text": LABELS[other]["this_language"]}
+                    for other, path in sorted((alternate or {}).items()) if other != lang and other in LABELS],
     )
 
 
@@ -263,10 +268,11 @@ def write_index(
     lang: str = "pl",
     *,
     meta: IndexMeta | Mapping[str, Any],
+    alternate: Mapping[str, Path | str] | None = None,
 ) -> Path:
     """Write the edition's index page atomically at `path` (usually reports/<edition>/index.html)."""
     target = Path(path)
-    html = render_index(entries, target.parent, edition, lang, meta=meta)
-    with atomic_writer(target) as f:
+    html = render_index(entries, target.parent, edition, lang, meta=meta, alternate=alternate)
+    with atomic_write(target) as f:
         f.write(html.encode("utf-8"))
     return target

@@ -3,31 +3,53 @@
 A report whose inputs (data, reference files, library code, notebook, parameters, formats) did not
 change since the last build is skipped. One failing report never stops the others; the summary lists
 failures and the exit status says whether anything failed.
+
+Output layout of an edition (``reports/2025-2026/``): the Polish reports at the edition folder's
+root, as every zpb has written them, each other language in a subfolder named after it (``en/``),
+with its own reports, ``notebooks/``, ``index.html``, ``manifest.json`` and journal. The cube is
+computed once per edition, at the root, and serves every language. Each index links the other
+languages' indexes that exist.
+
+Crashes: as each report finishes, the build appends a line to ``journal.jsonl`` next to the manifest
+and flushes it to disk; at the end the manifest is rewritten atomically with everything the journal
+holds and the journal is removed. A build that was killed (SIGKILL, power cut) or interrupted leaves
+the journal behind, and the next build reads it back: a report counts as done when its record says
+so, its fingerprint is still the current one and its files are there with the recorded sizes; only
+the rest are built. Every build first removes the temporary files a killed build left in its
+folders (names of :mod:`zpb_lib.files`' pattern only), holding a lock on the edition folder so that
+two builds never write there at once.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
+from .. import code_hash
 from .. import cube as cube_mod
 from .. import store
+from ..files import atomic_write, fsync_dir, sweep
+from ..institutions import UnknownInstitution, lookup
 from ..reference import Reference, reference
 from ..report.labels import LANGS, label
-from ..institutions import UnknownInstitution, lookup
+from . import interrupt
+from .pause import pause_point
 from .plan import KINDS, Job, county_code, plan
-from .files import atomic_writer
-from .. import code_hash
-from .runner import Result, WorkerConfig, WorkerPool
+from .runner import Result, WorkerConfig, WorkerPool, usable_cores
 
 MANIFEST = "manifest.json"
+JOURNAL = "journal.jsonl"
 CUBE_FILE = "cube.sqlite"
+PRIMARY_LANG = "pl"  # its reports sit at the edition folder's root; other languages in subfolders
 
 
 @dataclass
@@ -36,9 +58,9 @@ class BuildOptions:
     edition: str | None = None
     out: str = "reports"
     formats: tuple[str, ...] = ("html", "pdf")
-    jobs: int = 1
+    jobs: int | None = None  # worker processes; None: the CPU cores this process may use
     force: bool = False
-    lang: str = "pl"
+    lang: str | tuple[str, ...] = "pl"  # "pl", "en", "pl,en" or ("pl", "en")
     only: tuple[str, ...] = KINDS
     counties: tuple[str, ...] = ()  # TERYT codes or county names
     institutions: tuple[str, ...] = ()  # RSPO numbers / POL-on ids
@@ -58,10 +80,30 @@ class BuildSummary:
     seconds: float = 0.0
     cube_seconds: float = 0.0
     cube_rebuilt: bool = False
+    lang: str = PRIMARY_LANG
+    jobs: int = 1
+    # A build of several languages: one summary per language (this one adds them up, its failures
+    # named "<lang>/<stem>"); empty for a build of one language.
+    languages: list["BuildSummary"] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+def lang_dir(edition_dir: Path, lang: str) -> Path:
+    """The folder of one language's reports: the edition folder for Polish, ``<edition>/<lang>/`` else."""
+    return edition_dir if lang == PRIMARY_LANG else edition_dir / lang
+
+
+def parse_langs(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``"pl"``, ``"pl,en"`` or ``("pl", "en")`` → the languages in the order given, once each."""
+    parts = value.split(",") if isinstance(value, str) else [p for v in value for p in str(v).split(",")]
+    langs = tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+    bad = [x for x in langs if x not in LANGS]
+    if bad or not langs:
+        raise ValueError(f"unknown language {', '.join(map(repr, bad)) or repr(value)} (pl, en or pl,en)")
+    return langs
 
 
 def _versions() -> dict[str, str]:
@@ -83,14 +125,88 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    with atomic_writer(path) as fh:
+    with atomic_write(path) as fh:
         fh.write(json.dumps(data, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
 
 
-def data_fingerprint(db_path: Path, previous: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+class Journal:
+    """The record of a build in progress, next to its manifest: one JSON object per line, appended
+    and flushed to disk (fsync) before the build goes on, so that a build killed at any moment
+    leaves a record of every report it finished. A torn last line (the moment of the kill) is
+    ignored on reading. The manifest written at the end of a build absorbs it; then it is removed."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    @staticmethod
+    def read(path: Path) -> list[dict[str, Any]]:
+        try:
+            lines = path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:  # torn by a crash mid-write
+                continue
+            if isinstance(record, dict):
+                out.append(record)
+        return out
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        if self._fd is None:
+            try:
+                with open(self.path, "rb") as fh:
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        line = b"\n" + line  # a torn last line stays a line of its own
+                fresh = False
+            except FileNotFoundError:
+                fresh = True
+            except OSError:  # empty
+                fresh = False
+            # 0666 less the umask, or the mode the file has: the rule of zpb_lib.files
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            if fresh:
+                fsync_dir(self.path.parent)
+        view = memoryview(line)
+        while view:
+            view = view[os.write(self._fd, view):]
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def remove(self) -> None:
+        """After the manifest holds everything: the journal goes."""
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+            fsync_dir(self.path.parent)
+
+
+def load_state(folder: Path) -> dict[str, Any]:
+    """What a language's folder holds according to its manifest and the journal of a build that did
+    not finish (applied in order over the manifest)."""
+    state = _read_manifest(folder / MANIFEST)
+    for record in Journal.read(folder / JOURNAL):
+        if record.get("t") == "inputs" and isinstance(record.get("inputs"), dict):
+            state.setdefault("inputs", {}).update(record["inputs"])
+        elif record.get("t") == "report" and isinstance(record.get("entry"), dict) and record.get("stem"):
+            state.setdefault("reports", {})[str(record["stem"])] = record["entry"]
+    return state
+
+
+def data_fingerprint(db_path: Path, previous: dict[str, Any] | Iterable[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     """The data version (hash of the database file and its WAL, as in every report and export);
-    reused from the last build when both have the same size and modification time, which keeps a
-    no-op rebuild fast. Hashing the bytes takes a tenth of the time of hashing every row."""
+    reused from an earlier build (``previous``: its manifest, or several) when the files have the
+    same size and modification time, which keeps a no-op rebuild fast. Hashing the bytes takes a
+    tenth of the time of hashing every row."""
     stat = {}
     for suffix in ("", "-wal"):
         p = Path(str(db_path) + suffix)
@@ -99,9 +215,10 @@ def data_fingerprint(db_path: Path, previous: dict[str, Any]) -> tuple[str, dict
             # SQLite touches an empty WAL whenever a connection opens it (our own cube
             # computation included): only a WAL with content can change the data.
             stat[suffix or "db"] = [s.st_size, s.st_mtime_ns if s.st_size or not suffix else 0]
-    old = previous.get("inputs", {})
-    if old.get("db_stat") == stat and old.get("data_hash"):
-        return old["data_hash"], stat
+    for prev in ([previous] if isinstance(previous, dict) else previous):
+        old = prev.get("inputs", {})
+        if old.get("db_stat") == stat and old.get("data_hash"):
+            return old["data_hash"], stat
     return store.data_version(db_path), stat
 
 
@@ -109,40 +226,108 @@ def full_title(job: Job, lang: str) -> str:
     return f"{label(f'title.{job.kind}_report', lang)} — {job.title} — {job.edition}"
 
 
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """One build at a time in an edition folder (both languages): a second build is refused with a
+    message rather than have its sweep remove the first one's temporary files."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"another zpb build is writing to {folder}; wait until it ends") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@dataclass
+class _Target:
+    """One language's part of a build."""
+    lang: str
+    out_dir: Path
+    summary: BuildSummary
+    previous: dict[str, Any] = field(default_factory=dict)
+    journal: Journal | None = None
+    jobs: list[Job] = field(default_factory=list)
+    todo: list[Job] = field(default_factory=list)
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
+    """Build the reports ``options`` ask for. Raises ``KeyboardInterrupt`` after a Ctrl-C at any
+    point (the folder is left consistent: the manifest marks what was not built), ValueError for
+    options that make no sense (one line)."""
+    with interrupt.guard():
+        return _build(options, ref or reference())
+
+
+def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
     t0 = time.perf_counter()
-    ref = ref or reference()
     db_path = store.resolve_db_path(options.db).resolve()
     # "2025/2026", "2025-2026" or "XIX"; a KeyError names the known editions
     edition = ref.edition_of(options.edition) if options.edition else ref.current_edition().edition
     e = ref.edition(edition)
     if not e.held:
         raise ValueError(f"edition {edition} was not held (the programme was suspended); nothing to report")
-    if options.lang not in LANGS:
-        raise ValueError(f"unknown language {options.lang!r} (pl or en)")
+    langs = parse_langs(options.lang)
     formats = tuple(f for f in options.formats if f)
     bad = set(formats) - {"html", "pdf"}
     if bad:
         raise ValueError(f"unknown format(s): {', '.join(sorted(bad))} (html, pdf)")
     counties = tuple(county_code(ref, c) for c in options.counties)
     wanted = _known_institutions(db_path, options.institutions)  # before the cube: a typo fails fast
-    out_dir = Path(options.out) / edition.replace("/", "-")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = out_dir / MANIFEST
-    previous = _read_manifest(manifest_path)
-    summary = BuildSummary(edition, out_dir, None)
+    edition_dir = Path(options.out) / edition.replace("/", "-")
+    edition_dir.mkdir(parents=True, exist_ok=True)
+    jobs_n = max(1, options.jobs or usable_cores())
 
-    # --- inputs and the cube (computed once for all reports)
-    data_hash, db_stat = data_fingerprint(db_path, previous)
+    with _folder_lock(edition_dir):
+        targets = []
+        for lang in langs:
+            folder = lang_dir(edition_dir, lang)
+            folder.mkdir(parents=True, exist_ok=True)
+            targets.append(_Target(lang, folder, BuildSummary(edition, folder, None, lang=lang, jobs=jobs_n)))
+        # What a killed build left half-written; then what it finished, from its journal.
+        for folder in dict.fromkeys([edition_dir, *(t.out_dir for t in targets)]):
+            sweep(folder)
+            sweep(folder / "notebooks", notebooks=True)
+        for t in targets:
+            t.previous = load_state(t.out_dir)
+            t.journal = Journal(t.out_dir / JOURNAL)
+        try:
+            summary = _run(options, ref, edition, db_path, edition_dir, targets, formats, counties, wanted, jobs_n)
+        finally:
+            for t in targets:
+                t.journal.close()
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edition_dir: Path,
+         targets: list[_Target], formats: tuple[str, ...], counties: tuple[str, ...], wanted: tuple[str, ...],
+         jobs_n: int) -> BuildSummary:
+    t0 = time.perf_counter()
+    pause_point("start")
+    # --- inputs and the cube (computed once for all reports and languages)
+    data_hash, db_stat = data_fingerprint(db_path, [t.previous for t in targets])
     ref_hash = cube_mod.reference_hash(ref)
     lib_hash = code_hash()
     inputs_key = f"{data_hash}:{ref_hash}:{lib_hash}"
-    cube_path = out_dir / CUBE_FILE
-    old_inputs = previous.get("inputs", {})
-    config = WorkerConfig(out_dir=str(out_dir.resolve()), formats=formats)
-    pool = WorkerPool(config, options.jobs)
+    inputs: dict[str, Any] = {"db": str(db_path), "db_stat": db_stat, "data_hash": data_hash,
+                              "reference_hash": ref_hash, "code_hash": lib_hash, "cube_key": inputs_key}
+    cube_path = edition_dir / CUBE_FILE
+    cube_seconds, cube_rebuilt = 0.0, False
+    config = WorkerConfig(out_dir=str(targets[0].out_dir.resolve()), formats=formats)
+    # Workers start before the plan is known (their kernels warm up while the cube is computed):
+    # no more than the reports the filters allow.
+    pool = WorkerPool(config, min(jobs_n, _most_reports(options, counties, wanted) * len(targets)))
     with pool:  # leaving it ends every worker and kernel, Ctrl-C included
-        if options.force or not cube_path.exists() or old_inputs.get("cube_key") != inputs_key:
+        if options.force or not _cube_current(cube_path, edition, inputs, targets):
             # Inputs changed, so reports will be built: the workers start their kernels now, while the
             # cube is computed. A no-op rebuild starts no worker at all.
             pool.start()
@@ -152,91 +337,212 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
                 cube_mod.build(con, edition, cube_path, ref=ref, data_hash=data_hash, ref_hash=ref_hash)
             finally:
                 con.close()
-            summary.cube_seconds = time.perf_counter() - tc
-            summary.cube_rebuilt = True
+            cube_seconds = time.perf_counter() - tc
+            cube_rebuilt = True
         with cube_mod.Cube(cube_path) as cube:
             institutions = cube.table("institutions")
             cube_meta = dict(cube.meta)
-
-        # --- plan and skip what is current
-        jobs = plan(institutions, ref, edition, lang=options.lang, only=options.only, counties=counties or None,
-                    institutions_wanted=wanted or None, cube_path=str(cube_path.resolve()),
-                    db_path=str(db_path), notebooks=str(Path(options.notebooks).resolve()) if options.notebooks else "")
-        old_reports = previous.get("reports", {})
-        todo: list[Job] = []
-        entries: dict[str, dict[str, Any]] = dict(old_reports)
-        for job in jobs:
-            fp = job.fingerprint(inputs_key)
-            old = old_reports.get(job.stem, {})
-            outputs_exist = all((out_dir / f"{job.stem}.{f}").exists() for f in formats)
-            current = (old.get("fingerprint") == fp and old.get("status") == "ok" and outputs_exist
-                       and set(formats) <= set(old.get("formats", ())))
-            if not options.force and current:
-                summary.skipped += 1
-                entries[job.stem] = dict(old, skipped=True)
-                continue
-            todo.append(job)
-            for f in ("html", "pdf"):  # an output that is not rebuilt now would be stale
-                if f not in formats:
-                    (out_dir / f"{job.stem}.{f}").unlink(missing_ok=True)
-            entries[job.stem] = {"kind": job.kind, "key": job.key, "identifier": job.identifier,
-                                 "title": job.title, "county": job.county,
-                                 "county_name": job.county_name, "police_unit": job.police_unit,
-                                 "fingerprint": fp, "status": "pending", "skipped": False,
-                                 "formats": list(formats)}
-        summary.total = len(jobs)
-
-        # --- execute and export
-        payload = [dict(job.as_dict(), notebook=str(job.notebook), full_title=full_title(job, options.lang))
-                   for job in todo]
-        bar = _progress(len(todo), options.progress)
-
-        def on_result(r: Result) -> None:
-            entry = entries[r.stem]
-            entry.update(status=r.status, error=r.error, seconds={k: round(v, 3) for k, v in r.seconds.items()},
-                         kernel_mb=r.kernel_mb, kernel_peak_mb=r.kernel_peak_mb, worker_mb=r.worker_mb,
-                         worker=r.worker, restarts=r.restarts,
-                         notebook=f"notebooks/{r.stem}.ipynb",
-                         html=f"{r.stem}.html" if "html" in formats and r.status == "ok" else None,
-                         pdf=f"{r.stem}.pdf" if "pdf" in formats and r.status == "ok" else None)
-            if r.status == "ok":
-                summary.built += 1
-            else:
-                summary.failed.append((r.stem, r.error or "failed"))
-            bar.update(1)
-            if summary.failed:
-                bar.set_postfix_str(f"błędy: {len(summary.failed)}" if options.lang == "pl" else f"failed: {len(summary.failed)}")
+        inputs["synthetic"] = cube_meta.get("synthetic")
+        for t in targets:  # the cube is current for these inputs: a resumed build need not compute it
+            t.journal.append({"t": "inputs", "inputs": inputs})
+            t.summary.cube_seconds, t.summary.cube_rebuilt = cube_seconds, cube_rebuilt
 
         interrupted = True
+        bar: Any = _NoBar()
         try:
+            # --- plan and skip what is current
+            notebooks = str(Path(options.notebooks).resolve()) if options.notebooks else ""
+            payload = []
+            for t in targets:
+                t.jobs = plan(institutions, ref, edition, lang=t.lang, only=options.only,
+                              counties=counties or None, institutions_wanted=wanted or None,
+                              cube_path=str(cube_path.resolve()), db_path=str(db_path), notebooks=notebooks)
+                _skip_current(t, inputs_key, formats, options.force)
+                payload += [dict(job.as_dict(), notebook=str(job.notebook), full_title=full_title(job, t.lang),
+                                 out_dir=str(t.out_dir.resolve())) for job in t.todo]
+            pause_point("plan")
+
+            # --- execute and export
+            by_dir = {str(t.out_dir.resolve()): t for t in targets}
+            bar = _progress(len(payload), options.progress)
+            recorded = 0
+
+            def on_result(r: Result) -> None:
+                nonlocal recorded
+                t = by_dir.get(r.out_dir) or targets[0]
+                entry = t.entries[r.stem]
+                entry.update(status=r.status, error=r.error, seconds={k: round(v, 3) for k, v in r.seconds.items()},
+                             kernel_mb=r.kernel_mb, kernel_peak_mb=r.kernel_peak_mb, worker_mb=r.worker_mb,
+                             worker=r.worker, restarts=r.restarts,
+                             notebook=f"notebooks/{r.stem}.ipynb",
+                             html=f"{r.stem}.html" if "html" in formats and r.status == "ok" else None,
+                             pdf=f"{r.stem}.pdf" if "pdf" in formats and r.status == "ok" else None,
+                             outputs=dict(r.outputs))
+                t.journal.append({"t": "report", "stem": r.stem, "entry": entry})
+                if r.status == "ok":
+                    t.summary.built += 1
+                else:
+                    t.summary.failed.append((r.stem, r.error or "failed"))
+                recorded += 1
+                bar.update(1)
+                failed = sum(len(x.summary.failed) for x in targets)
+                if failed:
+                    bar.set_postfix_str(f"błędy: {failed}" if targets[0].lang == "pl" else f"failed: {failed}")
+                pause_point(f"journal-{recorded}")
+                interrupt.check()
+
             if payload:
                 pool.run(payload, on_result)
+            interrupt.check()
             interrupted = False
         finally:
-            bar.close()
-            for entry in entries.values():  # reports the build never reached (Ctrl-C)
-                if entry.get("status") == "pending":
-                    entry.update(status="interrupted", error="przerwano budowanie" if options.lang == "pl"
-                                 else "build interrupted")
-            # Reports of this plan only: entries of reports no longer planned are dropped.
-            planned = {j.stem for j in jobs}
-            kept = {k: v for k, v in entries.items() if k in planned} if _same_scope(options) else entries
-            manifest = {
-                "edition": edition, "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                "lang": options.lang, "formats": list(formats), "versions": _versions(),
-                "inputs": {"db": str(db_path), "db_stat": db_stat, "data_hash": data_hash, "reference_hash": ref_hash,
-                           "code_hash": lib_hash, "cube_key": inputs_key, "synthetic": cube_meta.get("synthetic")},
-                "cube": {"file": CUBE_FILE, "seconds": round(summary.cube_seconds, 3), "rebuilt": summary.cube_rebuilt},
-                "reports": kept,
-                "summary": {"planned": summary.total, "built": summary.built, "skipped": summary.skipped,
-                            "failed": len(summary.failed), "interrupted": interrupted},
-            }
-            summary.seconds = time.perf_counter() - t0
-            manifest["summary"]["seconds"] = round(summary.seconds, 3)
-            _write_json(manifest_path, manifest)  # first: the manifest must survive a failing index
-            _remove_dropped(out_dir, [k for k in entries if k not in kept])
-            summary.index = _write_index(out_dir, manifest, ref, options.lang)
-        return summary
+            # Whatever happened: stop the workers, then leave the folders consistent — manifest,
+            # journal folded into it, index pages — before a Ctrl-C goes on.
+            with interrupt.deferred():
+                bar.close()
+                pool.close(interrupted=interrupted)
+                interrupted = interrupted or interrupt.requested()
+                for t in targets:
+                    t.summary.seconds = time.perf_counter() - t0
+                    _finish(t, options, edition, formats, inputs, interrupted, jobs_n, pool.workers)
+                pause_point("index")
+                _write_indexes(edition_dir, targets, ref)
+    return _combined(targets, edition_dir)
+
+
+def _most_reports(options: BuildOptions, counties: tuple[str, ...], wanted: tuple[str, ...]) -> int:
+    """An upper bound of the reports per language the options allow (a large number when unfiltered)."""
+    only = set(options.only)
+    if wanted:
+        return len(wanted)
+    if counties and "school" not in only:
+        return len(counties) * ("county" in only)
+    if only == {"voivodeship"}:
+        return 1
+    return 10 ** 6
+
+
+def _cube_current(cube_path: Path, edition: str, inputs: dict[str, Any], targets: list[_Target]) -> bool:
+    """Whether the edition's cube holds what computing it now would give: its meta names the same
+    edition, data and reference hashes, and library code (a cube without a code hash in its meta: a
+    manifest or journal that names the same inputs)."""
+    if not cube_path.is_file():
+        return False
+    try:
+        with cube_mod.Cube(cube_path) as cube:
+            meta = dict(cube.meta)
+    except Exception:  # another cube version, not a cube at all: compute it again
+        return False
+    if (meta.get("edition") != edition or meta.get("data_hash") != inputs["data_hash"]
+            or meta.get("reference_hash") != inputs["reference_hash"]):
+        return False
+    if "code_hash" in meta:
+        return meta["code_hash"] == inputs["code_hash"]
+    return any(t.previous.get("inputs", {}).get("cube_key") == inputs["cube_key"] for t in targets)
+
+
+def _outputs_current(entry: dict[str, Any], folder: Path, stem: str, formats: tuple[str, ...]) -> bool:
+    """The report's files are there, with the sizes the build that wrote them recorded."""
+    sizes = entry.get("outputs") or {}
+    paths = {f: folder / f"{stem}.{f}" for f in formats}
+    if "ipynb" in sizes:
+        paths["ipynb"] = folder / "notebooks" / f"{stem}.ipynb"
+    for kind, path in paths.items():
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return False
+        if kind in sizes and sizes[kind] != size:
+            return False
+    return True
+
+
+def _skip_current(t: _Target, inputs_key: str, formats: tuple[str, ...], force: bool) -> None:
+    old_reports = t.previous.get("reports", {})
+    t.entries = dict(old_reports)
+    for job in t.jobs:
+        fp = job.fingerprint(inputs_key)
+        old = old_reports.get(job.stem, {})
+        current = (old.get("fingerprint") == fp and old.get("status") == "ok"
+                   and set(formats) <= set(old.get("formats", ())) and _outputs_current(old, t.out_dir, job.stem, formats))
+        if not force and current:
+            t.summary.skipped += 1
+            t.entries[job.stem] = dict(old, skipped=True)
+            continue
+        t.todo.append(job)
+        for f in ("html", "pdf"):  # an output that is not rebuilt now would be stale
+            if f not in formats:
+                (t.out_dir / f"{job.stem}.{f}").unlink(missing_ok=True)
+        t.entries[job.stem] = {"kind": job.kind, "key": job.key, "identifier": job.identifier,
+                               "title": job.title, "county": job.county,
+                               "county_name": job.county_name, "police_unit": job.police_unit,
+                               "fingerprint": fp, "status": "pending", "skipped": False,
+                               "formats": list(formats)}
+    t.summary.total = len(t.jobs)
+
+
+def _finish(t: _Target, options: BuildOptions, edition: str, formats: tuple[str, ...],
+            inputs: dict[str, Any], interrupted: bool, jobs_n: int, workers: int) -> None:
+    """The language's manifest (with the journal's records; then the journal goes)."""
+    s = t.summary
+    for entry in t.entries.values():  # reports the build never reached (Ctrl-C)
+        if entry.get("status") == "pending":
+            entry.update(status="interrupted", error="przerwano budowanie" if t.lang == "pl"
+                         else "build interrupted")
+    # Reports of this plan only: entries of reports no longer planned are dropped — by a full build
+    # that ran to its end, never by an interrupted one (its plan may be incomplete).
+    planned = {j.stem for j in t.jobs}
+    drop = _same_scope(options) and not interrupted
+    kept = {k: v for k, v in t.entries.items() if k in planned} if drop else t.entries
+    manifest = {
+        "edition": edition, "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "lang": t.lang, "formats": list(formats), "versions": _versions(), "inputs": inputs,
+        "cube": {"file": os.path.relpath(t.out_dir.parent / CUBE_FILE, t.out_dir) if t.lang != PRIMARY_LANG
+                 else CUBE_FILE, "seconds": round(s.cube_seconds, 3), "rebuilt": s.cube_rebuilt},
+        "reports": kept,
+        "summary": {"planned": s.total, "built": s.built, "skipped": s.skipped, "failed": len(s.failed),
+                    "interrupted": interrupted, "jobs": jobs_n, "workers": workers, "seconds": round(s.seconds, 3)},
+    }
+    _write_json(t.out_dir / MANIFEST, manifest)  # first: the manifest must survive a failing index
+    t.journal.remove()
+    _remove_dropped(t.out_dir, [k for k in t.entries if k not in kept])
+    t.previous = manifest
+
+
+def _write_indexes(edition_dir: Path, targets: list[_Target], ref: Reference) -> None:
+    """Each language's index page with links to the others' that exist — those built now, and
+    those of languages built before (their pages are written again from their manifests, so that
+    they link to this one)."""
+    built = {t.lang: t for t in targets}
+    pages = {lang: lang_dir(edition_dir, lang) / "index.html" for lang in LANGS}
+    manifests = {lang: (built[lang].previous if lang in built else _read_manifest(lang_dir(edition_dir, lang) / MANIFEST))
+                 for lang in LANGS}
+    # a language's page counts only when its folder's manifest is of that language (a build of an
+    # older zpb may have put English reports at the root)
+    present = {lang for lang in LANGS if manifests[lang].get("lang", PRIMARY_LANG) == lang
+               and manifests[lang].get("reports") is not None and (lang in built or pages[lang].exists())}
+    for lang in sorted(present, key=lambda x: (x not in built, x)):
+        others = {o: pages[o] for o in present if o != lang}
+        if lang in built:
+            built[lang].summary.index = _write_index(lang_dir(edition_dir, lang), manifests[lang], ref, lang,
+                                                     alternate=others)
+        elif others:
+            try:
+                _write_index(lang_dir(edition_dir, lang), manifests[lang], ref, lang, alternate=others)
+            except (KeyError, TypeError, ValueError):  # a manifest of an older zpb this one cannot read: leave it
+                pass
+
+
+def _combined(targets: list[_Target], edition_dir: Path) -> BuildSummary:
+    if len(targets) == 1:
+        return targets[0].summary
+    parts = [t.summary for t in targets]
+    first = parts[0]
+    return BuildSummary(
+        first.edition, edition_dir, first.index, total=sum(p.total for p in parts), built=sum(p.built for p in parts),
+        skipped=sum(p.skipped for p in parts), failed=[(f"{p.lang}/{stem}", err) for p in parts for stem, err in p.failed],
+        cube_seconds=first.cube_seconds, cube_rebuilt=first.cube_rebuilt, lang=",".join(p.lang for p in parts),
+        jobs=first.jobs, languages=parts)
 
 
 def _remove_dropped(out_dir: Path, stems: Iterable[str]) -> None:
@@ -273,7 +579,8 @@ def _same_scope(options: BuildOptions) -> bool:
     return not (options.counties or options.institutions or set(options.only) != set(KINDS))
 
 
-def _write_index(out_dir: Path, manifest: dict[str, Any], ref: Reference, lang: str) -> Path:
+def _write_index(out_dir: Path, manifest: dict[str, Any], ref: Reference, lang: str,
+                 alternate: dict[str, Path] | None = None) -> Path:
     from .index import IndexEntry, write_index
 
     entries = []
@@ -289,7 +596,8 @@ def _write_index(out_dir: Path, manifest: dict[str, Any], ref: Reference, lang: 
     inputs = manifest["inputs"]
     return write_index(entries, out_dir / "index.html", manifest["edition"], lang=lang,
                        meta={"generated_at": manifest["generated_at"], "data_hash": inputs["data_hash"],
-                             "synthetic": bool(inputs.get("synthetic"))})
+                             "synthetic": bool(inputs.get("synthetic"))},
+                       alternate={o: p.resolve() for o, p in (alternate or {}).items()})
 
 
 class _NoBar:

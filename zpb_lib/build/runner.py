@@ -6,6 +6,10 @@ execution counter) so that a report built warm has the outputs of the same repor
 plain papermill. The kernel is restarted when the library's code changes, after a number of
 reports, when its memory passes a limit, and after any failure. No kernel outlives its worker:
 the worker shuts it down on every way out, Ctrl-C included.
+
+Ctrl-C (SIGINT to the process group) is the build process's to handle (see
+:mod:`zpb_lib.build.interrupt`): workers ignore it, and the build ends them with SIGTERM, on which
+each shuts its kernel down. A worker whose build process has gone (killed) stops by itself.
 """
 from __future__ import annotations
 
@@ -22,7 +26,19 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .. import code_hash
+from ..files import atomic_write
+from . import interrupt
 from .engine import ENGINE_NAME
+from .pause import pause_point
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its CPU affinity, which ``taskset``, cgroups' cpusets
+    and batch schedulers narrow), else the machine's count: the default number of workers."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
 
 KERNEL_NAME = "python3"
 # Run once in a new kernel, while the build computes its cube: imports and font caches of the
@@ -48,7 +64,7 @@ get_ipython().execution_count = 1
 
 @dataclass
 class WorkerConfig:
-    out_dir: str  # reports/<edition>
+    out_dir: str  # reports/<edition>; a job's own "out_dir" (its language's folder) comes first
     formats: tuple[str, ...] = ("html", "pdf")
     max_reports_per_kernel: int = 200
     max_kernel_mb: int = 1200
@@ -67,6 +83,8 @@ class Result:
     kernel_peak_mb: float | None = None  # kernel's peak resident memory so far (VmHWM)
     worker_mb: float | None = None  # worker's peak resident memory so far
     restarts: int = 0
+    out_dir: str = ""  # the folder the report was written to (its language's)
+    outputs: dict[str, int] = field(default_factory=dict)  # "html"/"pdf"/"ipynb" -> bytes written
 
 
 class Worker:
@@ -80,6 +98,7 @@ class Worker:
         self.reports_on_kernel = 0
         self.kernel_code = ""
         self.restarts = 0
+        self.reports = 0  # reports this worker took, for the tests' pause points
         self._exporter = None
 
     # ---------------------------------------------------------------- kernel
@@ -183,54 +202,56 @@ class Worker:
     def run(self, job: dict[str, Any]) -> Result:
         # Imported here, in the workers: nbformat's schema validator takes seconds to import, and
         # a build with nothing to do never needs it.
-        import nbformat
         import papermill
 
-        out = Path(self.config.out_dir)
+        self.reports += 1
+        pause_point(f"report-{self.reports}")  # tests only: a worker holding its warm kernel
+        out = Path(job.get("out_dir") or self.config.out_dir)
         stem = job["stem"]
         nb_path = out / "notebooks" / f"{stem}.ipynb"
-        nb_path.parent.mkdir(parents=True, exist_ok=True)
-        res = Result(stem, "ok", self.index)
+        res = Result(stem, "ok", self.index, out_dir=str(out))
         t0 = time.perf_counter()
-        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".ipynb", dir=nb_path.parent)
-        os.close(fd)
+        executed: list = []  # the engine puts the notebook it executes here, a failing one included
         try:
             self._ensure_kernel()
             res.seconds["kernel"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             try:
+                # No output path: papermill would write the notebook in place, unsynced; it is
+                # written below, atomically, like every other file of the build.
                 nb = papermill.execute_notebook(
-                    job["notebook"], tmp, parameters=job["parameters"], engine_name=ENGINE_NAME, km=self.km,
-                    kc=self.kc, kernel_name=self.config.kernel_name, progress_bar=False, log_output=False,
-                    request_save_on_cell_execute=False, execution_timeout=self.config.execution_timeout)
+                    job["notebook"], None, parameters=job["parameters"], engine_name=ENGINE_NAME, km=self.km,
+                    kc=self.kc, nb_sink=executed, kernel_name=self.config.kernel_name, progress_bar=False,
+                    log_output=False, request_save_on_cell_execute=False,
+                    execution_timeout=self.config.execution_timeout)
+            except Exception:
+                if executed:  # keep the executed notebook with its error
+                    _write_notebook(executed[-1], nb_path)
+                raise
             finally:
                 res.seconds["execute"] = time.perf_counter() - t1
                 self.reports_on_kernel += 1
             nb.metadata["zpb"] = {"title": job["full_title"], "lang": job["lang"], "kind": job["kind"],
                                   "key": job["key"], "edition": job["edition"]}
-            nbformat.write(nb, tmp)
-            os.replace(tmp, nb_path)
+            res.outputs["ipynb"] = _write_notebook(nb, nb_path)
             t2 = time.perf_counter()
             html = self.exporter.to_html(nb)
             if "html" in self.config.formats:
-                from .export import atomic_writer
-
-                with atomic_writer(out / f"{stem}.html") as fh:
-                    fh.write(html.encode("utf-8"))
+                data = html.encode("utf-8")
+                with atomic_write(out / f"{stem}.html") as fh:
+                    fh.write(data)
+                res.outputs["html"] = len(data)
             res.seconds["html"] = time.perf_counter() - t2
             if "pdf" in self.config.formats:
                 t3 = time.perf_counter()
-                self.exporter.write_pdf(html, out / f"{stem}.pdf")
+                pdf = self.exporter.write_pdf(html, out / f"{stem}.pdf")
+                res.outputs["pdf"] = pdf.stat().st_size
                 res.seconds["pdf"] = time.perf_counter() - t3
         except Exception as exc:  # one failing report never stops the others
             res.status = "failed"
             res.error = _error_summary(exc)
-            if os.path.exists(tmp) and os.path.getsize(tmp):
-                os.replace(tmp, nb_path)  # keep the executed notebook with its error
+            res.outputs = {}
             self.shutdown_kernel()  # after any failure the next report gets a fresh kernel
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         if self.km is not None:
             res.kernel_mb, res.kernel_peak_mb = self.kernel_mb(), self.kernel_peak_mb()
         res.worker_mb = _peak_mb()
@@ -240,6 +261,19 @@ class Worker:
 
     def close(self) -> None:
         self.shutdown_kernel()
+
+
+def _write_notebook(nb: Any, path: Path) -> int:
+    """The executed notebook to ``path``, atomically; returns its size in bytes."""
+    import nbformat
+
+    papermill_meta = nb.metadata.get("papermill")
+    if papermill_meta is not None:  # where the notebook is, not papermill's "None"
+        papermill_meta["output_path"] = f"notebooks/{path.name}"
+    data = nbformat.writes(nb).encode("utf-8")
+    with atomic_write(path) as fh:
+        fh.write(data)
+    return len(data)
 
 
 def _peak_mb() -> float:
@@ -257,25 +291,33 @@ def _error_summary(exc: BaseException) -> str:
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second SIGTERM must not cut the kernel's shutdown short
     raise KeyboardInterrupt
 
 
 def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "mp.Queue") -> None:
     import sys
 
-    # jsonschema checks the "iri" format with rfc3987-syntax when it is installed, which compiles
-    # dozens of grammars on import (seconds per process); notebook validation never uses that
-    # format, so the worker makes the optional import fail and jsonschema skips the checker.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-    import papermill  # noqa: F401  (first: papermill loads our engine's entry point while importing)
-
-    from .warm_engine import register
-
-    register()
+    # Ctrl-C is the build process's to handle: it ends the workers with SIGTERM. The worker started
+    # with SIGINT blocked (see WorkerPool.start); ignoring it first drops one that came meanwhile.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # SIGTERM from the parent becomes an exception so that the kernel is shut down.
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    worker = Worker(config, index)
+    parent = os.getppid()
+    worker = None
     try:
+        # jsonschema checks the "iri" format with rfc3987-syntax when it is installed, which compiles
+        # dozens of grammars on import (seconds per process); notebook validation never uses that
+        # format, so the worker makes the optional import fail and jsonschema skips the checker.
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+        import papermill  # noqa: F401  (first: papermill loads our engine's entry point while importing)
+
+        from .warm_engine import register
+
+        register()
+        worker = Worker(config, index)
         try:
             # Before the first job, while the build is still computing its cube: the kernel, and
             # the exporters' imports and template environment.
@@ -289,14 +331,23 @@ def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "
 
         gc.freeze()  # the imports above live as long as the worker: no collection need scan them
         while True:
-            job = tasks.get()
+            try:
+                job = tasks.get(timeout=0.5)
+            except queue.Empty:
+                job = ()
+            if os.getppid() != parent:  # the build process was killed: nobody wants the rest
+                results.cancel_join_thread()  # nor the results: exit without waiting to send them
+                break
             if job is None:
                 break
-            results.put(worker.run(job))
-    except KeyboardInterrupt:
+            if job:
+                results.put(worker.run(job))
+    except KeyboardInterrupt:  # SIGTERM from the build process
         pass
     finally:
-        worker.close()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # nothing may cut the kernel's shutdown short
+        if worker is not None:
+            worker.close()
 
 
 class WorkerPool:
@@ -310,21 +361,28 @@ class WorkerPool:
         self._tasks = self._ctx.Queue()
         self._results = self._ctx.Queue()
         self._procs: list = []
-        self._closed = False
+        self._closed = False  # no more jobs (the workers were sent their end marks)
+        self._ended = False  # workers joined, queues closed
 
     def start(self) -> "WorkerPool":
         if not self._procs:
             self._procs = [self._ctx.Process(target=_worker_main, args=(i, self.config, self._tasks, self._results))
                            for i in range(self.n)]
-            for p in self._procs:
-                p.start()
+            with interrupt.sigint_blocked():  # a Ctrl-C now reaches this process once the workers ignore it
+                for p in self._procs:
+                    p.start()
         return self
+
+    @property
+    def workers(self) -> int:
+        """Worker processes started (0: none was needed)."""
+        return len(self._procs)
 
     def __enter__(self) -> "WorkerPool":
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.close(interrupted=exc_type is not None and issubclass(exc_type, KeyboardInterrupt))
+        self.close(interrupted=exc_type is not None)  # after an error or Ctrl-C nobody waits for the rest
 
     def run(self, jobs: list[dict[str, Any]], on_result: Callable[[Result], None] | None = None) -> list[Result]:
         """Run ``jobs`` (once per pool); ``on_result`` is called as each finishes. A pool not
@@ -337,6 +395,7 @@ class WorkerPool:
         self._stop_workers()
         done: list[Result] = []
         while len(done) < len(jobs):
+            interrupt.check()
             try:
                 r = self._results.get(timeout=1.0)
             except queue.Empty:
@@ -346,10 +405,11 @@ class WorkerPool:
             done.append(r)
             if on_result:
                 on_result(r)
-        finished = {r.stem for r in done}
+        finished = {(r.out_dir, r.stem) for r in done}
         for job in jobs:
-            if job["stem"] not in finished:
-                r = Result(job["stem"], "failed", -1, error="worker process ended before this report")
+            if (str(Path(job.get("out_dir") or self.config.out_dir)), job["stem"]) not in finished:
+                r = Result(job["stem"], "failed", -1, error="worker process ended before this report",
+                           out_dir=str(Path(job.get("out_dir") or self.config.out_dir)))
                 done.append(r)
                 if on_result:
                     on_result(r)
@@ -362,19 +422,29 @@ class WorkerPool:
             self._closed = True
 
     def close(self, interrupted: bool = False) -> None:
-        if interrupted:
+        """End every worker (and so every kernel). Runs to the end whatever comes: a Ctrl-C meanwhile
+        turns a normal end into an interrupted one (the workers get SIGTERM) and is raised after."""
+        if self._ended:
+            return
+        with interrupt.deferred():
+            if not interrupted:  # every result is in: the workers only have to end their kernels
+                self._stop_workers()
+                deadline = time.monotonic() + 30
+                for p in self._procs:
+                    while p.is_alive() and not interrupt.requested() and time.monotonic() < deadline:
+                        p.join(timeout=0.2)
             for p in self._procs:
                 if p.is_alive():
                     p.terminate()  # SIGTERM: the worker shuts its kernel down
-        else:
-            self._stop_workers()
-        for p in self._procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.kill()
-                p.join()
-        # Jobs nobody will take may still sit in the queue's buffer: without this, the queue's
-        # feeder thread would block the build's exit on a full pipe after an interrupt.
-        for q in (self._tasks, self._results):
-            q.cancel_join_thread()
-            q.close()
+            for p in self._procs:
+                p.join(timeout=30)
+                if p.is_alive():
+                    p.kill()
+                    p.join()
+            # Jobs nobody will take may still sit in the queue's buffer: without this, the queue's
+            # feeder thread would block the build's exit on a full pipe after an interrupt.
+            for q in (self._tasks, self._results):
+                q.cancel_join_thread()
+                q.close()
+            self._ended = True
+        interrupt.check()

@@ -24,9 +24,13 @@ class WarmEngine(NBClientEngine):
     def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
                                  stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
                                  execution_timeout: int | None = None, km: Any = None, kc: Any = None,
-                                 **kwargs: Any) -> Any:
+                                 nb_sink: list | None = None, **kwargs: Any) -> Any:
         if km is None or kc is None:
             raise ValueError(f"the {ENGINE_NAME} engine needs a running kernel: pass km= and kc=")
+        if nb_sink is not None:
+            # The notebook being executed, for the caller to save itself (papermill is given no
+            # output path): a failing report's notebook, with papermill's error cells, is kept too.
+            nb_sink.append(nb_man.nb)
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
         final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                              kernel_name=kernel_name, log=logger, log_output=log_output,

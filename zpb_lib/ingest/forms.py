@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 from pathlib import Path
 
-from ..reference import GROUPS, Questionnaire, Reference, Scale, reference
+from ..files import atomic_write, write_text
+from ..reference import Questionnaire, Reference, Scale, group_of, reference
 
 LANGS = ("pl", "en")
 TEXT = {
@@ -30,12 +32,18 @@ TEXT = {
             "e-mail”; Microsoft: „Każdy może odpowiedzieć”, bez zapisywania nazwy).",
             "Nie dodawaj innych pytań ani opcji „Inne” z polem do wpisania tekstu: import odrzuca kolumny "
             "i odpowiedzi spoza ankiety.",
+            "W pytaniu o miejsca niebezpieczne zostaw odpowiedź „{nowhere}” jako zwykłe pole wyboru: odróżnia ona "
+            "„nie ma takich miejsc” od pominiętego pytania (pusta odpowiedź liczy się jako brak odpowiedzi). "
+            "Formularz nie zablokuje zaznaczenia jej razem z miejscem — import odrzuci taką odpowiedź, "
+            "wskazując wiersz.",
             "Eksport: Google — „Odpowiedzi” → „Pobierz odpowiedzi (.csv)”; Microsoft — „Otwórz w programie "
-            "Excel”. Import: zpb ingest survey PLIK --institution ID --edition 2025/2026 --group {group} "
-            "--wave baseline (diagnoza) lub follow-up (ewaluacja).",
+            "Excel”. Import: zpb ingest survey PLIK --institution RSPO --edition 2025/2026 --group {group} "
+            "--wave diagnoza (jesienią) lub ewaluacja (po realizacji planu).",
         ],
         "intro": "Ankieta jest anonimowa. Nie podpisuj jej. Przy każdym pytaniu zaznacz odpowiedź krzyżykiem.",
         "pick_one": "zaznacz jedną odpowiedź",
+        "pick_many": "zaznacz wszystkie pasujące odpowiedzi albo tylko „{nowhere}”",
+        "many_note": "Odpowiedź „{nowhere}” wyklucza pozostałe.",
         "school": "Szkoła / placówka", "date": "Data",
         "footer": "Zintegrowana Polityka Bezpieczeństwa (ZPB) — standardowa ankieta",
         "thanks": "Dziękujemy za wypełnienie ankiety.",
@@ -55,11 +63,18 @@ TEXT = {
             "addresses”; Microsoft: „Anyone can respond”, without recording names).",
             "Do not add other questions or an „Other” option with a text field: the import refuses columns and "
             "answers that are not in the questionnaire.",
+            "In the dangerous-places question keep the answer „{nowhere}” as an ordinary checkbox: it tells "
+            "“there are no such places” from a skipped question (an empty answer counts as no answer). The form "
+            "cannot stop it being ticked together with a place — the import refuses such an answer and names "
+            "its row.",
             "Export: Google — „Responses” → „Download responses (.csv)”; Microsoft — „Open in Excel”. Import: "
-            "zpb ingest survey FILE --institution ID --edition 2025/2026 --group {group} --wave baseline or follow-up.",
+            "zpb ingest survey FILE --institution RSPO --edition 2025/2026 --group {group} --wave baseline "
+            "(in autumn) or follow-up (after the action plan).",
         ],
         "intro": "This survey is anonymous. Do not sign it. Mark one answer per question with a cross.",
         "pick_one": "mark one answer",
+        "pick_many": "mark every answer that applies, or only „{nowhere}”",
+        "many_note": "The answer „{nowhere}” excludes the others.",
         "school": "School / institution", "date": "Date",
         "footer": "Integrated Safety Policy (ZPB) — standard questionnaire",
         "thanks": "Thank you for completing the survey.",
@@ -67,11 +82,18 @@ TEXT = {
 }
 
 
-def _check(group: str, lang: str) -> None:
-    if group not in GROUPS:
-        raise ValueError(f"unknown group {group!r}; expected one of {', '.join(GROUPS)}")
+def _check(group: str, lang: str) -> str:
+    """The group's code (``uczniowie`` → ``students``); raises ValueError for an unknown group or language."""
+    group = group_of(group)
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+    return group
+
+
+def _nowhere(ref: Reference, lang: str) -> str | None:
+    """The label of the places question's exclusive answer („Nigdzie — nie ma takich miejsc”)."""
+    o = next((o for o in ref.scales["places"].options if o.exclusive), None)
+    return None if o is None else (o.label_pl if lang == "pl" else o.label_en)
 
 
 def _title(q: Questionnaire, lang: str) -> str:
@@ -90,19 +112,23 @@ def _questions(ref: Reference, group: str, lang: str) -> list[tuple[int, str, st
 
 def form_markdown(ref: Reference, group: str, lang: str = "pl") -> str:
     """Plain text (Markdown) to set up an online form from: questions, answer labels, instructions."""
-    _check(group, lang)
+    group = _check(group, lang)
     t = TEXT[lang]
+    nowhere = _nowhere(ref, lang)
     lines = [f"# {_title(ref.questionnaires[group], lang)}", "", f"## {t['setup_title']}", ""]
-    lines += [f"- {s.format(group=group)}" for s in t["setup"]]
+    lines += [f"- {s.format(group=t['group'][group], nowhere=nowhere)}" for s in t["setup"]
+              if nowhere or "{nowhere}" not in s]
     for n, _, text, scale, labels in _questions(ref, group, lang):
         lines += ["", f"## {n}. {text}", "", f"{t['type']}: {t[scale.kind]}", ""]
         lines += [f"- {label}" for label in labels]
+        if scale.kind == "multiple" and nowhere in labels:
+            lines += ["", t["many_note"].format(nowhere=nowhere)]
     return "\n".join(lines) + "\n"
 
 
 def form_rows(ref: Reference, group: str, lang: str = "pl") -> list[list[str]]:
     """One row per question (number, id, type, text, then the answer labels), with a header row."""
-    _check(group, lang)
+    group = _check(group, lang)
     t = TEXT[lang]
     questions = _questions(ref, group, lang)
     width = max(len(q[4]) for q in questions)
@@ -133,12 +159,18 @@ ul.a li { display: inline-block; margin: 0.8mm 7mm 0.8mm 0; white-space: nowrap;
 
 def form_html(ref: Reference, group: str, lang: str = "pl") -> str:
     """A self-contained printable HTML questionnaire (no external resources)."""
-    _check(group, lang)
+    group = _check(group, lang)
     t = TEXT[lang]
     e = html.escape
+    nowhere = _nowhere(ref, lang)
     items = []
     for n, _, text, scale, labels in _questions(ref, group, lang):
-        hint = f' <span class="hint">({t["pick_one"]})</span>' if scale.kind == "single" else ""
+        if scale.kind == "single":
+            hint = f' <span class="hint">({e(t["pick_one"])})</span>'
+        elif nowhere in labels:
+            hint = f' <span class="hint">({e(t["pick_many"].format(nowhere=nowhere))})</span>'
+        else:
+            hint = ""
         answers = "".join(f'<li><span class="box"></span>{e(label)}</li>' for label in labels)
         items.append(f'<li class="q {scale.kind}">{e(text)}{hint}<ul class="a">{answers}</ul></li>')
     title = e(_title(ref.questionnaires[group], lang))
@@ -155,16 +187,18 @@ def write_form(group: str, lang: str = "pl", out_dir: str | Path = ".", ref: Ref
     from weasyprint import HTML  # here: WeasyPrint takes a while to import
 
     ref = ref or reference()
-    _check(group, lang)
+    group = _check(group, lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{TEXT[lang]['file']}-{group}-{lang}"
     md, csv_path, html_path, pdf = (out / f"{stem}{ext}" for ext in (".md", ".csv", ".html", ".pdf"))
-    md.write_text(form_markdown(ref, group, lang), encoding="utf-8")
+    write_text(md, form_markdown(ref, group, lang))
     # UTF-8 with a BOM and semicolons: opens with correct letters and columns in Polish (and Dutch) Excel.
-    with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh, delimiter=";").writerows(form_rows(ref, group, lang))
+    rows = io.StringIO(newline="")
+    csv.writer(rows, delimiter=";").writerows(form_rows(ref, group, lang))
+    write_text(csv_path, rows.getvalue(), encoding="utf-8-sig")
     page = form_html(ref, group, lang)
-    html_path.write_text(page, encoding="utf-8")
-    HTML(string=page, base_url=str(out)).write_pdf(pdf)
+    write_text(html_path, page)
+    with atomic_write(pdf) as fh:
+        HTML(string=page, base_url=str(out)).write_pdf(target=fh)
     return [md, csv_path, html_path, pdf]

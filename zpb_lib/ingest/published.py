@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import IngestError, cell_date, check_edition, read_bytes
+from ..files import atomic_path
 from ..institutions import fold
 from ..matching import AUTO_ACCEPT, Match, candidates, decision, match_line
 from ..reference import Reference, reference
@@ -322,13 +323,9 @@ def write_workbook(result: MatchResult) -> Path:
                                          f"rodzaj nagrody: {result.kind}")
 
     out = result.out
-    tmp = out.with_name(out.name + ".tmp")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(tmp)
-        tmp.replace(out)
+        with atomic_path(out) as tmp:
+            wb.save(tmp)
     except OSError as exc:  # e.g. the workbook of an earlier run is open in Excel
         raise IngestError(out, f"cannot be written: {exc.strerror or exc} (is it open in another program?)") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return out

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from ..files import atomic_path
 from ..institutions import Institution, UnknownInstitution, identifier, lookup
 from ..reference import Reference, reference
 from ..store.schema import AWARD_KINDS
@@ -245,10 +246,8 @@ def write_register_template(con: sqlite3.Connection, out: str | Path, *, ref: Re
     _lists_sheet(wb.create_sheet(LISTS_SHEET), lists)
     wb.active = 0
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
     return out
 
 
