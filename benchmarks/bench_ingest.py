@@ -36,8 +36,11 @@ def _rows(ref, group: str, n: int, joiner: str, seed: int = 1) -> list[list[str]
         row = []
         for item in items:
             scale = ref.scales[item.scale]
-            if scale.kind == "multiple":
-                row.append(joiner.join(o.label_pl for o in scale.options if rnd.random() < 0.2))
+            if scale.kind == "multiple":  # places, or „Nigdzie” alone (it excludes them), or nothing
+                chosen = [o.label_pl for o in scale.options if not o.exclusive and rnd.random() < 0.2]
+                if not chosen and rnd.random() < 0.8:
+                    chosen = [o.label_pl for o in scale.options if o.exclusive]
+                row.append(joiner.join(chosen))
             else:
                 row.append("" if rnd.random() < 0.03 else rnd.choice(scale.options).label_pl)
         out.append(row)
@@ -100,7 +103,10 @@ def main() -> int:
             db = tmp / f"{fname}.sqlite"
             shutil.copy(base, db)
             con = store.connect(db)
-            inst = con.execute("SELECT MIN(id) FROM institutions WHERE kind = 'primary'").fetchone()[0]
+            # A school is named by its RSPO number and must take part in the edition.
+            inst = con.execute("SELECT MIN(i.rspo) FROM institutions i JOIN participation p ON p.institution_id = i.id "
+                               "WHERE i.kind = 'primary' AND p.joined_edition <= :e AND (p.left_edition IS NULL "
+                               "OR p.left_edition >= :e)", {"e": EDITION}).fetchone()[0]
             t0 = time.perf_counter()
             res = ingest_survey(con, path, institution=inst, edition=EDITION, group="students", wave="follow-up",
                                 replace=True, ref=ref)

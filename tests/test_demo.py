@@ -146,3 +146,41 @@ def test_action_titles_are_unique_within_a_plan(default_db):
                       "HAVING COUNT(*) > 1)").fetchone()[0]
     con.close()
     assert dup == 0
+
+
+PLACES = ("toilets", "corridors", "cloakroom", "playground", "surroundings", "bus_stop", "crossing", "way", "other")
+
+
+def test_some_respondents_answer_nowhere_and_it_excludes_the_places(small_db):
+    con = store.connect(small_db, readonly=True)
+    named = " + ".join(f"COALESCE(place_{p}, 0)" for p in PLACES)
+    any_null = " OR ".join(f"place_{p} IS NULL" for p in (*PLACES, "nowhere"))
+    all_null = " AND ".join(f"place_{p} IS NULL" for p in (*PLACES, "nowhere"))
+    answered, nowhere, both, partial, skipped = con.execute(
+        f"SELECT SUM(NOT ({all_null})), SUM(place_nowhere = 1), SUM(place_nowhere = 1 AND {named} > 0), "
+        f"SUM(({any_null}) AND NOT ({all_null})), SUM({all_null}) FROM survey_responses").fetchone()
+    con.close()
+    assert 0.05 * answered < nowhere < 0.5 * answered  # some, not most
+    assert both == 0 and partial == 0  # an answer is „nowhere” or places, or the question was skipped
+    assert skipped > 0
+
+
+def test_nowhere_leaves_the_rest_of_the_demo_as_it_was(tmp_path):
+    """The „nowhere” column draws no random numbers: a demo database made now holds the same survey
+    answers as one made before schema version 3 (tests/fixtures/schema-v2.sql.gz: seed 5, scale 0.03)."""
+    import gzip
+    import sqlite3
+    from pathlib import Path
+
+    old = sqlite3.connect(":memory:")
+    old.executescript(gzip.open(Path(__file__).parent / "fixtures" / "schema-v2.sql.gz", "rt", encoding="utf-8").read())
+    cols = [r[1] for r in old.execute("PRAGMA table_info(survey_responses)")]
+    new = sqlite3.connect(demo.generate(tmp_path / "demo.sqlite", seed=5, scale=0.03))
+    sql = f"SELECT {', '.join(cols)} FROM survey_responses WHERE import_id IS NULL ORDER BY id"
+    before, after = old.execute(sql).fetchall(), new.execute(sql).fetchall()
+    assert len(before) > 1000 and after == before
+    named = " + ".join(f"place_{p}" for p in PLACES)
+    assert new.execute(f"SELECT COUNT(*) FROM survey_responses WHERE place_nowhere IS NOT ({named} = 0)"
+                       ).fetchone()[0] == 0
+    old.close()
+    new.close()

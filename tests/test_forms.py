@@ -118,3 +118,69 @@ def test_cli_survey_form(tmp_path, capsys):
     assert main(["survey", "form", "--group", "teachers", "--lang", "en", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out.split()
     assert [Path(p).name for p in printed] == [f"questionnaire-teachers-en{ext}" for ext in (".md", ".csv", ".html", ".pdf")]
+
+
+def test_places_question_offers_nowhere_as_its_last_answer(ref):
+    """All three questionnaires: „Nigdzie — nie ma takich miejsc” after the places, with the note
+    that it excludes them, in the form text, the CSV and the printed page."""
+    for group in ("students", "parents", "teachers"):
+        rows = form_rows(ref, group, "pl")
+        places = next(r for r in rows[1:] if r[1] == "dangerous_places")
+        assert [c for c in places[4:] if c][-1] == "Nigdzie — nie ma takich miejsc"
+        md = form_markdown(ref, group, "pl")
+        assert "- Nigdzie — nie ma takich miejsc\n\nOdpowiedź „Nigdzie — nie ma takich miejsc” wyklucza pozostałe." in md
+        assert "albo tylko „Nigdzie — nie ma takich miejsc”" in form_html(ref, group, "pl")
+        en = form_rows(ref, group, "en")
+        assert [c for c in next(r for r in en[1:] if r[1] == "dangerous_places")[4:] if c][-1] == \
+            "Nowhere — there are no such places"
+
+
+def test_nowhere_round_trip_form_export_import_shares(ref, small_copy, students_pl, tmp_path):
+    """A school builds the form from the CSV; some respondents answer „Nigdzie”, some name places,
+    some skip the question. Imported, the shares of each place are of those who answered (n), with
+    „Nigdzie” counted as an answer naming no place."""
+    from zpb_lib.indicators import place_ranking
+
+    with open(students_pl[1], encoding="utf-8-sig", newline="") as fh:
+        spec = list(csv.reader(fh, delimiter=";"))[1:]
+    places_q = next(i for i, row in enumerate(spec) if row[1] == "dangerous_places")
+    options = [c for c in spec[places_q][4:] if c]
+    nowhere = next(o for o in options if o.startswith("Nigdzie"))
+    toilets, way = options[0], options[7]  # „Toalety”, „Droga do szkoły”
+    picks = [[nowhere]] * 5 + [[toilets]] * 3 + [[toilets, way]] * 2 + [[way]] + [[]] * 4  # 15 respondents
+    export = tmp_path / "export-nigdzie.csv"
+    with open(export, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Sygnatura czasowa"] + [f"{row[0]}. {row[3]}" for row in spec])
+        for k, pick in enumerate(picks):
+            cells = []
+            for i, row in enumerate(spec):
+                opts = [c for c in row[4:] if c]
+                cells.append(", ".join(pick) if i == places_q else opts[k % len(opts)])
+            w.writerow(["2026/03/12 10:00:00"] + cells)
+    con = store.connect(small_copy)
+    inst = con.execute("SELECT i.id, i.rspo FROM institutions i WHERE i.kind = 'primary' AND NOT EXISTS "
+                       "(SELECT 1 FROM survey_responses r WHERE r.institution_id = i.id AND r.edition = '2025/2026') "
+                       "AND EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = i.id AND "
+                       "p.joined_edition <= '2025/2026' AND (p.left_edition IS NULL OR p.left_edition >= '2025/2026')) "
+                       "ORDER BY i.id LIMIT 1").fetchone()
+    ingest_survey(con, export, institution=inst[1], edition="2025/2026", group="students", wave="baseline")
+    ranking = place_ranking(con, ref, editions=["2025/2026"])
+    con.close()
+    mine = ranking[(ranking["level"] == "institution") & (ranking["key"] == str(inst[0]))
+                   & (ranking["group"] == "students")].set_index("place")
+    answered = [p for p in picks if p]  # 11: the 5 „Nigdzie” answers count, the 4 skipped do not
+    assert set(mine["n"]) == {len(answered)} == {11}
+    assert mine.loc["toilets", "k"] == 5 and mine.loc["toilets", "p"] == pytest.approx(5 / 11)
+    assert mine.loc["way", "k"] == 3 and mine.loc["way", "p"] == pytest.approx(3 / 11)
+    assert mine.loc["corridors", "k"] == 0 and mine.loc["toilets", "rank"] == 1
+    assert "nowhere" not in mine.index
+
+
+def test_cli_survey_form_group_in_polish(ref, students_pl, tmp_path, capsys):
+    """`--group uczniowie` writes the students' questionnaire, the same files `--group students` writes."""
+    assert main(["survey", "form", "--group", "uczniowie", "--out", str(tmp_path)]) == 0
+    printed = [Path(p) for p in capsys.readouterr().out.split()]
+    assert [p.name for p in printed] == [p.name for p in students_pl]
+    for mine, theirs in zip(printed[:3], students_pl[:3]):  # .md, .csv, .html; the PDF carries a timestamp
+        assert mine.read_bytes() == theirs.read_bytes()

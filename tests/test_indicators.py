@@ -248,6 +248,41 @@ def test_place_ranking_by_hand(hand):
     assert (county["n"], county["k"]) == (13 + 15 + 7, 6 + 5 + 7)
 
 
+def test_place_shares_count_nowhere_as_an_answer_and_skip_the_skipped(tmp_path, ref):
+    """Of 17 students: 4 answered „Nowhere” (every place 0), 7 named places, 2 answered before
+    schema version 3 naming none (places 0, place_nowhere empty), 4 skipped the question (all
+    empty). Shares are of the 13 who answered; „nowhere” is not a place of the ranking."""
+    con = store.create(tmp_path / "nowhere.sqlite")
+    people = []
+    nowhere = {f"place_{p}": [0] * 4 for p in ref.named_place_codes()} | {"place_nowhere": [1] * 4}
+    people += _people(A, E22, "baseline", "students", 4, **nowhere)
+    named = _places(7, toilets=range(7), way=[0])
+    named["place_nowhere"] = [0] * 7
+    people += _people(A, E22, "baseline", "students", 7, **named)
+    people += _people(A, E22, "baseline", "students", 2, **_places(2))  # no place_nowhere: as stored before v3
+    people += _people(A, E22, "baseline", "students", 4, safe_school=[4] * 4)
+    columns = ["institution_id", "edition", "wave", "grp", *ref.survey_columns()]
+    with transaction(con):
+        insert_rows(con, "institutions", ("id", "rspo", "name", "kind", "county", "municipality", "locality",
+                                          "opened_year"), [(A, 10001, "Szkoła A", "primary", "1201", "Bochnia",
+                                                            "Bochnia", 1960)])
+        insert_rows(con, "survey_responses", columns, [[p.get(c) for c in columns] for p in people])
+    counts = place_counts(con, ref)
+    places = place_ranking(con, ref)
+    con.close()
+    assert set(counts["place"]) == set(ref.named_place_codes()) and (counts["n"] == 13).all()
+    a = places[(places["level"] == "institution") & (places["group"] == "students")].set_index("place")
+    assert (a["n"] == 13).all() and "nowhere" not in a.index
+    assert (a.loc["toilets", "k"], a.loc["way", "k"], a.loc["corridors", "k"]) == (7, 1, 0)
+    assert a.loc["toilets", "p"] == pytest.approx(7 / 13) and a.loc["way", "p"] == pytest.approx(1 / 13)
+    # A „nowhere” together with a place cannot be stored at all.
+    con = store.connect(tmp_path / "nowhere.sqlite")
+    with pytest.raises(Exception, match="CHECK constraint failed"):
+        con.execute("INSERT INTO survey_responses (institution_id, edition, wave, grp, place_nowhere, place_toilets) "
+                    "VALUES (?, ?, 'baseline', 'students', 1, 1)", (A, E22))
+    con.close()
+
+
 # --------------------------------------------------------------------------- properties
 
 EDITIONS = [E17, E18]

@@ -17,6 +17,7 @@ from hypothesis import given, settings, strategies as st
 from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.ingest import IngestError, header_keys, norm
+from zpb_lib.ingest.forms import form_html
 from zpb_lib.ingest.survey import ingest_survey, plan_columns
 from ingest_support import refused
 
@@ -28,7 +29,9 @@ NAMES = [f"Jan Kowalski-Testowy {i}" for i in range(40)]
 # --------------------------------------------------------------------------- building real files
 
 def answers(ref, group: str, n: int, seed: int = 1, empty_share: float = 0.05) -> list[dict]:
-    """``n`` responses as values: int (or None) per single item, a set of place codes (or None)."""
+    """``n`` responses as values: int (or None) per single item, a set of place codes (or None).
+    About one in six answers the places question „Nowhere” ({"nowhere"}, which excludes the
+    places); the others tick each place with probability 0.3 (none ticked: set(), an empty cell)."""
     rnd = random.Random(seed)
     out = []
     for _ in range(n):
@@ -38,7 +41,10 @@ def answers(ref, group: str, n: int, seed: int = 1, empty_share: float = 0.05) -
             if rnd.random() < empty_share:
                 row[item.id] = None
             elif scale.kind == "multiple":
-                row[item.id] = {o.code for o in scale.options if rnd.random() < 0.3}
+                if rnd.random() < 1 / 6:
+                    row[item.id] = {o.code for o in scale.options if o.exclusive}
+                else:
+                    row[item.id] = {o.code for o in scale.options if not o.exclusive and rnd.random() < 0.3}
             else:
                 row[item.id] = rnd.choice(scale.values)
         out.append(row)
@@ -142,17 +148,26 @@ def expected_counts(rows: list[dict]) -> dict[str, int]:
         "safe_null": sum(1 for r in rows if r["safe_school"] is None),
         "toilets": sum(1 for r in rows if r["dangerous_places"] and "toilets" in r["dangerous_places"]),
         "places_null": sum(1 for r in rows if not r["dangerous_places"]),
+        "nowhere": sum(1 for r in rows if r["dangerous_places"] == {"nowhere"}),
+        "nowhere_and_a_place": 0,
         "knows_help_yes": sum(1 for r in rows if r["knows_help"] == 1),
     }
 
 
+NAMED_PLACES = ("toilets", "corridors", "cloakroom", "playground", "surroundings", "bus_stop", "crossing", "way",
+                "other")
+
+
 def observed_counts(con, import_id) -> dict[str, int]:
+    any_place = " OR ".join(f"place_{p} = 1" for p in NAMED_PLACES)
     return {
         "n": stored(con, import_id, "COUNT(*)"),
         "safe_45": stored(con, import_id, "SUM(safe_school IN (4, 5))"),
         "safe_null": stored(con, import_id, "SUM(safe_school IS NULL)"),
         "toilets": stored(con, import_id, "SUM(place_toilets = 1)"),
         "places_null": stored(con, import_id, "SUM(place_toilets IS NULL)"),
+        "nowhere": stored(con, import_id, "SUM(place_nowhere = 1)"),
+        "nowhere_and_a_place": stored(con, import_id, f"SUM(place_nowhere = 1 AND ({any_place}))"),
         "knows_help_yes": stored(con, import_id, "SUM(knows_help = 1)"),
     }
 
@@ -406,10 +421,102 @@ def test_windows_1250_with_commas_refused_as_wrong_encoding(con, ref, tmp_path):
     assert err.row == 1
 
 
-def test_binary_file_refused(con, tmp_path):
-    path = tmp_path / "photo.csv"
-    path.write_bytes(bytes(range(256)) * 4)
-    refused(con, lambda: ingest(con, path, free_target(con)), "photo.csv", "wrong encoding")
+def _image(path: Path, fmt: str) -> Path:
+    """A real picture file, as a phone or a screenshot tool saves it (matplotlib + Pillow)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.bar(["Toalety", "Korytarze"], [0.4, 0.3])
+    fig.savefig(path, format=fmt)
+    plt.close(fig)
+    return path
+
+
+def _zipped_export(path: Path, ref) -> Path:
+    """Google Forms' „Pobierz odpowiedzi (.csv)” gives a zip holding the CSV: imported unpacked."""
+    import zipfile
+
+    inner = write_google_csv(path.with_suffix(".inner.csv"), ref, "students", answers(ref, "students", 12))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(inner, "Ankieta uczniów.csv")
+    return path
+
+
+def _zip_of(path: Path, member: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.write(member, member.name)
+    return path
+
+
+def _word_document(path: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:  # the parts every .docx has
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        z.writestr("word/document.xml", '<?xml version="1.0"?><w:document/>')
+    return path
+
+
+NOT_EXPORTS = {
+    # name: (how to make it, the kind the message must name)
+    "zdjecie.png": (lambda p, ref: _image(p, "png"), "a PNG image"),
+    "zdjecie.jpg": (lambda p, ref: _image(p, "jpg"), "a JPEG image"),
+    "animacja.gif": (lambda p, ref: _image(p, "gif"), "a GIF image"),
+    "wyniki.pdf": (lambda p, ref: _image(p, "pdf"), "a PDF document"),
+    "ankieta.pdf.csv": (lambda p, ref: _image(p, "pdf"), "a PDF document"),  # the extension does not decide
+    "odpowiedzi.zip": (lambda p, ref: _zipped_export(p, ref), "a zip archive that is not an Excel workbook "
+                       "(unpack it and import the file inside: „Ankieta uczniów.csv”)"),
+    "odpowiedzi.xlsx": (lambda p, ref: _zipped_export(p, ref), "a zip archive that is not an Excel workbook "
+                        "(unpack it"),
+    "archiwum.zip": (lambda p, ref: _word_document(p.with_suffix(".docx")) and _zip_of(p, p.with_suffix(".docx")),
+                     "a zip archive that is not an Excel workbook"),
+    "raport.docx": (lambda p, ref: _word_document(p), "a Word document (.docx)"),
+    "ankieta.html": (lambda p, ref: p.write_text(form_html(ref, "students", "pl"), encoding="utf-8") and p,
+                     "a web page (HTML)"),
+    "photo.csv": (lambda p, ref: p.write_bytes(bytes(range(256)) * 4) and p, "a binary (non-text) file"),
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_EXPORTS))
+def test_file_that_is_not_an_export_is_refused_as_such(con, ref, tmp_path, name):
+    """Pictures, documents, archives and web pages are named for what they are, before any column is
+    matched (no „missing question column” list), and nothing is stored."""
+    make, kind = NOT_EXPORTS[name]
+    path = tmp_path / name
+    make(path, ref)
+    err = refused(con, lambda: ingest(con, path, free_target(con)), f"{name}: the file is {kind}",
+                  "not a survey export: import the answers as the form exports them", "Google Forms",
+                  "Microsoft Forms")
+    assert "question" not in str(err) and "column" not in str(err) and "encoding" not in str(err)
+
+
+def test_utf16_export_is_still_a_wrong_encoding_not_a_binary_file(con, ref, tmp_path):
+    """UTF-16 text has zero bytes too: it is an export saved wrong, and the message says how to save it."""
+    for encoding in ("utf-16-le", "utf-16-be"):  # without a byte-order mark
+        path = write_google_csv(tmp_path / f"{encoding}.csv", ref, "students", answers(ref, "students", 3),
+                                encoding=encoding)
+        refused(con, lambda: ingest(con, path, free_target(con)), "wrong encoding", "UTF-16")
+
+
+def test_cli_refuses_a_picture_in_one_line(small_copy, ref, tmp_path, capsys):
+    con = store.connect(small_copy)
+    inst = free_target(con)
+    before = store.content_hash(con)
+    con.close()
+    path = _image(tmp_path / "ankieta.png", "png")
+    assert main(["ingest", "survey", str(path), "--institution", str(inst), "--edition", EDITION,
+                 "--group", "uczniowie", "--wave", "diagnoza", "--db", str(small_copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zpb: refused: ankieta.png: the file is a PNG image, not a survey export")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    con = store.connect(small_copy, readonly=True)
+    assert store.content_hash(con) == before
+    con.close()
 
 
 def test_truncated_csv_refused(con, ref, tmp_path):
@@ -500,6 +607,61 @@ def test_answer_label_not_on_scale_refused(con, ref, tmp_path):
     assert len(err.problems) == 2
 
 
+def test_nowhere_is_an_answer_that_names_no_place(con, ref, tmp_path):
+    """„Nigdzie — nie ma takich miejsc” stores place_nowhere = 1 and every place 0 (an answer); an
+    empty cell stores every place column NULL (skipped); a place stores place_nowhere = 0."""
+    pattern = [{"nowhere"}, set(), {"toilets"}, {"toilets", "way"}, {"nowhere"}, None, {"corridors"}]
+    rows = answers(ref, "students", 28, seed=23, empty_share=0)
+    for i, r in enumerate(rows):
+        r["dangerous_places"] = pattern[i % len(pattern)]
+    path = write_msforms_xlsx(tmp_path / "nigdzie.xlsx", ref, "students", rows, lang="pl")
+    res = ingest(con, path, free_target(con))
+    got = con.execute(f"SELECT {', '.join('place_' + c for c in (*NAMED_PLACES, 'nowhere'))} FROM survey_responses "
+                      "WHERE import_id = ? ORDER BY id", (res.import_id,)).fetchall()
+    for r, stored_row in zip(rows, got):
+        chosen = r["dangerous_places"]
+        if not chosen:
+            assert stored_row == (None,) * 10
+        else:
+            assert stored_row == tuple(int(c in chosen) for c in (*NAMED_PLACES, "nowhere"))
+    assert observed_counts(con, res.import_id) == expected_counts(rows)
+
+
+def test_place_shares_are_of_those_who_answered(con, ref, tmp_path):
+    """The ranking's n counts who answered the places question, „Nowhere” included; a skipped
+    question counts nowhere. Figures from the rows the test wrote."""
+    from zpb_lib.indicators import place_ranking
+
+    rows = answers(ref, "students", 60, seed=24, empty_share=0.1)
+    inst = free_target(con)
+    ingest(con, write_google_csv(tmp_path / "shares.csv", ref, "students", rows), inst)
+    answered = [r["dangerous_places"] for r in rows if r["dangerous_places"]]
+    assert any(a == {"nowhere"} for a in answered) and len(answered) < len(rows)
+    iid = con.execute("SELECT id FROM institutions WHERE rspo = ?", (inst,)).fetchone()[0]
+    places = place_ranking(con, ref, editions=[EDITION])
+    mine = places[(places["level"] == "institution") & (places["key"] == str(iid)) & (places["group"] == "students")]
+    assert set(mine["place"]) == set(NAMED_PLACES)  # „nowhere” is no place to rank
+    for row in mine.itertuples():
+        k = sum(1 for a in answered if row.place in a)
+        assert (row.n, row.k) == (len(answered), k), row.place
+        assert row.p == pytest.approx(k / len(answered))
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+def test_nowhere_together_with_a_place_refused(con, ref, tmp_path, lang):
+    rows = answers(ref, "students", 12, seed=25, empty_share=0)
+    for r in rows:
+        r["dangerous_places"] = {"toilets"}
+    rows[4]["dangerous_places"] = {"nowhere", "toilets", "way"}  # row 6 of the file (header is row 1)
+    path = write_google_csv(tmp_path / "both.csv", ref, "students", rows, lang=lang)
+    item = next(i for i in ref.questionnaires["students"].items if i.id == "dangerous_places")
+    header = item.text_pl if lang == "pl" else item.text_en
+    letter = get_column_letter(3 + [i.id for i in ref.questionnaires["students"].items].index("dangerous_places"))
+    err = refused(con, lambda: ingest(con, path, free_target(con)), "both.csv", f"row 6, column {letter} „{header}”",
+                  "„Nigdzie — nie ma takich miejsc” excludes every other answer", "„Toalety”, „Droga do szkoły”")
+    assert (err.row, err.letter, len(err.problems)) == (6, letter, 1)
+
+
 def test_wrong_group_gets_a_hint(con, ref, tmp_path):
     path = write_google_csv(tmp_path / "parents.csv", ref, "parents", answers(ref, "parents", 5))
     refused(con, lambda: ingest(con, path, free_target(con), group="students"), "parents.csv",
@@ -583,3 +745,57 @@ def test_cli_ingest_survey(small_copy, ref, tmp_path, capsys):
     assert "stored 15 responses" in out and "„Adres e-mail”" in out
     assert main(argv) == 2
     assert "already imported" in capsys.readouterr().err
+
+
+def _import_rows(db: Path, import_id: int) -> list[tuple]:
+    """Everything stored for one import but the row ids: target, group, wave, answers."""
+    con = sqlite3.connect(db)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(survey_responses)") if r[1] != "id"]
+    rows = con.execute(f"SELECT {', '.join(cols)} FROM survey_responses WHERE import_id = ? ORDER BY id",
+                       (import_id,)).fetchall()
+    details = con.execute("SELECT kind, file_name, content_hash, rows, details FROM imports WHERE id = ?",
+                          (import_id,)).fetchone()
+    con.close()
+    return rows + [details]
+
+
+def test_cli_group_and_wave_in_polish_equal_english(small_copy, ref, tmp_path, capsys):
+    """`--group uczniowie --wave diagnoza` stores exactly what `--group students --wave baseline` does."""
+    other = tmp_path / "other.sqlite"
+    other.write_bytes(small_copy.read_bytes())
+    con = store.connect(small_copy)
+    inst = free_target(con)
+    next_id = con.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM imports").fetchone()[0]
+    con.close()
+    path = write_google_csv(tmp_path / "pl.csv", ref, "students", answers(ref, "students", 15, seed=26))
+    common = ["ingest", "survey", str(path), "--institution", str(inst), "--edition", EDITION]
+    assert main(common + ["--group", "uczniowie", "--wave", "diagnoza", "--db", str(small_copy)]) == 0
+    assert "students, baseline" in capsys.readouterr().out
+    assert main(common + ["--group", "students", "--wave", "baseline", "--db", str(other)]) == 0
+    capsys.readouterr()
+    polish, english = _import_rows(small_copy, next_id), _import_rows(other, next_id)
+    assert len(polish) == 16 and polish == english
+    # Follow-up spelled in Polish and with any case lands in the follow-up wave.
+    assert main(common + ["--group", "Uczniowie", "--wave", "ewaluacja", "--replace", "--db", str(small_copy)]) == 0
+    assert "students, follow-up" in capsys.readouterr().out
+
+
+GROUPS_ACCEPTED = "students (uczniowie), parents (rodzice), teachers (nauczyciele)"
+
+
+@pytest.mark.parametrize("option, value, accepted", [
+    ("--group", "uczen", GROUPS_ACCEPTED),
+    ("--wave", "jesień", "baseline (diagnoza), follow-up (ewaluacja)"),
+])
+def test_cli_unknown_group_or_wave_is_one_line(small_copy, tmp_path, capsys, option, value, accepted):
+    """One line naming the accepted values (English and Polish), status 2: no usage block, no traceback."""
+    argv = ["ingest", "survey", str(tmp_path / "x.csv"), "--institution", "1", "--edition", EDITION,
+            "--group", "students", "--wave", "baseline", "--db", str(small_copy)]
+    argv[argv.index(option) + 1] = value
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"zpb ingest survey: unknown {option[2:]} {value!r} (accepted: {accepted})\n"
+
+
+def test_cli_survey_form_unknown_group_is_one_line(capsys):
+    assert main(["survey", "form", "--group", "uczen"]) == 2
+    assert capsys.readouterr().err == f"zpb survey form: unknown group 'uczen' (accepted: {GROUPS_ACCEPTED})\n"

@@ -87,8 +87,12 @@ def test_questionnaires(ref):
                    "witness_physical", "dangerous_places", "knows_help", "trust_teachers", "trust_police",
                    "substances_offered"):
         assert needed in students
-    assert set(ref.place_codes()) == {"toilets", "corridors", "cloakroom", "playground", "surroundings",
-                                      "bus_stop", "crossing", "way", "other"}
+    places = {"toilets", "corridors", "cloakroom", "playground", "surroundings", "bus_stop", "crossing", "way", "other"}
+    assert set(ref.named_place_codes()) == places
+    # „Nowhere — there are no such places” is an answer column too (schema 3), but not a place to rank.
+    assert ref.nowhere_code() == "nowhere"
+    assert ref.place_codes() == (*ref.named_place_codes(), "nowhere")
+    assert ref.survey_columns()["place_nowhere"] == (0, 1)
     for q in ref.questionnaires.values():
         for item in q.items:
             assert item.text_pl and item.text_en
@@ -114,6 +118,12 @@ def _edit(path, old, new):
      r"indicators\.yaml, indicator knows_help: positive values \[4\] are not on the item's scale"),
     ("questionnaires/students.yaml", "scale: yesno,", "scale: yes_no,", r"students\.yaml, item knows_help: unknown scale 'yes_no'"),
     ("editions.yaml", "2013/2014: 2014-09-24", "2019/2020: 2020-09-24", r"editions\.yaml, ceremonies 2019/2020: not a held edition"),
+    ("questionnaires/scales.yaml", '{code: other, label_pl', '{code: other, exclusive: true, label_pl',
+     r"scales\.yaml, scale places: at most one option can be exclusive"),
+    ("questionnaires/scales.yaml", '{value: 1, label_pl: "Tak"', '{value: 1, exclusive: true, label_pl: "Tak"',
+     r"scales\.yaml, scale yesno, option 1: only an option of a multiple-choice scale can be exclusive"),
+    ("questionnaires/scales.yaml", "{code: nowhere, exclusive: true,", "{code: nowhere, exclusive: tak,",
+     r"scales\.yaml, scale places, option nowhere: exclusive must be true or false, got 'tak'"),
 ])
 def test_bad_reference_file_names_file_and_entry(data_copy, file, old, new, expect):
     _edit(data_copy / file, old, new)

@@ -1,6 +1,7 @@
-"""`zpb db upgrade` brings a database of the previous schema to the current one without losing a
-row. The fixture `fixtures/schema-v1.sql.gz` is a dump of a database made by the release with schema
-version 1 (see fixtures/README.md): a small demo database plus one survey and one audit import."""
+"""`zpb db upgrade` brings a database of an earlier schema to the current one without losing a
+row. The fixtures are dumps of databases made by the releases with schema version 1 and 2 (see
+fixtures/README.md): `schema-v1.sql.gz` a small demo database plus one survey and one audit import,
+`schema-v2.sql.gz` a small demo database plus one survey import."""
 from __future__ import annotations
 
 import gzip
@@ -14,12 +15,14 @@ from zpb_lib import demo, store
 from zpb_lib.cli import main
 from zpb_lib.store.upgrade import upgrade
 
-FIXTURE = Path(__file__).parent / "fixtures" / "schema-v1.sql.gz"
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE = FIXTURES / "schema-v1.sql.gz"
+FIXTURE_V2 = FIXTURES / "schema-v2.sql.gz"
 
 
-def restore_v1(path: Path) -> Path:
+def restore_v1(path: Path, fixture: Path = FIXTURE) -> Path:
     con = sqlite3.connect(path)
-    con.executescript(gzip.open(FIXTURE, "rt", encoding="utf-8").read())
+    con.executescript(gzip.open(fixture, "rt", encoding="utf-8").read())
     con.close()
     return path
 
@@ -27,6 +30,11 @@ def restore_v1(path: Path) -> Path:
 @pytest.fixture
 def v1(tmp_path) -> Path:
     return restore_v1(tmp_path / "zpb.sqlite")
+
+
+@pytest.fixture
+def v2(tmp_path) -> Path:
+    return restore_v1(tmp_path / "zpb.sqlite", FIXTURE_V2)
 
 
 def table_hashes(path: Path, columns: dict[str, list[str]] | None = None) -> dict[str, tuple[int, str]]:
@@ -70,7 +78,7 @@ def test_upgrade_keeps_every_row(v1, ref, capsys):
     original_bytes = v1.read_bytes()
     assert main(["db", "upgrade", "--db", str(v1)]) == 0
     out = capsys.readouterr().out
-    assert "upgraded from schema version 1 to 2" in out
+    assert f"upgraded from schema version 1 to {store.SCHEMA_VERSION}" in out
     # Every table of version 1 holds the same rows over its version-1 columns.
     after = table_hashes(v1, old_cols)
     kinds_added = {k for k in ref.kinds} - {"primary", "gimnazjum", "general_secondary", "technical", "vocational",
@@ -176,3 +184,88 @@ def test_version_1_database_of_other_origin_refused(v1):
     with pytest.raises(store.StoreError, match="not demo data"):
         upgrade(v1, make_backup=False)
     assert table_hashes(v1) == before
+
+
+# --------------------------------------------------------------------------- version 2 → 3
+
+PLACES = ("toilets", "corridors", "cloakroom", "playground", "surroundings", "bus_stop", "crossing", "way", "other")
+
+
+def _place_figures(path: Path) -> dict[tuple, tuple[int, int]]:
+    """Per (institution, edition, wave, group): respondents who answered the places question (any
+    place column not NULL) and how many named the toilets — computed from the rows, in Python."""
+    con = sqlite3.connect(path)
+    rows = con.execute(f"SELECT institution_id, edition, wave, grp, {', '.join('place_' + p for p in PLACES)} "
+                       "FROM survey_responses").fetchall()
+    con.close()
+    out: dict[tuple, list[int]] = {}
+    for r in rows:
+        cell = out.setdefault(tuple(r[:4]), [0, 0])
+        if any(v is not None for v in r[4:]):
+            cell[0] += 1
+            cell[1] += r[4] == 1
+    return {k: (n, k_) for k, (n, k_) in out.items() if n}
+
+
+def test_v2_fixture_is_what_the_readme_says(v2):
+    con = sqlite3.connect(v2)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    assert "place_nowhere" not in [r[1] for r in con.execute("PRAGMA table_info(survey_responses)")]
+    imp = con.execute("SELECT id, kind, rows FROM imports WHERE kind = 'survey'").fetchall()
+    assert imp == [(1, "survey", 30)]
+    # Some of its respondents left the places question empty: version 2 stored that as NULLs.
+    assert con.execute("SELECT COUNT(*) FROM survey_responses WHERE import_id = 1 AND place_toilets IS NULL"
+                       ).fetchone()[0] > 0
+    con.close()
+
+
+def test_upgrade_2_to_3_keeps_every_row(v2, ref, capsys):
+    old_cols = columns_of(v2)
+    before = table_hashes(v2)
+    places_before = _place_figures(v2)
+    n_responses = before["survey_responses"][0]
+    assert main(["db", "upgrade", "--db", str(v2)]) == 0
+    out = capsys.readouterr().out
+    assert "upgraded from schema version 2 to 3" in out
+    assert f"{n_responses:,} survey responses stored before have no „nowhere” answer".replace(",", " ") in out
+    after = table_hashes(v2, old_cols)
+    for table, (n, digest) in before.items():
+        if table == "meta":
+            continue  # the schema version changes, by design
+        assert after[table] == (n, digest), table
+    assert set(table_hashes(v2)) == set(before)  # no table lost or added
+    con = store.connect(v2, readonly=True)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+    # The new column is there, empty for every stored response: their meaning is unchanged.
+    assert con.execute("SELECT COUNT(*), COUNT(place_nowhere) FROM survey_responses").fetchone() == (n_responses, 0)
+    # Place shares are those of the old rows: an empty answer stays skipped (outside n).
+    from zpb_lib.indicators import place_counts
+
+    pc = place_counts(con, ref)
+    toilets = pc[pc["place"] == "toilets"]
+    got = {(int(r.institution_id), r.edition, r.wave, r.group): (int(r.n), int(r.k)) for r in toilets.itertuples()}
+    assert got == places_before
+    assert "nowhere" not in set(pc["place"])
+    con.close()
+    assert main(["db", "check", "--db", str(v2)]) == 0
+
+
+def test_upgraded_v2_database_refuses_nowhere_with_a_place(v2):
+    """The upgraded table carries the new CHECK: „nowhere” cannot stand beside a place."""
+    upgrade(v2, make_backup=False)
+    con = store.connect(v2)
+    row = con.execute("SELECT institution_id, edition, wave, grp FROM survey_responses LIMIT 1").fetchone()
+    with pytest.raises(sqlite3.IntegrityError):
+        con.execute("INSERT INTO survey_responses (institution_id, edition, wave, grp, place_nowhere, place_way) "
+                    "VALUES (?, ?, ?, ?, 1, 1)", row)
+    con.execute("INSERT INTO survey_responses (institution_id, edition, wave, grp, place_nowhere, place_way) "
+                "VALUES (?, ?, ?, ?, 1, 0)", row)
+    con.rollback()
+    con.close()
+
+
+def test_v2_database_refused_until_upgraded(v2, capsys):
+    with pytest.raises(store.StoreError, match=r"schema version 2.*zpb db upgrade --db"):
+        store.connect(v2)
+    assert main(["db", "info", "--db", str(v2)]) == 2
+    assert "zpb db upgrade" in capsys.readouterr().err

@@ -463,6 +463,12 @@ def _survey_rows(ref: Reference, rng: np.random.Generator, blocks: list) -> tupl
         cols[f"witness_{kind}"] = freq(base + 0.7)
     for code, p in PLACE_BASE.items():
         cols[f"place_{code}"] = (rng.random(n) < _sigmoid(math.log(p / (1 - p)) - 0.5 * latent)).astype(float)
+    nowhere = ref.nowhere_code()
+    if nowhere:
+        # Who names no place answers „Nowhere — there are no such places” (it excludes the places);
+        # drawn from no random numbers, so the rest of the data is what earlier versions generated.
+        named = np.column_stack([cols[f"place_{code}"] for code in PLACE_BASE])
+        cols[f"place_{nowhere}"] = (named.sum(axis=1) == 0).astype(float)
     cols["knows_help"] = (rng.random(n) < _sigmoid(1.2 + 0.6 * latent)).astype(float)
     cols["trust_teachers"] = agree(-0.2)
     cols["trust_police"] = agree(-0.3)

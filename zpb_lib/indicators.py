@@ -245,11 +245,13 @@ def changes_between_editions(table: pd.DataFrame, ref: Reference) -> pd.DataFram
 
 def place_counts(con: sqlite3.Connection, ref: Reference, editions: Iterable[str] | None = None) -> pd.DataFrame:
     """Respondents who answered the places question (``n``: at least one ``place_*`` column not
-    NULL) and how many named each place (``k``), per edition, institution, wave and group.
-    One aggregate query. Columns: ``PLACE_COUNT_COLUMNS``."""
-    places = list(ref.place_codes())
+    NULL — „Nowhere — there are no such places” is an answer that names no place) and how many named
+    each place (``k``), per edition, institution, wave and group. A skipped question (every column
+    NULL) counts in neither: shares are of those who answered. "Nowhere" itself is not a place and
+    has no row. One aggregate query. Columns: ``PLACE_COUNT_COLUMNS``."""
+    places = list(ref.named_place_codes())
     cols = [_quote(f"place_{p}") for p in places]
-    answered = " OR ".join(f"{c} IS NOT NULL" for c in cols)
+    answered = " OR ".join(f"{_quote(f'place_{p}')} IS NOT NULL" for p in ref.place_codes())
     aggs = [f"SUM(CASE WHEN {answered} THEN 1 ELSE 0 END) AS n"]
     aggs += [f"SUM(CASE WHEN {c} = 1 THEN 1 ELSE 0 END) AS k{i}" for i, c in enumerate(cols)]
     wide = _blocks(con, ref, aggs, editions)
@@ -270,7 +272,7 @@ def place_table(counts: pd.DataFrame, ref: Reference, threshold: int = DEFAULT_T
     published groups would otherwise reveal a suppressed group (and, across levels, more).
     Suppressed rows have ``k``, ``p``, ``lo``, ``hi`` and ``rank`` missing. Columns: ``PLACE_COLUMNS``.
     """
-    places = list(ref.place_codes())
+    places = list(ref.named_place_codes())
     cells = ["edition", "wave", "group"]
     node_cols = ["level", "key", "node", "parent"]
     blocks = counts.drop_duplicates(["edition", "institution_id", "wave", "group"])

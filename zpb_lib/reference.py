@@ -21,6 +21,9 @@ import yaml
 EDITION_RE = re.compile(r"^(\d{4})/(\d{4})$")
 GROUPS = ("students", "parents", "teachers")
 WAVES = ("baseline", "follow-up")
+# The names people use in Polish (DESIGN.md glossary), accepted wherever a group or wave is typed.
+GROUP_NAMES_PL = {"students": "uczniowie", "parents": "rodzice", "teachers": "nauczyciele"}
+WAVE_NAMES_PL = {"baseline": "diagnoza", "follow-up": "ewaluacja"}
 
 
 class ReferenceDataError(ValueError):
@@ -137,6 +140,7 @@ class ScaleOption:
     code: str | None
     label_pl: str
     label_en: str
+    exclusive: bool = False  # multiple choice: excludes every other option ("Nowhere")
 
 
 @dataclass(frozen=True)
@@ -260,7 +264,18 @@ class Reference:
         return best
 
     def place_codes(self) -> tuple[str, ...]:
+        """Every option of the dangerous-places question, "nowhere" included: one answer column each
+        (``place_<code>``)."""
         return tuple(o.code for o in self.scales["places"].options if o.code)
+
+    def named_place_codes(self) -> tuple[str, ...]:
+        """The places a respondent can name as dangerous (what reports rank): every option but the
+        exclusive "nowhere"."""
+        return tuple(o.code for o in self.scales["places"].options if o.code and not o.exclusive)
+
+    def nowhere_code(self) -> str | None:
+        """The exclusive "Nowhere — there are no such places" option of the places question, if any."""
+        return next((o.code for o in self.scales["places"].options if o.exclusive), None)
 
     def survey_columns(self) -> dict[str, tuple[int, ...]]:
         """Database answer columns and the values each may hold (one per item; one per place)."""
@@ -274,6 +289,27 @@ class Reference:
                 else:
                     cols[item.id] = scale.values
         return cols
+
+
+def _choice(text: object, names_pl: dict[str, str], what: str) -> str:
+    key = _fold(str(text)).replace("_", "-").replace(" ", "-")
+    for code, pl in names_pl.items():
+        if key in (code, _fold(pl), code.replace("-", "")):
+            return code
+    accepted = ", ".join(f"{code} ({pl})" for code, pl in names_pl.items())
+    raise ValueError(f"unknown {what} {str(text).strip()!r} (accepted: {accepted})")
+
+
+def group_of(text: object) -> str:
+    """The survey group a person typed, in English or Polish: ``"uczniowie"`` and ``"Students"``
+    → ``"students"``; raises ValueError (one line, naming the accepted values) otherwise."""
+    return _choice(text, GROUP_NAMES_PL, "group")
+
+
+def wave_of(text: object) -> str:
+    """The survey wave a person typed: ``"diagnoza"`` → ``"baseline"``, ``"ewaluacja"`` or
+    ``"follow up"`` → ``"follow-up"``; raises ValueError naming the accepted values otherwise."""
+    return _choice(text, WAVE_NAMES_PL, "wave")
 
 
 def _fold(text: str) -> str:
@@ -511,8 +547,17 @@ def load_scales(path: Path) -> dict[str, Scale]:
         for o in _list(path, s, "options"):
             key = "value" if kind == "single" else "code"
             val = _need(path, entry, o, key, int if kind == "single" else str)
+            exclusive = o.get("exclusive", False) if isinstance(o, dict) else False
+            if not isinstance(exclusive, bool):
+                raise ReferenceDataError(path, f"{entry}, option {val}", f"exclusive must be true or false, got {exclusive!r}")
+            if exclusive and kind != "multiple":
+                raise ReferenceDataError(path, f"{entry}, option {val}", "only an option of a multiple-choice scale "
+                                         "can be exclusive")
             opts.append(ScaleOption(val if kind == "single" else None, val if kind == "multiple" else None,
-                                    _need(path, entry, o, "label_pl", str), _need(path, entry, o, "label_en", str)))
+                                    _need(path, entry, o, "label_pl", str), _need(path, entry, o, "label_en", str),
+                                    exclusive))
+        if sum(o.exclusive for o in opts) > 1:
+            raise ReferenceDataError(path, entry, "at most one option can be exclusive")
         _unique(path, f"{sid} option", (str(o.value if kind == "single" else o.code) for o in opts))
         scales[sid] = Scale(sid, kind, tuple(opts))
     return scales

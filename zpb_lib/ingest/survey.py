@@ -5,7 +5,13 @@ delimiter of the header line decide), because schools rename and re-save files f
 headers are matched to the questionnaire of the chosen group tolerantly (see :func:`norm`), answer
 labels are mapped to scale values in Polish or English, and known form and personal columns
 (timestamp, e-mail, name…) are recognised and never read further. Every other column must be a
-question: anything unrecognised is refused rather than dropped.
+question: anything unrecognised is refused rather than dropped. A file that is no table at all (a
+picture, a PDF, a web page, a zip archive that is not a workbook, binary data) is refused as what it
+is before any column is matched.
+
+The dangerous-places question stores one 0/1 column per option: an empty cell is a skipped question
+(every column NULL); „Nigdzie — nie ma takich miejsc” is an answer naming no place (``place_nowhere``
+1, the places 0) and is refused together with a place.
 """
 from __future__ import annotations
 
@@ -16,12 +22,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..reference import GROUPS, WAVES, Item, Reference, Scale, reference
+from ..reference import Item, Reference, Scale, group_of, reference, wave_of
 from ..store.write import delete_import, delete_rows, insert_rows, record_import, transaction
 from ..institutions import Institution
 from . import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_participation,
                column_letter, file_hash, header_keys, norm, previous_import, read_bytes, text_keys)
-from .tables import Table, read_table  # noqa: F401  (Table stays importable from here)
+from .tables import Table, not_a_table, read_table  # noqa: F401  (Table stays importable from here)
 
 # Columns that forms add around the questions. Personal ones identify a respondent; metadata ones
 # do not, but neither is stored. Keys are normalised with norm().
@@ -36,6 +42,9 @@ METADATA_COLUMNS = {norm(h) for h in (
     "Data ostatniej modyfikacji", "Last modified", "Modification time", "Total points", "Łączna liczba punktów",
     "Punkty", "Points", "Score", "Wynik", "Quiz feedback", "Opinia dotycząca testu", "Language", "Język")}
 GROUP_NAMES = {"students": "students'", "parents": "parents'", "teachers": "teachers'"}
+EXPORT_HINT = ("import the answers as the form exports them — Google Forms: „Odpowiedzi” → „Pobierz odpowiedzi "
+               "(.csv)”; Microsoft Forms: „Otwórz w programie Excel” (.xlsx) — or a sheet of them saved from Excel "
+               "as .xlsx or „CSV UTF-8”")
 
 
 # --------------------------------------------------------------------------- columns and answers
@@ -115,6 +124,10 @@ def plan_columns(path: Path, header: list[str], ref: Reference, group: str, head
     return columns
 
 
+class ExclusiveAnswer(ValueError):
+    """A multiple-choice cell ticks an exclusive option ("Nowhere") together with another one."""
+
+
 class AnswerMap:
     """Maps a question's cells to database values; cells seen before are answered from a cache,
     which keeps 50,000-row files fast."""
@@ -126,6 +139,7 @@ class AnswerMap:
         for o in scale.options:
             for label in (o.label_pl, o.label_en):
                 self.labels[norm(label)] = o.code if self.multiple else o.value
+        self.exclusive = {o.code: o for o in scale.options if o.exclusive}
         self.cache: dict[object, tuple | int | None] = {}
         self.width = len(codes) if self.multiple else 1
 
@@ -145,6 +159,12 @@ class AnswerMap:
             value = (None,) * self.width if self.multiple else None
         elif self.multiple:
             chosen = set(self._split(text))
+            alone = chosen & set(self.exclusive)
+            if alone and len(chosen) > 1:
+                o = self.exclusive[next(iter(alone))]
+                others = [f"„{x.label_pl}”" for x in self.scale.options if x.code in chosen - alone]
+                raise ExclusiveAnswer(f"„{o.label_pl}” excludes every other answer, but the cell also names "
+                                      f"{', '.join(others)}; keep either „{o.label_pl}” or the places")
             value = tuple(1 if c in chosen else 0 for c in self.codes)
         else:
             key = norm(text)
@@ -193,9 +213,14 @@ def read_survey(path: str | Path, group: str, ref: Reference | None = None) -> S
     """Read and check an export for ``group``'s questionnaire; raises :class:`IngestError`."""
     ref = ref or reference()
     path = Path(path)
-    if group not in GROUPS:
-        raise IngestError(path, f"unknown group {group!r}; expected one of {', '.join(GROUPS)}")
+    try:
+        group = group_of(group)
+    except ValueError as exc:
+        raise IngestError(path, str(exc)) from None
     data = read_bytes(path)
+    kind = not_a_table(data)
+    if kind:  # said as such, before any column is matched
+        raise IngestError(path, f"the file is {kind}, not a survey export: {EXPORT_HINT}")
     table = read_table(path, data)
     columns = plan_columns(path, table.header, ref, group, table.header_row)
     codes = ref.place_codes()
@@ -248,6 +273,9 @@ def read_survey(path: str | Path, group: str, ref: Reference | None = None) -> S
                 problems.add(Problem(f"{exc.args[0]!r} is not an answer of this question's scale; {m.expected()}",
                                      row_no, c.header, c.letter))
                 v = (None,) * m.width if m.multiple else None
+            except ExclusiveAnswer as exc:
+                problems.add(Problem(str(exc), row_no, c.header, c.letter))
+                v = (None,) * m.width
             if m.multiple:
                 values.extend(v)  # type: ignore[arg-type]
             else:
@@ -336,8 +364,10 @@ def ingest_survey(con: sqlite3.Connection, path: str | Path, *, institution: int
     adds to them (e.g. a second form for another class)."""
     ref = ref or reference()
     path = Path(path)
-    if wave not in WAVES:
-        raise IngestError(path, f"unknown wave {wave!r}; expected one of {', '.join(WAVES)}")
+    try:
+        group, wave = group_of(group), wave_of(wave)
+    except ValueError as exc:
+        raise IngestError(path, str(exc)) from None
     if replace and append:
         raise IngestError(path, "--replace and --append exclude each other")
     e = check_edition(path, ref, edition)

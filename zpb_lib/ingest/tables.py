@@ -336,3 +336,48 @@ def document_kind(data: bytes) -> str | None:
     if data.startswith(b"BM") and data[6:10] == b"\x00\x00\x00\x00":  # "BM", size, reserved zeros
         return "a BMP image"
     return None
+
+
+# What a zip archive holds, by a member that names its kind (an Office Open XML or OpenDocument file).
+_ZIP_KINDS = (("word/", "a Word document (.docx)"), ("ppt/", "a PowerPoint presentation (.pptx)"),
+              ("mimetype", "an OpenDocument file (.ods/.odt)"))
+
+
+def not_a_table(data: bytes) -> str | None:
+    """What a file that cannot be a table export is — :func:`document_kind`, or a zip archive that is
+    not an Excel workbook, or a binary file — from its bytes; None when it may be a table (CSV text
+    in any encoding, or a workbook, damaged or not: those get their own messages from
+    :func:`read_table`)."""
+    kind = document_kind(data)
+    if kind:
+        return kind
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except (zipfile.BadZipFile, ValueError, EOFError):
+            return None  # a damaged or truncated workbook, as far as we can tell
+        if "xl/workbook.xml" in names or not names:
+            return None
+        tables = [n.rsplit("/", 1)[-1] for n in names if n.lower().endswith((".csv", ".xlsx"))]
+        if tables:  # Google Forms downloads its CSV zipped
+            shown = ", ".join(f"„{n}”" for n in tables[:3]) + (" …" if len(tables) > 3 else "")
+            return f"a zip archive that is not an Excel workbook (unpack it and import the file inside: {shown})"
+        return next((k for prefix, k in _ZIP_KINDS if any(n.startswith(prefix) for n in names)),
+                    "a zip archive that is not an Excel workbook")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return None  # an old .xls workbook (or Word .doc): read_table says how to save it
+    head = data[:4096]
+    if b"\x00" in head and not _utf16_text(head):
+        return "a binary (non-text) file"
+    return None
+
+
+def _utf16_text(head: bytes) -> bool:
+    """UTF-16 text (with or without a byte-order mark): zero bytes on one side of (nearly) every
+    character of Latin text — the encoding read_table explains, not a binary file."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    even, odd = head[0::2], head[1::2]
+    if not odd:
+        return False
+    return max(even.count(0) / len(even), odd.count(0) / len(odd)) > 0.6 and min(even.count(0), odd.count(0)) == 0

@@ -2,17 +2,21 @@
 writer, ours or anyone's, can store a row that breaks them.
 
 The survey answer columns are generated from the standard questionnaires: one column per item, one
-0/1 column per dangerous-place option, each CHECKed against its answer scale.
+0/1 column per dangerous-place option, each CHECKed against its answer scale. An empty places answer
+(every ``place_*`` NULL) is a skipped question; „Nowhere” (``place_nowhere`` = 1, since schema
+version 3) is an answer that names no place and cannot stand together with a place.
 """
 from __future__ import annotations
 
 from ..reference import GROUPS, WAVES, Reference
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # What each schema version added, for `zpb db upgrade` and its messages.
 SCHEMA_HISTORY = {
     1: "first release",
     2: "RSPO and POL-on identifiers, the register of schools, provenance of register rows, undoable imports",
+    3: "the answer „Nowhere — there are no such places” to the dangerous-places question (survey_responses."
+       "place_nowhere, excluding every other place); answers stored before keep it empty",
 }
 
 AUDIT_KINDS = ("certification", "reaudit", "control", "leader")
@@ -45,6 +49,11 @@ def ddl(ref: Reference) -> str:
     answer_cols = ",\n    ".join(
         f"{col} INTEGER CHECK ({col} IS NULL OR {_in(col, values)})"
         for col, values in ref.survey_columns().items())
+    nowhere = ref.nowhere_code()
+    if nowhere:
+        # "Nowhere — there are no such places" names no place: never together with one.
+        others = " AND ".join(f"place_{c} IS NOT 1" for c in ref.named_place_codes())
+        answer_cols += f",\n    CHECK (place_{nowhere} IS NOT 1 OR ({others}))"
     return f"""
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,

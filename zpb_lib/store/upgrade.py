@@ -189,4 +189,16 @@ def _v1_to_v2(con: sqlite3.Connection, ref: Reference, result: UpgradeResult) ->
     result.notes.append(f"{len(ids)} demo institutions were given the demo generator's RSPO numbers and POL-on ids")
 
 
-STEPS: dict[int, Callable[[sqlite3.Connection, Reference, UpgradeResult], None]] = {1: _v1_to_v2}
+def _v2_to_v3(con: sqlite3.Connection, ref: Reference, result: UpgradeResult) -> None:
+    """Version 3 adds the answer „Nowhere — there are no such places” (``place_nowhere``) to the
+    dangerous-places question. The rebuild adds the column, empty, to every stored response; nothing
+    else changes. The old answers keep their meaning: before version 3 the questionnaire had no such
+    option, so an empty places answer there may mean "nowhere" as well as "skipped" — it cannot be told
+    apart and stays counted as skipped (outside the places' shares), as it was."""
+    n = con.execute("SELECT COUNT(*) FROM survey_responses").fetchone()[0]
+    if n:
+        result.notes.append(f"{n:,} survey responses stored before have no „nowhere” answer (place_nowhere empty): "
+                            "an empty places answer among them stays counted as skipped".replace(",", " "))
+
+
+STEPS: dict[int, Callable[[sqlite3.Connection, Reference, UpgradeResult], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
