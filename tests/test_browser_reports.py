@@ -258,6 +258,7 @@ TABLES_JS = """() => Array.from(document.querySelectorAll('table')).map(t => {
 
 MARKS_JS = """() => Array.from(document.querySelectorAll('.zpb-mark')).map(m => ({
     cls: m.className, symbol: (m.querySelector('[aria-hidden="true"]') || {}).textContent || '',
+    sign: (m.querySelector('.zpb-mark-sign') || {}).textContent || '',
     text: (m.querySelector('.zpb-sr-only') || {}).textContent || ''}))"""
 
 IMAGES_JS = """() => Array.from(document.images).map(i => ({
@@ -297,9 +298,9 @@ def test_structure_is_accessible(sample, chromium, lang, key):
             assert m["symbol"] in ("▲", "▼"), m
             words = label("mark.up" if m["symbol"] == "▲" else "mark.down", lang)
             assert words in m["text"], m
-            for direction in ("better", "worse"):
-                if f"zpb-mark-{direction}" in m["cls"]:
-                    assert label(f"mark.{direction}", lang) in m["text"], m
+            for direction, sign in (("better", "+"), ("worse", "–")):
+                if f"zpb-mark-{direction}" in m["cls"]:  # told by a sign too, not by colour alone
+                    assert label(f"mark.{direction}", lang) in m["text"] and m["sign"] == sign, m
         if marks:
             assert label("legend.significance", lang) in page.locator("body").inner_text()
         assert log.errors == []

@@ -342,11 +342,12 @@ def test_school_reports_show_status_points_and_surveys(world):
 
 
 def _students_table(doc: BeautifulSoup) -> int:
-    for i, t in enumerate(doc.select("table")):
-        cap = t.find("caption")
-        if cap and "uczni" in cap.get_text().lower():
-            return i
-    raise AssertionError("no students' indicator table")
+    """The table under the heading „Uczniowie” (its caption names the survey, not the group again)."""
+    heading = next((h for h in doc.select("h3") if h.get_text(strip=True) == "Uczniowie"), None)
+    assert heading is not None, "no students' indicator table"
+    table = heading.find_next("table")
+    assert table.find("caption").get_text(strip=True) == f"Ewaluacja (po realizacji planu), {EDITION}"
+    return doc.select("table").index(table)
 
 
 def test_county_reports_count_valid_certificates(world):

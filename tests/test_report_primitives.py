@@ -156,8 +156,11 @@ def test_polish_labels_have_diacritics_and_polish_quotes():
     assert label("map.no_data") == "brak danych" and label("map.no_data", "en") == "no data"
     assert label("footnote.suppressed", threshold=10).startswith("— mniej niż 10 respondentów")
     assert label("footnote.suppressed", "en", threshold=10).startswith("— fewer than 10 respondents")
-    assert label("legend.significance") == "▲ / ▼ — istotna statystycznie zmiana (p < 0,05)"
+    assert label("legend.significance").startswith("▲ wzrost, ▼ spadek — zmiana istotna statystycznie (p < 0,05)")
     assert "p < 0.05" in label("legend.significance", "en")
+    # The legend explains the signs that tell better from worse without colour, in both languages.
+    assert "+ poprawa, – pogorszenie" in label("legend.significance")
+    assert "+ improvement, – deterioration" in label("legend.significance", "en")
 
 
 def test_county_names(ref):
@@ -308,11 +311,17 @@ def test_table_in_english_and_empty():
 def test_marks_carry_meaning_in_text_not_only_colour():
     up = html.mark(0.05, True, "worse")
     assert cells(up, "span")[-1][0] == {"class": "zpb-mark zpb-mark-up zpb-mark-worse"}
-    assert [t for a, t in cells(up, "span") if a.get("aria-hidden") == "true"] == ["▲"]
+    # Shown: the arrow (up/down) and the sign (– worse, + better), both hidden from screen readers…
+    assert [t for a, t in cells(up, "span") if a.get("aria-hidden") == "true"] == ["▲", "–"]
+    # …which read the same in words.
     hidden = [t for a, t in cells(up, "span") if a.get("class") == "zpb-sr-only"]
     assert hidden == [" istotny wzrost (pogorszenie)"]
-    down = html.mark(-0.05, True, lang="en")
-    assert "▼" in down and " significant decrease" in down
+    better = html.mark(-0.05, True, "better", lang="en")
+    assert [t for a, t in cells(better, "span") if a.get("aria-hidden") == "true"] == ["▼", "+"]
+    assert [t for a, t in cells(better, "span") if a.get("class") == "zpb-sr-only"] == [
+        " significant decrease (improvement)"]
+    down = html.mark(-0.05, True, lang="en")  # no direction known: the arrow alone
+    assert "▼" in down and " significant decrease" in down and "zpb-mark-sign" not in down
     assert html.mark(0.05, False) == "" and html.mark(np.nan, True) == "" and html.mark(0.1, pd.NA) == ""
     cell = html.with_mark(fmt.percent(0.8), 0.05, True, "better")
     assert cell.startswith("80,0%\u00a0<span")
@@ -330,7 +339,7 @@ def test_row_formatter_builds_a_cell_from_several_columns():
 
     t = html.table(df, {"name": "Placówka", "value": html.Column("Wynik", shown, numeric=True, row=True)})
     tds = cells(t, "td")
-    assert [text for _, text in tds[1::2]] == ["75,5%\u00a0▲ istotny wzrost (poprawa)", "—", "31,0%"]
+    assert [text for _, text in tds[1::2]] == ["75,5%\u00a0▲+ istotny wzrost (poprawa)", "—", "31,0%"]
     assert [a.get("class") for a, _ in tds[1::2]] == ["zpb-num", "zpb-num zpb-missing", "zpb-num"]
     assert [a.get("class") for a, _ in cells(t, "th")] == [None, "zpb-num"]
 

@@ -26,10 +26,13 @@ def run(*argv: str) -> int:
 
 
 def rows(ws) -> list[dict]:
-    """The table of a data sheet as dicts keyed by header (header in row 4)."""
+    """The table of a data sheet as dicts keyed by header (header in row 4); an empty table's note
+    under the header („Brak pozycji do pokazania.”) is no row."""
     header = [c.value for c in ws[HEADER_ROW]]
     out = []
     for r in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True):
+        if r[0] in ("Brak pozycji do pokazania.", "Nothing to show.") and all(v is None for v in r[1:]):
+            continue
         if any(v is not None for v in r):
             out.append(dict(zip(header, r)))
     return out
@@ -227,6 +230,48 @@ def test_indicator_figures_equal_pooled_answers_from_sql(wb, db, ref):
     assert levels == {"województwo", "powiat", "placówka"} and checked > 50
 
 
+def test_change_since_baseline_and_its_significance(wb, db, ref):
+    """Follow-up rows carry what the reports show: the change since the baseline in percentage
+    points, the two-proportion test's p-value and whether it is significant and for the better or the
+    worse — all from SQL counts and statsmodels here. Baseline rows and rows with a hidden side are
+    empty in those columns."""
+    from statsmodels.stats.proportion import proportions_ztest
+
+    got = rows(wb["Wskaźniki z ankiet"])
+    by_key = {(r["Poziom"], r["TERYT powiatu"], r["RSPO / POL-on"], r["Grupa"], r["Wskaźnik"], r["Badanie"]): r
+              for r in got}
+    change, p_col, sig = "Zmiana od diagnozy (p.p.)", "Wartość p zmiany", "Istotna zmiana (p < 0,05)"
+    assert {change, p_col, sig} <= set(got[0])
+    titles = {i.title_pl: i for i in ref.indicators.values()}
+    groups = {"uczniowie": "students", "rodzice": "parents", "nauczyciele": "teachers"}
+    checked = {"tak — poprawa": 0, "tak — pogorszenie": 0, "nie": 0}
+    for r in got:
+        if r["Badanie"] == "diagnoza":
+            assert (r[change], r[p_col], r[sig]) == (None, None, None), r
+            continue
+        base = by_key.get((r["Poziom"], r["TERYT powiatu"], r["RSPO / POL-on"], r["Grupa"], r["Wskaźnik"], "diagnoza"))
+        if base is None or r["Uwagi"] or base["Uwagi"]:
+            assert (r[change], r[p_col], r[sig]) == (None, None, None), r
+            continue
+        if r["Poziom"] == "placówka":
+            continue  # institution rows are checked against the cube's figures above; pooled levels here
+        ind = titles[r["Wskaźnik"]]
+        where, params = ("", ()) if r["Poziom"] == "województwo" else (" AND i.county = ?", (r["TERYT powiatu"],))
+        n1, k1 = _pooled(db, ref, ind.id, groups[r["Grupa"]], "follow-up", where, params)
+        n0, k0 = _pooled(db, ref, ind.id, groups[r["Grupa"]], "baseline", where, params)
+        assert r[change] == pytest.approx(100 * (k1 / n1 - k0 / n0))
+        if 0 < k0 + k1 < n0 + n1:
+            p = proportions_ztest([k1, k0], [n1, n0])[1]
+            assert r[p_col] == pytest.approx(p)
+            up = k1 / n1 > k0 / n0
+            better = up == (ind.better == "higher")
+            assert r[sig] == (("tak — poprawa" if better else "tak — pogorszenie") if p < 0.05 else "nie"), r
+            checked[r[sig]] += 1
+    assert all(n > 0 for n in checked.values()), checked
+    cells = column_cells(wb["Wskaźniki z ankiet"], change)
+    assert {c.number_format for c in cells if c.value is not None} == {"+0.0;-0.0;0.0"}
+
+
 def test_no_indicator_figure_from_fewer_than_ten_respondents(wb):
     got = rows(wb["Wskaźniki z ankiet"])
     small = [r for r in got if r["Respondenci"] < 10]
@@ -389,7 +434,8 @@ def test_default_file_name():
 
 
 def test_empty_sheet_keeps_its_header(small_db, tmp_path):
-    """An edition without renewals due still has the table header (and says so above it)."""
+    """An edition without renewals due still has the table header, and says so below it (where the
+    rows would be), not above it."""
     con = store.connect(small_db, readonly=True)
     source = xlsx_export.from_database(con, EDITION)
     con.close()
@@ -397,7 +443,9 @@ def test_empty_sheet_keeps_its_header(small_db, tmp_path):
     wb = load_workbook(xlsx_export.export(source, tmp_path / "e.xlsx").path)
     ws = wb["Odnowienia"]
     assert ws.cell(HEADER_ROW, 1).value == "Placówka" and rows(ws) == []
-    assert ws.cell(HEADER_ROW - 1, 1).value == "Brak pozycji do pokazania."
+    assert ws.cell(HEADER_ROW + 1, 1).value == "Brak pozycji do pokazania."
+    assert ws.cell(HEADER_ROW + 1, 1).font.italic and ws.max_row == HEADER_ROW + 1
+    assert ws.cell(HEADER_ROW - 1, 1).value is None
     assert not math.isnan(ws.column_dimensions["A"].width)
 
 

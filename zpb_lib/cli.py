@@ -9,7 +9,7 @@ from pathlib import Path
 from . import store
 from .build.cli import register as register_build
 from .ingest.cli import register as register_ingest, run_on_db
-from .reference import ReferenceDataError
+from .reference import ReferenceDataError, group_of, wave_of
 from .xlsx_export import register as register_export
 
 
@@ -199,10 +199,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_name(args: argparse.Namespace) -> str:
+    """"zpb ingest survey" for the message of a refused option value."""
+    words = [args.command] + [v for k, v in vars(args).items() if k.endswith("_command") and isinstance(v, str)]
+    return " ".join(["zpb", *words])
+
+
+def normalise_options(args: argparse.Namespace) -> None:
+    """Option values as people write them, made canonical before any command runs: an edition as
+    2025/2026, 2025-2026, 2025/26 or XIX; report kinds, formats and languages in English or Polish
+    (``--only powiat,szkoła``, ``--format HTML``, ``--lang polski``). Raises ValueError with one line."""
+    from . import options
+
+    if getattr(args, "edition", None) is not None:
+        args.edition = options.edition_of(args.edition)
+    if getattr(args, "lang", None) is not None:  # `zpb build --lang pl,en`: both languages
+        args.lang = ",".join(options.langs_of(args.lang)) if args.command == "build" else options.lang_of(args.lang)
+    if getattr(args, "only", None) is not None:
+        args.only = ",".join(options.kinds_of(args.only))
+    if args.command == "build" and getattr(args, "format", None) is not None:
+        args.format = ",".join(options.formats_of(args.format))
+    # `zpb survey form`, `zpb ingest survey`: students|uczniowie…, baseline|diagnoza, follow-up|ewaluacja
+    if getattr(args, "group", None) is not None:
+        args.group = group_of(args.group)
+    if getattr(args, "wave", None) is not None:
+        args.wave = wave_of(args.wave)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        normalise_options(args)
+    except ValueError as exc:  # an unknown edition, kind, format or language: one line, no usage block
+        print(f"{_command_name(args)}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        code = args.func(args)
+        if argv is None:  # the process ends now: a Ctrl-C that came before decides its status (130)
+            from .build.interrupt import settle
+
+            code, before = settle(code), code
+            if code == 130 and before != 130:
+                print("zpb: interrupted", file=sys.stderr)
+        return code
     except (store.StoreError, ReferenceDataError) as exc:
         print(f"zpb: {exc}", file=sys.stderr)
         return 2

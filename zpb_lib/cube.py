@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -296,40 +295,44 @@ def _dtype_name(s: pd.Series) -> str:
 
 
 def write(tables: dict[str, pd.DataFrame], path: str | os.PathLike, meta: dict[str, Any]) -> Path:
-    """Write the cube atomically (temporary file, then rename)."""
+    """Write the cube atomically (a temporary file next to it, then a rename; see :mod:`zpb_lib.files`):
+    on any failure, Ctrl-C included, the temporary file goes and an existing cube stays as it was."""
+    from .build.pause import pause_point
+    from .files import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    con = sqlite3.connect(tmp)
-    try:
-        cols = []
-        for name, df in tables.items():
-            df = df.copy()
-            for c in df.columns:
-                kind = _dtype_name(df[c])
-                cols.append((name, c, kind))
-                if kind == "datetime":
-                    df[c] = df[c].dt.strftime("%Y-%m-%d")
-                elif kind == "str":
-                    text = df[c].astype(str).astype(object)  # whole column at once, not a call per value
-                    text[df[c].isna().to_numpy()] = None
-                    df[c] = text
-                elif kind == "bool":
-                    df[c] = df[c].astype("boolean").astype("Int64")
-            df.to_sql(name, con, index=False)
-            for col in INDEXED.get(name, ()):
-                if col in df.columns:
-                    con.execute(f'CREATE INDEX "{name}_{col}" ON "{name}"("{col}")')
-        con.execute("CREATE TABLE _columns (tbl TEXT, col TEXT, dtype TEXT)")
-        con.executemany("INSERT INTO _columns VALUES (?, ?, ?)", cols)
-        con.execute("CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT)")
-        con.executemany("INSERT INTO _meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
-        con.commit()
-    finally:
-        con.close()
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; a cube is shared like the reports
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        con = sqlite3.connect(tmp)
+        try:
+            # A private file until the rename, synced as a whole before it: no rollback journal needed.
+            con.execute("PRAGMA journal_mode = OFF")
+            con.execute("PRAGMA synchronous = OFF")
+            cols = []
+            for name, df in tables.items():
+                df = df.copy()
+                for c in df.columns:
+                    kind = _dtype_name(df[c])
+                    cols.append((name, c, kind))
+                    if kind == "datetime":
+                        df[c] = df[c].dt.strftime("%Y-%m-%d")
+                    elif kind == "str":
+                        text = df[c].astype(str).astype(object)  # whole column at once, not a call per value
+                        text[df[c].isna().to_numpy()] = None
+                        df[c] = text
+                    elif kind == "bool":
+                        df[c] = df[c].astype("boolean").astype("Int64")
+                df.to_sql(name, con, index=False)
+                for col in INDEXED.get(name, ()):
+                    if col in df.columns:
+                        con.execute(f'CREATE INDEX "{name}_{col}" ON "{name}"("{col}")')
+            con.execute("CREATE TABLE _columns (tbl TEXT, col TEXT, dtype TEXT)")
+            con.executemany("INSERT INTO _columns VALUES (?, ?, ?)", cols)
+            con.execute("CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT)")
+            con.executemany("INSERT INTO _meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+            con.commit()
+        finally:
+            con.close()
+        pause_point("cube")  # tests only: interrupt a build while its cube is half-way to disk
     return path
 
 
@@ -337,6 +340,8 @@ def build(db: sqlite3.Connection, edition: str, path: str | os.PathLike, *, ref:
           threshold: int = DEFAULT_THRESHOLD, renewal_months: int = 12, data_hash: str | None = None,
           ref_hash: str | None = None) -> Path:
     """Compute the cube of ``edition`` from the open database ``db`` and save it to ``path``."""
+    from . import code_hash as _code_hash
+
     ref = ref or reference()
     t0 = time.perf_counter()
     tables = compute(db, edition, ref=ref, threshold=threshold, renewal_months=renewal_months)
@@ -347,6 +352,7 @@ def build(db: sqlite3.Connection, edition: str, path: str | os.PathLike, *, ref:
             "renewal_months": renewal_months, "synthetic": bool(synthetic and synthetic[0] == "1"),
             "data_hash": data_hash or data_version(db),
             "reference_hash": ref_hash or reference_hash(ref),
+            "code_hash": _code_hash(),  # with the two above: whether the cube is still current
             "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "compute_seconds": round(time.perf_counter() - t0, 3)}
     return write(tables, path, meta)

@@ -14,8 +14,10 @@ suppressed. Sheets (Polish names; English with ``--lang en``):
   criterion, area, county or audit with one autofilter each, pivots directly ("mean points per
   criterion by county"), and joins to the decisions by the audit ID.
 * **Wskaźniki z ankiet** — the edition's indicators for the voivodeship, counties and institutions:
-  group, wave, indicator, n, share and interval bounds; a suppressed figure is an empty cell with
-  the reason in the "Uwagi" column, never the number.
+  group, wave, indicator, n, share and interval bounds; on follow-up rows, as the reports show it, the
+  change since the baseline (percentage points), the test's p-value and whether the change is
+  significant (p < 0.05) and for the better or the worse. A suppressed figure is an empty cell with
+  the reason in the "Uwagi" column, never the number (a change with a suppressed side stays empty).
 * **Odnowienia** — certificates and extensions expiring within 12 months of the ceremony day.
 * **Informacje** — edition, scope, data version, generation time, the synthetic-data warning,
   methodology, the suppression rule.
@@ -38,7 +40,6 @@ import datetime as dt
 import os
 import sqlite3
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -51,12 +52,14 @@ from .report.labels import county_name, label, labels_for
 from .stats import DEFAULT_THRESHOLD
 
 HEADER_ROW = 4
-TABLES = ("institutions", "audits", "audit_items", "indicators", "renewals")
+TABLES = ("institutions", "audits", "audit_items", "indicators", "wave_changes", "renewals")
 LEVEL_ORDER = {"voivodeship": 0, "county": 1, "institution": 2}
 
 FMT_INT = "#,##0"
 FMT_IDENT = "0"  # an RSPO number without a thousands separator
 FMT_PERCENT = "0.0%"
+FMT_CHANGE = "+0.0;-0.0;0.0"  # percentage points, signed
+FMT_P_VALUE = "0.000"
 FMT_DATE = {"pl": "DD.MM.YYYY", "en": "D MMM YYYY"}
 FMT_DATETIME = {"pl": "DD.MM.YYYY HH:MM", "en": "D MMM YYYY HH:MM"}
 FMT_TEXT = "@"
@@ -156,7 +159,7 @@ def from_cube(path: str | os.PathLike, edition: str, *, ref: Reference | None = 
 class Col:
     key: str  # column of the frame
     header: str
-    kind: str = "text"  # text, code, int, percent, date, ident (RSPO number or POL-on id)
+    kind: str = "text"  # text, code, int, percent, change (percentage points), p_value, date, ident
     max_width: int = MAX_WIDTH
 
 
@@ -315,6 +318,7 @@ class Sheets:
         hidden = t["suppressed"].notna()
         for col in ("p", "lo", "hi"):  # already missing in the cube; blank them again, whatever the source
             t[col] = t[col].astype(float).mask(hidden)
+        t = self._with_changes(t)
         t["note"] = t["suppressed"].map(self._suppressed_text)
         order = {"_level": t["level"].map(LEVEL_ORDER), "_teryt": t["teryt"].fillna(""),
                  "_inst": t["institution_id"].fillna(-1).astype("int64"),
@@ -334,8 +338,30 @@ class Sheets:
                 Col("p", self.L("col.value"), "percent"),
                 Col("lo", self.L("col.ci_low"), "percent"),
                 Col("hi", self.L("col.ci_high"), "percent"),
+                Col("change", self.L("col.change_since_baseline"), "change"),
+                Col("p_value", self.L("col.change_p_value"), "p_value"),
+                Col("significance", self.L("col.significant_change")),
                 Col("note", self.L("col.note"))]
         return t, cols
+
+    def _with_changes(self, t: pd.DataFrame) -> pd.DataFrame:
+        """Follow-up rows with the change since the baseline the reports show (cube table
+        ``wave_changes``): ``change`` in percentage points, ``p_value``, and ``significance`` in words.
+        Empty where either wave is suppressed or the baseline is missing, and on baseline rows."""
+        on = ["level", "key", "group", "indicator"]
+        w = self.t["wave_changes"]
+        w = w[w["edition"].astype(str) == self.edition]
+        w = w.assign(**{c: w[c].astype(str) for c in on})[on + ["diff", "p_value", "significant", "direction"]]
+        keys = t[on].astype(str).assign(_row=t.index)
+        m = keys.merge(w, on=on, how="left", validate="many_to_one").set_index("_row").reindex(t.index)
+        follow = (t["wave"].astype(str) == "follow-up").to_numpy()
+        diff = pd.to_numeric(m["diff"], errors="coerce").where(follow)
+        sig = m["significant"].astype("boolean").where(follow & diff.notna().to_numpy())
+        words = {"better": self.L("xlsx.change_better"), "worse": self.L("xlsx.change_worse")}
+        text = [None if pd.isna(s) else (words.get(d) if s else self.L("xlsx.change_none"))
+                for s, d in zip(sig, m["direction"])]
+        return t.assign(change=diff * 100, p_value=pd.to_numeric(m["p_value"], errors="coerce").where(diff.notna()),
+                        significance=text)
 
     def _suppressed_text(self, reason: Any) -> str | None:
         if _na(reason):
@@ -375,7 +401,7 @@ def _cell_value(v: Any, kind: str) -> Any:
         return None
     if kind == "int":
         return int(v)
-    if kind == "percent":
+    if kind in ("percent", "change", "p_value"):
         return float(v)
     if kind == "date":
         return pd.Timestamp(v).date()
@@ -389,23 +415,13 @@ def _display_len(v: Any, kind: str) -> int:
     """Characters the value takes on screen, for the column width."""
     if v is None:
         return 0
-    if kind == "percent":
+    if kind in ("percent", "change", "p_value"):
         return 6
     if kind == "date":
         return 11
     if kind == "int":
         return len(f"{v:,}")
     return len(str(v))
-
-
-def _file_mode(path: Path) -> int:
-    """The mode a new file gets here (0666 less the umask), or the mode of the file being replaced."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 class Writer:
@@ -462,7 +478,8 @@ class Writer:
         for j, col in enumerate(cols, start=1):
             c = ws.cell(HEADER_ROW, j, col.header)
             c.font, c.fill, c.border, c.alignment = self.bold, self.header_fill, self.header_border, self.wrap_top
-        formats = {"int": FMT_INT, "percent": FMT_PERCENT, "date": FMT_DATE[self.lang], "code": FMT_TEXT}
+        formats = {"int": FMT_INT, "percent": FMT_PERCENT, "date": FMT_DATE[self.lang], "code": FMT_TEXT,
+                   "change": FMT_CHANGE, "p_value": FMT_P_VALUE}
         columns = [frame[c.key].to_numpy(dtype=object) for c in cols]
         for i in range(len(frame)):
             row = HEADER_ROW + 1 + i
@@ -493,8 +510,8 @@ class Writer:
         ws.row_dimensions[HEADER_ROW].height = 15 * min(lines, 4) + 2
         ws.freeze_panes = ws.cell(HEADER_ROW + 1, freeze_cols + 1)
         ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(len(frame), 1)}"
-        if frame.empty:  # said above the table, so that the table itself stays empty for filters and pandas
-            ws.cell(HEADER_ROW - 1, 1, self.L("misc.empty")).font = self.note_font
+        if frame.empty:  # said where the rows would be, under the header a reader looks at
+            ws.cell(HEADER_ROW + 1, 1, self.L("misc.empty")).font = self.note_font
         ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -559,17 +576,11 @@ class Writer:
         return ws
 
     def save(self, out: Path) -> Path:
-        """Atomically: a temporary file next to ``out``, then a rename over it."""
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        os.close(fd)
-        try:
+        """Atomically: a temporary file next to ``out``, then a rename over it (:mod:`zpb_lib.files`)."""
+        from .files import atomic_path
+
+        with atomic_path(out) as tmp:
             self.wb.save(tmp)
-            os.chmod(tmp, _file_mode(out))  # mkstemp makes it private (0600); a workbook is to be shared
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return out
 
 
@@ -652,7 +663,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--county", metavar="TERYT",
                    help="only this county's rows (TERYT code such as 1201, or the county's name); "
                         "survey indicators keep the voivodeship rows for comparison")
-    p.add_argument("--lang", default="pl", choices=("pl", "en"), help="language of sheets and labels (default pl)")
+    p.add_argument("--lang", default="pl", help="language of sheets and labels: pl (polski, default) or en (English)")
     p.add_argument("--out", help="output file (default: zpb-wyniki-<edition>[-<county>].xlsx, "
                                  "zpb-results-… with --lang en)")
     p.add_argument("--db", help="database file (default: $ZPB_DB or data/zpb.sqlite)")

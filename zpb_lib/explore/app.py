@@ -5,9 +5,11 @@ set values and press buttons in plain Python and read the views back (``tiles.va
 ``table.value``, ``map.value``, ``detail.value``, ``whatif_view.value`` are HTML; ``map_values``,
 ``whatif_audits`` and :meth:`table_rows` are the data behind them).
 
-Speed: each edition's cube is computed once, on first use, and kept in memory; an interaction
-re-filters those frames. Views on hidden tabs are only marked out of date and drawn when their
-tab is opened; maps are cached per (edition, measure, group, kind, highlighted county).
+Speed: each edition's cube is read on first use — the cube a build left in ``out/<edition>/``
+when it is still current, else the cache next to the database that report notebooks share
+(computed into it the first time) — and kept in memory; an interaction re-filters those frames.
+Views on hidden tabs are only marked out of date and drawn when their tab is opened; maps are
+cached per (edition, measure, group, kind, highlighted county).
 """
 from __future__ import annotations
 
@@ -25,11 +27,12 @@ import pandas as pd
 from .. import store
 from ..reference import Reference, reference
 from ..report import fmt, html
+from ..report.context import current_cube
 from ..report.labels import LABELS, county_name, label, labels_for
 from ..scoring.lifecycle import Frames
 from ..scoring.rules import rules as load_rules
 from .data import (ALL, ALL_STATUSES, DEFAULT_SURVEY, IN_EDITION, PERCENT_MEASURES, PROGRAMME_MEASURES, SURVEY,
-                   EditionData, Selection, is_synthetic, load_cube, polish_key, sort_rows)
+                   EditionData, MemoryCube, Selection, is_synthetic, load_cube, polish_key, read_cube, sort_rows)
 from ..institutions import label as identifier_label
 from ..institutions import parse_identifier
 from ..report.base import identifier_cells, not_in_register
@@ -72,6 +75,8 @@ class Explorer:
         self.page_size = page_size
         self.page = 0
         self._data: dict[str, EditionData] = {}
+        self._data_hash: str | None = None  # the database's data version, hashed once per session
+        self.cube_paths: dict[str, Path | None] = {}  # edition -> the cube file read (None: computed in memory)
         self._maps: OrderedDict[tuple, Any] = OrderedDict()
         self._details: OrderedDict[tuple, html.Html] = OrderedDict()
         self._rows_key: tuple | None = None
@@ -84,7 +89,10 @@ class Explorer:
         self.last_report: Path | None = None
         self.file_message = ""  # the markup of the last file link shown
         held = [e for e in self.ref.held_editions()][::-1]
-        edition = edition or held[0].edition
+        try:  # "2025/2026", "2025-2026", "2025/26" or "XIX"
+            edition = self.ref.edition_of(edition) if edition else held[0].edition
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
         if edition not in {e.edition for e in held}:
             raise ValueError(f"edition {edition!r} was not held or is unknown (held: "
                              f"{', '.join(e.edition for e in held[::-1])})")
@@ -215,15 +223,37 @@ class Explorer:
 
     # ------------------------------------------------------------------ data
     def data(self, edition: str | None = None) -> EditionData:
-        """The edition's data, computed on first use and cached."""
-        ed = edition or self.edition.value
+        """The edition's data ("2025/2026", "2025-2026", "XIX"…; default: the one chosen), loaded
+        on first use and kept in memory."""
+        ed = self.ref.edition_of(edition) if edition else self.edition.value
         if ed not in self._data:
+            self._data[ed] = EditionData(self._cube(ed), self.ref)
+        return self._data[ed]
+
+    def build_cube_path(self, edition: str) -> Path:
+        """Where ``zpb build --out OUT`` leaves the edition's cube (OUT: this explorer's ``out``)."""
+        from ..build.pipeline import CUBE_FILE
+
+        return self.out / edition.replace("/", "-") / CUBE_FILE
+
+    def _cube(self, edition: str) -> MemoryCube:
+        """The edition's cube: a build's that is still current (same data, reference and code
+        hashes), else the cache next to the database that the report notebooks use, computed into it
+        when missing; computed in memory only when that folder cannot be written."""
+        if self._data_hash is None:
+            self._data_hash = store.data_version(self.db_path)
+        try:
+            path = current_cube(self.db_path, edition, ref=self.ref, candidates=[self.build_cube_path(edition)],
+                                data_hash=self._data_hash)
+        except OSError:  # e.g. the database's folder is read-only: nowhere to keep the cube
             con = store.connect(self.db_path, readonly=True)
             try:
-                self._data[ed] = EditionData(load_cube(con, ed, self.ref, synthetic=self.synthetic), self.ref)
+                self.cube_paths[edition] = None
+                return load_cube(con, edition, self.ref, synthetic=self.synthetic)
             finally:
                 con.close()
-        return self._data[ed]
+        self.cube_paths[edition] = path
+        return read_cube(path)
 
     def _load(self, edition: str) -> None:
         t0 = time.perf_counter()
@@ -764,8 +794,9 @@ class Explorer:
             i += 1
         from openpyxl.styles import Font
 
-        tmp = path.with_name(path.name + ".tmp")
-        try:
+        from ..files import atomic_path
+
+        with atomic_path(path) as tmp:  # a temporary file next to it, then a rename (zpb_lib.files)
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 sheet = self.t("explore.sheet_table")
                 frame.to_excel(xw, sheet_name=sheet, index=False)
@@ -781,10 +812,6 @@ class Explorer:
                                                       header=False)
                 xw.sheets[self.t("explore.sheet_about")].column_dimensions["A"].width = 24
                 xw.sheets[self.t("explore.sheet_about")].column_dimensions["B"].width = 110
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         self.last_export = path
         self._show_file(self.t("explore.exported", n=fmt.integer(len(frame), self.lang)), path)
         return path

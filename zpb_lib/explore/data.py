@@ -1,4 +1,5 @@
-"""The explorer's data: one report cube per edition, computed on first use and kept in memory, and
+"""The explorer's data: one report cube per edition, read on first use from a current cube file (a
+build's, or the cache next to the database; computed there when there is none) and kept in memory, and
 the pure functions that turn a selection (edition, county, police unit, kind, status) into the
 figures the views show.
 
@@ -129,6 +130,17 @@ def load_cube(con: sqlite3.Connection, edition: str, ref: Reference, *, syntheti
             read = {name: c.table(name) for name in c.tables()}
     meta["compute_seconds"] = round(time.perf_counter() - t0, 3)
     return MemoryCube(read, meta)
+
+
+def read_cube(path: str | Path) -> MemoryCube:
+    """A saved cube file (a build's, or the cache next to the database) read into memory: the same
+    frames :func:`load_cube` gives, without computing anything."""
+    t0 = time.perf_counter()
+    with cube_mod.Cube(path) as c:
+        tables = {name: c.table(name) for name in c.tables()}
+        meta = dict(c.meta)
+    meta["read_seconds"] = round(time.perf_counter() - t0, 3)
+    return MemoryCube(tables, meta)
 
 
 def is_synthetic(con: sqlite3.Connection) -> bool:

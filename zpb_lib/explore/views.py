@@ -109,18 +109,18 @@ class Detail(SchoolReport):
                             self.criteria_table(a, items, lost=True))
 
     def indicators(self) -> html.Html:
+        """The school report's indicator tables without the chart: per group the follow-up, or the
+        baseline while it is the only survey of the edition."""
         cmp = [("county", self.teryt, self.county_label), ("voivodeship", "12", self.t("col.voivodeship"))]
-        parts = []
-        for group in ("students", "parents", "teachers"):
-            if self.indicator_rows("institution", str(self.id), group).empty:
-                continue
-            parts.append(self.indicator_table("institution", str(self.id), group, cmp,
-                                              caption=f"{self.t(f'group.{group}')} — "
-                                                      f"{self.t('wave.follow-up').lower()} {self.edition}"))
-        if not parts:
-            parts = [html.paragraph(self.t("misc.no_survey"))]
-        else:
-            parts.insert(0, html.paragraph(self.t("misc.indicators_intro")))
+        key = str(self.id)
+        waves = {g: self.survey_wave("institution", key, g) for g in ("students", "parents", "teachers")}
+        if not any(waves.values()):
+            return self.section("survey_indicators", html.paragraph(self.t("misc.no_survey")))
+        parts = [html.paragraph(self.indicators_intro(set(waves.values())))]
+        for group, wave in waves.items():
+            if wave is not None:
+                parts.append(self.indicator_table("institution", key, group, cmp, wave=wave,
+                                                  caption=f"{self.t(f'group.{group}')} — {self.wave_caption(wave)}"))
         return self.section("survey_indicators", *parts)
 
     def render(self) -> html.Html:

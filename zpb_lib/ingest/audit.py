@@ -19,6 +19,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import atomic_path
 from ..reference import Catalogue, Criterion, Reference, reference
 from ..store.schema import AUDIT_KINDS
 from ..store.write import (delete_import, delete_rows, insert_one, insert_rows, record_import, transaction,
@@ -64,6 +65,18 @@ def _kind_lookup() -> dict[str, str]:
     return out
 
 
+def audit_kind(path: Path, kind: str | None) -> str | None:
+    """An audit kind given on the command line, as a code (``control``) or as the protocol's list
+    names it in Polish (``kontrolny``, ``ponowny``…)."""
+    if kind is None:
+        return None
+    code = _kind_lookup().get(norm(kind))
+    if code is None:
+        raise IngestError(path, f"unknown audit kind {kind!r}; expected one of {', '.join(AUDIT_KINDS)} "
+                                f"(or {', '.join(KIND_LABELS.values())})")
+    return code
+
+
 def _catalogue(path: Path, ref: Reference, inst: Institution, edition: str) -> Catalogue:
     try:
         return ref.catalogue_for(inst.family, edition)
@@ -86,8 +99,7 @@ def write_template(con: sqlite3.Connection, institution: int | str, edition: str
     edition = e.edition
     inst = check_institution(out, con, ref, institution, e)
     check_participation(out, con, inst, e)
-    if kind is not None and kind not in AUDIT_KINDS:
-        raise IngestError(out, f"unknown audit kind {kind!r}; expected one of {', '.join(AUDIT_KINDS)}")
+    kind = audit_kind(out, kind)
     cat = _catalogue(out, ref, inst, edition)
     county = ref.counties[inst.county]
 
@@ -184,10 +196,8 @@ def write_template(con: sqlite3.Connection, institution: int | str, edition: str
         c = guide.cell(i, 1, line)
         c.alignment = Alignment(wrap_text=True, vertical="top")
         c.font = Font(bold=True, size=12) if i == 1 else Font()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    wb.save(tmp)
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
     return out
 
 
@@ -396,6 +406,7 @@ class AuditImport:
     import_id: int | None
     dry_run: bool
     replaced: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # what differs from the audit replaced (old → new)
     outcome: list[str] = field(default_factory=list)  # what the audit earns, what comes next
     linked: list[str] = field(default_factory=list)  # awards recorded earlier, now linked to this audit
 
@@ -409,6 +420,7 @@ class AuditImport:
         if p.not_scored:
             out.append(f"  not scored (no points stored; scoring counts them as 0): {', '.join(p.not_scored)}")
         out.extend(f"  {'would replace' if self.dry_run else 'replaced'} {r}" for r in self.replaced)
+        out.extend(f"    {line}" for line in self.changes)
         out.extend(f"  linked to this audit: the {k} recorded earlier in the register" for k in self.linked)
         out.extend(f"  {line}" for line in self.outcome)
         out.append("dry run: nothing was stored" if self.dry_run
@@ -424,8 +436,7 @@ def ingest_audit(con: sqlite3.Connection, path: str | Path, *, kind: str | None 
     stored, or the same file imported before, is refused unless ``replace``."""
     ref = ref or reference()
     path = Path(path)
-    if kind is not None and kind not in AUDIT_KINDS:
-        raise IngestError(path, f"unknown audit kind {kind!r}; expected one of {', '.join(AUDIT_KINDS)}")
+    kind = audit_kind(path, kind)
     p = read_protocol(con, path, kind=kind, ref=ref)
     result = AuditImport(p, None, None, dry_run)
     try:
@@ -436,8 +447,12 @@ def ingest_audit(con: sqlite3.Connection, path: str | Path, *, kind: str | None 
                     raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was stored "
                                             "(use --replace to replace that import)")
                 _check_no_award(con, path, "SELECT id FROM audits WHERE import_id = ?", (prev.id,))
+                before = [_stored_audit(con, aid) for (aid,) in
+                          con.execute("SELECT id FROM audits WHERE import_id = ?", (prev.id,)).fetchall()]
                 delete_import(con, prev.id)
                 result.replaced.append(prev.describe())
+                for old_audit in before:
+                    result.changes += _differences(old_audit, p)
             old = con.execute("SELECT a.id, a.import_id, i.file_name FROM audits a LEFT JOIN imports i ON i.id = a.import_id "
                               "WHERE a.institution_id = ? AND a.edition = ? AND a.kind = ?",
                               (p.institution.id, p.edition, p.kind)).fetchone()
@@ -448,11 +463,13 @@ def ingest_audit(con: sqlite3.Connection, path: str | Path, *, kind: str | None 
                                             f"already stored ({source}); nothing was stored "
                                             "(use --replace to replace it)")
                 _check_no_award(con, path, "SELECT ?", (old[0],))
+                old_audit = _stored_audit(con, old[0])
                 if old[1] is not None:
                     delete_import(con, old[1])
                 else:
                     delete_rows(con, "audits", {"id": old[0]})
                 result.replaced.append(f"the {p.kind} audit of {p.edition} stored earlier ({source})")
+                result.changes += _differences(old_audit, p)
             details = json.dumps({"institution": p.institution.ident, "edition": p.edition, "kind": p.kind,
                                   "catalogue": p.catalogue.key, "not_scored": p.not_scored,
                                   "replaced": result.replaced}, ensure_ascii=False)
@@ -473,6 +490,44 @@ def ingest_audit(con: sqlite3.Connection, path: str | Path, *, kind: str | None 
     except sqlite3.IntegrityError as exc:
         raise IngestError(path, f"the database refused the audit ({exc}); nothing was stored") from None
     return result
+
+
+@dataclass(frozen=True)
+class _StoredAudit:
+    kind: str
+    audit_date: dt.date
+    catalogue: str
+    points: dict[str, int]  # criteria without a row (not scored) are absent
+
+
+def _stored_audit(con: sqlite3.Connection, audit_id: int) -> _StoredAudit:
+    kind, date, catalogue = con.execute("SELECT kind, audit_date, catalogue FROM audits WHERE id = ?",
+                                        (audit_id,)).fetchone()
+    points = dict(con.execute("SELECT criterion, points FROM audit_items WHERE audit_id = ?", (audit_id,)).fetchall())
+    return _StoredAudit(kind, dt.date.fromisoformat(str(date)[:10]), catalogue, points)
+
+
+def _differences(old: _StoredAudit, new: Protocol) -> list[str]:
+    """What the replacing protocol changes in the stored audit, as "old → new" lines: kind, date,
+    catalogue, the points of every criterion that differ and the total; one line when nothing does."""
+    def pts(value: int | None) -> str:
+        return "not scored" if value is None else str(value)
+
+    lines = []
+    if old.kind != new.kind:
+        lines.append(f"kind: {KIND_LABELS.get(old.kind, old.kind)} → {KIND_LABELS[new.kind]}")
+    if old.audit_date != new.audit_date:
+        lines.append(f"date: {pl_date(old.audit_date)} → {pl_date(new.audit_date)}")
+    if old.catalogue != new.catalogue.key:
+        lines.append(f"catalogue: {old.catalogue} → {new.catalogue.key}")
+    order = [c.id for c in new.catalogue.criteria] + sorted(set(old.points) - {c.id for c in new.catalogue.criteria})
+    changed = [f"{cid}: {pts(old.points.get(cid))} → {pts(new.points.get(cid))}" for cid in order
+               if old.points.get(cid) != new.points.get(cid)]
+    if changed:
+        lines.append(f"points changed for {len(changed)} criteri{'on' if len(changed) == 1 else 'a'}: "
+                     + "; ".join(changed))
+        lines.append(f"total points: {sum(old.points.values())} → {sum(new.points.values())}")
+    return lines or ["no differences: the same kind, date and points as the audit replaced"]
 
 
 def _link_awards(con: sqlite3.Connection, p: Protocol, audit_id: int, import_id: int, ref: Reference) -> list[str]:

@@ -7,12 +7,20 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from ..reference import GROUPS, WAVES
+from ..reference import GROUP_NAMES_PL, WAVE_NAMES_PL
 from ..store.schema import AUDIT_KINDS
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="database file (default: $ZPB_DB or data/zpb.sqlite)")
+
+
+# --group and --wave take the English or the Polish name (``students`` or ``uczniowie``), which argparse
+# ``choices`` cannot; zpb_lib.cli.normalise_options makes them canonical (reference.group_of, wave_of)
+# and answers an unknown value with one line naming the accepted ones.
+GROUP_HELP = "students|parents|teachers, or in Polish " + "|".join(GROUP_NAMES_PL.values())
+WAVE_HELP = ("baseline (the autumn diagnosis) or follow-up (after the action plan), or in Polish "
+             + " or ".join(WAVE_NAMES_PL.values()))
 
 
 def _refused(exc: Exception) -> int:
@@ -100,8 +108,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     survey = sub.add_parser("survey", help="the standard questionnaires").add_subparsers(
         dest="survey_command", required=True)
     p = survey.add_parser("form", help="write a questionnaire for an online form (.md, .csv) and for print (.html, .pdf)")
-    p.add_argument("--group", required=True, choices=GROUPS)
-    p.add_argument("--lang", default="pl", choices=("pl", "en"))
+    p.add_argument("--group", required=True, metavar="GROUP", help=GROUP_HELP)
+    p.add_argument("--lang", default="pl", help="pl (polski, default) or en (English)")
     p.add_argument("--out", default=".", help="output folder (default: the current folder)")
     p.set_defaults(func=cmd_survey_form)
 
@@ -112,8 +120,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--institution", required=True, metavar="RSPO",
                    help="the school's RSPO number or the university's POL-on id (`zpb institutions find NAME`)")
     p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
-    p.add_argument("--group", required=True, choices=GROUPS)
-    p.add_argument("--wave", required=True, choices=WAVES, help="baseline (diagnoza) or follow-up (ewaluacja)")
+    p.add_argument("--group", required=True, metavar="GROUP", help=GROUP_HELP)
+    p.add_argument("--wave", required=True, metavar="WAVE", help=WAVE_HELP)
     p.add_argument("--dry-run", action="store_true", help="check everything and show what would be stored; store nothing")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--replace", action="store_true",
@@ -125,7 +133,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = ingest.add_parser("audit", help="import a filled audit protocol (XLSX from `zpb template audit`)")
     p.add_argument("file", help="the filled protocol")
-    p.add_argument("--kind", choices=AUDIT_KINDS, help="audit kind, if not chosen in the protocol")
+    p.add_argument("--kind", metavar="|".join(AUDIT_KINDS),
+                   help="audit kind, if not chosen in the protocol (or in Polish: certyfikacyjny, ponowny, kontrolny, "
+                        "lider)")
     p.add_argument("--dry-run", action="store_true", help="check everything; store nothing")
     p.add_argument("--replace", action="store_true",
                    help="replace an audit of the same institution, edition and kind stored earlier")
@@ -149,8 +159,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("match", help="match a published list of awarded schools to the register's institutions")
     p.add_argument("file", help="the list as published (.txt: numbered paragraphs)")
     p.add_argument("--edition", required=True, help="the edition whose awards the list announces, e.g. 2025/2026")
-    p.add_argument("--kind", required=True, choices=("certyfikat", "przedłużenie", "lider"),
-                   help="the award the list announces")
+    p.add_argument("--kind", required=True, metavar="certyfikat|przedłużenie|lider",
+                   help="the award the list announces (also: certificate, extension, leader; diacritics optional)")
     p.add_argument("--date", help="award date for the rows (default: the edition's ceremony day)")
     p.add_argument("--out", help="output workbook (default: <file>-dopasowanie.xlsx next to the list)")
     _db_arg(p)
@@ -162,7 +172,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--institution", required=True, metavar="RSPO",
                    help="the school's RSPO number or the university's POL-on id (`zpb institutions find NAME`)")
     p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
-    p.add_argument("--kind", choices=AUDIT_KINDS, help="pre-select the audit kind")
+    p.add_argument("--kind", metavar="|".join(AUDIT_KINDS),
+                   help="pre-select the audit kind (or in Polish: certyfikacyjny, ponowny, kontrolny, lider)")
     p.add_argument("--out", help="output file (default: protokol-audytu-<RSPO>-<edition>.xlsx)")
     _db_arg(p)
     p.set_defaults(func=cmd_template_audit)

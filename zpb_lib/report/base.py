@@ -129,6 +129,28 @@ class BaseReport:
         return []
 
     # ------------------------------------------------------------------ survey indicators
+    def survey_wave(self, level: str, key: str, group: str) -> str | None:
+        """The wave a report shows for one group of a unit in its edition: the follow-up when there is
+        one; otherwise the baseline (the autumn diagnosis — most of a school year has nothing else);
+        None when the unit has neither."""
+        t = self.cube.table("indicators", level=level, key=str(key), group=group, edition=self.edition)
+        waves = set(t["wave"].astype(str))
+        return next((w for w in ("follow-up", "baseline") if w in waves), None)
+
+    def wave_caption(self, wave: str) -> str:
+        """„Ewaluacja (po realizacji planu), 2025/2026” / „Diagnoza (jesień), 2025/2026”."""
+        return f"{self.cap(self.t(f'wave_long.{wave}'))}, {self.edition}"
+
+    def indicators_intro(self, waves: set[str | None]) -> str:
+        """The paragraph before the indicator tables, for the waves they show: the follow-up with the
+        change since the baseline, the baseline alone (labelled as the diagnosis), or both."""
+        shown = {w for w in waves if w}
+        if shown == {"baseline"}:
+            return self.t("misc.indicators_intro_baseline")
+        if shown == {"baseline", "follow-up"}:
+            return self.t("misc.indicators_intro_mixed")
+        return self.t("misc.indicators_intro")
+
     def indicator_rows(self, level: str, key: str, group: str, wave: str = "follow-up",
                        edition: str | None = None) -> pd.DataFrame:
         t = self.cube.table("indicators", level=level, key=str(key), group=group, wave=wave,
@@ -136,13 +158,16 @@ class BaseReport:
         order = {k: i for i, k in enumerate(self.ref.indicators)}
         return t.assign(_o=t["indicator"].map(order)).sort_values("_o").drop(columns="_o")
 
-    def compare_chart(self, series: list[tuple[str, str, str]], group: str, title: str):
-        """Bars of one group's indicators for several (level, key, name) series."""
+    def compare_chart(self, series: list[tuple[str, str, str]], group: str, title: str, wave: str = "follow-up"):
+        """Bars of one group's indicators in one wave for several (level, key, name) series; the
+        baseline's title says so."""
         from . import charts
 
+        if wave != "follow-up":
+            title = f"{title} — {self.t(f'wave_long.{wave}')}"
         rows = []
         for level, key, name in series:
-            t = self.indicator_rows(level, key, group)
+            t = self.indicator_rows(level, key, group, wave)
             for r in t.itertuples(index=False):
                 rows.append({"category": self.indicator_title(r.indicator), "series": name, "p": r.p,
                              "lo": r.lo, "hi": r.hi})
@@ -151,10 +176,11 @@ class BaseReport:
         return charts.indicator_bars(pd.DataFrame(rows), title, lang=self.lang, threshold=self.threshold)
 
     def indicator_table(self, level: str, key: str, group: str, compare: list[tuple[str, str, str]],
-                        caption: str) -> html.Html:
-        """One group's indicators: value with interval, n, change since the baseline (or the previous
-        edition) with its significance mark, and the same indicator for comparison levels."""
-        own = self.indicator_rows(level, key, group)
+                        caption: str, wave: str = "follow-up") -> html.Html:
+        """One group's indicators in ``wave``: value with interval, n, and the same indicator for the
+        comparison levels in the same wave; the follow-up also with the baseline and the change since
+        it, with its significance mark. Suppressed figures are „—” in either wave."""
+        own = self.indicator_rows(level, key, group, wave)
         if own.empty:
             return html.paragraph(self.t("misc.no_data"))
         waves = self.cube.table("wave_changes", level=level, key=str(key), group=group, edition=self.edition)
@@ -174,9 +200,13 @@ class BaseReport:
                 fmt.percent_points(r["diff"], 1, self.lang), r["diff"], r["significant"], r["direction"], self.lang),
                 numeric=True, row=True),
         }
+        if wave != "follow-up":  # no change to show before the follow-up
+            del columns["base"], columns["change"]
         for i, (clevel, ckey, name) in enumerate(compare):
-            other = self.indicator_rows(clevel, ckey, group).set_index("indicator")["p"]
+            other = self.indicator_rows(clevel, ckey, group, wave).set_index("indicator")["p"]
             out[f"cmp{i}"] = [other.get(x) for x in data.index]
             columns[f"cmp{i}"] = html.Column(name, lambda v: fmt.percent(v, 1, self.lang), numeric=True)
-        notes = self.suppressed_note(own) + [self.t("footnote.interval"), self.t("legend.significance")]
+        notes = self.suppressed_note(own) + [self.t("footnote.interval")]
+        if wave == "follow-up":
+            notes.append(self.t("legend.significance"))
         return html.table(out, columns, caption=caption, footnotes=notes, lang=self.lang)

@@ -13,6 +13,8 @@ class CountyReport(BaseReport):
 
     def __init__(self, cube, county: str, lang: str = "pl", ref=None):
         super().__init__(cube, lang, ref)
+        if county is None or str(county).strip() == "":  # plain papermill without -p county
+            raise ValueError(self.t("error.county_missing"))
         try:  # a TERYT code or a county's name ("bocheński", "m. Kraków")
             county = self.ref.county_code(str(county).strip())
         except KeyError as exc:
@@ -121,16 +123,21 @@ class CountyReport(BaseReport):
         return self.section("weakest_criteria", chart, table)
 
     def indicators(self) -> html.Html:
+        """Each group's follow-up against the voivodeship's; with only the baseline in the edition so
+        far, the baseline against the voivodeship's baseline, labelled as such."""
         voiv = self.t("col.voivodeship")
-        parts = [html.paragraph(self.t("misc.indicators_intro"))]
-        parts.append(self.compare_chart([("county", self.teryt, self.name), ("voivodeship", "12", voiv)], "students",
-                                        self.t("chart.indicators_title", group=self.t("group.students").lower(),
-                                               name=self.name)))
-        for group in ("students", "parents", "teachers"):
+        waves = {g: self.survey_wave("county", self.teryt, g) for g in ("students", "parents", "teachers")}
+        parts = [html.paragraph(self.indicators_intro(set(waves.values())))]
+        chart_group = next((g for g, w in waves.items() if w), "students")
+        parts.append(self.compare_chart([("county", self.teryt, self.name), ("voivodeship", "12", voiv)], chart_group,
+                                        self.t("chart.indicators_title", group=self.t(f"group.{chart_group}").lower(),
+                                               name=self.name), wave=waves[chart_group] or "follow-up"))
+        for group, wave in waves.items():
+            wave = wave or "follow-up"
             parts.append(html.heading(self.cap(self.t(f"group.{group}")), 3))
             parts.append(self.indicator_table("county", self.teryt, group, [("voivodeship", "12", voiv)],
                                               caption=f"{self.t(f'group.{group}')} — {self.name}, "
-                                                      f"{self.t('wave.follow-up').lower()}"))
+                                                      f"{self.t(f'wave_long.{wave}')}", wave=wave))
         parts.append(self.trend())
         return self.section("survey_indicators", *parts)
 

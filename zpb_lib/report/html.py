@@ -20,8 +20,9 @@ headers), ``zpb-missing`` (cells showing "—"), ``zpb-empty`` (the row of an em
 ``zpb-footer`` (``zpb-footer__meta``, ``zpb-footer__methodology``), ``zpb-legend``,
 ``zpb-mark`` with ``zpb-mark-up`` / ``zpb-mark-down`` (the arrow's direction) and
 ``zpb-mark-better`` / ``zpb-mark-worse`` (whether that is good: for "experienced violence" up is
-worse, so colour should follow better/worse, not up/down), ``zpb-sr-only`` (text for screen
-readers only), and from :mod:`.charts`: ``zpb-figure``.
+worse, so colour should follow better/worse, not up/down; ``zpb-mark-sign`` holds the "+"/"–"
+that says it without colour), ``zpb-sr-only`` (text for screen readers only), and from
+:mod:`.charts`: ``zpb-figure``.
 """
 from __future__ import annotations
 
@@ -233,20 +234,28 @@ def table(df: pd.DataFrame, columns: Mapping[str, Any] | Sequence[str], caption:
 
 # --------------------------------------------------------------------------- marks and footer
 
+# Whether a significant change is good, as the Dutch Veiligheidsmonitor marks it: "+" better, "–" worse.
+SIGNS = {"better": "+", "worse": "\u2013"}
+
+
 def mark(diff: Any, significant: Any, direction: str | None = None, lang: str = "pl") -> Html:
-    """▲ or ▼ for a significant change (empty otherwise), with hidden text for screen readers;
-    ``direction`` ("better"/"worse", as in the cube) adds a class for colour only — the symbol
-    and the text carry the meaning."""
+    """▲ or ▼ (up or down) for a significant change (empty otherwise), followed by "+" when the
+    change is an improvement or "–" when it is a deterioration (``direction`` "better"/"worse", as
+    in the cube: for "experienced violence" up is worse), with the same in words for screen
+    readers. Shape and sign carry the meaning, so a greyscale print tells better from worse;
+    the classes ``zpb-mark-better``/``zpb-mark-worse`` add colour on top."""
     if fmt.is_missing(diff) or fmt.is_missing(significant) or not bool(significant) or float(diff) == 0:
         return Html("")
     up = float(diff) > 0
     words = label("mark.up" if up else "mark.down", lang)
     classes = f"zpb-mark zpb-mark-{'up' if up else 'down'}"
+    sign = ""
     if direction in ("better", "worse"):
         classes += f" zpb-mark-{direction}"
         words += f" ({label('mark.' + direction, lang)})"
+        sign = f'<span class="zpb-mark-sign" aria-hidden="true">{SIGNS[direction]}</span>'
     symbol = "\u25b2" if up else "\u25bc"
-    return Html(f'<span class="{classes}"><span aria-hidden="true">{symbol}</span>'
+    return Html(f'<span class="{classes}"><span aria-hidden="true">{symbol}</span>{sign}'
                 f'<span class="zpb-sr-only"> {esc(words)}</span></span>')
 
 

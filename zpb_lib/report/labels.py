@@ -94,6 +94,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
     # --- surveys
     "wave.baseline": ("diagnoza", "baseline"),
     "wave.follow-up": ("ewaluacja", "follow-up"),
+    "wave_long.baseline": ("diagnoza (jesień)", "baseline (autumn)"),
+    "wave_long.follow-up": ("ewaluacja (po realizacji planu)", "follow-up (after the action plan)"),
     "group.students": ("uczniowie", "students"),
     "group.parents": ("rodzice", "parents"),
     "group.teachers": ("nauczyciele", "teachers"),
@@ -132,8 +134,11 @@ _PAIRS: dict[str, tuple[str, str]] = {
                             "— fewer than {threshold} respondents, or a figure from which another hidden one "
                             "could be worked out: not shown, to protect the anonymity of the survey"),
     "footnote.interval": ("Przedział ufności 95% (metoda Wilsona).", "95% confidence interval (Wilson method)."),
-    "legend.significance": ("▲ / ▼ — istotna statystycznie zmiana (p < 0,05)",
-                            "▲ / ▼ — statistically significant change (p < 0.05)"),
+    "legend.significance": ("▲ wzrost, ▼ spadek — zmiana istotna statystycznie (p < 0,05); znak obok mówi, czy to "
+                            "dobrze: + poprawa, – pogorszenie (np. ▲– to więcej uczniów doświadczających przemocy)",
+                            "▲ increase, ▼ decrease — statistically significant change (p < 0.05); the sign next to "
+                            "it says whether that is good: + improvement, – deterioration (e.g. ▲– means more "
+                            "students experiencing violence)"),
     "mark.up": ("istotny wzrost", "significant increase"),
     "mark.down": ("istotny spadek", "significant decrease"),
     "mark.better": ("poprawa", "improvement"),
@@ -254,6 +259,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "index.search_placeholder": ('np. Bochnia, 1201 albo numer RSPO', 'e.g. Bochnia, 1201 or an RSPO number'),
     "index.found": ('Znalezione raporty: {n}', 'Reports found: {n}'),
     "index.no_match": ('Brak raportów pasujących do wyszukiwania.', 'No report matches the search.'),
+    # the link to this language's index from the other language's index (shown in this language)
+    "index.this_language": ('Raporty po polsku', 'Reports in English'),
     "misc.voivodeship_name": ("województwo małopolskie", "Małopolska Voivodeship"),
     "misc.county_prefix": ("powiat", "county"),
     "misc.yes": ("tak", "yes"),
@@ -302,6 +309,21 @@ _PAIRS: dict[str, tuple[str, str]] = {
                               "Shares of respondents in the follow-up survey (after the plan was carried out), "
                               "with 95% confidence intervals; change since the baseline at the start of the "
                               "school year."),
+    "misc.indicators_intro_baseline": (
+        "Diagnoza (jesień): odsetki respondentów w badaniu na początku roku szkolnego, przed realizacją planu, "
+        "z 95% przedziałami ufności; porównania również dotyczą diagnozy. Badania ewaluacyjnego tej edycji "
+        "jeszcze nie ma; po jego wczytaniu raport pokaże jego wyniki i zmianę względem diagnozy.",
+        "Baseline (autumn): shares of respondents in the survey at the start of the school year, before the "
+        "plan was carried out, with 95% confidence intervals; comparisons are with the baseline too. This "
+        "edition has no follow-up survey yet; once it is imported, the report shows its results and the "
+        "change since the baseline."),
+    "misc.indicators_intro_mixed": (
+        "Odsetki respondentów z 95% przedziałami ufności: w badaniu ewaluacyjnym (po realizacji planu) ze zmianą "
+        "względem diagnozy, a dla grup, które nie mają jeszcze ewaluacji w tej edycji, w diagnozie (jesień) — "
+        "rodzaj badania podaje podpis każdej tabeli.",
+        "Shares of respondents with 95% confidence intervals: in the follow-up survey (after the plan was "
+        "carried out) with the change since the baseline, and for groups without a follow-up in this edition "
+        "yet, in the baseline (autumn) — each table's caption names the survey."),
     "misc.renewals_caption": ("Certyfikaty i przedłużenia wygasające w ciągu 12 miesięcy — {name}",
                               "Certificates and extensions expiring within 12 months — {name}"),
     "misc.institutions_caption": ("Placówki uczestniczące w tej edycji — {name}",
@@ -318,8 +340,12 @@ _PAIRS: dict[str, tuple[str, str]] = {
                          "Criteria with points missing, largest first"),
     "misc.this_institution": ("ta placówka", "this institution"),
     "misc.no_survey": ("Brak ankiet tej placówki w tej edycji.", "No surveys of this institution in this edition."),
-    "misc.places_caption": ("Miejsca wskazywane jako niebezpieczne — {group}, ewaluacja",
-                            "Places named as dangerous — {group}, follow-up"),
+    "misc.places_caption": ("Miejsca wskazywane jako niebezpieczne — {group}, {wave}",
+                            "Places named as dangerous — {group}, {wave}"),
+    "misc.places_note": ("Odsetki spośród respondentów, którzy odpowiedzieli na pytanie o miejsca ({n}), "
+                         "także odpowiedzią „Nigdzie — nie ma takich miejsc”; pominięte pytanie się nie liczy.",
+                         "Shares of the respondents who answered the question on places ({n}), the answer "
+                         "“Nowhere — there are no such places” included; a skipped question does not count."),
     "misc.no_plan": ("Brak Zintegrowanego Planu Działania w tej edycji.", "No action plan in this edition."),
     "misc.plan_caption": ("Działania według: {by}", "Actions by {by}"),
     "misc.plan_summary": ("Zrealizowano {done} z {total} zaplanowanych działań ({share}).",
@@ -355,6 +381,9 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "misc.not_in_register": ("nie ma w ostatnim wykazie RSPO", "not in the latest RSPO register"),
     "footnote.not_in_register": ("* — placówki nie ma w ostatnim wykazie RSPO.",
                                  "* — the institution is not in the latest RSPO register."),
+    "error.county_missing": (
+        "Nie podano powiatu: ustaw parametr county na kod TERYT albo nazwę powiatu (papermill: -p county 1201).",
+        "No county given: set the parameter county to a county's TERYT code or name (papermill: -p county 1201)."),
     "error.institution_missing": (
         "Nie podano placówki: ustaw parametr institution na numer RSPO szkoły albo identyfikator POL-on "
         "uczelni (papermill: -p institution NUMER_RSPO).",
@@ -409,10 +438,20 @@ _PAIRS: dict[str, tuple[str, str]] = {
                           "criterion, to filter by criterion, area or county and to build pivot tables (school and "
                           "university catalogues have different criteria). The audit ID links it to the decisions."),
     "xlsx.about.indicators": ("Wskaźniki z ankiet tej edycji dla województwa, powiatów i placówek: diagnoza i "
-                              "ewaluacja, trzy grupy respondentów, odsetek z 95% przedziałem ufności.",
+                              "ewaluacja, trzy grupy respondentów, odsetek z 95% przedziałem ufności; przy "
+                              "ewaluacji zmiana od diagnozy (w punktach procentowych), wartość p testu dwóch "
+                              "proporcji i czy zmiana jest istotna (p < 0,05) — jak w raportach.",
                               "Survey indicators of this edition for the voivodeship, counties and institutions: "
                               "baseline and follow-up, three groups of respondents, share with its 95% "
-                              "confidence interval."),
+                              "confidence interval; on follow-up rows the change since the baseline (percentage "
+                              "points), the two-proportion test's p-value and whether the change is significant "
+                              "(p < 0.05) — as in the reports."),
+    "col.change_since_baseline": ("Zmiana od diagnozy (p.p.)", "Change since baseline (pp)"),
+    "col.change_p_value": ("Wartość p zmiany", "p-value of the change"),
+    "col.significant_change": ("Istotna zmiana (p < 0,05)", "Significant change (p < 0.05)"),
+    "xlsx.change_better": ("tak — poprawa", "yes — for the better"),
+    "xlsx.change_worse": ("tak — pogorszenie", "yes — for the worse"),
+    "xlsx.change_none": ("nie", "no"),
     "xlsx.about.renewals": ("Certyfikaty i przedłużenia, których ważność kończy się w ciągu 12 miesięcy od dnia "
                             "uroczystości.",
                             "Certificates and extensions whose validity ends within 12 months of the ceremony day."),

@@ -159,43 +159,58 @@ class SchoolReport(BaseReport):
                                        caption=self.t("misc.gap_caption")))
 
     def indicators(self) -> html.Html:
+        """Each group's indicators in the follow-up wave with the change since the baseline; a group
+        with only the baseline so far (the autumn diagnosis, most of a school year) shows the
+        baseline, labelled so, beside the county's and the voivodeship's baseline."""
         cmp = [("county", self.teryt, self.county_label), ("voivodeship", "12", self.t("col.voivodeship"))]
-        parts = [html.paragraph(self.t("misc.indicators_intro"))]
-        parts.append(self.compare_chart([("institution", str(self.id), self.t("misc.this_institution"))] + cmp,
-                                        "students", self.t("chart.indicators_title",
-                                                           group=self.t("group.students").lower(),
-                                                           name=self.inst["name"])))
-        any_rows = False
-        for group in ("students", "parents", "teachers"):
-            if self.indicator_rows("institution", str(self.id), group).empty:
+        key = str(self.id)
+        waves = {g: self.survey_wave("institution", key, g) for g in ("students", "parents", "teachers")}
+        if not any(waves.values()):
+            return self.section("survey_indicators", html.paragraph(self.t("misc.no_survey")))
+        parts = [html.paragraph(self.indicators_intro(set(waves.values())))]
+        chart_group = next(g for g, w in waves.items() if w)
+        parts.append(self.compare_chart([("institution", key, self.t("misc.this_institution"))] + cmp, chart_group,
+                                        self.t("chart.indicators_title", group=self.t(f"group.{chart_group}").lower(),
+                                               name=self.inst["name"]), wave=waves[chart_group]))
+        for group, wave in waves.items():
+            if wave is None:
                 continue
-            any_rows = True
+            # The heading names the group; the caption says which survey the table holds.
             parts.append(html.heading(self.cap(self.t(f"group.{group}")), 3))
-            parts.append(self.indicator_table("institution", str(self.id), group, cmp,
-                                              caption=f"{self.t(f'group.{group}')} — "
-                                                      f"{self.t('wave.follow-up').lower()} {self.edition}"))
-        if not any_rows:
-            parts = [html.paragraph(self.t("misc.no_survey"))]
+            parts.append(self.indicator_table("institution", key, group, cmp, caption=self.wave_caption(wave),
+                                              wave=wave))
         return self.section("survey_indicators", *parts)
 
     def places(self) -> html.Html:
-        p = self.cube.table("places", level="institution", key=str(self.id), edition=self.edition, wave="follow-up")
-        if p.empty:
+        """The places named most often in the follow-up, else in the baseline; shares of the
+        respondents who answered the question (n shown), „Nowhere” answers included."""
+        p = self.cube.table("places", level="institution", key=str(self.id), edition=self.edition)
+        wave = next((w for w in ("follow-up", "baseline") if (p["wave"] == w).any()), None)
+        if wave is None:
             return self.section("dangerous_places", html.paragraph(self.t("misc.no_survey")))
-        group = "all" if p.loc[p["group"] == "all", "p"].notna().any() else "students"
+        p = p[p["wave"] == wave]
+        # All respondents when published; else the first group with figures shown, else with answers.
+        published = [g for g in ("all", "students", "parents", "teachers") if p.loc[p["group"] == g, "p"].notna().any()]
+        answered = [g for g in ("students", "parents", "teachers") if (p["group"] == g).any()]
+        group = (published or answered)[0]
         p = p[p["group"] == group].sort_values(["rank", "place"])
         p["title"] = [self.place_title(c) for c in p["place"]]
         shown = p.dropna(subset=["p"])
-        chart = (charts.bar_chart(pd.Series(shown["p"].to_numpy(), index=shown["title"]),
-                                  self.t("chart.places_title", group=self.t(f"group.{group}").lower()),
+        title = self.t("chart.places_title", group=self.t(f"group.{group}").lower())
+        if wave != "follow-up":
+            title = f"{title}, {self.t(f'wave_long.{wave}')}"
+        chart = (charts.bar_chart(pd.Series(shown["p"].to_numpy(), index=shown["title"]), title,
                                   as_percent=True, lang=self.lang) if len(shown) else html.Html(""))
         cols = {"rank": (self.t("col.rank"), lambda v: fmt.integer(v, self.lang)), "title": self.t("col.place"),
                 "p": (self.t("col.value"), lambda v: fmt.percent(v, 1, self.lang)),
                 "n": (self.t("col.respondents"), lambda v: fmt.integer(v, self.lang))}
+        n = fmt.integer(p["n"].iloc[0], self.lang) if len(p) else fmt.MISSING
+        caption = self.t("misc.places_caption", group=self.t(f"group.{group}"),
+                         wave=f"{self.t(f'wave_long.{wave}')} {self.edition}")
         return self.section("dangerous_places", chart,
                             html.table(p, cols, numeric=("rank", "p", "n"), lang=self.lang,
-                                       footnotes=self.suppressed_note(p),
-                                       caption=self.t("misc.places_caption", group=self.t(f"group.{group}"))))
+                                       footnotes=[self.t("misc.places_note", n=n)] + self.suppressed_note(p),
+                                       caption=caption))
 
     def plan(self) -> html.Html:
         p = self.cube.table("plan", institution_id=self.id)

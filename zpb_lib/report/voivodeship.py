@@ -142,14 +142,24 @@ class VoivodeshipReport(BaseReport):
                                                        lang=self.lang, caption=self.t("section.police_units")))
 
     def indicators(self) -> html.Html:
-        parts = [html.paragraph(self.t("misc.indicators_intro"))]
-        for group in ("students", "parents", "teachers"):
+        """Each group's follow-up; with only the baseline in the edition so far, the baseline,
+        labelled as such (the county map too)."""
+        waves = {g: self.survey_wave("voivodeship", "12", g) for g in ("students", "parents", "teachers")}
+        parts = [html.paragraph(self.indicators_intro(set(waves.values())))]
+        for group, wave in waves.items():
+            wave = wave or "follow-up"
+            caption = f"{self.t(f'group.{group}')} — {self.t('misc.voivodeship_name')}"
+            if wave != "follow-up":
+                caption += f", {self.t(f'wave_long.{wave}')}"
             parts.append(html.heading(self.cap(self.t(f"group.{group}")), 3))
-            parts.append(self.indicator_table("voivodeship", "12", group, [],
-                                              caption=f"{self.t(f'group.{group}')} — {self.t('misc.voivodeship_name')}"))
+            parts.append(self.indicator_table("voivodeship", "12", group, [], caption=caption, wave=wave))
         # Where students feel least safe: the county map of the headline indicator.
-        t = self.cube.table("indicators", level="county", group="students", wave="follow-up", indicator="safe_school",
+        wave = waves["students"] or "follow-up"
+        t = self.cube.table("indicators", level="county", group="students", wave=wave, indicator="safe_school",
                             edition=self.edition)
-        parts.append(maps.choropleth(t.set_index("key")["p"], self.t("chart.map_safe_title"), lang=self.lang,
+        title = self.t("chart.map_safe_title")
+        if wave != "follow-up":
+            title = f"{title} — {self.t(f'wave_long.{wave}')}"
+        parts.append(maps.choropleth(t.set_index("key")["p"], title, lang=self.lang,
                                      as_percent=True, decimals=0, ref=self.ref))
         return self.section("survey_indicators", *parts)

@@ -1,0 +1,89 @@
+"""Option values as people type them on the command line, in English or Polish, any case and with or
+without diacritics: report kinds (``powiat``, ``placówka``), formats (``HTML``), languages
+(``polski``, ``EN``). Each parser returns the canonical codes or raises ValueError with one line
+that names the accepted values, which the commands print instead of a traceback or argparse's
+usage block.
+
+Editions are parsed by :meth:`zpb_lib.reference.Reference.edition_of` (``2025/2026``,
+``2025-2026``, ``2025/26``, ``XIX``); :func:`edition_of` wraps it with the same one-line error.
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Iterable
+
+from .reference import Reference, reference
+
+# canonical code -> the other names people use for it (compared without case and diacritics)
+KIND_NAMES: dict[str, tuple[str, ...]] = {
+    "voivodeship": ("województwo", "wojewódzki", "wojewodztwo", "voivodship", "region", "woj"),
+    "county": ("powiat", "powiaty", "powiatowy", "counties", "pow"),
+    "school": ("placówka", "placówki", "szkoła", "szkoły", "schools", "institution", "institutions", "uczelnia",
+               "uczelnie"),
+}
+FORMAT_NAMES: dict[str, tuple[str, ...]] = {"html": ("htm",), "pdf": ()}
+LANG_NAMES: dict[str, tuple[str, ...]] = {
+    "pl": ("polski", "polish", "pol", "pl-pl", "pl_pl"),
+    "en": ("english", "angielski", "ang", "eng", "en-gb", "en-us", "en_gb", "en_us"),
+}
+
+
+def _fold(text: object) -> str:
+    t = unicodedata.normalize("NFKD", str(text).strip().casefold().replace("ł", "l"))
+    return "".join(ch for ch in t if not unicodedata.combining(ch))
+
+
+def _lookup(names: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {_fold(alias): code for code, aliases in names.items() for alias in (code, *aliases)}
+
+
+def _one(text: object, names: dict[str, tuple[str, ...]], what: str, accepted: str) -> str:
+    code = _lookup(names).get(_fold(text))
+    if code is None:
+        raise ValueError(f"unknown {what} {str(text).strip()!r} (accepted: {accepted})")
+    return code
+
+
+def _many(text: str | Iterable[str], names: dict[str, tuple[str, ...]], what: str, accepted: str) -> tuple[str, ...]:
+    """Comma-separated (or a list of) values → canonical codes in the order given, duplicates dropped;
+    every unknown value named in one message."""
+    parts = text.split(",") if isinstance(text, str) else [p for t in text for p in str(t).split(",")]
+    parts = [p.strip() for p in parts if p.strip()]
+    table = _lookup(names)
+    bad = [p for p in parts if _fold(p) not in table]
+    if bad:
+        raise ValueError(f"unknown {what}{'s' if len(bad) > 1 else ''} {', '.join(repr(b) for b in bad)} "
+                         f"(accepted: {accepted})")
+    if not parts:
+        raise ValueError(f"no {what} given (accepted: {accepted})")
+    return tuple(dict.fromkeys(table[_fold(p)] for p in parts))
+
+
+def kinds_of(text: str | Iterable[str]) -> tuple[str, ...]:
+    """Report kinds: ``"powiat,szkoła"`` → ``("county", "school")``."""
+    return _many(text, KIND_NAMES, "report kind",
+                 "voivodeship (województwo), county (powiat), school (placówka, szkoła)")
+
+
+def formats_of(text: str | Iterable[str]) -> tuple[str, ...]:
+    """Output formats: ``"HTML, pdf"`` → ``("html", "pdf")``."""
+    return _many(text, FORMAT_NAMES, "format", "html, pdf")
+
+
+def lang_of(text: object) -> str:
+    """A report language: ``"PL"``, ``"polski"`` → ``"pl"``; ``"English"``, ``"angielski"`` → ``"en"``."""
+    return _one(text, LANG_NAMES, "language", "pl (polski), en (English)")
+
+
+def langs_of(text: str | Iterable[str]) -> tuple[str, ...]:
+    """Report languages, comma-separated (``zpb build --lang pl,en``): ``"polski, EN"`` → ``("pl", "en")``."""
+    return _many(text, LANG_NAMES, "language", "pl (polski), en (English), both: pl,en")
+
+
+def edition_of(text: object, ref: Reference | None = None) -> str:
+    """The canonical edition ("2025/2026") of ``2025/2026``, ``2025-2026``, ``2025/26``, ``XIX``…;
+    ValueError with the one-line message of :meth:`Reference.edition_of` otherwise."""
+    try:
+        return (ref or reference()).edition_of(text)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
