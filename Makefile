@@ -5,15 +5,16 @@ BIN    := $(VENV)/bin
 DB     ?= data/zpb.sqlite
 STAMP  := $(VENV)/.installed
 
-.PHONY: reports test lab db venv clean
+.PHONY: reports test lab db venv docs clean
 
 venv: $(STAMP)
 
-# Reinstall when the project's metadata changes; the package itself is installed editable.
+# Reinstall when the project's metadata changes; the package itself is installed editable, with the
+# test and docs extras (the tests build the user guide too).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
-	$(BIN)/python -m pip install -qq -e '.[test]'
+	$(BIN)/python -m pip install -qq -e '.[test,docs]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name zpb --display-name "Python (zpb)" >/dev/null
 	touch $(STAMP)
 
@@ -23,7 +24,7 @@ $(DB): | $(STAMP)
 db: $(DB)
 
 reports: $(STAMP) $(DB)
-	$(BIN)/zpb build --db $(DB) --jobs 2
+	$(BIN)/zpb build --db $(DB)
 
 test: $(STAMP) tests/a11y/node_modules
 	$(BIN)/python -m pytest
@@ -32,8 +33,13 @@ test: $(STAMP) tests/a11y/node_modules
 tests/a11y/node_modules: tests/a11y/package-lock.json
 	cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error && touch node_modules
 
+# The user guide (docs/, mkdocs.yml) into site/; a warning is an error.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+	@echo "$(abspath site/index.html)"
+
 lab: $(STAMP) $(DB)
 	ZPB_DB=$(abspath $(DB)) $(BIN)/jupyter lab --notebook-dir=. notebooks/explore.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
-	rm -rf $(VENV) reports/[0-9]* .pytest_cache
+	rm -rf $(VENV) reports/[0-9]* .pytest_cache site

@@ -62,11 +62,15 @@ def backup_path(path: Path, version: int) -> Path:
 
 
 def _backup(con: sqlite3.Connection, dest: Path) -> None:
-    out = sqlite3.connect(dest)
-    try:
-        con.backup(out)
-    finally:
-        out.close()
+    """A complete copy or none: SQLite's online backup into a temporary file, then a rename."""
+    from ..files import atomic_path
+
+    with atomic_path(dest) as tmp:
+        out = sqlite3.connect(tmp)
+        try:
+            con.backup(out)
+        finally:
+            out.close()
 
 
 def upgrade(db: str | os.PathLike | None = None, *, ref: Reference | None = None,
