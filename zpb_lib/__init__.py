@@ -3,6 +3,25 @@ statistics, the report cube, report building blocks and the batch build."""
 from __future__ import annotations
 
 
+def version() -> str:
+    """The installed package's version (``zpb --version`` prints it with the data and schema versions)."""
+    from importlib.metadata import PackageNotFoundError, version as _dist_version
+
+    try:
+        return _dist_version("zpb")
+    except PackageNotFoundError:  # imported from a checkout that was never installed
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":  # looked up on demand: importing zpb_lib stays as quick as it was
+        return version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Shipped with the package but hashed on their own: the reference data (cube.reference_hash) and the
+# report notebooks (each report's fingerprint).
+_NOT_CODE = ("data", "notebooks")
+
+
 def code_hash() -> str:
     """Hash of the library's code and templates: reports, cached cubes and warm kernels depend on it."""
     import hashlib
@@ -11,7 +30,10 @@ def code_hash() -> str:
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix in (".py", ".j2", ".css", ".json") and "__pycache__" not in p.parts:
+        rel = p.relative_to(root).parts
+        if rel[0] in _NOT_CODE or "__pycache__" in rel:
+            continue
+        if p.is_file() and p.suffix in (".py", ".j2", ".css", ".json"):
             h.update(p.relative_to(root).as_posix().encode())
             h.update(p.read_bytes())
     return h.hexdigest()[:16]

@@ -9,12 +9,13 @@ from pathlib import Path
 from . import store
 from .build.cli import register as register_build
 from .ingest.cli import register as register_ingest, run_on_db
+from .paths import DB_HELP
 from .reference import ReferenceDataError, group_of, wave_of
 from .xlsx_export import register as register_export
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help=f"database file (default: ${store.connection.ENV_DB} or data/zpb.sqlite)")
+    p.add_argument("--db", help=DB_HELP)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -137,9 +138,61 @@ def cmd_institutions_find(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notebooks_copy(args: argparse.Namespace) -> int:
+    from .build.notebooks import copy_notebooks
+
+    try:
+        result = copy_notebooks(args.folder, force=args.force)
+    except OSError as exc:
+        print(f"zpb notebooks copy: {exc}", file=sys.stderr)
+        return 2
+    folder = result.folder
+    for names, what in ((result.copied, "copied"), (result.refreshed, "refreshed (an unedited copy of another version)"),
+                        (result.current, "up to date"), (result.overwritten, "overwritten (--force)")):
+        for name in names:
+            print(f"{folder / name}: {what}")
+    for name in result.kept:
+        print(f"zpb notebooks copy: left {folder / name}: it was changed (it differs from the shipped notebook); "
+              "--force overwrites it", file=sys.stderr)
+    print(f"edit them (JupyterLab: `jupyter lab {folder}`), then: zpb build --notebooks {folder}")
+    return 0 if result.ok else 1
+
+
+def version_text() -> str:
+    """``zpb --version``: the package, the database schema and report cube versions it uses, and
+    the hash and folder of the reference data it reads."""
+    from . import version
+    from .cube import CUBE_VERSION, reference_hash
+    from .reference import data_dir, reference
+
+    try:
+        ref = f"{reference_hash(reference())} ({data_dir()})"
+    except Exception as exc:  # broken reference data: still say which version this is
+        ref = f"unreadable ({exc})"
+    return (f"zpb {version()}\n"
+            f"database schema version {store.SCHEMA_VERSION}, report cube version {CUBE_VERSION}\n"
+            f"reference data {ref}")
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kw) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zpb", description="Report toolkit for the ZPB programme "
-                                     "(Zintegrowana Polityka Bezpieczeństwa, Małopolska).")
+    parser = argparse.ArgumentParser(
+        prog="zpb", description="Report toolkit for the ZPB programme (Zintegrowana Polityka Bezpieczeństwa, "
+        "Małopolska).", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="The database: --db FILE, else $ZPB_DB, else data/zpb.sqlite when zpb runs from its source "
+               "checkout,\nelse zpb.sqlite in the current folder. Reference data: $ZPB_DATA_DIR, else the data "
+               "shipped with zpb.")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the version of zpb, of the database schema and report cube, and the "
+                             "reference data's hash")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="create a new, empty database for your own data (reference data only)")
@@ -193,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
     _db_arg(p)
     p.set_defaults(func=cmd_institutions_find)
+    notebooks = sub.add_parser("notebooks", help="editable copies of the report notebooks").add_subparsers(
+        dest="notebooks_command", required=True)
+    p = notebooks.add_parser("copy", help="copy the report notebooks (and the explorer) into FOLDER to customise "
+                             "them for `zpb build --notebooks FOLDER`; copies you changed are left as they are")
+    p.add_argument("folder", help="the folder for the copies (created if missing)")
+    p.add_argument("--force", action="store_true", help="overwrite copies you changed as well")
+    p.set_defaults(func=cmd_notebooks_copy)
     register_build(sub)
     register_ingest(sub)
     register_export(sub)

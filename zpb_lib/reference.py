@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -36,9 +35,11 @@ class ReferenceDataError(ValueError):
 
 
 def data_dir() -> Path:
-    """The reference-data folder: ``$ZPB_DATA_DIR`` or the project's ``data/``."""
-    env = os.environ.get("ZPB_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+    """The reference-data folder: ``$ZPB_DATA_DIR``, else the data shipped in the package (in a
+    source checkout: the repository's ``data/``, which the package links to)."""
+    from .paths import data_dir as _data_dir
+
+    return _data_dir()
 
 
 # --------------------------------------------------------------------------- value types

@@ -46,6 +46,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from .paths import DB_HELP
 from .reference import Reference, reference
 from .report import labels as _labels
 from .report.labels import county_name, label, labels_for
@@ -666,6 +667,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", default="pl", help="language of sheets and labels: pl (polski, default) or en (English)")
     p.add_argument("--out", help="output file (default: zpb-wyniki-<edition>[-<county>].xlsx, "
                                  "zpb-results-… with --lang en)")
-    p.add_argument("--db", help="database file (default: $ZPB_DB or data/zpb.sqlite)")
+    p.add_argument("--db", help=DB_HELP)
     p.add_argument("--cube", metavar="PATH", help="reuse a saved report cube of the edition instead of computing it")
     p.set_defaults(func=cmd_export)

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from ..institutions import parse_identifier
+from ..paths import DB_HELP
 from .plan import KINDS
 from .runner import usable_cores
 
@@ -59,7 +60,7 @@ def _print_summary(s, edition_dir, several: bool) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="build an edition's reports (HTML and PDF) with their index page")
-    p.add_argument("--db", help="database file (default: $ZPB_DB or data/zpb.sqlite)")
+    p.add_argument("--db", help=DB_HELP)
     p.add_argument("--edition", help="edition as a school year, e.g. 2025/2026 (default: the latest held)")
     p.add_argument("--county", action="append", default=[], metavar="TERYT",
                    help="only this county's reports: its TERYT code or name, e.g. 1201 or bocheński (repeatable)")
@@ -77,6 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="report language: pl (polski, default), en (English), or both: pl,en (one cube; Polish in "
                         "reports/<edition>/, English in reports/<edition>/en/)")
     p.add_argument("--out", default="reports", help="output folder (default reports/)")
-    p.add_argument("--notebooks", help="folder with (customised) report notebooks (default: the project's notebooks/)")
+    p.add_argument("--notebooks", help="folder with customised report notebooks (default: the notebooks shipped with zpb; "
+                        "`zpb notebooks copy DIR` makes editable copies)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)

@@ -8,8 +8,8 @@ same HTML with the print rules of `templates/zpb/static/report.css`.
 One `Exporter` per worker process: nbconvert builds and caches its Jinja environment and template
 inside the `HTMLExporter`, so creating one per report costs more than rendering the report.
 
-Plain nbconvert can use the template too:
-`jupyter nbconvert --to html --template zpb --TemplateExporter.extra_template_basedirs=<TEMPLATE_BASEDIR>`.
+Plain nbconvert gets the same page and PDF with `jupyter nbconvert --to zpb_html` / `--to zpb_pdf`
+(the exporters in `zpb_lib.build.exporters`, which render with this `Exporter`).
 """
 from __future__ import annotations
 

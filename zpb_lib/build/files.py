@@ -3,9 +3,8 @@ build process), without importing nbconvert into the latter. Files are written w
 :mod:`zpb_lib.files` (``atomic_writer`` stays here as its older name)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..files import atomic_write as atomic_writer  # noqa: F401  (re-exported under its older name)
+from ..paths import templates_dir
 
-TEMPLATE_BASEDIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_BASEDIR = templates_dir()
 TEMPLATE_NAME = "zpb"

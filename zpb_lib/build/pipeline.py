@@ -40,7 +40,7 @@ from .. import store
 from ..files import atomic_write, fsync_dir, sweep
 from ..institutions import UnknownInstitution, lookup
 from ..reference import Reference, reference
-from ..report.labels import LANGS, label
+from ..report.labels import LANGS, label, page_title
 from . import interrupt
 from .pause import pause_point
 from .plan import KINDS, Job, county_code, plan
@@ -65,7 +65,7 @@ class BuildOptions:
     counties: tuple[str, ...] = ()  # TERYT codes or county names
     institutions: tuple[str, ...] = ()  # RSPO numbers / POL-on ids
     progress: bool = True
-    notebooks: str = ""  # folder of the report notebooks; "" = the project's notebooks/
+    notebooks: str = ""  # folder of the report notebooks; "" = the shipped ones (paths.notebooks_dir)
 
 
 @dataclass
@@ -223,7 +223,7 @@ def data_fingerprint(db_path: Path, previous: dict[str, Any] | Iterable[dict[str
 
 
 def full_title(job: Job, lang: str) -> str:
-    return f"{label(f'title.{job.kind}_report', lang)} — {job.title} — {job.edition}"
+    return page_title(job.kind, job.title, job.edition, lang)
 
 
 @contextlib.contextmanager

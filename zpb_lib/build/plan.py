@@ -20,7 +20,10 @@ NOTEBOOKS = {"voivodeship": "voivodeship_report.ipynb", "county": "county_report
 
 
 def notebooks_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    """The shipped report notebooks (in a source checkout: the repository's ``notebooks/``)."""
+    from ..paths import notebooks_dir as _notebooks_dir
+
+    return _notebooks_dir()
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Job:
     police_unit: str | None
     stem: str  # file name without extension, unique within the edition folder
     parameters: dict[str, Any] = field(default_factory=dict)
-    notebooks: str = ""  # folder of the report notebooks ("" = the project's notebooks/)
+    notebooks: str = ""  # folder of the report notebooks ("" = the shipped ones: notebooks_dir())
     identifier: str | None = None  # "RSPO 123456" / "POL-on …" of a school report, for the index
 
     @property

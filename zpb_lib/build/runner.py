@@ -110,7 +110,9 @@ class Worker:
         self.km = KernelManager(kernel_name=self.config.kernel_name, transport="ipc",
                                 ip=os.path.join(self._ipc_dir, "k"))
         # No command history: a report kernel has no use for it, and writing it costs every cell.
-        self.km.start_kernel(cwd=str(Path(__file__).resolve().parents[2] / "notebooks"),
+        from .plan import notebooks_dir
+
+        self.km.start_kernel(cwd=str(notebooks_dir()),
                              extra_arguments=["--HistoryManager.enabled=False"])
         self.kc = self.km.client()
         self.kc.start_channels()

@@ -47,8 +47,11 @@ EXPORT_DIR = "eksport"
 
 
 def default_out() -> Path:
-    """The project's ``reports/`` folder (where ``zpb build`` writes by default)."""
-    return Path(__file__).resolve().parents[2] / "reports"
+    """The checkout's ``reports/`` folder when zpb runs from its source checkout, else ``reports/``
+    in the current folder (where ``zpb build`` writes by default)."""
+    from ..paths import default_reports_dir
+
+    return default_reports_dir()
 
 
 class Explorer:

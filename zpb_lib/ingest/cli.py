@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from ..paths import DB_HELP
 from ..reference import GROUP_NAMES_PL, WAVE_NAMES_PL
 from ..store.schema import AUDIT_KINDS
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="database file (default: $ZPB_DB or data/zpb.sqlite)")
+    p.add_argument("--db", help=DB_HELP)
 
 
 # --group and --wave take the English or the Polish name (``students`` or ``uczniowie``), which argparse

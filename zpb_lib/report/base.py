@@ -10,7 +10,7 @@ from .. import cube as cube_mod
 from ..reference import Reference, reference
 from . import fmt, html
 from .context import open_cube
-from .labels import county_name, label, labels_for, reasons_text
+from .labels import county_name, label, labels_for, page_title, reasons_text
 
 GROUPS = ("students", "parents", "teachers")
 
@@ -102,12 +102,25 @@ class BaseReport:
             return html.banner(self.t("banner.synthetic"), "synthetic", short=self.t("banner.synthetic_short"))
         return html.Html("")
 
+    def subject(self) -> str:
+        """What the report is about, as the build's plan names it: the voivodeship's or the county's
+        name, the institution's name."""
+        raise NotImplementedError
+
+    def page_title(self) -> str:
+        """The page title the build gives this report (``<title>`` and the printed running header)."""
+        return page_title(self.kind, self.subject(), self.edition, self.lang)
+
     def header(self, subtitle: str | None = None) -> html.Html:
+        """The report's heading. Its display carries the page title and language as output metadata
+        (``zpb.title``, ``zpb.lang``), so that a notebook run by plain papermill or in JupyterLab and
+        exported with ``jupyter nbconvert --to zpb_html`` gets the page ``zpb build`` writes."""
         lines = [self.t("title.programme") + " · " + self.edition_label()]
         if subtitle:
             lines.append(subtitle)
-        return html.concat(self.banner(), html.heading(self.title(), 1),
-                           *(html.paragraph(x, "zpb-subtitle") for x in lines))
+        return html.with_metadata(html.concat(self.banner(), html.heading(self.title(), 1),
+                                              *(html.paragraph(x, "zpb-subtitle") for x in lines)),
+                                  {"zpb": {"title": self.page_title(), "lang": self.lang}})
 
     def section(self, key: str, *parts: Any) -> html.Html:
         return html.concat(html.heading(self.t(f"section.{key}"), 2), *parts)

@@ -31,6 +31,9 @@ class CountyReport(BaseReport):
     def title(self) -> str:
         return f"{self.t('title.county_report')}: {self.name}"
 
+    def subject(self) -> str:
+        return self.name
+
     def header(self) -> html.Html:
         return super().header(f"{self.t('col.police_unit')}: {self.unit.name} · TERYT {self.teryt}")
 

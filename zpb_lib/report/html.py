@@ -54,6 +54,24 @@ class Html(str):
         return str(self)
 
 
+class HtmlWithMetadata(Html):
+    """Trusted markup that Jupyter displays with output metadata (e.g. ``{"zpb": {"title": …}}``,
+    which the report template reads), as ``display(html, metadata=…)`` would."""
+
+    def __new__(cls, markup: str, metadata: dict[str, Any] | None = None) -> "HtmlWithMetadata":
+        obj = super().__new__(cls, markup)
+        obj.display_metadata = dict(metadata or {})
+        return obj
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict[str, str], dict[str, Any]]:
+        return {"text/html": str(self)}, self.display_metadata
+
+
+def with_metadata(markup: Html, metadata: dict[str, Any]) -> Html:
+    """``markup`` displayed with ``metadata`` as its output metadata."""
+    return HtmlWithMetadata(markup, metadata)
+
+
 def esc(x: Any) -> Html:
     """``x`` as HTML text: Html passes through, so do objects that render themselves (``__html__``,
     the MarkupSafe convention: charts), missing values become "—", the rest is escaped."""

@@ -631,6 +631,14 @@ def reasons_text(encoded: Any, lang: str = DEFAULT_LANG, ref: Any = None, catalo
     return "; ".join(parts)
 
 
+def page_title(kind: str, subject: str, edition: str, lang: str = DEFAULT_LANG) -> str:
+    """A report's page title (``<title>``, the printed running header, the index): "Raport powiatowy —
+    powiat bocheński — 2025/2026". ``kind`` is voivodeship, county or school; ``subject`` what the
+    report is about (the voivodeship's or county's name from :func:`county_name`, the institution's
+    name). The build and the report itself (for plain papermill and nbconvert) both name pages so."""
+    return f"{label(f'title.{kind}_report', lang)} — {subject} — {edition}"
+
+
 def county_name(teryt: str, lang: str = DEFAULT_LANG, ref: Any = None) -> str:
     """A county as a reader names it: "powiat bocheński", "m. Kraków" / "Bochnia County",
     "City of Kraków"; the voivodeship code "12" gives the voivodeship's name."""

@@ -51,6 +51,9 @@ class SchoolReport(BaseReport):
     def title(self) -> str:
         return f"{self.t('title.school_report')}: {self.inst['name']}"
 
+    def subject(self) -> str:
+        return str(self.inst["name"])
+
     def subtitle_parts(self) -> list[str]:
         """"RSPO 123456 · szkoła podstawowa · Bochnia · powiat bocheński · KPP w Bochni" (and the
         register note for a school missing from the latest RSPO export)."""

@@ -21,6 +21,9 @@ class VoivodeshipReport(BaseReport):
     def title(self) -> str:
         return f"{self.t('title.voivodeship_report')}: {self.t('misc.voivodeship_name')}"
 
+    def subject(self) -> str:
+        return self.county("12")
+
     def header(self) -> html.Html:
         return super().header(self.t("title.organiser"))
 

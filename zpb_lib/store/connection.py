@@ -7,10 +7,9 @@ import os
 import sqlite3
 from pathlib import Path
 
+from ..paths import DB_HELP, ENV_DB  # noqa: F401  (DB_HELP re-exported for the commands' --db)
 from ..reference import Reference, reference
 from .schema import SCHEMA_VERSION, ddl
-
-ENV_DB = "ZPB_DB"
 
 
 class StoreError(RuntimeError):
@@ -18,9 +17,11 @@ class StoreError(RuntimeError):
 
 
 def default_db_path() -> Path:
-    """``$ZPB_DB`` if set, else the project's ``data/zpb.sqlite``."""
-    env = os.environ.get(ENV_DB)
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "data" / "zpb.sqlite"
+    """``$ZPB_DB`` if set; else ``data/zpb.sqlite`` of the source checkout when zpb runs from one;
+    else ``zpb.sqlite`` in the current folder (see :mod:`zpb_lib.paths`)."""
+    from ..paths import default_db_path as _default
+
+    return _default()
 
 
 def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
