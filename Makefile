@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DB     ?= data/zpb.sqlite
 STAMP  := $(VENV)/.installed
 
-.PHONY: reports test lab db venv docs clean
+.PHONY: reports test lab db venv docs clean pdf-references
 
 venv: $(STAMP)
 
@@ -43,3 +43,8 @@ lab: $(STAMP) $(DB)
 
 clean:
 	rm -rf $(VENV) reports/[0-9]* .pytest_cache site
+
+# Reference page images of three reports' PDFs for tests/test_pdf_look.py: after a report changes on
+# purpose, regenerate them and look at tests/fixtures/pdf/*.png before committing.
+pdf-references: $(STAMP)
+	$(BIN)/python tests/pdf_references.py

@@ -623,3 +623,58 @@ def test_map_renders_to_png(county_map, tmp_path):
     data = county_map.png(dpi=80)
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     (tmp_path / "map.png").write_bytes(data)
+
+
+def _effective_look(svg: bytes) -> list[tuple[str, dict[str, str]]]:
+    """Each drawn element's tag with its properties as a renderer sees them: root attributes and the
+    `*{...}` rule as inherited defaults, then the element's attributes, then its style declarations."""
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    inherited: dict[str, str] = {}
+    for style in root.iter(f"{ns}style"):
+        rule = re.fullmatch(r"\s*\*\{(.*)\}\s*", style.text or "")
+        if rule:
+            inherited.update(_declarations(rule.group(1)))
+    inherited.update({k: v for k, v in root.attrib.items() if k in ("stroke-linejoin", "stroke-linecap")})
+    looks = []
+    for el in root.iter():
+        if el.tag in (f"{ns}path", f"{ns}text", f"{ns}use", f"{ns}rect", f"{ns}g"):
+            props = dict(inherited)
+            props.update({k: v for k, v in el.attrib.items() if k not in ("style", "id", "transform", "d")})
+            props.update(_declarations(el.attrib.get("style", "")))
+            transform = el.attrib.get("transform", "")
+            if transform and not re.fullmatch(r"rotate\(-?0 [-\d.]+ [-\d.]+\)", transform):
+                props["transform"] = transform
+            looks.append((el.tag, props))
+    return looks
+
+
+def _declarations(text: str) -> dict[str, str]:
+    out = {}
+    for decl in text.split(";"):
+        name, sep, value = decl.partition(":")
+        if sep:
+            out[name.strip()] = value.strip()
+    return out
+
+
+def test_lighter_svg_draws_the_same_with_attributes_instead_of_styles():
+    import matplotlib.pyplot as plt
+
+    with mpl.rc_context({"svg.fonttype": "none"}):  # text as <text>, as the reports write it
+        fig, ax = plt.subplots(figsize=(3, 2))
+    ax.bar(["a", "b"], [1, 2], color=["#336699", "#cc3300"], edgecolor="black", linewidth=0.5)
+    ax.set_title("Tytuł „ż”")
+    ax.text(0.5, 1.5, "rotated", rotation=30)
+    buf = __import__("io").BytesIO()
+    with mpl.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg")
+    plt.close(fig)
+    original = buf.getvalue()
+    light = charts.lighten_svg(original)
+
+    assert b' style="' in original and b' style="' not in light
+    assert b"rotate(-0 " in original or b"rotate(0 " in original
+    assert b"rotate(-0 " not in light and b"<style" not in light
+    assert _effective_look(light) == _effective_look(original)
+    assert b"rotate(-30" in light  # a real rotation stays

@@ -153,6 +153,37 @@ class Chart:
 
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>\s*")
+_STYLE_ATTR = re.compile(rb' style="([^"<>]*)"')
+_NO_ROTATION = re.compile(rb' transform="rotate\(-?0 -?[\d.]+ -?[\d.]+\)"')
+
+
+def _attributes(declarations: bytes) -> bytes:
+    """``fill: #fff; stroke-width: 0.8`` as `` fill="#fff" stroke-width="0.8"``."""
+    out = []
+    for decl in declarations.split(b";"):
+        name, sep, value = decl.partition(b":")
+        if sep:
+            out.append(b' %s="%s"' % (name.strip(), value.strip()))
+    return b"".join(out)
+
+
+_DEFAULT_RULE = re.compile(rb'\s*<style type="text/css">\*\{([^{}<>]*)\}</style>')
+
+
+def lighten_svg(svg: bytes) -> bytes:
+    """The same drawing with less for a renderer to parse: matplotlib writes each element's look as
+    a ``style`` attribute, which WeasyPrint (the PDFs) runs through its CSS parser element by element,
+    and gives every label a rotation by 0°. SVG's presentation attributes say the same thing, so each
+    style becomes attributes and the empty rotations go. matplotlib's one stylesheet rule
+    (``*{stroke-linejoin: round; stroke-linecap: butt}``, which its inline styles override) would
+    outrank presentation attributes, so it becomes attributes of the root, inherited by every element
+    that does not set its own: the same picture in browsers and WeasyPrint, and a faster PDF."""
+    defaults = _DEFAULT_RULE.search(svg)
+    if defaults is not None:
+        svg = svg[:defaults.start()] + svg[defaults.end():]
+        root = svg.index(b"<svg ") + len(b"<svg")
+        svg = svg[:root] + _attributes(defaults.group(1)) + svg[root:]
+    return _STYLE_ATTR.sub(lambda m: _attributes(m.group(1)), _NO_ROTATION.sub(b"", svg))
 
 
 def render(fig: Figure, title: str, alt: str, caption: str | None = None) -> Chart:
@@ -160,7 +191,7 @@ def render(fig: Figure, title: str, alt: str, caption: str | None = None) -> Cha
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata=SVG_METADATA)
     # The DOCTYPE points at an external DTD nobody needs; reports reference no URL.
-    svg = _DOCTYPE.sub(b"", buf.getvalue(), count=1)
+    svg = lighten_svg(_DOCTYPE.sub(b"", buf.getvalue(), count=1))
     w, h = fig.get_size_inches()
     return Chart(svg, alt, title, caption, round(w * 96), round(h * 96), fig)
 
