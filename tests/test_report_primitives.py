@@ -12,6 +12,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
@@ -541,7 +542,7 @@ def test_map_draws_22_counties_cities_last(county_map):
 
 def test_map_missing_counties_are_hatched_and_in_the_legend(county_map):
     def fill(gid: str) -> str:
-        return " ".join(p.get("style", "") for p in element(county_map, gid).iter(f"{SVG}path"))
+        return " ".join(p.get("style", "") + p.get("fill", "") for p in element(county_map, gid).iter(f"{SVG}path"))
     assert "url(#" in fill("county-1214") and "url(#" in fill("county-1262")
     assert "url(#" not in fill("county-1201")
     texts = svg_texts(county_map)
@@ -678,3 +679,57 @@ def test_lighter_svg_draws_the_same_with_attributes_instead_of_styles():
     assert b"rotate(-0 " not in light and b"<style" not in light
     assert _effective_look(light) == _effective_look(original)
     assert b"rotate(-30" in light  # a real rotation stays
+
+
+def _tall_indicators(n: int = 12) -> pd.DataFrame:
+    rows = []
+    for i in range(n):
+        for j, s in enumerate(("Szkoła", "powiat", "województwo")):
+            p = 0.1 + 0.05 * ((i * 3 + j) % 17)
+            rows.append({"category": f"Wskaźnik {i:02d}", "series": s, "p": p, "lo": p - 0.05, "hi": p + 0.04})
+    return pd.DataFrame(rows)
+
+
+def _part_root(svg: bytes) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def _part_bar_ids(svg: bytes) -> list[str]:
+    return [e.get("id") for e in _part_root(svg).iter() if (e.get("id") or "").startswith("bar-")]
+
+
+def test_a_tall_chart_comes_in_parts_for_paper_that_stack_into_the_whole():
+    c = charts.indicator_bars(_tall_indicators(), "Wskaźniki bezpieczeństwa")
+    assert len(c.parts) >= 3
+    # Every bar is drawn in exactly one part; together the parts hold all bars of the whole chart.
+    ids = [gid for svg, _ in c.parts for gid in _part_bar_ids(svg)]
+    assert sorted(ids) == sorted(i for i in svg_ids(c) if i.startswith("bar-")) and len(ids) == len(set(ids))
+    # Rows stay in order: part k holds categories before part k+1's.
+    rows = [sorted({int(g.rsplit("-", 1)[1]) for g in _part_bar_ids(svg)}) for svg, _ in c.parts]
+    assert all(a[-1] < b[0] for a, b in zip(rows, rows[1:]))
+    # The title and legend only in the first part, the x axis labels and notes only in the last.
+    texts = [["".join(t.itertext()).strip() for t in _part_root(svg).iter(f"{SVG}text")] for svg, _ in c.parts]
+    assert "Wskaźniki bezpieczeństwa" in texts[0] and not any("Wskaźniki bezpieczeństwa" in t for t in texts[1:])
+    assert "powiat" in texts[0] and "100%" in texts[-1] and not any("100%" in t for t in texts[:-1])
+    assert any("przedział" in x for x in texts[-1]) and not any("przedział" in x for t in texts[:-1] for x in t)
+    # Stacked, they are as tall as the whole chart (heights in CSS px, rounded per part).
+    assert sum(h for _, h in c.parts) == pytest.approx(c.height_px, abs=len(c.parts))
+    for svg, h in c.parts:
+        assert float(_part_root(svg).get("height").removesuffix("pt")) / 72 * 96 == pytest.approx(h, abs=1)
+    # Cutting leaves the figure as it was: rendered again it gives the same SVG.
+    with charts.style():
+        assert charts._svg(c.figure) == c.svg
+
+
+def test_a_short_chart_has_no_parts_and_the_html_shows_parts_only_on_paper():
+    assert charts.indicator_bars(_indicator_data(), "Krótki").parts == ()
+    c = charts.indicator_bars(_tall_indicators(), "Długi")
+    out = c._repr_html_()
+    imgs = cells(out, "img")
+    assert len(imgs) == 1 + len(c.parts)
+    assert imgs[0][0]["class"] == "zpb-figure__whole" and imgs[0][0]["alt"] == c.alt
+    assert all(a["alt"] == "" for a, _ in imgs[1:])  # the parts repeat the whole: no second alt text
+    for (attrs, _), (svg, h) in zip(imgs[1:], c.parts):
+        assert base64.b64decode(attrs["src"].split(",", 1)[1]) == svg and int(attrs["height"]) == h
+    css = (Path(charts.__file__).parents[1] / "templates" / "zpb" / "static" / "report.css").read_text()
+    assert re.search(r"\.zpb-figure__parts\s*\{\s*display:\s*none", css)

@@ -35,6 +35,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib import ft2font
 from matplotlib.font_manager import FontProperties, findfont, get_font
@@ -52,7 +53,9 @@ _NO_HINTING = getattr(getattr(ft2font, "LoadFlags", None), "NO_HINTING", None) o
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies; each has ≥ 3:1 contrast
 # with white only together with the dark outline drawn around every bar.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
-HATCHES = ("", "///", "...", "xx", "\\\\\\", "++", "oo")
+# Line hatches first: a dotted tile ("...") is ~400 circles that a PDF renderer fills again for
+# every bar (it made a third of a school report's PDF time), so it only serves a fourth series.
+HATCHES = ("", "///", "xx", "...", "\\\\\\", "++", "oo")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (3, 1, 1, 1, 1, 1)))
 INK = "#1a1a1a"
@@ -119,6 +122,10 @@ class Chart:
     width_px: int = 0
     height_px: int = 0
     figure: Figure | None = field(default=None, repr=False)
+    # For paper: the same chart cut between rows into parts (SVG, height in px) that a page break
+    # may separate, so that a tall chart starts under the text before it instead of leaving that
+    # page mostly blank; empty for a chart short enough to move whole.
+    parts: tuple[tuple[bytes, int], ...] = ()
 
     @property
     def data_uri(self) -> str:
@@ -133,8 +140,16 @@ class Chart:
             cap = f"<figcaption>{e(self.caption, quote=True)}</figcaption>"
         else:
             cap = f'<figcaption class="zpb-sr-only">{e(self.title, quote=True)}</figcaption>'
-        return Html(f'<figure class="zpb-figure"><img src="{self.data_uri}" alt="{e(self.alt, quote=True)}"{size}>'
-                    f"{cap}</figure>")
+        img = f'<img src="{self.data_uri}" alt="{e(self.alt, quote=True)}"{size}>'
+        if not self.parts:
+            return Html(f'<figure class="zpb-figure">{img}{cap}</figure>')
+        # Screens show the whole chart; print shows the parts instead (report.css). The parts
+        # repeat what the whole one's alt text says, so assistive technology skips them.
+        parts = "".join(f'<img src="data:image/svg+xml;base64,{base64.b64encode(svg).decode("ascii")}" alt=""'
+                        f' width="{self.width_px}" height="{h}">' for svg, h in self.parts)
+        whole = img.replace("<img ", '<img class="zpb-figure__whole" ', 1)
+        return Html(f'<figure class="zpb-figure zpb-figure--parts">{whole}'
+                    f'<span class="zpb-figure__parts" aria-hidden="true">{parts}</span>{cap}</figure>')
 
     def _repr_html_(self) -> str:
         return str(self.to_html())
@@ -186,14 +201,99 @@ def lighten_svg(svg: bytes) -> bytes:
     return _STYLE_ATTR.sub(lambda m: _attributes(m.group(1)), _NO_ROTATION.sub(b"", svg))
 
 
-def render(fig: Figure, title: str, alt: str, caption: str | None = None) -> Chart:
-    """Save ``fig`` as deterministic SVG (call inside :func:`style`) and wrap it in a Chart."""
+def _svg(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata=SVG_METADATA)
     # The DOCTYPE points at an external DTD nobody needs; reports reference no URL.
-    svg = lighten_svg(_DOCTYPE.sub(b"", buf.getvalue(), count=1))
+    return lighten_svg(_DOCTYPE.sub(b"", buf.getvalue(), count=1))
+
+
+def render(fig: Figure, title: str, alt: str, caption: str | None = None, *, rows: Axes | None = None) -> Chart:
+    """Save ``fig`` as deterministic SVG (call inside :func:`style`) and wrap it in a Chart.
+    ``rows``: the axes of a chart with one row per category on y (0 at the top), which may be cut
+    into parts for paper when it is tall (:func:`print_parts`)."""
+    svg = _svg(fig)
     w, h = fig.get_size_inches()
-    return Chart(svg, alt, title, caption, round(w * 96), round(h * 96), fig)
+    parts = print_parts(fig, rows) if rows is not None else ()
+    return Chart(svg, alt, title, caption, round(w * 96), round(h * 96), fig, parts)
+
+
+# A chart whose rows span more than TALL_IN is cut for paper into parts of about PART_IN of rows.
+# The parts stack without a seam (only the last has the x axis), so small parts cost nothing to the
+# look and let the chart start wherever the text before it ends.
+TALL_IN = 3.5
+PART_IN = 1.0
+
+
+def print_parts(fig: Figure, ax: Axes) -> tuple[tuple[bytes, int], ...]:
+    """The chart of ``ax`` (rows 0..n-1 on y, placed by :func:`fit_axes`) cut between rows into
+    parts that stacked give the whole chart again: the first keeps the title and legend, the last
+    the x axis and its label (notes). Empty when the rows are not taller than ``TALL_IN``. The
+    figure is left as it was."""
+    w, h = fig.get_size_inches() * 72
+    sp = fig.subplotpars
+    n = round(ax.get_ylim()[0] + 0.5)
+    row = (sp.top - sp.bottom) * h / max(n, 1)
+    if n < 2 or n * row <= TALL_IN * 72:
+        return ()
+    count = min(n, max(2, round(n * row / (PART_IN * 72))))
+    cuts = [round(i * n / count) for i in range(count + 1)]
+    top_first, bottom_last = (1 - sp.top) * h, sp.bottom * h
+    title, legend = fig._suptitle, ax.get_legend()  # noqa: SLF001
+    artists = [a for a in (*ax.patches, *ax.texts) if a.get_visible()]
+    # Whisker lines and caps: one artist for all rows; each part keeps its rows' pieces.
+    lines = [(ln, ln.get_data()) for ln in ax.lines]
+    collections = [(c, c.get_segments()) for c in ax.collections if isinstance(c, LineCollection)]
+    axis = [ax.xaxis.label, ax.spines["bottom"]]
+    ylim, saved = ax.get_ylim(), (sp.top, sp.bottom)
+    # get_tick_params() lists only what differs from the defaults, which are the style's here.
+    shown = {"length": mpl.rcParams["xtick.major.size"], "labelbottom": True,
+             **ax.xaxis.get_tick_params(which="major")}
+    out = []
+    try:
+        for a, b in zip(cuts, cuts[1:]):
+            first, last = a == 0, b == n
+            for artist in (title, legend):
+                if artist is not None:
+                    artist.set_visible(first)
+            for artist in axis:
+                artist.set_visible(last)
+            ax.tick_params(axis="x", which="major", **(shown if last else {"length": 0, "labelbottom": False}))
+            inside = (a - 0.5, b - 0.5)
+            for artist in artists:  # only this part's rows: fewer elements to draw, none outside
+                artist.set_visible(inside[0] < _row_of(artist) < inside[1])
+            for ln, (xs, ys) in lines:
+                keep = (np.asarray(ys, float) > inside[0]) & (np.asarray(ys, float) < inside[1])
+                ln.set_data(np.asarray(xs)[keep], np.asarray(ys)[keep])
+            for coll, segments in collections:
+                coll.set_segments([sg for sg in segments if inside[0] < float(np.mean(sg[:, 1])) < inside[1]])
+            ax.set_ylim(b - 0.5, a - 0.5)
+            top = top_first if first else 0.0
+            bottom = bottom_last if last else 0.0
+            height = top + (b - a) * row + bottom
+            fig.set_size_inches(w / 72, height / 72)
+            fig.subplots_adjust(top=1 - top / height, bottom=bottom / height)
+            out.append((_svg(fig), round(height / 72 * 96)))
+    finally:
+        for artist in (title, legend, *axis, *artists):
+            if artist is not None:
+                artist.set_visible(True)
+        for ln, data in lines:
+            ln.set_data(*data)
+        for coll, segments in collections:
+            coll.set_segments(segments)
+        ax.tick_params(axis="x", which="major", **shown)
+        ax.set_ylim(ylim)
+        fig.set_size_inches(w / 72, h / 72)
+        fig.subplots_adjust(top=saved[0], bottom=saved[1])
+    return tuple(out)
+
+
+def _row_of(artist: Any) -> float:
+    """The y (row) at the middle of a bar or at a text's anchor, in data coordinates."""
+    if isinstance(artist, mpl.patches.Rectangle):
+        return artist.get_y() + artist.get_height() / 2
+    return float(artist.get_position()[1])
 
 
 def new_figure(height_in: float, width_in: float = WIDTH_IN, *, measured: bool = False) -> Figure:
@@ -398,7 +498,7 @@ def indicator_bars(data: pd.DataFrame, title: str, *, category: str = "category"
         fit_axes(fig, ax, ylabels=[wrap(c) for c in cats], xticks=["100%"], xlabel="; ".join(notes), xlabel_size=8.5,
                  legend=[h.get_label() for h in handles], legend_cols=min(ns, 3))
         alt = _indicator_alt(d, title, cats, sers, category, series, value, lang, absent_note)
-        return render(fig, title, alt, caption)
+        return render(fig, title, alt, caption, rows=ax)
 
 
 def _series_bars(ax: Axes, rows: pd.DataFrame, cats: list[Any], j: int, ns: int, name: str,
@@ -498,7 +598,7 @@ def criteria_points(data: pd.DataFrame, title: str, *, item: str = "label", poin
         fit_axes(fig, ax, ylabels=wrapped, xticks=["10"], legend=[h.get_label() for h in legend], legend_cols=2)
         items = ", ".join(f"{t} {_points_of(g, m, lang)}" for t, g, m in zip(labels_, got, top))
         total = label("chart.total", lang, text=_points_of(sum(g for g in got if not np.isnan(g)), sum(top), lang))
-        return render(fig, title, _join_alt(title, [items, total]), caption)
+        return render(fig, title, _join_alt(title, [items, total]), caption, rows=ax)
 
 
 def _points_of(got: float, top: float, lang: str) -> str:
@@ -593,7 +693,7 @@ def bar_chart(data: Mapping[Any, Any] | pd.Series, title: str, *, as_percent: bo
         ax.tick_params(axis="y", length=0)
         fit_axes(fig, ax, ylabels=[wrap(c, 40) for c in cats], xticks=[show(top)], xlabel=xlabel or "")
         alt = _join_alt(title, [", ".join(f"{c} {fmt.MISSING if np.isnan(v) else show(v)}" for c, v in zip(cats, vals))])
-        return render(fig, title, alt, caption)
+        return render(fig, title, alt, caption, rows=ax)
 
 
 def _require(data: pd.DataFrame, columns: Sequence[str]) -> None:
