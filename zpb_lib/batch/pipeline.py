@@ -341,12 +341,13 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
         if options.cluster:
             # A cluster is checked before anything is computed: its workers must see the output
             # folder; their kernels then warm up while the cube is computed.
+            ts = time.perf_counter()
             pool.start()
             jobs_n = pool.workers
             for t in targets:
                 t.summary.jobs = jobs_n
-            if options.progress and pool.dashboard:
-                print(f"Dask: {pool.workers} workers, dashboard {pool.dashboard}", file=sys.stderr)
+            print(f"Dask: {pool.workers} workers, ready in {time.perf_counter() - ts:.1f} s; dashboard "
+                  f"{pool.dashboard or '(none: bokeh is not installed)'}", file=sys.stderr)
         if options.force or not _cube_current(cube_path, edition, inputs, targets):
             # Inputs changed, so reports will be built: the workers start their kernels now, while the
             # cube is computed. A no-op rebuild starts no worker at all.
