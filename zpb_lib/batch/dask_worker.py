@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from distributed import WorkerPlugin, get_worker
+from distributed.core import Status
 
 from .tasks import ReportResult, ReportTask
 from .worker import ReportWorker, WorkerConfig, prepare_process
@@ -109,9 +110,13 @@ def probe_folder(folder: str, token_name: str, token: str) -> dict[str, Any]:
 
 
 class KernelShutdown(WorkerPlugin):
-    """Registered by the build on every worker: when the worker closes, its kernel goes too."""
+    """Registered by every build on every worker: when the worker closes, its kernel goes too.
+
+    Registering a plugin again under its name tears the old one down on a running worker; that
+    must not end a warm kernel, least of all one another build is using."""
 
     name = "zpb-kernel-shutdown"
 
     def teardown(self, worker: Any) -> None:
-        shutdown()
+        if worker.status not in (Status.running, Status.paused):
+            shutdown()
