@@ -13,6 +13,7 @@ too. Ctrl-C cancels what is queued; reports already running on an external clust
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import secrets
@@ -61,7 +62,8 @@ class DaskBackend:
     def __init__(self, spec: str, config: WorkerConfig, out_dir: Path):
         self.address, self.n_local = parse_cluster(spec)
         _require_distributed()
-        self.config = config
+        # A kernel client per report: each Dask task may run on another asyncio loop (see dask_worker).
+        self.config = dataclasses.replace(config, client_per_report=True)
         self.out_dir = Path(out_dir)
         self.dashboard: str | None = None
         self._cluster: Any = None
