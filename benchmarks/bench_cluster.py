@@ -2,11 +2,12 @@
 (`--jobs 2`) on the same reports, in the same run; then reports per second per worker and peak memory
 per worker on a national-scale database (`zpb demo --scale 10`).
 
-    .venv/bin/python benchmarks/bench_cluster.py [--db data/zpb.sqlite] [--reports 120]
-        [--scale-db PATH] [--schools 400] [--skip-compare] [--skip-scale]
+    .venv/bin/python benchmarks/bench_cluster.py [--db data/zpb.sqlite] [--reports 120] [--format html,pdf]
+        [--rounds 1] [--scale-db PATH] [--schools 400] [--skip-compare] [--skip-scale]
 
 `--scale-db` is made first when missing (`zpb demo --scale 10 --db PATH`: minutes). Every build is
-HTML and PDF (the real build), from scratch (`--force`, its own output folder, its cube computed).
+from scratch (`--force`, its own output folder, its cube computed); the scale part builds HTML and
+PDF (the real build).
 
 Target: Dask's overhead ≤ 1.15× the local backend, the cluster's start-up (scheduler, workers,
 probe: printed apart) not counted. The scale part prints the numbers the README's table of a
@@ -47,19 +48,32 @@ def manifest(out: Path) -> dict:
     return json.loads((out / FOLDER / "manifest.json").read_text(encoding="utf-8"))
 
 
-def compare(db: Path, n: int, work: Path) -> None:
+def compare(db: Path, n: int, work: Path, formats: str, rounds: int) -> None:
+    """Both backends on the same reports, ``rounds`` times, in alternating order (on a shared
+    machine the load changes; alternating spreads it over both)."""
     ids = pick_institutions(db, n)
-    common = ["--db", str(db), *[a for i in ids for a in ("--institution", i)]]
-    t_local, _ = build(*common, "--out", str(work / "local"), "--jobs", "2")
-    t_dask, startup = build(*common, "--out", str(work / "dask"), "--cluster", "local:2")
-    for out in ("local", "dask"):
-        m = manifest(work / out)
-        assert m["summary"]["built"] == n and not m["summary"]["failed"], (out, m["summary"])
-    print(f"{n} school reports of {EDITION} from {db.name}, HTML and PDF, two workers")
-    print(f"  local backend, --jobs 2:        {t_local:6.1f} s")
-    print(f"  Dask, --cluster local:2:        {t_dask:6.1f} s, of which cluster start-up {startup:.1f} s")
-    print(f"  ratio Dask / local, start-up apart: {(t_dask - startup) / t_local:.3f} (target ≤ 1.15); "
-          f"with it: {t_dask / t_local:.3f}")
+    common = ["--db", str(db), "--format", formats, *[a for i in ids for a in ("--institution", i)]]
+    backends = {"local": ["--jobs", "2"], "dask": ["--cluster", "local:2"]}
+    times: dict[str, list[float]] = {"local": [], "dask": []}
+    startups: list[float] = []
+    for r in range(rounds):
+        for name in (("local", "dask") if r % 2 == 0 else ("dask", "local")):
+            out = work / f"{name}-{r}"
+            wall, startup = build(*common, "--out", str(out), *backends[name])
+            m = manifest(out)
+            assert m["summary"]["built"] == n and not m["summary"]["failed"], (name, m["summary"])
+            times[name].append(wall - startup)
+            if name == "dask":
+                startups.append(startup)
+            shutil.rmtree(out, ignore_errors=True)
+        print(f"  round {r + 1}: local {times['local'][-1]:.1f} s, Dask {times['dask'][-1]:.1f} s "
+              f"+ start-up {startups[-1]:.1f} s", flush=True)
+    t_local, t_dask, startup = sum(times["local"]), sum(times["dask"]), sum(startups) / len(startups)
+    print(f"{n} school reports of {EDITION} from {db.name}, {formats}, two workers, {rounds} round(s)")
+    print(f"  local backend, --jobs 2:   {t_local / rounds:6.1f} s per build")
+    print(f"  Dask, --cluster local:2:   {t_dask / rounds:6.1f} s per build, and cluster start-up {startup:.1f} s")
+    print(f"  ratio Dask / local, start-up apart: {t_dask / t_local:.3f} (target ≤ 1.15); "
+          f"with it: {(t_dask + startup * rounds) / t_local:.3f}")
 
 
 def scale(db: Path, n_schools: int, work: Path) -> None:
@@ -99,6 +113,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", default=str(ROOT / "data" / "zpb.sqlite"))
     ap.add_argument("--reports", type=int, default=120)
+    ap.add_argument("--format", default="html,pdf", help="formats of the comparison's builds (default html,pdf)")
+    ap.add_argument("--rounds", type=int, default=1, help="comparison rounds, alternating the order")
     ap.add_argument("--scale-db", default=str(ROOT / "data" / "zpb-scale10.sqlite"))
     ap.add_argument("--schools", type=int, default=400)
     ap.add_argument("--skip-compare", action="store_true")
@@ -107,7 +123,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="zpb-bench-cluster-"))
     try:
         if not args.skip_compare:
-            compare(Path(args.db).resolve(), args.reports, work)
+            compare(Path(args.db).resolve(), args.reports, work, args.format, args.rounds)
         if not args.skip_scale:
             scale(Path(args.scale_db).resolve(), args.schools, work)
     finally:

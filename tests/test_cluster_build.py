@@ -250,3 +250,11 @@ def test_without_distributed_the_extra_is_named(small_db, tmp_path):
     done = _run([sys.executable, "-c", code])
     assert done.returncode == 2
     assert "pip install 'zpb[cluster]'" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("spec, says", [("local:0", "N ≥ 1"), ("scheduler", "tcp://HOST:8786"),
+                                         ("http://x:8786/status", "tcp://HOST:8786")])
+def test_cluster_address_refused_in_one_line(small_db, tmp_path, spec, says):
+    done = _run(_build(small_db, tmp_path, "--cluster", spec))
+    assert done.returncode == 2 and says in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
