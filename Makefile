@@ -10,11 +10,11 @@ STAMP  := $(VENV)/.installed
 venv: $(STAMP)
 
 # Reinstall when the project's metadata changes; the package itself is installed editable, with the
-# test and docs extras (the tests build the user guide too).
+# test, docs and cluster extras (the tests build the user guide and run builds on a local Dask cluster).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
-	$(BIN)/python -m pip install -qq -e '.[test,docs]'
+	$(BIN)/python -m pip install -qq -e '.[test,docs,cluster]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name zpb --display-name "Python (zpb)" >/dev/null
 	touch $(STAMP)
 

@@ -25,8 +25,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from browser import Guard, artifact, chromium_browser, open_page, require_chromium
-from zpb_lib.build.index import search_key
-from zpb_lib.build.pipeline import BuildOptions, build
+from zpb_lib.batch.index import search_key
+from zpb_lib.batch.pipeline import BuildOptions, build
 from zpb_lib.report.labels import label
 
 EDITION = "2025/2026"
@@ -199,7 +199,7 @@ def _visible_items(page) -> list[str]:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_search_box_filters_the_list(sample, chromium, lang):
-    from zpb_lib.build.index import LABELS
+    from zpb_lib.batch.index import LABELS
 
     log = open_page(chromium, sample[lang]["index"])
     page = log.page

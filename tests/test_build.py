@@ -19,8 +19,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from identity_support import renumber, shows_number
-from zpb_lib.build.export import external_references
-from zpb_lib.build.pipeline import BuildOptions, build
+from zpb_lib.batch.export import external_references
+from zpb_lib.batch.pipeline import BuildOptions, build
 from zpb_lib.cli import main
 
 EDITION = "2025/2026"

@@ -1,7 +1,7 @@
 """Builds that survive Ctrl-C and crashes, write every file one way, and serve both languages.
 
 All with real processes and real kernels. A test brings the build to a named phase with its
-test-only pause points (:mod:`zpb_lib.build.pause`: the build writes ``<phase>.reached`` and waits)
+test-only pause points (:mod:`zpb_lib.batch.pause`: the build writes ``<phase>.reached`` and waits)
 and waits on conditions — a marker file, the journal's records, processes gone — never on delays;
 the deadlines below only turn a hang into a failure.
 """
@@ -225,7 +225,7 @@ def test_a_torn_journal_line_is_ignored(small_db, tmp_path):
     m = _manifest(folder)
     assert m["summary"]["built"] == 0 and m["summary"]["skipped"] == 1
     # and a record appended after a torn line is a line of its own
-    from zpb_lib.build.pipeline import Journal
+    from zpb_lib.batch.pipeline import Journal
 
     path = tmp_path / "journal.jsonl"
     path.write_text(line + "\n" + line[:10], encoding="utf-8")

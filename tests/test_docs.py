@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 API_MODULES = ("reference", "store", "institutions", "ingest", "scoring", "stats", "indicators", "cube",
-               "report", "build", "awards", "files")
+               "report", "batch", "awards", "files")
 TASK_PAGES = ("first-build", "own-data", "customise", "sharing", "cluster", "shared-database")
 
 
@@ -40,7 +40,7 @@ def test_guide_has_the_tasks_and_the_api_reference(site):
         page = (site / "api" / f"{module}.html").read_text(encoding="utf-8")
         assert f"zpb_lib.{module}" in page, module
         assert 'class="doc doc-object' in page or "doc-heading" in page, module  # rendered from docstrings
-    build = (site / "api" / "build.html").read_text(encoding="utf-8")
+    build = (site / "api" / "batch.html").read_text(encoding="utf-8")
     for name in ("Exporter", "ReportPDFExporter", "copy_notebooks", "external_references"):
         assert name in build, name
     files = (site / "api" / "files.html").read_text(encoding="utf-8")

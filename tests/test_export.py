@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from zpb_lib.build.export import (
+from zpb_lib.batch.export import (
     Exporter,
     NotSelfContainedError,
     atomic_writer,

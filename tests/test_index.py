@@ -12,8 +12,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from zpb_lib.build.export import external_references
-from zpb_lib.build.index import (
+from zpb_lib.batch.export import external_references
+from zpb_lib.batch.index import (
     IndexEntry,
     IndexMeta,
     polish_sort_key,

@@ -19,8 +19,8 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from zpb_lib.build.export import Exporter, external_references
-from zpb_lib.build.plan import notebooks_dir
+from zpb_lib.batch.export import Exporter, external_references
+from zpb_lib.batch.plan import notebooks_dir
 
 BIN = Path(sys.executable).parent
 TITLE_PL = "Raport powiatowy — powiat bocheński — 2025/2026"
@@ -116,8 +116,8 @@ def test_exporters_through_the_api_as_jupyter_server_calls_them(executed):
 
 def test_report_header_names_the_page_as_the_build_does(small_db, tmp_path):
     """The header's display carries zpb.title / zpb.lang: the build's title for the same report."""
-    from zpb_lib.build.pipeline import full_title
-    from zpb_lib.build.plan import plan
+    from zpb_lib.batch.pipeline import full_title
+    from zpb_lib.batch.plan import plan
     from zpb_lib.reference import reference
     from zpb_lib.report.context import open_cube
     from zpb_lib.report.county import CountyReport

@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from zpb_lib.build.notebooks import COPIED, RECORD, copy_notebooks
-from zpb_lib.build.plan import NOTEBOOKS, notebooks_dir
+from zpb_lib.batch.notebooks import COPIED, RECORD, copy_notebooks
+from zpb_lib.batch.plan import NOTEBOOKS, notebooks_dir
 from zpb_lib.cli import main
 
 SHIPPED = notebooks_dir()
@@ -105,7 +105,7 @@ def test_a_file_in_the_way(capsys, tmp_path):
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS.values()))
 def test_copies_are_what_the_build_runs(tmp_path, name):
     """`zpb build --notebooks DIR` finds the copies under the names it runs."""
-    from zpb_lib.build.plan import Job
+    from zpb_lib.batch.plan import Job
 
     copy_notebooks(tmp_path)
     kind = next(k for k, v in NOTEBOOKS.items() if v == name)

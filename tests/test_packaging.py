@@ -239,8 +239,8 @@ def test_wheel_works_from_any_folder(tmp_path):
     assert {"zpb/index.html.j2", "zpb/edition_index.html.j2", "zpb/static/report.css"} <= shipped["templates"]
     assert not [n for n in names if ".sqlite" in n or "__pycache__" in n or "/." in n or n.startswith("tests/")]
     assert any(n.endswith(".data/data/share/jupyter/kernels/zpb/kernel.json") for n in names)
-    assert "zpb_html = zpb_lib.build.exporters:ReportHTMLExporter" in entry_points
-    assert "zpb_pdf = zpb_lib.build.exporters:ReportPDFExporter" in entry_points
+    assert "zpb_html = zpb_lib.batch.exporters:ReportHTMLExporter" in entry_points
+    assert "zpb_pdf = zpb_lib.batch.exporters:ReportPDFExporter" in entry_points
     lap("wheel")
     # --- a fresh environment: the wheel's dependencies, pinned to the tested versions, then the wheel
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path, env=dict(os.environ))
@@ -290,7 +290,7 @@ def test_wheel_works_from_any_folder(tmp_path):
     edition_dir = county_html.parent
     page = county_html.read_text(encoding="utf-8")
     assert "powiat bocheński" in page
-    from zpb_lib.build.export import external_references
+    from zpb_lib.batch.export import external_references
 
     assert external_references(page) == []
     from pypdf import PdfReader

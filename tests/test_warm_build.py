@@ -18,7 +18,7 @@ import nbformat
 import psutil
 import pytest
 
-from zpb_lib.build.pipeline import BuildOptions, build
+from zpb_lib.batch.pipeline import BuildOptions, build
 
 EDITION = "2025/2026"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

@@ -48,7 +48,7 @@ def clear_caches() -> None:
     import sys
 
     for name in ("zpb_lib.reference", "zpb_lib.scoring.rules", "zpb_lib.report.charts", "zpb_lib.report.maps",
-                 "zpb_lib.build.index"):
+                 "zpb_lib.batch.index"):
         module = sys.modules.get(name)
         if module is None:
             continue

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from . import store
-from .build.cli import register as register_build
+from .batch.cli import register as register_build
 from .ingest.cli import register as register_ingest, run_on_db
 from .paths import DB_HELP
 from .reference import ReferenceDataError, group_of, wave_of
@@ -139,7 +139,7 @@ def cmd_institutions_find(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks_copy(args: argparse.Namespace) -> int:
-    from .build.notebooks import copy_notebooks
+    from .batch.notebooks import copy_notebooks
 
     try:
         result = copy_notebooks(args.folder, force=args.force)
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.func(args)
         if argv is None:  # the process ends now: a Ctrl-C that came before decides its status (130)
-            from .build.interrupt import settle
+            from .batch.interrupt import settle
 
             code, before = settle(code), code
             if code == 130 and before != 130:

@@ -297,7 +297,7 @@ def _dtype_name(s: pd.Series) -> str:
 def write(tables: dict[str, pd.DataFrame], path: str | os.PathLike, meta: dict[str, Any]) -> Path:
     """Write the cube atomically (a temporary file next to it, then a rename; see :mod:`zpb_lib.files`):
     on any failure, Ctrl-C included, the temporary file goes and an existing cube stays as it was."""
-    from .build.pause import pause_point
+    from .batch.pause import pause_point
     from .files import atomic_path
 
     path = Path(path)

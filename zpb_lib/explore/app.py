@@ -235,7 +235,7 @@ class Explorer:
 
     def build_cube_path(self, edition: str) -> Path:
         """Where ``zpb build --out OUT`` leaves the edition's cube (OUT: this explorer's ``out``)."""
-        from ..build.pipeline import CUBE_FILE
+        from ..batch.pipeline import CUBE_FILE
 
         return self.out / edition.replace("/", "-") / CUBE_FILE
 
@@ -880,8 +880,8 @@ class Explorer:
     def build_report(self, kind: str) -> Path | None:
         """Build the HTML report of the selected county (``kind="county"``) or of the institution
         chosen in the drill-down (``kind="school"``) through the normal build; shows a link."""
-        from ..build.pipeline import BuildOptions, build
-        from ..build.plan import plan
+        from ..batch.pipeline import BuildOptions, build
+        from ..batch.plan import plan
 
         sel = self.selection
         if kind == "county":

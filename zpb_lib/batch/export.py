@@ -9,7 +9,7 @@ One `Exporter` per worker process: nbconvert builds and caches its Jinja environ
 inside the `HTMLExporter`, so creating one per report costs more than rendering the report.
 
 Plain nbconvert gets the same page and PDF with `jupyter nbconvert --to zpb_html` / `--to zpb_pdf`
-(the exporters in `zpb_lib.build.exporters`, which render with this `Exporter`).
+(the exporters in `zpb_lib.batch.exporters`, which render with this `Exporter`).
 """
 from __future__ import annotations
 
@@ -138,14 +138,18 @@ class Exporter:
         Nothing is fetched from outside the page: only `data:` URLs are allowed, so a stray
         reference costs a missing image and a logged warning, never a network request.
         """
+        with atomic_write(path) as f:
+            f.write(self.pdf_bytes(html, base_url))
+        return Path(path)
+
+    def pdf_bytes(self, html: str, base_url: str | None = None) -> bytes:
+        """The A4 PDF of a report page (see `write_pdf`)."""
         from weasyprint import HTML  # heavy import, needed only by PDF workers
 
         fetcher = _offline_url_fetcher()
         body, stylesheets = self._parsed_styles(html, fetcher)
         doc = HTML(string=body, base_url=base_url, url_fetcher=fetcher)
-        with atomic_write(path) as f:
-            doc.write_pdf(target=f, stylesheets=stylesheets, font_config=self._fonts)
-        return Path(path)
+        return doc.write_pdf(stylesheets=stylesheets, font_config=self._fonts)
 
     def _parsed_styles(self, html: str, fetcher: Any) -> tuple[str, list[Any]]:
         """The page without the ``<style>`` elements of its head, and those stylesheets parsed (once

@@ -4,7 +4,7 @@ Installed as entry points of the group ``nbconvert.exporters``, so nbconvert and
 it finds them: JupyterLab's "File → Save and Export Notebook As…" menu lists them (as "Zpb_html" and
 "Zpb_pdf"), next to nbconvert's own formats.
 
-They are thin nbconvert front ends to :class:`zpb_lib.build.export.Exporter`, the object ``zpb build``
+They are thin nbconvert front ends to :class:`zpb_lib.batch.export.Exporter`, the object ``zpb build``
 renders every report with, so a report notebook run in JupyterLab or by plain papermill and exported
 here gives the page and the PDF the build writes: one self-contained HTML file (outputs only, CSS
 inlined, images as data URIs, nothing loaded from outside) and its A4 PDF from WeasyPrint. nbconvert's

@@ -6,8 +6,9 @@ import sys
 
 from ..institutions import parse_identifier
 from ..paths import DB_HELP
+from .cluster import EXTRA
 from .plan import KINDS
-from .runner import usable_cores
+from .local import usable_cores
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -26,7 +27,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     opts = BuildOptions(db=args.db, edition=args.edition, out=args.out, formats=_csv(args.format), jobs=args.jobs,
                         force=args.force, lang=args.lang, only=_csv(args.only) if args.only else KINDS,
                         counties=tuple(args.county), institutions=tuple(args.institution), progress=not args.quiet,
-                        notebooks=args.notebooks or "")
+                        notebooks=args.notebooks or "", cluster=args.cluster or "")
     try:
         s = build(opts)
     except (ValueError, KeyError) as exc:  # unknown edition, county, institution…: one line, no traceback
@@ -73,6 +74,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="parallel workers, each with its own kernel (default: the CPU cores this process may use "
                         f"— its CPU affinity, as taskset or a cgroup sets it — here {usable_cores()})")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="build on a Dask cluster instead of local processes: a scheduler's address "
+                        "(tcp://HOST:8786), or local:N for a cluster of N workers on this machine; every worker "
+                        f"must see the output folder under the same path (needs: {EXTRA})")
     p.add_argument("--force", action="store_true", help="rebuild reports even when their inputs did not change")
     p.add_argument("--lang", default="pl",
                    help="report language: pl (polski, default), en (English), or both: pl,en (one cube; Polish in "

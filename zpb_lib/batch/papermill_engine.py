@@ -4,8 +4,9 @@ papermill's default engine passes ``km=`` through to nbclient (a kernel manager 
 shut down) but makes a new kernel client, with its own sockets and threads, for every notebook and
 never closes it when it does not own the kernel. This engine also takes the worker's one kernel
 client (``kc=``), so a worker runs hundreds of reports on one kernel and one client. It is
-registered under the ``papermill.engine`` entry-point group as ``zpb_warm`` through the small
-module :mod:`zpb_lib.build.engine` (importing papermill here from the entry point would be circular).
+registered under the ``papermill.engine`` entry-point group as ``zpb_warm`` through the package
+:mod:`zpb_lib.batch`, which imports nothing from papermill (importing papermill here from the entry
+point would be circular).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
-from .engine import ENGINE_NAME
+from . import ENGINE_NAME
 
 
 class WarmEngine(NBClientEngine):

@@ -3,7 +3,7 @@
 Ctrl-C in a terminal sends SIGINT to the whole process group: the build process and its workers
 (kernels run in sessions of their own and get nothing). Only the build process acts on it:
 
-* the workers ignore SIGINT (:mod:`zpb_lib.build.runner`); the build stops them with SIGTERM, on
+* the workers ignore SIGINT (:mod:`zpb_lib.batch.local`); the build stops them with SIGTERM, on
   which each shuts its kernel down, so a worker never ends "normally" because of a Ctrl-C;
 * in the build process, :func:`guard` installs a handler that records the interrupt before it
   raises ``KeyboardInterrupt``. An exception can be lost — raised inside a finaliser or a library's

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import code_hash
+from .local import usable_cores
 from .. import cube as cube_mod
 from .. import store
 from ..files import atomic_write, fsync_dir, sweep
@@ -43,8 +44,10 @@ from ..reference import Reference, reference
 from ..report.labels import LANGS, label, page_title
 from . import interrupt
 from .pause import pause_point
+from .backend import Backend, open_backend
 from .plan import KINDS, Job, county_code, plan
-from .runner import Result, WorkerConfig, WorkerPool, usable_cores
+from .tasks import ReportResult, ReportTask
+from .worker import WorkerConfig
 
 MANIFEST = "manifest.json"
 JOURNAL = "journal.jsonl"
@@ -59,6 +62,7 @@ class BuildOptions:
     out: str = "reports"
     formats: tuple[str, ...] = ("html", "pdf")
     jobs: int | None = None  # worker processes; None: the CPU cores this process may use
+    cluster: str = ""  # "" = this machine's process pool; "tcp://HOST:8786" or "local:N" = Dask
     force: bool = False
     lang: str | tuple[str, ...] = "pl"  # "pl", "en", "pl,en" or ("pl", "en")
     only: tuple[str, ...] = KINDS
@@ -226,6 +230,13 @@ def full_title(job: Job, lang: str) -> str:
     return page_title(job.kind, job.title, job.edition, lang)
 
 
+def report_task(job: Job, out_dir: Path) -> ReportTask:
+    """The task of building ``job``'s report into its language's folder ``out_dir``."""
+    return ReportTask(stem=job.stem, kind=job.kind, key=job.key, edition=job.edition, lang=job.lang,
+                      title=full_title(job, job.lang), parameters=dict(job.parameters),
+                      out_dir=str(out_dir.resolve()), notebooks=job.notebooks)
+
+
 @contextlib.contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
     """One build at a time in an edition folder (both languages): a second build is refused with a
@@ -284,7 +295,7 @@ def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
     wanted = _known_institutions(db_path, options.institutions)  # before the cube: a typo fails fast
     edition_dir = Path(options.out) / edition.replace("/", "-")
     edition_dir.mkdir(parents=True, exist_ok=True)
-    jobs_n = max(1, options.jobs or usable_cores())
+    jobs_n = max(1, options.jobs or usable_cores()) if not options.cluster else 0  # 0: the cluster's workers
 
     with _folder_lock(edition_dir):
         targets = []
@@ -322,11 +333,21 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
                               "reference_hash": ref_hash, "code_hash": lib_hash, "cube_key": inputs_key}
     cube_path = edition_dir / CUBE_FILE
     cube_seconds, cube_rebuilt = 0.0, False
-    config = WorkerConfig(out_dir=str(targets[0].out_dir.resolve()), formats=formats)
-    # Workers start before the plan is known (their kernels warm up while the cube is computed):
-    # no more than the reports the filters allow.
-    pool = WorkerPool(config, min(jobs_n, _most_reports(options, counties, wanted) * len(targets)))
+    # Local workers start before the plan is known (their kernels warm up while the cube is
+    # computed): no more than the reports the filters allow.
+    pool: Backend = open_backend(options.cluster, WorkerConfig(formats=formats), edition_dir.resolve(),
+                        min(jobs_n, _most_reports(options, counties, wanted) * len(targets)))
     with pool:  # leaving it ends every worker and kernel, Ctrl-C included
+        if options.cluster:
+            # A cluster is checked before anything is computed: its workers must see the output
+            # folder; their kernels then warm up while the cube is computed.
+            ts = time.perf_counter()
+            pool.start()
+            jobs_n = pool.workers
+            for t in targets:
+                t.summary.jobs = jobs_n
+            print(f"Dask: {pool.workers} workers, ready in {time.perf_counter() - ts:.1f} s; dashboard "
+                  f"{pool.dashboard or '(none: bokeh is not installed)'}", file=sys.stderr)
         if options.force or not _cube_current(cube_path, edition, inputs, targets):
             # Inputs changed, so reports will be built: the workers start their kernels now, while the
             # cube is computed. A no-op rebuild starts no worker at all.
@@ -352,22 +373,21 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
         try:
             # --- plan and skip what is current
             notebooks = str(Path(options.notebooks).resolve()) if options.notebooks else ""
-            payload = []
+            tasks: list[ReportTask] = []
             for t in targets:
                 t.jobs = plan(institutions, ref, edition, lang=t.lang, only=options.only,
                               counties=counties or None, institutions_wanted=wanted or None,
                               cube_path=str(cube_path.resolve()), db_path=str(db_path), notebooks=notebooks)
                 _skip_current(t, inputs_key, formats, options.force)
-                payload += [dict(job.as_dict(), notebook=str(job.notebook), full_title=full_title(job, t.lang),
-                                 out_dir=str(t.out_dir.resolve())) for job in t.todo]
+                tasks += [report_task(job, t.out_dir) for job in t.todo]
             pause_point("plan")
 
             # --- execute and export
             by_dir = {str(t.out_dir.resolve()): t for t in targets}
-            bar = _progress(len(payload), options.progress)
+            bar = _progress(len(tasks), options.progress)
             recorded = 0
 
-            def on_result(r: Result) -> None:
+            def on_result(r: ReportResult) -> None:
                 nonlocal recorded
                 t = by_dir.get(r.out_dir) or targets[0]
                 entry = t.entries[r.stem]
@@ -391,8 +411,9 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
                 pause_point(f"journal-{recorded}")
                 interrupt.check()
 
-            if payload:
-                pool.run(payload, on_result)
+            if tasks:
+                for result in pool.run(tasks):
+                    on_result(result)
             interrupt.check()
             interrupted = False
         finally:
@@ -402,6 +423,9 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
                 bar.close()
                 pool.close(interrupted=interrupted)
                 interrupted = interrupted or interrupt.requested()
+                for t in targets:  # what a worker lost mid-write left (a task run twice leaves none)
+                    sweep(t.out_dir)
+                    sweep(t.out_dir / "notebooks")
                 for t in targets:
                     t.summary.seconds = time.perf_counter() - t0
                     _finish(t, options, edition, formats, inputs, interrupted, jobs_n, pool.workers)
