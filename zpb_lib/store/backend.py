@@ -151,7 +151,7 @@ def _translate(exc: sa_exc.DBAPIError) -> DatabaseError:
         msg = diag.message_primary
     state = getattr(orig, "sqlstate", None) or ""
     if state in ("40001", "40P01"):  # serialization failure, deadlock: nothing was stored
-        return RetryError(msg)
+        return RetryError(f"{msg}: another change collided with this one; nothing of it was stored, run it again")
     if isinstance(exc, sa_exc.IntegrityError) or state.startswith("23"):
         return IntegrityError(msg)
     if state == "42501":  # insufficient privilege, or a row-level security policy
