@@ -157,3 +157,24 @@ def test_loaders_give_proper_dtypes(small_db):
     assert resp["victim_physical"].isna().all()        # teachers are not asked about themselves
     assert list(resp["grp"].cat.categories) == ["students", "parents", "teachers"]
     con.close()
+
+
+def test_data_version_changes_with_the_data_only(small_copy, data_version):
+    """Compacting the database or checkpointing its log changes no data, so no version; any change,
+    by zpb or another tool, does, once it commits."""
+    before = data_version(small_copy)
+    con = store.connect(small_copy)
+    if con.backend == store.SQLITE:
+        con.script("VACUUM")
+        con.script("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        con.script("VACUUM ANALYZE")
+    assert data_version(small_copy) == before
+    con.begin("write")
+    con.execute("UPDATE institutions SET pupils = pupils + 1 WHERE id = (SELECT MIN(id) FROM institutions)")
+    assert data_version(small_copy) == before  # not committed: others still see the old data
+    con.commit()
+    after = data_version(small_copy)
+    assert after != before and after.split("-")[0] == before.split("-")[0]
+    assert int(after.split("-")[1]) > int(before.split("-")[1])
+    con.close()

@@ -860,7 +860,7 @@ class Explorer:
                 (self.t("explore.about_rows"), n_rows),
                 (self.t("explore.about_as_of"), fmt.date(self.data().cube.meta["as_of"], self.lang)),
                 (self.t("explore.about_generated"), fmt.timestamp(dt.datetime.now(), self.lang)),
-                (self.t("explore.about_database"), str(self.db_path)),
+                (self.t("explore.about_database"), store.display(self.db_path)),
                 ("", self.t("explore.about_suppressed", threshold=self.data().threshold)),
                 ("", self.t("methodology.text", threshold=self.data().threshold))]
         if self.synthetic:

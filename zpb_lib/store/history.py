@@ -106,16 +106,16 @@ def dependents(con: Connection, import_id: int) -> list[str]:
 
     for table in ("participation", "audits", "survey_responses", "awards", "action_items"):
         check(f"""SELECT t.import_id, COUNT(*) FROM {table} t JOIN institutions i ON i.id = t.institution_id
-                  WHERE i.import_id = :x AND t.import_id IS DISTINCT FROM :x GROUP BY t.import_id""",
+                  WHERE i.import_id = :x AND (t.import_id IS NULL OR t.import_id <> :x) GROUP BY t.import_id""",
               f"{table.replace('_', ' ')} row(s) of institutions this import added are")
     check("""SELECT w.import_id, COUNT(*) FROM awards w JOIN audits a ON a.id = w.audit_id
-             WHERE a.import_id = :x AND w.import_id IS DISTINCT FROM :x
+             WHERE a.import_id = :x AND (w.import_id IS NULL OR w.import_id <> :x)
                AND NOT EXISTS (SELECT 1 FROM import_changes c WHERE c.import_id = :x AND c.tbl = 'awards'
                                AND c.row_id = w.id)
              GROUP BY w.import_id""",
           "award(s) decided from this import's audit(s) are")
     check("""SELECT t.import_id, COUNT(*) FROM action_items t JOIN partners p ON p.id = t.partner_id
-             WHERE p.import_id = :x AND t.import_id IS DISTINCT FROM :x
+             WHERE p.import_id = :x AND (t.import_id IS NULL OR t.import_id <> :x)
                AND NOT EXISTS (SELECT 1 FROM import_changes c WHERE c.import_id = :x AND c.tbl = 'action_items'
                                AND c.row_id = t.id)
              GROUP BY t.import_id""",
@@ -123,10 +123,10 @@ def dependents(con: Connection, import_id: int) -> list[str]:
     # Surveys and audits that only this import's participation rows allow.
     for table, what in (("audits", "audit(s)"), ("survey_responses", "survey response(s)")):
         check(f"""SELECT t.import_id, COUNT(*) FROM {table} t
-                  WHERE t.import_id IS DISTINCT FROM :x
+                  WHERE (t.import_id IS NULL OR t.import_id <> :x)
                     AND EXISTS (SELECT 1 FROM participation p WHERE p.import_id = :x AND p.institution_id = t.institution_id
                                 AND p.joined_edition <= t.edition AND (p.left_edition IS NULL OR p.left_edition >= t.edition))
-                    AND NOT EXISTS (SELECT 1 FROM participation p WHERE p.import_id IS DISTINCT FROM :x
+                    AND NOT EXISTS (SELECT 1 FROM participation p WHERE (p.import_id IS NULL OR p.import_id <> :x)
                                 AND p.institution_id = t.institution_id AND p.joined_edition <= t.edition
                                 AND (p.left_edition IS NULL OR p.left_edition >= t.edition))
                   GROUP BY t.import_id""", f"{what} in editions that only this import's participation rows cover are")

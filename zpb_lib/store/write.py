@@ -32,12 +32,7 @@ def insert_rows(con: Connection, table: str, columns: Sequence[str],
     """Insert many rows into ``table`` (inside the caller's transaction); returns the row count."""
     if not con.in_transaction:
         raise RuntimeError("insert_rows must run inside transaction()")
-    if con.backend == POSTGRESQL and not con.execute("SELECT row_security_active(?)", (table,)).fetchone()[0]:
-        # PostgreSQL's COPY is the fast way in, but not where row-level security applies to the user.
-        n = con.copy_rows(table, columns, rows)
-    else:
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        n = con.executemany(sql, rows).rowcount
+    n = con.insert_many(table, columns, rows)
     if "id" in columns and con.backend == POSTGRESQL and table in ID_TABLES:
         _sync_identity(con, table)
     return n
