@@ -1,9 +1,15 @@
 """Shared fixtures: demo databases are generated once per test session and copied when a test
-needs to write."""
+needs to write.
+
+The store's, ingest's, scoring's, database check's, cube's and one build's tests run on both engines:
+a module marked ``pytestmark = pytest.mark.both_backends`` gets each of its tests that use
+``db_backend`` (``small_db``, ``small_copy`` and ``empty_db`` do) once with a SQLite file and once
+with a PostgreSQL database of a server the session starts itself (see ``pg_server.py``)."""
 from __future__ import annotations
 
-import hashlib
+import itertools
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,17 +17,59 @@ import pytest
 from zpb_lib import demo, store
 from zpb_lib.reference import data_dir, reference
 
+import pg_server
+
 DATA = data_dir()
+BACKENDS = ("sqlite", "postgresql")
+_names = itertools.count(1)
 
 
-def expected_data_version(db_path: Path | str) -> str:
-    """The data version reports and exports should name: SHA-256 of the database file, then of its
-    WAL (empty when absent), each followed by a zero byte; 16 hex digits."""
-    h = hashlib.sha256()
-    for suffix in ("", "-wal"):
-        p = Path(f"{db_path}{suffix}")
-        h.update((p.read_bytes() if p.exists() else b"") + b"\x00")
-    return h.hexdigest()[:16]
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_backends: the module's database tests run on SQLite and PostgreSQL")
+
+
+def pytest_generate_tests(metafunc):
+    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("db_backend", BACKENDS, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def db_backend(request) -> str:
+    """"sqlite", or "postgresql" in the modules marked ``both_backends`` (their second pass)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """The session's PostgreSQL server (started on first use)."""
+    bindir = pg_server.find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    server = pg_server.Server(bindir).start()
+    yield server
+    server.stop()
+
+
+def pg_database(pg, template: str | None = None) -> str:
+    """A new database on the session's server (a copy of ``template``), as a URL."""
+    return pg.create_database(f"t{next(_names)}", template)
+
+
+def expected_data_version(db: Path | str) -> str:
+    """The data version reports and exports should name: the first 8 characters of the database's
+    identity and its change counter, read from its one-row table ``data_version``."""
+    if store.is_url(db):
+        import psycopg
+
+        with psycopg.connect(str(db)) as con:
+            db_id, version = con.execute("SELECT db_id, version FROM data_version").fetchone()
+    else:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            db_id, version = con.execute("SELECT db_id, version FROM data_version").fetchone()
+        finally:
+            con.close()
+    return f"{db_id[:8]}-{version}"
 
 
 @pytest.fixture(scope="session")
@@ -49,9 +97,29 @@ def ref():
 
 
 @pytest.fixture(scope="session")
-def small_db(tmp_path_factory) -> Path:
+def small_sqlite(tmp_path_factory) -> Path:
     """A small synthetic database (about 250 institutions): fast, same shape as the default."""
     return demo.generate(tmp_path_factory.mktemp("small") / "small.sqlite", seed=7, scale=0.1)
+
+
+@pytest.fixture(scope="session")
+def small_pg_template(pg) -> str:
+    """The same small database on PostgreSQL, kept as a template nobody connects to (a database
+    being read cannot be copied)."""
+    url = pg.create_database("small_template")
+    demo.generate(url, seed=7, scale=0.1)
+    return "small_template"
+
+
+@pytest.fixture(scope="session")
+def small_pg(pg, small_pg_template) -> str:
+    return pg_database(pg, small_pg_template)
+
+
+@pytest.fixture(scope="module")
+def small_db(request, db_backend) -> Path | str:
+    """The small database, read-only: a file, or a PostgreSQL URL in the second pass."""
+    return request.getfixturevalue("small_pg" if db_backend == "postgresql" else "small_sqlite")
 
 
 @pytest.fixture(scope="session")
@@ -61,17 +129,30 @@ def default_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def small_copy(small_db, tmp_path) -> Path:
+def copy_small(request, db_backend, tmp_path):
+    """Makes private copies of the small database, one a call (file or PostgreSQL database)."""
+    def make() -> Path | str:
+        if db_backend == "postgresql":
+            return pg_database(request.getfixturevalue("pg"), request.getfixturevalue("small_pg_template"))
+        dst = tmp_path / f"copy{next(_names)}.sqlite"
+        shutil.copy(request.getfixturevalue("small_sqlite"), dst)
+        return dst
+    return make
+
+
+@pytest.fixture
+def small_copy(copy_small) -> Path | str:
     """A private copy of the small database for tests that write."""
-    dst = tmp_path / "copy.sqlite"
-    con = store.connect(small_db, readonly=True)
-    try:
-        con.execute("PRAGMA wal_checkpoint")  # harmless on read-only; the file is complete anyway
-    except Exception:
-        pass
+    return copy_small()
+
+
+@pytest.fixture
+def empty_db(request, db_backend, tmp_path):
+    """A new database holding only the reference data, open."""
+    target = pg_database(request.getfixturevalue("pg")) if db_backend == "postgresql" else tmp_path / "empty.sqlite"
+    con = store.create(target)
+    yield con
     con.close()
-    shutil.copy(small_db, dst)
-    return dst
 
 
 @pytest.fixture

@@ -34,7 +34,9 @@ SEED, SCALE = 7, 0.1
 MEAN_TOLERANCE = 1.0
 SHARE_TOLERANCE = 0.004
 _MASKS = (
-    (re.compile(r"(Wersja danych(?: referencyjnych)?|Data version|Reference data version)\s+[0-9a-f]{16}"),
+    # Data versions are <database id>-<count>; the reference data's, 16 hex digits.
+    (re.compile(r"(Wersja danych(?: referencyjnych)?|Data version|Reference data version)\s+"
+                r"(?:[0-9a-f]{16}|[0-9a-f]{8}-\d+)"),
      r"\1 <hash>"),
     (re.compile(r"(Wygenerowano|Generated)\s+\d{1,2}[./]\d{1,2}[./]\d{4},?\s+\d{1,2}:\d{2}"), r"\1 <time>"),
 )

@@ -15,6 +15,8 @@ from zpb_lib.ingest.audit import ingest_audit, write_template
 from zpb_lib.store.write import insert_one, transaction
 from test_ingest_audit import BY_RSPO, fill, find_row, full_points, school
 
+pytestmark = pytest.mark.both_backends
+
 EDITION = "2025/2026"
 
 

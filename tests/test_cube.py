@@ -7,6 +7,7 @@ import pytest
 from zpb_lib import cube, store
 
 EDITION = "2025/2026"
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +20,10 @@ def small_cube(small_db, tmp_path_factory):
     c.close()
 
 
-def test_meta(small_cube):
+def test_meta(small_cube, small_db, data_version):
     m = small_cube.meta
     assert m["edition"] == EDITION and m["edition_roman"] == "XIX" and m["synthetic"] is True
-    assert m["as_of"] == "2026-10-15" and m["threshold"] == 10 and len(m["data_hash"]) == 16
+    assert m["as_of"] == "2026-10-15" and m["threshold"] == 10 and m["data_hash"] == data_version(small_db)
 
 
 def test_slices_and_dtypes(small_cube):

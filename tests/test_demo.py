@@ -29,11 +29,11 @@ def test_small_demo_passes_check(small_db):
 def frames(default_db):
     con = store.connect(default_db, readonly=True)
     out = {t: store.load(con, t) for t in ("institutions", "participation", "audits", "awards", "meta")}
-    out["surveys"] = pd.read_sql_query(
+    out["surveys"] = con.frame(
         "SELECT institution_id, edition, wave, grp, COUNT(*) n, AVG(safe_school >= 4) safe FROM survey_responses "
-        "GROUP BY 1, 2, 3, 4", con)
-    out["actions"] = pd.read_sql_query(
-        "SELECT institution_id, edition, AVG(status = 'done') done FROM action_items GROUP BY 1, 2", con)
+        "GROUP BY 1, 2, 3, 4")
+    out["actions"] = con.frame(
+        "SELECT institution_id, edition, AVG(status = 'done') done FROM action_items GROUP BY 1, 2")
     out["problems"] = check(con)
     con.close()
     return out

@@ -11,6 +11,8 @@ from zpb_lib.store.history import UndoRefused, list_imports, undo
 from zpb_lib.store.write import insert_one, record_import, transaction, update_logged
 from test_ingest_survey import answers, free_target, ingest, write_google_csv
 
+pytestmark = pytest.mark.both_backends
+
 EDITION = "2025/2026"
 
 

@@ -16,6 +16,8 @@ from zpb_lib.ingest.audit import ingest_audit, write_template
 from zpb_lib.scoring import score_audit
 from ingest_support import refused
 
+pytestmark = pytest.mark.both_backends
+
 EDITION = "2025/2026"
 AUDIT_DAY = dt.date(2026, 5, 20)
 

@@ -18,6 +18,8 @@ from ingest_support import refused
 from rspo_support import (HEADER, UNIVERSITY_HEADER, malopolska_rows, rspo_row, universities, write_rspo_export,
                           write_university_list)
 
+pytestmark = pytest.mark.both_backends
+
 # The programme's choice as FORMATS.md and the issue state it, written out independently of
 # data/rspo_types.yaml: None = out of scope; a type missing here is unknown.
 KINDS = {"Szkoła podstawowa": "primary", "Gimnazjum": "gimnazjum", "Liceum ogólnokształcące": "general_secondary",
@@ -49,10 +51,8 @@ def stored(con) -> dict[int, dict]:
 
 
 @pytest.fixture
-def con(tmp_path):
-    c = store.create(tmp_path / "empty.sqlite")
-    yield c
-    c.close()
+def con(empty_db):
+    return empty_db
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import random
-import sqlite3
 from pathlib import Path
 
 import openpyxl
@@ -20,6 +19,8 @@ from zpb_lib.ingest import IngestError, header_keys, norm
 from zpb_lib.ingest.forms import form_html
 from zpb_lib.ingest.survey import ingest_survey, plan_columns
 from ingest_support import refused
+
+pytestmark = pytest.mark.both_backends
 
 EDITION = "2025/2026"
 EMAILS = [f"uczen{i}.kowalski@example.com" for i in range(40)]
@@ -162,13 +163,14 @@ def observed_counts(con, import_id) -> dict[str, int]:
     any_place = " OR ".join(f"place_{p} = 1" for p in NAMED_PLACES)
     return {
         "n": stored(con, import_id, "COUNT(*)"),
-        "safe_45": stored(con, import_id, "SUM(safe_school IN (4, 5))"),
-        "safe_null": stored(con, import_id, "SUM(safe_school IS NULL)"),
-        "toilets": stored(con, import_id, "SUM(place_toilets = 1)"),
-        "places_null": stored(con, import_id, "SUM(place_toilets IS NULL)"),
-        "nowhere": stored(con, import_id, "SUM(place_nowhere = 1)"),
-        "nowhere_and_a_place": stored(con, import_id, f"SUM(place_nowhere = 1 AND ({any_place}))"),
-        "knows_help_yes": stored(con, import_id, "SUM(knows_help = 1)"),
+        "safe_45": stored(con, import_id, "SUM(CASE WHEN safe_school IN (4, 5) THEN 1 ELSE 0 END)"),
+        "safe_null": stored(con, import_id, "SUM(CASE WHEN safe_school IS NULL THEN 1 ELSE 0 END)"),
+        "toilets": stored(con, import_id, "SUM(CASE WHEN place_toilets = 1 THEN 1 ELSE 0 END)"),
+        "places_null": stored(con, import_id, "SUM(CASE WHEN place_toilets IS NULL THEN 1 ELSE 0 END)"),
+        "nowhere": stored(con, import_id, "SUM(CASE WHEN place_nowhere = 1 THEN 1 ELSE 0 END)"),
+        "nowhere_and_a_place": stored(con, import_id,
+                                      f"SUM(CASE WHEN place_nowhere = 1 AND ({any_place}) THEN 1 ELSE 0 END)"),
+        "knows_help_yes": stored(con, import_id, "SUM(CASE WHEN knows_help = 1 THEN 1 ELSE 0 END)"),
     }
 
 
@@ -214,7 +216,7 @@ def test_microsoft_forms_xlsx_in_polish(con, ref, tmp_path):
     path = write_msforms_xlsx(tmp_path / "nauczyciele.xlsx", ref, "teachers", rows, lang="pl")
     res = ingest(con, path, free_target(con), group="teachers")
     assert sorted(res.file.personal) == ["Adres e-mail", "Nazwa"]
-    assert stored(con, res.import_id, "SUM(safe_school IN (4, 5))") == sum(r["safe_school"] in (4, 5) for r in rows)
+    assert stored(con, res.import_id, "SUM(CASE WHEN safe_school IN (4, 5) THEN 1 ELSE 0 END)") == sum(r["safe_school"] in (4, 5) for r in rows)
     assert stored(con, res.import_id, "COUNT(victim_physical)") == 0  # not a teachers' question
 
 
@@ -227,7 +229,7 @@ def test_polish_excel_csv_windows_1250(con, ref, tmp_path):
     assert res.file.format == "CSV saved by Excel (Windows-1250, semicolon-separated)"
     assert observed_counts(con, res.import_id) == expected_counts(rows)
     often = sum(1 for r in rows if r["victim_verbal"] == 3)  # „Często”: a label with a Polish letter
-    assert stored(con, res.import_id, "SUM(victim_verbal = 3)") == often
+    assert stored(con, res.import_id, "SUM(CASE WHEN victim_verbal = 3 THEN 1 ELSE 0 END)") == often
 
 
 def write_inline_string_xlsx(path: Path, ref, group: str, rows: list[dict]) -> Path:
@@ -401,7 +403,9 @@ def test_no_email_or_name_ever_reaches_the_database(small_copy, ref, tmp_path):
     ingest(con, write_msforms_xlsx(tmp_path / "ms.xlsx", ref, "students", rows, lang="pl"), free_target(con))
     ingest(con, write_google_csv(tmp_path / "g.csv", ref, "students", rows), free_target(con, offset=1))
     con.close()
-    dump = "\n".join(sqlite3.connect(small_copy).iterdump())
+    con = store.connect(small_copy, readonly=True)
+    dump = "\n".join(repr(row) for t in store.table_counts(con) for row in con.execute(f"SELECT * FROM {t}"))
+    con.close()
     for secret in EMAILS + NAMES + ["example.com", "Kowalski"]:
         assert secret not in dump
 
@@ -749,8 +753,10 @@ def test_cli_ingest_survey(small_copy, ref, tmp_path, capsys):
 
 def _import_rows(db: Path, import_id: int) -> list[tuple]:
     """Everything stored for one import but the row ids: target, group, wave, answers."""
-    con = sqlite3.connect(db)
-    cols = [r[1] for r in con.execute("PRAGMA table_info(survey_responses)") if r[1] != "id"]
+    from zpb_lib.store.frames import columns
+
+    con = store.connect(db, readonly=True)
+    cols = [c for c in columns(con, "survey_responses") if c != "id"]
     rows = con.execute(f"SELECT {', '.join(cols)} FROM survey_responses WHERE import_id = ? ORDER BY id",
                        (import_id,)).fetchall()
     details = con.execute("SELECT kind, file_name, content_hash, rows, details FROM imports WHERE id = ?",
@@ -759,10 +765,9 @@ def _import_rows(db: Path, import_id: int) -> list[tuple]:
     return rows + [details]
 
 
-def test_cli_group_and_wave_in_polish_equal_english(small_copy, ref, tmp_path, capsys):
+def test_cli_group_and_wave_in_polish_equal_english(small_copy, copy_small, ref, tmp_path, capsys):
     """`--group uczniowie --wave diagnoza` stores exactly what `--group students --wave baseline` does."""
-    other = tmp_path / "other.sqlite"
-    other.write_bytes(small_copy.read_bytes())
+    other = copy_small()
     con = store.connect(small_copy)
     inst = free_target(con)
     next_id = con.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM imports").fetchone()[0]

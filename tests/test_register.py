@@ -21,6 +21,8 @@ from zpb_lib.store.write import insert_rows, transaction
 from ingest_support import refused
 from register_support import (ACTION_KINDS, AREAS, AWARD_KINDS, HEADERS, PARTNER_KINDS, STATUSES, fill_register)
 
+pytestmark = pytest.mark.both_backends
+
 UNI = "4a2b9c1d-0e3f-4a5b-8c7d-6e5f4a3b2c1d"
 # Internal ids far from the RSPO numbers, so that a leaked internal id cannot pass for an identifier.
 INSTITUTIONS = [  # id, rspo, polon, name, kind, county, locality
@@ -39,9 +41,9 @@ def later(d: dt.date, years: int | None) -> dt.date | None:
 
 
 @pytest.fixture
-def fresh(tmp_path, ref):
+def fresh(empty_db, ref):
     """A new database holding only the four institutions above and two audits of 2024/2025."""
-    con = store.create(tmp_path / "register.sqlite")
+    con = empty_db
     with transaction(con):
         insert_rows(con, "institutions", ("id", "rspo", "polon", "name", "kind", "county", "municipality", "locality"),
                     [(i, r, p, n, k, c, loc, loc) for i, r, p, n, k, c, loc in INSTITUTIONS])
@@ -49,8 +51,7 @@ def fresh(tmp_path, ref):
             (71, 502, "2024/2025", "certification", "2025-05-20", ref.catalogue_for("school", "2024/2025").key),
             (72, 504, "2024/2025", "reaudit", "2025-06-02", ref.catalogue_for("university", "2024/2025").key),
             (73, 503, "2024/2025", "control", "2025-05-21", ref.catalogue_for("school", "2024/2025").key)])
-    yield con
-    con.close()
+    return con
 
 
 # --------------------------------------------------------------------------- a register as a person fills it
@@ -628,7 +629,7 @@ def test_workbook_without_register_sheets_is_refused(fresh, tmp_path):
 # --------------------------------------------------------------------------- the command line
 
 def test_cli_writes_the_template_and_imports_the_register(fresh, tmp_path, capsys):
-    db = str(tmp_path / "register.sqlite")
+    db = str(fresh.db)
     out = tmp_path / "rejestr-zpb.xlsx"
     assert main(["template", "register", "--out", str(out), "--db", db]) == 0
     assert capsys.readouterr().out.strip() == str(out)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from zpb_lib.store.write import transaction
 from zpb_lib import cube, store
 from zpb_lib.ingest.survey import ingest_survey
 from zpb_lib.report.county import CountyReport
@@ -67,7 +68,7 @@ def _world(small_db: Path, folder: Path, *, follow_up: bool, ref) -> World:
     con = store.connect(db)
     if not follow_up:
         # The school year is under way: nobody has a follow-up in this edition yet.
-        with con:
+        with transaction(con):
             con.execute("DELETE FROM survey_responses WHERE edition = ? AND wave = 'follow-up'", (EDITION,))
     rspo, iid, county = _target(con)
     rows = {("students", "baseline"): answers(ref, "students", 40, seed=41, empty_share=0.1),

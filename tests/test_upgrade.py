@@ -1,7 +1,7 @@
 """`zpb db upgrade` brings a database of an earlier schema to the current one without losing a
-row. The fixtures are dumps of databases made by the releases with schema version 1 and 2 (see
+row. The fixtures are dumps of databases made by the releases with schema version 1, 2 and 3 (see
 fixtures/README.md): `schema-v1.sql.gz` a small demo database plus one survey and one audit import,
-`schema-v2.sql.gz` a small demo database plus one survey import."""
+`schema-v2.sql.gz` and `schema-v3.sql.gz` a small demo database plus one survey import."""
 from __future__ import annotations
 
 import gzip
@@ -18,6 +18,7 @@ from zpb_lib.store.upgrade import upgrade
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE = FIXTURES / "schema-v1.sql.gz"
 FIXTURE_V2 = FIXTURES / "schema-v2.sql.gz"
+FIXTURE_V3 = FIXTURES / "schema-v3.sql.gz"
 
 
 def restore_v1(path: Path, fixture: Path = FIXTURE) -> Path:
@@ -226,16 +227,16 @@ def test_upgrade_2_to_3_keeps_every_row(v2, ref, capsys):
     n_responses = before["survey_responses"][0]
     assert main(["db", "upgrade", "--db", str(v2)]) == 0
     out = capsys.readouterr().out
-    assert "upgraded from schema version 2 to 3" in out
+    assert f"upgraded from schema version 2 to {store.SCHEMA_VERSION}" in out
     assert f"{n_responses:,} survey responses stored before have no „nowhere” answer".replace(",", " ") in out
     after = table_hashes(v2, old_cols)
     for table, (n, digest) in before.items():
         if table == "meta":
             continue  # the schema version changes, by design
         assert after[table] == (n, digest), table
-    assert set(table_hashes(v2)) == set(before)  # no table lost or added
+    assert set(table_hashes(v2)) == set(before) | {"data_version"}  # no table lost; version 4 adds one
     con = store.connect(v2, readonly=True)
-    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(store.SCHEMA_VERSION),)
     # The new column is there, empty for every stored response: their meaning is unchanged.
     assert con.execute("SELECT COUNT(*), COUNT(place_nowhere) FROM survey_responses").fetchone() == (n_responses, 0)
     # Place shares are those of the old rows: an empty answer stays skipped (outside n).
@@ -255,7 +256,7 @@ def test_upgraded_v2_database_refuses_nowhere_with_a_place(v2):
     upgrade(v2, make_backup=False)
     con = store.connect(v2)
     row = con.execute("SELECT institution_id, edition, wave, grp FROM survey_responses LIMIT 1").fetchone()
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(store.IntegrityError):
         con.execute("INSERT INTO survey_responses (institution_id, edition, wave, grp, place_nowhere, place_way) "
                     "VALUES (?, ?, ?, ?, 1, 1)", row)
     con.execute("INSERT INTO survey_responses (institution_id, edition, wave, grp, place_nowhere, place_way) "
@@ -269,3 +270,60 @@ def test_v2_database_refused_until_upgraded(v2, capsys):
         store.connect(v2)
     assert main(["db", "info", "--db", str(v2)]) == 2
     assert "zpb db upgrade" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- version 3 → 4
+
+@pytest.fixture
+def v3(tmp_path) -> Path:
+    return restore_v1(tmp_path / "zpb.sqlite", FIXTURE_V3)
+
+
+def test_v3_fixture_is_what_the_readme_says(v3):
+    con = sqlite3.connect(v3)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+    assert "data_version" not in {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert con.execute("SELECT id, kind, rows FROM imports").fetchall() == [(1, "survey", 30)]
+    assert con.execute("SELECT COUNT(*) FROM survey_responses WHERE import_id = 1 AND place_nowhere = 1"
+                       ).fetchone() == (7,)
+    con.close()
+
+
+def test_upgrade_3_to_4_keeps_every_row_and_starts_the_data_version(v3, capsys):
+    before = table_hashes(v3)
+    assert main(["db", "upgrade", "--db", str(v3)]) == 0
+    out = capsys.readouterr().out
+    assert "upgraded from schema version 3 to 4" in out and "counter of changes" in out
+    after = table_hashes(v3)
+    assert set(after) == set(before) | {"data_version"}
+    for table, pair in before.items():
+        if table != "meta":  # the schema version changes, by design
+            assert after[table] == pair, table
+    con = sqlite3.connect(v3)
+    db_id, version = con.execute("SELECT db_id, version FROM data_version").fetchone()
+    con.close()
+    # The upgrade's own writes after the rebuild (the schema version in meta) are the first changes.
+    assert len(db_id) == 32 and int(db_id, 16) >= 0 and version > 0
+    assert store.data_version(v3) == f"{db_id[:8]}-{version}"
+    # Every later change advances it, in the change's transaction, whoever makes it; a read does
+    # not, nor a change rolled back.
+    from zpb_lib.store.write import set_meta, transaction
+
+    con = store.connect(v3)
+    store.table_counts(con)
+    assert store.data_version(con) == f"{db_id[:8]}-{version}"
+    with transaction(con):
+        set_meta(con, "note", "x")
+    assert store.data_version(con) == f"{db_id[:8]}-{version + 1}"
+    with pytest.raises(ZeroDivisionError):
+        with transaction(con):
+            set_meta(con, "note", "y")
+            1 / 0
+    assert store.data_version(con) == f"{db_id[:8]}-{version + 1}"
+    con.close()
+    raw = sqlite3.connect(v3)
+    with raw:  # another tool's change counts too
+        raw.execute("UPDATE institutions SET name = name || '.' WHERE id = (SELECT MIN(id) FROM institutions)")
+    raw.close()
+    assert store.data_version(v3) == f"{db_id[:8]}-{version + 2}"
+    assert main(["db", "check", "--db", str(v3)]) == 0

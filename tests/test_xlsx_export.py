@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from identity_support import renumber, shows_number
+from zpb_lib.store.write import transaction
 from zpb_lib import cli, cube, store, xlsx_export
 from zpb_lib.report.labels import county_name
 from zpb_lib.stats import wilson_interval
@@ -418,7 +419,7 @@ def test_names_are_never_formulas(small_copy, tmp_path, ref):
     con = store.connect(small_copy)
     inst = con.execute("SELECT institution_id FROM audits WHERE edition = ? ORDER BY id LIMIT 1",
                        (EDITION,)).fetchone()[0]
-    with con:
+    with transaction(con):
         con.execute("UPDATE institutions SET name = '=HYPERLINK(\"http://x\",\"x\")' WHERE id = ?", (inst,))
     source = xlsx_export.from_database(con, EDITION, ref=ref)
     con.close()
@@ -451,7 +452,7 @@ def test_empty_sheet_keeps_its_header(small_db, tmp_path):
 
 def test_real_data_get_the_provenance_line_instead_of_the_banner(small_copy, tmp_path, ref):
     con = store.connect(small_copy)
-    with con:
+    with transaction(con):
         con.execute("UPDATE meta SET value = '0' WHERE key = 'synthetic'")
     source = xlsx_export.from_database(con, EDITION, ref=ref)
     con.close()
@@ -492,7 +493,7 @@ def test_no_internal_id_and_the_register_column(small_copy, tmp_path, ref):
     gone = con.execute("SELECT i.rspo FROM audits a JOIN institutions i ON i.id = a.institution_id "
                        "WHERE a.edition = ? AND i.rspo IS NOT NULL AND i.id != ? ORDER BY i.rspo LIMIT 1",
                        (EDITION, inst.id)).fetchone()[0]
-    with con:
+    with transaction(con):
         con.execute("UPDATE institutions SET in_register = 0 WHERE rspo = ?", (gone,))
     source = xlsx_export.from_database(con, EDITION, ref=ref)
     con.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -20,6 +19,7 @@ from .reference import Reference, reference
 from .scoring.lifecycle import Frames, reason_texts, replay
 from .scoring.decisions import valid_until
 from .store.write import insert_rows, record_import, transaction
+from .store.backend import Connection
 
 AWARD_NAMES_PL = {"certificate": "certyfikat", "extension": "przedłużenie", "leader": "tytuł Lidera Projektu",
                   "university_certificate": "certyfikat uczelni"}
@@ -43,7 +43,7 @@ class PendingAward:
     valid_years: int | None
 
 
-def outcomes(con: sqlite3.Connection, ref: Reference | None = None,
+def outcomes(con: Connection, ref: Reference | None = None,
              institution_ids: list[int] | None = None) -> pd.DataFrame:
     """Every audit (of the given institutions) scored and decided under the rules in force, as
     :func:`zpb_lib.scoring.lifecycle.replay` gives it."""
@@ -58,7 +58,7 @@ def outcomes(con: sqlite3.Connection, ref: Reference | None = None,
     return replay(frames, ref or reference())
 
 
-def pending(con: sqlite3.Connection, edition: str, ref: Reference | None = None) -> list[PendingAward]:
+def pending(con: Connection, edition: str, ref: Reference | None = None) -> list[PendingAward]:
     """The awards the rules grant for ``edition``'s audits that are not recorded yet."""
     ref = ref or reference()
     scored = outcomes(con, ref)
@@ -120,7 +120,7 @@ class ConfirmResult:
         return out
 
 
-def confirm(con: sqlite3.Connection, edition: str, *, date: str | dt.date | None = None, dry_run: bool = False,
+def confirm(con: Connection, edition: str, *, date: str | dt.date | None = None, dry_run: bool = False,
             ref: Reference | None = None) -> ConfirmResult:
     """Record the awards the rules grant for ``edition``'s audits (see :func:`pending`) in one
     transaction, dated ``date`` (default: the edition's ceremony day)."""
@@ -162,7 +162,7 @@ def confirm(con: sqlite3.Connection, edition: str, *, date: str | dt.date | None
     return result
 
 
-def audit_outcome_lines(con: sqlite3.Connection, audit_id: int, ref: Reference | None = None) -> list[str]:
+def audit_outcome_lines(con: Connection, audit_id: int, ref: Reference | None = None) -> list[str]:
     """What an imported audit earns under the rules, and what to do next, in plain words."""
     ref = ref or reference()
     inst_id = con.execute("SELECT institution_id FROM audits WHERE id = ?", (audit_id,)).fetchone()

@@ -20,12 +20,12 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     path = store.resolve_db_path(args.db)
-    if path.exists() or Path(f"{path}-wal").exists():
-        print(f"zpb init: {path} already exists; zpb init never touches an existing database "
+    if store.exists(path):
+        print(f"zpb init: {store.display(path)} already exists; zpb init never touches an existing database "
               "(upgrade an older one with `zpb db upgrade`)", file=sys.stderr)
         return 1
     store.create(path, synthetic=False).close()
-    print(f"new empty database {path} (schema version {store.SCHEMA_VERSION}) with the reference data: counties, "
+    print(f"new empty database {store.display(path)} (schema version {store.SCHEMA_VERSION}) with the reference data: counties, "
           "police units, editions, institution kinds, criteria catalogues")
     print("next: `zpb ingest institutions RSPO_EXPORT.csv`, then `zpb template register` "
           "(see „Your own data” in the README)")
@@ -36,24 +36,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import generate
 
     path = store.resolve_db_path(args.db)
-    if path.exists() and not args.force:
-        print(f"{path} exists; use --force to replace it", file=sys.stderr)
+    if store.exists(path) and not args.force:
+        print(f"{store.display(path)} exists; use --force to replace it", file=sys.stderr)
         return 1
     t0 = time.perf_counter()
     generate(path, seed=args.seed, scale=args.scale)
-    print(f"synthetic demo database written to {path} in {time.perf_counter() - t0:.1f} s "
+    print(f"synthetic demo database written to {store.display(path)} in {time.perf_counter() - t0:.1f} s "
           f"(seed {args.seed}, scale {args.scale:g})")
     return _print_counts(path)
 
 
-def _print_counts(path: Path) -> int:
+def _print_counts(path: "Path | str") -> int:
     con = store.connect(path, readonly=True)
     try:
         counts = store.table_counts(con)
         synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
     finally:
         con.close()
-    print(f"{path}{' (synthetic demo data)' if synthetic and synthetic[0] == '1' else ''}:")
+    print(f"{store.display(path)}{' (synthetic demo data)' if synthetic and synthetic[0] == '1' else ''}:")
     width = max(len(t) for t in counts)
     for table, n in counts.items():
         print(f"  {table:<{width}}  {n:>9,}".replace(",", " "))
@@ -75,7 +75,7 @@ def cmd_db_check(args: argparse.Namespace) -> int:
         con.close()
     for p in problems:
         print(p)
-    print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+    print(f"{store.display(path)}: {len(problems)} problem(s)", file=sys.stderr)
     return 1 if problems else 0
 
 
@@ -84,6 +84,24 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     result = upgrade(args.db, make_backup=not args.no_backup)
     print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from .store.copy import copy_database
+
+    print("\n".join(copy_database(args.source, args.target, overwrite=args.force).lines()))
+    return 0
+
+
+def cmd_db_roles(args: argparse.Namespace) -> int:
+    from .store.roles import setup_roles
+
+    con = store.connect(args.db)
+    try:
+        print("\n".join(setup_roles(con).lines()))
+    finally:
+        con.close()
     return 0
 
 
@@ -218,6 +236,16 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(p)
     p.add_argument("--no-backup", action="store_true", help="do not keep a copy of the file as it was")
     p.set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("copy", help="copy a whole database, SQLite ↔ PostgreSQL in either direction, and verify it "
+                      "(row counts and content hashes)")
+    p.add_argument("source", help="database file or postgresql://… URL to copy")
+    p.add_argument("target", help="new database file, or an empty PostgreSQL database's URL")
+    p.add_argument("--force", action="store_true", help="replace what the target holds")
+    p.set_defaults(func=cmd_db_copy)
+    p = db.add_parser("roles", help="PostgreSQL: the analyst, reader and police-unit roles and their rights "
+                      "(row-level security)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_db_roles)
 
     imports = sub.add_parser("imports", help="list imports and take one back").add_subparsers(
         dest="imports_command", required=True)

@@ -31,6 +31,7 @@ from .scoring.lifecycle import (Frames, data_quality, participating_in, rank_aud
 from .scoring.rules import Rules, rules as load_rules
 from .stats import DEFAULT_THRESHOLD
 from .store import data_version
+from .store.backend import Connection
 
 # 2: institutions carry the identifiers people use (rspo, polon, ident) and in_register, and so do
 # the tables reports list institutions from (audits, awards, renewals, next steps, plan, quality).
@@ -60,7 +61,7 @@ def reference_hash(ref: Reference) -> str:
     return h.hexdigest()[:16]
 
 
-def compute(con: sqlite3.Connection, edition: str, *, ref: Reference | None = None, rules: Rules | None = None,
+def compute(con: Connection, edition: str, *, ref: Reference | None = None, rules: Rules | None = None,
             threshold: int = DEFAULT_THRESHOLD, renewal_months: int = 12) -> dict[str, pd.DataFrame]:
     """All tables of the cube for ``edition`` (history up to and including it)."""
     ref = ref or reference()
@@ -212,13 +213,13 @@ def _next_steps(ref: Reference, rules: Rules, frames: Frames, scored: pd.DataFra
     return pd.DataFrame(rows)
 
 
-def _plan(con: sqlite3.Connection, edition: str, look: pd.DataFrame) -> pd.DataFrame:
+def _plan(con: Connection, edition: str, look: pd.DataFrame) -> pd.DataFrame:
     """Action-plan items of the edition counted by institution, area, kind, partner kind and status."""
     sql = """SELECT a.institution_id, a.area, a.kind, COALESCE(p.kind, 'none') AS partner_kind, a.status,
                     COUNT(*) AS items
              FROM action_items a LEFT JOIN partners p ON p.id = a.partner_id
              WHERE a.edition = ? GROUP BY 1, 2, 3, 4, 5"""
-    plan = pd.read_sql_query(sql, con, params=(edition,))
+    plan = con.frame(sql, (edition,))
     plan["county"] = plan["institution_id"].map(look["county"])
     return plan
 
@@ -336,12 +337,19 @@ def write(tables: dict[str, pd.DataFrame], path: str | os.PathLike, meta: dict[s
     return path
 
 
-def build(db: sqlite3.Connection, edition: str, path: str | os.PathLike, *, ref: Reference | None = None,
+def build(db: Connection, edition: str, path: str | os.PathLike, *, ref: Reference | None = None,
           threshold: int = DEFAULT_THRESHOLD, renewal_months: int = 12, data_hash: str | None = None,
           ref_hash: str | None = None) -> Path:
-    """Compute the cube of ``edition`` from the open database ``db`` and save it to ``path``."""
+    """Compute the cube of ``edition`` from the open database ``db`` and save it to ``path``. The
+    tables and the data version in its meta come from one snapshot of the data: the caller's read
+    transaction (whose version ``data_hash`` should be), else one opened here."""
     from . import code_hash as _code_hash
+    from .store import snapshot
 
+    if not db.in_transaction:
+        with snapshot(db) as (_, version):
+            return build(db, edition, path, ref=ref, threshold=threshold, renewal_months=renewal_months,
+                         data_hash=version, ref_hash=ref_hash)
     ref = ref or reference()
     t0 = time.perf_counter()
     tables = compute(db, edition, ref=ref, threshold=threshold, renewal_months=renewal_months)

@@ -6,12 +6,12 @@ here), audits and surveys outside an institution's participation, positive audit
 never recorded."""
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from .institutions import label
 from .reference import Reference, reference
 from .scoring.lifecycle import Frames, data_quality, replay
+from .store.backend import SQLITE, Connection
 
 _PARTICIPATES = ("EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = {t}.institution_id "
                  "AND p.joined_edition <= {t}.edition AND (p.left_edition IS NULL OR p.left_edition >= {t}.edition))")
@@ -31,7 +31,7 @@ class _Names:
     """How people name the rows a problem is about: institutions by RSPO number or POL-on id,
     audits and awards by institution, kind and edition."""
 
-    def __init__(self, con: sqlite3.Connection):
+    def __init__(self, con: Connection):
         self.inst = {r[0]: label(r[1], r[2]) or f"(institution without identifier, internal id {r[0]})"
                      for r in con.execute("SELECT id, rspo, polon FROM institutions")}
         self.audits = {r[0]: r[1:] for r in con.execute("SELECT id, institution_id, kind, edition FROM audits")}
@@ -51,22 +51,45 @@ class _Names:
         return f"{self.institution(iid)} {kind} {edition}"
 
 
-def check(con: sqlite3.Connection, ref: Reference | None = None) -> list[Problem]:
+def check(con: Connection, ref: Reference | None = None) -> list[Problem]:
     ref = ref or reference()
     names = _Names(con)
     problems: list[Problem] = []
-    for (msg,) in con.execute("PRAGMA integrity_check"):
-        if msg != "ok":
-            problems.append(Problem("database", "-", f"integrity: {msg}"))
-    for table, rowid, parent, fk in con.execute("PRAGMA foreign_key_check"):
-        problems.append(Problem(table, f"rowid {rowid}", f"refers to a missing row of {parent}"))
+    if con.backend == SQLITE:
+        # SQLite checks foreign keys only while they are switched on (another tool may not).
+        for (msg,) in con.execute("PRAGMA integrity_check"):
+            if msg != "ok":
+                problems.append(Problem("database", "-", f"integrity: {msg}"))
+        for table, rowid, parent, fk in con.execute("PRAGMA foreign_key_check"):
+            problems.append(Problem(table, f"rowid {rowid}", f"refers to a missing row of {parent}"))
+    else:
+        problems += _orphans(con)
     problems += _ranges(con, ref, names)
     problems += _participation(con, names)
     problems += _awards(con, ref, names)
     return problems
 
 
-def _ranges(con: sqlite3.Connection, ref: Reference, names: _Names) -> list[Problem]:
+def _orphans(con: Connection) -> list[Problem]:
+    """Rows whose foreign key names a missing row: PostgreSQL never lets one in, unless its checks
+    were switched off (``session_replication_role``, a restore without them)."""
+    from .store.frames import tables
+
+    out = []
+    inspector = con.inspector()
+    for table in tables(con):
+        key = "id" if "id" in {c["name"] for c in inspector.get_columns(table)} else None
+        for fk in inspector.get_foreign_keys(table):
+            cols, parent, ref_cols = fk["constrained_columns"], fk["referred_table"], fk["referred_columns"]
+            match = " AND ".join(f"p.{r} = t.{c}" for c, r in zip(cols, ref_cols))
+            present = " AND ".join(f"t.{c} IS NOT NULL" for c in cols)
+            for (row_key,) in con.execute(f"SELECT {'t.' + key if key else 'NULL'} FROM {table} t WHERE {present} "
+                                          f"AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {match})"):
+                out.append(Problem(table, f"id {row_key}" if key else "-", f"refers to a missing row of {parent}"))
+    return out
+
+
+def _ranges(con: Connection, ref: Reference, names: _Names) -> list[Problem]:
     out = []
     q = """SELECT ai.audit_id, ai.criterion, ai.points, c.max_points FROM audit_items ai
            JOIN audits a ON a.id = ai.audit_id
@@ -106,7 +129,7 @@ def _ranges(con: sqlite3.Connection, ref: Reference, names: _Names) -> list[Prob
     return out
 
 
-def _participation(con: sqlite3.Connection, names: _Names) -> list[Problem]:
+def _participation(con: Connection, names: _Names) -> list[Problem]:
     """Audits and surveys belong to editions the institution takes part in."""
     out = []
     for aid, in con.execute(f"SELECT id FROM audits a WHERE NOT {_PARTICIPATES.format(t='a')} "
@@ -122,7 +145,7 @@ def _participation(con: sqlite3.Connection, names: _Names) -> list[Problem]:
     return out
 
 
-def _awards(con: sqlite3.Connection, ref: Reference, names: _Names) -> list[Problem]:
+def _awards(con: Connection, ref: Reference, names: _Names) -> list[Problem]:
     """Every award must follow from a positive audit under the rules in force in its edition, with
     the validity the rules give; every positive audit must have its award recorded."""
     frames = Frames.load(con)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from . import store
 from .reference import GROUPS, Reference, reference
 from .scoring import decide, rules as load_rules, score_audit, valid_until, years_in_programme
 from .store.write import insert_rows, set_meta, transaction
+from .store.backend import Connection
 
 GENERATOR_VERSION = "2"  # 2: RSPO numbers and POL-on ids; action titles unique per plan
 LAGGING_COUNTIES = ("1204", "1208", "1214")  # dąbrowski, miechowski, proszowicki
@@ -149,7 +149,8 @@ def generate(db: str | os.PathLike | None = None, *, seed: int = 2026, scale: fl
             set_meta(con, "demo_scale", repr(float(scale)))
             set_meta(con, "demo_generator", GENERATOR_VERSION)
             _write(con, ref, rng, out)
-        con.execute("PRAGMA optimize")
+        if con.backend == store.SQLITE:
+            con.script("PRAGMA optimize")
     finally:
         con.close()
     return path
@@ -497,7 +498,7 @@ def _survey_rows(ref: Reference, rng: np.random.Generator, blocks: list) -> tupl
     return ["institution_id", "edition", "wave", "grp", *columns], rows
 
 
-def _write(con: sqlite3.Connection, ref: Reference, rng: np.random.Generator, out: _Out) -> None:
+def _write(con: Connection, ref: Reference, rng: np.random.Generator, out: _Out) -> None:
     insert_rows(con, "institutions", ("id", "name", "kind", "county", "municipality", "locality", "pupils",
                                       "opened_year", "closed_year", "rspo", "polon", "rspo_type"), out.institutions)
     insert_rows(con, "partners", ("id", "name", "kind", "county"), out.partners)

@@ -10,7 +10,6 @@ never average school percentages (DESIGN.md, section 5).
 """
 from __future__ import annotations
 
-import sqlite3
 from typing import Iterable
 
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 from .reference import GROUPS, WAVES, Reference, reference
 from .stats import (COMPLEMENTARY, DEFAULT_THRESHOLD, complementary_suppression, mask_suppressed, small_reason,
                     two_proportion_test, wilson_interval)
+from .store.backend import Connection
 
 LEVELS = ("voivodeship", "county", "institution")
 VOIVODESHIP = "12"  # TERYT of Małopolska: the key of voivodeship rows
@@ -53,7 +53,7 @@ def _quote(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-def _blocks(con: sqlite3.Connection, ref: Reference, aggregates: list[str],
+def _blocks(con: Connection, ref: Reference, aggregates: list[str],
             editions: Iterable[str] | None) -> pd.DataFrame:
     """One row per (edition, institution, wave, group) with the given SQL aggregates and the
     institution's county: a single GROUP BY that walks the survey_responses key index."""
@@ -61,8 +61,7 @@ def _blocks(con: sqlite3.Connection, ref: Reference, aggregates: list[str],
     sql = (f"SELECT a.*, i.county FROM (SELECT edition, institution_id, wave, grp, {', '.join(aggregates)} "
            f"FROM survey_responses{where} GROUP BY edition, institution_id, grp, wave) AS a "
            "JOIN institutions AS i ON i.id = a.institution_id")
-    cur = con.execute(sql, params)
-    return pd.DataFrame.from_records(cur.fetchall(), columns=[d[0] for d in cur.description])
+    return con.frame(sql, params)
 
 
 def _sort(frame: pd.DataFrame, orders: dict[str, list | None]) -> pd.DataFrame:
@@ -130,7 +129,7 @@ def _proportions(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- indicators
 
-def indicator_counts(con: sqlite3.Connection, ref: Reference, editions: Iterable[str] | None = None) -> pd.DataFrame:
+def indicator_counts(con: Connection, ref: Reference, editions: Iterable[str] | None = None) -> pd.DataFrame:
     """Respondents (``n``: answered the item) and positive answers (``k``: answer in the indicator's
     ``positive`` values) per edition, institution, wave, group and indicator.
 
@@ -243,7 +242,7 @@ def changes_between_editions(table: pd.DataFrame, ref: Reference) -> pd.DataFram
 
 # --------------------------------------------------------------------------- dangerous places
 
-def place_counts(con: sqlite3.Connection, ref: Reference, editions: Iterable[str] | None = None) -> pd.DataFrame:
+def place_counts(con: Connection, ref: Reference, editions: Iterable[str] | None = None) -> pd.DataFrame:
     """Respondents who answered the places question (``n``: at least one ``place_*`` column not
     NULL — „Nowhere — there are no such places” is an answer that names no place) and how many named
     each place (``k``), per edition, institution, wave and group. A skipped question (every column
@@ -303,7 +302,7 @@ def place_table(counts: pd.DataFrame, ref: Reference, threshold: int = DEFAULT_T
     return out[PLACE_COLUMNS]
 
 
-def place_ranking(con: sqlite3.Connection, ref: Reference, threshold: int = DEFAULT_THRESHOLD,
+def place_ranking(con: Connection, ref: Reference, threshold: int = DEFAULT_THRESHOLD,
                   editions: Iterable[str] | None = None) -> pd.DataFrame:
     """The dangerous places named most often: :func:`place_table` of :func:`place_counts`."""
     return place_table(place_counts(con, ref, editions), ref, threshold)

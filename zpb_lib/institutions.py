@@ -7,11 +7,11 @@ through :func:`lookup`; everything that shows one uses :func:`identifier` or :fu
 from __future__ import annotations
 
 import re
-import sqlite3
 import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from .store.backend import Connection
 
 _RSPO = re.compile(r"^\s*(?:rspo[\s:#]*)?(\d{1,7})\s*$", re.I)
 _POLON = re.compile(r"^\s*(?:pol-?on[\s:#]*)?([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})\s*$", re.I)
@@ -118,7 +118,7 @@ def _row(r: tuple) -> Institution:
     return Institution(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], bool(r[10]))
 
 
-def lookup(con: sqlite3.Connection, text: Any) -> Institution:
+def lookup(con: Connection, text: Any) -> Institution:
     """The institution a person named by RSPO number or POL-on id; raises ValueError for text that
     is neither, :class:`UnknownInstitution` when no institution has it."""
     ident = parse_identifier(text)
@@ -129,7 +129,7 @@ def lookup(con: sqlite3.Connection, text: Any) -> Institution:
     return _row(row)
 
 
-def by_ids(con: sqlite3.Connection, ids: list[int]) -> dict[int, Institution]:
+def by_ids(con: Connection, ids: list[int]) -> dict[int, Institution]:
     """Institutions by internal id (for messages about rows already stored)."""
     out: dict[int, Institution] = {}
     for i in range(0, len(ids), 500):
@@ -158,7 +158,7 @@ class Found:
     score: float
 
 
-def find(con: sqlite3.Connection, text: str, *, limit: int = 20) -> list[Found]:
+def find(con: Connection, text: str, *, limit: int = 20) -> list[Found]:
     """Institutions whose name, locality, RSPO number or POL-on id contain every word of ``text``
     (case and diacritics ignored), best first: identifier hits, then whole-word hits, then
     the shorter name."""

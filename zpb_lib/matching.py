@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -29,6 +28,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from .institutions import fold, identifier, label
+from .store.backend import Connection
 
 # Chosen with benchmarks/bench_match.py: precision reaches 0.98 from about 75–80 on the demo lists;
 # 90 costs about one point of recall there and keeps a near miss for review, e.g. „Zespół Szkół
@@ -456,7 +456,7 @@ def _index(values: Iterable) -> tuple[list, np.ndarray]:
     return list(seen), np.array(idx, dtype=np.int64)
 
 
-def candidates(con: sqlite3.Connection, *, family: str | None = None) -> CandidateSet:
+def candidates(con: Connection, *, family: str | None = None) -> CandidateSet:
     """Every institution of the register (of ``family`` if given), ready for :func:`match_line`."""
     rows = con.execute(
         "SELECT i.id, i.rspo, i.polon, i.name, i.locality, i.county, c.name, i.kind, k.family, i.closed_year, "

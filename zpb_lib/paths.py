@@ -21,8 +21,8 @@ ENV_DB = "ZPB_DB"
 ENV_DATA_DIR = "ZPB_DATA_DIR"
 DB_NAME = "zpb.sqlite"
 #: The ``--db`` help text of every command.
-DB_HELP = (f"database file (default: ${ENV_DB}; else data/{DB_NAME} when zpb runs from its source checkout; "
-           f"else {DB_NAME} in the current folder)")
+DB_HELP = (f"database file, or a postgresql://user@host/database URL (default: ${ENV_DB}; else data/{DB_NAME} "
+           f"when zpb runs from its source checkout; else {DB_NAME} in the current folder)")
 
 
 def package_path(*parts: str) -> Path:

@@ -51,6 +51,7 @@ from .reference import Reference, reference
 from .report import labels as _labels
 from .report.labels import county_name, label, labels_for
 from .stats import DEFAULT_THRESHOLD
+from .store.backend import Connection
 
 HEADER_ROW = 4
 TABLES = ("institutions", "audits", "audit_items", "indicators", "wave_changes", "renewals")
@@ -113,7 +114,7 @@ def resolve_county(county: str | None, ref: Reference) -> str | None:
     raise ExportError(f"unknown county {value!r}: give a TERYT code or a county name; known: {known}")
 
 
-def _meta(con: sqlite3.Connection, ref: Reference, edition: str, threshold: int) -> dict[str, Any]:
+def _meta(con: Connection, ref: Reference, edition: str, threshold: int) -> dict[str, Any]:
     """The metadata ``cube.build`` saves with a cube, for a cube computed here in memory."""
     from . import cube as cube_mod
     from .store import data_version
@@ -125,13 +126,18 @@ def _meta(con: sqlite3.Connection, ref: Reference, edition: str, threshold: int)
             "reference_hash": cube_mod.reference_hash(ref)}
 
 
-def from_database(con: sqlite3.Connection, edition: str, *, ref: Reference | None = None,
+def from_database(con: Connection, edition: str, *, ref: Reference | None = None,
                   threshold: int = DEFAULT_THRESHOLD) -> Source:
-    """Compute the cube of ``edition`` from an open database."""
+    """Compute the cube of ``edition`` from an open database, all of it from one snapshot of the
+    data (imports committing meanwhile are not half in it), which the data version names."""
     from . import cube as cube_mod
+    from . import store
 
     ref = ref or reference()
     edition = check_edition(edition, ref)
+    if not con.in_transaction:
+        with store.snapshot(con):
+            return from_database(con, edition, ref=ref, threshold=threshold)
     tables = cube_mod.compute(con, edition, ref=ref, threshold=threshold)
     return Source({k: tables[k] for k in TABLES}, _meta(con, ref, edition, threshold))
 

@@ -206,26 +206,6 @@ def load_state(folder: Path) -> dict[str, Any]:
     return state
 
 
-def data_fingerprint(db_path: Path, previous: dict[str, Any] | Iterable[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    """The data version (hash of the database file and its WAL, as in every report and export);
-    reused from an earlier build (``previous``: its manifest, or several) when the files have the
-    same size and modification time, which keeps a no-op rebuild fast. Hashing the bytes takes a
-    tenth of the time of hashing every row."""
-    stat = {}
-    for suffix in ("", "-wal"):
-        p = Path(str(db_path) + suffix)
-        if p.exists():
-            s = p.stat()
-            # SQLite touches an empty WAL whenever a connection opens it (our own cube
-            # computation included): only a WAL with content can change the data.
-            stat[suffix or "db"] = [s.st_size, s.st_mtime_ns if s.st_size or not suffix else 0]
-    for prev in ([previous] if isinstance(previous, dict) else previous):
-        old = prev.get("inputs", {})
-        if old.get("db_stat") == stat and old.get("data_hash"):
-            return old["data_hash"], stat
-    return store.data_version(db_path), stat
-
-
 def full_title(job: Job, lang: str) -> str:
     return page_title(job.kind, job.title, job.edition, lang)
 
@@ -280,7 +260,7 @@ def build(options: BuildOptions, ref: Reference | None = None) -> BuildSummary:
 
 def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
     t0 = time.perf_counter()
-    db_path = store.resolve_db_path(options.db).resolve()
+    db_path = store.locate(options.db)
     # "2025/2026", "2025-2026" or "XIX"; a KeyError names the known editions
     edition = ref.edition_of(options.edition) if options.edition else ref.current_edition().edition
     e = ref.edition(edition)
@@ -323,13 +303,15 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
          targets: list[_Target], formats: tuple[str, ...], counties: tuple[str, ...], wanted: tuple[str, ...],
          jobs_n: int) -> BuildSummary:
     t0 = time.perf_counter()
+    # --- inputs and the cube (computed once for all reports and languages), from one snapshot of the
+    # data: the data version the manifest names is that of exactly the data the cube holds.
+    snapshot = contextlib.ExitStack()
+    con, data_hash = snapshot.enter_context(store.snapshot(db_path))
     pause_point("start")
-    # --- inputs and the cube (computed once for all reports and languages)
-    data_hash, db_stat = data_fingerprint(db_path, [t.previous for t in targets])
     ref_hash = cube_mod.reference_hash(ref)
     lib_hash = code_hash()
     inputs_key = f"{data_hash}:{ref_hash}:{lib_hash}"
-    inputs: dict[str, Any] = {"db": str(db_path), "db_stat": db_stat, "data_hash": data_hash,
+    inputs: dict[str, Any] = {"db": store.display(db_path), "data_hash": data_hash,
                               "reference_hash": ref_hash, "code_hash": lib_hash, "cube_key": inputs_key}
     cube_path = edition_dir / CUBE_FILE
     cube_seconds, cube_rebuilt = 0.0, False
@@ -337,7 +319,7 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
     # computed): no more than the reports the filters allow.
     pool: Backend = open_backend(options.cluster, WorkerConfig(formats=formats), edition_dir.resolve(),
                         min(jobs_n, _most_reports(options, counties, wanted) * len(targets)))
-    with pool:  # leaving it ends every worker and kernel, Ctrl-C included
+    with pool, snapshot:  # leaving the pool ends every worker and kernel, Ctrl-C included
         if options.cluster:
             # A cluster is checked before anything is computed: its workers must see the output
             # folder; their kernels then warm up while the cube is computed.
@@ -353,13 +335,10 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
             # cube is computed. A no-op rebuild starts no worker at all.
             pool.start()
             tc = time.perf_counter()
-            con = store.connect(db_path, readonly=True)
-            try:
-                cube_mod.build(con, edition, cube_path, ref=ref, data_hash=data_hash, ref_hash=ref_hash)
-            finally:
-                con.close()
+            cube_mod.build(con, edition, cube_path, ref=ref, data_hash=data_hash, ref_hash=ref_hash)
             cube_seconds = time.perf_counter() - tc
             cube_rebuilt = True
+        snapshot.close()  # the reports read the cube, not the database
         with cube_mod.Cube(cube_path) as cube:
             institutions = cube.table("institutions")
             cube_meta = dict(cube.meta)

@@ -65,20 +65,16 @@ class Explorer:
         self.lang = lang
         self.ref = ref or reference()
         self.rules = load_rules(self.ref.directory)
-        self.db_path = store.resolve_db_path(db or None).resolve()
-        con = store.connect(self.db_path, readonly=True)
-        try:
+        self.db_path = store.locate(db or None)
+        with store.snapshot(self.db_path) as (con, _):  # every table as of one moment
             self.synthetic = is_synthetic(con)
             frames = Frames.load(con)
-        finally:
-            con.close()
         self.whatif = WhatIf(frames, self.ref, self.rules)
         self._inst_kind = frames.institutions.set_index("id")["kind"].astype(str)
         self.out = Path(out) if out else default_out()
         self.page_size = page_size
         self.page = 0
         self._data: dict[str, EditionData] = {}
-        self._data_hash: str | None = None  # the database's data version, hashed once per session
         self.cube_paths: dict[str, Path | None] = {}  # edition -> the cube file read (None: computed in memory)
         self._maps: OrderedDict[tuple, Any] = OrderedDict()
         self._details: OrderedDict[tuple, html.Html] = OrderedDict()
@@ -243,18 +239,12 @@ class Explorer:
         """The edition's cube: a build's that is still current (same data, reference and code
         hashes), else the cache next to the database that the report notebooks use, computed into it
         when missing; computed in memory only when that folder cannot be written."""
-        if self._data_hash is None:
-            self._data_hash = store.data_version(self.db_path)
         try:
-            path = current_cube(self.db_path, edition, ref=self.ref, candidates=[self.build_cube_path(edition)],
-                                data_hash=self._data_hash)
+            path = current_cube(self.db_path, edition, ref=self.ref, candidates=[self.build_cube_path(edition)])
         except OSError:  # e.g. the database's folder is read-only: nowhere to keep the cube
-            con = store.connect(self.db_path, readonly=True)
-            try:
+            with store.snapshot(self.db_path) as (con, _):
                 self.cube_paths[edition] = None
                 return load_cube(con, edition, self.ref, synthetic=self.synthetic)
-            finally:
-                con.close()
         self.cube_paths[edition] = path
         return read_cube(path)
 
@@ -870,7 +860,7 @@ class Explorer:
                 (self.t("explore.about_rows"), n_rows),
                 (self.t("explore.about_as_of"), fmt.date(self.data().cube.meta["as_of"], self.lang)),
                 (self.t("explore.about_generated"), fmt.timestamp(dt.datetime.now(), self.lang)),
-                (self.t("explore.about_database"), str(self.db_path)),
+                (self.t("explore.about_database"), store.display(self.db_path)),
                 ("", self.t("explore.about_suppressed", threshold=self.data().threshold)),
                 ("", self.t("methodology.text", threshold=self.data().threshold))]
         if self.synthetic:

@@ -9,7 +9,6 @@ suppressed, so no view can show a figure based on fewer respondents than the thr
 """
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pandas as pd
 from .. import cube as cube_mod
 from ..reference import Reference
 from ..stats import DEFAULT_THRESHOLD
+from ..store.backend import Connection
 
 ALL = ""  # the "no filter" value of the county, police unit and kind controls
 IN_EDITION = "in_edition"  # status filter: taking part in (or audited in) the edition
@@ -114,7 +114,7 @@ def _coerce(column: pd.Series, value: Any) -> Any:
     return str(value)
 
 
-def load_cube(con: sqlite3.Connection, edition: str, ref: Reference, *, synthetic: bool,
+def load_cube(con: Connection, edition: str, ref: Reference, *, synthetic: bool,
               threshold: int = DEFAULT_THRESHOLD) -> MemoryCube:
     """Compute the cube of ``edition`` (:func:`zpb_lib.cube.compute`) and read it back through a
     temporary cube file, so that the frames have the types the reports see."""
@@ -143,7 +143,7 @@ def read_cube(path: str | Path) -> MemoryCube:
     return MemoryCube(tables, meta)
 
 
-def is_synthetic(con: sqlite3.Connection) -> bool:
+def is_synthetic(con: Connection) -> bool:
     row = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
     return bool(row and row[0] == "1")
 

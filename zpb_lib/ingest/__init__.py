@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Sequence
 
 from ..institutions import Institution, UnknownInstitution, by_ids, lookup
 from ..reference import Edition, Reference
+from ..store.backend import Connection
 
 MAX_PROBLEMS = 20  # more than this and the file is probably of another kind; stop and report
 
@@ -189,7 +189,7 @@ def check_edition(file: str | Path, ref: Reference, edition: str) -> Edition:
     return e
 
 
-def check_institution(file: str | Path, con: sqlite3.Connection, ref: Reference, institution: object,
+def check_institution(file: str | Path, con: Connection, ref: Reference, institution: object,
                       edition: Edition, *, internal: bool = False) -> Institution:
     """The institution a person named by RSPO number or POL-on id (``internal``: by the internal id
     an older audit protocol carries), which must still exist, as must its kind of school, in
@@ -216,7 +216,7 @@ def check_institution(file: str | Path, con: sqlite3.Connection, ref: Reference,
     return inst
 
 
-def check_participation(file: str | Path, con: sqlite3.Connection, inst: Institution, edition: Edition) -> None:
+def check_participation(file: str | Path, con: Connection, inst: Institution, edition: Edition) -> None:
     """Surveys and audits belong to the editions an institution takes part in: joined in it or
     before, and not left before it (the register records participation)."""
     periods = con.execute("SELECT joined_edition, left_edition FROM participation WHERE institution_id = ? "
@@ -252,7 +252,7 @@ class PreviousImport:
         return f"import #{self.id} of „{self.file_name}” on {self.imported_at[:10]} ({self.rows} rows)"
 
 
-def previous_import(con: sqlite3.Connection, content_hash: str) -> PreviousImport | None:
+def previous_import(con: Connection, content_hash: str) -> PreviousImport | None:
     """The earlier import of a file with the same content, if any."""
     row = con.execute("SELECT id, kind, file_name, imported_at, rows FROM imports WHERE content_hash = ? "
                       "ORDER BY id LIMIT 1", (content_hash,)).fetchone()

@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import json
 import re
-import sqlite3
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from ..store.write import (delete_import, delete_rows, insert_one, insert_rows, 
 from ..institutions import Institution
 from . import (DryRun, IngestError, Problem, Problems, cell_date, check_edition, check_institution,
                check_participation, column_letter, file_hash, norm, pl_date, previous_import, read_bytes)
+from ..store.backend import Connection, IntegrityError, PermissionDenied
 
 SHEET = "Protokół audytu"
 VALUE_COLUMN = 4  # D: values of the fields at the top
@@ -86,7 +86,7 @@ def _catalogue(path: Path, ref: Reference, inst: Institution, edition: str) -> C
 
 # --------------------------------------------------------------------------- template
 
-def write_template(con: sqlite3.Connection, institution: int | str, edition: str, out: str | Path, *,
+def write_template(con: Connection, institution: int | str, edition: str, out: str | Path, *,
                    kind: str | None = None, ref: Reference | None = None) -> Path:
     """Write the audit protocol for one institution and edition; returns the file written."""
     from openpyxl import Workbook
@@ -293,7 +293,7 @@ def _located(cell: _Cell, exc: IngestError) -> IngestError:
     return IngestError(exc.file, cell.problem(exc.problems[0].message))
 
 
-def read_protocol(con: sqlite3.Connection, path: str | Path, *, kind: str | None = None,
+def read_protocol(con: Connection, path: str | Path, *, kind: str | None = None,
                   ref: Reference | None = None) -> Protocol:
     """Read and check a filled protocol; raises :class:`IngestError` listing every problem."""
     ref = ref or reference()
@@ -429,7 +429,7 @@ class AuditImport:
         return out
 
 
-def ingest_audit(con: sqlite3.Connection, path: str | Path, *, kind: str | None = None, replace: bool = False,
+def ingest_audit(con: Connection, path: str | Path, *, kind: str | None = None, replace: bool = False,
                  dry_run: bool = False, ref: Reference | None = None) -> AuditImport:
     """Check and store one filled protocol (table ``audits`` and ``audit_items``, provenance in
     ``imports``) in one transaction. An audit of the same institution, edition and kind already
@@ -487,7 +487,7 @@ def ingest_audit(con: sqlite3.Connection, path: str | Path, *, kind: str | None 
                 raise DryRun
     except DryRun:
         result.audit_id = result.import_id = None
-    except sqlite3.IntegrityError as exc:
+    except (IntegrityError, PermissionDenied) as exc:
         raise IngestError(path, f"the database refused the audit ({exc}); nothing was stored") from None
     return result
 
@@ -500,7 +500,7 @@ class _StoredAudit:
     points: dict[str, int]  # criteria without a row (not scored) are absent
 
 
-def _stored_audit(con: sqlite3.Connection, audit_id: int) -> _StoredAudit:
+def _stored_audit(con: Connection, audit_id: int) -> _StoredAudit:
     kind, date, catalogue = con.execute("SELECT kind, audit_date, catalogue FROM audits WHERE id = ?",
                                         (audit_id,)).fetchone()
     points = dict(con.execute("SELECT criterion, points FROM audit_items WHERE audit_id = ?", (audit_id,)).fetchall())
@@ -530,7 +530,7 @@ def _differences(old: _StoredAudit, new: Protocol) -> list[str]:
     return lines or ["no differences: the same kind, date and points as the audit replaced"]
 
 
-def _link_awards(con: sqlite3.Connection, p: Protocol, audit_id: int, import_id: int, ref: Reference) -> list[str]:
+def _link_awards(con: Connection, p: Protocol, audit_id: int, import_id: int, ref: Reference) -> list[str]:
     """Awards the register recorded for this institution and edition before their audit came in,
     which this kind of audit gives, are linked to it (undone with the import)."""
     from ..scoring.rules import rules
@@ -546,7 +546,7 @@ def _link_awards(con: sqlite3.Connection, p: Protocol, audit_id: int, import_id:
     return [k for _, k in rows]
 
 
-def _check_no_award(con: sqlite3.Connection, path: Path, audits_sql: str, params: tuple) -> None:
+def _check_no_award(con: Connection, path: Path, audits_sql: str, params: tuple) -> None:
     """An audit from which an award was decided cannot be replaced by an import."""
     row = con.execute(f"SELECT w.kind, w.edition, w.import_id FROM awards w WHERE w.audit_id IN ({audits_sql}) "
                       "LIMIT 1", params).fetchone()

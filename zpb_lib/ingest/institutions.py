@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from ..reference import InstitutionKind, Reference, ReferenceDataError, _list, _
 from ..store.write import insert_rows, record_import, transaction, update_logged
 from . import DryRun, IngestError, Problem, Problems, column_letter, file_hash, previous_import, read_bytes
 from .tables import Table, document_kind, read_table
+from ..store.backend import Connection, IntegrityError, PermissionDenied
 
 SHOWN = 20  # names listed per kind of change; the rest are counted
 
@@ -555,7 +555,7 @@ class Plan:
     unchanged: int = 0
 
 
-def plan_changes(con: sqlite3.Connection, f: RegisterFile, types: RspoTypes) -> Plan:
+def plan_changes(con: Connection, f: RegisterFile, types: RspoTypes) -> Plan:
     """What storing ``f`` would change, compared with the institutions stored (read only)."""
     idc = f.ident_column
     cols = tuple(dict.fromkeys((*f.fields, "name", "county", "kind", "rspo_type", "in_register")))
@@ -590,7 +590,7 @@ def _scope_key(old: dict[str, Any], types: RspoTypes) -> tuple[str, str]:
     return old["county"], f"type:{found.id}" if found else f"text:{fold(rtype)}"
 
 
-def apply_plan(con: sqlite3.Connection, f: RegisterFile, plan: Plan, import_id: int) -> None:
+def apply_plan(con: Connection, f: RegisterFile, plan: Plan, import_id: int) -> None:
     """Store ``plan`` inside the caller's transaction: inserts carry the import, updates are logged."""
     columns = (f.ident_column, *f.fields, "in_register", "import_id")
     insert_rows(con, "institutions", columns,
@@ -712,7 +712,7 @@ def rspo_types(ref: Reference) -> RspoTypes:
     return load_rspo_types(ref.directory / "rspo_types.yaml", ref.kinds)
 
 
-def ingest_institutions(con: sqlite3.Connection, path: str | Path, *, dry_run: bool = False,
+def ingest_institutions(con: Connection, path: str | Path, *, dry_run: bool = False,
                         ref: Reference | None = None) -> InstitutionsImport:
     """Check a register file and store what it changes in one transaction; on any problem nothing is
     stored. The same file (same bytes) is refused the second time."""
@@ -736,6 +736,6 @@ def ingest_institutions(con: sqlite3.Connection, path: str | Path, *, dry_run: b
                 raise DryRun
     except DryRun:
         result.import_id = None
-    except sqlite3.IntegrityError as exc:
+    except (IntegrityError, PermissionDenied) as exc:
         raise IngestError(path, f"the database refused the institutions ({exc}); nothing was stored") from None
     return result

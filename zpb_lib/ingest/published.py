@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
-import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from ..institutions import fold
 from ..matching import AUTO_ACCEPT, Match, candidates, decision, match_line
 from ..reference import Reference, reference
 from .register import AWARD_HEADERS, AWARD_KIND_LABELS, AWARDS_SHEET
+from ..store.backend import Connection
 
 # The register's awards sheet, then what a reviewer needs (the register import ignores those columns).
 SHEET = AWARDS_SHEET
@@ -246,7 +246,7 @@ def _flag_repeats(rows: list[Row]) -> list[Row]:
     return rows
 
 
-def match_published(con: sqlite3.Connection, path: str | Path, *, edition: str, kind: str,
+def match_published(con: Connection, path: str | Path, *, edition: str, kind: str,
                     out: str | Path | None = None, date: object = None, ref: Reference | None = None) -> MatchResult:
     """Match the published list at ``path`` (the awards of ``kind`` in ``edition``) to the register
     and write the workbook ``out`` (default: ``<list>-dopasowanie.xlsx`` next to the list)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import sqlite3
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from ..store.schema import AWARD_KINDS
 from ..store.write import insert_one, record_import, transaction, update_logged
 from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, norm, pl_date,
                previous_import, read_bytes)
+from ..store.backend import Connection, IntegrityError, PermissionDenied
 
 # --------------------------------------------------------------------------- the workbook's texts
 # Sheet names and headers are an interface: `zpb match` writes „Nagrody” with these headers and
@@ -187,7 +187,7 @@ SHEETS = (PARTICIPATION, AWARDS, ACTIONS, PARTNERS)
 
 # --------------------------------------------------------------------------- template
 
-def _export_rows(con: sqlite3.Connection, ref: Reference) -> dict[str, list[tuple]]:
+def _export_rows(con: Connection, ref: Reference) -> dict[str, list[tuple]]:
     """What the database holds, as the rows of each data sheet (identifiers people use, Polish labels)."""
     def ident(rspo: Any, polon: Any) -> str:
         return identifier(rspo, polon)
@@ -220,7 +220,7 @@ def _export_rows(con: sqlite3.Connection, ref: Reference) -> dict[str, list[tupl
     return out
 
 
-def write_register_template(con: sqlite3.Connection, out: str | Path, *, ref: Reference | None = None) -> Path:
+def write_register_template(con: Connection, out: str | Path, *, ref: Reference | None = None) -> Path:
     """Write the register workbook, pre-filled with what the database holds; returns the file written."""
     from openpyxl import Workbook
 
@@ -511,7 +511,7 @@ _WHAT = {"award": "award kind", "area": "area", "action": "action kind", "status
 class _Checker:
     """Turns cells into checked values, raising :class:`_Invalid` with the cell's location."""
 
-    def __init__(self, con: sqlite3.Connection, ref: Reference):
+    def __init__(self, con: Connection, ref: Reference):
         self.con, self.ref = con, ref
         self._institutions: dict[str, Institution | str] = {}
 
@@ -748,7 +748,7 @@ def _show(value: Any) -> str:
 class _Planner:
     """Compares the checked rows with what is stored, inside the import's transaction."""
 
-    def __init__(self, con: sqlite3.Connection, ref: Reference, problems: Problems):
+    def __init__(self, con: Connection, ref: Reference, problems: Problems):
         from ..scoring.rules import rules
 
         self.con, self.ref, self.problems = con, ref, problems
@@ -929,7 +929,7 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
-def _stored(con: sqlite3.Connection, sql: str, key: Callable[[tuple], tuple],
+def _stored(con: Connection, sql: str, key: Callable[[tuple], tuple],
             values: Callable[[tuple], dict[str, Any]]) -> dict[tuple, tuple[int, dict[str, Any]]]:
     """Stored rows by natural key (the first, should the database hold a key twice)."""
     out: dict[tuple, tuple[int, dict[str, Any]]] = {}
@@ -948,7 +948,7 @@ def _db_value(value: Any) -> Any:
     return value
 
 
-def _apply(con: sqlite3.Connection, ops: list[_Op], import_id: int) -> None:
+def _apply(con: Connection, ops: list[_Op], import_id: int) -> None:
     for op in ops:
         values = {k: _db_value(v) for k, v in op.values.items() if not k.startswith("_")}
         if op.row_id is None:
@@ -1011,7 +1011,7 @@ class RegisterImport:
         return out
 
 
-def ingest_register(con: sqlite3.Connection, path: str | Path, *, dry_run: bool = False,
+def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
                     ref: Reference | None = None) -> RegisterImport:
     """Check the register workbook and upsert its rows in one transaction; raises :class:`IngestError`
     naming sheet, row and column of every problem (nothing is stored then)."""
@@ -1037,12 +1037,12 @@ def ingest_register(con: sqlite3.Connection, path: str | Path, *, dry_run: bool 
                 raise DryRun
     except DryRun:
         result.import_id = None
-    except sqlite3.IntegrityError as exc:
+    except (IntegrityError, PermissionDenied) as exc:
         raise IngestError(path, f"the database refused the register ({exc}); nothing was stored") from None
     return result
 
 
-def _plan(con: sqlite3.Connection, ref: Reference, path: Path,
+def _plan(con: Connection, ref: Reference, path: Path,
           sheets: dict[str, list[_RawRow]]) -> tuple[RegisterImport, list[_Op]]:
     """Check every row and compare it with what is stored; raises with every problem found."""
     problems = Problems(path)

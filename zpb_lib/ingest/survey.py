@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from ..institutions import Institution
 from . import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_participation,
                column_letter, file_hash, header_keys, norm, previous_import, read_bytes, text_keys)
 from .tables import Table, not_a_table, read_table  # noqa: F401  (Table stays importable from here)
+from ..store.backend import Connection, IntegrityError, PermissionDenied
 
 # Columns that forms add around the questions. Personal ones identify a respondent; metadata ones
 # do not, but neither is stored. Keys are normalised with norm().
@@ -345,15 +345,15 @@ class SurveyImport:
         return out
 
 
-def _slot(con: sqlite3.Connection, inst: int, edition: str, group: str, wave: str) -> list[tuple[int | None, int, str | None]]:
+def _slot(con: Connection, inst: int, edition: str, group: str, wave: str) -> list[tuple[int | None, int, str | None]]:
     """Responses already stored for a target, per import: (import id, count, file name)."""
     return con.execute(
         "SELECT r.import_id, COUNT(*), i.file_name FROM survey_responses r LEFT JOIN imports i ON i.id = r.import_id "
-        "WHERE r.institution_id = ? AND r.edition = ? AND r.grp = ? AND r.wave = ? GROUP BY r.import_id",
+        "WHERE r.institution_id = ? AND r.edition = ? AND r.grp = ? AND r.wave = ? GROUP BY r.import_id, i.file_name",
         (inst, edition, group, wave)).fetchall()
 
 
-def ingest_survey(con: sqlite3.Connection, path: str | Path, *, institution: int | str, edition: str, group: str,
+def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, edition: str, group: str,
                   wave: str, replace: bool = False, append: bool = False, dry_run: bool = False,
                   ref: Reference | None = None) -> SurveyImport:
     """Check and store one survey export in one transaction; on any problem nothing is stored.
@@ -418,6 +418,6 @@ def ingest_survey(con: sqlite3.Connection, path: str | Path, *, institution: int
                 raise DryRun
     except DryRun:
         result.import_id = None
-    except sqlite3.IntegrityError as exc:
+    except (IntegrityError, PermissionDenied) as exc:
         raise IngestError(path, f"the database refused the responses ({exc}); nothing was stored") from None
     return result

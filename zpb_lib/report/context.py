@@ -6,7 +6,7 @@ edition, data version and library version. The explorer does the same, and first
 a build left (``reports/<edition>/cube.sqlite``) that is still current.
 
 A cube is *current* for a database when its meta names the same edition, cube version, data
-version (hash of the database file), reference hash (the files in ``data/``) and code hash (the
+version (the database's change counter, see :func:`zpb_lib.store.data_version`), reference hash (the files in ``data/``) and code hash (the
 library) as now, with the default threshold and renewal window: then it holds exactly what
 computing it again would give.
 """
@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from .. import code_hash
 from .. import cube as cube_mod
 from .. import store
+from ..paths import default_reports_dir
 from ..reference import Reference, reference
 from ..stats import DEFAULT_THRESHOLD
 
@@ -37,11 +38,14 @@ def canonical_edition(edition: str | None, ref: Reference) -> str:
         raise ValueError(exc.args[0]) from None
 
 
-def cache_path(db_path: Path, edition: str, data_hash: str, ref: Reference) -> Path:
-    """Where a notebook run alone (and the explorer) keeps the cube it computed: next to the database."""
+def cache_path(db_path: "Path | str", edition: str, data_hash: str, ref: Reference) -> Path:
+    """Where a notebook run alone (and the explorer) keeps the cube it computed: next to a database
+    file; for a PostgreSQL database, in the checkout (or the current folder) — the data version
+    names the database, so caches of several never mix."""
     # The library's code is part of the key: a new version may compute the cube differently.
     key = hashlib.sha256(f"{data_hash}:{cube_mod.reference_hash(ref)}:{code_hash()}:{edition}".encode()).hexdigest()[:12]
-    return db_path.parent / CACHE_DIR / f"cube-{edition.replace('/', '-')}-{key}.sqlite"
+    root = default_reports_dir().parent if store.is_url(db_path) else Path(db_path).parent
+    return root / CACHE_DIR / f"cube-{edition.replace('/', '-')}-{key}.sqlite"
 
 
 def _read_meta(path: Path) -> dict[str, Any] | None:
@@ -76,29 +80,25 @@ def is_current(path: Path, edition: str, data_hash: str, ref: Reference, *, ref_
 
 
 def current_cube(db: str | Path | None, edition: str, *, ref: Reference | None = None,
-                 candidates: Iterable[str | Path] = (), compute: bool = True,
-                 data_hash: str | None = None) -> Path | None:
+                 candidates: Iterable[str | Path] = (), compute: bool = True) -> Path | None:
     """The path of a current cube of ``edition`` for the database ``db``: the first of ``candidates``
     (e.g. a build's ``reports/2025-2026/cube.sqlite``) that is current, else the cache next to the
-    database, computed there first when ``compute`` (else None)."""
+    database, computed there first when ``compute`` (else None). The data version is read in the
+    snapshot a computed cube is read from, so the cube holds exactly the data its meta names."""
     ref = ref or reference()
-    db_path = store.resolve_db_path(db or None).resolve()
-    data_hash = data_hash or store.data_version(db_path)
+    db_path = store.locate(db or None)
     ref_hash, lib_hash = cube_mod.reference_hash(ref), code_hash()
-    for path in candidates:
-        if Path(path).is_file() and is_current(Path(path), edition, data_hash, ref, ref_hash=ref_hash,
-                                                lib_hash=lib_hash):
-            return Path(path)
-    path = cache_path(db_path, edition, data_hash, ref)
-    if path.is_file() and _read_meta(path) is not None:
-        return path
-    if not compute:
-        return None
-    con = store.connect(db_path, readonly=True)
-    try:
+    with store.snapshot(db_path) as (con, data_hash):
+        for path in candidates:
+            if Path(path).is_file() and is_current(Path(path), edition, data_hash, ref, ref_hash=ref_hash,
+                                                    lib_hash=lib_hash):
+                return Path(path)
+        path = cache_path(db_path, edition, data_hash, ref)
+        if path.is_file() and _read_meta(path) is not None:
+            return path
+        if not compute:
+            return None
         cube_mod.build(con, edition, path, ref=ref, data_hash=data_hash, ref_hash=ref_hash)
-    finally:
-        con.close()
     return path
 
 

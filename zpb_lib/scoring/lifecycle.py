@@ -8,7 +8,6 @@ positive audit whose award was never recorded.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,6 +18,7 @@ from ..reference import Reference, reference
 from ..store import load
 from .decisions import decide, score_audit, valid_until, years_in_programme
 from .rules import Rules, rules as load_rules
+from ..store.backend import Connection
 
 STATUSES = ("not_participating", "stage1", "certified", "extended", "expired", "leader", "left")
 STAGE_OF_AWARD = {"certificate": "certified", "university_certificate": "certified", "extension": "extended",
@@ -35,7 +35,7 @@ class Frames:
     awards: pd.DataFrame
 
     @classmethod
-    def load(cls, con: sqlite3.Connection) -> "Frames":
+    def load(cls, con: Connection) -> "Frames":
         return cls(load(con, "institutions"), load(con, "participation"), load(con, "audits"),
                    load(con, "audit_items"), load(con, "awards"))
 

@@ -1,19 +1,18 @@
-"""Opening and creating the database. SQLite is the store; keeping every ``sqlite3`` call behind this
-package is what lets another engine be added later by URL."""
+"""Opening and creating the database: a SQLite file (a path) or a PostgreSQL database (a
+``postgresql://`` URL). Every statement zpb runs goes through the connection this module returns
+(see :mod:`.backend`)."""
 from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
+import uuid
 from pathlib import Path
 
 from ..paths import DB_HELP, ENV_DB  # noqa: F401  (DB_HELP re-exported for the commands' --db)
 from ..reference import Reference, reference
-from .schema import SCHEMA_VERSION, ddl
-
-
-class StoreError(RuntimeError):
-    """The database is missing, of another schema version, or refused a write."""
+from .backend import (POSTGRESQL, SQLITE, Connection, DatabaseError, StoreError, display, is_url,
+                      open_connection)
+from .schema import SCHEMA_VERSION, ddl, statements
 
 
 def default_db_path() -> Path:
@@ -24,54 +23,63 @@ def default_db_path() -> Path:
     return _default()
 
 
-def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
-    return Path(db) if db else default_db_path()
+def resolve_db_path(db: str | os.PathLike | None = None) -> "Path | str":
+    """The database ``db`` names: a PostgreSQL URL as it is, a file as a path; ``None``: the default
+    (``$ZPB_DB``, which may be a URL too)."""
+    if db is None or db == "":
+        env = os.environ.get(ENV_DB)
+        if env and is_url(env):
+            return env
+        return default_db_path()
+    return str(db) if is_url(db) else Path(db)
 
 
-def _configure(con: sqlite3.Connection) -> sqlite3.Connection:
-    con.execute("PRAGMA foreign_keys = ON")
-    con.execute("PRAGMA busy_timeout = 10000")
-    # Writes are explicit transactions (see write.transaction); autocommit otherwise.
-    con.isolation_level = None
-    return con
+def locate(db: str | os.PathLike | None = None) -> "Path | str":
+    """:func:`resolve_db_path` made absolute: a file's full path, or the URL."""
+    found = resolve_db_path(db)
+    return found if isinstance(found, str) else found.resolve()
 
 
-def schema_version(con: sqlite3.Connection, path: Path) -> int:
-    """The schema version recorded in an open database; refuses a file that is not a zpb database."""
+def schema_version(con: Connection, path: "Path | str | None" = None) -> int:
+    """The schema version recorded in an open database; refuses one that is not a zpb database."""
+    name = display(path) if path is not None else con.name
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a zpb database: {exc}") from None
+    except DatabaseError as exc:
+        raise StoreError(f"{name} is not a zpb database: {exc}") from None
     if row is None:
-        raise StoreError(f"{path} is not a zpb database: it records no schema version")
+        raise StoreError(f"{name} is not a zpb database: it records no schema version")
     return int(row[0])
 
 
-def check_version(version: int, path: Path) -> None:
+def check_version(version: int, path: "Path | str") -> None:
     """Refuse a database of another schema version, saying what to do about it."""
+    name = display(path)
     if version < SCHEMA_VERSION:
-        raise StoreError(f"{path} has schema version {version}, this zpb uses version {SCHEMA_VERSION}: "
-                         f"upgrade it with `zpb db upgrade --db {path}` (a backup copy is made first)")
+        raise StoreError(f"{name} has schema version {version}, this zpb uses version {SCHEMA_VERSION}: "
+                         f"upgrade it with `zpb db upgrade --db {name}` (a backup copy is made first)")
     if version > SCHEMA_VERSION:
-        raise StoreError(f"{path} was written by a newer zpb (schema version {version}; this zpb knows up to "
+        raise StoreError(f"{name} was written by a newer zpb (schema version {version}; this zpb knows up to "
                          f"{SCHEMA_VERSION}): update zpb to use this database")
 
 
-def open_file(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """An existing database file, opened with the store's settings but no version check."""
+def open_file(path: "Path | str", *, readonly: bool = False) -> Connection:
+    """An existing database, opened with the store's settings but no version check."""
+    if is_url(path):
+        con = open_connection(path)
+        if readonly:
+            con.script("SET default_transaction_read_only = on")
+        return con
+    path = Path(path)
     if not path.exists():
         raise StoreError(f"database {path} does not exist (create an empty one with `zpb init --db {path}`, "
                          f"or demo data with `zpb demo --db {path}`)")
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a database file")
-    if readonly:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    else:
-        con = sqlite3.connect(path)
-    return _configure(con)
+    return open_connection(path, readonly=readonly)
 
 
-def connect(db: str | os.PathLike | None = None, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(db: str | os.PathLike | None = None, *, readonly: bool = False) -> Connection:
     """Open an existing database, checking its schema version."""
     path = resolve_db_path(db)
     con = open_file(path, readonly=readonly)
@@ -84,42 +92,73 @@ def connect(db: str | os.PathLike | None = None, *, readonly: bool = False) -> s
 
 
 def create(db: str | os.PathLike | None = None, *, ref: Reference | None = None,
-           synthetic: bool = False, overwrite: bool = False) -> sqlite3.Connection:
-    """Create a new database with the schema and the reference tables, in one transaction."""
+           synthetic: bool = False, overwrite: bool = False) -> Connection:
+    """Create a new database with the schema and the reference tables, in one transaction. A
+    PostgreSQL database must exist (the server's administrator creates it) and hold no zpb tables,
+    unless ``overwrite``."""
     from .write import store_reference, transaction  # here to keep module import order simple
 
     path = resolve_db_path(db)
-    if path.exists():
-        if not overwrite:
-            raise StoreError(f"database {path} already exists")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
     ref = ref or reference()
-    con = _configure(sqlite3.connect(path))
-    con.execute("PRAGMA journal_mode = WAL")
+    if is_url(path):
+        con = open_connection(path)
+        if _pg_tables(con):
+            if not overwrite:
+                con.close()
+                raise StoreError(f"database {display(path)} already holds zpb tables")
+            _pg_drop_all(con)
+    else:
+        if path.exists():
+            if not overwrite:
+                raise StoreError(f"database {path} already exists")
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = open_connection(path)
+        con.script("PRAGMA journal_mode = WAL")
     with transaction(con):
-        for stmt in _statements(ddl(ref)):
-            con.execute(stmt)
+        for stmt in statements(ddl(ref, con.backend), con.backend):
+            con.script(stmt)
         con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
             ("schema_version", str(SCHEMA_VERSION)),
             ("created_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
             ("synthetic", "1" if synthetic else "0"),
         ])
+        init_data_version(con)
         store_reference(con, ref)
     return con
 
 
-def _statements(script: str) -> list[str]:
-    """Split a DDL script into statements (``executescript`` would commit mid-transaction)."""
-    out, buf = [], []
-    for line in script.splitlines():
-        if line.strip().startswith("--") or not line.strip():
-            continue
-        buf.append(line)
-        if sqlite3.complete_statement("\n".join(buf)):
-            out.append("\n".join(buf))
-            buf = []
-    if buf:
-        raise StoreError("incomplete statement in schema: " + "\n".join(buf))
-    return out
+def exists(db: "Path | str") -> bool:
+    """Whether ``db`` holds a database already: the file (or its write-ahead log) exists, or the
+    PostgreSQL database holds tables."""
+    if is_url(db):
+        con = open_connection(db)
+        try:
+            return bool(_pg_tables(con))
+        finally:
+            con.close()
+    return Path(db).exists() or Path(f"{db}-wal").exists()
+
+
+def init_data_version(con: Connection, version: int = 0) -> None:
+    """The data version's one row: a new database identity (so that two databases never name the
+    same version) and the counter every write transaction advances."""
+    con.execute("INSERT INTO data_version(id, db_id, version) VALUES (1, ?, ?)", (uuid.uuid4().hex, version))
+
+
+def _pg_tables(con: Connection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+
+
+def _pg_drop_all(con: Connection) -> None:
+    """Every table and trigger function of a zpb database on PostgreSQL (``--force``)."""
+    for t in _pg_tables(con):
+        con.script(f'DROP TABLE IF EXISTS "{t}" CASCADE')
+    for (fn,) in con.execute("SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                             "WHERE n.nspname = current_schema() AND p.proname LIKE 'zpb\\_%'").fetchall():
+        con.script(f"DROP FUNCTION IF EXISTS {fn}() CASCADE")
+
+
+__all__ = ["Connection", "StoreError", "POSTGRESQL", "SQLITE", "connect", "create", "open_file",
+           "resolve_db_path", "schema_version", "check_version", "default_db_path", "init_data_version"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 
 import pandas as pd
 
+from .backend import SQLITE, Connection
 from .schema import (ACTION_AREAS, ACTION_KINDS, ACTION_STATUSES, AUDIT_KINDS, AWARD_KINDS,
                      PARTNER_KINDS)
 from ..reference import GROUPS, WAVES
@@ -26,14 +26,14 @@ CODE_COLUMNS = {"county", "police_unit", "family", "catalogue", "criterion", "ar
 EDITION_COLUMNS = {"edition", "joined_edition", "left_edition", "valid_from"}
 
 
-def _editions(con: sqlite3.Connection) -> list[str]:
+def _editions(con: Connection) -> list[str]:
     return [r[0] for r in con.execute("SELECT edition FROM editions ORDER BY start_year")]
 
 
-def load(con: sqlite3.Connection, table: str, where: str | None = None, params: tuple = ()) -> pd.DataFrame:
+def load(con: Connection, table: str, where: str | None = None, params: tuple = ()) -> pd.DataFrame:
     """Table ``table`` (optionally filtered by an SQL ``where`` with ``params``) as a DataFrame."""
     sql = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "")
-    df = pd.read_sql_query(sql, con, params=params)
+    df = con.frame(sql, params)
     answer_cols = set()
     if table == "survey_responses":
         answer_cols = {c for c in df.columns if c not in ("id", "institution_id", "edition", "wave", "grp", "import_id")}
@@ -55,53 +55,69 @@ def load(con: sqlite3.Connection, table: str, where: str | None = None, params: 
     return df
 
 
-def tables(con: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+def tables(con: Connection) -> list[str]:
+    """The database's tables, by name."""
+    if con.backend == SQLITE:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    else:
+        sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+    return [r[0] for r in con.execute(sql)]
 
 
-def table_counts(con: sqlite3.Connection) -> dict[str, int]:
+def columns(con: Connection, table: str) -> list[str]:
+    """The columns of ``table`` in their order."""
+    return [c["name"] for c in con.inspector().get_columns(table)]
+
+
+def primary_key(con: Connection, table: str) -> list[str]:
+    return list(con.inspector().get_pk_constraint(table)["constrained_columns"])
+
+
+def table_counts(con: Connection) -> dict[str, int]:
     return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables(con)}
 
 
-def content_hash(con: sqlite3.Connection) -> str:
+#: Left out of the content hash: when a database was made and which database it is are not data.
+NOT_CONTENT = {"data_version"}
+
+
+def table_hash(con: Connection, table: str) -> str:
+    """SHA-256 of one table's rows in primary-key order (equal on both engines for equal rows)."""
+    h = hashlib.sha256()
+    cols = columns(con, table)
+    order = ", ".join(primary_key(con, table) or cols)
+    where = " WHERE key NOT IN ('created_at')" if table == "meta" else ""
+    for row in con.execute(f"SELECT * FROM {table}{where} ORDER BY {order}"):
+        h.update(repr(tuple(row)).encode())
+    h.update(",".join(cols).encode())
+    return h.hexdigest()
+
+
+def content_hash(con: Connection) -> str:
     """SHA-256 of every table's rows in key order: equal hashes mean equal content. The creation
-    time in ``meta`` is left out so that two runs of the same generator compare equal."""
+    time in ``meta`` and the data version's row are left out, so that two runs of the same
+    generator, or a database and its copy on another engine, compare equal."""
     h = hashlib.sha256()
     for t in tables(con):
+        if t in NOT_CONTENT:
+            continue
         h.update(f"\x00table {t}\x00".encode())
-        cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})")]
-        pk = [r[1] for r in sorted(con.execute(f"PRAGMA table_info({t})"), key=lambda r: r[5]) if r[5]]
-        order = ", ".join(pk or cols)
-        where = " WHERE key NOT IN ('created_at')" if t == "meta" else ""
-        for row in con.execute(f"SELECT * FROM {t}{where} ORDER BY {order}"):
-            h.update(repr(row).encode())
-        h.update(",".join(cols).encode())
+        h.update(table_hash(con, t).encode())
     return h.hexdigest()
 
 
-def file_hash(db_path: "str | os.PathLike") -> str:
-    """SHA-256 of the database file and its write-ahead log, as bytes: a fast, exact fingerprint of
-    the inputs (70 MB in a fraction of a second). Unlike :func:`content_hash` it also changes when
-    SQLite merely rewrites pages (VACUUM, a checkpoint), which only costs a rebuild."""
-    from pathlib import Path
+def data_version(db: "Connection | str | os.PathLike") -> str:
+    """The data version every build, report and export names: the database's identity and the
+    count of changes made to it, as ``<db_id:8>-<count>``. Every write transaction advances it
+    (see :func:`.write.transaction`), so it changes exactly when the data does, and reading it
+    costs one row (not a hash of the file, which VACUUM or a checkpoint would change)."""
+    if isinstance(db, Connection):
+        db_id, version = db.execute("SELECT db_id, version FROM data_version WHERE id = 1").fetchone()
+        return f"{db_id[:8]}-{version}"
+    from .connection import connect
 
-    h = hashlib.sha256()
-    for suffix in ("", "-wal"):
-        p = Path(str(db_path) + suffix)
-        if p.exists():
-            with open(p, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 22), b""):
-                    h.update(chunk)
-        h.update(b"\x00")
-    return h.hexdigest()
-
-
-def data_version(db: "sqlite3.Connection | str | os.PathLike") -> str:
-    """The short data version shown in builds, reports and exports, so that every output names the
-    same value: the file hash of the database at a path or of an open connection's database (the
-    content hash for an in-memory one)."""
-    if not isinstance(db, sqlite3.Connection):
-        return file_hash(db)[:16]
-    path = next((row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
-    return (file_hash(path) if path else content_hash(db))[:16]
+    con = connect(db, readonly=True)
+    try:
+        return data_version(con)
+    finally:
+        con.close()

@@ -9,11 +9,11 @@ participation rows allow. Then it refuses and says which imports to undo first.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 
 from .schema import IMPORTED_TABLES
 from .write import delete_import, transaction
+from .backend import Connection
 
 
 class UndoRefused(ValueError):
@@ -43,7 +43,7 @@ class ImportRecord:
         return ""
 
 
-def list_imports(con: sqlite3.Connection) -> list[ImportRecord]:
+def list_imports(con: Connection) -> list[ImportRecord]:
     out = []
     for r in con.execute("SELECT id, kind, file_name, content_hash, imported_at, rows, details FROM imports ORDER BY id"):
         try:
@@ -73,7 +73,7 @@ class UndoResult:
         return out
 
 
-def _record(con: sqlite3.Connection, import_id: int) -> ImportRecord:
+def _record(con: Connection, import_id: int) -> ImportRecord:
     for rec in list_imports(con):
         if rec.id == import_id:
             return rec
@@ -82,7 +82,7 @@ def _record(con: sqlite3.Connection, import_id: int) -> ImportRecord:
                       "see `zpb imports list`)" if known else " (the database holds no imports)"))
 
 
-def _describe(con: sqlite3.Connection, ids: set[int | None]) -> str:
+def _describe(con: Connection, ids: set[int | None]) -> str:
     named = []
     for iid in sorted(i for i in ids if i is not None):
         row = con.execute("SELECT kind, file_name FROM imports WHERE id = ?", (iid,)).fetchone()
@@ -92,7 +92,7 @@ def _describe(con: sqlite3.Connection, ids: set[int | None]) -> str:
     return ", ".join(named)
 
 
-def dependents(con: sqlite3.Connection, import_id: int) -> list[str]:
+def dependents(con: Connection, import_id: int) -> list[str]:
     """Why the import cannot be undone: one line per kind of dependency (empty: it can)."""
     x = import_id
     reasons: list[str] = []
@@ -106,16 +106,16 @@ def dependents(con: sqlite3.Connection, import_id: int) -> list[str]:
 
     for table in ("participation", "audits", "survey_responses", "awards", "action_items"):
         check(f"""SELECT t.import_id, COUNT(*) FROM {table} t JOIN institutions i ON i.id = t.institution_id
-                  WHERE i.import_id = :x AND t.import_id IS NOT :x GROUP BY t.import_id""",
+                  WHERE i.import_id = :x AND (t.import_id IS NULL OR t.import_id <> :x) GROUP BY t.import_id""",
               f"{table.replace('_', ' ')} row(s) of institutions this import added are")
     check("""SELECT w.import_id, COUNT(*) FROM awards w JOIN audits a ON a.id = w.audit_id
-             WHERE a.import_id = :x AND w.import_id IS NOT :x
+             WHERE a.import_id = :x AND (w.import_id IS NULL OR w.import_id <> :x)
                AND NOT EXISTS (SELECT 1 FROM import_changes c WHERE c.import_id = :x AND c.tbl = 'awards'
                                AND c.row_id = w.id)
              GROUP BY w.import_id""",
           "award(s) decided from this import's audit(s) are")
     check("""SELECT t.import_id, COUNT(*) FROM action_items t JOIN partners p ON p.id = t.partner_id
-             WHERE p.import_id = :x AND t.import_id IS NOT :x
+             WHERE p.import_id = :x AND (t.import_id IS NULL OR t.import_id <> :x)
                AND NOT EXISTS (SELECT 1 FROM import_changes c WHERE c.import_id = :x AND c.tbl = 'action_items'
                                AND c.row_id = t.id)
              GROUP BY t.import_id""",
@@ -123,10 +123,10 @@ def dependents(con: sqlite3.Connection, import_id: int) -> list[str]:
     # Surveys and audits that only this import's participation rows allow.
     for table, what in (("audits", "audit(s)"), ("survey_responses", "survey response(s)")):
         check(f"""SELECT t.import_id, COUNT(*) FROM {table} t
-                  WHERE t.import_id IS NOT :x
+                  WHERE (t.import_id IS NULL OR t.import_id <> :x)
                     AND EXISTS (SELECT 1 FROM participation p WHERE p.import_id = :x AND p.institution_id = t.institution_id
                                 AND p.joined_edition <= t.edition AND (p.left_edition IS NULL OR p.left_edition >= t.edition))
-                    AND NOT EXISTS (SELECT 1 FROM participation p WHERE p.import_id IS NOT :x
+                    AND NOT EXISTS (SELECT 1 FROM participation p WHERE (p.import_id IS NULL OR p.import_id <> :x)
                                 AND p.institution_id = t.institution_id AND p.joined_edition <= t.edition
                                 AND (p.left_edition IS NULL OR p.left_edition >= t.edition))
                   GROUP BY t.import_id""", f"{what} in editions that only this import's participation rows cover are")
@@ -142,7 +142,7 @@ def dependents(con: sqlite3.Connection, import_id: int) -> list[str]:
     return reasons
 
 
-def undo(con: sqlite3.Connection, import_id: int, *, dry_run: bool = False) -> UndoResult:
+def undo(con: Connection, import_id: int, *, dry_run: bool = False) -> UndoResult:
     """Take back import ``import_id`` in one transaction (``dry_run``: say what would change)."""
     try:
         with transaction(con):
@@ -158,7 +158,7 @@ class _Rollback(Exception):
     """Rolls a dry run back after everything was checked and counted."""
 
 
-def _undo(con: sqlite3.Connection, import_id: int, dry_run: bool) -> UndoResult:
+def _undo(con: Connection, import_id: int, dry_run: bool) -> UndoResult:
     rec = _record(con, import_id)
     if rec.kind == "demo":
         raise UndoRefused(f"import #{import_id} is the demo data; make a new database instead")
@@ -171,7 +171,7 @@ def _undo(con: sqlite3.Connection, import_id: int, dry_run: bool) -> UndoResult:
     return result
 
 
-def _take_back(con: sqlite3.Connection, import_id: int) -> tuple[dict[str, int], dict[str, int]]:
+def _take_back(con: Connection, import_id: int) -> tuple[dict[str, int], dict[str, int]]:
     restored = {t: n for t, n in con.execute("SELECT tbl, COUNT(*) FROM import_changes WHERE import_id = ? "
                                              "GROUP BY tbl", (import_id,))}
     deleted = delete_import(con, import_id)

@@ -6,20 +6,25 @@ copied across (SQLite cannot add a CHECK or a foreign key to an existing table),
 steps fill what older versions lacked, the reference tables are brought in line with ``data/``, the
 foreign keys are checked, and every table must hold as many rows as before. Any failure rolls the
 whole upgrade back and leaves the file as it was.
+
+A PostgreSQL database is created at schema version 4 or later (no older one exists): there the
+upgrade brings the reference tables in line with ``data/``, in one transaction; a later schema
+change will add its steps for both engines.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ..reference import Reference, reference
-from .connection import StoreError, _statements, open_file, resolve_db_path, schema_version
-from .schema import SCHEMA_VERSION, ddl
+from .backend import SQLITE, Connection, display
+from .connection import StoreError, init_data_version, open_file, resolve_db_path, schema_version
+from .frames import tables
+from .schema import DATA_VERSION_TABLE, SCHEMA_VERSION, ddl, statements
 from .write import set_meta, sync_reference, transaction
 
 _CREATE = re.compile(r"^\s*CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", re.I)
@@ -27,7 +32,7 @@ _CREATE = re.compile(r"^\s*CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", re.I)
 
 @dataclass
 class UpgradeResult:
-    path: Path
+    path: "Path | str"
     from_version: int
     to_version: int
     backup: Path | None
@@ -61,14 +66,16 @@ def backup_path(path: Path, version: int) -> Path:
     return candidate
 
 
-def _backup(con: sqlite3.Connection, dest: Path) -> None:
+def _backup(con: Connection, dest: Path) -> None:
     """A complete copy or none: SQLite's online backup into a temporary file, then a rename."""
+    import sqlite3
+
     from ..files import atomic_path
 
     with atomic_path(dest) as tmp:
         out = sqlite3.connect(tmp)
         try:
-            con.backup(out)
+            con.driver_connection.backup(out)
         finally:
             out.close()
 
@@ -81,23 +88,25 @@ def upgrade(db: str | os.PathLike | None = None, *, ref: Reference | None = None
     con = open_file(path)
     try:
         version = schema_version(con, path)
+        if con.backend != SQLITE:
+            return _upgrade_server(con, path, version, ref)
         if version > SCHEMA_VERSION:
             raise StoreError(f"{path} was written by a newer zpb (schema version {version}; this zpb knows up to "
                              f"{SCHEMA_VERSION}): it cannot be downgraded; update zpb to use it")
         result = UpgradeResult(path, version, SCHEMA_VERSION, None)
         if version == SCHEMA_VERSION:
-            con.execute("BEGIN IMMEDIATE")  # a dry pass tells whether the reference tables would change
+            con.begin("write")  # a dry pass tells whether the reference tables would change
             try:
                 result.reference_changes = sync_reference(con, ref)
             finally:
-                con.execute("ROLLBACK")
+                con.rollback()
             if not result.reference_changes:
                 return result
         if make_backup:
             result.backup = backup_path(path, version)
             _backup(con, result.backup)
         # Foreign keys cannot be switched inside a transaction; they are checked by hand before COMMIT.
-        con.execute("PRAGMA foreign_keys = OFF")
+        con.script("PRAGMA foreign_keys = OFF")
         try:
             with transaction(con):
                 before = _counts(con)
@@ -119,35 +128,57 @@ def upgrade(db: str | os.PathLike | None = None, *, ref: Reference | None = None
                 set_meta(con, "upgraded_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
                 result.rows = after
         finally:
-            con.execute("PRAGMA foreign_keys = ON")
+            con.script("PRAGMA foreign_keys = ON")
         return result
     finally:
         con.close()
 
 
-def _counts(con: sqlite3.Connection) -> dict[str, int]:
-    names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                       "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_zpb_new_%'")]
+def _upgrade_server(con: Connection, path: str, version: int, ref: Reference) -> UpgradeResult:
+    """PostgreSQL: check the version, bring the reference tables in line (one transaction)."""
+    name = display(path)
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{name} was written by a newer zpb (schema version {version}; this zpb knows up to "
+                         f"{SCHEMA_VERSION}): it cannot be downgraded; update zpb to use it")
+    if version < SCHEMA_VERSION:  # pragma: no cover - no PostgreSQL database of an older schema exists
+        raise StoreError(f"{name} has schema version {version}: no upgrade step for PostgreSQL exists")
+    result = UpgradeResult(name, version, SCHEMA_VERSION, None)
+    con.begin("write")
+    try:
+        result.reference_changes = sync_reference(con, ref)
+        if not result.reference_changes:
+            con.rollback()
+            return result
+        set_meta(con, "upgraded_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+    result.rows = _counts(con)
+    return result
+
+
+def _counts(con: Connection) -> dict[str, int]:
+    names = [t for t in tables(con) if not t.startswith("_zpb_new_")]
     return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in names}
 
 
-def _columns(con: sqlite3.Connection, table: str) -> list[str]:
+def _columns(con: Connection, table: str) -> list[str]:
     return [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
 
 
-def _rebuild(con: sqlite3.Connection, ref: Reference) -> None:
+def _rebuild(con: Connection, ref: Reference) -> None:
     """Recreate every table from the current schema and copy its rows (the documented way to
     change a SQLite table's constraints). A column the new schema lacks would lose data: refused."""
-    statements = _statements(ddl(ref))
     tables, later = [], []
-    for stmt in statements:
+    for stmt in statements(ddl(ref)):
         m = _CREATE.match(stmt)
         if m is None:
             raise StoreError(f"unexpected statement in the schema: {stmt[:60]}")
         (tables if m.group(1).upper() == "TABLE" else later).append((m.group(2), stmt))
     existing = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for name, stmt in tables:
-        con.execute(re.sub(rf"^\s*CREATE TABLE {name}\b", f"CREATE TABLE _zpb_new_{name}", stmt, count=1))
+        con.script(re.sub(rf"^\s*CREATE TABLE {name}\b", f"CREATE TABLE _zpb_new_{name}", stmt, count=1))
         if name not in existing:
             continue
         old, new = _columns(con, name), _columns(con, f"_zpb_new_{name}")
@@ -164,12 +195,12 @@ def _rebuild(con: sqlite3.Connection, ref: Reference) -> None:
     for name, _ in tables:
         con.execute(f"ALTER TABLE _zpb_new_{name} RENAME TO {name}")
     for _, stmt in later:
-        con.execute(stmt)
+        con.script(stmt)
 
 
 # --------------------------------------------------------------------------- version steps
 
-def _v1_to_v2(con: sqlite3.Connection, ref: Reference, result: UpgradeResult) -> None:
+def _v1_to_v2(con: Connection, ref: Reference, result: UpgradeResult) -> None:
     """Version 1 knew institutions only by their internal id. A synthetic database gets the demo
     generator's identifiers for them (the same ones `zpb demo` now gives); no other kind of database
     could be filled in version 1, so one that holds institutions cannot be given real identifiers."""
@@ -193,7 +224,7 @@ def _v1_to_v2(con: sqlite3.Connection, ref: Reference, result: UpgradeResult) ->
     result.notes.append(f"{len(ids)} demo institutions were given the demo generator's RSPO numbers and POL-on ids")
 
 
-def _v2_to_v3(con: sqlite3.Connection, ref: Reference, result: UpgradeResult) -> None:
+def _v2_to_v3(con: Connection, ref: Reference, result: UpgradeResult) -> None:
     """Version 3 adds the answer „Nowhere — there are no such places” (``place_nowhere``) to the
     dangerous-places question. The rebuild adds the column, empty, to every stored response; nothing
     else changes. The old answers keep their meaning: before version 3 the questionnaire had no such
@@ -205,4 +236,15 @@ def _v2_to_v3(con: sqlite3.Connection, ref: Reference, result: UpgradeResult) ->
                             "an empty places answer among them stays counted as skipped".replace(",", " "))
 
 
-STEPS: dict[int, Callable[[sqlite3.Connection, Reference, UpgradeResult], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(con: Connection, ref: Reference, result: UpgradeResult) -> None:
+    """Version 4 names the data by a counter every change advances (table ``data_version``) rather
+    than by a hash of the file. The table is made here, with a new database identity, so that the
+    rebuild keeps it; the rebuild adds the triggers that advance it; the rows stay as they were."""
+    con.script(DATA_VERSION_TABLE)
+    init_data_version(con)
+    result.notes.append("the data version is now a counter of changes (table data_version): the next build "
+                        "computes its reports once more, then only after a change")
+
+
+STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

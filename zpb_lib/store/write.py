@@ -5,54 +5,70 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import sqlite3
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..reference import Reference
-from .schema import IMPORTED_TABLES
+from .backend import POSTGRESQL, Connection
+from .schema import ID_TABLES, IMPORTED_TABLES
 
 
 @contextlib.contextmanager
-def transaction(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception (which is re-raised)."""
-    if con.in_transaction:
-        raise RuntimeError("nested transaction: one logical change is one transaction")
-    con.execute("BEGIN IMMEDIATE")
+def transaction(con: Connection) -> Iterator[Connection]:
+    """One logical change: BEGIN … COMMIT, or ROLLBACK on any exception (which is re-raised). The
+    data version advances with every change, in the same transaction (the schema's triggers), so a
+    reader that sees the change sees the new version, and one that does not, the old."""
+    con.begin("write")
     try:
         yield con
     except BaseException:
-        con.execute("ROLLBACK")
+        con.rollback()
         raise
     else:
-        con.execute("COMMIT")
+        con.commit()
 
 
-def insert_rows(con: sqlite3.Connection, table: str, columns: Sequence[str],
+def insert_rows(con: Connection, table: str, columns: Sequence[str],
                 rows: Iterable[Sequence[Any]]) -> int:
     """Insert many rows into ``table`` (inside the caller's transaction); returns the row count."""
     if not con.in_transaction:
         raise RuntimeError("insert_rows must run inside transaction()")
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    cur = con.executemany(sql, rows)
-    return cur.rowcount
+    n = con.insert_many(table, columns, rows)
+    if "id" in columns and con.backend == POSTGRESQL and table in ID_TABLES:
+        _sync_identity(con, table)
+    return n
 
 
-def insert_one(con: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> int:
-    """Insert one row (inside the caller's transaction); returns its rowid."""
+def _sync_identity(con: Connection, table: str) -> None:
+    """After rows with explicit ids, PostgreSQL's id sequence must continue past them (SQLite's
+    rowid does so by itself)."""
+    con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"GREATEST((SELECT MAX(id) FROM {table}), 1))")
+
+
+def insert_one(con: Connection, table: str, values: Mapping[str, Any]) -> int:
+    """Insert one row (inside the caller's transaction); returns its id (0 for a table without one
+    on PostgreSQL; SQLite gives its rowid)."""
     if not con.in_transaction:
         raise RuntimeError("insert_one must run inside transaction()")
     cols = list(values)
-    cur = con.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                      [values[c] for c in cols])
-    return int(cur.lastrowid)
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    if con.backend == POSTGRESQL and table not in ID_TABLES:
+        con.execute(sql, [values[c] for c in cols])
+        return 0
+    if con.backend == POSTGRESQL:
+        row_id = int(con.execute(sql + " RETURNING id", [values[c] for c in cols]).fetchone()[0])
+        if "id" in cols and table in ID_TABLES:
+            _sync_identity(con, table)
+        return row_id
+    return int(con.execute(sql, [values[c] for c in cols]).lastrowid)
 
 
-def set_meta(con: sqlite3.Connection, key: str, value: str) -> None:
+def set_meta(con: Connection, key: str, value: str) -> None:
     con.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
 
-def record_import(con: sqlite3.Connection, kind: str, file_name: str, content_hash: str, rows: int,
+def record_import(con: Connection, kind: str, file_name: str, content_hash: str, rows: int,
                   details: str | None = None) -> int:
     """Provenance of one import, written in the same transaction as the imported rows."""
     return insert_one(con, "imports", {
@@ -88,13 +104,13 @@ REFERENCE_KEYS = {"police_units": 1, "counties": 1, "institution_kinds": 1, "edi
                   "criteria": 2}  # how many leading columns form the primary key
 
 
-def store_reference(con: sqlite3.Connection, ref: Reference) -> None:
+def store_reference(con: Connection, ref: Reference) -> None:
     """Copy the reference data into its tables so that foreign keys can point at it."""
     for table, (cols, rows) in reference_rows(ref).items():
         insert_rows(con, table, cols, rows)
 
 
-def sync_reference(con: sqlite3.Connection, ref: Reference) -> dict[str, list[str]]:
+def sync_reference(con: Connection, ref: Reference) -> dict[str, list[str]]:
     """Bring the reference tables in line with ``data/`` (inside the caller's transaction): add new
     rows (a new edition, kind or catalogue) and update changed ones. Rows that ``data/`` no longer
     holds stay, since stored data may point at them. Returns what changed per table."""
@@ -119,7 +135,7 @@ def sync_reference(con: sqlite3.Connection, ref: Reference) -> dict[str, list[st
     return changes
 
 
-def delete_rows(con: sqlite3.Connection, table: str, where: Mapping[str, Any]) -> int:
+def delete_rows(con: Connection, table: str, where: Mapping[str, Any]) -> int:
     """Delete the rows of ``table`` whose columns equal ``where`` (None matches NULL), inside the
     caller's transaction; returns the count. Used to replace data on a re-import."""
     if not con.in_transaction:
@@ -131,7 +147,7 @@ def delete_rows(con: sqlite3.Connection, table: str, where: Mapping[str, Any]) -
     return cur.rowcount
 
 
-def delete_import(con: sqlite3.Connection, import_id: int) -> dict[str, int]:
+def delete_import(con: Connection, import_id: int) -> dict[str, int]:
     """Take back everything one import did, inside the caller's transaction: delete the rows it
     stored (audits with their items), put back the values of rows it changed, and delete its
     provenance record. Used by ``zpb imports undo`` (after its dependency checks) and by
@@ -154,7 +170,7 @@ def delete_import(con: sqlite3.Connection, import_id: int) -> dict[str, int]:
     return {t: n for t, n in counts.items() if n}
 
 
-def update_logged(con: sqlite3.Connection, table: str, row_id: int, values: Mapping[str, Any],
+def update_logged(con: Connection, table: str, row_id: int, values: Mapping[str, Any],
                   import_id: int) -> dict[str, Any]:
     """Change columns of one row (by ``id``) for an import, inside the caller's transaction, keeping
     the values they had before in ``import_changes`` so that ``zpb imports undo`` can restore them.
