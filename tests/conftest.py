@@ -26,10 +26,15 @@ _names = itertools.count(1)
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_backends: the module's database tests run on SQLite and PostgreSQL")
+    config.addinivalue_line("markers", "postgresql_only: the test's database is PostgreSQL (e.g. its roles)")
 
 
 def pytest_generate_tests(metafunc):
-    if "db_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+    if "db_backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("postgresql_only"):
+        metafunc.parametrize("db_backend", ["postgresql"], indirect=True, scope="module")
+    elif metafunc.definition.get_closest_marker("both_backends"):
         metafunc.parametrize("db_backend", BACKENDS, indirect=True, scope="module")
 
 

@@ -147,15 +147,19 @@ def test_db_upgrade_and_check_work_on_both(small_db, capsys):
 
 
 # --------------------------------------------------------------------------- rights (PostgreSQL)
+# (A SQLite file's rights are its file permissions: `zpb db roles` refuses one.)
+
+def test_roles_are_for_a_server(small_sqlite, capsys):
+    assert main(["db", "roles", "--db", str(small_sqlite)]) == 2
+    assert "PostgreSQL" in capsys.readouterr().err
+
 
 BOCHNIA, TARNOW = "KPP-BOCHNIA", "KMP-TARNOW"  # counties 1201; 1216 and 1263
 
 
 @pytest.fixture
-def rights(pg, small_copy, db_backend):
+def rights(pg, small_copy):
     """A shared database with `zpb db roles` run, and one login per role."""
-    if db_backend != "postgresql":
-        pytest.skip("rights are PostgreSQL's (a SQLite file's are its file permissions)")
     assert main(["db", "roles", "--db", small_copy]) == 0
     for user, role in (("ala", unit_role(BOCHNIA)), ("olek", ANALYST), ("rita", READER)):
         pg.admin(f"DROP ROLE IF EXISTS {user}")
@@ -178,6 +182,7 @@ def _raw(url: str, sql: str, params: tuple = ()) -> int:
         return con.execute(sql, params).rowcount
 
 
+@pytest.mark.postgresql_only
 def test_a_unit_changes_only_its_own_schools(rights, content_hash):
     admin = rights["admin"]
     mine, theirs = _one(admin, "1201", True), _one(admin, "1201", False)
@@ -226,6 +231,7 @@ def test_a_unit_changes_only_its_own_schools(rights, content_hash):
     assert content_hash(admin) == before
 
 
+@pytest.mark.postgresql_only
 def test_imports_of_another_units_school_refused_with_nothing_stored(rights, ref, tmp_path, capsys, content_hash):
     admin, ala = rights["admin"], rights["ala"]
     con = store.connect(admin, readonly=True)
@@ -252,6 +258,7 @@ def test_imports_of_another_units_school_refused_with_nothing_stored(rights, ref
     assert "stored 12 responses" in capsys.readouterr().out
 
 
+@pytest.mark.postgresql_only
 def test_the_reader_reads_and_builds_but_changes_nothing(rights):
     rita, olek = rights["rita"], rights["olek"]
     for sql in ("UPDATE institutions SET pupils = 1", "INSERT INTO partners (name, kind) VALUES ('x', 'ngo')",

@@ -356,7 +356,8 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
             for t in targets:
                 t.jobs = plan(institutions, ref, edition, lang=t.lang, only=options.only,
                               counties=counties or None, institutions_wanted=wanted or None,
-                              cube_path=str(cube_path.resolve()), db_path=str(db_path), notebooks=notebooks)
+                              cube_path=str(cube_path.resolve()), db_path=store.display(db_path),
+                              notebooks=notebooks)
                 _skip_current(t, inputs_key, formats, options.force)
                 tasks += [report_task(job, t.out_dir) for job in t.todo]
             pause_point("plan")
