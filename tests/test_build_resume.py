@@ -19,12 +19,13 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
-import psutil
 import pytest
 
 from zpb_lib import cube as cube_mod
 from zpb_lib import files
 from zpb_lib.cli import main
+
+from test_warm_build import _kernels, _wait_gone
 
 EDITION = "2025/2026"
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,36 +75,6 @@ def _finish(proc: subprocess.Popen) -> int:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-
-
-def _tagged(tag: str) -> list[psutil.Process]:
-    found = []
-    for p in psutil.process_iter(["pid"]):
-        try:
-            if p.environ().get("ZPB_TEST_TAG") == tag and p.status() != psutil.STATUS_ZOMBIE:
-                found.append(p)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return found
-
-
-def _kernels(tag: str) -> list[psutil.Process]:
-    out = []
-    for p in _tagged(tag):
-        try:
-            if "ipykernel" in " ".join(p.cmdline()):
-                out.append(p)
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            continue
-    return out
-
-
-def _wait_gone(tag: str) -> list[psutil.Process]:
-    """The build's processes (workers, kernels) once they are gone, or what is left at the deadline."""
-    deadline = time.monotonic() + 60
-    while (left := _tagged(tag)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return left
 
 
 def _hidden(folder: Path) -> list[Path]:

@@ -86,9 +86,9 @@ def _kernels(tag: str) -> list[psutil.Process]:
     out = []
     for p in _tagged(tag):
         try:
-            if "ipykernel" in " ".join(p.cmdline()):
+            if "ipykernel" in " ".join(p.cmdline()) and p.status() != psutil.STATUS_ZOMBIE:
                 out.append(p)
-        except psutil.NoSuchProcess:
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
     return out
 
