@@ -15,11 +15,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from zpb_lib.batch.export import (
     Exporter,
     NotSelfContainedError,
-    atomic_writer,
     ensure_self_contained,
     external_references,
     is_self_contained,
 )
+from zpb_lib.files import atomic_write
 
 TITLE = "<script>alert(1)</script> & „Szkoła”"
 TITLE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; „Szkoła”"
@@ -229,7 +229,7 @@ def test_failed_write_keeps_the_old_file(tmp_path):
     target = tmp_path / "raport.pdf"
     target.write_bytes(b"old")
     with pytest.raises(RuntimeError):
-        with atomic_writer(target) as f:
+        with atomic_write(target) as f:
             f.write(b"half of a new fi")
             raise RuntimeError("renderer crashed")
     assert target.read_bytes() == b"old"

@@ -26,7 +26,6 @@ from traitlets.config import Config
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
 from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: E402,F401  (re-exported)
 from ..files import atomic_write  # noqa: E402
-from ..files import atomic_write as atomic_writer  # noqa: E402,F401  (its older name, re-exported)
 
 # Only what the template renders; text/plain stays last so that text-only reprs are chosen (and
 # dropped) quietly instead of nbconvert warning that an output cannot be represented.
