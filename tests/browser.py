@@ -9,29 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-default-apps", "--disable-extensions"]
+from zpb_lib.batch.chromium import FLAGS, chromium_executable
+
+CHROMIUM_FLAGS = FLAGS  # the PDF engine's: headless, no sandbox, nothing that calls home
 ARTIFACTS = Path(os.environ.get("ZPB_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 
 
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("ZPB_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
 def require_chromium() -> str:
-    path = chromium_path()
+    path = chromium_executable()
     if path is None:
         message = ("CHROMIUM NOT FOUND: browser tests need Debian's `chromium` package "
                    "(apt-get install chromium; .ci/run installs it)")

@@ -1,5 +1,5 @@
-"""Reference page images of three reports' PDFs (a school, a county, the voivodeship), so that work on
-PDF rendering can show that the pages still look as they did.
+"""Reference page images of three reports' PDFs (a school, a county, the voivodeship), for each PDF
+engine, so that work on PDF rendering can show that the pages still look as they did.
 
 The reports are built from the small demo database (seed 7, scale 0.1, as the ``small_db`` fixture)
 with ``zpb build --format pdf``; each page becomes a greyscale PNG at 30 dpi (``pdftoppm``) and the
@@ -8,7 +8,9 @@ the reference-data version). When a report changes on purpose, regenerate them w
 
     make pdf-references        # = .venv/bin/python tests/pdf_references.py
 
-and look at the new PNGs before committing them (``tests/fixtures/pdf/``).
+and look at the new PNGs before committing them (``tests/fixtures/pdf/<engine>/``). One engine's
+alone: ``.venv/bin/python tests/pdf_references.py chromium``. The chromium references are those of the
+Chromium the tests run with (Debian's package); another version may lay pages out a little differently.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
+ENGINES = ("weasyprint", "chromium")
 EDITION = "2025/2026"
 COUNTY = "1201"
 DPI = 30
@@ -57,10 +60,12 @@ def school_rspo(db: Path) -> int:
     return int(row[0])
 
 
-def build_pdfs(db: Path, out: Path) -> dict[str, Path]:
-    """The three reports' PDFs built by the installed ``zpb`` from ``db`` into ``out``."""
+def build_pdfs(db: Path, out: Path, engine: str = "weasyprint") -> dict[str, Path]:
+    """The three reports' PDFs built by the installed ``zpb`` with PDF engine ``engine`` from ``db``
+    into ``out``."""
     zpb = [sys.executable, "-m", "zpb_lib.cli"]
-    common = ["--db", str(db), "--edition", EDITION, "--format", "pdf", "--out", str(out), "--quiet", "--jobs", "1"]
+    common = ["--db", str(db), "--edition", EDITION, "--format", "pdf", "--out", str(out), "--quiet", "--jobs", "1",
+              "--pdf-engine", engine]
     subprocess.run([*zpb, "build", "--only", "voivodeship", *common], check=True, capture_output=True)
     subprocess.run([*zpb, "build", "--county", COUNTY, "--only", "county", *common], check=True, capture_output=True)
     rspo = school_rspo(db)
@@ -105,32 +110,35 @@ def difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(d.mean()), float((d > 64).mean())
 
 
-def reference(name: str) -> tuple[list[np.ndarray], str]:
+def reference(name: str, engine: str = "weasyprint") -> tuple[list[np.ndarray], str]:
     from PIL import Image
 
-    pngs = sorted(FIXTURES.glob(f"{name}-*.png"), key=_page_number)
+    folder = FIXTURES / engine
+    pngs = sorted(folder.glob(f"{name}-*.png"), key=_page_number)
     return ([np.asarray(Image.open(p).convert("L"), dtype=np.int16) for p in pngs],
-            (FIXTURES / f"{name}.txt").read_text(encoding="utf-8"))
+            (folder / f"{name}.txt").read_text(encoding="utf-8"))
 
 
-def main() -> None:
-    """Regenerate the references from the code as it is."""
+def main(engines: list[str]) -> None:
+    """Regenerate the references of ``engines`` (default: all) from the code as it is."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from PIL import Image
     from zpb_lib import demo
 
     with tempfile.TemporaryDirectory() as tmp:
         db = demo.generate(Path(tmp) / "small.sqlite", seed=SEED, scale=SCALE)
-        pdfs = build_pdfs(db, Path(tmp) / "reports")
-        if FIXTURES.exists():
-            shutil.rmtree(FIXTURES)
-        FIXTURES.mkdir(parents=True)
-        for name, pdf in pdfs.items():
-            for i, page in enumerate(page_images(pdf), start=1):
-                Image.fromarray(page.astype(np.uint8)).save(FIXTURES / f"{name}-{i}.png", optimize=True)
-            (FIXTURES / f"{name}.txt").write_text(text(pdf), encoding="utf-8")
-            print(f"{name}: {len(page_images(pdf))} pages → {FIXTURES}")
+        for engine in engines or ENGINES:
+            pdfs = build_pdfs(db, Path(tmp) / engine, engine)
+            folder = FIXTURES / engine
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            for name, pdf in pdfs.items():
+                for i, page in enumerate(page_images(pdf), start=1):
+                    Image.fromarray(page.astype(np.uint8)).save(folder / f"{name}-{i}.png", optimize=True)
+                (folder / f"{name}.txt").write_text(text(pdf), encoding="utf-8")
+                print(f"{engine} {name}: {len(page_images(pdf))} pages → {folder}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

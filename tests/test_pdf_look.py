@@ -1,27 +1,31 @@
-"""The PDFs of a school, a county and the voivodeship report look as they did: same page count, same
-text (what changes on every build masked) and page images within a small pixel difference of the
-references in fixtures/pdf/ (see tests/pdf_references.py; `make pdf-references` regenerates them
-when a report changes on purpose)."""
+"""The PDFs of a school, a county and the voivodeship report look as they did, from each PDF engine:
+same page count, same text (what changes on every build masked) and page images within a small pixel
+difference of the references in fixtures/pdf/<engine>/ (see tests/pdf_references.py; `make
+pdf-references` regenerates them when a report changes on purpose)."""
 from __future__ import annotations
 
 import pytest
 
-from pdf_references import (MEAN_TOLERANCE, SHARE_TOLERANCE, build_pdfs, difference, page_images, reference,
-                            text)
+from browser import require_chromium
+from pdf_references import (ENGINES, MEAN_TOLERANCE, SHARE_TOLERANCE, build_pdfs, difference, page_images,
+                            reference, text)
 
 
-@pytest.fixture(scope="module")
-def pdfs(small_db, tmp_path_factory):
-    return build_pdfs(small_db, tmp_path_factory.mktemp("pdf-look"))
+@pytest.fixture(scope="module", params=ENGINES)
+def pdfs(request, small_db, tmp_path_factory):
+    if request.param == "chromium":
+        require_chromium()
+    return request.param, build_pdfs(small_db, tmp_path_factory.mktemp(f"pdf-look-{request.param}"), request.param)
 
 
 @pytest.mark.parametrize("name", ["school", "county", "voivodeship"])
 def test_pdf_looks_as_it_did(pdfs, name):
-    ref_pages, ref_text = reference(name)
+    engine, pdfs = pdfs
+    ref_pages, ref_text = reference(name, engine)
     pages = page_images(pdfs[name])
-    assert len(pages) == len(ref_pages), f"{name}: {len(pages)} pages, the reference has {len(ref_pages)}"
+    assert len(pages) == len(ref_pages), f"{engine} {name}: {len(pages)} pages, the reference has {len(ref_pages)}"
     assert text(pdfs[name]) == ref_text
     for i, (page, ref) in enumerate(zip(pages, ref_pages), start=1):
         mean, share = difference(page, ref)
         assert mean <= MEAN_TOLERANCE and share <= SHARE_TOLERANCE, \
-            f"{name} page {i}: mean difference {mean:.2f}, {share:.2%} of pixels changed"
+            f"{engine} {name} page {i}: mean difference {mean:.2f}, {share:.2%} of pixels changed"

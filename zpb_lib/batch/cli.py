@@ -7,6 +7,7 @@ import sys
 from ..institutions import parse_identifier
 from ..paths import DB_HELP
 from .cluster import EXTRA
+from .pdf_engine import PDF_ENGINES
 from .plan import KINDS
 from .local import usable_cores
 
@@ -27,7 +28,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     opts = BuildOptions(db=args.db, edition=args.edition, out=args.out, formats=_csv(args.format), jobs=args.jobs,
                         force=args.force, lang=args.lang, only=_csv(args.only) if args.only else KINDS,
                         counties=tuple(args.county), institutions=tuple(args.institution), progress=not args.quiet,
-                        notebooks=args.notebooks or "", cluster=args.cluster or "")
+                        notebooks=args.notebooks or "", cluster=args.cluster or "", pdf_engine=args.pdf_engine or "")
     try:
         s = build(opts)
     except (ValueError, KeyError) as exc:  # unknown edition, county, institution…: one line, no traceback
@@ -71,6 +72,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", help=f"comma-separated report kinds: {','.join(KINDS)} "
                    "(or in Polish: województwo, powiat, placówka/szkoła)")
     p.add_argument("--format", default="html,pdf", help="comma-separated formats: html,pdf (default both)")
+    p.add_argument("--pdf-engine", choices=PDF_ENGINES, default=None,
+                   help="what prints the PDFs: weasyprint (default; needs nothing but pip) or chromium (about five "
+                        "times less CPU; needs a Chromium browser and Playwright: pip install 'zpb[chromium]'); "
+                        "default: $ZPB_PDF_ENGINE, else weasyprint")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="parallel workers, each with its own kernel (default: the CPU cores this process may use "
                         f"— its CPU affinity, as taskset or a cgroup sets it — here {usable_cores()})")

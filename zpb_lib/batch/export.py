@@ -3,7 +3,9 @@
 Reports travel by e-mail and open offline, so the HTML is one file with the CSS inlined and images
 as data URIs, no code and no reference to anything outside it (nbconvert's default `lab` template
 loads require.js and MathJax from a CDN on every open). The PDF is WeasyPrint's rendering of the
-same HTML with the print rules of `templates/zpb/static/report.css`.
+same HTML with the print rules of `templates/zpb/static/report.css`, or, with the ``chromium``
+PDF engine, a headless Chromium's print of it (`zpb_lib.batch.chromium`: about five times less CPU,
+needs a browser).
 
 One `Exporter` per worker process: nbconvert builds and caches its Jinja environment and template
 inside the `HTMLExporter`, so creating one per report costs more than rendering the report.
@@ -26,6 +28,7 @@ from traitlets.config import Config
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
 from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: E402,F401  (re-exported)
 from ..files import atomic_write  # noqa: E402
+from .pdf_engine import PDF_ENGINES
 
 # Only what the template renders; text/plain stays last so that text-only reprs are chosen (and
 # dropped) quietly instead of nbconvert warning that an output cannot be represented.
@@ -90,7 +93,11 @@ class Exporter:
     tables of thousands of rows belong in an annex (CSV), not in a printed report.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pdf_engine: str = "weasyprint") -> None:
+        if pdf_engine not in PDF_ENGINES:
+            raise ValueError(f"unknown PDF engine {pdf_engine!r} ({', '.join(PDF_ENGINES)})")
+        self.pdf_engine = pdf_engine
+        self._printer: Any = None  # the chromium engine's browser, started on first use
         self._html = _ReportHTMLExporter(config=exporter_config())
         # For PDFs: one font configuration and each page's stylesheet parsed once per worker, not
         # once per report (WeasyPrint spends a fifth of a school report's PDF parsing the CSS and
@@ -143,12 +150,32 @@ class Exporter:
 
     def pdf_bytes(self, html: str, base_url: str | None = None) -> bytes:
         """The A4 PDF of a report page (see `write_pdf`)."""
+        if self.pdf_engine == "chromium":
+            return self.start_pdf().pdf_bytes(html)
         from weasyprint import HTML  # heavy import, needed only by PDF workers
 
         fetcher = _offline_url_fetcher()
         body, stylesheets = self._parsed_styles(html, fetcher)
         doc = HTML(string=body, base_url=base_url, url_fetcher=fetcher)
         return doc.write_pdf(stylesheets=stylesheets, font_config=self._fonts)
+
+    def start_pdf(self) -> Any:
+        """Get the PDF engine ready ahead of the first report: WeasyPrint's imports, or the browser
+        (returned). Raises `chromium.PdfEngineError` when the browser cannot start."""
+        if self.pdf_engine == "chromium":
+            if self._printer is None:
+                from .chromium import ChromiumPrinter
+
+                self._printer = ChromiumPrinter()
+            return self._printer
+        import weasyprint  # noqa: F401
+        return None
+
+    def close(self) -> None:
+        """Close the browser of the chromium engine, if one was started (idempotent)."""
+        printer, self._printer = self._printer, None
+        if printer is not None:
+            printer.close()
 
     def _parsed_styles(self, html: str, fetcher: Any) -> tuple[str, list[Any]]:
         """The page without the ``<style>`` elements of its head, and those stylesheets parsed (once

@@ -25,6 +25,7 @@ from nbformat import NotebookNode
 from traitlets import default
 
 from .export import Exporter
+from .pdf_engine import default_pdf_engine
 
 _lock = threading.Lock()
 _shared: Exporter | None = None
@@ -35,7 +36,7 @@ def shared_exporter() -> Exporter:
     once, as in a build worker)."""
     global _shared
     if _shared is None:
-        _shared = Exporter()
+        _shared = Exporter(pdf_engine=default_pdf_engine())
     return _shared
 
 

@@ -53,7 +53,7 @@ def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "
             worker.start()
             worker.exporter  # noqa: B018
             if "pdf" in config.formats:
-                import weasyprint  # noqa: F401
+                worker.exporter.start_pdf()  # WeasyPrint's imports, or the browser
         except Exception:
             worker.shutdown_kernel()  # the first report will try again and report the error
         import gc

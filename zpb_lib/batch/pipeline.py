@@ -45,6 +45,7 @@ from ..report.labels import LANGS, label, page_title
 from . import interrupt
 from .pause import pause_point
 from .backend import Backend, open_backend
+from .pdf_engine import check_pdf_engine, default_pdf_engine
 from .plan import KINDS, Job, county_code, plan
 from .tasks import ReportResult, ReportTask
 from .worker import WorkerConfig
@@ -61,6 +62,7 @@ class BuildOptions:
     edition: str | None = None
     out: str = "reports"
     formats: tuple[str, ...] = ("html", "pdf")
+    pdf_engine: str = ""  # weasyprint or chromium; "" = $ZPB_PDF_ENGINE, else weasyprint
     jobs: int | None = None  # worker processes; None: the CPU cores this process may use
     cluster: str = ""  # "" = this machine's process pool; "tcp://HOST:8786" or "local:N" = Dask
     force: bool = False
@@ -271,6 +273,8 @@ def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
     bad = set(formats) - {"html", "pdf"}
     if bad:
         raise ValueError(f"unknown format(s): {', '.join(sorted(bad))} (html, pdf)")
+    # Chromium must be there before the cube is computed, not found missing by every report.
+    pdf_engine = check_pdf_engine(options.pdf_engine or default_pdf_engine()) if "pdf" in formats else ""
     counties = tuple(county_code(ref, c) for c in options.counties)
     wanted = _known_institutions(db_path, options.institutions)  # before the cube: a typo fails fast
     edition_dir = Path(options.out) / edition.replace("/", "-")
@@ -291,7 +295,8 @@ def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
             t.previous = load_state(t.out_dir)
             t.journal = Journal(t.out_dir / JOURNAL)
         try:
-            summary = _run(options, ref, edition, db_path, edition_dir, targets, formats, counties, wanted, jobs_n)
+            summary = _run(options, ref, edition, db_path, edition_dir, targets, formats, pdf_engine, counties, wanted,
+                           jobs_n)
         finally:
             for t in targets:
                 t.journal.close()
@@ -300,8 +305,8 @@ def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
 
 
 def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edition_dir: Path,
-         targets: list[_Target], formats: tuple[str, ...], counties: tuple[str, ...], wanted: tuple[str, ...],
-         jobs_n: int) -> BuildSummary:
+         targets: list[_Target], formats: tuple[str, ...], pdf_engine: str, counties: tuple[str, ...],
+         wanted: tuple[str, ...], jobs_n: int) -> BuildSummary:
     t0 = time.perf_counter()
     # --- inputs and the cube (computed once for all reports and languages), from one snapshot of the
     # data: the data version the manifest names is that of exactly the data the cube holds.
@@ -313,11 +318,14 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
     inputs_key = f"{data_hash}:{ref_hash}:{lib_hash}"
     inputs: dict[str, Any] = {"db": store.display(db_path), "data_hash": data_hash,
                               "reference_hash": ref_hash, "code_hash": lib_hash, "cube_key": inputs_key}
+    if pdf_engine:
+        inputs["pdf_engine"] = pdf_engine
     cube_path = edition_dir / CUBE_FILE
     cube_seconds, cube_rebuilt = 0.0, False
     # Local workers start before the plan is known (their kernels warm up while the cube is
     # computed): no more than the reports the filters allow.
-    pool: Backend = open_backend(options.cluster, WorkerConfig(formats=formats), edition_dir.resolve(),
+    config = WorkerConfig(formats=formats, pdf_engine=pdf_engine or "weasyprint")
+    pool: Backend = open_backend(options.cluster, config, edition_dir.resolve(),
                         min(jobs_n, _most_reports(options, counties, wanted) * len(targets)))
     with pool, snapshot:  # leaving the pool ends every worker and kernel, Ctrl-C included
         if options.cluster:
@@ -358,7 +366,7 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
                               counties=counties or None, institutions_wanted=wanted or None,
                               cube_path=str(cube_path.resolve()), db_path=store.display(db_path),
                               notebooks=notebooks)
-                _skip_current(t, inputs_key, formats, options.force)
+                _skip_current(t, inputs_key, formats, pdf_engine, options.force)
                 tasks += [report_task(job, t.out_dir) for job in t.todo]
             pause_point("plan")
 
@@ -461,14 +469,16 @@ def _outputs_current(entry: dict[str, Any], folder: Path, stem: str, formats: tu
     return True
 
 
-def _skip_current(t: _Target, inputs_key: str, formats: tuple[str, ...], force: bool) -> None:
+def _skip_current(t: _Target, inputs_key: str, formats: tuple[str, ...], pdf_engine: str, force: bool) -> None:
     old_reports = t.previous.get("reports", {})
     t.entries = dict(old_reports)
     for job in t.jobs:
         fp = job.fingerprint(inputs_key)
         old = old_reports.get(job.stem, {})
         current = (old.get("fingerprint") == fp and old.get("status") == "ok"
-                   and set(formats) <= set(old.get("formats", ())) and _outputs_current(old, t.out_dir, job.stem, formats))
+                   and set(formats) <= set(old.get("formats", ())) and _outputs_current(old, t.out_dir, job.stem, formats)
+                   # a PDF of the other engine is rebuilt (builds before engines were chosen: WeasyPrint)
+                   and (not pdf_engine or old.get("pdf_engine", "weasyprint") == pdf_engine))
         if not force and current:
             t.summary.skipped += 1
             t.entries[job.stem] = dict(old, skipped=True)
@@ -482,6 +492,8 @@ def _skip_current(t: _Target, inputs_key: str, formats: tuple[str, ...], force: 
                                "county_name": job.county_name, "police_unit": job.police_unit,
                                "fingerprint": fp, "status": "pending", "skipped": False,
                                "formats": list(formats)}
+        if pdf_engine:
+            t.entries[job.stem]["pdf_engine"] = pdf_engine
     t.summary.total = len(t.jobs)
 
 

@@ -58,6 +58,7 @@ get_ipython().execution_count = 1
 @dataclass(frozen=True)
 class WorkerConfig:
     formats: tuple[str, ...] = ("html", "pdf")
+    pdf_engine: str = "weasyprint"  # or "chromium" (export.PDF_ENGINES)
     max_reports_per_kernel: int = 200
     max_kernel_mb: int = 1200
     execution_timeout: int = 600
@@ -213,7 +214,7 @@ class ReportWorker:
         if self._exporter is None:
             from .export import Exporter
 
-            self._exporter = Exporter()
+            self._exporter = Exporter(pdf_engine=self.config.pdf_engine)
         return self._exporter
 
     # ---------------------------------------------------------------- one report
@@ -283,7 +284,11 @@ class ReportWorker:
         return res
 
     def close(self) -> None:
-        self.shutdown_kernel()
+        try:
+            self.shutdown_kernel()
+        finally:
+            if self._exporter is not None:
+                self._exporter.close()  # the chromium engine's browser
 
 
 def _wait_for_iopub(kc: Any, timeout: float) -> None:

@@ -1,0 +1,215 @@
+"""The report PDF printed by a headless Chromium: the optional fast engine (``--pdf-engine chromium``).
+
+WeasyPrint, the default, needs nothing but pip; Chromium's layout engine prints the same page in
+about a fifth of WeasyPrint's CPU time, so a build that can use a browser is worth offering one. It
+is driven by Playwright with ``executable_path`` (the system's Chromium; Playwright's own browser
+download is never needed), one browser per worker process, kept open for the worker's life.
+
+What Chromium's print lacks of the page's paged-media rules is supplied per page: it draws the page
+margin boxes but not ``string()``, so the running title, the banner's short text and the page
+labels become literal strings (:func:`margin_css`).
+
+Playwright's sync API belongs to the thread that started it, and a build calls from whichever
+thread runs the report (a Dask worker's task thread, a JupyterLab server's export thread), so the
+browser lives in a thread of its own and :meth:`ChromiumPrinter.pdf_bytes` hands it the page.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import shutil
+import threading
+from concurrent.futures import Future
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+#: Headless, no sandbox (builds run as root in containers), nothing that calls home.
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-default-apps", "--disable-extensions"]
+#: The page labels of the footer, as report.css sets them for WeasyPrint (``zpb-page-word``).
+PAGE_WORDS = {"pl": ("strona", "z"), "en": ("page", "of")}
+START_TIMEOUT_S = 60.0
+
+
+class PdfEngineError(RuntimeError):
+    """The PDF engine cannot run here (not installed, or the browser does not start)."""
+
+
+def chromium_executable() -> str | None:
+    """The Chromium to print with: ``$ZPB_CHROMIUM`` when set (nothing else then), else ``chromium``
+    or ``chromium-browser`` on the PATH (Debian's and Ubuntu's package names)."""
+    chosen = os.environ.get("ZPB_CHROMIUM")
+    candidates = [chosen] if chosen else [shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def unavailable_reason() -> str | None:
+    """Why the chromium PDF engine cannot run here, or None when it can."""
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the chromium PDF engine needs Playwright: pip install 'zpb[chromium]'"
+    if chromium_executable() is None:
+        if os.environ.get("ZPB_CHROMIUM"):
+            return f"ZPB_CHROMIUM={os.environ['ZPB_CHROMIUM']} is not an executable file"
+        return ("the chromium PDF engine needs a Chromium browser: install your system's chromium package "
+                "(Debian: apt-get install chromium) or set ZPB_CHROMIUM to its path")
+    return None
+
+
+# --- the page's running strings ---------------------------------------------------------------
+
+class _Running(HTMLParser):
+    """The texts report.css hands to the margin boxes with ``string-set``: the running title, the
+    first banner's short text (or its whole text) and the page language."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lang = "pl"
+        self.title: list[str] | None = None
+        self.banner: list[str] | None = None
+        self.banner_short: str | None = None
+        self._into: list[str] | None = None
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        classes = (a.get("class") or "").split()
+        if tag == "html" and a.get("lang"):
+            self.lang = a["lang"] or "pl"
+        if self._into is not None:
+            self._depth += 1
+        elif "zpb-running-title" in classes and self.title is None:
+            self.title, self._into, self._depth = [], [], 1
+        elif "zpb-banner" in classes and self.banner is None:
+            self.banner_short = a.get("data-short")
+            self.banner, self._into, self._depth = [], [], 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._into is None:
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            text = " ".join("".join(self._into).split())
+            if self.title == []:
+                self.title = [text]
+            else:
+                self.banner = [text]
+            self._into = None
+
+    def handle_data(self, data: str) -> None:
+        if self._into is not None:
+            self._into.append(data)
+
+
+def _css_string(text: str) -> str:
+    return '"' + "".join(c if c not in '"\\\n\r\f' else f"\\{ord(c):x} " for c in text) + '"'
+
+
+def margin_css(html: str) -> str:
+    """The ``@page`` rule that gives Chromium the margin boxes' texts, which it cannot take from
+    ``string()``: the same title, banner and "strona N z M" WeasyPrint prints."""
+    p = _Running()
+    p.feed(html[: html.find("</body>")] if "</body>" in html else html)
+    page, of = PAGE_WORDS.get(p.lang.split("-")[0], PAGE_WORDS["pl"])
+    title = p.title[0] if p.title else ""
+    banner = p.banner_short if p.banner_short is not None else (p.banner[0] if p.banner else "")
+    return ("@page {"
+            f" @top-left {{ content: {_css_string(title)}; }}"
+            f" @top-right {{ content: {_css_string(banner)}; }}"
+            f" @bottom-right {{ content: {_css_string(page + ' ')} counter(page) {_css_string(' ' + of + ' ')}"
+            " counter(pages); } }")
+
+
+def print_ready(html: str) -> str:
+    """The page as Chromium prints it: with :func:`margin_css` last in its head."""
+    rule = f"<style>{margin_css(html)}</style>"
+    head_end = html.find("</head>")
+    return html[:head_end] + rule + html[head_end:] if head_end >= 0 else rule + html
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+class ChromiumPrinter:
+    """One headless Chromium, in a thread of its own, printing report pages to A4 PDFs."""
+
+    def __init__(self, executable: str | None = None) -> None:
+        reason = None if executable else unavailable_reason()
+        if reason:
+            raise PdfEngineError(reason)
+        self.executable = executable or chromium_executable()
+        self._jobs: queue.Queue[tuple[str, Future[bytes]] | None] = queue.Queue()
+        self._started: Future[None] = Future()
+        self._thread = threading.Thread(target=self._serve, name="zpb-chromium", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)  # a browser is never left behind by an interpreter that forgot it
+        try:
+            self._started.result(timeout=START_TIMEOUT_S)
+        except Exception as exc:
+            self.close()
+            raise PdfEngineError(f"Chromium ({self.executable}) did not start: {exc}") from exc
+
+    def pdf_bytes(self, html: str) -> bytes:
+        """The A4 PDF of a report page. Nothing is fetched: scripts are off and the browser is
+        offline, and the page was checked to be self-contained before."""
+        if not self._thread.is_alive():
+            raise PdfEngineError("the Chromium printer is closed")
+        done: Future[bytes] = Future()
+        self._jobs.put((html, done))
+        return done.result()
+
+    def close(self) -> None:
+        """Close the browser and end its thread (waits for a page being printed)."""
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout=30)
+
+    # The browser's thread: everything Playwright below runs here.
+    def _serve(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as pw:
+                browser, page = self._launch(pw)
+                self._started.set_result(None)
+                while (job := self._jobs.get()) is not None:
+                    html, done = job
+                    if not done.set_running_or_notify_cancel():
+                        continue
+                    try:
+                        if page is None:  # the browser died printing an earlier page
+                            browser, page = self._launch(pw)
+                        done.set_result(self._print(page, html))
+                    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                        done.set_exception(exc)
+                        if not browser.is_connected():
+                            page = None
+                browser.close()
+        except BaseException as exc:  # noqa: BLE001
+            if not self._started.done():
+                self._started.set_exception(exc)
+        finally:
+            while True:  # nobody will print what is still queued
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is not None:
+                    job[1].set_exception(PdfEngineError("the Chromium printer closed"))
+
+    def _launch(self, pw: Any) -> tuple[Any, Any]:
+        browser = pw.chromium.launch(executable_path=self.executable, headless=True, args=FLAGS)
+        context = browser.new_context(java_script_enabled=False, offline=True)
+        context.route("**/*", lambda route: route.abort())  # data: URLs never reach a route
+        return browser, context.new_page()
+
+    @staticmethod
+    def _print(page: Any, html: str) -> bytes:
+        page.set_content(print_ready(html), wait_until="load")
+        return page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True)

@@ -1,0 +1,28 @@
+"""Which engine prints the PDFs: WeasyPrint (the default) or a headless Chromium (`chromium`).
+
+Light on purpose: ``zpb build`` checks the choice before anything heavy is imported.
+"""
+from __future__ import annotations
+
+import os
+
+#: The PDF engines: WeasyPrint (the default, pip only) and a headless Chromium (faster, needs one).
+PDF_ENGINES = ("weasyprint", "chromium")
+
+
+def default_pdf_engine() -> str:
+    """``$ZPB_PDF_ENGINE`` when set (weasyprint or chromium), else weasyprint."""
+    return os.environ.get("ZPB_PDF_ENGINE", "").strip().lower() or "weasyprint"
+
+
+def check_pdf_engine(engine: str) -> str:
+    """``engine`` if it is known and can run here; else a ValueError that says what is missing."""
+    if engine not in PDF_ENGINES:
+        raise ValueError(f"unknown PDF engine {engine!r} ({', '.join(PDF_ENGINES)})")
+    if engine == "chromium":
+        from .chromium import unavailable_reason
+
+        reason = unavailable_reason()
+        if reason:
+            raise ValueError(reason)
+    return engine
