@@ -3,11 +3,12 @@ report) against `zpb build --format html --jobs 2` on the same reports, in the s
 full edition (HTML and PDF) and a no-op rebuild of it.
 
     .venv/bin/python benchmarks/bench_build.py [--db data/zpb.sqlite] [--reports 40] [--skip-full]
-    .venv/bin/python benchmarks/bench_build.py --only-pdf   # the PDF cost alone (issue 14)
+    .venv/bin/python benchmarks/bench_build.py --only-pdf [--pdf-engine chromium]   # the PDF cost alone
 
 Targets: ratio plain / zpb build ≥ 15 (issue 5); no-op rebuild of a full edition < 3 s; peak
 memory per worker (worker process + its kernel) < 1.5 GB over a full edition; the full edition
-with PDF within 1.5× the time of the same build without PDF (issue 14), both measured in one run.
+with PDF within 1.5× the time of the same build without PDF, both measured in one run, for each PDF
+engine (WeasyPrint, the default, and Chromium when it is installed).
 """
 from __future__ import annotations
 
@@ -74,12 +75,14 @@ def main() -> None:
     ap.add_argument("--skip-full", action="store_true", help="only the plain loop against zpb build")
     ap.add_argument("--only-full", action="store_true", help="only the full edition and its no-op rebuild")
     ap.add_argument("--only-pdf", action="store_true", help="only the full edition without and with PDF")
+    ap.add_argument("--pdf-engine", action="append", choices=("weasyprint", "chromium"),
+                    help="the PDF engines --only-pdf measures (repeatable; default: both, chromium when present)")
     args = ap.parse_args()
     db = Path(args.db).resolve()
     work = Path(tempfile.mkdtemp(prefix="zpb-bench-build-"))
     try:
         if args.only_pdf:
-            pdf_cost(db, work)
+            pdf_cost(db, work, args.pdf_engine or _engines_here())
             return
         if not args.only_full:
             compare(db, args.reports, work)
@@ -122,24 +125,34 @@ def _median(values: list[float]) -> float:
     return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def pdf_cost(db: Path, work: Path) -> tuple[float, float]:
-    """The full edition built twice from scratch in one run, HTML only and HTML+PDF (same reports,
-    --jobs 2, the cube computed in each); prints both times, their ratio and, from the second
-    build's manifest, the median seconds per report of PDF rendering beside those of execution."""
+def _engines_here() -> list[str]:
+    from zpb_lib.batch.chromium import unavailable_reason
+
+    return ["weasyprint"] + ([] if unavailable_reason() else ["chromium"])
+
+
+def pdf_cost(db: Path, work: Path, engines: list[str]) -> None:
+    """The full edition built from scratch in one run, HTML only and then HTML+PDF with each engine
+    (same reports, --jobs 2, the cube computed in each); prints the times, each engine's ratio to the
+    HTML-only build and, from its build's manifest, the median seconds per report of PDF rendering
+    beside those of execution."""
     t_html = zpb("--db", str(db), "--edition", EDITION, "--out", str(work / "html"), "--format", "html", "--jobs", "2")
-    t_pdf = zpb("--db", str(db), "--edition", EDITION, "--out", str(work / "pdf"), "--format", "html,pdf",
-                "--jobs", "2")
-    manifest = json.loads((work / "pdf" / EDITION.replace("/", "-") / "manifest.json").read_text(encoding="utf-8"))
-    reports = list(manifest["reports"].values())
-    per = {k: _median([r["seconds"].get(k, 0.0) for r in reports]) for k in ("execute", "html", "pdf")}
-    by_kind: dict[str, list[float]] = {}
-    for r in reports:
-        by_kind.setdefault(r["kind"], []).append(r["seconds"].get("pdf", 0.0))
-    print(f"full edition, {len(reports)} reports, --jobs 2: HTML only {t_html:.1f} s; HTML + PDF {t_pdf:.1f} s; "
-          f"ratio {t_pdf / t_html:.2f} (target ≤ 1.5)")
-    print(f"  median per report: execution {per['execute']:.3f} s, HTML {per['html']:.3f} s, PDF {per['pdf']:.3f} s; "
-          "median PDF by kind: " + ", ".join(f"{k} {_median(v):.3f} s" for k, v in sorted(by_kind.items())))
-    return t_html, t_pdf
+    print(f"full edition, --jobs 2: HTML only {t_html:.1f} s", flush=True)
+    for engine in engines:
+        out = work / f"pdf-{engine}"
+        t_pdf = zpb("--db", str(db), "--edition", EDITION, "--out", str(out), "--format", "html,pdf",
+                    "--jobs", "2", "--pdf-engine", engine)
+        manifest = json.loads((out / EDITION.replace("/", "-") / "manifest.json").read_text(encoding="utf-8"))
+        reports = list(manifest["reports"].values())
+        per = {k: _median([r["seconds"].get(k, 0.0) for r in reports]) for k in ("execute", "html", "pdf")}
+        by_kind: dict[str, list[float]] = {}
+        for r in reports:
+            by_kind.setdefault(r["kind"], []).append(r["seconds"].get("pdf", 0.0))
+        print(f"  HTML + PDF ({engine}), {len(reports)} reports: {t_pdf:.1f} s; ratio {t_pdf / t_html:.2f} "
+              "(target ≤ 1.5)")
+        print(f"    median per report: execution {per['execute']:.3f} s, HTML {per['html']:.3f} s, "
+              f"PDF {per['pdf']:.3f} s; median PDF by kind: "
+              + ", ".join(f"{k} {_median(v):.3f} s" for k, v in sorted(by_kind.items())), flush=True)
 
 
 def full(db: Path, work: Path) -> None:

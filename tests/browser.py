@@ -22,7 +22,7 @@ ARTIFACTS = Path(os.environ.get("ZPB_TEST_ARTIFACTS", Path(__file__).resolve().p
 
 
 def require_chromium() -> str:
-    path = chromium_executable()
+    path = chromium_executable(shell=False)  # the browser: tests use its screen
     if path is None:
         message = ("CHROMIUM NOT FOUND: browser tests need Debian's `chromium` package "
                    "(apt-get install chromium; .ci/run installs it)")
