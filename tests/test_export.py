@@ -7,11 +7,13 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Iterator
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from browser import require_chromium
 from zpb_lib.batch.export import (
     Exporter,
     NotSelfContainedError,
@@ -19,6 +21,7 @@ from zpb_lib.batch.export import (
     external_references,
     is_self_contained,
 )
+from zpb_lib.batch.pdf_engine import PDF_ENGINES
 from zpb_lib.files import atomic_write
 
 TITLE = "<script>alert(1)</script> & „Szkoła”"
@@ -255,9 +258,19 @@ def _pdf_pages(pdf: Path) -> list[str]:
     return [p for p in out.split("\f") if p.strip()]
 
 
+@pytest.fixture(scope="module", params=PDF_ENGINES)
+def pdf_exporter(request) -> Iterator[Exporter]:
+    """An exporter printing with each PDF engine in turn: every PDF test below holds for both."""
+    if request.param == "chromium":
+        require_chromium()
+    exporter = Exporter(pdf_engine=request.param)
+    yield exporter
+    exporter.close()
+
+
 @pytest.fixture(scope="module")
-def pdf(exporter, html, tmp_path_factory) -> Path:
-    return exporter.write_pdf(html, tmp_path_factory.mktemp("pdf") / "raport.pdf")
+def pdf(pdf_exporter, html, tmp_path_factory) -> Path:
+    return pdf_exporter.write_pdf(html, tmp_path_factory.mktemp("pdf") / "raport.pdf")
 
 
 def test_pdf_is_a4_with_polish_text(pdf):
@@ -267,7 +280,9 @@ def test_pdf_is_a4_with_polish_text(pdf):
     assert "Raport powiatu bocheńskiego" in pages[0]
     info = subprocess.run([_need("pdfinfo"), str(pdf)], check=True, capture_output=True,
                           text=True).stdout
-    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+    # A4 is 210 × 297 mm = 595.28 × 841.89 pt; Chromium rounds the page to whole CSS pixels.
+    assert size and abs(float(size[1]) - 595.28) < 0.5 and abs(float(size[2]) - 841.89) < 0.5, info
 
 
 def test_pdf_pages_carry_title_banner_and_numbers(pdf):
@@ -288,10 +303,33 @@ def test_long_table_splits_across_pages_with_repeated_header(pdf):
     assert all(p.count(HEADER_CELL) == 1 for p in with_rows)
 
 
-def test_pdf_in_english_numbers_pages_in_english(exporter, tmp_path):
-    page_html = exporter.to_html(make_notebook(title="County report", lang="en", rows=5))
-    pages = _pdf_pages(exporter.write_pdf(page_html, tmp_path / "en.pdf"))
+def test_pdf_in_english_numbers_pages_in_english(pdf_exporter, tmp_path):
+    page_html = pdf_exporter.to_html(make_notebook(title="County report", lang="en", rows=5))
+    pages = _pdf_pages(pdf_exporter.write_pdf(page_html, tmp_path / "en.pdf"))
     assert re.search(r"page 1 of 1\s*$", pages[0]) and "County report" in pages[0]
+
+
+def test_page_header_takes_any_title_and_banner_literally(pdf_exporter, tmp_path):
+    # Chromium gets the margin boxes' texts as CSS strings: quotes, backslashes and line breaks in
+    # them must print as they are, not end the string.
+    title, short = 'Raport "A" \\ B; } @page { x', "Próba \"krótka\""
+    nb = make_notebook(title=title, rows=80)
+    nb.cells[2].outputs[0].data["text/html"] = (f'<div class="zpb-banner" data-short="{short.replace(chr(34), "&quot;")}">'
+                                                 "Dane\n syntetyczne</div>")
+    pages = _pdf_pages(pdf_exporter.write_pdf(pdf_exporter.to_html(nb), tmp_path / "t.pdf"))
+    assert len(pages) >= 2
+    for i, page in enumerate(pages, start=1):
+        head = page.splitlines()[0]
+        assert title in head and short in head
+        assert re.search(rf"strona {i} z {len(pages)}\s*$", page)
+
+
+def test_pdf_engines_are_who_they_say(pdf_exporter, pdf):
+    from pypdf import PdfReader
+
+    producer = (PdfReader(pdf).metadata.producer or "") + " " + (PdfReader(pdf).metadata.creator or "")
+    assert ("WeasyPrint" in producer) == (pdf_exporter.pdf_engine == "weasyprint")
+    assert ("Skia" in producer or "Chrom" in producer) == (pdf_exporter.pdf_engine == "chromium")
 
 
 def test_pdf_first_page_renders_to_png(pdf, tmp_path):

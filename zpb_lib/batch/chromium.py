@@ -173,7 +173,12 @@ class ChromiumPrinter:
             raise PdfEngineError("the Chromium printer is closed")
         done: Future[bytes] = Future()
         self._jobs.put((html, done))
-        return done.result()
+        while True:
+            try:
+                return done.result(timeout=1.0)
+            except TimeoutError:
+                if not self._thread.is_alive():
+                    raise PdfEngineError("the Chromium printer stopped") from None
 
     def close(self) -> None:
         """Close the browser and end its thread (waits for a page being printed)."""
@@ -194,13 +199,18 @@ class ChromiumPrinter:
                     if not done.set_running_or_notify_cancel():
                         continue
                     try:
-                        if page is None:  # the browser died printing an earlier page
-                            browser, page = self._launch(pw)
-                        done.set_result(self._print(page, html))
+                        try:
+                            done.set_result(self._print(page, html))
+                        except Exception:
+                            # A crashed tab or a browser gone (killed, crashed): a new one, this page again.
+                            if browser.is_connected():
+                                page.context.close()
+                                page = self._new_page(browser)
+                            else:
+                                browser, page = self._launch(pw)
+                            done.set_result(self._print(page, html))
                     except BaseException as exc:  # noqa: BLE001 - handed to the caller
                         done.set_exception(exc)
-                        if not browser.is_connected():
-                            page = None
                 browser.close()
         except BaseException as exc:  # noqa: BLE001
             if not self._started.done():
@@ -216,13 +226,17 @@ class ChromiumPrinter:
 
     def _launch(self, pw: Any) -> tuple[Any, Any]:
         browser = pw.chromium.launch(executable_path=self.executable, headless=True, args=FLAGS)
+        return browser, self._new_page(browser)
+
+    @staticmethod
+    def _new_page(browser: Any) -> Any:
         context = browser.new_context(java_script_enabled=False, offline=True)
         context.route("**/*", lambda route: route.abort())  # data: URLs never reach a route
         page = context.new_page()
         # Laid out for print from the start: the screen layout set_content would make first costs a
         # fifth of each page's print.
         page.emulate_media(media="print")
-        return browser, page
+        return page
 
     @staticmethod
     def _print(page: Any, html: str) -> bytes:

@@ -7,7 +7,8 @@ it finds them: JupyterLab's "File → Save and Export Notebook As…" menu lists
 They are thin nbconvert front ends to :class:`zpb_lib.batch.export.Exporter`, the object ``zpb build``
 renders every report with, so a report notebook run in JupyterLab or by plain papermill and exported
 here gives the page and the PDF the build writes: one self-contained HTML file (outputs only, CSS
-inlined, images as data URIs, nothing loaded from outside) and its A4 PDF from WeasyPrint. nbconvert's
+inlined, images as data URIs, nothing loaded from outside) and its A4 PDF from WeasyPrint (or from a
+headless Chromium with ``ZPB_PDF_ENGINE=chromium``, as ``zpb build --pdf-engine chromium``). nbconvert's
 default `html` export instead shows the code and loads require.js and MathJax from the internet.
 
 nbconvert's own preprocessing still runs first, so its options keep working:
