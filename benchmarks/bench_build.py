@@ -3,7 +3,7 @@ report) against `zpb build --format html --jobs 2` on the same reports, in the s
 full edition (HTML and PDF) and a no-op rebuild of it.
 
     .venv/bin/python benchmarks/bench_build.py [--db data/zpb.sqlite] [--reports 40] [--skip-full]
-    .venv/bin/python benchmarks/bench_build.py --only-pdf [--pdf-engine chromium]   # the PDF cost alone
+    .venv/bin/python benchmarks/bench_build.py --only-pdf [--pdf-engine chromium] [--rounds 2]   # PDF cost
 
 Targets: ratio plain / zpb build ≥ 15 (issue 5); no-op rebuild of a full edition < 3 s; peak
 memory per worker (worker process + its kernel) < 1.5 GB over a full edition; the full edition
@@ -75,6 +75,7 @@ def main() -> None:
     ap.add_argument("--skip-full", action="store_true", help="only the plain loop against zpb build")
     ap.add_argument("--only-full", action="store_true", help="only the full edition and its no-op rebuild")
     ap.add_argument("--only-pdf", action="store_true", help="only the full edition without and with PDF")
+    ap.add_argument("--rounds", type=int, default=1, help="--only-pdf: repeat the builds, alternating (default 1)")
     ap.add_argument("--pdf-engine", action="append", choices=("weasyprint", "chromium"),
                     help="the PDF engines --only-pdf measures (repeatable; default: both, chromium when present)")
     args = ap.parse_args()
@@ -82,7 +83,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="zpb-bench-build-"))
     try:
         if args.only_pdf:
-            pdf_cost(db, work, args.pdf_engine or _engines_here())
+            pdf_cost(db, work, args.pdf_engine or _engines_here(), args.rounds)
             return
         if not args.only_full:
             compare(db, args.reports, work)
@@ -131,28 +132,38 @@ def _engines_here() -> list[str]:
     return ["weasyprint"] + ([] if unavailable_reason() else ["chromium"])
 
 
-def pdf_cost(db: Path, work: Path, engines: list[str]) -> None:
-    """The full edition built from scratch in one run, HTML only and then HTML+PDF with each engine
-    (same reports, --jobs 2, the cube computed in each); prints the times, each engine's ratio to the
-    HTML-only build and, from its build's manifest, the median seconds per report of PDF rendering
-    beside those of execution."""
-    t_html = zpb("--db", str(db), "--edition", EDITION, "--out", str(work / "html"), "--format", "html", "--jobs", "2")
-    print(f"full edition, --jobs 2: HTML only {t_html:.1f} s", flush=True)
-    for engine in engines:
-        out = work / f"pdf-{engine}"
-        t_pdf = zpb("--db", str(db), "--edition", EDITION, "--out", str(out), "--format", "html,pdf",
-                    "--jobs", "2", "--pdf-engine", engine)
-        manifest = json.loads((out / EDITION.replace("/", "-") / "manifest.json").read_text(encoding="utf-8"))
-        reports = list(manifest["reports"].values())
-        per = {k: _median([r["seconds"].get(k, 0.0) for r in reports]) for k in ("execute", "html", "pdf")}
-        by_kind: dict[str, list[float]] = {}
-        for r in reports:
-            by_kind.setdefault(r["kind"], []).append(r["seconds"].get("pdf", 0.0))
-        print(f"  HTML + PDF ({engine}), {len(reports)} reports: {t_pdf:.1f} s; ratio {t_pdf / t_html:.2f} "
-              "(target ≤ 1.5)")
-        print(f"    median per report: execution {per['execute']:.3f} s, HTML {per['html']:.3f} s, "
-              f"PDF {per['pdf']:.3f} s; median PDF by kind: "
-              + ", ".join(f"{k} {_median(v):.3f} s" for k, v in sorted(by_kind.items())), flush=True)
+def pdf_cost(db: Path, work: Path, engines: list[str], rounds: int = 1) -> None:
+    """The full edition built from scratch, HTML only and then HTML+PDF with each engine (same
+    reports, --jobs 2, the cube computed in each), ``rounds`` times in that order; prints the times,
+    each engine's ratio to the HTML-only build of its round and, from its build's manifest, the
+    median seconds per report of PDF rendering beside those of execution; with several rounds, the
+    median ratio."""
+    ratios: dict[str, list[float]] = {e: [] for e in engines}
+    for rnd in range(1, rounds + 1):
+        shutil.rmtree(work / "html", ignore_errors=True)
+        t_html = zpb("--db", str(db), "--edition", EDITION, "--out", str(work / "html"), "--format", "html",
+                     "--jobs", "2")
+        print(f"round {rnd}: full edition, --jobs 2: HTML only {t_html:.1f} s", flush=True)
+        for engine in engines:
+            out = work / f"pdf-{engine}"
+            shutil.rmtree(out, ignore_errors=True)
+            t_pdf = zpb("--db", str(db), "--edition", EDITION, "--out", str(out), "--format", "html,pdf",
+                        "--jobs", "2", "--pdf-engine", engine)
+            manifest = json.loads((out / EDITION.replace("/", "-") / "manifest.json").read_text(encoding="utf-8"))
+            reports = list(manifest["reports"].values())
+            per = {k: _median([r["seconds"].get(k, 0.0) for r in reports]) for k in ("execute", "html", "pdf")}
+            by_kind: dict[str, list[float]] = {}
+            for r in reports:
+                by_kind.setdefault(r["kind"], []).append(r["seconds"].get("pdf", 0.0))
+            ratios[engine].append(t_pdf / t_html)
+            print(f"  HTML + PDF ({engine}), {len(reports)} reports: {t_pdf:.1f} s; ratio {t_pdf / t_html:.2f} "
+                  "(target ≤ 1.5)")
+            print(f"    median per report: execution {per['execute']:.3f} s, HTML {per['html']:.3f} s, "
+                  f"PDF {per['pdf']:.3f} s; median PDF by kind: "
+                  + ", ".join(f"{k} {_median(v):.3f} s" for k, v in sorted(by_kind.items())), flush=True)
+    if rounds > 1:
+        print("median ratio over the rounds: "
+              + ", ".join(f"{e} {_median(r):.2f} ({' '.join(f'{x:.2f}' for x in r)})" for e, r in ratios.items()))
 
 
 def full(db: Path, work: Path) -> None:
