@@ -19,6 +19,8 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
+from browser import require_chromium
+
 from zpb_lib.batch.export import Exporter, external_references
 from zpb_lib.batch.plan import notebooks_dir
 
@@ -49,9 +51,9 @@ def executed(small_db, tmp_path_factory) -> Path:
     return out
 
 
-def _nbconvert(nb_path: Path, to: str, out_dir: Path) -> subprocess.CompletedProcess:
+def _nbconvert(nb_path: Path, to: str, out_dir: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", to, str(nb_path), "--output-dir", str(out_dir)],
-                          cwd=nb_path.parent, env=_env(), capture_output=True, text=True, timeout=900)
+                          cwd=nb_path.parent, env={**_env(), **env}, capture_output=True, text=True, timeout=900)
 
 
 def test_exporters_are_installed_for_nbconvert_and_jupyterlab():
@@ -86,12 +88,16 @@ def test_nbconvert_to_zpb_html_is_the_build_page(executed, tmp_path):
     assert page == Exporter().to_html(nb, name="county", base_dir=str(executed.parent))
 
 
-def test_nbconvert_to_zpb_pdf(executed, tmp_path):
-    done = _nbconvert(executed, "zpb_pdf", tmp_path)
+@pytest.mark.parametrize("engine", ["weasyprint", "chromium"])
+def test_nbconvert_to_zpb_pdf(executed, tmp_path, engine):
+    if engine == "chromium":
+        require_chromium()
+    done = _nbconvert(executed, "zpb_pdf", tmp_path, ZPB_PDF_ENGINE=engine)
     assert done.returncode == 0, done.stderr[-3000:]
     data = (tmp_path / "county.pdf").read_bytes()
     assert data.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(data))
+    assert ("Skia" in (reader.metadata.producer or "")) == (engine == "chromium")  # $ZPB_PDF_ENGINE chose it
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     assert "Raport powiatowy: powiat bocheński" in text
     assert "KPP" in text or "Komenda Powiatowa Policji w Bochni" in text

@@ -1,7 +1,8 @@
 """The report PDF printed by a headless Chromium: the optional fast engine (``--pdf-engine chromium``).
 
-WeasyPrint, the default, needs nothing but pip; Chromium's layout engine prints the same page in
-about a fifth of WeasyPrint's CPU time, so a build that can use a browser is worth offering one. It
+WeasyPrint, the default, needs nothing but pip; Chromium's layout engine prints the same page for
+about a third of WeasyPrint's CPU (all its processes counted), so a build that can use a browser is
+worth offering one. It
 is driven by Playwright with ``executable_path`` (the system's Chromium; Playwright's own browser
 download is never needed), one browser per worker process, kept open for the worker's life.
 
@@ -62,8 +63,8 @@ def unavailable_reason() -> str | None:
     if chromium_executable() is None:
         if os.environ.get("ZPB_CHROMIUM"):
             return f"ZPB_CHROMIUM={os.environ['ZPB_CHROMIUM']} is not an executable file"
-        return ("the chromium PDF engine needs a Chromium browser: install your system's chromium package "
-                "(Debian: apt-get install chromium) or set ZPB_CHROMIUM to its path")
+        return ("the chromium PDF engine needs a Chromium: install your system's package (Debian: apt-get "
+                "install chromium-headless-shell, or chromium) or set ZPB_CHROMIUM to its path")
     return None
 
 
