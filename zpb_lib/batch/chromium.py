@@ -1,7 +1,7 @@
 """The report PDF printed by a headless Chromium: the optional fast engine (``--pdf-engine chromium``).
 
 WeasyPrint, the default, needs nothing but pip; Chromium's layout engine prints the same page for
-about a third of WeasyPrint's CPU (all its processes counted), so a build that can use a browser is
+about a sixth of WeasyPrint's CPU (all its processes counted; a quarter with the full browser), so a build that can use a browser is
 worth offering one. It
 is driven by Playwright with ``executable_path`` (the system's Chromium; Playwright's own browser
 download is never needed), one browser per worker process, kept open for the worker's life.

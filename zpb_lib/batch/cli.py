@@ -73,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(or in Polish: województwo, powiat, placówka/szkoła)")
     p.add_argument("--format", default="html,pdf", help="comma-separated formats: html,pdf (default both)")
     p.add_argument("--pdf-engine", choices=PDF_ENGINES, default=None,
-                   help="what prints the PDFs: weasyprint (default; needs nothing but pip) or chromium (about a third "
+                   help="what prints the PDFs: weasyprint (default; needs nothing but pip) or chromium (about a sixth "
                         "of the CPU; needs a Chromium and Playwright: pip install 'zpb[chromium]'); "
                         "default: $ZPB_PDF_ENGINE, else weasyprint")
     p.add_argument("--jobs", type=int, default=None, metavar="N",

@@ -4,7 +4,7 @@ Reports travel by e-mail and open offline, so the HTML is one file with the CSS 
 as data URIs, no code and no reference to anything outside it (nbconvert's default `lab` template
 loads require.js and MathJax from a CDN on every open). The PDF is WeasyPrint's rendering of the
 same HTML with the print rules of `templates/zpb/static/report.css`, or, with the ``chromium``
-PDF engine, a headless Chromium's print of it (`zpb_lib.batch.chromium`: about a third of the CPU,
+PDF engine, a headless Chromium's print of it (`zpb_lib.batch.chromium`: about a sixth of the CPU,
 needs a browser).
 
 One `Exporter` per worker process: nbconvert builds and caches its Jinja environment and template
