@@ -1,9 +1,8 @@
 """The report PDF printed by a headless Chromium: the optional fast engine (``--pdf-engine chromium``).
 
 WeasyPrint, the default, needs nothing but pip; Chromium's layout engine prints the same page for
-about a sixth of WeasyPrint's CPU (all its processes counted; a quarter with the full browser), so a build that can use a browser is
-worth offering one. It
-is driven by Playwright with ``executable_path`` (the system's Chromium; Playwright's own browser
+about a sixth of WeasyPrint's CPU (all its processes counted; a quarter with the full browser), so
+a build that can use a browser is worth offering one. It is driven by Playwright with ``executable_path`` (the system's Chromium; Playwright's own browser
 download is never needed), one browser per worker process, kept open for the worker's life.
 
 What Chromium's print lacks of the page's paged-media rules is supplied per page: it draws the page
@@ -71,46 +70,46 @@ def unavailable_reason() -> str | None:
 # --- the page's running strings ---------------------------------------------------------------
 
 class _Running(HTMLParser):
-    """The texts report.css hands to the margin boxes with ``string-set``: the running title, the
-    first banner's short text (or its whole text) and the page language."""
+    """The texts report.css hands to the margin boxes with ``string-set``: ``texts["title"]`` (the
+    running title), ``texts["banner"]`` (the first banner's ``data-short``, else its text) and the
+    page language."""
+
+    _CLASSES = {"zpb-running-title": "title", "zpb-banner": "banner"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.lang = "pl"
-        self.title: list[str] | None = None
-        self.banner: list[str] | None = None
-        self.banner_short: str | None = None
-        self._into: list[str] | None = None
+        self.texts: dict[str, str] = {}
+        self._inside: str | None = None  # the text being read, and how deep in its element
+        self._parts: list[str] = []
         self._depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        classes = (a.get("class") or "").split()
         if tag == "html" and a.get("lang"):
             self.lang = a["lang"] or "pl"
-        if self._into is not None:
+        if self._inside is not None:
             self._depth += 1
-        elif "zpb-running-title" in classes and self.title is None:
-            self.title, self._into, self._depth = [], [], 1
-        elif "zpb-banner" in classes and self.banner is None:
-            self.banner_short = a.get("data-short")
-            self.banner, self._into, self._depth = [], [], 1
+            return
+        for cls in (a.get("class") or "").split():
+            key = self._CLASSES.get(cls)
+            if key and key not in self.texts:
+                if key == "banner" and a.get("data-short") is not None:
+                    self.texts[key] = a["data-short"] or ""
+                else:
+                    self._inside, self._parts, self._depth = key, [], 1
+                return
 
     def handle_endtag(self, tag: str) -> None:
-        if self._into is None:
-            return
-        self._depth -= 1
-        if self._depth == 0:
-            text = " ".join("".join(self._into).split())
-            if self.title == []:
-                self.title = [text]
-            else:
-                self.banner = [text]
-            self._into = None
+        if self._inside is not None:
+            self._depth -= 1
+            if self._depth == 0:
+                self.texts[self._inside] = " ".join("".join(self._parts).split())
+                self._inside = None
 
     def handle_data(self, data: str) -> None:
-        if self._into is not None:
-            self._into.append(data)
+        if self._inside is not None:
+            self._parts.append(data)
 
 
 def _css_string(text: str) -> str:
@@ -123,8 +122,7 @@ def margin_css(html: str) -> str:
     p = _Running()
     p.feed(html[: html.find("</body>")] if "</body>" in html else html)
     page, of = PAGE_WORDS.get(p.lang.split("-")[0], PAGE_WORDS["pl"])
-    title = p.title[0] if p.title else ""
-    banner = p.banner_short if p.banner_short is not None else (p.banner[0] if p.banner else "")
+    title, banner = p.texts.get("title", ""), p.texts.get("banner", "")
     return ("@page {"
             f" @top-left {{ content: {_css_string(title)}; }}"
             f" @top-right {{ content: {_css_string(banner)}; }}"

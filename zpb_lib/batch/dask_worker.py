@@ -70,10 +70,6 @@ def warm_up(config: WorkerConfig) -> bool:
             return True
         try:
             worker.start()
-            if "pdf" in config.formats:
-                worker.exporter.start_pdf()  # WeasyPrint's imports, or the browser
-            else:
-                worker.exporter  # noqa: B018
         except Exception:
             worker.shutdown_kernel()
             return False

@@ -28,7 +28,7 @@ from traitlets.config import Config
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
 from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: E402,F401  (re-exported)
 from ..files import atomic_write  # noqa: E402
-from .pdf_engine import PDF_ENGINES
+from .pdf_engine import known_pdf_engine
 
 # Only what the template renders; text/plain stays last so that text-only reprs are chosen (and
 # dropped) quietly instead of nbconvert warning that an output cannot be represented.
@@ -94,9 +94,7 @@ class Exporter:
     """
 
     def __init__(self, pdf_engine: str = "weasyprint") -> None:
-        if pdf_engine not in PDF_ENGINES:
-            raise ValueError(f"unknown PDF engine {pdf_engine!r} ({', '.join(PDF_ENGINES)})")
-        self.pdf_engine = pdf_engine
+        self.pdf_engine = known_pdf_engine(pdf_engine)
         self._printer: Any = None  # the chromium engine's browser, started on first use
         self._html = _ReportHTMLExporter(config=exporter_config())
         # For PDFs: one font configuration and each page's stylesheet parsed once per worker, not

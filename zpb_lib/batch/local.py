@@ -48,12 +48,7 @@ def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "
         prepare_process()
         worker = ReportWorker(config, index)
         try:
-            # Before the first report, while the build is still computing its cube: the kernel, and
-            # the exporters' imports and template environment.
-            worker.start()
-            worker.exporter  # noqa: B018
-            if "pdf" in config.formats:
-                worker.exporter.start_pdf()  # WeasyPrint's imports, or the browser
+            worker.start()  # before the first report, while the build is still computing its cube
         except Exception:
             worker.shutdown_kernel()  # the first report will try again and report the error
         import gc

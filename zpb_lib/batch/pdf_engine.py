@@ -15,11 +15,16 @@ def default_pdf_engine() -> str:
     return os.environ.get("ZPB_PDF_ENGINE", "").strip().lower() or "weasyprint"
 
 
-def check_pdf_engine(engine: str) -> str:
-    """``engine`` if it is known and can run here; else a ValueError that says what is missing."""
+def known_pdf_engine(engine: str) -> str:
+    """``engine`` if it is one of PDF_ENGINES; else a ValueError naming them."""
     if engine not in PDF_ENGINES:
         raise ValueError(f"unknown PDF engine {engine!r} ({', '.join(PDF_ENGINES)})")
-    if engine == "chromium":
+    return engine
+
+
+def check_pdf_engine(engine: str) -> str:
+    """``engine`` if it is known and can run here; else a ValueError that says what is missing."""
+    if known_pdf_engine(engine) == "chromium":
         from .chromium import unavailable_reason
 
         reason = unavailable_reason()

@@ -138,10 +138,14 @@ class ReportWorker:
             self.kc = None
 
     def start(self) -> None:
-        """Start the kernel now rather than with the first report (it warms up meanwhile)."""
+        """Start the kernel, the exporters and the PDF engine (WeasyPrint's imports, or the browser)
+        now rather than with the first report: they warm up while the build computes its cube."""
         self._start_kernel()
         if self.config.client_per_report:
             self._disconnect()
+        self.exporter  # noqa: B018  (nbconvert's imports and template environment)
+        if "pdf" in self.config.formats:
+            self.exporter.start_pdf()
 
     def shutdown_kernel(self) -> None:
         self._disconnect()
