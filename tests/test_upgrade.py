@@ -290,11 +290,11 @@ def test_v3_fixture_is_what_the_readme_says(v3):
 
 
 def test_upgrade_3_to_4_keeps_every_row_and_starts_the_data_version(v3, capsys):
-    before = table_hashes(v3)
+    before, old_cols = table_hashes(v3), columns_of(v3)
     assert main(["db", "upgrade", "--db", str(v3)]) == 0
     out = capsys.readouterr().out
-    assert "upgraded from schema version 3 to 4" in out and "counter of changes" in out
-    after = table_hashes(v3)
+    assert f"upgraded from schema version 3 to {store.SCHEMA_VERSION}" in out and "counter of changes" in out
+    after = table_hashes(v3, old_cols)  # version 5 added columns to imports; the old ones keep their values
     assert set(after) == set(before) | {"data_version"}
     for table, pair in before.items():
         if table != "meta":  # the schema version changes, by design
@@ -327,3 +327,117 @@ def test_upgrade_3_to_4_keeps_every_row_and_starts_the_data_version(v3, capsys):
     raw.close()
     assert store.data_version(v3) == f"{db_id[:8]}-{version + 2}"
     assert main(["db", "check", "--db", str(v3)]) == 0
+
+
+# --------------------------------------------------------------------------- version 4 → 5
+
+FIXTURE_V4 = FIXTURES / "schema-v4.sql.gz"
+FIXTURE_V4_PG = FIXTURES / "schema-v4-postgresql.sql.gz"
+
+
+@pytest.fixture
+def v4(tmp_path) -> Path:
+    return restore_v1(tmp_path / "zpb.sqlite", FIXTURE_V4)
+
+
+def test_upgrade_4_to_5_keeps_every_row_and_guards_change_records(v4, capsys):
+    """Version 5 adds who made each import (empty for the ones made before) and refuses change
+    records of a table no import changes."""
+    before, old_cols = table_hashes(v4), columns_of(v4)
+    v_before = sqlite3.connect(v4).execute("SELECT db_id, version FROM data_version").fetchone()
+    assert before["imports"][0] == 1 and "imported_by" not in old_cols["imports"]
+    assert main(["db", "upgrade", "--db", str(v4)]) == 0
+    out = capsys.readouterr().out
+    assert "upgraded from schema version 4 to 5" in out and "1 import(s) made before record no login" in out
+    after = table_hashes(v4, old_cols)
+    for table, pair in before.items():
+        if table not in ("meta", "data_version"):
+            assert after[table] == pair, table
+    con = sqlite3.connect(v4)
+    assert con.execute("SELECT imported_by, unit FROM imports").fetchall() == [(None, None)]
+    db_id, version = con.execute("SELECT db_id, version FROM data_version").fetchone()
+    assert db_id == v_before[0] and version > v_before[1]  # the same database, its writes counted
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        con.execute("INSERT INTO import_changes (import_id, tbl, row_id, old) VALUES (1, 'counties', 1, '{}')")
+    con.close()
+    assert main(["db", "check", "--db", str(v4)]) == 0
+
+
+def _restore_pg(pg, fixture: Path) -> str:
+    """A PostgreSQL database restored from a plain pg_dump (its psql commands left out)."""
+    import psycopg
+
+    from conftest import pg_database
+
+    url = pg_database(pg)
+    text = "\n".join(line for line in gzip.open(fixture, "rt", encoding="utf-8").read().splitlines()
+                     if not line.startswith("\\"))
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(text)
+    return url
+
+
+@pytest.mark.postgresql_only
+def test_upgrade_4_to_5_on_postgresql_in_place(pg, db_backend, capsys):
+    """A PostgreSQL database made by the release with schema version 4 (fixture: pg_dump of the same
+    demo database and import as schema-v4.sql.gz), with `zpb db roles` run: the upgrade adds the
+    columns, the check, the functions' fixed search path and the provenance triggers in place, keeps
+    every row, and brings the rights up to date."""
+    import psycopg
+
+    url = _restore_pg(pg, FIXTURE_V4_PG)
+    with psycopg.connect(url, autocommit=True) as con:
+        # What `zpb db roles` of version 4 left: the data version's function with its owner's rights,
+        # and row-level security on.
+        con.execute("ALTER FUNCTION zpb_data_changed() SECURITY DEFINER SET search_path FROM CURRENT")
+        con.execute("ALTER TABLE institutions ENABLE ROW LEVEL SECURITY")
+    before = _pg_hashes(url)
+    assert main(["db", "roles", "--db", url]) == 2  # the old schema is refused first
+    assert "zpb db upgrade" in capsys.readouterr().err
+    assert main(["db", "upgrade", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "upgraded from schema version 4 to 5" in out and "1 import(s) made before record no login" in out
+    after = _pg_hashes(url, {t: c for t, (_, _, c) in before.items()})
+    for table, (n, digest, _) in before.items():
+        if table not in ("meta", "data_version"):
+            assert after[table][:2] == (n, digest), table
+    with psycopg.connect(url) as con:
+        config = dict(con.execute("SELECT proname, proconfig FROM pg_proc WHERE proname LIKE 'zpb%'").fetchall())
+        assert set(config) == {"zpb_data_changed", "zpb_institutions_identifier", "zpb_audit_items_check",
+                               "zpb_import_rows", "zpb_import_changes_check"}
+        assert all([x.replace('"', "") for x in c] == ["search_path=public, pg_temp"] for c in config.values()), config
+        iid = con.execute("INSERT INTO imports (kind, file_name, content_hash, imported_at, rows) "
+                          "VALUES ('register', 'x', 'x', '2026', 0) RETURNING id").fetchone()[0]
+        with pytest.raises(psycopg.errors.CheckViolation):
+            con.execute("INSERT INTO import_changes (import_id, tbl, row_id, old) VALUES (%s, 'counties', 1, '{}')",
+                        (iid,))
+    with psycopg.connect(url) as con:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="same transaction"):
+            con.execute("INSERT INTO survey_responses (institution_id, edition, wave, grp, import_id) "
+                        "SELECT institution_id, edition, wave, grp, import_id FROM survey_responses "
+                        "WHERE import_id = 1 LIMIT 1")
+    assert main(["db", "roles", "--db", url]) == 0
+    capsys.readouterr()
+    assert main(["db", "check", "--db", url]) == 0
+    assert main(["db", "upgrade", "--db", url]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def _pg_hashes(url: str, columns: dict[str, list[str]] | None = None) -> dict[str, tuple[int, str, list[str]]]:
+    """Row count, SHA-256 over the given columns (default: all) in their order, and the columns,
+    of every table of a PostgreSQL database's public schema."""
+    import psycopg
+
+    out = {}
+    with psycopg.connect(url) as con:
+        names = [r[0] for r in con.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        for t in names:
+            cols = (columns or {}).get(t) or [r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+                (t,))]
+            h = hashlib.sha256()
+            rows = con.execute(f"SELECT {', '.join(cols)} FROM {t} ORDER BY {', '.join(cols)}").fetchall()
+            for row in rows:
+                h.update(repr(row).encode())
+            out[t] = (len(rows), h.hexdigest(), cols)
+    return out

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..paths import DB_HELP, ENV_DB  # noqa: F401  (DB_HELP re-exported for the commands' --db)
 from ..reference import Reference, reference
-from .backend import (POSTGRESQL, SQLITE, Connection, DatabaseError, StoreError, display, is_url,
+from .backend import (POSTGRESQL, SQLITE, Connection, DatabaseError, StoreError, Timeouts, display, is_url,
                       open_connection)
 from .schema import SCHEMA_VERSION, ddl, statements
 
@@ -63,10 +63,10 @@ def check_version(version: int, path: "Path | str") -> None:
                          f"{SCHEMA_VERSION}): update zpb to use this database")
 
 
-def open_file(path: "Path | str", *, readonly: bool = False) -> Connection:
+def open_file(path: "Path | str", *, readonly: bool = False, timeouts: Timeouts | None = None) -> Connection:
     """An existing database, opened with the store's settings but no version check."""
     if is_url(path):
-        con = open_connection(path)
+        con = open_connection(path, timeouts=timeouts)
         if readonly:
             con.script("SET default_transaction_read_only = on")
         return con
@@ -76,13 +76,15 @@ def open_file(path: "Path | str", *, readonly: bool = False) -> Connection:
                          f"or demo data with `zpb demo --db {path}`)")
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a database file")
-    return open_connection(path, readonly=readonly)
+    return open_connection(path, readonly=readonly, timeouts=timeouts)
 
 
-def connect(db: str | os.PathLike | None = None, *, readonly: bool = False) -> Connection:
-    """Open an existing database, checking its schema version."""
+def connect(db: str | os.PathLike | None = None, *, readonly: bool = False,
+            timeouts: Timeouts | None = None) -> Connection:
+    """Open an existing database, checking its schema version (``timeouts``: how long statements
+    wait for locks and run; default :meth:`Timeouts.for_command`)."""
     path = resolve_db_path(db)
-    con = open_file(path, readonly=readonly)
+    con = open_file(path, readonly=readonly, timeouts=timeouts)
     try:
         check_version(schema_version(con, path), path)
     except StoreError:
@@ -117,7 +119,7 @@ def create(db: str | os.PathLike | None = None, *, ref: Reference | None = None,
         con = open_connection(path)
         con.script("PRAGMA journal_mode = WAL")
     with transaction(con):
-        for stmt in statements(ddl(ref, con.backend), con.backend):
+        for stmt in statements(ddl(ref, con.backend, current_schema(con)), con.backend):
             con.script(stmt)
         con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
             ("schema_version", str(SCHEMA_VERSION)),
@@ -145,6 +147,13 @@ def init_data_version(con: Connection, version: int = 0) -> None:
     """The data version's one row: a new database identity (so that two databases never name the
     same version) and the counter every write transaction advances."""
     con.execute("INSERT INTO data_version(id, db_id, version) VALUES (1, ?, ?)", (uuid.uuid4().hex, version))
+
+
+def current_schema(con: Connection) -> str:
+    """The schema zpb's tables are made in (PostgreSQL: the first of the search path that exists)."""
+    if con.backend != POSTGRESQL:
+        return "main"
+    return con.execute("SELECT current_schema()").fetchone()[0]
 
 
 def _pg_tables(con: Connection) -> list[str]:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..reference import Reference, reference
-from .backend import Connection, StoreError, display
-from .connection import connect, exists, open_connection, resolve_db_path
+from .backend import Connection, StoreError, Timeouts, display
+from .connection import connect, current_schema, exists, open_connection, resolve_db_path
 from .frames import NOT_CONTENT, table_hash, tables
 from .schema import ddl, statements
 from .write import insert_rows, transaction
@@ -55,14 +55,14 @@ def copy_database(src: "str | os.PathLike", dst: "str | os.PathLike", *, ref: Re
     if exists(dst_db) and not overwrite:
         raise StoreError(f"{display(dst_db)} already holds a database (--force replaces it)")
     result = CopyResult(display(src_db), display(dst_db))
-    source = connect(src_db, readonly=True)
+    source = connect(src_db, readonly=True, timeouts=Timeouts.for_command("long"))
     try:
         source.begin("read")
         target = _empty_target(dst_db, overwrite)
         try:
             order = [t for t in _table_order(source) if t != "data_version"]
             with transaction(target):
-                for stmt in statements(ddl(ref, target.backend), target.backend):
+                for stmt in statements(ddl(ref, target.backend, current_schema(target)), target.backend):
                     target.script(stmt)
                 for table in order:
                     cols = [c["name"] for c in source.inspector().get_columns(table)]
@@ -90,7 +90,7 @@ def _empty_target(db: "str | os.PathLike", overwrite: bool) -> Connection:
     from .connection import _pg_drop_all, is_url
 
     if is_url(db):
-        con = open_connection(db)
+        con = open_connection(db, timeouts=Timeouts.for_command("long"))
         if overwrite:
             _pg_drop_all(con)
         return con
@@ -100,7 +100,7 @@ def _empty_target(db: "str | os.PathLike", overwrite: bool) -> Connection:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = open_connection(path)
+    con = open_connection(path, timeouts=Timeouts.for_command("long"))
     con.script("PRAGMA journal_mode = WAL")
     return con
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .schema import IMPORTED_TABLES
-from .write import delete_import, transaction
-from .backend import Connection
+from .backend import POSTGRESQL, Connection, IntegrityError, PermissionDenied
+from .rights import ANALYST, rights_of, unit_role
+from .schema import IMPORTED_TABLES, quote_ident
+from .write import ProvenanceError, delete_import, transaction
 
 
 class UndoRefused(ValueError):
@@ -29,6 +30,8 @@ class ImportRecord:
     imported_at: str
     rows: int
     details: dict
+    imported_by: str | None = None  # the login that made it (None: before schema version 5)
+    unit: str | None = None  # the police unit whose role made it (None: an analyst's)
 
     def target(self) -> str:
         """A short description of what the import was for."""
@@ -43,14 +46,25 @@ class ImportRecord:
         return ""
 
 
-def list_imports(con: Connection) -> list[ImportRecord]:
+def list_imports(con: Connection, *, unit: str | None = None, import_id: int | None = None) -> list[ImportRecord]:
+    """Every import in order (``unit``: only that police unit's; ``import_id``: only that one)."""
     out = []
-    for r in con.execute("SELECT id, kind, file_name, content_hash, imported_at, rows, details FROM imports ORDER BY id"):
+    where, params = [], []
+    if unit is not None:
+        where.append("unit = ?")
+        params.append(unit)
+    if import_id is not None:
+        where.append("id = ?")
+        params.append(import_id)
+    sql = ("SELECT id, kind, file_name, content_hash, imported_at, rows, details, imported_by, unit FROM imports"
+           + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
+    for r in con.execute(sql, params):
         try:
             details = json.loads(r[6]) if r[6] else {}
         except json.JSONDecodeError:
             details = {}
-        out.append(ImportRecord(r[0], r[1], r[2], r[3], r[4], r[5], details if isinstance(details, dict) else {}))
+        out.append(ImportRecord(r[0], r[1], r[2], r[3], r[4], r[5], details if isinstance(details, dict) else {},
+                                r[7], r[8]))
     return out
 
 
@@ -74,9 +88,9 @@ class UndoResult:
 
 
 def _record(con: Connection, import_id: int) -> ImportRecord:
-    for rec in list_imports(con):
-        if rec.id == import_id:
-            return rec
+    found = list_imports(con, import_id=import_id)
+    if found:
+        return found[0]
     known = [r.id for r in list_imports(con)]
     raise UndoRefused(f"there is no import #{import_id}" + (f" (imports: #{known[0]}–#{known[-1]}; "
                       "see `zpb imports list`)" if known else " (the database holds no imports)"))
@@ -162,6 +176,7 @@ def _undo(con: Connection, import_id: int, dry_run: bool) -> UndoResult:
     rec = _record(con, import_id)
     if rec.kind == "demo":
         raise UndoRefused(f"import #{import_id} is the demo data; make a new database instead")
+    _act_as_maker(con, rec)
     reasons = dependents(con, import_id)
     if reasons:
         raise UndoRefused(f"import #{import_id} ({rec.kind}, „{rec.file_name}”) cannot be undone, nothing was "
@@ -171,10 +186,57 @@ def _undo(con: Connection, import_id: int, dry_run: bool) -> UndoResult:
     return result
 
 
+def _act_as_maker(con: Connection, rec: ImportRecord) -> None:
+    """An import is undone with the rights of the police unit it was made for, whoever undoes it: a
+    unit undoes only its own unit's imports, and an analyst undoing a unit's import does so in the
+    unit's role (``SET LOCAL ROLE``, for this transaction), so that what the import's records ask to
+    restore or delete can never reach beyond that unit's rows (row-level security decides)."""
+    rights = rights_of(con)
+    if not rights.writes:
+        raise UndoRefused(f"import #{rec.id} cannot be undone: {rights.who()} changes nothing in this database")
+    if rec.unit is None:
+        if not rights.everything:
+            raise UndoRefused(f"import #{rec.id} ({rec.kind}, „{rec.file_name}”) was made by an analyst"
+                              + (f" (login {rec.imported_by})" if rec.imported_by else "")
+                              + f"; {rights.who()} undoes only its own unit's imports")
+        return
+    if not rights.everything:
+        if rec.unit not in rights.units:
+            raise UndoRefused(f"import #{rec.id} ({rec.kind}, „{rec.file_name}”) was made for {rights.unit_name(rec.unit)}"
+                              + (f" (login {rec.imported_by})" if rec.imported_by else "")
+                              + f"; {rights.who()} undoes only its own unit's imports: ask that unit or an analyst")
+        return
+    if con.backend != POSTGRESQL:
+        return
+    role = unit_role(rec.unit)
+    try:
+        con.script(f"SET LOCAL ROLE {quote_ident(role)}")
+    except PermissionDenied:
+        raise UndoRefused(f"import #{rec.id} was made for police unit {rec.unit}; it is undone in that unit's role "
+                          f"{role}, which {rights.who()} cannot take: log in as an analyst (a member of {ANALYST}, "
+                          "which `zpb db roles` makes a member of every unit's role)") from None
+
+
+def replace_refusal(con: Connection, import_id: int) -> str | None:
+    """Why the connected login may not take import ``import_id`` back to replace it (None: it may):
+    a police unit replaces only its own unit's imports, as it undoes only those."""
+    rec = _record(con, import_id)
+    rights = rights_of(con)
+    if rights.everything or (rec.unit is not None and rec.unit in rights.units):
+        return None
+    maker = rights.unit_name(rec.unit) if rec.unit else "an analyst"
+    return (f"import #{rec.id} („{rec.file_name}”) was made by {maker}"
+            + (f" (login {rec.imported_by})" if rec.imported_by else "")
+            + f", and {rights.who()} replaces only its own unit's imports: ask an analyst to undo it first")
+
+
 def _take_back(con: Connection, import_id: int) -> tuple[dict[str, int], dict[str, int]]:
     restored = {t: n for t, n in con.execute("SELECT tbl, COUNT(*) FROM import_changes WHERE import_id = ? "
                                              "GROUP BY tbl", (import_id,))}
-    deleted = delete_import(con, import_id)
+    try:
+        deleted = delete_import(con, import_id)
+    except (ProvenanceError, PermissionDenied, IntegrityError) as exc:
+        raise UndoRefused(f"import #{import_id} cannot be undone, nothing was changed: {exc}") from None
     deleted.pop("imports", None)
     return deleted, restored
 

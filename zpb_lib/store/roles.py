@@ -10,9 +10,16 @@ Three kinds of role (group roles without login; people log in as their own users
   (which then changes nothing);
 - ``zpb_reader`` — reads everything: for building reports.
 
+Provenance is the database's to keep: a unit records imports only for itself and as its own login
+(``imports.unit``, ``imports.imported_by``), adds change records and rows only to an import of its
+own made in the same transaction (the schema's triggers), never edits an import afterwards, and
+deletes (undoes) only its own unit's. The analyst role is a member of every unit's role, so that
+an analyst undoes a unit's import in that unit's role (see :mod:`.history`).
+
 Nobody but the analyst (and the database's owner) changes the reference tables, ``meta`` or the data
-version by hand; the data version advances through a trigger function that runs with its owner's
-rights. Running it again after new police units or tables appear brings the rights up to date.
+version; the data version advances through a trigger function that runs with its owner's rights and
+a fixed search path, which nobody may call directly. Nobody may create objects in zpb's schema.
+Running it again after new police units or tables appear brings the rights up to date.
 """
 from __future__ import annotations
 
@@ -21,18 +28,13 @@ from dataclasses import dataclass, field
 from ..reference import Reference, reference
 from .backend import POSTGRESQL, Connection, StoreError
 from .frames import tables as table_names
+from .rights import ANALYST, READER, unit_role  # noqa: F401  (unit_role: the name of a unit's role)
+from .schema import PG_FUNCTIONS, quote_ident
 
-ANALYST = "zpb_analyst"
-READER = "zpb_reader"
 REFERENCE_TABLES = ("police_units", "counties", "institution_kinds", "editions", "catalogues", "criteria")
 ADMIN_TABLES = ("meta", "data_version")
-# Provenance: every coordinator records their imports (and an undo deletes its record).
+# Provenance: written by zpb's import path only (see the policies below and the schema's triggers).
 PROVENANCE_TABLES = ("imports", "import_changes")
-
-
-def unit_role(code: str) -> str:
-    """The role of a police unit: ``KPP-NOWY-TARG`` → ``zpb_unit_kpp_nowy_targ``."""
-    return "zpb_unit_" + code.lower().replace("-", "_")
 
 
 def _unit_rows(unit: str) -> dict[str, str]:
@@ -49,6 +51,15 @@ def _unit_rows(unit: str) -> dict[str, str]:
         "action_items": f"institution_id IN {institutions}",
         "audit_items": f"audit_id IN (SELECT id FROM audits WHERE institution_id IN {institutions})",
     }
+
+
+def _unit_provenance(unit: str) -> dict[str, tuple[str, str]]:
+    """For the provenance tables, the conditions a unit's INSERT and DELETE meet (SQL): its own
+    unit's imports, recorded as its own login."""
+    own = f"unit = '{unit}'"
+    return {"imports": (f"{own} AND imported_by = session_user", own),
+            "import_changes": (f"import_id IN (SELECT id FROM imports WHERE {own})",
+                               f"import_id IN (SELECT id FROM imports WHERE {own})")}
 
 
 @dataclass
@@ -79,50 +90,84 @@ def setup_roles(con: Connection, ref: Reference | None = None) -> RolesResult:
     if con.backend != POSTGRESQL:
         raise StoreError("roles and rights are for a shared PostgreSQL database; a SQLite file is one person's "
                          "(its rights are the file's permissions)")
-    ref = ref or reference()
     result = RolesResult(con.name)
     from .write import transaction
 
     with transaction(con):
-        all_tables = table_names(con)
-        row_tables = _unit_rows("x")
-        data_tables = [t for t in all_tables if t not in REFERENCE_TABLES + ADMIN_TABLES]
-        units = {code: unit_role(code) for code in ref.police_units}
-        for role in (ANALYST, READER, *units.values()):
-            _ensure_role(con, role, result)
-        everyone = ", ".join((ANALYST, READER, *units.values()))
-        coordinators = ", ".join(units.values())
-        con.script(f"GRANT USAGE ON SCHEMA {_schema(con)} TO {everyone}")
-        con.script(f"REVOKE ALL ON ALL TABLES IN SCHEMA {_schema(con)} FROM {everyone}")
-        con.script(f"GRANT SELECT ON ALL TABLES IN SCHEMA {_schema(con)} TO {everyone}")
-        con.script(f"GRANT INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {_schema(con)} TO {ANALYST}")
-        con.script(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {_schema(con)} TO {ANALYST}")
-        con.script(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_schema(con)} TO {coordinators}")
-        con.script(f"GRANT INSERT, UPDATE, DELETE ON {', '.join(data_tables)} TO {coordinators}")
-        # The triggers that advance the data version write a table nobody else may: they run with
-        # the rights of their owner.
-        con.script("ALTER FUNCTION zpb_data_changed() SECURITY DEFINER SET search_path FROM CURRENT")
-        for table in all_tables:
-            for (name,) in con.execute("SELECT policyname FROM pg_policies WHERE schemaname = current_schema() "
-                                       "AND tablename = ?", (table,)).fetchall():
-                con.script(f'DROP POLICY "{name}" ON {table}')
-        for table in row_tables:
-            con.script(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-            con.script(f"CREATE POLICY read_all ON {table} FOR SELECT USING (true)")
-            con.script(f"CREATE POLICY analyst_all ON {table} TO {ANALYST} USING (true) WITH CHECK (true)")
-            result.policies += 2
-            for code, role in units.items():
-                # A new row of another unit's institution is refused with an error; another unit's
-                # rows are out of reach of an UPDATE or DELETE (they change no row), and no row can
-                # be moved to another unit.
-                cond = _unit_rows(code)[table]
-                con.script(f"CREATE POLICY {role}_insert ON {table} FOR INSERT TO {role} WITH CHECK ({cond})")
-                con.script(f"CREATE POLICY {role}_update ON {table} FOR UPDATE TO {role} USING ({cond}) "
-                           f"WITH CHECK ({cond})")
-                con.script(f"CREATE POLICY {role}_delete ON {table} FOR DELETE TO {role} USING ({cond})")
-                result.policies += 3
-        result.units = len(units)
+        apply_roles(con, ref or reference(), result)
     return result
+
+
+def apply_roles(con: Connection, ref: Reference, result: RolesResult) -> None:
+    """The roles' grants and policies, inside the caller's transaction (also run by ``zpb db upgrade``)."""
+    schema = quote_ident(_schema(con))
+    all_tables = table_names(con)
+    row_tables = _unit_rows("x")
+    data_tables = [t for t in all_tables if t not in REFERENCE_TABLES + ADMIN_TABLES]
+    units = {code: unit_role(code) for code in ref.police_units}
+    for role in (ANALYST, READER, *units.values()):
+        _ensure_role(con, role, result)
+    everyone = ", ".join((ANALYST, READER, *units.values()))
+    coordinators = ", ".join(units.values())
+    # Only the schema's owner creates objects in it (a function or table of a user's there could
+    # stand in for one of zpb's).
+    con.script(f"REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC")
+    con.script(f"GRANT USAGE ON SCHEMA {schema} TO {everyone}")
+    con.script(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {everyone}")
+    con.script(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {everyone}")
+    con.script(f"GRANT INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {schema} TO {ANALYST}")
+    con.script(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {ANALYST}")
+    con.script(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {coordinators}")
+    con.script(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {coordinators}")
+    con.script(f"GRANT INSERT, UPDATE, DELETE ON {', '.join(t for t in data_tables if t not in PROVENANCE_TABLES)} "
+               f"TO {coordinators}")
+    # Provenance: a unit adds its imports and their change records and deletes them on undo; an
+    # import, once recorded, is never edited (the change records of one import are, while it runs).
+    con.script(f"GRANT INSERT, DELETE ON imports TO {coordinators}")
+    con.script(f"GRANT INSERT, UPDATE, DELETE ON import_changes TO {coordinators}")
+    for code, role in units.items():  # an analyst undoes a unit's import in the unit's role
+        con.script(f"GRANT {role} TO {ANALYST}")
+    harden_functions(con)
+    for table in all_tables:
+        for (name,) in con.execute("SELECT policyname FROM pg_policies WHERE schemaname = current_schema() "
+                                   "AND tablename = ?", (table,)).fetchall():
+            con.script(f'DROP POLICY "{name}" ON {table}')
+    for table in (*row_tables, *PROVENANCE_TABLES):
+        con.script(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        con.script(f"CREATE POLICY read_all ON {table} FOR SELECT USING (true)")
+        con.script(f"CREATE POLICY analyst_all ON {table} TO {ANALYST} USING (true) WITH CHECK (true)")
+        result.policies += 2
+        for code, role in units.items():
+            if table in PROVENANCE_TABLES:
+                insert, delete = _unit_provenance(code)[table]
+                con.script(f"CREATE POLICY {role}_insert ON {table} FOR INSERT TO {role} WITH CHECK ({insert})")
+                con.script(f"CREATE POLICY {role}_delete ON {table} FOR DELETE TO {role} USING ({delete})")
+                result.policies += 2
+                if table == "import_changes":
+                    con.script(f"CREATE POLICY {role}_update ON {table} FOR UPDATE TO {role} USING ({insert}) "
+                               f"WITH CHECK ({insert})")
+                    result.policies += 1
+                continue
+            # A new row of another unit's institution is refused with an error; another unit's
+            # rows are out of reach of an UPDATE or DELETE (they change no row), and no row can
+            # be moved to another unit.
+            cond = _unit_rows(code)[table]
+            con.script(f"CREATE POLICY {role}_insert ON {table} FOR INSERT TO {role} WITH CHECK ({cond})")
+            con.script(f"CREATE POLICY {role}_update ON {table} FOR UPDATE TO {role} USING ({cond}) "
+                       f"WITH CHECK ({cond})")
+            con.script(f"CREATE POLICY {role}_delete ON {table} FOR DELETE TO {role} USING ({cond})")
+            result.policies += 3
+    result.units = len(units)
+
+
+def harden_functions(con: Connection) -> None:
+    """Every zpb function: a search path fixed to the schema with the session's temporary schema
+    last, the data version's with its owner's rights, and no EXECUTE for anyone (triggers call them)."""
+    schema = quote_ident(_schema(con))
+    for fn in PG_FUNCTIONS:
+        con.script(f"ALTER FUNCTION {fn}() SET search_path = {schema}, pg_temp")
+        con.script(f"REVOKE ALL ON FUNCTION {fn}() FROM PUBLIC")
+    con.script("ALTER FUNCTION zpb_data_changed() SECURITY DEFINER")
 
 
 def _schema(con: Connection) -> str:

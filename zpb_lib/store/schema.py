@@ -13,7 +13,7 @@ import sqlite3
 
 from ..reference import GROUPS, WAVES, Reference
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # What each schema version added, for `zpb db upgrade` and its messages.
 SCHEMA_HISTORY = {
     1: "first release",
@@ -22,6 +22,10 @@ SCHEMA_HISTORY = {
        "place_nowhere, excluding every other place); answers stored before keep it empty",
     4: "the data version: a counter every change advances in its own transaction (table data_version), "
        "which builds, exports and the explorer name instead of a hash of the database file",
+    5: "provenance the database protects: who made each import (imports.imported_by) and for which police unit "
+       "(imports.unit); change records only of the schema's own tables; on PostgreSQL, rows and change records "
+       "attach only to an import made in the same transaction, and the trigger functions run with a fixed "
+       "search path",
 }
 
 AUDIT_KINDS = ("certification", "reaudit", "control", "leader")
@@ -37,6 +41,9 @@ IMPORTED_TABLES = ("survey_responses", "action_items", "awards", "audits", "part
                    "institutions")
 # Tables whose ``id`` the database assigns (SQLite's rowid; an identity column on PostgreSQL).
 ID_TABLES = (*IMPORTED_TABLES, "imports")
+# The tables whose rows an import may change (rather than add) and ``zpb imports undo`` may put
+# back: ``import_changes.tbl`` is CHECKed against them, and an undo names no other table.
+CHANGED_TABLES = IMPORTED_TABLES
 
 
 _UUID_GLOB = "-".join("[0-9a-f]" * n for n in (8, 4, 4, 4, 12))
@@ -69,9 +76,10 @@ class _Dialect:
         return f"{col} IS DISTINCT FROM 1" if self.pg else f"{col} IS NOT 1"
 
 
-def ddl(ref: Reference, backend: str = "sqlite") -> str:
+def ddl(ref: Reference, backend: str = "sqlite", schema: str = "public") -> str:
     """The full schema for the reference data ``ref`` (its questionnaires give the answer columns),
-    for ``backend`` ("sqlite" or "postgresql")."""
+    for ``backend`` ("sqlite" or "postgresql"; ``schema``: the PostgreSQL schema it is made in, which
+    the functions' fixed search path names)."""
     d = _Dialect(backend)
     answer_cols = ",\n    ".join(
         f"{col} INTEGER CHECK ({col} IS NULL OR {_in(col, values)})"
@@ -83,7 +91,9 @@ def ddl(ref: Reference, backend: str = "sqlite") -> str:
         answer_cols += f",\n    CHECK ({d.not_one(f'place_{nowhere}')} OR ({others}))"
     tables = _tables(ref, d, answer_cols).replace("{DATA_VERSION_TABLE}", DATA_VERSION_TABLE)
     names = [n for n in re.findall(r"^CREATE TABLE (\w+)", tables, re.M) if n != "data_version"]
-    return tables + (_pg_triggers() if d.pg else _sqlite_triggers()) + _version_triggers(names, d)
+    if not d.pg:
+        return tables + _sqlite_triggers() + _version_triggers(names, d)
+    return tables + pg_functions(schema) + pg_triggers(names) + _version_triggers(names, d)
 
 
 def _tables(ref: Reference, d: _Dialect, answer_cols: str) -> str:
@@ -158,7 +168,9 @@ CREATE TABLE imports (
     content_hash TEXT NOT NULL,
     imported_at  TEXT NOT NULL,
     rows         INTEGER NOT NULL CHECK (rows >= 0),
-    details      TEXT
+    details      TEXT,
+    imported_by  TEXT,  -- the login that made it (PostgreSQL: the session's user; SQLite: the system user)
+    unit         TEXT REFERENCES police_units(code)  -- the police unit whose role made it; NULL: an analyst
 );
 CREATE INDEX imports_hash ON imports(content_hash);
 
@@ -166,7 +178,7 @@ CREATE INDEX imports_hash ON imports(content_hash);
 -- `zpb imports undo` can put them back.
 CREATE TABLE import_changes (
     import_id INTEGER NOT NULL REFERENCES imports(id),
-    tbl       TEXT NOT NULL,
+    tbl       TEXT NOT NULL CHECK ({_in('tbl', CHANGED_TABLES)}),
     row_id    INTEGER NOT NULL,
     old       TEXT NOT NULL,
     PRIMARY KEY (import_id, tbl, row_id)
@@ -290,15 +302,8 @@ def _version_triggers(tables: list[str], d: _Dialect) -> str:
     one); PostgreSQL's statement triggers add one a statement (COPY included). Either way the
     version changes exactly when the data does, and only when the change commits."""
     if d.pg:
-        out = ["""
-CREATE FUNCTION zpb_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE data_version SET version = version + 1 WHERE id = 1;
-    RETURN NULL;
-END;
-$$;"""]
-        out += [f"CREATE TRIGGER {t}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {t}\n"
-                f"    FOR EACH STATEMENT EXECUTE FUNCTION zpb_data_changed();" for t in tables]
+        out = [f"CREATE TRIGGER {t}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {t}\n"
+               f"    FOR EACH STATEMENT EXECUTE FUNCTION zpb_data_changed();" for t in tables]
     else:
         out = [f"CREATE TRIGGER {t}_version_{op.lower()} AFTER {op} ON {t}\n"
                f"BEGIN UPDATE data_version SET version = version + 1 WHERE id = 1; END;"
@@ -344,11 +349,33 @@ END;
 # The same rules as the SQLite triggers, as PL/pgSQL. ERRCODE check_violation: a broken rule is an
 # integrity error on both engines, with the same message.
 _PG_INSTITUTIONS = "institutions: a university is identified by its POL-on id, a school by its RSPO number"
+# The functions zpb's triggers call, in the order they are made.
+PG_FUNCTIONS = ("zpb_data_changed", "zpb_institutions_identifier", "zpb_audit_items_check", "zpb_import_rows",
+                "zpb_import_changes_check")
 
 
-def _pg_triggers() -> str:
+def quote_ident(name: str) -> str:
+    """A PostgreSQL identifier in double quotes (for the schema's name, which the user chose)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def pg_functions(schema: str) -> str:
+    """The trigger functions, each with a fixed search path: the schema first and the session's
+    temporary schema last, so that a table a session creates in it (a temporary ``data_version``,
+    ``criteria`` or ``imports``) is never the one a function reads or writes. The data version's
+    function runs with its owner's rights (no other role may write the counter); nobody may call
+    any of them but through their triggers (EXECUTE is revoked; a trigger's function is checked
+    when the trigger is made, not when it fires)."""
+    path = f"SET search_path = {quote_ident(schema)}, pg_temp"
     return f"""
-CREATE FUNCTION zpb_institutions_identifier() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION zpb_data_changed() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
+BEGIN
+    UPDATE data_version SET version = version + 1 WHERE id = 1;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION zpb_institutions_identifier() RETURNS trigger LANGUAGE plpgsql {path} AS $$
 BEGIN
     IF (SELECT family FROM institution_kinds WHERE code = NEW.kind) IS DISTINCT FROM
        (CASE WHEN NEW.polon IS NULL THEN 'school' ELSE 'university' END) THEN
@@ -357,10 +384,8 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-CREATE TRIGGER institutions_identifier BEFORE INSERT OR UPDATE OF kind, rspo, polon ON institutions
-    FOR EACH ROW EXECUTE FUNCTION zpb_institutions_identifier();
 
-CREATE FUNCTION zpb_audit_items_check() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION zpb_audit_items_check() RETURNS trigger LANGUAGE plpgsql {path} AS $$
 DECLARE
     maximum integer;
 BEGIN
@@ -376,9 +401,55 @@ BEGIN
     RETURN NEW;
 END;
 $$;
+
+-- Provenance nobody can forge: a row names the import that stored it, and a change record the
+-- import that made the change, only when that import was recorded in the same transaction (its
+-- imports row is this transaction's: xmin), and a row's import never changes afterwards.
+CREATE FUNCTION zpb_import_rows() RETURNS trigger LANGUAGE plpgsql {path} AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.import_id IS DISTINCT FROM OLD.import_id THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = TG_TABLE_NAME
+            || ': the import that stored a row cannot be changed (row ' || OLD.id || ', import #'
+            || coalesce(OLD.import_id::text, 'none') || ' → #' || coalesce(NEW.import_id::text, 'none') || ')';
+    END IF;
+    IF TG_OP = 'INSERT' AND NEW.import_id IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM imports WHERE id = NEW.import_id AND xmin = pg_current_xact_id()::xid) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = TG_TABLE_NAME
+            || ': rows can be added only to an import recorded in the same transaction, not to import #'
+            || NEW.import_id;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE FUNCTION zpb_import_changes_check() RETURNS trigger LANGUAGE plpgsql {path} AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM imports WHERE id = NEW.import_id AND xmin = pg_current_xact_id()::xid) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = 'import_changes: a change is recorded '
+            || 'only by the import that makes it, in the same transaction, not for import #' || NEW.import_id;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+""" + "".join(f"REVOKE ALL ON FUNCTION {f}() FROM PUBLIC;\n" for f in PG_FUNCTIONS)
+
+
+def pg_triggers(tables: list[str]) -> str:
+    out = ["""
+CREATE TRIGGER institutions_identifier BEFORE INSERT OR UPDATE OF kind, rspo, polon ON institutions
+    FOR EACH ROW EXECUTE FUNCTION zpb_institutions_identifier();
 CREATE TRIGGER audit_items_check BEFORE INSERT OR UPDATE ON audit_items
     FOR EACH ROW EXECUTE FUNCTION zpb_audit_items_check();
-"""
+CREATE TRIGGER import_changes_check BEFORE INSERT OR UPDATE ON import_changes
+    FOR EACH ROW EXECUTE FUNCTION zpb_import_changes_check();"""]
+    # WHEN: the function runs only for a row that names an import or changes it (not for each of
+    # the demo data's half a million survey responses).
+    for t in (t for t in IMPORTED_TABLES if t in tables):
+        out.append(f"CREATE TRIGGER {t}_import BEFORE INSERT ON {t} FOR EACH ROW\n"
+                   f"    WHEN (NEW.import_id IS NOT NULL) EXECUTE FUNCTION zpb_import_rows();")
+        out.append(f"CREATE TRIGGER {t}_import_kept BEFORE UPDATE OF import_id ON {t} FOR EACH ROW\n"
+                   f"    WHEN (NEW.import_id IS DISTINCT FROM OLD.import_id) EXECUTE FUNCTION zpb_import_rows();")
+    return "\n".join(out) + "\n"
 
 
 def statements(script: str, backend: str = "sqlite") -> list[str]:

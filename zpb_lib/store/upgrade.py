@@ -8,8 +8,10 @@ foreign keys are checked, and every table must hold as many rows as before. Any 
 whole upgrade back and leaves the file as it was.
 
 A PostgreSQL database is created at schema version 4 or later (no older one exists): there the
-upgrade brings the reference tables in line with ``data/``, in one transaction; a later schema
-change will add its steps for both engines.
+upgrade runs the steps from version 4 on with ``ALTER`` statements (PostgreSQL can add columns,
+constraints and triggers to a table in place) and brings the reference tables in line with
+``data/``, in one transaction; the rights of ``zpb db roles`` are brought up to date when the
+database has them. A backup is the server's (``pg_dump``) before an upgrade.
 """
 from __future__ import annotations
 
@@ -21,10 +23,12 @@ from pathlib import Path
 from typing import Callable
 
 from ..reference import Reference, reference
-from .backend import SQLITE, Connection, display
-from .connection import StoreError, init_data_version, open_file, resolve_db_path, schema_version
+from .backend import POSTGRESQL, SQLITE, Connection, Timeouts, display
+from .connection import (StoreError, current_schema, init_data_version, open_file, resolve_db_path,
+                         schema_version)
 from .frames import tables
-from .schema import DATA_VERSION_TABLE, SCHEMA_VERSION, ddl, statements
+from .schema import (CHANGED_TABLES, DATA_VERSION_TABLE, SCHEMA_VERSION, ddl, pg_functions, pg_triggers,
+                     statements)
 from .write import set_meta, sync_reference, transaction
 
 _CREATE = re.compile(r"^\s*CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", re.I)
@@ -85,7 +89,7 @@ def upgrade(db: str | os.PathLike | None = None, *, ref: Reference | None = None
     """Upgrade the database at ``db`` to :data:`SCHEMA_VERSION` and sync its reference tables."""
     ref = ref or reference()
     path = resolve_db_path(db)
-    con = open_file(path)
+    con = open_file(path, timeouts=Timeouts.for_command("long"))
     try:
         version = schema_version(con, path)
         if con.backend != SQLITE:
@@ -135,20 +139,34 @@ def upgrade(db: str | os.PathLike | None = None, *, ref: Reference | None = None
 
 
 def _upgrade_server(con: Connection, path: str, version: int, ref: Reference) -> UpgradeResult:
-    """PostgreSQL: check the version, bring the reference tables in line (one transaction)."""
+    """PostgreSQL: the version steps and the reference tables, in one transaction."""
     name = display(path)
     if version > SCHEMA_VERSION:
         raise StoreError(f"{name} was written by a newer zpb (schema version {version}; this zpb knows up to "
                          f"{SCHEMA_VERSION}): it cannot be downgraded; update zpb to use it")
-    if version < SCHEMA_VERSION:  # pragma: no cover - no PostgreSQL database of an older schema exists
+    if version < min(PG_STEPS, default=SCHEMA_VERSION):  # pragma: no cover - none was ever made
         raise StoreError(f"{name} has schema version {version}: no upgrade step for PostgreSQL exists")
     result = UpgradeResult(name, version, SCHEMA_VERSION, None)
     con.begin("write")
     try:
+        before = _counts(con)
+        for step in range(version, SCHEMA_VERSION):
+            PG_STEPS[step](con, ref, result)
         result.reference_changes = sync_reference(con, ref)
-        if not result.reference_changes:
+        if version == SCHEMA_VERSION and not result.reference_changes:
             con.rollback()
             return result
+        if version != SCHEMA_VERSION:
+            if con.execute("SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass('institutions')").fetchone()[0]:
+                from .roles import RolesResult, apply_roles
+
+                apply_roles(con, ref, RolesResult(name))
+                result.notes.append("the rights of `zpb db roles` were brought up to date")
+            set_meta(con, "schema_version", str(SCHEMA_VERSION))
+        after = _counts(con)
+        lost = {t: (n, after.get(t)) for t, n in before.items() if after.get(t, 0) < n}
+        if lost:
+            raise StoreError(f"upgrade of {name} refused: rows would be lost {lost}; the database is unchanged")
         set_meta(con, "upgraded_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     except BaseException:
         con.rollback()
@@ -246,5 +264,35 @@ def _v3_to_v4(con: Connection, ref: Reference, result: UpgradeResult) -> None:
                         "computes its reports once more, then only after a change")
 
 
+def _v4_to_v5(con: Connection, ref: Reference, result: UpgradeResult) -> None:
+    """Version 5 records who made each import and for which police unit; the rebuild adds the two
+    columns, empty for the imports made before (their maker was not recorded), and the check that
+    change records name only the tables an import changes."""
+    n = con.execute("SELECT COUNT(*) FROM imports").fetchone()[0]
+    if n:
+        result.notes.append(f"{n} import(s) made before record no login (imported_by empty)")
+
+
+def _pg_v4_to_v5(con: Connection, ref: Reference, result: UpgradeResult) -> None:
+    """PostgreSQL: the same columns and check added in place; the trigger functions replaced by ones
+    with a fixed search path, and the triggers that keep rows and change records to the import of
+    their own transaction added."""
+    con.script("ALTER TABLE imports ADD COLUMN imported_by TEXT")
+    con.script("ALTER TABLE imports ADD COLUMN unit TEXT REFERENCES police_units(code)")
+    con.script(f"ALTER TABLE import_changes ADD CONSTRAINT import_changes_tbl_check CHECK "
+               f"(tbl IN ({', '.join(repr(t) for t in CHANGED_TABLES)}))")
+    for stmt in statements(pg_functions(current_schema(con)), POSTGRESQL):
+        con.script(stmt.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+    existing = {r[0] for r in con.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+    names = tables(con)
+    for stmt in statements(pg_triggers(names), POSTGRESQL):
+        name = re.match(r"\s*CREATE TRIGGER (\w+)", stmt).group(1)
+        if name not in existing:
+            con.script(stmt)
+    _v4_to_v5(con, ref, result)
+
+
 STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+# PostgreSQL databases exist from schema version 4 on.
+PG_STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {4: _pg_v4_to_v5}

@@ -8,8 +8,8 @@ import json
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..reference import Reference
-from .backend import POSTGRESQL, Connection
-from .schema import ID_TABLES, IMPORTED_TABLES
+from .backend import POSTGRESQL, Connection, PermissionDenied, StoreError
+from .schema import CHANGED_TABLES, ID_TABLES, IMPORTED_TABLES
 
 
 @contextlib.contextmanager
@@ -68,13 +68,33 @@ def set_meta(con: Connection, key: str, value: str) -> None:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
 
+# The key of the transaction-scoped advisory lock every import on PostgreSQL takes first ("zpbimp").
+IMPORT_LOCK = 0x7A7062696D70
+
+
+@contextlib.contextmanager
+def import_transaction(con: Connection) -> Iterator[Connection]:
+    """The transaction of one import. Imports run one at a time, as SQLite's write lock makes them
+    there: on PostgreSQL the first statement takes an advisory lock held to the commit, so that the
+    check that a file or a survey's target is new and the insert are one step (two imports started
+    together never both store). Waiting for it ends after the lock timeout with a message."""
+    with transaction(con):
+        if con.backend == POSTGRESQL:
+            con.execute("SELECT pg_advisory_xact_lock(?)", (IMPORT_LOCK,))
+        yield con
+
+
 def record_import(con: Connection, kind: str, file_name: str, content_hash: str, rows: int,
                   details: str | None = None) -> int:
-    """Provenance of one import, written in the same transaction as the imported rows."""
+    """Provenance of one import, written in the same transaction as the imported rows: who made it
+    (the login) and, for a police unit's role, for which unit (the database checks both)."""
+    from .rights import rights_of
+
+    rights = rights_of(con)
     return insert_one(con, "imports", {
         "kind": kind, "file_name": file_name, "content_hash": content_hash,
         "imported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "rows": rows, "details": details})
+        "rows": rows, "details": details, "imported_by": rights.login, "unit": rights.unit})
 
 
 def reference_rows(ref: Reference) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
@@ -156,11 +176,9 @@ def delete_import(con: Connection, import_id: int) -> dict[str, int]:
     if not con.in_transaction:
         raise RuntimeError("delete_import must run inside transaction()")
     # Changed rows first: a change may point at a row the import stored (an award linked to its audit).
-    for table, row_id, old in con.execute("SELECT tbl, row_id, old FROM import_changes WHERE import_id = ?",
-                                          (import_id,)).fetchall():
-        values = json.loads(old)
-        con.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
-                    [*values.values(), row_id])
+    for table, row_id, old in con.execute("SELECT tbl, row_id, old FROM import_changes WHERE import_id = ? "
+                                          "ORDER BY tbl, row_id", (import_id,)).fetchall():
+        restore_row(con, import_id, table, row_id, old)
     delete_rows(con, "import_changes", {"import_id": import_id})
     counts = {"audit_items": con.execute("DELETE FROM audit_items WHERE audit_id IN "
                                          "(SELECT id FROM audits WHERE import_id = ?)", (import_id,)).rowcount}
@@ -168,6 +186,39 @@ def delete_import(con: Connection, import_id: int) -> dict[str, int]:
         counts[table] = delete_rows(con, table, {"import_id": import_id})
     counts["imports"] = delete_rows(con, "imports", {"id": import_id})
     return {t: n for t, n in counts.items() if n}
+
+
+class ProvenanceError(StoreError):
+    """A change record of an import names a table, a column or a row that an undo may not restore."""
+
+
+def restore_row(con: Connection, import_id: int, table: str, row_id: int, old: str) -> None:
+    """Put back the values an import changed in one row. The stored record is data, not code: its
+    table must be one an import may change, its columns the table's own (read from the schema; never
+    ``id`` or ``import_id``), and the statement is built with quoted identifiers and bound values.
+    The row must change: one the connection's role may not change (row-level security hides it) is
+    refused rather than silently skipped."""
+    from .frames import columns
+
+    if table not in CHANGED_TABLES:
+        raise ProvenanceError(f"import #{import_id}: a change record names table {table!r}, which no import changes")
+    try:
+        values = json.loads(old)
+    except json.JSONDecodeError:
+        values = None
+    if not isinstance(values, dict) or not values:
+        raise ProvenanceError(f"import #{import_id}: the change record of {table} row {row_id} holds no values")
+    key = f"changeable:{table}"
+    if key not in con.cache:
+        con.cache[key] = frozenset(columns(con, table)) - {"id", "import_id"}
+    allowed = con.cache[key]
+    unknown = [c for c in values if c not in allowed]
+    if unknown:
+        raise ProvenanceError(f"import #{import_id}: the change record of {table} row {row_id} names "
+                              f"{', '.join(repr(c) for c in unknown)}, not a column an import changes in {table}")
+    if con.update_row(table, row_id, values) != 1:
+        raise ProvenanceError(f"import #{import_id}: {table} row {row_id} cannot be put back: it is not there, or "
+                              "not the undoing role's to change")
 
 
 def update_logged(con: Connection, table: str, row_id: int, values: Mapping[str, Any],
@@ -184,8 +235,11 @@ def update_logged(con: Connection, table: str, row_id: int, values: Mapping[str,
     old = {c: v for c, v in zip(cols, old_row) if v != values[c]}
     if not old:
         return {}
-    con.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in old)} WHERE id = ?",
-                [values[c] for c in old] + [row_id])
+    changed = con.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in old)} WHERE id = ?",
+                          [values[c] for c in old] + [row_id]).rowcount
+    if changed != 1:  # row-level security hid it: another police unit's row
+        raise PermissionDenied(f"{table} row {row_id} is not the connected role's to change (another police unit's "
+                               "institution)")
     prev = con.execute("SELECT old FROM import_changes WHERE import_id = ? AND tbl = ? AND row_id = ?",
                        (import_id, table, row_id)).fetchone()
     if prev is None:
