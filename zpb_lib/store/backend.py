@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -34,6 +35,11 @@ class DatabaseError(StoreError):
 
 class IntegrityError(DatabaseError):
     """A row broke a constraint of the schema (CHECK, foreign key, unique key, trigger)."""
+
+
+class Busy(DatabaseError):
+    """Another session held a lock longer than zpb waits (the lock timeout), or a statement ran past
+    the statement timeout: nothing of the change was stored."""
 
 
 class RetryError(DatabaseError):
@@ -62,28 +68,65 @@ def _pg_url(db: str) -> sa.engine.URL:
     return url.set(drivername="postgresql+psycopg")  # psycopg 3, whatever the URL named
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long zpb waits on the database before it gives up with a message, rather than hanging:
+    ``lock`` for a lock another session holds (another import's, or a table a user locked by hand),
+    ``statement`` for one statement to finish (0: no limit). Seconds."""
+    lock: float
+    statement: float
+
+    @classmethod
+    def for_command(cls, kind: str = "command") -> "Timeouts":
+        """``command``: imports, undo, lookups, a build's reads (none of them needs a statement of
+        more than minutes); ``long``: copying or upgrading a whole database. ``$ZPB_LOCK_TIMEOUT`` and
+        ``$ZPB_STATEMENT_TIMEOUT`` (seconds) override the defaults."""
+        lock, statement = {"command": (30.0, 900.0), "long": (60.0, 0.0)}[kind]
+        return cls(_env_seconds(ENV_LOCK_TIMEOUT, lock), _env_seconds(ENV_STATEMENT_TIMEOUT, statement))
+
+
+ENV_LOCK_TIMEOUT = "ZPB_LOCK_TIMEOUT"
+ENV_STATEMENT_TIMEOUT = "ZPB_STATEMENT_TIMEOUT"
+
+
+def _env_seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise StoreError(f"${name} is {value!r}: give a number of seconds, e.g. 30") from None
+    if seconds < 0:
+        raise StoreError(f"${name} is {value!r}: give a number of seconds, 0 or more")
+    return seconds
+
+
 @functools.lru_cache(maxsize=None)
-def _pg_engine(url: str, pid: int) -> sa.engine.Engine:
+def _pg_engine(url: str, pid: int, timeouts: Timeouts) -> sa.engine.Engine:
     # One engine per server URL and process (a forked worker must not share its parent's sockets).
     # No pool: a zpb command opens a connection or two, and one left open would keep the database
     # from being copied or dropped. AUTOCOMMIT: transactions are begun explicitly, so that a read
     # snapshot's isolation and a write's locking are chosen where they are opened (Connection.begin).
+    # The timeouts are the session's own settings: no statement of zpb's waits for ever on a lock.
+    options = (f"-c lock_timeout={int(timeouts.lock * 1000)} "
+               f"-c statement_timeout={int(timeouts.statement * 1000)}")
     return sa.create_engine(_pg_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool,
-                            connect_args={"application_name": "zpb"})
+                            connect_args={"application_name": "zpb", "options": options})
 
 
-def _sqlite_engine(path: Path, readonly: bool) -> sa.engine.Engine:
+def _sqlite_engine(path: Path, readonly: bool, timeouts: Timeouts) -> sa.engine.Engine:
     uri = f"{path.resolve().as_uri()}{'?mode=ro' if readonly else ''}"
     # NullPool: closing a connection closes the file (tests and `zpb demo --force` replace files).
-    # timeout: a writer waits up to 10 s for another writer's transaction instead of failing.
+    # timeout: a writer waits for another writer's transaction up to the lock timeout, then fails.
     return sa.create_engine("sqlite+pysqlite://", poolclass=NullPool, isolation_level="AUTOCOMMIT",
-                            creator=functools.partial(_sqlite_connect, uri))
+                            creator=functools.partial(_sqlite_connect, uri, timeouts.lock))
 
 
-def _sqlite_connect(uri: str):
+def _sqlite_connect(uri: str, timeout: float):
     import sqlite3
 
-    con = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
+    con = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
     con.isolation_level = None  # autocommit; transactions are explicit
     con.execute("PRAGMA foreign_keys = ON")
     return con
@@ -144,20 +187,61 @@ class Result:
 
 def _translate(exc: Exception) -> DatabaseError:
     """The engine's error (as SQLAlchemy wraps it, or the driver's own) as the store's, with the
-    engine's message only (no SQL, no parameters)."""
+    engine's message only (no SQL, no parameters); a refusal of rights or of a reference gets a
+    plain sentence first and the engine's text on a second line."""
     orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
     msg = str(orig).strip()
     diag = getattr(orig, "diag", None)
     if diag is not None and getattr(diag, "message_primary", None):
         msg = diag.message_primary
     state = getattr(orig, "sqlstate", None) or ""
+    if state == "55P03" or (state == "57014" and "statement timeout" in msg) or \
+            (type(orig).__name__ == "OperationalError" and "database is locked" in msg):
+        return Busy(msg)
     if state in ("40001", "40P01"):  # serialization failure, deadlock: nothing was stored
         return RetryError(f"{msg}: another change collided with this one; nothing of it was stored, run it again")
+    plain = _plain(state, msg)
+    text = f"{plain}\n  (the database: {msg})" if plain else msg
     if isinstance(exc, sa_exc.IntegrityError) or state.startswith("23") or type(orig).__name__ == "IntegrityError":
-        return IntegrityError(msg)
+        return IntegrityError(text)
     if state == "42501":  # insufficient privilege, or a row-level security policy
-        return PermissionDenied(msg)
-    return DatabaseError(msg)
+        return PermissionDenied(text)
+    return DatabaseError(text)
+
+
+_PROVENANCE = ("imports", "import_changes")
+
+
+def _plain(state: str, msg: str) -> str | None:
+    """What a refusal of PostgreSQL's means for the person who met it (None: the engine's text says it)."""
+    if state == "42501":
+        m = re.search(r'row-level security policy for table "(\w+)"', msg)
+        if m:
+            if m.group(1) in _PROVENANCE:
+                return (f"your role may not write this {m.group(1).replace('_', ' ')} record: a police unit records "
+                        "and undoes only its own unit's imports, through zpb's own commands")
+            return (f"your role may not store or change this row of table {m.group(1)}: it is another police "
+                    "unit's institution's (each unit changes only the institutions of its counties)")
+        m = re.search(r'permission denied for (table|sequence|function|schema) "?(\w+)"?', msg)
+        if m:
+            what = m.group(2)
+            if what in _PROVENANCE:
+                return (f"your role may not change table {what} directly: imports are recorded and undone only "
+                        "by zpb's import and undo commands")
+            return f"your role has no right to change {m.group(1)} {what} (ask the database's administrator)"
+        return None
+    if state == "23503":
+        m = re.search(r'table "(\w+)" violates foreign key constraint "\w+_(\w+)_fkey"', msg)
+        if m and m.group(2) == "import_id":
+            return (f"a row of table {m.group(1)} names an import that is not there (it was undone meanwhile, or the "
+                    "row was not stored by an import of this transaction)")
+        if m:
+            return (f"a row of table {m.group(1)} refers to a {m.group(2).replace('_id', '').replace('_', ' ')} that "
+                    "is not in the database (removed meanwhile?)")
+        m = re.search(r'on table "(\w+)" violates foreign key constraint .* on table "(\w+)"', msg)
+        if m:
+            return f"rows of table {m.group(2)} still refer to this row of table {m.group(1)}: it cannot be removed"
+    return None
 
 
 class PermissionDenied(DatabaseError):
@@ -172,11 +256,13 @@ class Connection:
     statement commits by itself, as with SQLite's autocommit.
     """
 
-    def __init__(self, sa_con: sa.engine.Connection, db: "str | Path", backend: str):
+    def __init__(self, sa_con: sa.engine.Connection, db: "str | Path", backend: str, timeouts: Timeouts):
         self._con = sa_con
         self.db = db
         self.backend = backend
+        self.timeouts = timeouts
         self.in_transaction = False
+        self.cache: dict[str, Any] = {}  # facts read once per connection (the login's rights)
 
     # -- what the rest of zpb uses
     @property
@@ -192,7 +278,7 @@ class Connection:
         try:
             res = self._con.execute(sa.text(_named(sql)), _bind(params))
         except sa_exc.DBAPIError as exc:
-            raise _translate(exc) from None
+            raise self._error(exc) from None
         return self._result(res)
 
     def stream(self, sql: str, batch: int = 10_000) -> Iterator[tuple]:
@@ -203,7 +289,7 @@ class Connection:
             for part in res.partitions():
                 yield from (tuple(r) for r in part)
         except sa_exc.DBAPIError as exc:
-            raise _translate(exc) from None
+            raise self._error(exc) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]]) -> Result:
         batch = [_bind(r) for r in rows]
@@ -212,7 +298,7 @@ class Connection:
         try:
             res = self._con.execute(sa.text(_named(sql)), batch)
         except sa_exc.DBAPIError as exc:
-            raise _translate(exc) from None
+            raise self._error(exc) from None
         return Result([], [], len(batch))
 
     def insert_many(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -226,7 +312,7 @@ class Connection:
             try:
                 return self.driver_connection.executemany(sql, rows).rowcount
             except sqlite3.Error as exc:
-                raise _translate(exc) from None
+                raise self._error(exc) from None
         if not self.execute("SELECT row_security_active(?)", (table,)).fetchone()[0]:
             return self.copy_rows(table, columns, rows)
         return self.executemany(sql, rows).rowcount
@@ -245,7 +331,7 @@ class Connection:
             import psycopg
 
             if isinstance(exc, psycopg.Error):
-                raise _translate(exc) from None
+                raise self._error(exc) from None
             raise
         return n
 
@@ -254,7 +340,7 @@ class Connection:
         try:
             self._con.exec_driver_sql(sql)
         except sa_exc.DBAPIError as exc:
-            raise _translate(exc) from None
+            raise self._error(exc) from None
 
     def frame(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
         """The rows of a query as a DataFrame (numbers the engine returns as decimals as floats)."""
@@ -309,7 +395,46 @@ class Connection:
         online backup, PostgreSQL's COPY."""
         return self._con.connection.driver_connection
 
+    def update_row(self, table: str, row_id: int, values: Mapping[str, Any]) -> int:
+        """``UPDATE table SET … WHERE id = row_id`` built by SQLAlchemy (identifiers quoted, values
+        bound), for names that come from data (``zpb imports undo``); the number of rows changed."""
+        t = sa.table(table, sa.column("id"), *(sa.column(c) for c in values))
+        stmt = sa.update(t).where(t.c.id == row_id).values({t.c[c]: v for c, v in values.items()})
+        try:
+            return self._con.execute(stmt).rowcount
+        except sa_exc.DBAPIError as exc:
+            raise self._error(exc) from None
+
     # -- internals
+    def _error(self, exc: Exception) -> DatabaseError:
+        err = _translate(exc)
+        return Busy(self._busy(str(err))) if isinstance(err, Busy) else err
+
+    def _busy(self, msg: str) -> str:
+        """Who holds what zpb waited for, as far as the server shows it to this login."""
+        waited = self.timeouts.statement if "statement timeout" in msg else self.timeouts.lock
+        limit = "statement timeout" if "statement timeout" in msg else "lock timeout"
+        if self.backend == SQLITE:
+            return (f"the database is busy: another program kept {self.name} locked for writing longer than zpb "
+                    f"waits ({waited:g} s, ${ENV_LOCK_TIMEOUT}); nothing was changed: run it again when that "
+                    "program has finished")
+        holders = _lock_holders(str(self.db), self.timeouts, self._backend_pid())
+        out = [f"the database is busy: zpb waited {waited:g} s ({limit}; ${ENV_LOCK_TIMEOUT if limit == 'lock timeout' else ENV_STATEMENT_TIMEOUT})"
+               + (" for a lock" if limit == "lock timeout" else " for a statement") + "; nothing was changed"]
+        if holders:
+            out.append("  held by " + "; ".join(holders))
+            out.append("  run it again when they have finished, or ask the server's administrator to end that "
+                       "session (pg_terminate_backend(pid))")
+        else:
+            out.append("  run it again later")
+        return "\n".join(out) + f"\n  (the database: {msg})"
+
+    def _backend_pid(self) -> int | None:
+        try:
+            return int(self.driver_connection.info.backend_pid)
+        except Exception:  # the connection is gone
+            return None
+
     def _result(self, res: sa.engine.CursorResult) -> Result:
         if res.returns_rows:
             return Result([tuple(r) for r in res.fetchall()], list(res.keys()), res.rowcount)
@@ -317,20 +442,52 @@ class Connection:
         return Result([], [], res.rowcount, lastrowid)
 
 
-def open_connection(db: "str | os.PathLike", *, readonly: bool = False) -> Connection:
-    """A connection to the database ``db`` (a path or a PostgreSQL URL), with no checks."""
+# Sessions that can keep zpb waiting: strong locks on tables, advisory locks, and open write
+# transactions (which hold the rows they changed, the data version's among them).
+_HOLDERS = """
+SELECT l.pid, a.usename,
+       (SELECT string_agg(r.rolname, ', ' ORDER BY r.rolname) FROM pg_roles r
+         WHERE r.rolname LIKE 'zpb\\_%' AND pg_has_role(a.usesysid, r.oid, 'MEMBER')) AS roles,
+       string_agg(DISTINCT CASE WHEN l.locktype = 'relation' THEN coalesce(c.relname, '?') || ' (' || l.mode || ')'
+                                WHEN l.locktype = 'advisory' THEN 'an advisory lock'
+                                ELSE 'an open transaction that has written' END, ', ') AS what
+  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid LEFT JOIN pg_class c ON c.oid = l.relation
+ WHERE l.granted AND l.pid <> pg_backend_pid() AND l.pid IS DISTINCT FROM :me AND a.datname = current_database()
+   AND (l.locktype IN ('advisory', 'transactionid')
+        OR (l.locktype = 'relation' AND l.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+                                                   'AccessExclusiveLock')))
+ GROUP BY l.pid, a.usename, a.usesysid ORDER BY l.pid"""
+
+
+def _lock_holders(db: str, timeouts: Timeouts, me: int | None) -> list[str]:
+    """One line per session that holds a lock zpb may wait for (read on a connection of its own,
+    since the waiting one is in a failed transaction)."""
+    try:
+        with _pg_engine(db, os.getpid(), Timeouts(5, 10)).connect() as con:
+            rows = con.execute(sa.text(_HOLDERS), {"me": me}).fetchall()
+    except sa_exc.DBAPIError:
+        return []
+    return [f"login {user}" + (f" (role {roles})" if roles else "") + f", pid {pid}: {what}"
+            for pid, user, roles, what in rows]
+
+
+def open_connection(db: "str | os.PathLike", *, readonly: bool = False,
+                    timeouts: Timeouts | None = None) -> Connection:
+    """A connection to the database ``db`` (a path or a PostgreSQL URL), with no checks;
+    ``timeouts``: how long it waits (default: :meth:`Timeouts.for_command`)."""
+    timeouts = timeouts or Timeouts.for_command()
     if is_url(db):
         try:
-            sa_con = _pg_engine(str(db), os.getpid()).connect()
+            sa_con = _pg_engine(str(db), os.getpid(), timeouts).connect()
         except ModuleNotFoundError as exc:
             raise StoreError(f"PostgreSQL needs the psycopg package ({exc}): "
                              "pip install 'zpb[postgres]'") from None
         except sa_exc.DBAPIError as exc:
             raise StoreError(f"cannot connect to {display(db)}: {_translate(exc)}") from None
-        return Connection(sa_con, str(db), POSTGRESQL)
+        return Connection(sa_con, str(db), POSTGRESQL, timeouts)
     path = Path(db)
     try:
-        sa_con = _sqlite_engine(path, readonly).connect()
+        sa_con = _sqlite_engine(path, readonly, timeouts).connect()
     except sa_exc.DBAPIError as exc:
         raise StoreError(f"cannot open {path}: {_translate(exc)}") from None
-    return Connection(sa_con, path, SQLITE)
+    return Connection(sa_con, path, SQLITE, timeouts)
