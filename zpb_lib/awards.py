@@ -18,7 +18,8 @@ from .institutions import Institution, by_ids
 from .reference import Reference, reference
 from .scoring.lifecycle import Frames, reason_texts, replay
 from .scoring.decisions import valid_until
-from .store.write import insert_rows, record_import, transaction
+from .store.rights import rights_of
+from .store.write import import_transaction, insert_rows, record_import
 from .store.backend import Connection
 
 AWARD_NAMES_PL = {"certificate": "certyfikat", "extension": "przedłużenie", "leader": "tytuł Lidera Projektu",
@@ -101,6 +102,9 @@ class ConfirmResult:
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
+        if not self.awards and self.notes:
+            return [f"edition {self.edition}: no award of your unit's institutions is left to record"] + \
+                [f"  {n}" for n in self.notes]
         if not self.awards:
             return [f"edition {self.edition}: every award the rules grant for its audits is recorded; nothing to do"]
         out = [f"edition {self.edition}: {len(self.awards)} award(s) the rules grant for its audits are not "
@@ -140,8 +144,16 @@ def confirm(con: Connection, edition: str, *, date: str | dt.date | None = None,
         raise AwardsError(f"award date {on.isoformat()} is outside {e.audit_from.isoformat()}–{latest.isoformat()}, "
                           f"the time in which edition {edition}'s awards are given")
     result = ConfirmResult(edition, on, [], dry_run)
-    with transaction(con):
+    rights = rights_of(con)
+    if not rights.writes:
+        raise AwardsError(f"{rights.who()} records no awards in this database")
+    with import_transaction(con):
         result.awards = pending(con, edition, ref)
+        others = [p for p in result.awards if not rights.may_change(p.institution.county)]
+        if others:  # a police unit confirms its own institutions' awards; the rest are left to others
+            result.awards = [p for p in result.awards if rights.may_change(p.institution.county)]
+            result.notes.append(f"{len(others)} award(s) of other police units' institutions are left to them or an "
+                                f"analyst ({rights.who()})")
         late = [p for p in result.awards if p.audit_date > on]
         if late:
             raise AwardsError(f"award date {on.isoformat()} is before the audit of {late[0].institution.label} "

@@ -107,20 +107,30 @@ def cmd_db_roles(args: argparse.Namespace) -> int:
 
 def cmd_imports_list(args: argparse.Namespace) -> int:
     from .store.history import list_imports
+    from .store.rights import rights_of
 
     con = store.connect(args.db, readonly=True)
     try:
-        records = list_imports(con)
+        rights = rights_of(con)
+        # A police unit's login lists its own unit's imports: the ones it may undo.
+        unit = None if rights.everything or not rights.units else rights.unit
+        records = list_imports(con, unit=unit)
+        others = len(list_imports(con)) - len(records) if unit else 0
     finally:
         con.close()
+    if unit:
+        print(f"imports of {rights.unit_name(unit)} ({rights.who()})"
+              + (f"; {others} import(s) of others are not listed" if others else ""))
     if not records:
-        print("no imports: the database holds only what `zpb init` or `zpb demo` put in it")
+        print("no imports: the database holds only what `zpb init` or `zpb demo` put in it" if not others
+              else "no imports of your unit yet")
         return 0
-    print(f"{'id':>5}  {'kind':<12} {'imported (UTC)':<19}  {'rows':>7}  {'hash':<12}  file · target")
+    width = max([len(r.imported_by or "—") for r in records] + [len("by")])
+    print(f"{'id':>5}  {'kind':<12} {'imported (UTC)':<19}  {'by':<{width}}  {'rows':>7}  {'hash':<12}  file · target")
     for r in records:
         target = r.target()
-        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.rows:>7}  {r.content_hash[:12]}  "
-              f"{r.file_name}{' · ' + target if target else ''}")
+        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.imported_by or '—':<{width}}  "
+              f"{r.rows:>7}  {r.content_hash[:12]}  {r.file_name}{' · ' + target if target else ''}")
     return 0
 
 

@@ -18,6 +18,7 @@ from typing import Sequence
 from ..institutions import Institution, UnknownInstitution, by_ids, lookup
 from ..reference import Edition, Reference
 from ..store.backend import Connection
+from ..store.rights import rights_of
 
 MAX_PROBLEMS = 20  # more than this and the file is probably of another kind; stop and report
 
@@ -261,3 +262,31 @@ def previous_import(con: Connection, content_hash: str) -> PreviousImport | None
 
 class DryRun(Exception):
     """Raised inside the import transaction to roll a dry run back after every check has run."""
+
+
+def rights_problem(con: Connection, county: str | None, what: str, where: Problem | None = None) -> Problem | None:
+    """A problem when the connected login may not change the rows of ``what`` (an institution or a
+    partner of ``county``): another police unit's, checked before anything is written so that the
+    refusal names the file's row rather than the database's policy. ``where`` locates it."""
+    message = rights_of(con).refusal(county, what)
+    if message is None:
+        return None
+    if where is None:
+        return Problem(message)
+    return Problem(f"{message}", where.row, where.column, where.letter, where.sheet)
+
+
+def refused_by_database(path: str | Path, what: str, exc: Exception) -> IngestError:
+    """The database refused a write the checks let through (a rule, a right, a lock held too long):
+    one message naming the file, with the database's own text after it; nothing was stored."""
+    return IngestError(path, f"the database refused {what}; nothing was stored: {exc}")
+
+
+def check_may_replace(path: str | Path, con: Connection, import_id: int) -> None:
+    """Refuse to replace (take back) an import the connected login may not undo: another police
+    unit's, or an analyst's for a unit's login."""
+    from ..store.history import replace_refusal
+
+    refusal = replace_refusal(con, import_id)
+    if refusal:
+        raise IngestError(path, f"{refusal}; nothing was stored")

@@ -21,12 +21,13 @@ from pathlib import Path
 from ..files import atomic_path
 from ..reference import Catalogue, Criterion, Reference, reference
 from ..store.schema import AUDIT_KINDS
-from ..store.write import (delete_import, delete_rows, insert_one, insert_rows, record_import, transaction,
+from ..store.write import (delete_import, delete_rows, import_transaction, insert_one, insert_rows, record_import,
                            update_logged)
 from ..institutions import Institution
 from . import (DryRun, IngestError, Problem, Problems, cell_date, check_edition, check_institution,
-               check_participation, column_letter, file_hash, norm, pl_date, previous_import, read_bytes)
-from ..store.backend import Connection, IntegrityError, PermissionDenied
+               check_may_replace, check_participation, column_letter, file_hash, norm, pl_date, previous_import,
+               read_bytes, refused_by_database, rights_problem)
+from ..store.backend import Busy, Connection, IntegrityError, PermissionDenied
 
 SHEET = "Protokół audytu"
 VALUE_COLUMN = 4  # D: values of the fields at the top
@@ -311,6 +312,9 @@ def read_protocol(con: Connection, path: str | Path, *, kind: str | None = None,
         check_participation(path, con, inst, e)
     except IngestError as exc:
         raise _located(f["institution"], exc) from None
+    denied = rights_problem(con, inst.county, f"{inst.label} („{inst.name}”)", f["institution"].problem(""))
+    if denied:
+        raise IngestError(path, denied)
     expected = _catalogue(path, ref, inst, e.edition)
     given = str(f["catalogue"].value or "").strip()
     if given != expected.key:
@@ -440,12 +444,13 @@ def ingest_audit(con: Connection, path: str | Path, *, kind: str | None = None, 
     p = read_protocol(con, path, kind=kind, ref=ref)
     result = AuditImport(p, None, None, dry_run)
     try:
-        with transaction(con):
+        with import_transaction(con):
             prev = previous_import(con, p.content_hash)
             if prev is not None:
                 if not replace:
                     raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was stored "
                                             "(use --replace to replace that import)")
+                check_may_replace(path, con, prev.id)
                 _check_no_award(con, path, "SELECT id FROM audits WHERE import_id = ?", (prev.id,))
                 before = [_stored_audit(con, aid) for (aid,) in
                           con.execute("SELECT id FROM audits WHERE import_id = ?", (prev.id,)).fetchall()]
@@ -465,6 +470,7 @@ def ingest_audit(con: Connection, path: str | Path, *, kind: str | None = None, 
                 _check_no_award(con, path, "SELECT ?", (old[0],))
                 old_audit = _stored_audit(con, old[0])
                 if old[1] is not None:
+                    check_may_replace(path, con, old[1])
                     delete_import(con, old[1])
                 else:
                     delete_rows(con, "audits", {"id": old[0]})
@@ -487,8 +493,8 @@ def ingest_audit(con: Connection, path: str | Path, *, kind: str | None = None, 
                 raise DryRun
     except DryRun:
         result.audit_id = result.import_id = None
-    except (IntegrityError, PermissionDenied) as exc:
-        raise IngestError(path, f"the database refused the audit ({exc}); nothing was stored") from None
+    except (IntegrityError, PermissionDenied, Busy) as exc:
+        raise refused_by_database(path, "the audit", exc) from None
     return result
 
 

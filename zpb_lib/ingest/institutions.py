@@ -23,10 +23,11 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..institutions import fold, label, parse_identifier
 from ..reference import InstitutionKind, Reference, ReferenceDataError, _list, _need, _yaml, reference
-from ..store.write import insert_rows, record_import, transaction, update_logged
-from . import DryRun, IngestError, Problem, Problems, column_letter, file_hash, previous_import, read_bytes
+from ..store.write import import_transaction, insert_rows, record_import, update_logged
+from . import (DryRun, IngestError, Problem, Problems, column_letter, file_hash, previous_import, read_bytes,
+               refused_by_database, rights_problem)
 from .tables import Table, document_kind, read_table
-from ..store.backend import Connection, IntegrityError, PermissionDenied
+from ..store.backend import Busy, Connection, IntegrityError, PermissionDenied
 
 SHOWN = 20  # names listed per kind of change; the rest are counted
 
@@ -551,7 +552,7 @@ class Update:
 class Plan:
     new: list[Record] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
-    gone: list[tuple[int, object, str]] = field(default_factory=list)  # row id, identifier, name
+    gone: list[tuple[int, object, str, str]] = field(default_factory=list)  # row id, identifier, name, county
     unchanged: int = 0
 
 
@@ -576,8 +577,35 @@ def plan_changes(con: Connection, f: RegisterFile, types: RspoTypes) -> Plan:
             plan.unchanged += 1
     for ident, (row_id, old) in stored.items():  # what the file no longer lists
         if old["in_register"] == 1 and (f.source != "rspo" or _scope_key(old, types) in f.scope):
-            plan.gone.append((row_id, ident, old["name"]))
+            plan.gone.append((row_id, ident, old["name"], old["county"]))
     return plan
+
+
+def check_rights(con: Connection, f: RegisterFile, plan: Plan) -> None:
+    """Refuse, before anything is written, a file whose changes reach institutions the connected
+    login may not change (another police unit's counties): every such row is named."""
+    problems = Problems(f.path)
+    def who(ident: object) -> str:
+        return label(ident, None) if f.source == "rspo" else label(None, ident)
+
+    for rec in plan.new:
+        p = rights_problem(con, rec.values.get("county"), f"new institution {who(rec.ident)} „{rec.values['name']}”",
+                           Problem("", rec.row))
+        if p:
+            problems.add(p)
+    for u in plan.updates:
+        for county in dict.fromkeys((u.old.get("county", u.record.values.get("county")), u.record.values.get("county"))):
+            p = rights_problem(con, county, f"{who(u.record.ident)} „{u.record.values['name']}”",
+                               Problem("", u.record.row))
+            if p:
+                problems.add(p)
+                break
+    for _, ident, name, county in plan.gone:
+        p = rights_problem(con, county, f"{who(ident)} „{name}”, which the file no longer lists (it would be marked "
+                                        "as no longer in the register),")
+        if p:
+            problems.add(p)
+    problems.raise_if_any()
 
 
 def _scope_key(old: dict[str, Any], types: RspoTypes) -> tuple[str, str]:
@@ -597,7 +625,7 @@ def apply_plan(con: Connection, f: RegisterFile, plan: Plan, import_id: int) -> 
                 ((r.ident, *(r.values[c] for c in f.fields), 1, import_id) for r in plan.new))
     for u in plan.updates:
         update_logged(con, "institutions", u.row_id, dict(u.record.values, in_register=1), import_id)
-    for row_id, _, _ in plan.gone:
+    for row_id, *_ in plan.gone:
         update_logged(con, "institutions", row_id, {"in_register": 0}, import_id)
 
 
@@ -721,12 +749,13 @@ def ingest_institutions(con: Connection, path: str | Path, *, dry_run: bool = Fa
     types = rspo_types(ref)
     f = read_register_file(path, read_bytes(path), ref, types)
     try:
-        with transaction(con):
+        with import_transaction(con):
             prev = previous_import(con, f.content_hash)
             if prev is not None:
                 raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was stored "
                                         "(a newer export is a new file)")
             plan = plan_changes(con, f, types)
+            check_rights(con, f, plan)
             result = InstitutionsImport(f, plan, ref, None, dry_run)
             import_id = record_import(con, "institutions" if f.source == "rspo" else "universities", path.name,
                                       f.content_hash, len(f.records), json.dumps(result.counts(), ensure_ascii=False))
@@ -736,6 +765,6 @@ def ingest_institutions(con: Connection, path: str | Path, *, dry_run: bool = Fa
                 raise DryRun
     except DryRun:
         result.import_id = None
-    except (IntegrityError, PermissionDenied) as exc:
-        raise IngestError(path, f"the database refused the institutions ({exc}); nothing was stored") from None
+    except (IntegrityError, PermissionDenied, Busy) as exc:
+        raise refused_by_database(path, "the institutions", exc) from None
     return result

@@ -25,10 +25,10 @@ from ..files import atomic_path
 from ..institutions import Institution, UnknownInstitution, identifier, lookup
 from ..reference import Reference, reference
 from ..store.schema import AWARD_KINDS
-from ..store.write import insert_one, record_import, transaction, update_logged
+from ..store.write import import_transaction, insert_one, record_import, update_logged
 from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, norm, pl_date,
-               previous_import, read_bytes)
-from ..store.backend import Connection, IntegrityError, PermissionDenied
+               previous_import, read_bytes, refused_by_database, rights_problem)
+from ..store.backend import Busy, Connection, IntegrityError, PermissionDenied
 
 # --------------------------------------------------------------------------- the workbook's texts
 # Sheet names and headers are an interface: `zpb match` writes „Nagrody” with these headers and
@@ -713,6 +713,29 @@ class _Op:
     label: str
     values: dict[str, Any]  # column -> value to store (an action's partner_id may be a new _Partner)
     row_id: int | None = None  # the stored row it changes; None: a new row
+    rec: _Record | None = None  # the file's row it comes from
+
+
+def _owner(rec: _Record) -> tuple[str | None, str, str]:
+    """Whose row a record changes: (county, what to call it, the column that names it)."""
+    if rec.inst is not None:
+        return rec.inst.county, f"{rec.inst.label} („{rec.inst.name}”)", "institution"
+    v = rec.values
+    return v.get("county"), f"partner „{v['name']}”", "name"
+
+
+def _check_rights(con: Connection, ops: list[_Op], problems: Problems) -> None:
+    """Every row the import would add or change must be the connected login's to change; another
+    police unit's is named with its sheet, row and column before anything is written (rows of other
+    units that the file repeats unchanged are fine: they change nothing)."""
+    for op in ops:
+        if op.rec is None:
+            continue
+        county, what, column = _owner(op.rec)
+        p = rights_problem(con, county, f"{what}: this row would {'change' if op.row_id else 'add'} "
+                                        f"{op.sheet.what} {op.label};", op.rec.raw.cells[column].problem(""))
+        if p:
+            problems.add(p)
 
 
 @dataclass
@@ -804,6 +827,7 @@ class _Planner:
                 if op is not None:
                     op.values["_partner"] = stored
             if op is not None:
+                op.rec = rec
                 ops.append(op)
         result.kept = len(self.partner_by_id) - len(matched)
         return ops
@@ -843,6 +867,7 @@ class _Planner:
             values = dict(v) if old is None else {"left_edition": v["left_edition"]}
             op = self._diff(PARTICIPATION, label, old, row_id, values, result)
             if op:
+                op.rec = rec
                 ops.append(op)
         result.kept = len(stored) - len({r.key for r in recs} & set(stored))
         return ops
@@ -864,6 +889,7 @@ class _Planner:
             label = f"{rec.inst.label} {v['edition']} {v['kind']}"
             op = self._diff(AWARDS, label, old, row_id, derived if old else {**v, **derived}, result)
             if op:
+                op.rec = rec
                 ops.append(op)
         result.kept = len(stored) - len({r.key for r in recs} & set(stored))
         return ops
@@ -918,6 +944,7 @@ class _Planner:
             values = v if old is None else {k: v[k] for k in ("area", "kind", "partner_id", "deadline", "status")}
             op = self._diff(ACTIONS, label, old, row_id, values, result)
             if op:
+                op.rec = rec
                 ops.append(op)
         result.kept = len(stored) - len({r.key for r in recs} & set(stored))
         return ops
@@ -1021,7 +1048,7 @@ def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
     sheets = _read_sheets(path, data)
     content_hash = file_hash(data)
     try:
-        with transaction(con):
+        with import_transaction(con):
             prev = previous_import(con, content_hash)
             if prev is not None:
                 raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was stored "
@@ -1037,8 +1064,8 @@ def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
                 raise DryRun
     except DryRun:
         result.import_id = None
-    except (IntegrityError, PermissionDenied) as exc:
-        raise IngestError(path, f"the database refused the register ({exc}); nothing was stored") from None
+    except (IntegrityError, PermissionDenied, Busy) as exc:
+        raise refused_by_database(path, "the register", exc) from None
     return result
 
 
@@ -1061,6 +1088,7 @@ def _plan(con: Connection, ref: Reference, path: Path,
     for sheet, plan in plans:
         if sheet.name in sheets:
             ops += plan(recs[sheet.name], results[sheet.name])
+    _check_rights(con, ops, problems)
     problems.raise_if_any()
     if not results[PARTNERS.name].present:
         results[PARTNERS.name].kept = 0

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..reference import Item, Reference, Scale, group_of, reference, wave_of
-from ..store.write import delete_import, delete_rows, insert_rows, record_import, transaction
+from ..store.write import delete_import, delete_rows, import_transaction, insert_rows, record_import
 from ..institutions import Institution
-from . import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_participation,
-               column_letter, file_hash, header_keys, norm, previous_import, read_bytes, text_keys)
+from . import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_may_replace,
+               check_participation, column_letter, file_hash, header_keys, norm, previous_import, read_bytes,
+               refused_by_database, rights_problem, text_keys)
 from .tables import Table, not_a_table, read_table  # noqa: F401  (Table stays importable from here)
-from ..store.backend import Connection, IntegrityError, PermissionDenied
+from ..store.backend import Busy, Connection, IntegrityError, PermissionDenied
 
 # Columns that forms add around the questions. Personal ones identify a respondent; metadata ones
 # do not, but neither is stored. Keys are normalised with norm().
@@ -373,16 +374,20 @@ def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, 
     e = check_edition(path, ref, edition)
     edition = e.edition
     inst = check_institution(path, con, ref, institution, e)
+    denied = rights_problem(con, inst.county, f"{inst.label} („{inst.name}”, --institution)")
+    if denied:
+        raise IngestError(path, denied)
     check_participation(path, con, inst, e)
     sf = read_survey(path, group, ref)
     result = SurveyImport(sf, inst, edition, wave, None, dry_run)
     try:
-        with transaction(con):
+        with import_transaction(con):
             prev = previous_import(con, sf.content_hash)
             if prev is not None:
                 if not replace:
                     raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was "
                                             "stored (use --replace to replace that import)")
+                check_may_replace(path, con, prev.id)
                 delete_import(con, prev.id)
                 result.replaced.append(prev.describe())
             existing = _slot(con, inst.id, edition, group, wave)
@@ -393,6 +398,7 @@ def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, 
                 if replace:
                     for iid, n, name in existing:
                         if iid is not None:
+                            check_may_replace(path, con, iid)
                             delete_import(con, iid)
                         else:
                             delete_rows(con, "survey_responses", {"institution_id": inst.id, "edition": edition,
@@ -418,6 +424,6 @@ def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, 
                 raise DryRun
     except DryRun:
         result.import_id = None
-    except (IntegrityError, PermissionDenied) as exc:
-        raise IngestError(path, f"the database refused the responses ({exc}); nothing was stored") from None
+    except (IntegrityError, PermissionDenied, Busy) as exc:
+        raise refused_by_database(path, "the responses", exc) from None
     return result
