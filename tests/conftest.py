@@ -166,3 +166,22 @@ def data_copy(tmp_path) -> Path:
     dst = tmp_path / "data"
     shutil.copytree(DATA, dst, ignore=shutil.ignore_patterns("*.sqlite*"))
     return dst
+
+
+# The logins of the rights tests: a coordinator of KPP Bochnia (county 1201), one of KMP Tarnów
+# (counties 1216 and 1263), an analyst and a reader.
+LOGINS = {"ala": "zpb_unit_kpp_bochnia", "tom": "zpb_unit_kmp_tarnow", "olek": "zpb_analyst", "rita": "zpb_reader"}
+
+
+@pytest.fixture
+def rights(pg, small_copy):
+    """A shared database with `zpb db roles` run, and one login per role (see LOGINS); "admin" is
+    the database's owner (the server's superuser)."""
+    from zpb_lib.cli import main
+
+    assert main(["db", "roles", "--db", small_copy]) == 0
+    for user, role in LOGINS.items():
+        pg.admin(f"DROP ROLE IF EXISTS {user}")
+        pg.admin(f"CREATE ROLE {user} LOGIN IN ROLE {role}")
+    name = small_copy.rsplit("/", 1)[1]
+    return {u: pg.url(name, user=u) for u in LOGINS} | {"admin": small_copy}

@@ -15,7 +15,6 @@ import pytest
 
 from zpb_lib import cube, store
 from zpb_lib.cli import main
-from zpb_lib.store.roles import ANALYST, READER, unit_role
 from zpb_lib.store.write import insert_one, transaction
 from test_ingest_survey import answers, free_target, write_google_csv
 
@@ -157,17 +156,6 @@ def test_roles_are_for_a_server(small_sqlite, capsys):
 BOCHNIA, TARNOW = "KPP-BOCHNIA", "KMP-TARNOW"  # counties 1201; 1216 and 1263
 
 
-@pytest.fixture
-def rights(pg, small_copy):
-    """A shared database with `zpb db roles` run, and one login per role."""
-    assert main(["db", "roles", "--db", small_copy]) == 0
-    for user, role in (("ala", unit_role(BOCHNIA)), ("olek", ANALYST), ("rita", READER)):
-        pg.admin(f"DROP ROLE IF EXISTS {user}")
-        pg.admin(f"CREATE ROLE {user} LOGIN IN ROLE {role}")
-    name = small_copy.rsplit("/", 1)[1]
-    return {u: pg.url(name, user=u) for u in ("ala", "olek", "rita")} | {"admin": small_copy}
-
-
 def _one(url: str, county: str, inside: bool) -> int:
     """The id of a school with survey responses in (``inside``) or outside ``county``."""
     with psycopg.connect(url) as con:
@@ -252,7 +240,14 @@ def test_imports_of_another_units_school_refused_with_nothing_stored(rights, ref
             "--db", ala]
     assert main(argv[:3] + ["--institution", str(theirs)] + argv[3:]) == 2
     err = capsys.readouterr().err
-    assert "refused" in err and "row-level security" in err and path.name in err
+    # Refused before anything is written, naming the file, the school, its county and unit, and the login.
+    unit = con_name = None
+    with psycopg.connect(admin) as c:
+        county, con_name, unit = c.execute(
+            "SELECT c.name, i.name, p.name FROM institutions i JOIN counties c ON c.teryt = i.county "
+            "JOIN police_units p ON p.code = c.police_unit WHERE i.rspo = %s", (theirs,)).fetchone()
+    assert f"refused: {path.name}: RSPO {theirs} („{con_name}”" in err
+    assert f"powiat {county}" in err and unit in err and "login ala" in err, err
     assert content_hash(admin) == before
     assert main(argv[:3] + ["--institution", str(mine)] + argv[3:]) == 0
     assert "stored 12 responses" in capsys.readouterr().out
