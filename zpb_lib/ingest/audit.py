@@ -25,7 +25,9 @@ from ..store.write import (delete_import, delete_rows, insert_one, insert_rows, 
                            update_logged)
 from ..institutions import Institution
 from . import (DryRun, IngestError, Problem, Problems, cell_date, check_edition, check_institution,
-               check_participation, column_letter, file_hash, norm, pl_date, previous_import, read_bytes)
+               check_participation, column_letter, file_hash, limits_for, norm, pl_date, previous_import,
+               read_bytes)
+from .archive import open_workbook
 from ..store.backend import Connection, IntegrityError, PermissionDenied
 
 SHEET = "Protokół audytu"
@@ -235,6 +237,8 @@ def _open_sheet(path: Path, data: bytes):
         raise IngestError(path, "the file is empty")
     if not data.startswith(b"PK\x03\x04"):
         raise IngestError(path, "not an XLSX workbook (not a zip archive): save the protocol as an Excel workbook (.xlsx)")
+    # openpyxl holds every cell of every sheet: sizes, rows, columns and strings are checked first.
+    open_workbook(path, data, limits_for(path, "audit"), scan=True)
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True)
     except zipfile.BadZipFile:
@@ -298,7 +302,7 @@ def read_protocol(con: Connection, path: str | Path, *, kind: str | None = None,
     """Read and check a filled protocol; raises :class:`IngestError` listing every problem."""
     ref = ref or reference()
     path = Path(path)
-    data = read_bytes(path)
+    data = read_bytes(path, limits_for(path, "audit"))
     ws = _open_sheet(path, data)
     f = _fields(path, ws)
     try:

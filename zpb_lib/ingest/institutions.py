@@ -24,7 +24,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from ..institutions import fold, label, parse_identifier
 from ..reference import InstitutionKind, Reference, ReferenceDataError, _list, _need, _yaml, reference
 from ..store.write import insert_rows, record_import, transaction, update_logged
-from . import DryRun, IngestError, Problem, Problems, column_letter, file_hash, previous_import, read_bytes
+from . import (DryRun, IngestError, Problem, Problems, column_letter, file_hash, limits_for, previous_import,
+               read_bytes)
 from .tables import Table, document_kind, read_table
 from ..store.backend import Connection, IntegrityError, PermissionDenied
 
@@ -296,7 +297,7 @@ def read_register_file(path: Path, data: bytes, ref: Reference, types: RspoTypes
     if kind:
         raise IngestError(path, f"{kind}, not a table: expected the RSPO search export („Pobierz wyniki”, CSV or "
                                 "XLSX) or a list of universities (CSV or XLSX)")
-    table = read_table(path, data, hint=HINT, comma_cp1250=True)
+    table = read_table(path, data, hint=HINT, comma_cp1250=True, limits=limits_for(path, "institutions"))
     keys = {fold(h) for h in table.header}
     if fold("Numer RSPO") in keys or len(keys & RSPO_MARKERS) >= 2:
         return _read_rspo(path, data, table, ref, types)
@@ -719,7 +720,7 @@ def ingest_institutions(con: Connection, path: str | Path, *, dry_run: bool = Fa
     ref = ref or reference()
     path = Path(path)
     types = rspo_types(ref)
-    f = read_register_file(path, read_bytes(path), ref, types)
+    f = read_register_file(path, read_bytes(path, limits_for(path, "institutions")), ref, types)
     try:
         with transaction(con):
             prev = previous_import(con, f.content_hash)

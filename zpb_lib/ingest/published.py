@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import IngestError, cell_date, check_edition, read_bytes
+from . import IngestError, cell_date, check_edition, limits_for, read_bytes
 from ..files import atomic_path
 from ..institutions import fold
 from ..matching import AUTO_ACCEPT, Match, candidates, decision, match_line
@@ -112,7 +112,7 @@ class MatchResult:
 def read_text(path: Path) -> str:
     """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1250 (older Polish
     Windows editors). Empty and binary files are refused."""
-    data = read_bytes(path)
+    data = read_bytes(path, limits_for(path, "published"))
     if not data.strip():
         raise IngestError(path, "the file is empty: expected the published list, one numbered item per "
                                 "paragraph (e.g. „1. Szkoła Podstawowa nr 2 w Bochni,”)")
@@ -178,6 +178,11 @@ def split_items(path: Path, text: str) -> list[Item]:
         raise IngestError(path, f"line {first}: no numbered items found in {len(lines)} lines; expected the list "
                                 "as published, one item per paragraph: „1. Szkoła Podstawowa nr 2 w Bochni,” "
                                 "(or „1)”, or bullets „•”, „-”)")
+    limits = limits_for(path, "published")
+    if len(items) > limits.rows:  # every item is matched against every school: bound the work
+        raise IngestError(path, f"line {items[limits.rows][0]}: the list has {len(items):,} items; a published list "
+                                f"has tens, and the limit is {limits.rows:,} (${limits.variable('rows')} changes it)"
+                          .replace(",", " "))
     return [Item(n, num, _TRAILING.sub("", " ".join(t)).strip(), " ".join(o)) for n, num, t, o in items]
 
 

@@ -26,8 +26,9 @@ from ..institutions import Institution, UnknownInstitution, identifier, lookup
 from ..reference import Reference, reference
 from ..store.schema import AWARD_KINDS
 from ..store.write import insert_one, record_import, transaction, update_logged
-from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, norm, pl_date,
-               previous_import, read_bytes)
+from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, limits_for, norm,
+               pl_date, previous_import, read_bytes)
+from .archive import open_workbook
 from ..store.backend import Connection, IntegrityError, PermissionDenied
 
 # --------------------------------------------------------------------------- the workbook's texts
@@ -414,6 +415,8 @@ def _open_workbook(path: Path, data: bytes):
     if not data.startswith(b"PK\x03\x04"):
         raise IngestError(path, "not an XLSX workbook (not a zip archive): save the register as an Excel "
                                 "workbook (.xlsx), e.g. the one `zpb template register` writes")
+    # Sizes, ratio, DOCTYPE, rows, columns and strings, before openpyxl parses anything.
+    open_workbook(path, data, limits_for(path, "register"), scan=True)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except zipfile.BadZipFile:
@@ -449,6 +452,7 @@ def _read_sheets(path: Path, data: bytes) -> dict[str, list[_RawRow]]:
 def _read_sheet(ws, sheet: _Sheet, title: str) -> tuple[list[_RawRow], list[Problem]]:
     """The non-empty rows of one sheet, its columns found by header text in any order; or the
     problems of its header row."""
+    ws.reset_dimensions()  # rows as long as their cells, not as a <dimension> element claims
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None) or ()
     wanted = {norm(c.header): c for c in sheet.columns}
@@ -1017,7 +1021,7 @@ def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
     naming sheet, row and column of every problem (nothing is stored then)."""
     ref = ref or reference()
     path = Path(path)
-    data = read_bytes(path)
+    data = read_bytes(path, limits_for(path, "register"))
     sheets = _read_sheets(path, data)
     content_hash = file_hash(data)
     try:
