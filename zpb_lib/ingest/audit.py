@@ -18,7 +18,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import atomic_path
 from ..reference import Catalogue, Criterion, Reference, reference
 from ..store.schema import AUDIT_KINDS
 from ..store.write import (delete_import, delete_rows, insert_one, insert_rows, record_import, transaction,
@@ -29,6 +28,7 @@ from . import (DryRun, IngestError, Problem, Problems, cell_date, check_edition,
                read_bytes)
 from .archive import open_workbook
 from ..store.backend import Connection, IntegrityError, PermissionDenied
+from ..workbook import formula, save
 
 SHEET = "Protokół audytu"
 VALUE_COLUMN = 4  # D: values of the fields at the top
@@ -179,8 +179,8 @@ def write_template(con: Connection, institution: int | str, edition: str, out: s
         ws.add_data_validation(dv)
     total_row = r + 1
     ws.cell(total_row, 4, TOTAL_LABEL).font = bold
-    ws.cell(total_row, 5, f"=SUM(E{header_row + 1}:E{r})").font = bold
-    ws.cell(total_row, 6, f"=SUM(F{header_row + 1}:F{r})").font = bold
+    formula(ws, total_row, 5, f"=SUM(E{header_row + 1}:E{r})").font = bold
+    formula(ws, total_row, 6, f"=SUM(F{header_row + 1}:F{r})").font = bold
     for i, line in enumerate(INSTRUCTIONS, start=total_row + 2):
         ws.cell(i, 1, line).font = bold if i == total_row + 2 else Font()
 
@@ -198,9 +198,7 @@ def write_template(con: Connection, institution: int | str, edition: str, out: s
         c = guide.cell(i, 1, line)
         c.alignment = Alignment(wrap_text=True, vertical="top")
         c.font = Font(bold=True, size=12) if i == 1 else Font()
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
-    return out
+    return save(wb, out)  # the institution's name stays text; the totals above stay formulas
 
 
 # --------------------------------------------------------------------------- reading a protocol

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import IngestError, cell_date, check_edition, limits_for, read_bytes
-from ..files import atomic_path
+from ..workbook import save
 from ..institutions import fold
 from ..matching import AUTO_ACCEPT, Match, candidates, decision, match_line
 from ..reference import Reference, reference
@@ -329,8 +329,7 @@ def write_workbook(result: MatchResult) -> Path:
 
     out = result.out
     try:
-        with atomic_path(out) as tmp:
-            wb.save(tmp)
+        save(wb, out)  # a list's line or a school's name stays text, never a formula
     except OSError as exc:  # e.g. the workbook of an earlier run is open in Excel
         raise IngestError(out, f"cannot be written: {exc.strerror or exc} (is it open in another program?)") from None
     return out

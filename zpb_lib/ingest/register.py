@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..files import atomic_path
 from ..institutions import Institution, UnknownInstitution, identifier, lookup
 from ..reference import Reference, reference
 from ..store.schema import AWARD_KINDS
 from ..store.write import insert_one, record_import, transaction, update_logged
+from ..workbook import save
 from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, limits_for, norm,
                pl_date, previous_import, read_bytes)
 from .archive import open_workbook
@@ -247,9 +247,7 @@ def write_register_template(con: Connection, out: str | Path, *, ref: Reference 
     _lists_sheet(wb.create_sheet(LISTS_SHEET), lists)
     wb.active = 0
 
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
-    return out
+    return save(wb, out)  # names from the database stay text, never formulas
 
 
 def _lists(ref: Reference) -> dict[str, tuple[str, list[str]]]:
