@@ -89,12 +89,20 @@ def _header_delimiter(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a text export
 
 
-def _decode_checked(path: Path, view: memoryview, encoding: str, hint: str) -> None:
-    """Check that the whole text decodes in ``encoding`` and holds no control character, a chunk at
-    a time (the decoded text is never held whole); raises UnicodeDecodeError with the absolute
-    position, or IngestError for a control character."""
+class _BadByte(Exception):
+    """A byte the encoding cannot decode, at ``pos`` of the body."""
+
+    def __init__(self, pos: int):
+        super().__init__(pos)
+        self.pos = pos
+
+
+def _decode_checked(view: memoryview, encoding: str) -> tuple[int, str] | None:
+    """Check that the whole text decodes in ``encoding``, a chunk at a time (the decoded text is never
+    held whole); raises :class:`_BadByte`. Returns the line and character of the first control
+    character, if any (reported once the encoding is settled)."""
     decode = codecs.getdecoder(encoding) if encoding != "utf-8" else None
-    pos, lines = 0, 0
+    pos, lines, control = 0, 0, None
     while pos < len(view):
         chunk = view[pos:pos + _DECODE_CHUNK]
         final = pos + _DECODE_CHUNK >= len(view)
@@ -104,15 +112,13 @@ def _decode_checked(path: Path, view: memoryview, encoding: str, hint: str) -> N
             else:
                 text, used = decode(chunk, "strict")
         except UnicodeDecodeError as exc:
-            raise UnicodeDecodeError(exc.encoding, bytes(view[:pos + exc.end]), pos + exc.start, pos + exc.end,
-                                     exc.reason) from None
-        bad = _CONTROL.search(text)
+            raise _BadByte(pos + exc.start) from None
+        bad = _CONTROL.search(text) if control is None else None
         if bad is not None:
-            raise IngestError(path, Problem(f"wrong encoding or not a text file: control character "
-                                            f"U+{ord(bad.group()):04X}; {hint}",
-                                            row=lines + text.count("\n", 0, bad.start()) + 1))
+            control = (lines + text.count("\n", 0, bad.start()) + 1, bad.group())
         lines += text.count("\n")
         pos += used
+    return control
 
 
 _DECODE_CHUNK = 1 << 20
@@ -127,22 +133,25 @@ def _csv_table(path: Path, data: bytes, hint: str, comma_cp1250: bool, limits: F
     body = memoryview(data)[3:] if bom else memoryview(data)
     delimiter = _header_delimiter(bytes(body[:65536]).decode("latin-1"))
     try:
-        _decode_checked(path, body, "utf-8", hint)
+        control = _decode_checked(body, "utf-8")
         encoding = "UTF-8"
-    except UnicodeDecodeError as exc:
-        line = _line_of(body, exc.start)
+    except _BadByte as exc:
+        line = _line_of(body, exc.pos)
         if bom or (delimiter == "," and not comma_cp1250):
             raise IngestError(path, Problem(
-                f"wrong encoding: byte 0x{body[exc.start]:02X} is not valid UTF-8; a "
+                f"wrong encoding: byte 0x{body[exc.pos]:02X} is not valid UTF-8; a "
                 f"{'file with a UTF-8 mark' if bom else 'comma-separated (Google Forms) export'} must be UTF-8 "
                 f"(this looks like Windows-1250 or another code page); {hint}", row=line)) from None
         try:
-            _decode_checked(path, body, "cp1250", hint)
+            control = _decode_checked(body, "cp1250")
             encoding = "Windows-1250"
-        except UnicodeDecodeError as exc2:
+        except _BadByte as exc2:
             raise IngestError(path, Problem(
-                f"wrong encoding: byte 0x{body[exc2.start]:02X} is neither UTF-8 nor Windows-1250; {hint}",
-                row=_line_of(body, exc2.start))) from None
+                f"wrong encoding: byte 0x{body[exc2.pos]:02X} is neither UTF-8 nor Windows-1250; {hint}",
+                row=_line_of(body, exc2.pos))) from None
+    if control is not None:
+        raise IngestError(path, Problem(f"wrong encoding or not a text file: control character "
+                                        f"U+{ord(control[1]):04X}; {hint}", row=control[0]))
     separated = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter] + "-separated"
     source = {(",", "UTF-8"): "Google Forms CSV", (";", "Windows-1250"): "CSV saved by Excel"}
     name = f"{source.get((delimiter, encoding), 'CSV')} ({encoding}, {separated})"
