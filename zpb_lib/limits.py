@@ -37,6 +37,10 @@ class FileLimits:
     part_mb: int  # one worksheet or string table, expanded
     workbook_mb: int  # all parts of the archive, expanded
     strings: int  # entries of the workbook's shared string table
+    # One line of a text file (CSV, list), in KiB of characters: the longest real line is a few KB (an
+    # RSPO row ~750 bytes), while a 60 MB field with no line end would be read whole before csv's own
+    # limit of 131,072 characters a field could refuse it.
+    line_kb: int = 1024
 
     @property
     def file_bytes(self) -> int:

@@ -159,6 +159,15 @@ def pl_date(d: dt.date) -> str:
     return d.strftime("%d.%m.%Y")
 
 
+_BLANK = re.compile(rb"[\s\xef\xbb\xbf]*\Z")
+
+
+def is_blank(data: bytes) -> bool:
+    """Only white space (and a UTF-8 byte-order mark): stops at the first other byte, and never
+    copies the data as ``data.strip()`` would."""
+    return _BLANK.match(data) is not None
+
+
 def limits_for(path: str | Path, kind: str) -> FileLimits:
     """The limits in force for a file of ``kind`` (:mod:`zpb_lib.limits`); a limit set to nonsense in
     the environment refuses the file with the variable's name rather than a traceback."""
@@ -188,9 +197,11 @@ def read_bytes(path: str | Path, limits: FileLimits | None = None) -> bytes:
             return p.read_bytes()
         with open(p, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
+            if size > limits.file_bytes:
+                raise IngestError(p, too_large(size, limits))
             data = fh.read(limits.file_bytes + 1)  # a file still growing is caught too
-        if max(size, len(data)) > limits.file_bytes:
-            raise IngestError(p, too_large(max(size, len(data)), limits))
+        if len(data) > limits.file_bytes:
+            raise IngestError(p, too_large(len(data), limits))
         return data
     except FileNotFoundError:
         raise IngestError(p, "file not found") from None

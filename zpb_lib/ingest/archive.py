@@ -47,7 +47,8 @@ def _refuse(path: Path, message: str) -> IngestError:
 def _over(lim: FileLimits, field: str, what: str) -> str:
     """„; the limit for a survey export is 256 MB ($ZPB_MAX_SURVEY_PART_MB changes it)”."""
     value = getattr(lim, field)
-    shown = f"{value:,} MB".replace(",", " ") if field.endswith("_mb") else f"{value:,}".replace(",", " ")
+    unit = " MB" if field.endswith("_mb") else " KB" if field.endswith("_kb") else ""
+    shown = f"{value:,}{unit}".replace(",", " ")
     return f"; the limit for {what} of {WHAT[lim.kind]} is {shown} (${lim.variable(field)} changes it)"
 
 

@@ -24,7 +24,7 @@ from ..store.write import (delete_import, delete_rows, insert_one, insert_rows, 
                            update_logged)
 from ..institutions import Institution
 from . import (DryRun, IngestError, Problem, Problems, cell_date, check_edition, check_institution,
-               check_participation, column_letter, file_hash, limits_for, norm, pl_date, previous_import,
+               check_participation, column_letter, file_hash, is_blank, limits_for, norm, pl_date, previous_import,
                read_bytes)
 from .archive import open_workbook
 from ..store.backend import Connection, IntegrityError, PermissionDenied
@@ -231,7 +231,7 @@ def _open_sheet(path: Path, data: bytes):
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    if not data.strip():
+    if is_blank(data):
         raise IngestError(path, "the file is empty")
     if not data.startswith(b"PK\x03\x04"):
         raise IngestError(path, "not an XLSX workbook (not a zip archive): save the protocol as an Excel workbook (.xlsx)")

@@ -297,7 +297,8 @@ def read_register_file(path: Path, data: bytes, ref: Reference, types: RspoTypes
     if kind:
         raise IngestError(path, f"{kind}, not a table: expected the RSPO search export („Pobierz wyniki”, CSV or "
                                 "XLSX) or a list of universities (CSV or XLSX)")
-    table = read_table(path, data, hint=HINT, comma_cp1250=True, limits=limits_for(path, "institutions"))
+    limits = limits_for(path, "institutions")
+    table = read_table(path, data, hint=HINT, comma_cp1250=True, limits=limits)
     keys = {fold(h) for h in table.header}
     if fold("Numer RSPO") in keys or len(keys & RSPO_MARKERS) >= 2:
         return _read_rspo(path, data, table, ref, types)

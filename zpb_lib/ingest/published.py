@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import IngestError, cell_date, check_edition, limits_for, read_bytes
+from . import IngestError, cell_date, check_edition, is_blank, limits_for, read_bytes
 from ..workbook import save
 from ..institutions import fold
 from ..matching import AUTO_ACCEPT, Match, candidates, decision, match_line
@@ -113,7 +113,7 @@ def read_text(path: Path) -> str:
     """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1250 (older Polish
     Windows editors). Empty and binary files are refused."""
     data = read_bytes(path, limits_for(path, "published"))
-    if not data.strip():
+    if is_blank(data):
         raise IngestError(path, "the file is empty: expected the published list, one numbered item per "
                                 "paragraph (e.g. „1. Szkoła Podstawowa nr 2 w Bochni,”)")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

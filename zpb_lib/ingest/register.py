@@ -26,8 +26,8 @@ from ..reference import Reference, reference
 from ..store.schema import AWARD_KINDS
 from ..store.write import insert_one, record_import, transaction, update_logged
 from ..workbook import save
-from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, limits_for, norm,
-               pl_date, previous_import, read_bytes)
+from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, is_blank, limits_for,
+               norm, pl_date, previous_import, read_bytes)
 from .archive import open_workbook
 from ..store.backend import Connection, IntegrityError, PermissionDenied
 
@@ -408,7 +408,7 @@ def _open_workbook(path: Path, data: bytes):
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    if not data.strip():
+    if is_blank(data):
         raise IngestError(path, "the file is empty")
     if not data.startswith(b"PK\x03\x04"):
         raise IngestError(path, "not an XLSX workbook (not a zip archive): save the register as an Excel "

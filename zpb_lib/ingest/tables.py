@@ -20,7 +20,7 @@ from typing import Iterator, Sequence
 from xml.parsers.expat import ExpatError, ParserCreate
 
 from ..limits import FileLimits, LimitsError, archive_limits, file_limits
-from . import IngestError, Problem, norm
+from . import IngestError, Problem, is_blank, norm
 from .archive import _over, col_index, directory_problem, open_workbook, read_part, refuse_doctype, too_many_strings
 
 @dataclass
@@ -46,7 +46,7 @@ def read_table(path: Path, data: bytes, *, hint: str = SURVEY_HINT, comma_cp1250
     ``limits`` (a survey export's by default) bound the rows and columns read, and a workbook's
     archive before it is opened (:mod:`zpb_lib.ingest.archive`)."""
     limits = limits or file_limits("survey")
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if is_blank(data):
         raise IngestError(path, "the file is empty")
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_table(path, data, limits)
@@ -121,6 +121,21 @@ def _decode_checked(view: memoryview, encoding: str) -> tuple[int, str] | None:
     return control
 
 
+class _LongLine(Exception):
+    """A line longer than the limit: never read whole."""
+
+
+def _lines(text: io.TextIOBase, limit: int) -> Iterator[str]:
+    """The text's lines as csv reads them (line ends kept), none longer than ``limit`` characters."""
+    while True:
+        line = text.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit:
+            raise _LongLine
+        yield line
+
+
 _DECODE_CHUNK = 1 << 20
 _FIELD_LIMIT = "field larger than field limit"
 
@@ -159,13 +174,16 @@ def _csv_table(path: Path, data: bytes, hint: str, comma_cp1250: bool, limits: F
     stream = io.BytesIO(data)
     stream.seek(3 if bom else 0)
     text = io.TextIOWrapper(stream, encoding="utf-8" if encoding == "UTF-8" else "cp1250", newline="")
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    reader = csv.reader(_lines(text, limits.line_kb * 1024), delimiter=delimiter, strict=True)
 
     def record(n: int) -> list[str] | None:
         try:
             fields = next(reader)
         except StopIteration:
             return None
+        except _LongLine:
+            raise IngestError(path, Problem("a line longer than any export has" + _over(limits, "line_kb", "a line"),
+                                            row=n)) from None
         except csv.Error as exc:
             if _FIELD_LIMIT in str(exc):
                 raise IngestError(path, Problem(f"a field is longer than {csv.field_size_limit():,} characters "
