@@ -93,8 +93,9 @@ DEFAULTS: dict[str, FileLimits] = {
     "institutions": FileLimits("institutions", file_mb=128, rows=200_000, columns=500, part_mb=512,
                                workbook_mb=1024, strings=3_000_000),
     # The register holds Małopolska's institutions (a few thousand), their awards, partners and
-    # action plans: tens of thousands of rows at most, 10 columns.
-    "register": FileLimits("register", file_mb=64, rows=200_000, columns=200, part_mb=128, workbook_mb=512,
+    # action plans: the full demo database has ~12,000 actions, real data (≈ 400 institutions in the
+    # programme) fewer; 10 columns. The import keeps every row of its four sheets in memory.
+    "register": FileLimits("register", file_mb=64, rows=100_000, columns=200, part_mb=128, workbook_mb=512,
                            strings=1_000_000),
     # One audit protocol: a 7-column table of ~40 criteria, the fields above it, the instructions
     # below (about 70 rows, a 30 KB sheet). openpyxl holds every cell of it as an object.

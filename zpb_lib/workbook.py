@@ -42,8 +42,9 @@ def literal_cells(wb: Any) -> int:
     changed = 0
     for ws in wb.worksheets:
         own = _OWN.get(ws, set())
-        # ws._cells holds the cells written; iterating rows instead would create every empty cell.
-        for cell in getattr(ws, "_cells", {}).values():
+        # ws._cells holds the cells written; iterating rows instead would create every empty cell. A
+        # write-only sheet has none to check afterwards: zpb writes none (AttributeError says so).
+        for cell in ws._cells.values():
             if cell.data_type in _TAKEN_FOR_CODE and isinstance(cell.value, str) and cell.coordinate not in own:
                 cell.data_type = TEXT
                 changed += 1

@@ -44,7 +44,7 @@ def _refuse(path: Path, message: str) -> IngestError:
     return IngestError(path, message)
 
 
-def _over(lim: FileLimits, field: str, what: str) -> str:
+def limit_text(lim: FileLimits, field: str, what: str) -> str:
     """„; the limit for a survey export is 256 MB ($ZPB_MAX_SURVEY_PART_MB changes it)”."""
     value = getattr(lim, field)
     unit = " MB" if field.endswith("_mb") else " KB" if field.endswith("_kb") else ""
@@ -64,7 +64,7 @@ def open_workbook(path: Path, data: bytes, lim: FileLimits, *, scan: bool = Fals
         raise _refuse(path, problem)
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, EOFError, struct.error):
+    except (zipfile.BadZipFile, ValueError, EOFError, struct.error, NotImplementedError, OverflowError):
         raise _refuse(path, "not a valid XLSX workbook: the zip archive is damaged or truncated") from None
     infos = book.infolist()
     _check_directory(path, data, book, infos, lim, archive)
@@ -129,14 +129,14 @@ def _check_directory(path: Path, data: bytes, book: zipfile.ZipFile, infos: list
         main = (lower.startswith("xl/worksheets/") and lower.endswith(".xml")) or lower == _STRINGS_PART
         cap = lim.part_bytes if main else archive.other_part_mb * MIB
         if info.file_size > cap:
-            limit = (_over(lim, "part_mb", "one part") if main else
+            limit = (limit_text(lim, "part_mb", "one part") if main else
                      f"; the limit for such a part is {archive.other_part_mb} MB "
                      f"(${archive.variable('other_part_mb')} changes it)")
             raise _refuse(path, f"part „{name}” expands to {mb(info.file_size)}{limit}")
         total += info.file_size
         if total > lim.workbook_bytes:
             raise _refuse(path, f"the workbook's parts expand to more than {mb(total)} (at „{name}”)"
-                                + _over(lim, "workbook_mb", "a whole workbook"))
+                                + limit_text(lim, "workbook_mb", "a whole workbook"))
         if info.file_size > archive.ratio_grace_mb * MIB and \
                 info.file_size > archive.ratio * max(info.compress_size, 1):
             raise _refuse(path, f"part „{name}” is compressed {info.file_size / max(info.compress_size, 1):,.0f} "
@@ -264,12 +264,12 @@ class SheetBounds:
     def check_row(self, row: int) -> None:
         if row > self.max_row or self.rows > self.max_row:
             raise _refuse(self.path, f"part „{self.part}” reaches row {max(row, self.rows):,}"
-                                     .replace(",", " ") + _over(self.lim, "rows", "the rows of a sheet"))
+                                     .replace(",", " ") + limit_text(self.lim, "rows", "the rows of a sheet"))
 
     def check_column(self, column: int, ref: str) -> None:
         if column > self.lim.columns:
             raise _refuse(self.path, f"part „{self.part}” has a cell in column {column:,} (cell {ref})"
-                                     .replace(",", " ") + _over(self.lim, "columns", "the columns of a sheet"))
+                                     .replace(",", " ") + limit_text(self.lim, "columns", "the columns of a sheet"))
 
 
 class StringCount:
@@ -290,4 +290,4 @@ class StringCount:
 
 def too_many_strings(part: str, n: int, lim: FileLimits) -> str:
     return (f"part „{part}” holds more than {n - 1:,} distinct texts".replace(",", " ")
-            + _over(lim, "strings", "the shared texts"))
+            + limit_text(lim, "strings", "the shared texts"))

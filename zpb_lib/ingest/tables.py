@@ -21,7 +21,8 @@ from xml.parsers.expat import ExpatError, ParserCreate
 
 from ..limits import FileLimits, LimitsError, archive_limits, file_limits
 from . import IngestError, Problem, is_blank, norm
-from .archive import _over, col_index, directory_problem, open_workbook, read_part, refuse_doctype, too_many_strings
+from .archive import (col_index, directory_problem, limit_text, open_workbook, read_part, refuse_doctype,
+                      too_many_strings)
 
 @dataclass
 class Table:
@@ -182,8 +183,8 @@ def _csv_table(path: Path, data: bytes, hint: str, comma_cp1250: bool, limits: F
         except StopIteration:
             return None
         except _LongLine:
-            raise IngestError(path, Problem("a line longer than any export has" + _over(limits, "line_kb", "a line"),
-                                            row=n)) from None
+            raise IngestError(path, Problem("a line longer than any export has"
+                                            + limit_text(limits, "line_kb", "a line"), row=n)) from None
         except csv.Error as exc:
             if _FIELD_LIMIT in str(exc):
                 raise IngestError(path, Problem(f"a field is longer than {csv.field_size_limit():,} characters "
@@ -195,7 +196,7 @@ def _csv_table(path: Path, data: bytes, hint: str, comma_cp1250: bool, limits: F
                                             "is not closed)", row=n)) from None
         if len(fields) > limits.columns:
             raise IngestError(path, Problem(f"the row has {len(fields):,} fields".replace(",", " ")
-                                            + _over(limits, "columns", "the columns of a row"), row=n))
+                                            + limit_text(limits, "columns", "the columns of a row"), row=n))
         return fields
 
     header = record(1)
@@ -211,7 +212,7 @@ def _csv_table(path: Path, data: bytes, hint: str, comma_cp1250: bool, limits: F
             n += 1
             if n > limits.rows + 1:
                 raise IngestError(path, Problem(f"more than {limits.rows:,} rows".replace(",", " ")
-                                                + _over(limits, "rows", "the rows"), row=n))
+                                                + limit_text(limits, "rows", "the rows"), row=n))
             yield n, fields
 
     return Table(name, header, rows(), ragged=True, encoding=encoding, delimiter=delimiter)
@@ -365,7 +366,7 @@ def _sheet_rows(path: Path, book: zipfile.ZipFile, sheet_path: str, strings: lis
             cur["col"] = _col_index(ref) if ref else cur["col"] + 1
             if cur["col"] >= limits.columns:
                 raise IngestError(path, Problem(f"a cell stands in column {cur['col'] + 1:,}".replace(",", " ")
-                                                + _over(limits, "columns", "the columns of a sheet"),
+                                                + limit_text(limits, "columns", "the columns of a sheet"),
                                                 row=cur["row"]))
             cur["type"] = attrs.get("t", "n")
             buf.clear()
@@ -378,7 +379,7 @@ def _sheet_rows(path: Path, book: zipfile.ZipFile, sheet_path: str, strings: lis
             cur["col"] = -1
             if cur["row"] > max_row or cur["rows"] > max_row:
                 raise IngestError(path, Problem(f"the sheet reaches row {max(cur['row'], cur['rows']):,}"
-                                                .replace(",", " ") + _over(limits, "rows", "the rows of a sheet"),
+                                                .replace(",", " ") + limit_text(limits, "rows", "the rows of a sheet"),
                                                 row=cur["row"]))
         elif name == "rPh":  # phonetic hint of an inline string: not part of the value
             cur["rph"] += 1
