@@ -499,9 +499,7 @@ class Writer:
                     if fmt and col.kind not in ("code", "ident"):  # an empty (e.g. suppressed) cell keeps its format
                         ws.cell(row, j + 1).number_format = fmt
                     continue
-                cell = ws.cell(row, j + 1, v)
-                if isinstance(v, str) and v.startswith("="):
-                    cell.data_type = "s"  # a name from an import is text, never a formula
+                cell = ws.cell(row, j + 1, v)  # a text stays text: workbook.save (names are never formulas)
                 if fmt:
                     cell.number_format = fmt
                 widths[j] = max(widths[j], _display_len(v, col.kind))
@@ -583,12 +581,10 @@ class Writer:
         return ws
 
     def save(self, out: Path) -> Path:
-        """Atomically: a temporary file next to ``out``, then a rename over it (:mod:`zpb_lib.files`)."""
-        from .files import atomic_path
+        """Every text a text cell, never a formula; atomically (:func:`zpb_lib.workbook.save`)."""
+        from .workbook import save
 
-        with atomic_path(out) as tmp:
-            self.wb.save(tmp)
-        return out
+        return save(self.wb, out)
 
 
 @dataclass

@@ -788,6 +788,7 @@ class Explorer:
         from openpyxl.styles import Font
 
         from ..files import atomic_path
+        from ..workbook import literal_cells
 
         with atomic_path(path) as tmp:  # a temporary file next to it, then a rename (zpb_lib.files)
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
@@ -805,6 +806,7 @@ class Explorer:
                                                       header=False)
                 xw.sheets[self.t("explore.sheet_about")].column_dimensions["A"].width = 24
                 xw.sheets[self.t("explore.sheet_about")].column_dimensions["B"].width = 110
+                literal_cells(xw.book)  # names are text, never formulas (zpb_lib.workbook), before pandas saves
         self.last_export = path
         self._show_file(self.t("explore.exported", n=fmt.integer(len(frame), self.lang)), path)
         return path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..institutions import Institution, UnknownInstitution, by_ids, lookup
+from ..limits import FileLimits, LimitsError, file_limits
 from ..reference import Edition, Reference
 from ..store.backend import Connection
 from ..store.rights import rights_of
@@ -158,14 +160,50 @@ def pl_date(d: dt.date) -> str:
     return d.strftime("%d.%m.%Y")
 
 
+_BLANK = re.compile(rb"[\s\xef\xbb\xbf]*\Z")
+
+
+def is_blank(data: bytes) -> bool:
+    """Only white space (and a UTF-8 byte-order mark): stops at the first other byte, and never
+    copies the data as ``data.strip()`` would."""
+    return _BLANK.match(data) is not None
+
+
+def limits_for(path: str | Path, kind: str) -> FileLimits:
+    """The limits in force for a file of ``kind`` (:mod:`zpb_lib.limits`); a limit set to nonsense in
+    the environment refuses the file with the variable's name rather than a traceback."""
+    try:
+        return file_limits(kind)
+    except LimitsError as exc:
+        raise IngestError(path, f"cannot check the file: {exc}") from None
+
+
+def too_large(size: int, limits: FileLimits) -> str:
+    from ..limits import MIB, WHAT
+
+    return (f"the file is {size / MIB:,.1f} MB; the limit for {WHAT[limits.kind]} is {limits.file_mb:,} MB "
+            f"(${limits.variable('file_mb')} changes it): refused before reading").replace(",", " ")
+
+
 def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_bytes(path: str | Path) -> bytes:
+def read_bytes(path: str | Path, limits: FileLimits | None = None) -> bytes:
+    """The file's bytes; with ``limits``, a file larger than its kind allows is refused from its
+    size on disk, before anything is read."""
     p = Path(path)
     try:
-        return p.read_bytes()
+        if limits is None:
+            return p.read_bytes()
+        with open(p, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limits.file_bytes:
+                raise IngestError(p, too_large(size, limits))
+            data = fh.read(limits.file_bytes + 1)  # a file still growing is caught too
+        if len(data) > limits.file_bytes:
+            raise IngestError(p, too_large(len(data), limits))
+        return data
     except FileNotFoundError:
         raise IngestError(p, "file not found") from None
     except IsADirectoryError:

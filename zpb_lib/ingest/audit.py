@@ -18,16 +18,17 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import atomic_path
 from ..reference import Catalogue, Criterion, Reference, reference
 from ..store.schema import AUDIT_KINDS
 from ..store.write import (delete_import, delete_rows, import_transaction, insert_one, insert_rows, record_import,
                            update_logged)
 from ..institutions import Institution
 from . import (DryRun, IngestError, Problem, Problems, cell_date, check_edition, check_institution,
-               check_may_replace, check_participation, column_letter, file_hash, norm, pl_date, previous_import,
-               read_bytes, refused_by_database, rights_problem)
+               check_may_replace, check_participation, column_letter, file_hash, is_blank, limits_for, norm, pl_date,
+               previous_import, read_bytes, refused_by_database, rights_problem)
+from .archive import open_workbook
 from ..store.backend import Busy, Connection, IntegrityError, PermissionDenied
+from ..workbook import formula, save
 
 SHEET = "Protokół audytu"
 VALUE_COLUMN = 4  # D: values of the fields at the top
@@ -178,8 +179,8 @@ def write_template(con: Connection, institution: int | str, edition: str, out: s
         ws.add_data_validation(dv)
     total_row = r + 1
     ws.cell(total_row, 4, TOTAL_LABEL).font = bold
-    ws.cell(total_row, 5, f"=SUM(E{header_row + 1}:E{r})").font = bold
-    ws.cell(total_row, 6, f"=SUM(F{header_row + 1}:F{r})").font = bold
+    formula(ws, total_row, 5, f"=SUM(E{header_row + 1}:E{r})").font = bold
+    formula(ws, total_row, 6, f"=SUM(F{header_row + 1}:F{r})").font = bold
     for i, line in enumerate(INSTRUCTIONS, start=total_row + 2):
         ws.cell(i, 1, line).font = bold if i == total_row + 2 else Font()
 
@@ -197,9 +198,7 @@ def write_template(con: Connection, institution: int | str, edition: str, out: s
         c = guide.cell(i, 1, line)
         c.alignment = Alignment(wrap_text=True, vertical="top")
         c.font = Font(bold=True, size=12) if i == 1 else Font()
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
-    return out
+    return save(wb, out)  # the institution's name stays text; the totals above stay formulas
 
 
 # --------------------------------------------------------------------------- reading a protocol
@@ -232,10 +231,12 @@ def _open_sheet(path: Path, data: bytes):
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    if not data.strip():
+    if is_blank(data):
         raise IngestError(path, "the file is empty")
     if not data.startswith(b"PK\x03\x04"):
         raise IngestError(path, "not an XLSX workbook (not a zip archive): save the protocol as an Excel workbook (.xlsx)")
+    # openpyxl holds every cell of every sheet: sizes, rows, columns and strings are checked first.
+    open_workbook(path, data, limits_for(path, "audit"), scan=True)
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True)
     except zipfile.BadZipFile:
@@ -299,7 +300,7 @@ def read_protocol(con: Connection, path: str | Path, *, kind: str | None = None,
     """Read and check a filled protocol; raises :class:`IngestError` listing every problem."""
     ref = ref or reference()
     path = Path(path)
-    data = read_bytes(path)
+    data = read_bytes(path, limits_for(path, "audit"))
     ws = _open_sheet(path, data)
     f = _fields(path, ws)
     try:

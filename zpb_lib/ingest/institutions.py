@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from ..institutions import fold, label, parse_identifier
 from ..reference import InstitutionKind, Reference, ReferenceDataError, _list, _need, _yaml, reference
 from ..store.write import import_transaction, insert_rows, record_import, update_logged
-from . import (DryRun, IngestError, Problem, Problems, column_letter, file_hash, previous_import, read_bytes,
-               refused_by_database, rights_problem)
+from . import (DryRun, IngestError, Problem, Problems, column_letter, file_hash, limits_for, previous_import,
+               read_bytes, refused_by_database, rights_problem)
 from .tables import Table, document_kind, read_table
 from ..store.backend import Busy, Connection, IntegrityError, PermissionDenied
 
@@ -297,7 +297,8 @@ def read_register_file(path: Path, data: bytes, ref: Reference, types: RspoTypes
     if kind:
         raise IngestError(path, f"{kind}, not a table: expected the RSPO search export („Pobierz wyniki”, CSV or "
                                 "XLSX) or a list of universities (CSV or XLSX)")
-    table = read_table(path, data, hint=HINT, comma_cp1250=True)
+    limits = limits_for(path, "institutions")
+    table = read_table(path, data, hint=HINT, comma_cp1250=True, limits=limits)
     keys = {fold(h) for h in table.header}
     if fold("Numer RSPO") in keys or len(keys & RSPO_MARKERS) >= 2:
         return _read_rspo(path, data, table, ref, types)
@@ -747,7 +748,7 @@ def ingest_institutions(con: Connection, path: str | Path, *, dry_run: bool = Fa
     ref = ref or reference()
     path = Path(path)
     types = rspo_types(ref)
-    f = read_register_file(path, read_bytes(path), ref, types)
+    f = read_register_file(path, read_bytes(path, limits_for(path, "institutions")), ref, types)
     try:
         with import_transaction(con):
             prev = previous_import(con, f.content_hash)

@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import IngestError, cell_date, check_edition, read_bytes
-from ..files import atomic_path
+from . import IngestError, cell_date, check_edition, is_blank, limits_for, read_bytes
+from ..workbook import save
 from ..institutions import fold
 from ..matching import AUTO_ACCEPT, Match, candidates, decision, match_line
 from ..reference import Reference, reference
@@ -112,8 +112,8 @@ class MatchResult:
 def read_text(path: Path) -> str:
     """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1250 (older Polish
     Windows editors). Empty and binary files are refused."""
-    data = read_bytes(path)
-    if not data.strip():
+    data = read_bytes(path, limits_for(path, "published"))
+    if is_blank(data):
         raise IngestError(path, "the file is empty: expected the published list, one numbered item per "
                                 "paragraph (e.g. „1. Szkoła Podstawowa nr 2 w Bochni,”)")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -178,6 +178,11 @@ def split_items(path: Path, text: str) -> list[Item]:
         raise IngestError(path, f"line {first}: no numbered items found in {len(lines)} lines; expected the list "
                                 "as published, one item per paragraph: „1. Szkoła Podstawowa nr 2 w Bochni,” "
                                 "(or „1)”, or bullets „•”, „-”)")
+    limits = limits_for(path, "published")
+    if len(items) > limits.rows:  # every item is matched against every school: bound the work
+        raise IngestError(path, f"line {items[limits.rows][0]}: the list has {len(items):,} items; a published list "
+                                f"has tens, and the limit is {limits.rows:,} (${limits.variable('rows')} changes it)"
+                          .replace(",", " "))
     return [Item(n, num, _TRAILING.sub("", " ".join(t)).strip(), " ".join(o)) for n, num, t, o in items]
 
 
@@ -324,8 +329,7 @@ def write_workbook(result: MatchResult) -> Path:
 
     out = result.out
     try:
-        with atomic_path(out) as tmp:
-            wb.save(tmp)
+        save(wb, out)  # a list's line or a school's name stays text, never a formula
     except OSError as exc:  # e.g. the workbook of an earlier run is open in Excel
         raise IngestError(out, f"cannot be written: {exc.strerror or exc} (is it open in another program?)") from None
     return out

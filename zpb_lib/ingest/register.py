@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..files import atomic_path
 from ..institutions import Institution, UnknownInstitution, identifier, lookup
 from ..reference import Reference, reference
 from ..store.schema import AWARD_KINDS
 from ..store.write import import_transaction, insert_one, record_import, update_logged
-from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, norm, pl_date,
-               previous_import, read_bytes, refused_by_database, rights_problem)
+from ..workbook import save
+from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, is_blank, limits_for,
+               norm, pl_date, previous_import, read_bytes, refused_by_database, rights_problem)
+from .archive import open_workbook
 from ..store.backend import Busy, Connection, IntegrityError, PermissionDenied
 
 # --------------------------------------------------------------------------- the workbook's texts
@@ -246,9 +247,7 @@ def write_register_template(con: Connection, out: str | Path, *, ref: Reference 
     _lists_sheet(wb.create_sheet(LISTS_SHEET), lists)
     wb.active = 0
 
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
-    return out
+    return save(wb, out)  # names from the database stay text, never formulas
 
 
 def _lists(ref: Reference) -> dict[str, tuple[str, list[str]]]:
@@ -409,11 +408,13 @@ def _open_workbook(path: Path, data: bytes):
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    if not data.strip():
+    if is_blank(data):
         raise IngestError(path, "the file is empty")
     if not data.startswith(b"PK\x03\x04"):
         raise IngestError(path, "not an XLSX workbook (not a zip archive): save the register as an Excel "
                                 "workbook (.xlsx), e.g. the one `zpb template register` writes")
+    # Sizes, ratio, DOCTYPE, rows, columns and strings, before openpyxl parses anything.
+    open_workbook(path, data, limits_for(path, "register"), scan=True)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except zipfile.BadZipFile:
@@ -449,6 +450,7 @@ def _read_sheets(path: Path, data: bytes) -> dict[str, list[_RawRow]]:
 def _read_sheet(ws, sheet: _Sheet, title: str) -> tuple[list[_RawRow], list[Problem]]:
     """The non-empty rows of one sheet, its columns found by header text in any order; or the
     problems of its header row."""
+    ws.reset_dimensions()  # rows as long as their cells, not as a <dimension> element claims
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None) or ()
     wanted = {norm(c.header): c for c in sheet.columns}
@@ -1044,7 +1046,7 @@ def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
     naming sheet, row and column of every problem (nothing is stored then)."""
     ref = ref or reference()
     path = Path(path)
-    data = read_bytes(path)
+    data = read_bytes(path, limits_for(path, "register"))
     sheets = _read_sheets(path, data)
     content_hash = file_hash(data)
     try:

@@ -25,8 +25,8 @@ from ..reference import Item, Reference, Scale, group_of, reference, wave_of
 from ..store.write import delete_import, delete_rows, import_transaction, insert_rows, record_import
 from ..institutions import Institution
 from . import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_may_replace,
-               check_participation, column_letter, file_hash, header_keys, norm, previous_import, read_bytes,
-               refused_by_database, rights_problem, text_keys)
+               check_participation, column_letter, file_hash, header_keys, limits_for, norm, previous_import,
+               read_bytes, refused_by_database, rights_problem, text_keys)
 from .tables import Table, not_a_table, read_table  # noqa: F401  (Table stays importable from here)
 from ..store.backend import Busy, Connection, IntegrityError, PermissionDenied
 
@@ -218,11 +218,12 @@ def read_survey(path: str | Path, group: str, ref: Reference | None = None) -> S
         group = group_of(group)
     except ValueError as exc:
         raise IngestError(path, str(exc)) from None
-    data = read_bytes(path)
+    limits = limits_for(path, "survey")
+    data = read_bytes(path, limits)
     kind = not_a_table(data)
     if kind:  # said as such, before any column is matched
         raise IngestError(path, f"the file is {kind}, not a survey export: {EXPORT_HINT}")
-    table = read_table(path, data)
+    table = read_table(path, data, limits=limits)
     columns = plan_columns(path, table.header, ref, group, table.header_row)
     codes = ref.place_codes()
     item_cols = [c for c in columns if c.role == "item"]

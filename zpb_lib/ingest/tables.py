@@ -7,6 +7,7 @@ delimiter of the header line decide), because people rename and re-save files fr
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -18,7 +19,10 @@ from pathlib import Path
 from typing import Iterator, Sequence
 from xml.parsers.expat import ExpatError, ParserCreate
 
-from . import IngestError, Problem, norm
+from ..limits import FileLimits, LimitsError, archive_limits, file_limits
+from . import IngestError, Problem, is_blank, norm
+from .archive import (col_index, directory_problem, limit_text, open_workbook, read_part, refuse_doctype,
+                      too_many_strings)
 
 @dataclass
 class Table:
@@ -35,19 +39,23 @@ class Table:
 SURVEY_HINT = "save it from Google Forms as CSV, or from Excel as „CSV UTF-8” or „CSV (rozdzielany przecinkami)”"
 
 
-def read_table(path: Path, data: bytes, *, hint: str = SURVEY_HINT, comma_cp1250: bool = False) -> Table:
+def read_table(path: Path, data: bytes, *, hint: str = SURVEY_HINT, comma_cp1250: bool = False,
+               limits: FileLimits | None = None) -> Table:
     """The file's header and a lazy iterator over its rows. ``hint`` ends encoding errors with how to
     save the file right. A comma-separated CSV must be UTF-8 (Google Forms writes nothing else)
-    unless ``comma_cp1250``: lists kept by hand in Excel come comma-separated in Windows-1250 too."""
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    unless ``comma_cp1250``: lists kept by hand in Excel come comma-separated in Windows-1250 too.
+    ``limits`` (a survey export's by default) bound the rows and columns read, and a workbook's
+    archive before it is opened (:mod:`zpb_lib.ingest.archive`)."""
+    limits = limits or file_limits("survey")
+    if is_blank(data):
         raise IngestError(path, "the file is empty")
     if data.startswith(b"PK\x03\x04"):
-        return _xlsx_table(path, data)
+        return _xlsx_table(path, data, limits)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise IngestError(path, "an old Excel .xls workbook; save it as .xlsx (Excel workbook) or as CSV")
     if path.suffix.lower() in (".xlsx", ".xlsm") and not _looks_like_text(data):
         raise IngestError(path, "not a valid XLSX workbook (not a zip archive): the file is damaged or truncated")
-    return _csv_table(path, data, hint, comma_cp1250)
+    return _csv_table(path, data, hint, comma_cp1250, limits)
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -55,8 +63,8 @@ def _looks_like_text(data: bytes) -> bool:
     return b"\x00" not in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
-def _line_of(data: bytes, pos: int) -> int:
-    return data.count(b"\n", 0, pos) + 1
+def _line_of(data: memoryview, pos: int) -> int:
+    return bytes(data[:pos]).count(b"\n") + 1
 
 
 def _header_delimiter(text: str) -> str:
@@ -82,55 +90,130 @@ def _header_delimiter(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a text export
 
 
-def _csv_table(path: Path, data: bytes, hint: str, comma_cp1250: bool) -> Table:
+class _BadByte(Exception):
+    """A byte the encoding cannot decode, at ``pos`` of the body."""
+
+    def __init__(self, pos: int):
+        super().__init__(pos)
+        self.pos = pos
+
+
+def _decode_checked(view: memoryview, encoding: str) -> tuple[int, str] | None:
+    """Check that the whole text decodes in ``encoding``, a chunk at a time (the decoded text is never
+    held whole); raises :class:`_BadByte`. Returns the line and character of the first control
+    character, if any (reported once the encoding is settled)."""
+    decode = codecs.getdecoder(encoding) if encoding != "utf-8" else None
+    pos, lines, control = 0, 0, None
+    while pos < len(view):
+        chunk = view[pos:pos + _DECODE_CHUNK]
+        final = pos + _DECODE_CHUNK >= len(view)
+        try:
+            if decode is None:
+                text, used = codecs.utf_8_decode(chunk, "strict", final)
+            else:
+                text, used = decode(chunk, "strict")
+        except UnicodeDecodeError as exc:
+            raise _BadByte(pos + exc.start) from None
+        bad = _CONTROL.search(text) if control is None else None
+        if bad is not None:
+            control = (lines + text.count("\n", 0, bad.start()) + 1, bad.group())
+        lines += text.count("\n")
+        pos += used
+    return control
+
+
+class _LongLine(Exception):
+    """A line longer than the limit: never read whole."""
+
+
+def _lines(text: io.TextIOBase, limit: int) -> Iterator[str]:
+    """The text's lines as csv reads them (line ends kept), none longer than ``limit`` characters."""
+    while True:
+        line = text.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit:
+            raise _LongLine
+        yield line
+
+
+_DECODE_CHUNK = 1 << 20
+_FIELD_LIMIT = "field larger than field limit"
+
+
+def _csv_table(path: Path, data: bytes, hint: str, comma_cp1250: bool, limits: FileLimits) -> Table:
     if not _looks_like_text(data):
         raise IngestError(path, f"wrong encoding: the file is UTF-16 or binary, not a CSV text in UTF-8 or "
                                 f"Windows-1250; {hint}")
     bom = data.startswith(b"\xef\xbb\xbf")
-    body = data[3:] if bom else data
-    delimiter = _header_delimiter(body[:65536].decode("latin-1"))
+    body = memoryview(data)[3:] if bom else memoryview(data)
+    delimiter = _header_delimiter(bytes(body[:65536]).decode("latin-1"))
     try:
-        text, encoding = body.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError as exc:
-        line = _line_of(body, exc.start)
+        control = _decode_checked(body, "utf-8")
+        encoding = "UTF-8"
+    except _BadByte as exc:
+        line = _line_of(body, exc.pos)
         if bom or (delimiter == "," and not comma_cp1250):
             raise IngestError(path, Problem(
-                f"wrong encoding: byte 0x{body[exc.start]:02X} is not valid UTF-8; a "
+                f"wrong encoding: byte 0x{body[exc.pos]:02X} is not valid UTF-8; a "
                 f"{'file with a UTF-8 mark' if bom else 'comma-separated (Google Forms) export'} must be UTF-8 "
                 f"(this looks like Windows-1250 or another code page); {hint}", row=line)) from None
         try:
-            text, encoding = body.decode("cp1250"), "Windows-1250"
-        except UnicodeDecodeError as exc2:
+            control = _decode_checked(body, "cp1250")
+            encoding = "Windows-1250"
+        except _BadByte as exc2:
             raise IngestError(path, Problem(
-                f"wrong encoding: byte 0x{body[exc2.start]:02X} is neither UTF-8 nor Windows-1250; {hint}",
-                row=_line_of(body, exc2.start))) from None
-    bad = _CONTROL.search(text)
-    if bad is not None:
+                f"wrong encoding: byte 0x{body[exc2.pos]:02X} is neither UTF-8 nor Windows-1250; {hint}",
+                row=_line_of(body, exc2.pos))) from None
+    if control is not None:
         raise IngestError(path, Problem(f"wrong encoding or not a text file: control character "
-                                        f"U+{ord(bad.group()):04X}; {hint}", row=text.count("\n", 0, bad.start()) + 1))
+                                        f"U+{ord(control[1]):04X}; {hint}", row=control[0]))
     separated = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter] + "-separated"
     source = {(",", "UTF-8"): "Google Forms CSV", (";", "Windows-1250"): "CSV saved by Excel"}
     name = f"{source.get((delimiter, encoding), 'CSV')} ({encoding}, {separated})"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise IngestError(path, "the file is empty") from None
-    except csv.Error as exc:
-        raise IngestError(path, Problem(f"the header cannot be read as CSV ({exc})", row=1)) from None
+    # Decoded as it is read: the bytes are in memory already, the text is never held whole.
+    stream = io.BytesIO(data)
+    stream.seek(3 if bom else 0)
+    text = io.TextIOWrapper(stream, encoding="utf-8" if encoding == "UTF-8" else "cp1250", newline="")
+    reader = csv.reader(_lines(text, limits.line_kb * 1024), delimiter=delimiter, strict=True)
+
+    def record(n: int) -> list[str] | None:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return None
+        except _LongLine:
+            raise IngestError(path, Problem("a line longer than any export has"
+                                            + limit_text(limits, "line_kb", "a line"), row=n)) from None
+        except csv.Error as exc:
+            if _FIELD_LIMIT in str(exc):
+                raise IngestError(path, Problem(f"a field is longer than {csv.field_size_limit():,} characters "
+                                                "(no answer or name is): not an export of a form or a register"
+                                                .replace(",", " "), row=n)) from None
+            if n == 1:
+                raise IngestError(path, Problem(f"the header cannot be read as CSV ({exc})", row=1)) from None
+            raise IngestError(path, Problem(f"the file is truncated or damaged: {exc} (a quoted field "
+                                            "is not closed)", row=n)) from None
+        if len(fields) > limits.columns:
+            raise IngestError(path, Problem(f"the row has {len(fields):,} fields".replace(",", " ")
+                                            + limit_text(limits, "columns", "the columns of a row"), row=n))
+        return fields
+
+    header = record(1)
+    if header is None:
+        raise IngestError(path, "the file is empty")
 
     def rows() -> Iterator[tuple[int, Sequence[object]]]:
         n = 1
         while True:
-            try:
-                record = next(reader)
-            except StopIteration:
+            fields = record(n + 1)
+            if fields is None:
                 return
-            except csv.Error as exc:
-                raise IngestError(path, Problem(f"the file is truncated or damaged: {exc} (a quoted field "
-                                                "is not closed)", row=n + 1)) from None
             n += 1
-            yield n, record
+            if n > limits.rows + 1:
+                raise IngestError(path, Problem(f"more than {limits.rows:,} rows".replace(",", " ")
+                                                + limit_text(limits, "rows", "the rows"), row=n))
+            yield n, fields
 
     return Table(name, header, rows(), ragged=True, encoding=encoding, delimiter=delimiter)
 
@@ -138,16 +221,20 @@ def _csv_table(path: Path, data: bytes, hint: str, comma_cp1250: bool) -> Table:
 _XLSX_ERRORS = (KeyError, IndexError, ExpatError, SyntaxError, EOFError, zlib.error, ValueError)  # SyntaxError: ET
 
 
-def _xlsx_table(path: Path, data: bytes) -> Table:
+def _xlsx_table(path: Path, data: bytes, limits: FileLimits) -> Table:
     """The first sheet of a workbook. Read with a streaming expat parser rather than openpyxl, which
-    takes about 20 s for a 50,000-row export; only values are needed, not styles or formulas."""
+    takes about 20 s for a 50,000-row export; only values are needed, not styles or formulas. The
+    archive is checked first (sizes, ratio, no DOCTYPE: :func:`zpb_lib.ingest.archive.open_workbook`);
+    rows and columns are bounded while the sheet streams."""
     damaged = "the workbook is damaged or truncated"
+    book = open_workbook(path, data, limits)
     try:
-        book = zipfile.ZipFile(io.BytesIO(data))
         sheet_name, sheet_path = _first_sheet(book)
-        strings = _shared_strings(book)
-        it = _sheet_rows(book, sheet_path, strings)
+        strings = _shared_strings(path, book, limits)
+        it = _sheet_rows(path, book, sheet_path, strings, limits)
         first = next(it, None)
+    except IngestError:
+        raise
     except zipfile.BadZipFile:
         raise IngestError(path, "not a valid XLSX workbook: the zip archive is damaged or truncated") from None
     except _XLSX_ERRORS as exc:
@@ -164,6 +251,8 @@ def _xlsx_table(path: Path, data: bytes) -> Table:
     def rows() -> Iterator[tuple[int, Sequence[object]]]:
         try:
             yield from it
+        except IngestError:
+            raise
         except (zipfile.BadZipFile, *_XLSX_ERRORS) as exc:
             raise IngestError(path, f"{damaged} ({exc})") from None
 
@@ -175,7 +264,8 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 def _first_sheet(book: zipfile.ZipFile) -> tuple[str, str]:
-    """Name and zip path of the workbook's first sheet (tab order), via the workbook's relations."""
+    """Name and zip path of the workbook's first sheet (tab order), via the workbook's relations.
+    Both parts were checked (size, no DOCTYPE) by :func:`open_workbook`."""
     from xml.etree import ElementTree as ET
 
     wb = ET.fromstring(book.read("xl/workbook.xml"))
@@ -190,11 +280,22 @@ def _first_sheet(book: zipfile.ZipFile) -> tuple[str, str]:
     return sheet.get("name", "?"), target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
-def _shared_strings(book: zipfile.ZipFile) -> list[str]:
+def _parse(path: Path, book: zipfile.ZipFile, part: str, parser) -> Iterator[None]:
+    """Feed a part to ``parser`` a chunk at a time, yielding after each (a DOCTYPE is refused)."""
+    parser.StartDoctypeDeclHandler = refuse_doctype(path, part)
+    parser.EntityDeclHandler = refuse_doctype(path, part)
+    parser.buffer_text = True
+    for chunk in read_part(path, book, book.getinfo(part)):
+        parser.Parse(chunk, False)
+        yield
+    parser.Parse(b"", True)
+    yield
+
+
+def _shared_strings(path: Path, book: zipfile.ZipFile, limits: FileLimits) -> list[str]:
     """The workbook's string table: each item's text runs joined, phonetic hints (rPh) left out."""
-    try:
-        data = book.read("xl/sharedStrings.xml")
-    except KeyError:
+    part = next((n for n in book.namelist() if n.lower() == "xl/sharedstrings.xml"), None)
+    if part is None:
         return []
     out: list[str] = []
     buf: list[str] = []
@@ -204,6 +305,8 @@ def _shared_strings(book: zipfile.ZipFile) -> list[str]:
         local = name.rsplit(" ", 1)[-1]
         if local == "si":
             buf.clear()
+            if len(out) >= limits.strings:
+                raise IngestError(path, too_many_strings(part, len(out) + 1, limits))
         elif local == "rPh":
             state["rph"] += 1
         elif local == "t" and not state["rph"]:
@@ -224,8 +327,8 @@ def _shared_strings(book: zipfile.ZipFile) -> list[str]:
 
     parser = ParserCreate(namespace_separator=" ")
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
-    parser.buffer_text = True
-    parser.Parse(data, True)
+    for _ in _parse(path, book, part, parser):
+        pass
     return out
 
 
@@ -238,19 +341,22 @@ def _col_index(ref: str) -> int:
     try:
         return _COLUMNS[letters]
     except KeyError:
-        n = 0
-        for ch in letters:
-            n = n * 26 + ord(ch.upper()) - 64
-        _COLUMNS[letters] = n - 1
-        return n - 1
+        n = col_index(letters) - 1
+        if len(_COLUMNS) < 20_000:  # the memo stays small whatever a file holds
+            _COLUMNS[letters] = n
+        return n
 
 
-def _sheet_rows(book: zipfile.ZipFile, sheet_path: str, strings: list[str]) -> Iterator[tuple[int, list[object]]]:
-    """(row number, cell values) of a sheet, streamed in chunks; cells placed by their reference."""
+def _sheet_rows(path: Path, book: zipfile.ZipFile, sheet_path: str, strings: list[str],
+                limits: FileLimits) -> Iterator[tuple[int, list[object]]]:
+    """(row number, cell values) of a sheet, streamed in chunks; cells placed by their reference.
+    A row beyond ``limits.rows`` (by count or by number: a sheet of rows 1 and 1,000,000 is a
+    million rows long) or a cell beyond ``limits.columns`` is refused as soon as it is read."""
     ready: list[tuple[int, list[object]]] = []
     row: list[object] = []
-    cur = {"row": 0, "col": -1, "type": "n", "text": False, "rph": 0}
+    cur = {"row": 0, "col": -1, "type": "n", "text": False, "rph": 0, "rows": 0}
     buf: list[str] = []
+    max_row = limits.rows + 1  # the header and the data rows
 
     def start(name: str, attrs: dict) -> None:
         if ":" in name:  # a prefixed namespace (some writers use <x:c>)
@@ -258,6 +364,10 @@ def _sheet_rows(book: zipfile.ZipFile, sheet_path: str, strings: list[str]) -> I
         if name == "c":
             ref = attrs.get("r")
             cur["col"] = _col_index(ref) if ref else cur["col"] + 1
+            if cur["col"] >= limits.columns:
+                raise IngestError(path, Problem(f"a cell stands in column {cur['col'] + 1:,}".replace(",", " ")
+                                                + limit_text(limits, "columns", "the columns of a sheet"),
+                                                row=cur["row"]))
             cur["type"] = attrs.get("t", "n")
             buf.clear()
         elif (name == "v" or name == "t") and not cur["rph"]:
@@ -265,7 +375,12 @@ def _sheet_rows(book: zipfile.ZipFile, sheet_path: str, strings: list[str]) -> I
         elif name == "row":
             row.clear()
             cur["row"] = int(attrs["r"]) if "r" in attrs else cur["row"] + 1
+            cur["rows"] += 1
             cur["col"] = -1
+            if cur["row"] > max_row or cur["rows"] > max_row:
+                raise IngestError(path, Problem(f"the sheet reaches row {max(cur['row'], cur['rows']):,}"
+                                                .replace(",", " ") + limit_text(limits, "rows", "the rows of a sheet"),
+                                                row=cur["row"]))
         elif name == "rPh":  # phonetic hint of an inline string: not part of the value
             cur["rph"] += 1
 
@@ -303,15 +418,9 @@ def _sheet_rows(book: zipfile.ZipFile, sheet_path: str, strings: list[str]) -> I
 
     parser = ParserCreate()  # no namespace processing: SpreadsheetML uses the default namespace
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
-    parser.buffer_text = True
-    with book.open(sheet_path) as fh:
-        while True:
-            chunk = fh.read(1 << 20)
-            parser.Parse(chunk, not chunk)
-            yield from ready
-            ready.clear()
-            if not chunk:
-                return
+    for _ in _parse(path, book, sheet_path, parser):
+        yield from ready
+        ready.clear()
 
 
 _SIGNATURES = (
@@ -352,6 +461,11 @@ def not_a_table(data: bytes) -> str | None:
     if kind:
         return kind
     if data.startswith(b"PK\x03\x04"):
+        try:
+            if directory_problem(data, archive_limits()):
+                return None  # read_table refuses the archive, saying why
+        except LimitsError:
+            return None  # and read_table names the variable set wrong
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
         except (zipfile.BadZipFile, ValueError, EOFError):
