@@ -347,6 +347,12 @@ def bad_rspo_cases(rows):
            [f"row {n_bochnia}", "'bocheński' is not a TERYT powiat code"])
     yield ("gmina elsewhere", _with(rows, 0, **{"Kod terytorialny gmina": "1202011"}), HEADER,
            [f"column {letter('Kod terytorialny gmina')} „Kod terytorialny gmina”", "does not lie in powiat 1201"])
+    # The name says one county, the code another (a row copied from another school and half corrected).
+    yield ("powiat name and code disagree", _with(rows, 0, Powiat="brzeski"), HEADER,
+           [f"row {n_bochnia}", f"column {letter('Powiat')} „Powiat”", "„brzeski” is powiat brzeski (1202)",
+            f"column {letter('Kod terytorialny powiat')} „Kod terytorialny powiat” gives 1201 (powiat bocheński)"])
+    yield ("powiat name unknown", _with(rows, 0, Powiat="gdański"), HEADER,
+           [f"row {n_bochnia}", "„gdański” is no Małopolska powiat"])
     yield ("empty name", _with(rows, 2, Nazwa="  "), HEADER,
            [f"row {2 + 2}", f"column {letter('Nazwa')} „Nazwa”", "the name is empty"])
     yield ("bad date", _with(rows, 0, **{"Data rozpoczęcia działalności": "31.02.2001"}), HEADER,

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from zpb_lib.reference import ReferenceDataError, load_reference
+from zpb_lib.reference import AmbiguousCounty, ReferenceDataError, load_reference
 from zpb_lib.scoring.rules import load_rules
 
 # The table of DESIGN.md §1, typed in here independently of data/counties.csv.
@@ -150,3 +150,21 @@ def test_bad_rules_file_names_file_and_entry(data_copy, old, new, expect):
     with pytest.raises(ReferenceDataError) as err:
         load_rules(data_copy, load_reference(data_copy))
     assert re.search(expect, str(err.value)), str(err.value)
+
+
+@pytest.mark.parametrize("text,city,land", [("Tarnów", "1263", "1216"), ("tarnow", "1263", "1216"),
+                                            ("Kraków", "1261", "1206"), ("Nowy Sącz", "1262", "1210")])
+def test_a_city_that_is_a_county_and_a_seat_is_ambiguous(ref, text, city, land):
+    """„Tarnów” is m. Tarnów and the seat of powiat tarnowski: asked, not guessed; the way to say
+    which is accepted; a place's county (city_first) is the city's."""
+    with pytest.raises(AmbiguousCounty) as exc:
+        ref.county_code(text)
+    message = exc.value.args[0]
+    assert f"{ref.counties[city].name} ({city})" in message and f"{ref.counties[land].name} ({land})" in message
+    assert ref.county_code(ref.counties[city].name) == city and ref.county_code(f"m. {text}") == city
+    assert ref.county_code(f"miasto {text}") == city and ref.county_code(f"powiat {text}") == land
+    assert ref.county_code(ref.counties[land].name) == land and ref.county_code(text, city_first=True) == city
+
+
+def test_a_seat_of_one_county_only_is_that_county(ref):
+    assert ref.county_code("Olkusz") == "1212" and ref.county_code("Bochnia") == "1201"

@@ -230,25 +230,34 @@ class Reference:
         raise KeyError(f"unknown edition {s!r}: give a school year from {first} to {last} "
                        f"(e.g. {last}, {last.replace('/', '-')} or {self.current_edition().roman})")
 
-    def county_code(self, text: str) -> str:
+    def county_code(self, text: str, *, city_first: bool = False) -> str:
         """The TERYT code of a county given as people write it: its code ("1201"), its name
-        ("bocheński", "bochenski", "powiat bocheński"), a city county's city ("Kraków", "m. Kraków")
-        or, for a land county, its seat ("Bochnia"). Raises KeyError with the known names."""
+        ("bocheński", "bochenski", "powiat bocheński"), a city county's city ("m. Kraków") or, for a
+        land county, its seat ("Bochnia"). A city that is both a city county and the seat of a land
+        county (Kraków, Nowy Sącz, Tarnów) is ambiguous: :class:`AmbiguousCounty` names both, unless
+        the text says which ("m. Tarnów", "powiat Tarnów", "tarnowski") or ``city_first`` (the county
+        of a place in that city, e.g. a university's). Raises KeyError with the known names."""
         key = _fold(text)
-        key = re.sub(r"^(powiat|pow|miasto na prawach powiatu|m)\s+", "", key)
+        city_prefix = re.match(r"^(miasto na prawach powiatu|miasto|m)\s+", key) is not None
+        land_prefix = re.match(r"^(powiat|pow)\s+", key) is not None
+        key = re.sub(r"^(powiat|pow|miasto na prawach powiatu|miasto|m)\s+", "", key)
         if key in self.counties:
             return key
         if re.fullmatch(r"\d{2}", key) and "12" + key in self.counties:
             return "12" + key
-        for c in self.counties.values():
-            names = {_fold(c.name), _fold(c.name.replace("m. ", "")), _fold(c.name_en)}
-            if c.kind == "city":
-                names.add(_fold(c.seat))
-            if key in names:
+        for c in self.counties.values():  # by its name: "bocheński", "m. Kraków", "Bochnia County"
+            if key in {_fold(c.name), _fold(c.name_en)}:
                 return c.teryt
-        for c in self.counties.values():  # a land county by its seat, unless a city county has that name
-            if c.kind == "land" and key == _fold(c.seat):
-                return c.teryt
+        cities = [c for c in self.counties.values() if c.kind == "city" and key == _fold(c.seat)]
+        seats = [c for c in self.counties.values() if c.kind == "land" and key == _fold(c.seat)]
+        if cities and seats and not (city_prefix or land_prefix or city_first):
+            raise AmbiguousCounty(
+                f"county {text!r} is ambiguous: {cities[0].name} ({cities[0].teryt}) or powiat {seats[0].name} "
+                f"({seats[0].teryt})? give the code, or „{cities[0].name}” or „{seats[0].name}”")
+        if cities and not land_prefix:
+            return cities[0].teryt
+        if seats:
+            return seats[0].teryt
         raise KeyError(f"unknown county {text!r}: give its TERYT code or its name "
                        f"({', '.join(f'{t} {c.name}' for t, c in self.counties.items())})")
 
@@ -311,6 +320,10 @@ def wave_of(text: object) -> str:
     """The survey wave a person typed: ``"diagnoza"`` → ``"baseline"``, ``"ewaluacja"`` or
     ``"follow up"`` → ``"follow-up"``; raises ValueError naming the accepted values otherwise."""
     return _choice(text, WAVE_NAMES_PL, "wave")
+
+
+class AmbiguousCounty(KeyError):
+    """A county's name that two counties answer to (a city county and the land county seated in it)."""
 
 
 def _fold(text: str) -> str:

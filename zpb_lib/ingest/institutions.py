@@ -413,6 +413,24 @@ def _territory(cols: dict[str, Col], row_no: int, cells: Sequence[object],
     return county, gmina
 
 
+def _county_name_agrees(cols: dict[str, Col], row_no: int, name: str, county: str, ref: Reference,
+                        problems: Problems) -> None:
+    """The „Powiat” column (a city county's city, else the adjective) must name the county its code
+    does: a row whose name and code disagree is refused rather than filed under either."""
+    if not name:
+        return
+    try:
+        named = ref.county_code(name, city_first=True)  # RSPO names a city county by its city
+    except KeyError:
+        named = None
+    if named != county:
+        code_col = cols.get("county_code") or cols["municipality_code"]
+        says = f"powiat {ref.counties[named].name} ({named})" if named else "no Małopolska powiat"
+        problems.add(_problem(cols["county"], row_no,
+                              f"„{name}” is {says}, but column {code_col.letter} „{code_col.header}” gives "
+                              f"{county} (powiat {ref.counties[county].name}); correct one of them"))
+
+
 def _school(cols: dict[str, Col], row_no: int, cells: Sequence[object], county: str, gmina: str | None,
             rtype: RspoType, type_text: str, ref: Reference, problems: Problems) -> Record | None:
     """The database values of one in-scope Małopolska row; None after a problem."""
@@ -435,6 +453,8 @@ def _school(cols: dict[str, Col], row_no: int, cells: Sequence[object], county: 
         col = cols.get("county_code") or cols["municipality_code"]
         problems.add(_problem(col, row_no, f"unknown Małopolska powiat code {county} (known: "
                                            f"{', '.join(ref.counties)})"))
+    else:
+        _county_name_agrees(cols, row_no, text(cell("county")), county, ref, problems)
     name = " ".join(text(cell("name")).split())
     if not name:
         problems.add(_problem(cols["name"], row_no, "the name is empty"))
@@ -522,7 +542,8 @@ def _university(cols: dict[str, Col], row_no: int, cells: Sequence[object], ref:
     if not c["city"]:
         problems.add(_problem(cols["city"], row_no, "the city is empty"))
     try:
-        county = ref.county_code(c["county"])
+        # A university's county is where its city is: „Kraków” is the city county, not powiat krakowski.
+        county = ref.county_code(c["county"], city_first=True)
     except KeyError:
         county = None
         problems.add(_problem(cols["county"], row_no, f"unknown county {c['county']!r}: give the TERYT code of a "
