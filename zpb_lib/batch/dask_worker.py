@@ -100,8 +100,8 @@ def probe_folder(folder: str, token_name: str, token: str) -> dict[str, Any]:
         seen["error"] = f"{path} holds another content: another folder under the same path"
         return seen
     own = Path(folder) / f"{token_name}-{os.getpid()}"
-    try:
-        own.write_bytes(b"")
+    try:  # a new file, never an existing one or one through a link planted under that name
+        os.close(os.open(own, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
         own.unlink()
     except OSError as exc:
         seen["error"] = f"cannot write in {folder} ({exc.strerror or exc})"

@@ -16,16 +16,20 @@ holds and the journal is removed. A build that was killed (SIGKILL, power cut) o
 the journal behind, and the next build reads it back: a report counts as done when its record says
 so, its fingerprint is still the current one and its files are there with the recorded sizes; only
 the rest are built. Every build first removes the temporary files a killed build left in its
-folders (names of :mod:`zpb_lib.files`' pattern only), holding a lock on the edition folder so that
-two builds never write there at once.
+folders (:func:`zpb_lib.files.sweep`: zpb's own temporaries only, never a user's file), holding a
+lock on the edition folder so that two builds never write there at once. Its folders are checked
+before anything is computed (:mod:`.folders`: writable, not a link to someone else's folder).
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import platform
+import re
+import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -38,13 +42,14 @@ from .. import code_hash
 from .local import usable_cores
 from .. import cube as cube_mod
 from .. import store
-from ..files import atomic_write, fsync_dir, sweep
+from ..files import LinkRefused, atomic_write, fsync_dir, output_error, read_regular, sweep
 from ..institutions import UnknownInstitution, lookup
 from ..reference import Reference, reference
 from ..report.labels import LANGS, label, page_title
 from . import interrupt
 from .pause import pause_point
 from .backend import Backend, open_backend
+from .folders import prepare, sweep_build_folder
 from .pdf_engine import check_pdf_engine, default_pdf_engine
 from .plan import KINDS, Job, county_code, plan
 from .tasks import ReportResult, ReportTask
@@ -124,10 +129,13 @@ def _versions() -> dict[str, str]:
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
+    """A language's manifest; none when absent, unreadable, or not a regular file of its own (a
+    symbolic link there is no record of this folder; the manifest written at the end replaces it)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        data = json.loads(read_regular(path).decode("utf-8"))
+    except (FileNotFoundError, LinkRefused, UnicodeDecodeError, json.JSONDecodeError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -135,11 +143,19 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         fh.write(json.dumps(data, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
 
 
+_JOURNAL_LINK = ("is a symbolic link (or not a regular file); zpb keeps a build's journal only in a file of its "
+                 "own and never writes through a link: remove it and run the build again")
+
+
 class Journal:
     """The record of a build in progress, next to its manifest: one JSON object per line, appended
     and flushed to disk (fsync) before the build goes on, so that a build killed at any moment
     leaves a record of every report it finished. A torn last line (the moment of the kill) is
-    ignored on reading. The manifest written at the end of a build absorbs it; then it is removed."""
+    ignored on reading. The manifest written at the end of a build absorbs it; then it is removed.
+
+    The only file zpb appends to rather than replaces: it is opened with ``O_NOFOLLOW`` and must be
+    a regular file, so a symbolic link planted in its place is refused (:class:`LinkRefused`), never
+    followed, whether reading or appending."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -148,9 +164,11 @@ class Journal:
     @staticmethod
     def read(path: Path) -> list[dict[str, Any]]:
         try:
-            lines = path.read_bytes().splitlines()
+            lines = read_regular(path).splitlines()
         except FileNotFoundError:
             return []
+        except LinkRefused:
+            raise LinkRefused(errno.ELOOP, _JOURNAL_LINK, str(path)) from None
         out = []
         for line in lines:
             try:
@@ -163,25 +181,37 @@ class Journal:
 
     def append(self, record: dict[str, Any]) -> None:
         line = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-        if self._fd is None:
-            try:
-                with open(self.path, "rb") as fh:
-                    fh.seek(-1, os.SEEK_END)
-                    if fh.read(1) != b"\n":
-                        line = b"\n" + line  # a torn last line stays a line of its own
-                fresh = False
-            except FileNotFoundError:
-                fresh = True
-            except OSError:  # empty
-                fresh = False
-            # 0666 less the umask, or the mode the file has: the rule of zpb_lib.files
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-            if fresh:
-                fsync_dir(self.path.parent)
-        view = memoryview(line)
-        while view:
-            view = view[os.write(self._fd, view):]
-        os.fsync(self._fd)
+        try:
+            if self._fd is None:
+                self._fd, torn = self._open()
+                if torn:
+                    line = b"\n" + line  # a torn last line stays a line of its own
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self._fd, view):]
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise (output_error(exc, self.path) or exc) from None
+
+    def _open(self) -> tuple[int, bool]:
+        """The journal opened for appending (created if missing), and whether its last line is torn."""
+        # 0666 less the umask, or the mode the file has: the rule of zpb_lib.files. O_NONBLOCK: a FIFO
+        # planted here is refused below instead of stopping the build.
+        flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                 | getattr(os, "O_NONBLOCK", 0))
+        try:
+            fd = os.open(self.path, flags, 0o666)
+        except OSError as exc:
+            if self.path.is_symlink():  # ELOOP from O_NOFOLLOW (EMLINK on some systems)
+                raise LinkRefused(errno.ELOOP, _JOURNAL_LINK, str(self.path)) from None
+            raise
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise LinkRefused(errno.EINVAL, _JOURNAL_LINK, str(self.path))
+        torn = st.st_size > 0 and os.pread(fd, 1, st.st_size - 1) != b"\n"
+        fsync_dir(self.path.parent)  # a new journal's name is durable too
+        return fd, torn
 
     def close(self) -> None:
         if self._fd is not None:
@@ -277,20 +307,17 @@ def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
     pdf_engine = check_pdf_engine(options.pdf_engine or default_pdf_engine()) if "pdf" in formats else ""
     counties = tuple(county_code(ref, c) for c in options.counties)
     wanted = _known_institutions(db_path, options.institutions)  # before the cube: a typo fails fast
-    edition_dir = Path(options.out) / edition.replace("/", "-")
-    edition_dir.mkdir(parents=True, exist_ok=True)
+    edition_dir = prepare(Path(options.out) / edition.replace("/", "-"))  # a message now, not after the cube
     jobs_n = max(1, options.jobs or usable_cores()) if not options.cluster else 0  # 0: the cluster's workers
 
     with _folder_lock(edition_dir):
         targets = []
         for lang in langs:
-            folder = lang_dir(edition_dir, lang)
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = prepare(lang_dir(edition_dir, lang))
             targets.append(_Target(lang, folder, BuildSummary(edition, folder, None, lang=lang, jobs=jobs_n)))
         # What a killed build left half-written; then what it finished, from its journal.
         for folder in dict.fromkeys([edition_dir, *(t.out_dir for t in targets)]):
-            sweep(folder)
-            sweep(folder / "notebooks", notebooks=True)
+            sweep_build_folder(folder)
         for t in targets:
             t.previous = load_state(t.out_dir)
             t.journal = Journal(t.out_dir / JOURNAL)
@@ -438,7 +465,7 @@ def _cube_current(cube_path: Path, edition: str, inputs: dict[str, Any], targets
     """Whether the edition's cube holds what computing it now would give: its meta names the same
     edition, data and reference hashes, and library code (a cube without a code hash in its meta: a
     manifest or journal that names the same inputs)."""
-    if not cube_path.is_file():
+    if cube_path.is_symlink() or not cube_path.is_file():  # a link is no cube of this folder's: computed again
         return False
     try:
         with cube_mod.Cube(cube_path) as cube:
@@ -461,10 +488,10 @@ def _outputs_current(entry: dict[str, Any], folder: Path, stem: str, formats: tu
         paths["ipynb"] = folder / "notebooks" / f"{stem}.ipynb"
     for kind, path in paths.items():
         try:
-            size = path.stat().st_size
+            st = path.lstat()  # a link is not the file the build wrote
         except OSError:
             return False
-        if kind in sizes and sizes[kind] != size:
+        if not stat.S_ISREG(st.st_mode) or (kind in sizes and sizes[kind] != st.st_size):
             return False
     return True
 
@@ -521,7 +548,7 @@ def _finish(t: _Target, options: BuildOptions, edition: str, formats: tuple[str,
     }
     _write_json(t.out_dir / MANIFEST, manifest)  # first: the manifest must survive a failing index
     t.journal.remove()
-    _remove_dropped(t.out_dir, [k for k in t.entries if k not in kept])
+    _remove_dropped(t.out_dir, {k: v for k, v in t.entries.items() if k not in kept})
     t.previous = manifest
 
 
@@ -561,15 +588,28 @@ def _combined(targets: list[_Target], edition_dir: Path) -> BuildSummary:
         jobs=first.jobs, languages=parts)
 
 
-def _remove_dropped(out_dir: Path, stems: Iterable[str]) -> None:
+# The names zpb gives reports (and gave them: schools by internal id once): nothing else is removed.
+_STEM = re.compile(r"wojewodztwo|powiat-\d{4}(-[^\W_]*)*|(placowka|uczelnia)-[^\W_]+(-[^\W_]*)*")
+
+
+def _remove_dropped(out_dir: Path, dropped: dict[str, dict[str, Any]]) -> None:
     """Delete the files of reports a full build no longer plans (an institution that left, or a
     report named the way an older zpb named it, by internal id): the folder is shared, and a file
-    the index does not list would look current."""
-    for stem in stems:
-        if "/" in stem or "\\" in stem or stem.startswith("."):  # only our own flat file names
+    the index does not list would look current. Only what zpb provably wrote goes: a report's name
+    of zpb's form, a regular file (not a link), of the size the manifest recorded when it did — a
+    manifest someone edited cannot make the build delete their other files."""
+    for stem, entry in dropped.items():
+        if not _STEM.fullmatch(stem):
             continue
-        for path in (out_dir / f"{stem}.html", out_dir / f"{stem}.pdf", out_dir / "notebooks" / f"{stem}.ipynb"):
-            path.unlink(missing_ok=True)
+        sizes = entry.get("outputs") if isinstance(entry, dict) and isinstance(entry.get("outputs"), dict) else {}
+        for kind, path in (("html", out_dir / f"{stem}.html"), ("pdf", out_dir / f"{stem}.pdf"),
+                           ("ipynb", out_dir / "notebooks" / f"{stem}.ipynb")):
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and sizes.get(kind, st.st_size) == st.st_size:
+                path.unlink(missing_ok=True)
 
 
 def _known_institutions(db_path: Path, wanted: Iterable[str | int]) -> tuple[str, ...]:

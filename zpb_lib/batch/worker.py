@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import code_hash
-from ..files import write_bytes
+from ..files import OutputError, write_bytes
 from . import ENGINE_NAME
 from .pause import pause_point
 from .tasks import Output, ReportResult, ReportTask
@@ -348,6 +348,8 @@ def _error_summary(exc: BaseException) -> str:
     ename = getattr(exc, "ename", None)
     if ename:  # papermill's execution error: the notebook's own exception
         return f"{ename}: {getattr(exc, 'evalue', '')}".strip()
+    if isinstance(exc, OutputError):  # the disk refused a report's file: the message people read
+        return str(exc)
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
