@@ -24,7 +24,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"zpb init: {store.display(path)} already exists; zpb init never touches an existing database "
               "(upgrade an older one with `zpb db upgrade`)", file=sys.stderr)
         return 1
-    store.create(path, synthetic=False).close()
+    with store.new_database(path, synthetic=False):  # a file: whole or not at all
+        pass
     print(f"new empty database {store.display(path)} (schema version {store.SCHEMA_VERSION}) with the reference data: counties, "
           "police units, editions, institution kinds, criteria catalogues")
     print("next: `zpb ingest institutions RSPO_EXPORT.csv`, then `zpb template register` "
@@ -169,11 +170,7 @@ def cmd_institutions_find(args: argparse.Namespace) -> int:
 def cmd_notebooks_copy(args: argparse.Namespace) -> int:
     from .batch.notebooks import copy_notebooks
 
-    try:
-        result = copy_notebooks(args.folder, force=args.force)
-    except OSError as exc:
-        print(f"zpb notebooks copy: {exc}", file=sys.stderr)
-        return 2
+    result = copy_notebooks(args.folder, force=args.force)  # a folder that cannot be written: main() says why
     folder = result.folder
     for names, what in ((result.copied, "copied"), (result.refreshed, "refreshed (an unedited copy of another version)"),
                         (result.current, "up to date"), (result.overwritten, "overwritten (--force)")):
@@ -342,6 +339,11 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except (store.StoreError, ReferenceDataError) as exc:
         print(f"zpb: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a read-only or missing folder, a file where a folder should be…
+        from .files import describe
+
+        print(f"{_command_name(args)}: {describe(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("zpb: interrupted", file=sys.stderr)

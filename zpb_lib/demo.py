@@ -134,6 +134,10 @@ def generate(db: str | os.PathLike | None = None, *, seed: int = 2026, scale: fl
         raise ValueError("scale must be positive")
     ref = ref or reference()
     path = store.resolve_db_path(db)
+    if not store.is_url(path):  # a path that cannot be written: said now, not after the data are made
+        from .files import check_target
+
+        check_target(path)
     rng = np.random.default_rng(seed)
     out = _Out()
     insts = _institutions(ref, rng, scale, out)
@@ -142,8 +146,8 @@ def generate(db: str | os.PathLike | None = None, *, seed: int = 2026, scale: fl
     ids = demo_identifiers(seed, [(row[0], "university" if row[2] == "university" else "school")
                                   for row in out.institutions])
     out.institutions = [(*row, *ids[row[0]], KIND_RSPO_TYPE.get(row[2])) for row in out.institutions]
-    con = store.create(path, ref=ref, synthetic=True, overwrite=overwrite)
-    try:
+    # A file is made at a temporary name and renamed when complete: a full disk leaves nothing half-made.
+    with store.new_database(path, ref=ref, synthetic=True, overwrite=overwrite) as con:
         with transaction(con):
             set_meta(con, "demo_seed", str(seed))
             set_meta(con, "demo_scale", repr(float(scale)))
@@ -151,8 +155,6 @@ def generate(db: str | os.PathLike | None = None, *, seed: int = 2026, scale: fl
             _write(con, ref, rng, out)
         if con.backend == store.SQLITE:
             con.script("PRAGMA optimize")
-    finally:
-        con.close()
     return path
 
 

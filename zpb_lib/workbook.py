@@ -18,7 +18,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_path
+from .files import save_workbook
 
 TEXT = "s"
 _TAKEN_FOR_CODE = ("f", "e")  # openpyxl's data types for a text it took for a formula or an error value
@@ -53,9 +53,7 @@ def literal_cells(wb: Any) -> int:
 
 def save(wb: Any, out: str | os.PathLike[str]) -> Path:
     """Save ``wb`` to ``out`` with its data as literal cells (:func:`literal_cells`), atomically (a
-    temporary file next to it, then a rename: :mod:`zpb_lib.files`)."""
+    temporary file next to it, then a rename; a disk's refusal is a message:
+    :func:`zpb_lib.files.save_workbook`)."""
     literal_cells(wb)
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
-    return out
+    return save_workbook(wb, out)

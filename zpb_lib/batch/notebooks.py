@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import atomic_write
+from ..files import atomic_write, make_folder
 from .plan import NOTEBOOKS, notebooks_dir
 
 #: What ``zpb notebooks copy`` copies: the report notebooks ``zpb build`` runs, and the explorer.
@@ -54,9 +54,7 @@ def copy_notebooks(dest: str | Path, *, force: bool = False, source: str | Path 
 
     src = Path(source) if source else notebooks_dir()
     folder = Path(dest)
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"{folder} is a file, not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)  # a file in the way: a FolderError that names it
     record = _read_record(folder)
     result = CopyResult(folder)
     new_record: dict[str, str] = {}

@@ -11,7 +11,7 @@ import html
 import io
 from pathlib import Path
 
-from ..files import atomic_write, write_text
+from ..files import atomic_write, make_folder, write_text
 from ..reference import Questionnaire, Reference, Scale, group_of, reference
 
 LANGS = ("pl", "en")
@@ -188,8 +188,7 @@ def write_form(group: str, lang: str = "pl", out_dir: str | Path = ".", ref: Ref
 
     ref = ref or reference()
     group = _check(group, lang)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(out_dir)  # a file in the way, a read-only disk: a FolderError naming it
     stem = f"{TEXT[lang]['file']}-{group}-{lang}"
     md, csv_path, html_path, pdf = (out / f"{stem}{ext}" for ext in (".md", ".csv", ".html", ".pdf"))
     write_text(md, form_markdown(ref, group, lang))

@@ -328,8 +328,5 @@ def write_workbook(result: MatchResult) -> Path:
                                          f"rodzaj nagrody: {result.kind}")
 
     out = result.out
-    try:
-        save(wb, out)  # a list's line or a school's name stays text, never a formula
-    except OSError as exc:  # e.g. the workbook of an earlier run is open in Excel
-        raise IngestError(out, f"cannot be written: {exc.strerror or exc} (is it open in another program?)") from None
+    save(wb, out)  # a list's line stays text; a refusal (e.g. the workbook open in Excel): an OutputError, a message
     return out

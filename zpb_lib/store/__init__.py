@@ -2,13 +2,14 @@
 version, read snapshots and DataFrame loaders. Every statement zpb runs goes through this package."""
 from .backend import (POSTGRESQL, SQLITE, Busy, Connection, DatabaseError, IntegrityError, PermissionDenied,
                       RetryError, StoreError, Timeouts, display, is_url)
-from .connection import connect, create, default_db_path, exists, locate, resolve_db_path
+from .connection import connect, create, default_db_path, exists, locate, new_database, resolve_db_path
 from .frames import content_hash, data_version, load, table_counts
 from .schema import SCHEMA_VERSION
 from .snapshot import snapshot
 from .write import transaction
 
 __all__ = ["POSTGRESQL", "SQLITE", "Busy", "Connection", "StoreError", "DatabaseError", "IntegrityError",
-           "PermissionDenied", "RetryError", "Timeouts", "display", "is_url", "connect", "create", "exists", "locate",
+           "PermissionDenied", "RetryError", "Timeouts", "display", "is_url", "connect", "create", "new_database",
+           "exists", "locate",
            "default_db_path", "resolve_db_path", "load", "table_counts", "content_hash", "data_version",
            "SCHEMA_VERSION", "snapshot", "transaction"]

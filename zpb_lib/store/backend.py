@@ -206,7 +206,10 @@ def _translate(exc: Exception) -> DatabaseError:
         return IntegrityError(text)
     if state == "42501":  # insufficient privilege, or a row-level security policy
         return PermissionDenied(text)
-    return DatabaseError(text)
+    error = DatabaseError(text)
+    # SQLite's code (SQLITE_FULL…): zpb_lib.files tells a full or read-only disk by it
+    error.sqlite_errorname = getattr(orig, "sqlite_errorname", None)
+    return error
 
 
 _PROVENANCE = ("imports", "import_changes")

@@ -3,9 +3,11 @@
 (see :mod:`.backend`)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..paths import DB_HELP, ENV_DB  # noqa: F401  (DB_HELP re-exported for the commands' --db)
@@ -97,18 +99,11 @@ def create(db: str | os.PathLike | None = None, *, ref: Reference | None = None,
            synthetic: bool = False, overwrite: bool = False) -> Connection:
     """Create a new database with the schema and the reference tables, in one transaction. A
     PostgreSQL database must exist (the server's administrator creates it) and hold no zpb tables,
-    unless ``overwrite``."""
-    from .write import store_reference, transaction  # here to keep module import order simple
-
+    unless ``overwrite``. (Commands use :func:`new_database`, which makes a file whole or not at all.)"""
     path = resolve_db_path(db)
     ref = ref or reference()
     if is_url(path):
-        con = open_connection(path)
-        if _pg_tables(con):
-            if not overwrite:
-                con.close()
-                raise StoreError(f"database {display(path)} already holds zpb tables")
-            _pg_drop_all(con)
+        con = _empty_server_database(path, overwrite)
     else:
         if path.exists():
             if not overwrite:
@@ -116,19 +111,76 @@ def create(db: str | os.PathLike | None = None, *, ref: Reference | None = None,
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = open_connection(path)
-        con.script("PRAGMA journal_mode = WAL")
-    with transaction(con):
-        for stmt in statements(ddl(ref, con.backend, current_schema(con)), con.backend):
-            con.script(stmt)
-        con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
-            ("schema_version", str(SCHEMA_VERSION)),
-            ("created_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
-            ("synthetic", "1" if synthetic else "0"),
-        ])
-        init_data_version(con)
-        store_reference(con, ref)
+        con = _new_file(path)
+    _fill_new(con, ref, synthetic)
     return con
+
+
+@contextlib.contextmanager
+def new_database(db: str | os.PathLike | None = None, *, ref: Reference | None = None,
+                 synthetic: bool = False, overwrite: bool = False) -> Iterator[Connection]:
+    """:func:`create` for a command that fills the new database in the block (the connection is
+    closed when it ends). A file is made whole or not at all: at a temporary name next to it
+    (:func:`zpb_lib.files.atomic_path`), renamed over ``db`` once complete and closed, so a full disk
+    or Ctrl-C leaves no half-made database and, with ``overwrite``, the old one as it was."""
+    from ..files import atomic_path
+
+    path = resolve_db_path(db)
+    ref = ref or reference()
+    if is_url(path):
+        con = create(path, ref=ref, synthetic=synthetic, overwrite=overwrite)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    if exists(path) and not overwrite:
+        raise StoreError(f"database {path} already exists")
+    with atomic_path(path) as tmp:  # a folder at ``path``: an OutputError saying so
+        con = _new_file(tmp)  # SQLite takes the empty temporary file as a new database
+        try:
+            _fill_new(con, ref, synthetic)
+            yield con
+        finally:
+            con.close()  # checkpoints and removes the temporary file's -wal and -shm
+        for suffix in ("-wal", "-shm"):  # the replaced file's: they would be read as the new one's
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _empty_server_database(url: str, overwrite: bool) -> Connection:
+    con = open_connection(url)
+    if _pg_tables(con):
+        if not overwrite:
+            con.close()
+            raise StoreError(f"database {display(url)} already holds zpb tables")
+        _pg_drop_all(con)
+    return con
+
+
+def _new_file(path: Path) -> Connection:
+    con = open_connection(path)
+    con.script("PRAGMA journal_mode = WAL")
+    return con
+
+
+def _fill_new(con: Connection, ref: Reference, synthetic: bool) -> None:
+    """The schema, the meta rows and the reference tables, in one transaction."""
+    from .write import store_reference, transaction  # here to keep module import order simple
+
+    try:
+        with transaction(con):
+            for stmt in statements(ddl(ref, con.backend, current_schema(con)), con.backend):
+                con.script(stmt)
+            con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
+                ("schema_version", str(SCHEMA_VERSION)),
+                ("created_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+                ("synthetic", "1" if synthetic else "0"),
+            ])
+            init_data_version(con)
+            store_reference(con, ref)
+    except BaseException:
+        con.close()
+        raise
 
 
 def exists(db: "Path | str") -> bool:
@@ -140,7 +192,8 @@ def exists(db: "Path | str") -> bool:
             return bool(_pg_tables(con))
         finally:
             con.close()
-    return Path(db).exists() or Path(f"{db}-wal").exists()
+    path = Path(db)  # a folder holds no database: writing one there is refused with its own message
+    return (path.exists() and not path.is_dir()) or Path(f"{db}-wal").exists()
 
 
 def init_data_version(con: Connection, version: int = 0) -> None:

@@ -9,14 +9,17 @@ for the other.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from ..reference import Reference, reference
-from .backend import Connection, StoreError, Timeouts, display
+from .backend import Connection, StoreError, Timeouts, display, is_url
 from .connection import connect, current_schema, exists, open_connection, resolve_db_path
 from .frames import NOT_CONTENT, table_hash, tables
 from .schema import ddl, statements
@@ -54,12 +57,15 @@ def copy_database(src: "str | os.PathLike", dst: "str | os.PathLike", *, ref: Re
         raise StoreError("the source and the destination are the same database")
     if exists(dst_db) and not overwrite:
         raise StoreError(f"{display(dst_db)} already holds a database (--force replaces it)")
+    if not is_url(dst_db):  # a path that cannot be written: said before the source is read
+        from ..files import check_target
+
+        check_target(dst_db)
     result = CopyResult(display(src_db), display(dst_db))
     source = connect(src_db, readonly=True, timeouts=Timeouts.for_command("long"))
     try:
         source.begin("read")
-        target = _empty_target(dst_db, overwrite)
-        try:
+        with _empty_target(dst_db, overwrite) as target:
             order = [t for t in _table_order(source) if t != "data_version"]
             with transaction(target):
                 for stmt in statements(ddl(ref, target.backend, current_schema(target)), target.backend):
@@ -79,30 +85,39 @@ def copy_database(src: "str | os.PathLike", dst: "str | os.PathLike", *, ref: Re
             _verify(source, target, order)
             db_id, version = target.execute("SELECT db_id, version FROM data_version").fetchone()
             result.version = f"{db_id[:8]}-{version}"
-        finally:
-            target.close()
     finally:
         source.close()
     return result
 
 
-def _empty_target(db: "str | os.PathLike", overwrite: bool) -> Connection:
-    from .connection import _pg_drop_all, is_url
+@contextlib.contextmanager
+def _empty_target(db: "str | os.PathLike", overwrite: bool) -> Iterator[Connection]:
+    """The target, empty, closed when the block ends. A file is made at a temporary name next to it
+    and replaces ``db`` only once the copy is complete and verified (zpb_lib.files.atomic_path): a
+    full disk or a failed check leaves no half copy, and an old file as it was."""
+    from .connection import _pg_drop_all
 
     if is_url(db):
         con = open_connection(db, timeouts=Timeouts.for_command("long"))
-        if overwrite:
-            _pg_drop_all(con)
-        return con
-    from pathlib import Path
+        try:
+            if overwrite:
+                _pg_drop_all(con)
+            yield con
+        finally:
+            con.close()
+        return
+    from ..files import atomic_path
 
     path = Path(db)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = open_connection(path, timeouts=Timeouts.for_command("long"))
-    con.script("PRAGMA journal_mode = WAL")
-    return con
+    with atomic_path(path) as tmp:
+        con = open_connection(tmp, timeouts=Timeouts.for_command("long"))
+        try:
+            con.script("PRAGMA journal_mode = WAL")
+            yield con
+        finally:
+            con.close()
+        for suffix in ("-wal", "-shm"):  # the replaced file's: they would be read as the copy's
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _verify(source: Connection, target: Connection, order: list[str]) -> None:
