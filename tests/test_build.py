@@ -306,6 +306,19 @@ def test_unknown_county_is_a_clean_error(small_db, tmp_path, capsys):
     assert err.count("\n") == 1 and "'gdański'" in err and "1201 bocheński" in err
 
 
+def test_an_ambiguous_county_is_asked_and_a_name_is_said(small_db, tmp_path, capsys):
+    """„Tarnów” is m. Tarnów and the seat of powiat tarnowski: the build asks which; a county given
+    by a name only one county answers to is built, saying which it took."""
+    assert main(["build", "--db", str(small_db), "--county", "Tarnów", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "ambiguous" in err and "m. Tarnów (1263)" in err and "tarnowski (1216)" in err
+    assert not (tmp_path / "2025-2026" / "cube.sqlite").exists()
+    assert main(["build", "--db", str(small_db), "--county", "Olkusz", "--only", "county", "--format", "html",
+                 "--out", str(tmp_path)]) == 0
+    assert "--county Olkusz: powiat olkuski (1212)" in capsys.readouterr().out
+    assert [p.name for p in (tmp_path / "2025-2026").glob("powiat-*.html")] == ["powiat-1212-olkuski.html"]
+
+
 def test_no_report_shows_an_internal_id(small_copy, tmp_path):
     """One audited, awarded school gets an internal id no RSPO number equals: no report, index page
     or executed notebook output of the build shows that number, and its own report shows its RSPO."""

@@ -333,6 +333,8 @@ def test_county_by_name(ref):
     assert xlsx_export.resolve_county("Bochnia County", ref) == "1201"
     assert xlsx_export.resolve_county("bochenski", ref) == "1201"  # typed without diacritics
     assert xlsx_export.resolve_county("powiat bocheński", ref) == "1201"
+    with pytest.raises(xlsx_export.ExportError, match=r"ambiguous: m\. Nowy Sącz \(1262\) or powiat nowosądecki"):
+        xlsx_export.resolve_county("Nowy Sącz", ref)
 
 
 def test_county_option_by_name_equals_by_teryt(small_db, tmp_path):

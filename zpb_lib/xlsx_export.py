@@ -47,7 +47,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .paths import DB_HELP
-from .reference import Reference, reference
+from .reference import AmbiguousCounty, Reference, reference
 from .report import labels as _labels
 from .report.labels import county_name, label, labels_for
 from .stats import DEFAULT_THRESHOLD
@@ -104,6 +104,8 @@ def resolve_county(county: str | None, ref: Reference) -> str | None:
     value = str(county).strip()
     try:
         return ref.county_code(value)
+    except AmbiguousCounty as exc:
+        raise ExportError(exc.args[0]) from None
     except KeyError:
         pass
     wanted = value.casefold()  # also the names reports print: "powiat bocheński", "City of Kraków"
@@ -639,6 +641,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         edition = check_edition(args.edition, ref)
         county = resolve_county(args.county, ref)
+        if county is not None and county != str(args.county).strip():
+            print(f"zpb export: --county {args.county}: {county_name(county, 'pl', ref)} ({county})", file=sys.stderr)
         if args.cube:
             source = from_cube(args.cube, edition, ref=ref)
         else:

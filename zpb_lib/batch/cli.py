@@ -25,6 +25,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"zpb build: --institution {exc}", file=sys.stderr)
             return 2
+    if not args.quiet:
+        _say_counties(args.county)
     opts = BuildOptions(db=args.db, edition=args.edition, out=args.out, formats=_csv(args.format), jobs=args.jobs,
                         force=args.force, lang=args.lang, only=_csv(args.only) if args.only else KINDS,
                         counties=tuple(args.county), institutions=tuple(args.institution), progress=not args.quiet,
@@ -37,6 +39,22 @@ def cmd_build(args: argparse.Namespace) -> int:
     for part in s.languages or [s]:
         _print_summary(part, s.out_dir, several=bool(s.languages))
     return 0 if s.ok else 1
+
+
+def _say_counties(counties: list[str]) -> None:
+    """A county given by name: which one it is taken to be (an unknown or ambiguous one is refused
+    by the build itself)."""
+    from ..reference import reference
+    from ..report.labels import county_name
+
+    ref = reference()
+    for text in counties:
+        try:
+            code = ref.county_code(text)
+        except KeyError:
+            continue
+        if code != text.strip():
+            print(f"--county {text}: {county_name(code, 'pl', ref)} ({code})")
 
 
 def _print_summary(s, edition_dir, several: bool) -> None:
