@@ -239,3 +239,16 @@ def test_genitive_forms(nominative, genitive):
     from zpb_lib.institutions import fold
 
     assert fold(genitive) in place_forms(nominative)
+
+
+def test_a_town_near_the_village_and_two_kinds_of_school():
+    """„w Woli k. Bochni” is in Wola; „Szkoła Podstawowa i Gimnazjum” is the complex of both."""
+    register = [school(1, "Szkoła Podstawowa w Woli", "Wola"), school(2, "Szkoła Podstawowa w Bochni", "Bochnia"),
+                school(3, "Zespół Szkół w Łapanowie", "Łapanów", "complex"),
+                school(4, "Szkoła Podstawowa w Łapanowie", "Łapanów"), school(5, "Gimnazjum w Łapanowie", "Łapanów",
+                                                                            "gimnazjum")]
+    ms = match_line("Szkoła Podstawowa w Woli k. Bochni", register)
+    assert (ms[0].candidate.id, decision(ms)) == (1, "auto")
+    assert parse("Szkoła Podstawowa i Gimnazjum w Łapanowie")[0].kind_class == "complex"
+    ms = match_line("Szkoła Podstawowa i Gimnazjum w Łapanowie", register)
+    assert (ms[0].candidate.id, decision(ms)) == (3, "review")

@@ -36,7 +36,7 @@ from .institutions import fold, identifier, label
 from .placenames import (is_adjective, is_qualifier, locative_forms, place_forms, same_as_written, same_place,
                          town_of_adjective, word_forms)
 from .school_words import (ABBREVIATIONS, ADDRESS_WORDS, ALIASES, COUNTY_WORDS, FILLERS, GENERIC_BODIES, KIND_CLASSES,
-                           MUNICIPALITY_WORDS, NOT_PLACE_AFTER_Z, ORDINAL_PREFIX, TYPE_FORMS, TYPE_STARTS)
+                           PLACE_END_WORDS, NOT_PLACE_AFTER_Z, ORDINAL_PREFIX, TYPE_FORMS, TYPE_STARTS)
 from .store.backend import Connection
 
 __all__ = ["AUTO_ACCEPT", "PLAUSIBLE", "Candidate", "CandidateSet", "Match", "Parsed", "candidate", "candidates",
@@ -76,7 +76,8 @@ NO_LOCALITY_PENALTY = 25.0  # no locality in the line: never accepted without a 
 # a suffix left out): the score drops and stays below AUTO_ACCEPT.
 OTHER_PLACE_PENALTY = 10.0
 # „Szkoła w X” names no kind of school: any school of X fits, its complex best (an award given to a
-# complex is often announced for „the school” of the village); never accepted without a person.
+# complex is often announced for „the school” of the village), as for „Szkoła Podstawowa i Gimnazjum
+# w X”; never accepted without a person.
 GENERIC_COMPLEX_SIMILARITY = 85.0
 
 BREAK = "|"
@@ -107,6 +108,11 @@ class Parsed:
     def generic(self) -> bool:
         """„Szkoła w X”: no kind of school named."""
         return self.body in GENERIC_BODIES
+
+    @property
+    def kinds_of_a_complex(self) -> bool:
+        """„Szkoła Podstawowa i Gimnazjum w X”: a complex named by its schools, not as one."""
+        return self.kind_class == "complex" and "zespol" not in self.body.split()
 
 
 def roman_value(token: str) -> int | None:
@@ -242,7 +248,7 @@ def _structure(words: list[str]) -> Parsed:
         elif state == "patron":
             patron.append(w)
         elif state == "place":
-            if w in ADDRESS_WORDS or w in MUNICIPALITY_WORDS:
+            if w in ADDRESS_WORDS or w in PLACE_END_WORDS:
                 state = "tail"
                 tail.append(w)
             else:
@@ -270,11 +276,13 @@ def _structure(words: list[str]) -> Parsed:
 
 
 def _kind_class(words: Iterable[str]) -> str | None:
+    """The kind of school the words name; two kinds at once („Szkoła Podstawowa i Gimnazjum”) are a
+    complex's."""
     present = set(words)
-    for name, keys in KIND_CLASSES:
-        if present & keys:
-            return name
-    return None
+    found = [name for name, keys in KIND_CLASSES if present & keys]
+    if len(found) > 1 and "complex" not in found and "university" not in found:
+        return "complex"
+    return found[0] if found else None
 
 
 # --------------------------------------------------------------------------- candidates
@@ -412,7 +420,7 @@ def _body_sims(p: Parsed, cs: CandidateSet) -> np.ndarray:
     sort = process.cdist([p.body], cs.bodies, scorer=fuzz.token_sort_ratio)[0]
     sets = process.cdist([p.body], cs.bodies, scorer=fuzz.token_set_ratio)[0]
     sims = ((sort + sets) / 2.0)[cs.body_idx]
-    if p.generic:
+    if p.generic or p.kinds_of_a_complex:
         sims = np.where(cs.kind_class == "complex", np.maximum(sims, GENERIC_COMPLEX_SIMILARITY), sims)
     return sims
 
@@ -533,7 +541,7 @@ def _loose_same(loose: Sequence[str], forms: Sequence[frozenset[str]]) -> bool:
 
 def _doubt(p: Parsed, c: Candidate) -> tuple[float, str] | None:
     """Why ``c`` must not be accepted for the line ``p`` however high it scores, and the penalty:
-    the line names another locality word for word, or no kind of school."""
+    the line names another locality word for word, no kind of school, or several."""
     if p.place:
         same = same_place(p.place, c.place_words) or bool(c.parsed.place) and same_as_written(p.place, c.parsed.place)
     else:
@@ -542,6 +550,8 @@ def _doubt(p: Parsed, c: Candidate) -> tuple[float, str] | None:
         return OTHER_PLACE_PENALTY, f"inna miejscowość? (w rejestrze: {c.locality})"
     if p.generic:
         return 0.0, "w linii brak rodzaju szkoły"
+    if p.kinds_of_a_complex:
+        return 0.0, "w linii kilka rodzajów szkół (zespół?)"
     return None
 
 

@@ -73,8 +73,9 @@ TYPE_FORMS = {
 GENERIC_BODIES = frozenset({"szkola", "placowka", "placowka oswiatowa"})
 # Words that, after „z”, begin no locality but a part of the school („z Oddziałami Integracyjnymi”).
 NOT_PLACE_AFTER_Z = ("oddzial", "klas", "internat", "przedszkol", "filia", "filii", "siedzib", "grup", "basen")
-# Words that end a locality: a municipality („gm. Łososina Dolna”) or an address follows.
-MUNICIPALITY_WORDS = frozenset({"gm", "gmina", "gminie", "gminy"})
+# Words that end a locality: its municipality („gm. Łososina Dolna”) or a town near it („k. Bochni”)
+# follows.
+PLACE_END_WORDS = frozenset({"gm", "gmina", "gminie", "gminy", "k", "kolo", "obok"})
 # Words that begin the name of a school type: what a town's adjective stands before („olkuskie Gimnazjum”).
 TYPE_STARTS = frozenset({"szkola", "gimnazjum", "liceum", "technikum", "zespol", "centrum", "osrodek", "przedszkole",
                          "branzowa", "publiczna", "publiczne", "niepubliczna", "niepubliczne", "miejski", "gminny",
