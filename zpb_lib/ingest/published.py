@@ -55,7 +55,9 @@ INSTRUCTIONS = (
     "polecenie wypisze go z numerem wiersza, a pozostałe wiersze zapisze. Gdy uzupełnisz numer, zaimportuj plik "
     "ponownie — wiersze już zapisane pozostaną bez zmian.",
     f"Wynik dopasowania: 0–100; od {AUTO_ACCEPT:g} w górę (i wyraźnie lepiej od następnej placówki) "
-    "dopasowanie przyjęto automatycznie. Numer szkoły („nr 2”, „II LO”) musi się zgadzać.",
+    "dopasowanie przyjęto automatycznie. Numer szkoły („nr 2”, „II LO”) musi się zgadzać, a miejscowość — co do "
+    "słowa: „Łososina Górna” dla „Łososiny Dolnej” albo „Porąbka” dla „Porąbki Uszewskiej” to tylko propozycja "
+    "do sprawdzenia (właściwej szkoły może nie być w rejestrze).",
 )
 _ITEM = re.compile(r"^\s*(\d{1,3})\s*[.)](?:\s*(?=\S)|\s*$)")  # „5.” alone: its text on the next line
 _BULLET = re.compile(r"^\s*[•·▪●◦‣*\-–—]\s*(?=\S)")
