@@ -5,9 +5,10 @@ which institutions take part (participation), the awards given, the action plans
 lookup sheet of institutions and list validation, so that the register can be exported, edited in
 Excel and imported back. ``ingest_register`` reads whichever of the four data sheets a workbook holds
 (a reviewed ``zpb match`` result holds only „Nagrody”; its items left without an institution are
-skipped and listed, since a list may name a school the register lacks), checks every cell and upserts the rows by
-their natural keys in one transaction: new rows carry the import's id, changed rows go through
-``update_logged`` so that ``zpb imports undo`` can restore them, and rows the file lacks are kept.
+skipped and listed, since a list may name a school the register lacks), checks every cell and
+upserts the rows by their natural keys in one transaction: new rows carry the import's id, changed
+rows go through ``update_logged`` so that ``zpb imports undo`` can restore them, and rows the file
+lacks are kept.
 
 The register is the official record: an award that contradicts the rules or the audits is stored
 (``zpb db check`` lists it); only what cannot be a correct record is refused.
