@@ -362,7 +362,7 @@ def bad_rspo_cases(rows):
     yield ("closed before opened", _with(rows, 0, **{"Data likwidacji": "1990-06-30"}), HEADER,
            ["closed in 1990, before it opened (1999)"])
     dropped = [h for h in HEADER if h not in ("Typ", "Miejscowość")]
-    yield ("missing columns", rows, dropped, ["row 1", "missing required column(s)", "„Typ”", "„Miejscowość”"])
+    yield ("missing columns", rows, dropped, ["row 1", "missing required columns", "„Typ”", "„Miejscowość”"])
     no_codes = [h for h in HEADER if not h.startswith("Kod terytorialny")]
     yield ("no territorial codes", rows, no_codes, ["„Kod terytorialny powiat” or „Kod terytorialny gmina”"])
     yield ("header only", [], HEADER, ["row 2", "no rows"])
@@ -415,6 +415,41 @@ def test_problems_are_collected_up_to_twenty(con, rows, tmp_path):
     refused(con, lambda: ingest_institutions(con, _export(tmp_path, many)), "25 problems", "… and 5 more")
 
 
+# Headers people give the four columns of a hand-kept list (POL-on id, name, city, county), in the
+# order of UNIVERSITY_HEADER; each set must read like the agreed one.
+HEADER_VARIANTS = [
+    ("POL-on", "Nazwa", "Miasto", "Powiat (TERYT)"),
+    ("Identyfikator POL-on", "Nazwa uczelni", "Miejscowość", "TERYT powiatu"),
+    ("ID POL-on (UUID)", "Uczelnia", "Siedziba", "Kod TERYT powiatu"),
+    ("uuid", "Pełna nazwa", "Miasto siedziby", "Powiat – kod TERYT"),
+    ("institutionUuid", "name", "city", "county"),
+    ("POLON", "NAZWA", "MIEJSCOWOŚĆ", "POWIAT"),
+    ("Kod TERYT powiatu", "Miasto", "Nazwa uczelni", "POL-on id"),  # the headers in another order: see below
+]
+
+
+@pytest.mark.parametrize("header", HEADER_VARIANTS, ids=[" | ".join(h) for h in HEADER_VARIANTS])
+def test_university_list_header_variants(con, tmp_path, header):
+    unis = universities()
+    # the last variant names the same columns in another order: the values follow their headers
+    order = ("Powiat", "Miasto", "Nazwa", "POL-on") if header[0].startswith("Kod") else UNIVERSITY_HEADER
+    rows = [{h: u[key] for h, key in zip(header, order)} for u in unis]
+    result = ingest_institutions(con, write_university_list(tmp_path / "uczelnie.csv", rows, header=header))
+    expected = {u["POL-on"].lower(): (u["Nazwa"], "university", COUNTY_BY_TEXT[u["Powiat"]], u["Miasto"], u["Miasto"], 1)
+                for u in unis}
+    assert universities_stored(con) == expected
+    assert result.file.source == "universities"
+
+
+def test_university_list_header_variants_are_documented():
+    """The user guide lists the headers a list of universities may use."""
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "own-data.md").read_text(encoding="utf-8")
+    for header in ("Powiat (TERYT)", "Identyfikator POL-on", "Nazwa uczelni", "Miejscowość", "TERYT powiatu"):
+        assert header in guide, header
+
+
 UNI = universities()
 
 
@@ -431,7 +466,8 @@ def bad_university_cases():
     yield ("empty name", [dict(UNI[0], Nazwa="")] + UNI[1:], UNIVERSITY_HEADER,
            ["row 2", "column B „Nazwa”", "the name is empty"])
     yield ("empty city", [dict(UNI[0], Miasto="")], UNIVERSITY_HEADER, ["column C „Miasto”", "the city is empty"])
-    yield ("no id column", UNI, ("Nazwa", "Miasto", "Powiat"), ["row 1", "missing required column(s)", "„POL-on”"])
+    yield ("no id column", UNI, ("Nazwa", "Miasto", "Powiat"), ["row 1", "missing required column „POL-on”",
+                                                                "the first row reads „Nazwa”, „Miasto”, „Powiat”"])
     yield ("header only", [], UNIVERSITY_HEADER, ["row 2", "no rows"])
 
 

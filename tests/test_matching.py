@@ -14,6 +14,7 @@ from zpb_lib.cli import main
 from zpb_lib.demo import MAIN_TOWN, SEAT_LOCATIVE, VILLAGES
 from zpb_lib.ingest import IngestError
 from zpb_lib.ingest.published import HEADERS, REVIEW, UNMATCHED, match_published, split_items
+from zpb_lib.ingest.register import ingest_register
 from zpb_lib.institutions import fold
 from zpb_lib.matching import (AUTO_ACCEPT, PLAUSIBLE, candidate, candidates, decision, locative_forms, match_line,
                               parse)
@@ -345,6 +346,72 @@ def test_same_school_twice_goes_to_review(tmp_path, con):
     assert [r.remark for r in result.rows] == [f"{REVIEW} — ta sama placówka co w wierszu 3",
                                                f"{REVIEW} — ta sama placówka co w wierszu 2", "",
                                                f"{REVIEW} — ta sama placówka co w wierszu 4"]
+
+
+def stored_awards(db: Path) -> set[tuple]:
+    con = store.connect(db, readonly=True)
+    try:
+        return set(con.execute("SELECT i.rspo, a.edition, a.kind, a.awarded_on FROM awards a "
+                               "JOIN institutions i ON i.id = a.institution_id").fetchall())
+    finally:
+        con.close()
+
+
+def test_match_workbook_with_an_unmatched_row_imports_as_written(tmp_path, register_db):
+    """The school the register lacks stays an empty row: the import stores the others, lists the item
+    by row and text and says how to store it; filled in later, the same workbook stores it too."""
+    db = tmp_path / "zpb.sqlite"
+    db.write_bytes(register_db.read_bytes())
+    lst = write_list(tmp_path / "lista.txt", ["SP nr 12 w Bochni,", "Szkoła Podstawowa nr 7 w Myślenicach,",
+                                              "LO nr 12 w Nowym Sączu."])
+    con = store.connect(db)
+    try:
+        result = match_published(con, lst, edition=EDITION, kind="certyfikat")
+        assert [r.status for r in result.rows] == ["auto", "none", "auto"]
+        assert result.lines()[0].startswith("lista.txt: 3 items of the certyfikat list")
+        for dry_run in (True, False):
+            imported = ingest_register(con, result.out, dry_run=dry_run)
+            text = "\n".join(imported.lines())
+            assert "Nagrody: 1 item of the published list without an institution, not stored:" in text
+            assert "    row 3: 2. Szkoła Podstawowa nr 7 w Myślenicach," in text
+            assert "column A „Placówka (RSPO / POL-on)”" in text and "import the workbook again" in text
+            assert (imported.inserted, imported.updated) == (2, 0)
+    finally:
+        con.close()
+    day = CEREMONY.isoformat()
+    assert stored_awards(db) == {(100002, EDITION, "certificate", day), (100009, EDITION, "certificate", day)}
+    # The reviewer finds the school after all and fills the row in: only it is new.
+    wb = openpyxl.load_workbook(result.out)
+    wb["Nagrody"].cell(3, 1).value = 100019
+    wb.save(result.out)
+    con = store.connect(db)
+    try:
+        again = ingest_register(con, result.out)
+    finally:
+        con.close()
+    assert (again.inserted, again.updated, again.unmatched) == (1, 0, [])
+    assert (100019, EDITION, "certificate", day) in stored_awards(db)
+
+
+def test_match_workbook_row_emptied_by_hand_says_what_to_do_in_that_workbook(tmp_path, register_db):
+    """With the list's text removed as well, the row is refused, with advice that fits a workbook
+    without the register's sheet of institutions."""
+    db = tmp_path / "zpb.sqlite"
+    db.write_bytes(register_db.read_bytes())
+    lst = write_list(tmp_path / "lista.txt", ["SP nr 12 w Bochni,", "Szkoła Podstawowa nr 7 w Myślenicach,"])
+    con = store.connect(db)
+    try:
+        out = match_published(con, lst, edition=EDITION, kind="certyfikat").out
+        wb = openpyxl.load_workbook(out)
+        wb["Nagrody"].cell(3, HEADERS.index("Linia z listy") + 1).value = None
+        wb.save(out)
+        with pytest.raises(IngestError) as info:
+            ingest_register(con, out)
+    finally:
+        con.close()
+    message = str(info.value)
+    assert "sheet „Nagrody”, row 3, column A „Placówka (RSPO / POL-on)”" in message
+    assert "zpb institutions find" in message and "Placówki" not in message
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1250"])

@@ -340,7 +340,7 @@ def test_filled_register_is_stored(fresh, tmp_path):
     assert f"stored {total} new and 0 changed" in text and "zpb build --edition 2025/2026" in text
     # awards with no audit that can give them (the leader title, …) are stored, and said so
     unlinked = sum(1 for i, _, e, label, _d in AWARDS if (i, e, AWARD_KINDS[label]) not in AUDIT_OF)
-    assert unlinked >= 3 and f"{unlinked} award(s) have no audit" in text
+    assert unlinked >= 3 and f"{unlinked} awards have no audit" in text
 
 
 def test_edited_register_updates_exactly_what_changed(fresh, tmp_path):
@@ -392,7 +392,8 @@ def test_rows_missing_from_the_file_are_kept_and_counted(fresh, tmp_path):
     kept = {s.table: (s.present, s.kept) for s in result.sheets}
     assert kept == {"participation": (True, len(PARTICIPATION) - 1), "awards": (True, len(AWARDS)),
                     "action_items": (True, len(ACTIONS) - 2), "partners": (False, 0)}
-    assert f"{len(ACTIONS) - 2} stored row(s) not in the file, kept as they are" in "\n".join(result.lines())
+    text = "\n".join(result.lines())
+    assert len(ACTIONS) - 2 > 1 and f"{len(ACTIONS) - 2} stored rows not in the file, kept as they are" in text
 
 
 def test_reexported_register_imports_unchanged_and_only_identical_bytes_are_refused(fresh, tmp_path):

@@ -150,6 +150,7 @@ def cmd_awards_confirm(args: argparse.Namespace) -> int:
 
 def cmd_institutions_find(args: argparse.Namespace) -> int:
     from .institutions import find
+    from .reference import reference
 
     con = store.connect(args.db, readonly=True)
     try:
@@ -157,13 +158,16 @@ def cmd_institutions_find(args: argparse.Namespace) -> int:
     finally:
         con.close()
     if not hits:
-        print(f"no institution matches {' '.join(args.text)!r}", file=sys.stderr)
+        print(f"no institution matches {' '.join(args.text)!r} (name, locality, county, RSPO number, POL-on id "
+              "or an abbreviation such as „SP”, „ZSO”, „AGH”)", file=sys.stderr)
         return 1
+    kinds = reference().kinds
     width = max(len(h.institution.ident) for h in hits)
     for h in hits:
         i = h.institution
+        kind = kinds[i.kind].name_pl if i.kind in kinds else i.kind
         flags = "" if i.in_register else "  [not in the latest RSPO register]"
-        print(f"{i.ident:<{width}}  {i.name} — {i.locality} (powiat {h.county_name}, {i.kind}){flags}")
+        print(f"{i.ident:<{width}}  {i.name} — {i.locality} (powiat {h.county_name}, {kind}){flags}")
     return 0
 
 
@@ -276,8 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     institutions = sub.add_parser("institutions", help="find institutions and their identifiers").add_subparsers(
         dest="institutions_command", required=True)
-    p = institutions.add_parser("find", help="find institutions by name, locality or RSPO number (diacritics optional)")
-    p.add_argument("text", nargs="+", help="words to look for, e.g. sp 2 bochnia")
+    p = institutions.add_parser("find", help="find institutions by name, locality, RSPO number or abbreviation "
+                                "(diacritics optional)")
+    p.add_argument("text", nargs="+", help="words to look for, e.g. sp 2 bochnia, zso limanowa, AGH")
     p.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
     _db_arg(p)
     p.set_defaults(func=cmd_institutions_find)

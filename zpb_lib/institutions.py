@@ -11,6 +11,8 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from .school_words import ABBREVIATIONS, FILLERS
 from .store.backend import Connection
 
 _RSPO = re.compile(r"^\s*(?:rspo[\s:#]*)?(\d{1,7})\s*$", re.I)
@@ -146,9 +148,38 @@ def fold(text: Any) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", t).split())
 
 
-# Abbreviations people type for kinds of school (folded, as :func:`fold` leaves them).
-_ABBREVIATIONS = {"sp": "szkola podstawowa", "psp": "publiczna szkola podstawowa", "zs": "zespol szkol",
-                  "zsp": "zespol szkolno przedszkolny", "lo": "liceum ogolnoksztalcace", "nr": "", "im": ""}
+# Short names of universities that their initials do not give: the former or the later name's.
+_SHORT_NAMES = {"up": ("uken",), "uken": ("up",), "pwsz": ("ans",), "ans": ("pwsz",)}
+# Words that give no letter to an acronym („Zespół Szkół Technicznych i Ogólnokształcących” is ZSTiO
+# or ZSTO, „Uniwersytet Ekonomiczny w Krakowie” UE or UEK).
+_SMALL_WORDS = frozenset({"i", "w", "we", "im", "imienia", "nr", "z", "ze", "na", "do", "dla", "oraz", "pod", "nad",
+                          "przy", "sw", "ks", "bl"})
+_ROMAN = re.compile(r"^[ivx]+$")
+
+
+def acronyms(name: str) -> frozenset[str]:
+    """The abbreviations people use for an institution's name, folded: the initials of the name
+    proper (before „nr”, „im.” or „w …”), with and without an „i” („ZSTiO”, „ZSTO”), with the place
+    after „w” („UEK”, „URK”), and the patron's initials („AFM”, „KEN”)."""
+    words = fold(name).split()
+    cut = next((k for k, w in enumerate(words) if w in ("im", "imienia", "nr") or (w in ("w", "we") and k)),
+               len(words))
+    head = words[:cut]
+    while head and _ROMAN.match(head[0]):  # „II Liceum …”: an ordinal, not a word of the name
+        head = head[1:]
+    head = [w for w in head if not w.isdigit()]
+    plain = "".join(w[0] for w in head if w not in _SMALL_WORDS)
+    with_i = "".join(w[0] for w in head if w not in _SMALL_WORDS - {"i"})
+    out = {plain, with_i}
+    rest = words[cut:]
+    if "im" in rest or "imienia" in rest:
+        start = next(k for k, w in enumerate(rest) if w in ("im", "imienia")) + 1
+        end = next((k for k in range(start, len(rest)) if rest[k] in ("w", "we")), len(rest))
+        out.add("".join(w[0] for w in rest[start:end] if w not in _SMALL_WORDS and not w.isdigit()))
+    place = next((k for k, w in enumerate(words) if w in ("w", "we") and k), None)
+    if place is not None:
+        out.add(plain + "".join(w[0] for w in words[place + 1:] if w not in _SMALL_WORDS))
+    return frozenset(a for a in out if 2 <= len(a) <= 8)
 
 
 @dataclass(frozen=True)
@@ -158,11 +189,25 @@ class Found:
     score: float
 
 
+def _word_score(word: str, tokens: set[str], hay: str) -> float:
+    """How well one word of a search fits an institution: 2 a whole word (an acronym too) or an
+    abbreviation of its type's words („zso”), 1 a part of a word; 0 not at all."""
+    if word in tokens:
+        return 2.0
+    if any(all(w in tokens or w in FILLERS for w in e.split()) for e in ABBREVIATIONS.get(word, ())):
+        return 2.0
+    if any(alias in tokens for alias in _SHORT_NAMES.get(word, ())):
+        return 2.0
+    if word.isalpha() and len(word) <= 3:  # „up”, „ka”: the start of a word, not anywhere in one
+        return 1.0 if any(t.startswith(word) for t in tokens) else 0.0
+    return 1.0 if word in hay else 0.0
+
+
 def find(con: Connection, text: str, *, limit: int = 20) -> list[Found]:
-    """Institutions whose name, locality, RSPO number or POL-on id contain every word of ``text``
-    (case and diacritics ignored), best first: identifier hits, then whole-word hits, then
-    the shorter name."""
-    words = [w for part in fold(text).split() for w in _ABBREVIATIONS.get(part, part).split()]
+    """Institutions whose name, locality, county, RSPO number or POL-on id hold every word of
+    ``text`` (case and diacritics ignored; abbreviations such as „sp”, „zso”, „AGH”, „UEK” too),
+    best first: identifier hits, then whole-word hits, then the shorter name."""
+    words = [w for w in fold(text).split() if w not in ("nr", "im")]
     if not words:
         return []
     rows = con.execute(f"{_SELECT.replace('SELECT ', 'SELECT c.name, ', 1)} JOIN counties c ON c.teryt = i.county"
@@ -171,12 +216,16 @@ def find(con: Connection, text: str, *, limit: int = 20) -> list[Found]:
     for r in rows:
         inst = _row(r[1:])
         hay = fold(f"{inst.name} {inst.locality} {r[0]} {inst.ident}")
-        tokens = set(hay.split())
-        if not all(w in hay for w in words):
-            continue
-        score = sum(2.0 if w in tokens else 1.0 for w in words)
-        if any(w == inst.ident.lower() for w in words):
-            score += 10
-        hits.append(Found(inst, r[0], score - len(inst.name) / 1000))
+        tokens = set(hay.split()) | acronyms(inst.name)
+        score = 0.0
+        for w in words:
+            s = _word_score(w, tokens, hay)
+            if not s:
+                break
+            score += s
+        else:
+            if any(w == inst.ident.lower() for w in words):
+                score += 10
+            hits.append(Found(inst, r[0], score - len(inst.name) / 1000))
     hits.sort(key=lambda f: (-f.score, f.institution.name))
     return hits[:limit]

@@ -1,17 +1,22 @@
 """Matching institution names as the police publish them to the register's institutions.
 
 A published award list names a school in free text: „Publiczna Szkoła Podstawowa nr 2 im. Jana
-Pawła II w Dąbrowie Tarnowskiej”, „SP nr 12 w Bochni”, „II LO w Nowym Sączu”. The register holds
-the RSPO name, sometimes with the locality inside it, always with the locality (nominative) in a
-column of its own. A name is therefore split into parts that are compared each in its own way:
+Pawła II w Dąbrowie Tarnowskiej”, „SP nr 12 w Bochni”, „II LO w Nowym Sączu”, „ZSP z Łukowicy”,
+„olkuskie Gimnazjum nr 1”, „Szkole Podstawowej w Mszanie Dolnej”. The register holds the RSPO name,
+sometimes with the locality inside it, always with the locality (nominative) in a column of its own.
+A name is therefore split into parts that are compared each in its own way:
 
-- the body (kind of school and its qualifiers, abbreviations expanded): fuzzy token similarity,
-  plus a penalty when the kinds differ (a liceum is not a technikum, however alike the words);
+- the body (kind of school and its qualifiers, abbreviations expanded, the dative or genitive of the
+  school type put back in the nominative): fuzzy token similarity, plus a penalty when the kinds
+  differ (a liceum is not a technikum, however alike the words); a bare „Szkoła” is any school, and
+  most likely the complex of its place;
 - the school number(s): a hard constraint (nr 2 never matches nr 12; „II LO” is „LO nr 2”);
 - the patron („im. …”): present on one side only costs little, a different patron costs more;
   Roman numerals inside it („Jana Pawła II”) are no school numbers;
-- the locality: as a unit, against locative forms generated from the register's nominative
-  locality („Nowy Sącz” → „nowym saczu”), so inflection costs nothing and typos little.
+- the locality: as a unit, against the forms generated from the register's nominative locality
+  (:mod:`zpb_lib.placenames`: „w Nowym Sączu”, „z Nowego Sącza”, „nowosądeckie”), so inflection
+  costs nothing and typos little; and word by word, so that a village whose name differs by a
+  suffix or a qualifier („Łososina Dolna”, „Łososina Górna”) is never accepted without a person.
 
 Similarities are rapidfuzz's; each line is scored against every candidate at once with
 ``process.cdist`` over the distinct bodies, patrons and locality forms, then combined with numpy.
@@ -28,12 +33,20 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from .institutions import fold, identifier, label
+from .placenames import (is_adjective, is_qualifier, locative_forms, place_forms, same_as_written, same_place,
+                         town_of_adjective, word_forms)
+from .school_words import (ABBREVIATIONS, ADDRESS_WORDS, ALIASES, COUNTY_WORDS, FILLERS, GENERIC_BODIES, KIND_CLASSES,
+                           PLACE_END_WORDS, NOT_PLACE_AFTER_Z, ORDINAL_PREFIX, TYPE_FORMS, TYPE_STARTS)
 from .store.backend import Connection
 
-# Chosen with benchmarks/bench_match.py: precision reaches 0.98 from about 75–80 on the demo lists;
+__all__ = ["AUTO_ACCEPT", "PLAUSIBLE", "Candidate", "CandidateSet", "Match", "Parsed", "candidate", "candidates",
+           "decision", "locative_forms", "match_line", "parse", "tokens"]
+
+# Chosen with benchmarks/bench_match.py: precision is 0.997 from 70 up on its lines (0.978 at 60);
 # 90 costs about one point of recall there and keeps a near miss for review, e.g. „Zespół Szkół
 # nr 1” given to „Zespół Szkół Ogólnokształcących nr 1” (89) when the former is not in the register,
-# while one typo in the locality (a short name scores 83) still clears it.
+# while one typo in the locality (a short name scores 83) still clears it. A locality that is not
+# the line's word for word stays below it whatever it scores (see _doubt).
 AUTO_ACCEPT = 90.0
 # The best match must beat the next institution by this much, else it is a tie for a person to
 # settle (two schools of the same name in villages of the same name are common in Małopolska).
@@ -59,64 +72,17 @@ CLOSED_PENALTY = 40.0
 NO_PLACE_MARKER = 5.0  # the line names no locality with „w …”: found anywhere in it, less sure
 LOOSE_PLACE_MIN = 75.0  # ... if it is found at all; below this the line names no locality
 NO_LOCALITY_PENALTY = 25.0  # no locality in the line: never accepted without a person
+# The line's locality is not the candidate's word for word (another village of a similar name, or
+# a suffix left out): the score drops and stays below AUTO_ACCEPT.
+OTHER_PLACE_PENALTY = 10.0
+# „Szkoła w X” names no kind of school: any school of X fits, its complex best (an award given to a
+# complex is often announced for „the school” of the village), as for „Szkoła Podstawowa i Gimnazjum
+# w X”; never accepted without a person.
+GENERIC_COMPLEX_SIMILARITY = 85.0
 
 BREAK = "|"
 FAMILIES = ("school", "university")
 
-# Abbreviations as the police write them; several expansions where the abbreviation is ambiguous.
-ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "sp": ("szkola podstawowa",),
-    "psp": ("publiczna szkola podstawowa",),
-    "zs": ("zespol szkol",),
-    "zsp": ("zespol szkolno przedszkolny", "zespol szkol ponadgimnazjalnych", "zespol szkol ponadpodstawowych"),
-    "zso": ("zespol szkol ogolnoksztalcacych",),
-    "zsz": ("zespol szkol zawodowych",),
-    "zse": ("zespol szkol ekonomicznych",),
-    "zst": ("zespol szkol technicznych",),
-    "zsme": ("zespol szkol mechaniczno elektrycznych",),
-    "zsb": ("zespol szkol budowlanych",),
-    "zsl": ("zespol szkol licealnych",),
-    "zsoit": ("zespol szkol ogolnoksztalcacych i technicznych",),
-    "lo": ("liceum ogolnoksztalcace",),
-    "plo": ("publiczne liceum ogolnoksztalcace",),
-    "ckziu": ("centrum ksztalcenia zawodowego i ustawicznego",),
-    "ckz": ("centrum ksztalcenia zawodowego",),
-    "cku": ("centrum ksztalcenia ustawicznego",),
-    "gim": ("gimnazjum",),
-    "pg": ("publiczne gimnazjum",),
-    "bs": ("branzowa szkola",),
-    "sosw": ("specjalny osrodek szkolno wychowawczy",),
-    "mow": ("mlodziezowy osrodek wychowawczy",),
-    "szk": ("szkola",),
-    "podst": ("podstawowa",),
-    "publ": ("publiczna",),
-    "ogolnoksz": ("ogolnoksztalcace",),
-    "tech": ("technikum",),
-}
-# Words spelled in several ways that mean the same.
-ALIASES = {"imienia": "im", "numer": "nr", "no": "nr", "swietego": "sw", "swietej": "sw", "sw": "sw",
-           "ksiedza": "ks", "generala": "gen", "kardynala": "kard", "blogoslawionego": "bl", "doktora": "dr",
-           "profesora": "prof", "pulkownika": "plk", "majora": "mjr", "pw": "im"}
-# Words that do not tell two schools apart (a „Publiczna Szkoła Podstawowa” is a „Szkoła Podstawowa”).
-FILLERS = frozenset({"publiczna", "publiczne", "publiczny", "samorzadowa", "samorzadowe", "samorzadowy",
-                     "z", "ze", "i", "oraz", "siedziba", "przy", "nr"})
-# Words before a Roman ordinal that still leave it in front of the school's kind („Prywatne II LO”).
-ORDINAL_PREFIX = frozenset({"publiczne", "publiczna", "prywatne", "niepubliczne", "katolickie", "spoleczne"})
-ADDRESS_WORDS = frozenset({"ul", "ulica", "ulicy", "al", "aleja", "os", "osiedle", "pl", "plac"})
-COUNTY_WORDS = frozenset({"powiat", "pow", "powiecie", "powiatu"})
-# The kind of school a body names, by its most telling word (first hit wins).
-KIND_CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
-    ("complex", frozenset({"zespol"})),
-    ("centre", frozenset({"centrum", "osrodek", "poradnia"})),
-    ("university", frozenset({"uczelnia", "uniwersytet", "politechnika", "akademia", "wyzsza"})),
-    ("general_secondary", frozenset({"liceum"})),
-    ("technical", frozenset({"technikum"})),
-    ("gimnazjum", frozenset({"gimnazjum"})),
-    ("primary", frozenset({"podstawowa"})),
-    ("vocational", frozenset({"branzowa", "zawodowa"})),
-    ("post_secondary", frozenset({"policealna"})),
-    ("preschool", frozenset({"przedszkole"})),
-)
 _ROMAN = re.compile(r"^(x{0,3})(ix|iv|v?i{0,3})$")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10}
 _BREAKS = re.compile(r"\s[-–—]+\s|[,;:()\[\]{}–—]")
@@ -133,10 +99,20 @@ class Parsed:
     kind_class: str | None
     numbers: frozenset[int]
     patron: str
-    place: tuple[str, ...]  # the words after „w”/„we”, as written (locative, usually)
+    place: tuple[str, ...]  # the words after „w”/„z” as written (locative, genitive), or an adjective's town
     tail: tuple[str, ...]  # words after the locality that belong to none of the above
     county: str | None  # „powiat limanowski” → "limanowski"
     loose: tuple[str, ...]  # body and tail words: where to look for a locality the line names without „w”
+
+    @property
+    def generic(self) -> bool:
+        """„Szkoła w X”: no kind of school named."""
+        return self.body in GENERIC_BODIES
+
+    @property
+    def kinds_of_a_complex(self) -> bool:
+        """„Szkoła Podstawowa i Gimnazjum w X”: a complex named by its schools, not as one."""
+        return self.kind_class == "complex" and "zespol" not in self.body.split()
 
 
 def roman_value(token: str) -> int | None:
@@ -218,16 +194,25 @@ def parse(text: str) -> list[Parsed]:
 
 def _place_marker(words: list[str]) -> int | None:
     """Index of the token that introduces the locality: the last „w”/„we” followed by a word, else
-    the first break after the name („Gimnazjum nr 8, Tarnów”)."""
+    the last „z”/„ze” followed by one (the genitive: „Gimnazjum z Grybowa”, not „z Oddziałami…”, nor
+    inside a patron's first two words: „im. Jana z Dukli”), else the first break after the name
+    („Gimnazjum nr 8, Tarnów”)."""
+    def starts_place(nxt: str) -> bool:
+        return nxt != BREAK and not nxt.isdigit() and nxt not in ("im", "nr")
+
     for i in range(len(words) - 2, -1, -1):
-        nxt = words[i + 1]
-        if words[i] in ("w", "we") and nxt != BREAK and not nxt.isdigit() and nxt not in ("im", "nr"):
+        if words[i] in ("w", "we") and starts_place(words[i + 1]):
             return i
+    for i in range(len(words) - 2, 0, -1):
+        nxt = words[i + 1]
+        if words[i] in ("z", "ze") and starts_place(nxt) and not nxt.startswith(NOT_PLACE_AFTER_Z):
+            patron_from = max((k for k in range(i) if words[k] == "im"), default=None)
+            if patron_from is None or i - patron_from > 2 or BREAK in words[patron_from:i]:
+                return i
     if BREAK in words:
         i = words.index(BREAK)
         nxt = words[i + 1] if i + 1 < len(words) else ""
-        if i > 0 and nxt and nxt != BREAK and not nxt.isdigit() and nxt not in ("im", "nr", *COUNTY_WORDS,
-                                                                                   *ADDRESS_WORDS):
+        if i > 0 and nxt and starts_place(nxt) and nxt not in (*COUNTY_WORDS, *ADDRESS_WORDS):
             return i
     return None
 
@@ -240,6 +225,7 @@ def _structure(words: list[str]) -> Parsed:
     tail: list[str] = []
     numbers: set[int] = set()
     county: str | None = None
+    town: str | None = None  # named by its adjective before the school type
     state, seen_place = "body", False
     i = 0
     while i < len(words):
@@ -262,20 +248,27 @@ def _structure(words: list[str]) -> Parsed:
         elif state == "patron":
             patron.append(w)
         elif state == "place":
-            if w in ADDRESS_WORDS:
+            if w in ADDRESS_WORDS or w in PLACE_END_WORDS:
                 state = "tail"
                 tail.append(w)
             else:
                 place.append(w)
         elif state == "tail":
             tail.append(w)
-        elif w.isdigit() and 0 < int(w) < 1000 and body and not body[-1].isdigit() and body[-1] not in ADDRESS_WORDS:
-            numbers.add(int(w))  # „SP 12”: a bare number right after the kind
-        elif roman_value(w) and all(b in ORDINAL_PREFIX for b in body) and nxt and nxt != BREAK:
-            numbers.add(roman_value(w))  # type: ignore[arg-type]  # „II LO”: an ordinal before the kind
         else:
-            body.append(w)
+            w = TYPE_FORMS.get(w, w)
+            if w.isdigit() and 0 < int(w) < 1000 and body and not body[-1].isdigit() and body[-1] not in ADDRESS_WORDS:
+                numbers.add(int(w))  # „SP 12”: a bare number right after the kind
+            elif roman_value(w) and all(b in ORDINAL_PREFIX for b in body) and nxt and nxt != BREAK:
+                numbers.add(roman_value(w))  # type: ignore[arg-type]  # „II LO”: an ordinal before the kind
+            elif (town is None and town_of_adjective(w) and all(b in ORDINAL_PREFIX or b in FILLERS for b in body)
+                  and (TYPE_FORMS.get(nxt, nxt) in TYPE_STARTS or roman_value(nxt))):
+                town = town_of_adjective(w)  # „olkuskie Gimnazjum”: the town, not a word of the type
+            else:
+                body.append(w)
         i += 1
+    if not place and town:
+        place = fold(town).split()
     kept = [w for w in body if w not in FILLERS]
     return Parsed(body=" ".join(kept), kind_class=_kind_class(kept), numbers=frozenset(numbers),
                   patron=" ".join(patron), place=tuple(place), tail=tuple(tail), county=county,
@@ -283,88 +276,13 @@ def _structure(words: list[str]) -> Parsed:
 
 
 def _kind_class(words: Iterable[str]) -> str | None:
+    """The kind of school the words name; two kinds at once („Szkoła Podstawowa i Gimnazjum”) are a
+    complex's."""
     present = set(words)
-    for name, keys in KIND_CLASSES:
-        if present & keys:
-            return name
-    return None
-
-
-# --------------------------------------------------------------------------- locative forms
-
-_HARD = (("st", "scie"), ("zd", "zdzie"), ("sl", "sle"), ("sn", "snie"), ("ch", "sze"), ("t", "cie"), ("d", "dzie"),
-         ("r", "rze"), ("l", "le"), ("n", "nie"), ("m", "mie"), ("w", "wie"), ("s", "sie"), ("z", "zie"),
-         ("b", "bie"), ("p", "pie"), ("f", "fie"), ("k", "ce"), ("g", "dze"))
-_SOFT_A = (("cz", "czy"), ("sz", "szy"), ("rz", "rzy"), ("dz", "dzy"), ("c", "cy"), ("j", "i"))
-_PREPOSITIONS = frozenset({"nad", "pod", "przy", "k", "kolo", "na"})
-_IRREGULAR = {"wies": ("wsi",), "miasto": ("miescie",), "zdroj": ("zdroju",), "gora": ("gorze",),
-              "wola": ("woli",), "dwor": ("dworze",), "bor": ("borze",)}
-
-
-def _hard(stem: str) -> list[str]:
-    for end, repl in _HARD:
-        if stem.endswith(end):
-            return [stem[: -len(end)] + repl]
-    return []
-
-
-def _word_locatives(w: str) -> list[str]:
-    """Locative forms of one folded word of a locality's name: every rule whose ending fits, so a
-    few wrong forms are made too (harmless: they match nothing else)."""
-    if w in _IRREGULAR:
-        return list(_IRREGULAR[w])
-    forms: list[str] = []
-    if w.endswith("ow"):  # Kraków, Tarnów (ó is folded to o)
-        forms += [w[:-2] + "owie", w + "ie"]
-    if w.endswith("a"):
-        stem = w[:-1]
-        forms.append(stem + ("iej" if stem.endswith(("k", "g")) else "ej"))  # Nowa, Tarnowska, Wielka
-        if stem.endswith("i"):  # Bochnia → Bochni, Kalwaria → Kalwarii
-            forms += [stem, stem + "i"]
-        soft = next((stem[: -len(e)] + r for e, r in _SOFT_A if stem.endswith(e)), None)
-        forms += [soft] if soft else _hard(stem)
-        if stem.endswith(("z", "l")) and not soft:
-            forms.append(stem + "y" if stem.endswith("z") else stem + "i")  # ż, l fold like z, ł: Stróży, Woli
-    elif w.endswith("o"):
-        stem = w[:-1]
-        forms += [stem + "u"] + ([] if stem.endswith(("k", "g", "ch")) else _hard(stem))
-    elif w.endswith("e"):
-        stem = w[:-1]
-        forms += [stem + "u", stem + "em", stem + "ach"]  # Zagórze, Zakopane, Gorlice
-        forms += [stem + "m", stem + "ch"] if stem.endswith("i") else [stem + "ym", stem + "ych"]
-    elif w.endswith("y"):
-        forms += [w + "m", w[:-1] + "ach", w + "ch"]  # Nowy, Łazy
-    elif w.endswith("i"):
-        forms += [w + "m", w[:-1] + "ach", w + "ch"]  # Wielki, Słomniki
-    else:
-        if w.endswith("ek"):
-            forms.append(w[:-2] + "ku")  # Borek
-        if w.endswith("ec"):
-            forms.append(w[:-3 if w.endswith("iec") else -2] + "cu")  # Dunajec → Dunajcu, Chełmiec → Chełmcu
-        if w.endswith(("k", "g", "h", "c", "sz", "cz", "rz", "z", "j", "l", "dz")):
-            forms.append(w + "u")  # Łęg, Olkusz, Sącz, Targ
-        if w.endswith(("n", "s", "z", "c")) and not w.endswith(("cz", "rz", "sz")):
-            forms.append(w + "iu")  # Niedźwiedź, Lubień, Kamień (ń, ś, ź, ć folded away)
-        if w.endswith(("m", "w", "p", "b", "f")):
-            forms += [w + "iu", w + "ie"]  # Oświęcim, Wrocław
-        forms += _hard(w)
-    return list(dict.fromkeys(f for f in forms if f))
-
-
-def locative_forms(locality: str, *, limit: int = 64) -> list[str]:
-    """The folded forms under which ``locality`` may be written after „w”: its locative forms by
-    the common rules of Polish declension and the nominative itself, e.g. "Nowy Sącz" →
-    ["nowym saczu", …, "nowy sacz"]. Words after a preposition ("Gródek nad Dunajcem") stay."""
-    words = fold(locality).split()
-    if not words:
-        return []
-    options: list[list[str]] = []
-    fixed = False
-    for w in words:
-        fixed = fixed or w in _PREPOSITIONS
-        options.append([w] if fixed or w.isdigit() else _word_locatives(w) or [w])
-    forms = [" ".join(c) for c in itertools.islice(itertools.product(*options), limit)]
-    return list(dict.fromkeys([*forms, " ".join(words)]))
+    found = [name for name, keys in KIND_CLASSES if present & keys]
+    if len(found) > 1 and "complex" not in found and "university" not in found:
+        return "complex"
+    return found[0] if found else None
 
 
 # --------------------------------------------------------------------------- candidates
@@ -385,6 +303,7 @@ class Candidate:
     kind_exists_to: int | None
     parsed: Parsed
     places: tuple[str, ...]  # folded forms of its locality, the name's own „w …” phrase included
+    place_words: tuple[frozenset[str], ...]  # per word of its locality: the forms a list may write
 
     @property
     def ident(self) -> str:
@@ -404,12 +323,13 @@ def candidate(*, id: int, name: str, locality: str, kind: str, family: str = "sc
               closed_year: int | None = None, kind_exists_to: int | None = None) -> Candidate:
     """A :class:`Candidate` from an institution's fields (its name parsed, its locality declined)."""
     p = parse(name)[0]
-    places = locative_forms(locality) or [""]
+    places = place_forms(locality) or [""]
     if p.place and " ".join(p.place) not in places:
         places.append(" ".join(p.place))  # the name's locality, if it is not the locality column's
     return Candidate(id=int(id), rspo=rspo, polon=polon, name=name, locality=locality, county=county,
                      county_name=county_name, kind=kind, family=family, closed_year=closed_year,
-                     kind_exists_to=kind_exists_to, parsed=p, places=tuple(places))
+                     kind_exists_to=kind_exists_to, parsed=p, places=tuple(places),
+                     place_words=word_forms(locality))
 
 
 class CandidateSet(Sequence[Candidate]):
@@ -499,7 +419,10 @@ def _body_sims(p: Parsed, cs: CandidateSet) -> np.ndarray:
         return np.zeros(len(cs))
     sort = process.cdist([p.body], cs.bodies, scorer=fuzz.token_sort_ratio)[0]
     sets = process.cdist([p.body], cs.bodies, scorer=fuzz.token_set_ratio)[0]
-    return ((sort + sets) / 2.0)[cs.body_idx]
+    sims = ((sort + sets) / 2.0)[cs.body_idx]
+    if p.generic or p.kinds_of_a_complex:
+        sims = np.where(cs.kind_class == "complex", np.maximum(sims, GENERIC_COMPLEX_SIMILARITY), sims)
+    return sims
 
 
 def _place_sims(p: Parsed, cs: CandidateSet) -> np.ndarray | None:
@@ -604,6 +527,34 @@ def _reasons(p: Parsed, parts: _Parts, i: int, c: Candidate, year: int | None) -
     return tuple(out)
 
 
+def _loose_same(loose: Sequence[str], forms: Sequence[frozenset[str]]) -> bool:
+    """Whether a line without „w …” holds the locality word for word, not followed by a word that
+    makes it another place („Szkoła Podstawowa Łososina Dolna” is not in Łososina)."""
+    for k in dict.fromkeys((len(forms), len(forms) - 1)):
+        for i in range(len(loose) - k + 1) if k > 0 else ():
+            nxt = loose[i + k] if i + k < len(loose) else ""
+            if (same_place(loose[i:i + k], forms) and not (nxt and (is_qualifier(nxt) or is_adjective(nxt)))
+                    and not (i > 0 and is_qualifier(loose[i - 1]))):
+                return True
+    return False
+
+
+def _doubt(p: Parsed, c: Candidate) -> tuple[float, str] | None:
+    """Why ``c`` must not be accepted for the line ``p`` however high it scores, and the penalty:
+    the line names another locality word for word, no kind of school, or several."""
+    if p.place:
+        same = same_place(p.place, c.place_words) or bool(c.parsed.place) and same_as_written(p.place, c.parsed.place)
+    else:
+        same = _loose_same(p.loose, c.place_words)
+    if not same:
+        return OTHER_PLACE_PENALTY, f"inna miejscowość? (w rejestrze: {c.locality})"
+    if p.generic:
+        return 0.0, "w linii brak rodzaju szkoły"
+    if p.kinds_of_a_complex:
+        return 0.0, "w linii kilka rodzajów szkół (zespół?)"
+    return None
+
+
 def match_line(text: str, candidates: Sequence[Candidate], *, family: str | None = "school",
                year: int | None = None, limit: int = 3) -> list[Match]:
     """The ``limit`` institutions most like the published name ``text``, best first, each with a
@@ -623,12 +574,31 @@ def match_line(text: str, candidates: Sequence[Candidate], *, family: str | None
     valid = np.flatnonzero(np.isfinite(total) & (total > 0))
     if not len(valid):
         return []
-    order = valid[np.lexsort((cs.ids[valid], -total[valid]))][:limit]
+    # Doubts only lower a score: check the best candidates until no unchecked one could still
+    # enter the first ``limit`` (two at least, for the margin of the decision).
+    adjusted: dict[int, float] = {}
+    doubts: dict[int, str] = {}
+    seen: dict[tuple, tuple[float, str] | None] = {}  # schools of one place share the answer
+    need = max(limit, 2)
+    for i in (int(k) for k in valid[np.lexsort((cs.ids[valid], -total[valid]))]):
+        if len(adjusted) >= need and total[i] < sorted(adjusted.values(), reverse=True)[need - 1]:
+            break
+        c, v = cs.items[i], int(best_variant[i])
+        key = (v, c.locality, c.parsed.place)
+        if key not in seen:
+            seen[key] = _doubt(scored[v][0], c)
+        score, doubt = float(total[i]), seen[key]
+        if doubt:
+            score = min(score - doubt[0], AUTO_ACCEPT - 1.0)
+            doubts[i] = doubt[1]
+        adjusted[i] = score
+    order = sorted((i for i in adjusted if adjusted[i] > 0), key=lambda i: (-adjusted[i], cs.ids[i]))[:limit]
     out = []
     for i in order:
         p, parts = scored[int(best_variant[i])]
-        c = cs.items[int(i)]
-        out.append(Match(c, round(float(total[i]), 1), _reasons(p, parts, int(i), c, year)))
+        c = cs.items[i]
+        reasons = _reasons(p, parts, i, c, year) + ((doubts[i],) if i in doubts else ())
+        out.append(Match(c, round(adjusted[i], 1), reasons))
     return out
 
 

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..institutions import fold, label, parse_identifier
 from ..reference import InstitutionKind, Reference, ReferenceDataError, _list, _need, _yaml, reference
+from ..wording import count, plural
 from ..store.write import import_transaction, insert_rows, record_import, update_logged
 from . import (DryRun, IngestError, Problem, Problems, column_letter, file_hash, limits_for, previous_import,
                read_bytes, refused_by_database, rights_problem)
@@ -154,6 +155,14 @@ class Spec:
     key: str
     headers: tuple[str, ...]  # header texts that name the column (matched with fold())
     required: bool = False
+    # A hand-made list names its columns as its author likes („Powiat (TERYT)”): a header holding
+    # every word of one of these sets (folded), and none of ``not_words``, names the column too.
+    words: tuple[frozenset[str], ...] = ()
+    not_words: frozenset[str] = frozenset()
+
+    def named_by(self, header: object) -> bool:
+        have = set(fold(header).split())
+        return any(w <= have for w in self.words) and not have & self.not_words
 
 
 @dataclass(frozen=True)
@@ -185,10 +194,16 @@ RSPO_COLUMNS = (
 )
 UNIVERSITY_COLUMNS = (
     Spec("polon", ("POL-on", "Identyfikator POL-on", "ID POL-on", "POL-on id", "POL-on UUID", "institutionUuid",
-                   "uuid"), True),
-    Spec("name", ("Nazwa", "Nazwa uczelni", "name"), True),
-    Spec("city", ("Miejscowość", "Miasto", "city"), True),
-    Spec("county", ("Powiat", "TERYT powiatu", "Kod TERYT powiatu", "county", "TERYT"), True),
+                   "uuid"), True, (frozenset({"pol", "on"}), frozenset({"polon"}), frozenset({"uuid"}),
+                                   frozenset({"institutionuuid"}))),
+    Spec("name", ("Nazwa", "Nazwa uczelni", "Uczelnia", "name"), True, (frozenset({"nazwa"}), frozenset({"name"})),
+         frozenset({"miasta", "miejscowosci", "powiatu", "gminy", "skrot", "skrocona"})),
+    Spec("city", ("Miejscowość", "Miasto", "Siedziba", "city"), True,
+         tuple(frozenset({w}) for w in ("miasto", "miejscowosc", "siedziba", "siedziby", "city")),
+         frozenset({"powiat", "powiatu", "teryt", "kod"})),
+    Spec("county", ("Powiat", "Powiat (TERYT)", "TERYT", "TERYT powiatu", "Kod TERYT powiatu", "Kod powiatu",
+                    "county"), True, tuple(frozenset({w}) for w in ("powiat", "powiatu", "teryt", "county")),
+         frozenset({"gmina", "gminy", "wojewodztwo", "wojewodztwa", "miejscowosc", "miejscowosci"})),
 )
 # Headers only an RSPO export has: two of them make a file an export even without "Numer RSPO".
 RSPO_MARKERS = {fold(h) for h in ("Numer RSPO", "Typ", "Kod terytorialny powiat", "Kod terytorialny gmina",
@@ -196,15 +211,25 @@ RSPO_MARKERS = {fold(h) for h in ("Numer RSPO", "Typ", "Kod terytorialny powiat"
 
 
 def find_columns(header: Sequence[str], specs: Iterable[Spec]) -> dict[str, Col]:
-    """The columns of ``specs`` present in ``header`` (first occurrence wins)."""
+    """The columns of ``specs`` present in ``header`` (first occurrence wins): by an exact header
+    text first, then by the words of a header (:attr:`Spec.words`) among the columns left."""
     keys: dict[str, Col] = {}
     for i, h in enumerate(header):
         keys.setdefault(fold(h), Col(i, str(h)))
-    found = {}
+    specs = list(specs)
+    found: dict[str, Col] = {}
     for spec in specs:
         col = next((keys[fold(h)] for h in spec.headers if fold(h) in keys), None)
         if col is not None:
             found[spec.key] = col
+    used = {c.index for c in found.values()}
+    for spec in specs:
+        if spec.key in found or not spec.words:
+            continue
+        i = next((i for i, h in enumerate(header) if i not in used and h is not None and spec.named_by(h)), None)
+        if i is not None:
+            found[spec.key] = Col(i, str(header[i]))
+            used.add(i)
     return found
 
 
@@ -213,8 +238,14 @@ def _missing_columns(path: Path, table: Table, what: str, specs: Iterable[Spec],
     missing = [" or ".join(f"„{h}”" for h in s.headers[:3]) for s in specs if s.required and s.key not in found]
     missing += extra
     if missing:
-        raise IngestError(path, Problem(f"{what}: missing required column(s) {'; '.join(missing)} (columns are "
-                                        "found by their header text, in any order)", table.header_row))
+        shown = f"; the first row reads {_shown(table.header)}" if len(table.header) <= 8 else ""
+        raise IngestError(path, Problem(f"{what}: missing required {plural('column', len(missing))} "
+                                        f"{'; '.join(missing)} (columns are found by their header text, in any "
+                                        f"order{shown})", table.header_row))
+
+
+def _shown(header: Sequence[object]) -> str:
+    return ", ".join(f"„{h}”" for h in header[:8] if h is not None) + (" …" if len(header) > 8 else "") or "empty"
 
 
 # --------------------------------------------------------------------------- reading a file
@@ -288,7 +319,8 @@ def describe_format(table: Table) -> str:
 
 
 HINT = ("download the RSPO export with „Pobierz wyniki” and import it as it is (or re-saved as .xlsx or "
-        "„CSV UTF-8”); a list of universities needs the columns POL-on, Nazwa, Miasto, Powiat")
+        "„CSV UTF-8”); a list of universities needs the columns POL-on, Nazwa, Miasto, Powiat (other spellings: "
+        "„Your own data” in the user guide)")
 
 
 def read_register_file(path: Path, data: bytes, ref: Reference, types: RspoTypes) -> RegisterFile:
@@ -302,12 +334,11 @@ def read_register_file(path: Path, data: bytes, ref: Reference, types: RspoTypes
     keys = {fold(h) for h in table.header}
     if fold("Numer RSPO") in keys or len(keys & RSPO_MARKERS) >= 2:
         return _read_rspo(path, data, table, ref, types)
-    if keys & {fold(h) for s in UNIVERSITY_COLUMNS for h in s.headers}:
+    if find_columns(table.header, UNIVERSITY_COLUMNS):
         return _read_universities(path, data, table, ref)
-    shown = ", ".join(f"„{h}”" for h in table.header[:5]) + (" …" if len(table.header) > 5 else "")
     raise IngestError(path, Problem(
         f"neither an RSPO search export (no column „Numer RSPO”) nor a list of universities (no column „POL-on”, "
-        f"„Nazwa”, „Miasto”, „Powiat”); the first row reads {shown or 'empty'}. {HINT}", table.header_row))
+        f"„Nazwa”, „Miasto”, „Powiat”); the first row reads {_shown(table.header)}. {HINT}", table.header_row))
 
 
 def _problem(col: Col, row: int, message: str) -> Problem:
@@ -698,7 +729,7 @@ class InstitutionsImport:
             "no_longer_in_register": len(p.gone), "unchanged": p.unchanged}
 
     def lines(self) -> list[str]:
-        out = [f"{self.file.path.name}: {self.file.format}, {self.file.rows_read} rows read"]
+        out = [f"{self.file.path.name}: {self.file.format}, {count(self.file.rows_read, 'row')} read"]
         if self.file.source == "rspo":
             out += self._scope_lines()
         out += self._change_lines()

@@ -3,8 +3,9 @@ register's institutions and written as a workbook in the register's awards layou
 
 Nothing is stored here: a person reviews the workbook (rows below the acceptance threshold are
 coloured, rows with no plausible institution have an empty institution cell) and then imports it
-with `zpb ingest register`, which refuses a row without an institution, so no line is dropped
-silently.
+with `zpb ingest register`. A row still without an institution there is an item of the list the
+register lacks (closed, renamed, not exported yet): it is skipped and listed by row and text, never
+dropped silently, and the rest is stored.
 """
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ from ..workbook import save
 from ..institutions import fold
 from ..matching import AUTO_ACCEPT, Match, candidates, decision, match_line
 from ..reference import Reference, reference
-from .register import AWARD_HEADERS, AWARD_KIND_LABELS, AWARDS_SHEET
+from ..wording import count
+from .register import AWARD_HEADERS, AWARD_KIND_LABELS, AWARDS_SHEET, LIST_LINE_HEADER
 from ..store.backend import Connection
 
 # The register's awards sheet, then what a reviewer needs (the register import ignores those columns).
 SHEET = AWARDS_SHEET
-HEADERS = (*AWARD_HEADERS, "Wynik dopasowania", "Linia z listy", "Kandydat 2", "Kandydat 3", "Uwagi")
+HEADERS = (*AWARD_HEADERS, "Wynik dopasowania", LIST_LINE_HEADER, "Kandydat 2", "Kandydat 3", "Uwagi")
 WIDTHS = (16, 60, 11, 16, 14, 11, 70, 60, 60, 50)
 # The award a list announces: command-line spelling → text of the register's „Rodzaj nagrody”.
 KINDS = {"certyfikat": AWARD_KIND_LABELS["certificate"], "przedłużenie": AWARD_KIND_LABELS["extension"],
@@ -49,9 +51,13 @@ INSTRUCTIONS = (
     "3. Pozycję, która nie jest nagrodą (np. omyłkowo skopiowany tekst), usuń razem z całym wierszem.",
     "4. Sprawdź edycję, rodzaj nagrody i datę przyznania (domyślnie dzień gali edycji).",
     "5. Zapisz plik i zaimportuj go: `zpb ingest register PLIK.xlsx` (najpierw można z opcją --dry-run). "
-    "Wiersz bez numeru placówki zostanie odrzucony z komunikatem — nic nie ginie po cichu.",
+    "Wiersz, który zostanie bez numeru placówki (np. szkoły, której nie ma w rejestrze), nie zostanie zapisany: "
+    "polecenie wypisze go z numerem wiersza, a pozostałe wiersze zapisze. Gdy uzupełnisz numer, zaimportuj plik "
+    "ponownie — wiersze już zapisane pozostaną bez zmian.",
     f"Wynik dopasowania: 0–100; od {AUTO_ACCEPT:g} w górę (i wyraźnie lepiej od następnej placówki) "
-    "dopasowanie przyjęto automatycznie. Numer szkoły („nr 2”, „II LO”) musi się zgadzać.",
+    "dopasowanie przyjęto automatycznie. Numer szkoły („nr 2”, „II LO”) musi się zgadzać, a miejscowość — co do "
+    "słowa: „Łososina Górna” dla „Łososiny Dolnej” albo „Porąbka” dla „Porąbki Uszewskiej” to tylko propozycja "
+    "do sprawdzenia (właściwej szkoły może nie być w rejestrze).",
 )
 _ITEM = re.compile(r"^\s*(\d{1,3})\s*[.)](?:\s*(?=\S)|\s*$)")  # „5.” alone: its text on the next line
 _BULLET = re.compile(r"^\s*[•·▪●◦‣*\-–—]\s*(?=\S)")
@@ -98,11 +104,12 @@ class MatchResult:
         return sum(r.status == status for r in self.rows)
 
     def lines(self) -> list[str]:
-        return [f"{self.path.name}: {self.items} items of the {self.kind} list, edition {self.edition}, "
-                f"matched against {self.schools} schools",
+        return [f"{self.path.name}: {count(self.items, 'item')} of the {self.kind} list, edition {self.edition}, "
+                f"matched against {count(self.schools, 'school')}",
                 f"  accepted automatically: {self.count('auto')}",
                 f"  to review:              {self.count('review')}  (yellow rows, „{REVIEW}”)",
-                f"  unmatched:              {self.count('none')}  (red rows, empty institution cell)",
+                f"  unmatched:              {self.count('none')}  (red rows, empty institution cell: skipped by the "
+                "import until filled in)",
                 f"written {self.out}",
                 f"next: review the workbook, then `zpb ingest register {self.out}`"]
 

@@ -4,9 +4,11 @@ which institutions take part (participation), the awards given, the action plans
 ``write_register_template`` exports what the database holds as an XLSX workbook in Polish, with a
 lookup sheet of institutions and list validation, so that the register can be exported, edited in
 Excel and imported back. ``ingest_register`` reads whichever of the four data sheets a workbook holds
-(a reviewed ``zpb match`` result holds only „Nagrody”), checks every cell and upserts the rows by
-their natural keys in one transaction: new rows carry the import's id, changed rows go through
-``update_logged`` so that ``zpb imports undo`` can restore them, and rows the file lacks are kept.
+(a reviewed ``zpb match`` result holds only „Nagrody”; its items left without an institution are
+skipped and listed, since a list may name a school the register lacks), checks every cell and
+upserts the rows by their natural keys in one transaction: new rows carry the import's id, changed
+rows go through ``update_logged`` so that ``zpb imports undo`` can restore them, and rows the file
+lacks are kept.
 
 The register is the official record: an award that contradicts the rules or the audits is stored
 (``zpb db check`` lists it); only what cannot be a correct record is refused.
@@ -25,6 +27,7 @@ from ..institutions import Institution, UnknownInstitution, identifier, lookup
 from ..reference import Reference, reference
 from ..store.schema import AWARD_KINDS
 from ..store.write import import_transaction, insert_one, record_import, update_logged
+from ..wording import count, plural
 from ..workbook import save
 from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, is_blank, limits_for,
                norm, pl_date, previous_import, read_bytes, refused_by_database, rights_problem)
@@ -45,6 +48,9 @@ LISTS_SHEET = "Listy"  # hidden: the validation lists
 
 INSTITUTION_HEADER = "Placówka (RSPO / POL-on)"
 NAME_HEADER = "Nazwa placówki"  # for the reader only: never read back
+# `zpb match` adds the published list's item to each row of „Nagrody”: a row that still has it and no
+# institution is an item nobody matched, skipped and counted rather than refused.
+LIST_LINE_HEADER = "Linia z listy"
 PARTICIPATION_HEADERS = (INSTITUTION_HEADER, NAME_HEADER, "Edycja przystąpienia", "Edycja odejścia")
 AWARD_HEADERS = (INSTITUTION_HEADER, NAME_HEADER, "Edycja", "Rodzaj nagrody", "Data przyznania")
 ACTION_HEADERS = (INSTITUTION_HEADER, NAME_HEADER, "Edycja", "Obszar", "Rodzaj działania", "Działanie", "Partner",
@@ -423,7 +429,23 @@ def _open_workbook(path: Path, data: bytes):
         raise IngestError(path, f"not a valid XLSX workbook ({exc})") from None
 
 
-def _read_sheets(path: Path, data: bytes) -> dict[str, list[_RawRow]]:
+@dataclass(frozen=True)
+class Unmatched:
+    """A row of a `zpb match` workbook left without an institution: the list's item it stands for."""
+    sheet: str
+    row: int
+    column: str  # letter of the institution column
+    line: str
+
+
+@dataclass
+class _Read:
+    sheets: dict[str, list[_RawRow]]  # register sheet → its non-empty rows
+    unmatched: list[Unmatched]
+    lookup: bool  # the workbook has the sheet of institutions to look identifiers up in
+
+
+def _read_sheets(path: Path, data: bytes) -> _Read:
     """The rows of each register sheet the workbook holds (by sheet name), fully empty rows left out."""
     wb = _open_workbook(path, data)
     try:
@@ -435,10 +457,11 @@ def _read_sheets(path: Path, data: bytes) -> dict[str, list[_RawRow]]:
                               f"(it has {', '.join(f'„{n}”' for n in wb.sheetnames)}); make the register with "
                               "`zpb template register`")
         problems = Problems(path)
-        out: dict[str, list[_RawRow]] = {}
+        out = _Read({}, [], norm(INSTITUTIONS_SHEET) in by_norm)
         for sheet in SHEETS:
             if sheet.name in present:
-                out[sheet.name], found = _read_sheet(wb[present[sheet.name]], sheet, present[sheet.name])
+                out.sheets[sheet.name], found = _read_sheet(wb[present[sheet.name]], sheet, present[sheet.name],
+                                                            out.unmatched)
                 for p in found:
                     problems.add(p)
         problems.raise_if_any()
@@ -447,18 +470,22 @@ def _read_sheets(path: Path, data: bytes) -> dict[str, list[_RawRow]]:
         wb.close()
 
 
-def _read_sheet(ws, sheet: _Sheet, title: str) -> tuple[list[_RawRow], list[Problem]]:
+def _read_sheet(ws, sheet: _Sheet, title: str, unmatched: list[Unmatched]) -> tuple[list[_RawRow], list[Problem]]:
     """The non-empty rows of one sheet, its columns found by header text in any order; or the
-    problems of its header row."""
+    problems of its header row. Items of a published list left without an institution go to
+    ``unmatched``."""
     ws.reset_dimensions()  # rows as long as their cells, not as a <dimension> element claims
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None) or ()
     wanted = {norm(c.header): c for c in sheet.columns}
     found: dict[str, tuple[int, str]] = {}  # key -> (0-based column, header as written)
+    line_col: int | None = None
     problems: list[Problem] = []
     for i, value in enumerate(header):
         col = wanted.get(norm(value)) if value is not None else None
         if col is None:
+            if value is not None and norm(value) == norm(LIST_LINE_HEADER) and line_col is None:
+                line_col = i
             continue  # informational columns (e.g. from `zpb match`) and anything else a person added
         if col.key in found:
             problems.append(Problem(f"column „{col.header}” appears twice (columns {column_letter(found[col.key][0])} "
@@ -477,6 +504,11 @@ def _read_sheet(ws, sheet: _Sheet, title: str) -> tuple[list[_RawRow], list[Prob
         cells = {key: _Cell(title, r, i, head, values[i] if i < len(values) else None)
                  for key, (i, head) in found.items() if not sheet.col(key).info}
         if all(c.empty for c in cells.values()):
+            continue
+        line = values[line_col] if line_col is not None and line_col < len(values) else None
+        inst = cells.get("institution")
+        if inst is not None and inst.empty and line is not None and str(line).strip():
+            unmatched.append(Unmatched(title, r, column_letter(inst.col), " ".join(str(line).split())))
             continue
         out.append(_RawRow(sheet, r, cells))
     return out, []
@@ -513,8 +545,9 @@ _WHAT = {"award": "award kind", "area": "area", "action": "action kind", "status
 class _Checker:
     """Turns cells into checked values, raising :class:`_Invalid` with the cell's location."""
 
-    def __init__(self, con: Connection, ref: Reference):
+    def __init__(self, con: Connection, ref: Reference, *, lookup: bool = True):
         self.con, self.ref = con, ref
+        self.lookup = lookup  # the workbook has the sheet of institutions
         self._institutions: dict[str, Institution | str] = {}
 
     def required(self, cell: _Cell, expected: str) -> None:
@@ -522,8 +555,9 @@ class _Checker:
             raise _Invalid(cell.problem(f"empty; expected {expected}"))
 
     def institution(self, cell: _Cell) -> Institution:
-        self.required(cell, "the institution's RSPO number (school) or POL-on id (university), "
-                            f"as in sheet „{INSTITUTIONS_SHEET}”")
+        where = (f"as in sheet „{INSTITUTIONS_SHEET}”" if self.lookup else
+                 "(find it with `zpb institutions find NAME`), or delete the row if it is no award")
+        self.required(cell, f"the institution's RSPO number (school) or POL-on id (university) {where}")
         key = cell.text
         if key not in self._institutions:
             try:
@@ -996,6 +1030,7 @@ class RegisterImport:
     editions: list[str]  # editions the file's rows name, latest last
     import_id: int | None = None
     unlinked_awards: int = 0  # awards with no audit of their edition that can give them
+    unmatched: list[Unmatched] = field(default_factory=list)  # list items left without an institution
 
     @property
     def inserted(self) -> int:
@@ -1012,14 +1047,17 @@ class RegisterImport:
                 out.append(f"  {s.sheet} ({s.table}): not in the file; stored rows left as they are")
                 continue
             out.append(f"  {s.sheet} ({s.table}): {len(s.new)} new, {len(s.changed)} changed, {s.unchanged} "
-                       f"unchanged; {s.kept} stored row(s) not in the file, kept as they are")
+                       f"unchanged; {count(s.kept, 'stored row')} not in the file, kept as they are")
             for word, items in (("new", s.new), ("changed", s.changed)):
                 out.extend(f"    {word}: {item}" for item in items[:limit])
                 if len(items) > limit:
                     out.append(f"    … and {len(items) - limit} more {word}")
+        out += self._unmatched_lines(limit)
         if self.unlinked_awards:
-            out.append(f"  {self.unlinked_awards} award(s) have no audit of their edition that can give them; "
-                       "they are stored as the register says (`zpb db check` lists them)")
+            n = self.unlinked_awards
+            out.append(f"  {count(n, 'award')} {plural('has', n)} no audit of their edition that can give "
+                       f"{'it' if n == 1 else 'them'}; {'it is' if n == 1 else 'they are'} stored as the register "
+                       "says (`zpb db check` lists them)")
         edition = self.editions[-1] if self.editions else None
         build = f"zpb build --edition {edition}" if edition else "zpb build"
         changes = self.inserted + self.updated
@@ -1027,16 +1065,33 @@ class RegisterImport:
             out.append("dry run: nothing was stored, and there is nothing to store: the database already holds "
                        "this register")
         elif self.dry_run:
-            out.append(f"dry run: nothing was stored ({self.inserted} new and {self.updated} changed row(s) would be); "
+            rows = plural("row", self.inserted + self.updated)
+            out.append(f"dry run: nothing was stored ({self.inserted} new and {self.updated} changed {rows} would be); "
                        f"to store them run `zpb ingest register {self.path}` without --dry-run")
         elif not changes:
             out.append(f"stored nothing new: the database already holds this register (import #{self.import_id} "
                        f"recorded); next: build the reports: {build}")
         else:
-            out.append(f"stored {self.inserted} new and {self.updated} changed row(s) as import #{self.import_id} "
+            rows = plural("row", self.inserted + self.updated)
+            out.append(f"stored {self.inserted} new and {self.updated} changed {rows} as import #{self.import_id} "
                        f"(undo: zpb imports undo {self.import_id})")
             out.append(f"next: check the awards against the rules and audits (zpb db check), then build the "
                        f"reports: {build}")
+        return out
+
+    def _unmatched_lines(self, limit: int) -> list[str]:
+        """Items of a published list the reviewer left without an institution: where they are and how
+        to store them."""
+        if not self.unmatched:
+            return []
+        n, first = len(self.unmatched), self.unmatched[0]
+        out = [f"  {first.sheet}: {count(n, 'item')} of the published list without an institution, not stored:"]
+        out += [f"    row {u.row}: {u.line}" for u in self.unmatched[:limit]]
+        if n > limit:
+            out.append(f"    … and {n - limit} more")
+        out.append(f"    to store {'it' if n == 1 else 'them'}, write the school's RSPO number in column {first.column} "
+                   f"„{INSTITUTION_HEADER}” (`zpb institutions find NAME` finds it) and import the workbook again; "
+                   "an item that is no award can stay as it is")
         return out
 
 
@@ -1047,7 +1102,7 @@ def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
     ref = ref or reference()
     path = Path(path)
     data = read_bytes(path, limits_for(path, "register"))
-    sheets = _read_sheets(path, data)
+    read = _read_sheets(path, data)
     content_hash = file_hash(data)
     try:
         with import_transaction(con):
@@ -1055,10 +1110,12 @@ def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
             if prev is not None:
                 raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was stored "
                                         "(export the register again with `zpb template register` to edit it)")
-            result, ops = _plan(con, ref, path, sheets)
+            result, ops = _plan(con, ref, path, read)
             result.dry_run = dry_run
-            details = json.dumps({"sheets": {s.table: s.counts() for s in result.sheets if s.present}},
-                                 ensure_ascii=False)
+            details = {"sheets": {s.table: s.counts() for s in result.sheets if s.present}}
+            if read.unmatched:
+                details["unmatched"] = len(read.unmatched)
+            details = json.dumps(details, ensure_ascii=False)
             result.import_id = record_import(con, "register", path.name, content_hash,
                                              result.inserted + result.updated, details)
             _apply(con, ops, result.import_id)
@@ -1071,11 +1128,11 @@ def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
     return result
 
 
-def _plan(con: Connection, ref: Reference, path: Path,
-          sheets: dict[str, list[_RawRow]]) -> tuple[RegisterImport, list[_Op]]:
+def _plan(con: Connection, ref: Reference, path: Path, read: _Read) -> tuple[RegisterImport, list[_Op]]:
     """Check every row and compare it with what is stored; raises with every problem found."""
+    sheets = read.sheets
     problems = Problems(path)
-    checker = _Checker(con, ref)
+    checker = _Checker(con, ref, lookup=read.lookup)
     recs = {name: _check_rows(rows, checker, problems, _PARSERS[name]) for name, rows in sheets.items()}
     planner = _Planner(con, ref, problems)
     checked = {r.raw.row for r in recs.get(PARTNERS.name, [])}
@@ -1097,5 +1154,5 @@ def _plan(con: Connection, ref: Reference, path: Path,
     editions = sorted({r.values.get("edition") or r.values.get("joined_edition")
                        for name in (PARTICIPATION.name, AWARDS.name, ACTIONS.name) for r in recs.get(name, [])})
     return RegisterImport(path, False, [results[s.name] for s in SHEETS], editions,
-                          unlinked_awards=planner.unlinked_awards), ops
+                          unlinked_awards=planner.unlinked_awards, unmatched=read.unmatched), ops
 
