@@ -407,3 +407,56 @@ def test_cli_skip_bad_rows(small_copy, ref, tmp_path, capsys):
     assert main(argv + ["--skip-bad-rows"]) == 0
     out = capsys.readouterr().out
     assert f"skipped {len(bad)} rows" in out and f"stored {len(rows) - len(bad)} responses" in out
+
+
+# --------------------------------------------------------------------------- an institution not in the database
+
+@pytest.fixture
+def registered(empty_db, tmp_path):
+    """An empty database with the sample RSPO export imported (its preschools are not stored)."""
+    from rspo_support import malopolska_rows, write_rspo_export
+    from zpb_lib.ingest.institutions import ingest_institutions
+
+    rows = malopolska_rows()
+    res = ingest_institutions(empty_db, write_rspo_export(tmp_path / "wyniki-rspo.csv", rows))
+    return empty_db, rows, res.import_id
+
+
+def test_survey_for_a_preschool_says_it_is_out_of_scope(registered, ref, tmp_path):
+    con, rows, import_id = registered
+    preschools = [int(r["Numer RSPO"]) for r in rows if r["Typ"] == "Przedszkole"
+                  and r["Kod terytorialny powiat"].startswith("12")]
+    assert preschools
+    path = write_google_csv(tmp_path / "przedszkole.csv", ref, "students", answers(ref, "students", 5))
+    for rspo in preschools:
+        err = refused(con, lambda: ingest(con, path, rspo), "przedszkole.csv",
+                      f"RSPO {rspo} is not in the database: the RSPO export „wyniki-rspo.csv” (import #{import_id}",
+                      "lists it as „Przedszkole”, a type of institution the programme does not cover")
+        assert "zpb ingest institutions" not in str(err)
+
+
+def test_a_type_zpb_does_not_know_is_named_as_such(registered, ref, tmp_path):
+    con, rows, import_id = registered
+    known = {"Szkoła podstawowa", "Gimnazjum", "Liceum ogólnokształcące", "Technikum", "Branżowa szkoła I stopnia",
+             "Branżowa szkoła II stopnia", "Szkoła policealna", "Szkoła specjalna przysposabiająca do pracy",
+             "Szkoła muzyczna I stopnia", "Liceum sztuk plastycznych", "Zespół szkół i placówek oświatowych",
+             "Przedszkole", "Młodzieżowy ośrodek wychowawczy"}
+    unknown = next(r for r in rows if r["Typ"] not in known and r["Kod terytorialny powiat"].startswith("12"))
+    path = write_google_csv(tmp_path / "bursa.csv", ref, "students", answers(ref, "students", 5))
+    refused(con, lambda: ingest(con, path, int(unknown["Numer RSPO"])),
+            f"lists it as „{unknown['Typ']}”, a type zpb does not know", "rspo_types.yaml")
+
+
+def test_a_number_no_export_listed_keeps_the_plain_message(registered, ref, tmp_path, capsys):
+    con, rows, import_id = registered
+    other_voivodeship = next(int(r["Numer RSPO"]) for r in rows if not r["Kod terytorialny powiat"].startswith("12"))
+    path = write_google_csv(tmp_path / "inne.csv", ref, "students", answers(ref, "students", 5))
+    for rspo in (other_voivodeship, 9999999):
+        refused(con, lambda: ingest(con, path, rspo), f"no institution with RSPO {rspo} in the database",
+                "zpb institutions find")
+    # Once the export is undone, the database no longer knows of the preschool either.
+    from zpb_lib.store.history import undo
+
+    preschool = next(int(r["Numer RSPO"]) for r in rows if r["Typ"] == "Przedszkole")
+    undo(con, import_id)
+    refused(con, lambda: ingest(con, path, preschool), f"no institution with RSPO {preschool} in the database")
