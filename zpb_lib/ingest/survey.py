@@ -225,8 +225,8 @@ class AnswerMap:
 
     A multiple-choice cell that ticks the exclusive option („Nigdzie — nie ma takich miejsc”)
     together with other options — which neither Google Forms nor Microsoft Forms can prevent — is
-    stored as the other options: a respondent who names a place has seen one. :meth:`convert` says
-    when it did so, for the import summary."""
+    stored as the other options: a respondent who names a place has seen one. :attr:`resolving`
+    keeps such cells, for the import summary."""
 
     def __init__(self, scale: Scale, codes: tuple[str, ...]):
         self.scale, self.codes = scale, codes
@@ -236,7 +236,8 @@ class AnswerMap:
             for label in (o.label_pl, o.label_en):
                 self.labels[norm(label)] = o.code if self.multiple else o.value
         self.exclusive = {o.code: o for o in scale.options if o.exclusive}
-        self.cache: dict[object, tuple[tuple | int | None, bool]] = {}
+        self.cache: dict[object, tuple | int | None] = {}
+        self.resolving: set[object] = set()  # cells stored without their exclusive option
         self.width = len(codes) if self.multiple else 1
 
     @property
@@ -251,15 +252,14 @@ class AnswerMap:
     def exclusive_label(self) -> str | None:
         return next((f"„{o.label_pl}”" for o in self.exclusive.values()), None)
 
-    def convert(self, cell: object) -> tuple[tuple | int | None, bool]:
-        """The value(s) of a cell, and whether an exclusive option ticked with others was dropped;
-        raises KeyError(label) for a label not on the scale."""
+    def convert(self, cell: object) -> tuple | int | None:
+        """The value(s) of a cell; raises KeyError(label) for a label not on the scale. A cell whose
+        exclusive option was dropped is added to :attr:`resolving`."""
         try:
             return self.cache[cell]
         except (KeyError, TypeError):
             pass
         text = "" if cell is None else str(cell).strip()
-        resolved = False
         if not text:
             value = self.empty
         elif self.multiple:
@@ -267,7 +267,7 @@ class AnswerMap:
             alone = chosen & set(self.exclusive)
             if alone and len(chosen) > len(alone):
                 chosen -= alone
-                resolved = True
+                self.resolving.add(cell)
             value = tuple(1 if c in chosen else 0 for c in self.codes)
         else:
             key = norm(text)
@@ -275,10 +275,10 @@ class AnswerMap:
                 raise KeyError(text)
             value = self.labels[key]
         try:
-            self.cache[cell] = (value, resolved)
+            self.cache[cell] = value
         except TypeError:
             pass
-        return value, resolved
+        return value
 
     def _split(self, text: str) -> list[str]:
         """Chosen options of a multiple-choice cell. Parts are joined back greedily so that a label
@@ -336,47 +336,35 @@ CUT_SHORT, NO_HEADER, NOT_ON_SCALE = "row cut short", "value in a column without
 
 
 def _row_problems(cells: Sequence[object], row_no: int, table: Table, blank_cols: list[Column],
-                  item_cols: list[Column], maps: list[AnswerMap], resolved: list[list[int]],
-                  values: list[object]) -> list[tuple[str, Problem]]:
-    """What makes a row unreadable, each with its kind (empty: it is fine, ``values`` holds its
-    answers and ``resolved`` its row number for each answer stored without an exclusive option)."""
+                  item_cols: list[Column], maps: list[AnswerMap]) -> tuple[list[tuple[str, Problem]], Sequence[object]]:
+    """What makes a row unreadable, each with its kind (empty: it is fine), and its cells padded to
+    the header's width."""
     n_header = len(table.header)
     if len(cells) < n_header:
         if table.ragged:
             return [(CUT_SHORT, Problem(f"the row has {len(cells)} fields but the header has {n_header}: the file is "
                                         "truncated or a row was cut", row_no, table.header[len(cells)],
-                                        column_letter(len(cells))))]
+                                        column_letter(len(cells))))], cells
         cells = list(cells) + [None] * (n_header - len(cells))  # XLSX: trailing empty cells
     elif len(cells) > n_header:
         extra = next((i for i in range(n_header, len(cells)) if str(cells[i] or "").strip()), None)
         if extra is not None:
             return [(NO_HEADER, Problem(f"value {str(cells[extra])!r} stands in a column without a header (the row "
                                         f"has {len(cells)} fields, the header {n_header}; or a field holds an "
-                                        "unquoted delimiter)", row_no, None, column_letter(extra)))]
+                                        "unquoted delimiter)", row_no, None, column_letter(extra)))], cells
     out: list[tuple[str, Problem]] = []
     for c in blank_cols:
         v = cells[c.index]
         if v is not None and str(v).strip():
             out.append((NO_HEADER, Problem(f"value {str(v)!r} in a column without a header; give the column its "
                                            "question text or remove it", row_no, None, c.letter)))
-    dropped: list[int] = []
-    for k, (c, m) in enumerate(zip(item_cols, maps)):
+    for c, m in zip(item_cols, maps):
         try:
-            v, was_resolved = m.convert(cells[c.index])
+            m.convert(cells[c.index])
         except KeyError as exc:
             out.append((NOT_ON_SCALE, Problem(f"{exc.args[0]!r} is not an answer of this question's scale; "
                                               f"{m.expected()}", row_no, c.header, c.letter)))
-            continue
-        if was_resolved:
-            dropped.append(k)
-        if m.multiple:
-            values.extend(v)  # type: ignore[arg-type]
-        else:
-            values.append(v)
-    if not out:
-        for k in dropped:
-            resolved[k].append(row_no)
-    return out
+    return out, cells
 
 
 def read_survey(path: str | Path, group: str, ref: Reference | None = None, *,
@@ -415,12 +403,26 @@ def read_survey(path: str | Path, group: str, ref: Reference | None = None, *,
     resolved: list[list[int]] = [[] for _ in item_cols]
     answers: list[tuple] = []
     blank_rows = 0
+    n_header = len(table.header)
+    pairs = [(c.index, m) for c, m in zip(item_cols, maps)]
+    exclusive = [(k, c.index, m) for k, (c, m) in enumerate(zip(item_cols, maps)) if m.exclusive]
     for row_no, cells in table.rows:
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
             blank_rows += 1
             continue
+        found: list[tuple[str, Problem]] = []
+        if len(cells) != n_header or blank_cols:
+            found, cells = _row_problems(cells, row_no, table, blank_cols, item_cols, maps)
         values: list[object] = []
-        found = _row_problems(cells, row_no, table, blank_cols, item_cols, maps, resolved, values)
+        if not found:
+            try:
+                for i, m in pairs:
+                    if m.multiple:
+                        values.extend(m.convert(cells[i]))  # type: ignore[arg-type]
+                    else:
+                        values.append(m.convert(cells[i]))
+            except KeyError:  # every problem of the row, named
+                found, cells = _row_problems(cells, row_no, table, blank_cols, item_cols, maps)
         if found:
             bad_rows.append(row_no)
             for what, p in found:
@@ -428,6 +430,12 @@ def read_survey(path: str | Path, group: str, ref: Reference | None = None, *,
                 if len(details) < DETAIL_ROWS:
                     details.append({"row": row_no, "column": p.letter, "header": p.column, "problem": what})
             continue
+        for k, i, m in exclusive:
+            try:
+                if cells[i] in m.resolving:
+                    resolved[k].append(row_no)
+            except TypeError:  # an unhashable cell is never a checkbox answer
+                pass
         answers.append(tuple(values))
     if bad_rows and not (skip_bad_rows and answers):
         if not answers:
