@@ -382,6 +382,25 @@ def test_row_cut_short_is_a_row_that_cannot_be_read(con, ref, tmp_path):
          "problem": "row cut short"}]
 
 
+def test_more_bad_rows_than_listed_are_all_counted(con, ref, tmp_path):
+    """Twenty problems are spelled out; the rest are counted, in the refusal, the summary and the
+    import's record alike."""
+    rows = answers(ref, "students", 80, seed=57, empty_share=0)
+    bad = list(range(0, 80, 2))  # 40 rows, one problem each
+    for i in bad:
+        rows[i]["safe_school"] = "Raczej tak"
+    path, before = write_spoiled("google", tmp_path / "duzo.csv", ref, rows)
+    err = refused(con, lambda: ingest(con, path, free_target(con)), "duzo.csv: 40 problems, nothing was stored",
+                  "… and 20 more", "40 rows cannot be read (2, 4, 6, 8, 10, 12, 14, 16, 18, 20, …)",
+                  "to store the other 40 and leave these out")
+    assert [p.row for p in err.problems] == [i + 2 for i in bad[:20]]
+    res = ingest(con, path, free_target(con), skip_bad_rows=True)
+    assert res.rows == 40 and "    … and 20 more" in res.lines()
+    d = details(con, res.import_id)
+    assert d["rows_skipped"] == 40 and [p["row"] for p in d["skipped_problems"]] == [i + 2 for i in bad]
+    assert {p["column"] for p in d["skipped_problems"]} == {item_letter(ref, "safe_school", before)}
+
+
 def test_no_readable_row_is_refused_even_with_skip_bad_rows(con, ref, tmp_path):
     rows = answers(ref, "students", 6, seed=55, empty_share=0)
     for r in rows:

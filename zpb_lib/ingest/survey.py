@@ -29,6 +29,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -82,7 +83,7 @@ class Column:
     role: str  # item | personal | metadata | other (ignored: not a question) | blank | unknown (refused)
     item: Item | None = None
 
-    @property
+    @cached_property
     def letter(self) -> str:
         return column_letter(self.index)
 
@@ -238,12 +239,14 @@ class AnswerMap:
         self.exclusive = {o.code: o for o in scale.options if o.exclusive}
         self.cache: dict[object, tuple | int | None] = {}
         self.resolving: set[object] = set()  # cells stored without their exclusive option
+        self.unknown: dict[object, str] = {}  # cells holding a label not on the scale: the label
         self.width = len(codes) if self.multiple else 1
 
     @property
     def empty(self) -> tuple | None:
         return (None,) * self.width if self.multiple else None
 
+    @cached_property
     def expected(self) -> str:
         labels = "; ".join(f"„{o.label_pl}”" for o in self.scale.options)
         how = "one or more of, joined with „, ” or „;”" if self.multiple else "one of"
@@ -253,12 +256,24 @@ class AnswerMap:
         return next((f"„{o.label_pl}”" for o in self.exclusive.values()), None)
 
     def convert(self, cell: object) -> tuple | int | None:
-        """The value(s) of a cell; raises KeyError(label) for a label not on the scale. A cell whose
-        exclusive option was dropped is added to :attr:`resolving`."""
+        """The value(s) of a cell (text, a number or None, as tables give them); raises
+        KeyError(label) for a label not on the scale. A cell whose exclusive option was dropped is
+        added to :attr:`resolving`."""
         try:
             return self.cache[cell]
-        except (KeyError, TypeError):
+        except KeyError:
             pass
+        if cell in self.unknown:  # a file full of them is refused as fast as one
+            raise KeyError(self.unknown[cell])
+        try:
+            value = self._value(cell)
+        except KeyError as exc:
+            self.unknown[cell] = exc.args[0]
+            raise
+        self.cache[cell] = value
+        return value
+
+    def _value(self, cell: object) -> tuple | int | None:
         text = "" if cell is None else str(cell).strip()
         if not text:
             value = self.empty
@@ -274,10 +289,6 @@ class AnswerMap:
             if key not in self.labels:
                 raise KeyError(text)
             value = self.labels[key]
-        try:
-            self.cache[cell] = value
-        except TypeError:
-            pass
         return value
 
     def _split(self, text: str) -> list[str]:
@@ -336,9 +347,12 @@ CUT_SHORT, NO_HEADER, NOT_ON_SCALE = "row cut short", "value in a column without
 
 
 def _row_problems(cells: Sequence[object], row_no: int, table: Table, blank_cols: list[Column],
-                  item_cols: list[Column], maps: list[AnswerMap]) -> tuple[list[tuple[str, Problem]], Sequence[object]]:
+                  item_cols: list[Column], maps: list[AnswerMap],
+                  describe: bool = True) -> tuple[list[tuple[str, Problem]], Sequence[object]]:
     """What makes a row unreadable, each with its kind (empty: it is fine), and its cells padded to
-    the header's width."""
+    the header's width. Without ``describe`` an answer's problem has no message: beyond the
+    problems listed only their number and place count, and a file of 50,000 bad rows is refused in
+    about the time a good one takes to read."""
     n_header = len(table.header)
     if len(cells) < n_header:
         if table.ragged:
@@ -363,7 +377,7 @@ def _row_problems(cells: Sequence[object], row_no: int, table: Table, blank_cols
             m.convert(cells[c.index])
         except KeyError as exc:
             out.append((NOT_ON_SCALE, Problem(f"{exc.args[0]!r} is not an answer of this question's scale; "
-                                              f"{m.expected()}", row_no, c.header, c.letter)))
+                                              f"{m.expected}" if describe else "", row_no, c.header, c.letter)))
     return out, cells
 
 
@@ -422,7 +436,7 @@ def read_survey(path: str | Path, group: str, ref: Reference | None = None, *,
                     else:
                         values.append(m.convert(cells[i]))
             except KeyError:  # every problem of the row, named
-                found, cells = _row_problems(cells, row_no, table, blank_cols, item_cols, maps)
+                found, cells = _row_problems(cells, row_no, table, blank_cols, item_cols, maps, not problems.full())
         if found:
             bad_rows.append(row_no)
             for what, p in found:
@@ -431,11 +445,8 @@ def read_survey(path: str | Path, group: str, ref: Reference | None = None, *,
                     details.append({"row": row_no, "column": p.letter, "header": p.column, "problem": what})
             continue
         for k, i, m in exclusive:
-            try:
-                if cells[i] in m.resolving:
-                    resolved[k].append(row_no)
-            except TypeError:  # an unhashable cell is never a checkbox answer
-                pass
+            if cells[i] in m.resolving:
+                resolved[k].append(row_no)
         answers.append(tuple(values))
     if bad_rows and not (skip_bad_rows and answers):
         if not answers:
