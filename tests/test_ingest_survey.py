@@ -575,18 +575,6 @@ def test_missing_question_column_refused(con, ref, tmp_path):
             f"question 4 „{text}”")
 
 
-def test_unknown_extra_column_refused_not_dropped(con, ref, tmp_path):
-    path = write_google_csv(tmp_path / "extra.csv", ref, "students", answers(ref, "students", 5))
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        table = list(csv.reader(fh))
-    table = [r[:2] + (["Klasa"] if i == 0 else ["3b"]) + r[2:] for i, r in enumerate(table)]
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh).writerows(table)
-    err = refused(con, lambda: ingest(con, path, free_target(con)), "extra.csv", "row 1, column C „Klasa”",
-                  "unknown column")
-    assert (err.row, err.column, err.letter) == (1, "Klasa", "C")
-
-
 def test_value_in_column_without_header_refused(con, ref, tmp_path):
     path = write_google_csv(tmp_path / "more.csv", ref, "students", answers(ref, "students", 5))
     lines = path.read_text(encoding="utf-8-sig").splitlines()
@@ -649,21 +637,6 @@ def test_place_shares_are_of_those_who_answered(con, ref, tmp_path):
         k = sum(1 for a in answered if row.place in a)
         assert (row.n, row.k) == (len(answered), k), row.place
         assert row.p == pytest.approx(k / len(answered))
-
-
-@pytest.mark.parametrize("lang", ["pl", "en"])
-def test_nowhere_together_with_a_place_refused(con, ref, tmp_path, lang):
-    rows = answers(ref, "students", 12, seed=25, empty_share=0)
-    for r in rows:
-        r["dangerous_places"] = {"toilets"}
-    rows[4]["dangerous_places"] = {"nowhere", "toilets", "way"}  # row 6 of the file (header is row 1)
-    path = write_google_csv(tmp_path / "both.csv", ref, "students", rows, lang=lang)
-    item = next(i for i in ref.questionnaires["students"].items if i.id == "dangerous_places")
-    header = item.text_pl if lang == "pl" else item.text_en
-    letter = get_column_letter(3 + [i.id for i in ref.questionnaires["students"].items].index("dangerous_places"))
-    err = refused(con, lambda: ingest(con, path, free_target(con)), "both.csv", f"row 6, column {letter} „{header}”",
-                  "„Nigdzie — nie ma takich miejsc” excludes every other answer", "„Toalety”, „Droga do szkoły”")
-    assert (err.row, err.letter, len(err.problems)) == (6, letter, 1)
 
 
 def test_wrong_group_gets_a_hint(con, ref, tmp_path):

@@ -6,6 +6,7 @@ through :func:`lookup`; everything that shows one uses :func:`identifier` or :fu
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import uuid
@@ -122,13 +123,68 @@ def _row(r: tuple) -> Institution:
 
 def lookup(con: Connection, text: Any) -> Institution:
     """The institution a person named by RSPO number or POL-on id; raises ValueError for text that
-    is neither, :class:`UnknownInstitution` when no institution has it."""
+    is neither, :class:`UnknownInstitution` when no institution has it (saying so when an RSPO
+    export listed the number but zpb did not store it: a preschool, a type it does not know)."""
     ident = parse_identifier(text)
     row = con.execute(f"{_SELECT} WHERE i.{ident.column} = ?", (ident.value,)).fetchone()
     if row is None:
-        raise UnknownInstitution(f"no institution with {ident.label()} in the database (find one with "
-                                 "`zpb institutions find NAME`; add schools with `zpb ingest institutions`)")
+        raise UnknownInstitution(_not_found(con, ident))
     return _row(row)
+
+
+# Keys of an RSPO import's details (``imports.details``) listing the RSPO numbers of the Małopolska
+# rows it did not store, by the type the export gave: types the programme does not cover
+# (``kind: null`` in rspo_types.yaml, e.g. Przedszkole), and types zpb does not know.
+SKIPPED_OUT_OF_SCOPE = "out_of_scope_rspo"
+SKIPPED_UNKNOWN_TYPE = "unknown_type_rspo"
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """An RSPO number an imported RSPO export listed and zpb did not store, and why."""
+    import_id: int
+    file_name: str
+    imported_at: str
+    type_name: str
+    out_of_scope: bool  # False: a type zpb does not know
+
+
+def skipped_by_register(con: Connection, rspo: int) -> SkippedRow | None:
+    """The latest RSPO import that listed ``rspo`` among the Małopolska rows it did not store."""
+    rows = con.execute("SELECT id, file_name, imported_at, details FROM imports WHERE kind = 'institutions' "
+                       "AND details LIKE ? ORDER BY id DESC", (f"%{rspo}%",)).fetchall()
+    for iid, file_name, imported_at, details in rows:
+        try:
+            d = json.loads(details)
+        except (TypeError, ValueError):
+            continue
+        for key, out_of_scope in ((SKIPPED_OUT_OF_SCOPE, True), (SKIPPED_UNKNOWN_TYPE, False)):
+            listed = d.get(key) if isinstance(d, dict) else None
+            for type_name, numbers in (listed.items() if isinstance(listed, dict) else ()):
+                if isinstance(numbers, list) and rspo in numbers:
+                    return SkippedRow(int(iid), str(file_name), str(imported_at), str(type_name), out_of_scope)
+    return None
+
+
+def _not_found(con: Connection, ident: Identifier) -> str:
+    """Why no institution has ``ident``, as far as the database can tell, and what to do."""
+    if ident.scheme == "polon":
+        return (f"no university with {ident.label()} in the database (find one with `zpb institutions find NAME`; "
+                "universities come from their list: `zpb ingest institutions`)")
+    skipped = skipped_by_register(con, int(ident.value))
+    if skipped is None:
+        return (f"no institution with {ident.label()} in the database (zpb keeps Małopolska's schools of the types "
+                "the programme covers, from the RSPO register's export: check the number with `zpb institutions find "
+                "NAME`; a school missing from the database comes with a newer export, `zpb ingest institutions`)")
+    s = skipped
+    source = f"the RSPO export „{s.file_name}” (import #{s.import_id} of {str(s.imported_at)[:10]})"
+    if s.out_of_scope:
+        return (f"{ident.label()} is not in the database: {source} lists it as „{s.type_name}”, a type of "
+                "institution the programme does not cover, so it was not stored and takes no part (the types "
+                "covered are set in rspo_types.yaml of the reference data)")
+    return (f"{ident.label()} is not in the database: {source} lists it as „{s.type_name}”, a type zpb does not "
+            "know, so it was not stored; if the programme covers that type, add it to rspo_types.yaml of the "
+            "reference data and import an RSPO export again")
 
 
 def by_ids(con: Connection, ids: list[int]) -> dict[int, Institution]:

@@ -55,22 +55,28 @@ class IngestError(ValueError):
     """An input file was refused; nothing was stored. The message names the file, the row and the
     column of each problem and says what was expected."""
 
-    def __init__(self, file: str | Path, problems: Problem | str | Sequence[Problem], more: int = 0):
+    def __init__(self, file: str | Path, problems: Problem | str | Sequence[Problem], more: int = 0,
+                 note: str | None = None):
+        """``note``: a last line after the problems, saying what they add up to and what to do."""
         if isinstance(problems, (str, Problem)):
             problems = [Problem(problems) if isinstance(problems, str) else problems]
         self.file = Path(file).name
         self.problems = list(problems)
         self.more = more
+        self.note = note
         first = self.problems[0]
         self.row, self.column, self.letter = first.row, first.column, first.letter
         self.sheet = first.sheet
-        if len(self.problems) == 1 and not more:
+        if len(self.problems) == 1 and not more and not note:
             text = f"{self.file}: {first}"
         else:
             total = len(self.problems) + more
-            text = f"{self.file}: {total} problems, nothing was stored:\n" + "\n".join(f"  {p}" for p in self.problems)
+            text = (f"{self.file}: {total} problem{'s' if total != 1 else ''}, nothing was stored:\n"
+                    + "\n".join(f"  {p}" for p in self.problems))
             if more:
                 text += f"\n  … and {more} more"
+            if note:
+                text += f"\n  {note}"
         super().__init__(text)
 
 

@@ -60,7 +60,7 @@ def cmd_ingest_survey(args: argparse.Namespace) -> int:
 
     return run_on_db(args.db, lambda con: ingest_survey(
         con, args.file, institution=args.institution, edition=args.edition, group=args.group, wave=args.wave,
-        replace=args.replace, append=args.append, dry_run=args.dry_run))
+        replace=args.replace, append=args.append, dry_run=args.dry_run, skip_bad_rows=args.skip_bad_rows))
 
 
 def cmd_ingest_audit(args: argparse.Namespace) -> int:
@@ -124,6 +124,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--group", required=True, metavar="GROUP", help=GROUP_HELP)
     p.add_argument("--wave", required=True, metavar="WAVE", help=WAVE_HELP)
     p.add_argument("--dry-run", action="store_true", help="check everything and show what would be stored; store nothing")
+    p.add_argument("--skip-bad-rows", action="store_true",
+                   help="store the rows that can be read and leave out the others (an answer not on the scale, a row "
+                        "cut short), naming them in the summary; without it such a row refuses the file")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--replace", action="store_true",
                       help="replace an earlier import of this file and the responses already stored for this target")

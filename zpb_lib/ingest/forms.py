@@ -30,12 +30,13 @@ TEXT = {
             "„Wiele odpowiedzi” (Microsoft).",
             "Ankieta jest anonimowa: nie zbieraj adresów e-mail ani nazwisk (Google: wyłącz „Zbieraj adresy "
             "e-mail”; Microsoft: „Każdy może odpowiedzieć”, bez zapisywania nazwy).",
-            "Nie dodawaj innych pytań ani opcji „Inne” z polem do wpisania tekstu: import odrzuca kolumny "
-            "i odpowiedzi spoza ankiety.",
+            "Nie dodawaj innych pytań ani opcji „Inne” z polem do wpisania tekstu: import pomija kolumny "
+            "spoza ankiety (i wymienia je), a odpowiedź spoza ankiety zatrzymuje import (albo, na życzenie, "
+            "pomija jej wiersz).",
             "W pytaniu o miejsca niebezpieczne zostaw odpowiedź „{nowhere}” jako zwykłe pole wyboru: odróżnia ona "
             "„nie ma takich miejsc” od pominiętego pytania (pusta odpowiedź liczy się jako brak odpowiedzi). "
-            "Formularz nie zablokuje zaznaczenia jej razem z miejscem — import odrzuci taką odpowiedź, "
-            "wskazując wiersz.",
+            "Formularz nie zablokuje zaznaczenia jej razem z miejscem — import zapisze wtedy zaznaczone "
+            "miejsca (kto wskazał miejsce, ten je widział) i poda, ile było takich odpowiedzi.",
             "Eksport: Google — „Odpowiedzi” → „Pobierz odpowiedzi (.csv)”; Microsoft — „Otwórz w programie "
             "Excel”. Import: zpb ingest survey PLIK --institution RSPO --edition 2025/2026 --group {group} "
             "--wave diagnoza (jesienią) lub ewaluacja (po realizacji planu).",
@@ -61,12 +62,13 @@ TEXT = {
             "question: „Checkboxes” (Google) or „Choice” with „Multiple answers” on (Microsoft).",
             "The survey is anonymous: do not collect e-mail addresses or names (Google: turn off „Collect email "
             "addresses”; Microsoft: „Anyone can respond”, without recording names).",
-            "Do not add other questions or an „Other” option with a text field: the import refuses columns and "
-            "answers that are not in the questionnaire.",
+            "Do not add other questions or an „Other” option with a text field: the import leaves out columns "
+            "that are not in the questionnaire (and lists them), and an answer that is not in it stops the import "
+            "(or, if asked, its row is skipped).",
             "In the dangerous-places question keep the answer „{nowhere}” as an ordinary checkbox: it tells "
             "“there are no such places” from a skipped question (an empty answer counts as no answer). The form "
-            "cannot stop it being ticked together with a place — the import refuses such an answer and names "
-            "its row.",
+            "cannot stop it being ticked together with a place — the import then stores the places ticked (who "
+            "names a place has seen one) and says how many such answers there were.",
             "Export: Google — „Responses” → „Download responses (.csv)”; Microsoft — „Open in Excel”. Import: "
             "zpb ingest survey FILE --institution RSPO --edition 2025/2026 --group {group} --wave baseline "
             "(in autumn) or follow-up (after the action plan).",

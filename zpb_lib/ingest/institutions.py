@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ..institutions import fold, label, parse_identifier
+from ..institutions import SKIPPED_OUT_OF_SCOPE, SKIPPED_UNKNOWN_TYPE, fold, label, parse_identifier
 from ..reference import InstitutionKind, Reference, ReferenceDataError, _list, _need, _yaml, reference
 from ..wording import count, plural
 from ..store.write import import_transaction, insert_rows, record_import, update_logged
@@ -275,6 +275,10 @@ class RegisterFile:
     skipped: Counter = field(default_factory=Counter)  # voivodeship → rows
     out_of_scope: Counter = field(default_factory=Counter)  # RSPO type → Małopolska rows
     unknown: Counter = field(default_factory=Counter)  # type text as in the file → Małopolska rows
+    # Their RSPO numbers by type, kept in the import's details so that a number people give later
+    # (a preschool's, for a survey) is answered with why it is not in the database.
+    out_of_scope_rspo: dict[str, list[int]] = field(default_factory=dict)
+    unknown_rspo: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def ident_column(self) -> str:
@@ -380,9 +384,11 @@ def _read_rspo(path: Path, data: bytes, table: Table, ref: Reference, types: Rsp
         rtype = types.find(type_text)
         if rtype is None:
             out.unknown[type_text or "(empty)"] += 1
+            _note_number(out.unknown_rspo, type_text or "(empty)", cells[cols["rspo"].index])
             continue
         if rtype.kind is None:
             out.out_of_scope[rtype.name] += 1
+            _note_number(out.out_of_scope_rspo, rtype.name, cells[cols["rspo"].index])
             continue
         record = _school(cols, row_no, cells, county, gmina, rtype, type_text, ref, problems)
         if record is None:
@@ -403,6 +409,17 @@ def _read_rspo(path: Path, data: bytes, table: Table, ref: Reference, types: Rsp
         raise IngestError(path, f"no row of Małopolska (powiat codes 12xx) among {out.rows_read} rows ({others}); "
                                 "download the export for województwo małopolskie or the whole country")
     return out
+
+
+def _note_number(numbers: dict[str, list[int]], type_name: str, cell: object) -> None:
+    """Keep a skipped row's RSPO number under its type (a cell that is no number is not kept: the
+    row is not checked further, since it is not stored)."""
+    try:
+        n = whole(cell, positive=True)
+    except ValueError:
+        return
+    if n is not None:
+        numbers.setdefault(type_name, []).append(n)
 
 
 def _territory(cols: dict[str, Col], row_no: int, cells: Sequence[object],
@@ -724,7 +741,8 @@ class InstitutionsImport:
         return {
             "source": f.source, "format": f.format, "rows_read": f.rows_read, "in_voivodeship": f.in_voivodeship,
             "skipped_other_voivodeships": dict(f.skipped), "out_of_scope": dict(f.out_of_scope),
-            "unknown_types": dict(f.unknown), "new": len(p.new), "renamed": len(self.renamed),
+            "unknown_types": dict(f.unknown), SKIPPED_OUT_OF_SCOPE: f.out_of_scope_rspo,
+            SKIPPED_UNKNOWN_TYPE: f.unknown_rspo, "new": len(p.new), "renamed": len(self.renamed),
             "moved": len(self.moved), "other_changes": dict(self.other_columns()), "back_in_register": len(self.back),
             "no_longer_in_register": len(p.gone), "unchanged": p.unchanged}
 

@@ -4,14 +4,24 @@ The format is recognised from the bytes (a zip archive is a workbook; otherwise 
 delimiter of the header line decide), because schools rename and re-save files freely. Column
 headers are matched to the questionnaire of the chosen group tolerantly (see :func:`norm`), answer
 labels are mapped to scale values in Polish or English, and known form and personal columns
-(timestamp, e-mail, name…) are recognised and never read further. Every other column must be a
-question: anything unrecognised is refused rather than dropped. A file that is no table at all (a
-picture, a PDF, a web page, a zip archive that is not a workbook, binary data) is refused as what it
-is before any column is matched.
+(timestamp, e-mail, name…) are recognised and never read further. A file that is no table at all
+(a picture, a PDF, a web page, a zip archive that is not a workbook, binary data) is refused as what
+it is before any column is matched.
 
-The dangerous-places question stores one 0/1 column per option: an empty cell is a skipped question
-(every column NULL); „Nigdzie — nie ma takich miejsc” is an answer naming no place (``place_nowhere``
-1, the places 0) and is refused together with a place.
+Exports are taken as forms really make them:
+
+- Every question of the questionnaire must have its column. A column that is not one is ignored and
+  listed (teachers add „Klasa”, „Uwagi”, a consent; personal ones, such as „Imię i nazwisko
+  ucznia”, are recognised by their words), unless its header looks like a question
+  (:data:`LOOKS_LIKE`): a mistyped or edited question, or one of another group's questionnaire, is
+  refused naming that question, since its answers would otherwise be lost.
+- The dangerous-places question stores one 0/1 column per option: an empty cell is a skipped
+  question (every column NULL); „Nigdzie — nie ma takich miejsc” alone is an answer naming no place
+  (``place_nowhere`` 1, the places 0). No form can make that option exclusive, so a cell ticking it
+  together with places is stored as the places (a respondent who names a place has seen one) and
+  counted in the summary; the database still refuses both at once.
+- A row that cannot be read (an answer not on its question's scale, a row cut short) refuses the
+  file, naming each row and column, unless the user asks to skip such rows (``skip_bad_rows``).
 """
 from __future__ import annotations
 
@@ -19,7 +29,9 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Sequence
 
 from ..reference import Item, Reference, Scale, group_of, reference, wave_of
 from ..store.write import delete_import, delete_rows, import_transaction, insert_rows, record_import
@@ -50,16 +62,41 @@ EXPORT_HINT = ("import the answers as the form exports them — Google Forms: �
 
 # --------------------------------------------------------------------------- columns and answers
 
+# A column that is not a question of the questionnaire "looks like one" when its header is at least
+# this similar (rapidfuzz ``fuzz.ratio`` of the normalised texts, 0–100) to a question's text in
+# Polish or English: mistyped and slightly edited questions score 88–99, columns teachers add
+# („Klasa”, „Uwagi”, „Szkoła”, a consent or a question of their own) score below 70. Such a
+# column is refused naming the question, since its answers would otherwise be lost; every other
+# column is ignored and listed.
+LOOKS_LIKE = 85
+
+# Words that make a column personal data whatever else its header says („Imię i nazwisko ucznia”,
+# „Numer w dzienniku”): a normalised header word starting with one of them.
+PERSONAL_WORDS = ("imię", "imie", "imion", "nazwisk", "pesel", "mail", "email", "telefon", "phone", "surname",
+                  "name", "adres", "address", "podpis", "signature", "dziennik")
+
+
 @dataclass(frozen=True)
 class Column:
     index: int
     header: str
-    role: str  # item | personal | metadata | blank | unknown
+    role: str  # item | personal | metadata | other (ignored: not a question) | blank | unknown (refused)
     item: Item | None = None
 
-    @property
+    @cached_property
     def letter(self) -> str:
         return column_letter(self.index)
+
+    def named(self) -> str:
+        return f"{self.letter} „{self.header}”"
+
+
+@dataclass(frozen=True)
+class QuestionText:
+    key: str  # norm()ed
+    group: str
+    number: int  # 1-based, in its questionnaire
+    item: Item
 
 
 def _item_lookup(ref: Reference, group: str) -> tuple[dict[str, Item], dict[str, tuple[str, Item]]]:
@@ -76,21 +113,52 @@ def _item_lookup(ref: Reference, group: str) -> tuple[dict[str, Item], dict[str,
     return own, other
 
 
+def _question_texts(ref: Reference, group: str) -> list[QuestionText]:
+    """Every question text of every questionnaire, the chosen group's first (so that a text two
+    questionnaires share is named as the chosen group's)."""
+    groups = [group] + [g for g in ref.questionnaires if g != group]
+    return [QuestionText(key, g, n, item) for g in groups
+            for n, item in enumerate(ref.questionnaires[g].items, start=1)
+            for key in sorted(text_keys(item.text_pl) | text_keys(item.text_en))]
+
+
+def resembled_question(header: str, texts: list[QuestionText]) -> tuple[QuestionText, float] | None:
+    """The question a header that is not one looks like (:data:`LOOKS_LIKE`), and how alike, if any."""
+    from rapidfuzz import fuzz
+
+    best: tuple[QuestionText, float] | None = None
+    for key in header_keys(header):
+        for t in texts:
+            score = fuzz.ratio(key, t.key, score_cutoff=LOOKS_LIKE)
+            if score and (best is None or score > best[1]):
+                best = (t, score)
+    return best
+
+
+def is_personal(header: str) -> bool:
+    """A header that names personal data: a known form column or a word of :data:`PERSONAL_WORDS`."""
+    keys = header_keys(header)
+    return keys[0] in PERSONAL_COLUMNS or any(w.startswith(PERSONAL_WORDS) for w in keys[0].split())
+
+
 def plan_columns(path: Path, header: list[str], ref: Reference, group: str, header_row: int = 1) -> list[Column]:
-    """What each column is; refuses unknown, duplicate and missing question columns all at once."""
+    """What each column is; refuses missing and duplicate question columns, and columns that look
+    like a question but are not one, all at once. Other columns are ignored (role ``other``)."""
     own, other = _item_lookup(ref, group)
+    texts = _question_texts(ref, group)
     problems = Problems(path)
     columns: list[Column] = []
     seen: dict[str, Column] = {}
     other_hits: Counter = Counter()
+    alike: list[tuple[Column, QuestionText, float]] = []
     for i, h in enumerate(header):
         keys = header_keys(h)
         item = next((own[k] for k in keys if k in own), None)
         if item is not None:
             col = Column(i, h, "item", item)
             if item.id in seen:
-                problems.add(Problem(f"this column and column {seen[item.id].letter} „{seen[item.id].header}” "
-                                     f"both hold question „{item.text_pl}”; keep one", header_row, h, col.letter))
+                problems.add(Problem(f"this column and column {seen[item.id].named()} both hold question "
+                                     f"„{item.text_pl}”; keep one", header_row, h, col.letter))
             seen[item.id] = col
         elif not keys[0]:
             col = Column(i, h, "blank")
@@ -98,18 +166,19 @@ def plan_columns(path: Path, header: list[str], ref: Reference, group: str, head
             col = Column(i, h, "personal")
         elif keys[0] in METADATA_COLUMNS:
             col = Column(i, h, "metadata")
-        else:
-            hit = next((other[k] for k in keys if k in other), None)
-            if hit:
-                other_hits[hit[0]] += 1
-                msg = (f"this is a question of the {GROUP_NAMES[hit[0]]} questionnaire (item {hit[1].id}), "
-                       f"not of the {GROUP_NAMES[group]}; check --group (given: {group})")
-            else:
-                msg = (f"unknown column: neither a question of the {GROUP_NAMES[group]} questionnaire nor a known "
-                       "form column (timestamp, ID, start/completion time, e-mail, name); remove it from the file "
-                       "or correct the question text (if Polish letters look wrong, the file's encoding is wrong)")
-            problems.add(Problem(msg, header_row, h, column_letter(i)))
+        elif (hit := next((other[k] for k in keys if k in other), None)) is not None:
+            other_hits[hit[0]] += 1
+            problems.add(Problem(f"this is a question of the {GROUP_NAMES[hit[0]]} questionnaire (item {hit[1].id}), "
+                                 f"not of the {GROUP_NAMES[group]}; check --group (given: {group})",
+                                 header_row, h, column_letter(i)))
             col = Column(i, h, "unknown")
+        elif (like := resembled_question(h, texts)) is not None:
+            col = Column(i, h, "unknown", like[0].item if like[0].group == group else None)
+            alike.append((col, *like))
+        elif is_personal(h):
+            col = Column(i, h, "personal")
+        else:
+            col = Column(i, h, "other")
         columns.append(col)
     if other_hits:
         g, n = other_hits.most_common(1)[0]
@@ -117,21 +186,48 @@ def plan_columns(path: Path, header: list[str], ref: Reference, group: str, head
             raise IngestError(path, Problem(
                 f"the columns are the {GROUP_NAMES[g]} questionnaire ({n} of its questions), not the "
                 f"{GROUP_NAMES[group]}: check --group (given: {group}; the file fits --group {g})", header_row))
-    for n, item in enumerate(ref.questionnaires[group].items, start=1):
-        if item.id not in seen:
-            problems.add(Problem(f"missing question column: no column is headed with question {n} "
-                                 f"„{item.text_pl}” (or its English text „{item.text_en}”)", header_row))
+    for col, t, score in alike:
+        problems.add(Problem(_alike_message(t, score, group, seen), header_row, col.header, col.letter))
+    named = {col.item.id for col, _, _ in alike if col.item is not None}
+    missing = [(n, item) for n, item in enumerate(ref.questionnaires[group].items, start=1)
+               if item.id not in seen and item.id not in named]
+    for n, item in missing:
+        problems.add(Problem(f"missing question column: no column is headed with question {n} "
+                             f"„{item.text_pl}” (or its English text „{item.text_en}”)", header_row))
+    set_aside = [c for c in columns if c.role == "other"]
+    if missing and set_aside:
+        problems.add(Problem("columns taken for no question (ignored): " + ", ".join(c.named() for c in set_aside)
+                             + "; if one of them holds a missing question, head it with the question's text",
+                             header_row))
     problems.raise_if_any()
     return columns
 
 
-class ExclusiveAnswer(ValueError):
-    """A multiple-choice cell ticks an exclusive option ("Nowhere") together with another one."""
+def _alike_message(t: QuestionText, score: float, group: str, seen: dict[str, Column]) -> str:
+    """Why a column that resembles a question is refused, and what to do."""
+    alike = f"{score:.0f}% alike"
+    if t.group != group:
+        return (f"this header resembles question {t.number} „{t.item.text_pl}” of the {GROUP_NAMES[t.group]} "
+                f"questionnaire ({alike}), not a question of the {GROUP_NAMES[group]}; check --group (given: "
+                f"{group}), or remove the column if it is a question of your own")
+    if t.item.id in seen:
+        return (f"this header resembles question {t.number} „{t.item.text_pl}” ({alike}), which column "
+                f"{seen[t.item.id].named()} holds: if this is an earlier version of that question (edited in the "
+                "form), move its answers into that column and remove this one; if it is a question of your own, "
+                "remove it (zpb stores the questionnaire's questions only)")
+    return (f"this header is not the text of a question but resembles question {t.number} „{t.item.text_pl}” "
+            f"({alike}): if the column holds that question's answers, correct the header to the question's text; "
+            "if it is another question, remove the column (zpb stores the questionnaire's questions only)")
 
 
 class AnswerMap:
     """Maps a question's cells to database values; cells seen before are answered from a cache,
-    which keeps 50,000-row files fast."""
+    which keeps 50,000-row files fast.
+
+    A multiple-choice cell that ticks the exclusive option („Nigdzie — nie ma takich miejsc”)
+    together with other options — which neither Google Forms nor Microsoft Forms can prevent — is
+    stored as the other options: a respondent who names a place has seen one. :attr:`resolving`
+    keeps such cells, for the import summary."""
 
     def __init__(self, scale: Scale, codes: tuple[str, ...]):
         self.scale, self.codes = scale, codes
@@ -142,40 +238,57 @@ class AnswerMap:
                 self.labels[norm(label)] = o.code if self.multiple else o.value
         self.exclusive = {o.code: o for o in scale.options if o.exclusive}
         self.cache: dict[object, tuple | int | None] = {}
+        self.resolving: set[object] = set()  # cells stored without their exclusive option
+        self.unknown: dict[object, str] = {}  # cells holding a label not on the scale: the label
         self.width = len(codes) if self.multiple else 1
 
+    @property
+    def empty(self) -> tuple | None:
+        return (None,) * self.width if self.multiple else None
+
+    @cached_property
     def expected(self) -> str:
         labels = "; ".join(f"„{o.label_pl}”" for o in self.scale.options)
         how = "one or more of, joined with „, ” or „;”" if self.multiple else "one of"
         return f"expected {how}: {labels} (or the English labels), or an empty cell"
 
+    def exclusive_label(self) -> str | None:
+        return next((f"„{o.label_pl}”" for o in self.exclusive.values()), None)
+
     def convert(self, cell: object) -> tuple | int | None:
-        """The value(s) of a cell; raises KeyError(label) for a label not on the scale."""
+        """The value(s) of a cell (text, a number or None, as tables give them); raises
+        KeyError(label) for a label not on the scale. A cell whose exclusive option was dropped is
+        added to :attr:`resolving`."""
         try:
             return self.cache[cell]
-        except (KeyError, TypeError):
+        except KeyError:
             pass
+        if cell in self.unknown:  # a file full of them is refused as fast as one
+            raise KeyError(self.unknown[cell])
+        try:
+            value = self._value(cell)
+        except KeyError as exc:
+            self.unknown[cell] = exc.args[0]
+            raise
+        self.cache[cell] = value
+        return value
+
+    def _value(self, cell: object) -> tuple | int | None:
         text = "" if cell is None else str(cell).strip()
         if not text:
-            value = (None,) * self.width if self.multiple else None
+            value = self.empty
         elif self.multiple:
             chosen = set(self._split(text))
             alone = chosen & set(self.exclusive)
-            if alone and len(chosen) > 1:
-                o = self.exclusive[next(iter(alone))]
-                others = [f"„{x.label_pl}”" for x in self.scale.options if x.code in chosen - alone]
-                raise ExclusiveAnswer(f"„{o.label_pl}” excludes every other answer, but the cell also names "
-                                      f"{', '.join(others)}; keep either „{o.label_pl}” or the places")
+            if alone and len(chosen) > len(alone):
+                chosen -= alone
+                self.resolving.add(cell)
             value = tuple(1 if c in chosen else 0 for c in self.codes)
         else:
             key = norm(text)
             if key not in self.labels:
                 raise KeyError(text)
             value = self.labels[key]
-        try:
-            self.cache[cell] = value
-        except TypeError:
-            pass
         return value
 
     def _split(self, text: str) -> list[str]:
@@ -195,6 +308,14 @@ class AnswerMap:
         return out
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """Answers that ticked an exclusive option together with others, stored as the others."""
+    label: str  # the exclusive option, quoted („Nigdzie — nie ma takich miejsc”)
+    letter: str  # the question's column
+    rows: list[int]
+
+
 @dataclass
 class SurveyFile:
     """A parsed export, ready to store: one tuple of answer values per response."""
@@ -208,10 +329,65 @@ class SurveyFile:
     personal: list[str]
     metadata: list[str]
     blank_rows: int
+    other: list[str] = field(default_factory=list)  # headers of columns ignored as no question
+    resolved: list[Resolved] = field(default_factory=list)
+    skipped_rows: list[int] = field(default_factory=list)  # every row left out (--skip-bad-rows)
+    skipped: list[Problem] = field(default_factory=list)  # their problems, the first MAX_PROBLEMS
+    skipped_more: int = 0  # and how many more problems there were
+    skipped_details: list[dict[str, object]] = field(default_factory=list)  # for the import's details
+
+    @property
+    def resolved_answers(self) -> int:
+        return sum(len(r.rows) for r in self.resolved)
 
 
-def read_survey(path: str | Path, group: str, ref: Reference | None = None) -> SurveyFile:
-    """Read and check an export for ``group``'s questionnaire; raises :class:`IngestError`."""
+# What the import's details record of a skipped row's problem: where and what kind, never the cell's
+# text (a free-text „Inne” answer may name a person; the file has it).
+CUT_SHORT, NO_HEADER, NOT_ON_SCALE = "row cut short", "value in a column without a header", "answer not on the scale"
+
+
+def _row_problems(cells: Sequence[object], row_no: int, table: Table, blank_cols: list[Column],
+                  item_cols: list[Column], maps: list[AnswerMap],
+                  describe: bool = True) -> tuple[list[tuple[str, Problem]], Sequence[object]]:
+    """What makes a row unreadable, each with its kind (empty: it is fine), and its cells padded to
+    the header's width. Without ``describe`` an answer's problem has no message: beyond the
+    problems listed only their number and place count, and a file of 50,000 bad rows is refused in
+    about the time a good one takes to read."""
+    n_header = len(table.header)
+    if len(cells) < n_header:
+        if table.ragged:
+            return [(CUT_SHORT, Problem(f"the row has {len(cells)} fields but the header has {n_header}: the file is "
+                                        "truncated or a row was cut", row_no, table.header[len(cells)],
+                                        column_letter(len(cells))))], cells
+        cells = list(cells) + [None] * (n_header - len(cells))  # XLSX: trailing empty cells
+    elif len(cells) > n_header:
+        extra = next((i for i in range(n_header, len(cells)) if str(cells[i] or "").strip()), None)
+        if extra is not None:
+            return [(NO_HEADER, Problem(f"value {str(cells[extra])!r} stands in a column without a header (the row "
+                                        f"has {len(cells)} fields, the header {n_header}; or a field holds an "
+                                        "unquoted delimiter)", row_no, None, column_letter(extra)))], cells
+    out: list[tuple[str, Problem]] = []
+    for c in blank_cols:
+        v = cells[c.index]
+        if v is not None and str(v).strip():
+            out.append((NO_HEADER, Problem(f"value {str(v)!r} in a column without a header; give the column its "
+                                           "question text or remove it", row_no, None, c.letter)))
+    for c, m in zip(item_cols, maps):
+        try:
+            m.convert(cells[c.index])
+        except KeyError as exc:
+            out.append((NOT_ON_SCALE, Problem(f"{exc.args[0]!r} is not an answer of this question's scale; "
+                                              f"{m.expected}" if describe else "", row_no, c.header, c.letter)))
+    return out, cells
+
+
+def read_survey(path: str | Path, group: str, ref: Reference | None = None, *,
+                skip_bad_rows: bool = False) -> SurveyFile:
+    """Read and check an export for ``group``'s questionnaire; raises :class:`IngestError`.
+
+    A row that cannot be read (an answer not on its question's scale, a row cut short) refuses the
+    file, naming every such row and column; with ``skip_bad_rows`` those rows are left out and
+    listed instead (:attr:`SurveyFile.skipped`), and the file is refused only if no row is left."""
     ref = ref or reference()
     path = Path(path)
     try:
@@ -234,65 +410,75 @@ def read_survey(path: str | Path, group: str, ref: Reference | None = None) -> S
             db_columns.extend(f"place_{code}" for code in codes)
         else:
             db_columns.append(c.item.id)
-    n_header = len(table.header)
     blank_cols = [c for c in columns if c.role == "blank"]
     problems = Problems(path)
+    bad_rows: list[int] = []
+    details: list[dict[str, object]] = []
+    resolved: list[list[int]] = [[] for _ in item_cols]
     answers: list[tuple] = []
     blank_rows = 0
+    n_header = len(table.header)
+    pairs = [(c.index, m) for c, m in zip(item_cols, maps)]
+    exclusive = [(k, c.index, m) for k, (c, m) in enumerate(zip(item_cols, maps)) if m.exclusive]
     for row_no, cells in table.rows:
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
             blank_rows += 1
             continue
-        if len(cells) < n_header:
-            if table.ragged:
-                problems.add(Problem(f"the row has {len(cells)} fields but the header has {n_header}: the file "
-                                     "is truncated or a row was cut", row_no, table.header[len(cells)],
-                                     column_letter(len(cells))))
-                if problems.full():
-                    break
-                continue
-            cells = list(cells) + [None] * (n_header - len(cells))  # XLSX: trailing empty cells
-        elif len(cells) > n_header:
-            extra = next((i for i in range(n_header, len(cells)) if str(cells[i] or "").strip()), None)
-            if extra is not None:
-                problems.add(Problem(f"value {str(cells[extra])!r} stands in a column without a header (the row has "
-                                     f"{len(cells)} fields, the header {n_header}; or a field holds an unquoted "
-                                     "delimiter)", row_no, None, column_letter(extra)))
-                if problems.full():
-                    break
-                continue
-            cells = cells[:n_header]
-        for c in blank_cols:
-            v = cells[c.index]
-            if v is not None and str(v).strip():
-                problems.add(Problem(f"value {str(v)!r} in a column without a header; give the column its question "
-                                     "text or remove it", row_no, None, c.letter))
+        found: list[tuple[str, Problem]] = []
+        if len(cells) != n_header or blank_cols:
+            found, cells = _row_problems(cells, row_no, table, blank_cols, item_cols, maps)
         values: list[object] = []
-        for c, m in zip(item_cols, maps):
+        if not found:
             try:
-                v = m.convert(cells[c.index])
-            except KeyError as exc:
-                problems.add(Problem(f"{exc.args[0]!r} is not an answer of this question's scale; {m.expected()}",
-                                     row_no, c.header, c.letter))
-                v = (None,) * m.width if m.multiple else None
-            except ExclusiveAnswer as exc:
-                problems.add(Problem(str(exc), row_no, c.header, c.letter))
-                v = (None,) * m.width
-            if m.multiple:
-                values.extend(v)  # type: ignore[arg-type]
-            else:
-                values.append(v)
-        if problems.full():
-            break
+                for i, m in pairs:
+                    if m.multiple:
+                        values.extend(m.convert(cells[i]))  # type: ignore[arg-type]
+                    else:
+                        values.append(m.convert(cells[i]))
+            except KeyError:  # every problem of the row, named
+                found, cells = _row_problems(cells, row_no, table, blank_cols, item_cols, maps, not problems.full())
+        if found:
+            bad_rows.append(row_no)
+            for what, p in found:
+                problems.add(p)
+                if len(details) < DETAIL_ROWS:
+                    details.append({"row": row_no, "column": p.letter, "header": p.column, "problem": what})
+            continue
+        for k, i, m in exclusive:
+            if cells[i] in m.resolving:
+                resolved[k].append(row_no)
         answers.append(tuple(values))
-    problems.raise_if_any()
+    if bad_rows and not (skip_bad_rows and answers):
+        if not answers:
+            note = f"no row of the file can be read ({_n_rows(len(bad_rows))}: {_row_list(bad_rows)})"
+        else:
+            note = (f"{_n_rows(len(bad_rows))} cannot be read ({_row_list(bad_rows)}); to store the other "
+                    f"{len(answers)} and leave these out, import the file again with --skip-bad-rows")
+        raise IngestError(path, problems.items, problems.more, note=note)
     if not answers:
         raise IngestError(path, Problem("the file has a header row but no answers (no data rows)",
                                         table.header_row + 1))
     return SurveyFile(path, table.format, file_hash(data), group, db_columns, answers,
                       {c.item.id: c.header for c in item_cols},
                       [c.header for c in columns if c.role == "personal"],
-                      [c.header for c in columns if c.role == "metadata"], blank_rows)
+                      [c.header for c in columns if c.role == "metadata"], blank_rows,
+                      other=[c.header for c in columns if c.role == "other"],
+                      resolved=[Resolved(m.exclusive_label() or "", c.letter, rows)
+                                for c, m, rows in zip(item_cols, maps, resolved) if rows],
+                      skipped_rows=bad_rows, skipped=problems.items, skipped_more=problems.more,
+                      skipped_details=details)
+
+
+DETAIL_ROWS = 1000  # entries an import's details keep per list of rows; the counts are always whole
+
+
+def _n_rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
+
+
+def _row_list(rows: list[int], shown: int = 10) -> str:
+    """„6, 19, 40”: the first ``shown`` row numbers."""
+    return ", ".join(map(str, rows[:shown])) + (", …" if len(rows) > shown else "")
 
 
 # --------------------------------------------------------------------------- storing
@@ -329,8 +515,21 @@ class SurveyImport:
             out.append("  ignored as personal data (never stored): " + ", ".join(f"„{h}”" for h in f.personal))
         if f.metadata:
             out.append("  ignored form columns (not stored): " + ", ".join(f"„{h}”" for h in f.metadata))
+        if f.other:
+            out.append("  ignored, not questions of the questionnaire (not stored): "
+                       + ", ".join(f"„{h}”" for h in f.other))
+        for r in f.resolved:
+            out.append(f"  {len(r.rows)} answer{'s' if len(r.rows) != 1 else ''} ticked {r.label} together with "
+                       f"a place: stored as the places (column {r.letter}, row{'s' if len(r.rows) != 1 else ''} "
+                       f"{_row_list(r.rows)})")
         if f.blank_rows:
             out.append(f"  empty rows skipped: {f.blank_rows}")
+        if f.skipped_rows:
+            out.append(f"  {'would skip' if self.dry_run else 'skipped'} {_n_rows(len(f.skipped_rows))} that cannot "
+                       f"be read (--skip-bad-rows): {_row_list(f.skipped_rows)}")
+            out.extend(f"    {p}" for p in f.skipped)
+            if f.skipped_more:
+                out.append(f"    … and {f.skipped_more} more")
         out.extend(f"  {'would replace' if self.dry_run else 'replaced'} {r}" for r in self.replaced)
         if self.kept:
             out.append(f"  kept {self.kept} responses stored earlier for the same target (--append)")
@@ -357,13 +556,14 @@ def _slot(con: Connection, inst: int, edition: str, group: str, wave: str) -> li
 
 def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, edition: str, group: str,
                   wave: str, replace: bool = False, append: bool = False, dry_run: bool = False,
-                  ref: Reference | None = None) -> SurveyImport:
+                  skip_bad_rows: bool = False, ref: Reference | None = None) -> SurveyImport:
     """Check and store one survey export in one transaction; on any problem nothing is stored.
 
     The same file (same bytes) is refused unless ``replace``, which removes the earlier import. A
     target (institution, edition, group, wave) that already holds responses is refused too, since a
     new export of a form usually repeats every earlier answer: ``replace`` replaces them, ``append``
-    adds to them (e.g. a second form for another class)."""
+    adds to them (e.g. a second form for another class). ``skip_bad_rows`` stores the rows that can be
+    read and leaves out the others, which the summary and the import's details name."""
     ref = ref or reference()
     path = Path(path)
     try:
@@ -379,7 +579,7 @@ def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, 
     if denied:
         raise IngestError(path, denied)
     check_participation(path, con, inst, e)
-    sf = read_survey(path, group, ref)
+    sf = read_survey(path, group, ref, skip_bad_rows=skip_bad_rows)
     result = SurveyImport(sf, inst, edition, wave, None, dry_run)
     try:
         with import_transaction(con):
@@ -415,6 +615,11 @@ def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, 
             details = json.dumps({
                 "format": sf.format, "institution": inst.ident, "edition": edition, "group": group, "wave": wave,
                 "columns": sf.matched, "ignored_personal": sf.personal, "ignored_metadata": sf.metadata,
+                "ignored_other": sf.other, "empty_rows": sf.blank_rows,
+                "nowhere_with_a_place": sf.resolved_answers,
+                "nowhere_with_a_place_rows": [n for r in sf.resolved for n in r.rows][:DETAIL_ROWS],
+                "rows_skipped": len(sf.skipped_rows), "skipped_rows": sf.skipped_rows[:DETAIL_ROWS],
+                "skipped_problems": sf.skipped_details,
                 "replaced": result.replaced, "appended_to": result.kept}, ensure_ascii=False)
             import_id = record_import(con, "survey", path.name, sf.content_hash, len(sf.answers), details)
             fixed = (inst.id, edition, wave, group, import_id)
