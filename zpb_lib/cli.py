@@ -65,17 +65,24 @@ def cmd_db_info(args: argparse.Namespace) -> int:
 
 
 def cmd_db_check(args: argparse.Namespace) -> int:
-    from .dbcheck import check
+    from .dbcheck import check, notes
 
     path = store.resolve_db_path(args.db)
     con = store.connect(path, readonly=True)
     try:
         problems = check(con)
+        found = notes(con)
     finally:
         con.close()
     for p in problems:
         print(p)
-    print(f"{store.display(path)}: {len(problems)} problem(s)", file=sys.stderr)
+    # Notes follow the problems, marked, and leave the exit status alone: they are not errors.
+    for n in found:
+        print(f"note: {n}")
+    summary = f"{store.display(path)}: {len(problems)} problem(s)"
+    if found:
+        summary += f"; {len(found)} note(s): award(s) recorded without an audit in the database"
+    print(summary, file=sys.stderr)
     return 1 if problems else 0
 
 
@@ -238,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("info", help="row counts per table")
     _db_arg(p)
     p.set_defaults(func=cmd_db_info)
-    p = db.add_parser("check", help="validate integrity and the rules; one line per problem")
+    p = db.add_parser("check", help="validate integrity and the rules; one line per problem, then notes (awards "
+                      "recorded without an audit)")
     _db_arg(p)
     p.set_defaults(func=cmd_db_check)
     p = db.add_parser("upgrade", help="upgrade a database of an older schema (backup copy first, one transaction) "

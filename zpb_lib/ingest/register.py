@@ -1019,7 +1019,8 @@ class RegisterImport:
                     out.append(f"    … and {len(items) - limit} more {word}")
         if self.unlinked_awards:
             out.append(f"  {self.unlinked_awards} award(s) have no audit of their edition that can give them; "
-                       "they are stored as the register says (`zpb db check` lists them)")
+                       "they are stored as the register says (`zpb db check` lists them as notes, and lists as "
+                       "problems those that contradict the rules)")
         edition = self.editions[-1] if self.editions else None
         build = f"zpb build --edition {edition}" if edition else "zpb build"
         changes = self.inserted + self.updated
