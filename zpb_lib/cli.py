@@ -144,7 +144,8 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
 def cmd_imports_undo(args: argparse.Namespace) -> int:
     from .store.history import UndoRefused, undo
 
-    return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run), refused=(UndoRefused,))
+    return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run, with_later=args.with_later),
+                     refused=(UndoRefused,))
 
 
 def cmd_awards_confirm(args: argparse.Namespace) -> int:
@@ -270,9 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = imports.add_parser("list", help="every import: id, kind, time, rows, content hash, file")
     _db_arg(p)
     p.set_defaults(func=cmd_imports_list)
-    p = imports.add_parser("undo", help="remove exactly what one import stored (one transaction)")
+    p = imports.add_parser("undo", help="remove exactly what one import stored and put back what it changed or "
+                           "removed (one transaction)")
     p.add_argument("id", type=int, help="the import's id (see `zpb imports list`)")
-    p.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
+    p.add_argument("--with-later", action="store_true",
+                   help="also undo every import that depends on it, directly or through others, in one transaction "
+                        "(a refusal names them)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed and put back; change nothing")
     _db_arg(p)
     p.set_defaults(func=cmd_imports_undo)
 
