@@ -28,6 +28,9 @@ PARTNER_KINDS = {"policja": "police", "straż miejska": "city_guard", "straż po
                  "samorząd": "local_government", "organizacja pozarządowa": "ngo", "rodzice": "parents",
                  "ochrona zdrowia": "health", "inne": "other"}
 
+# The optional last column of every data sheet: a mark removes the stored row with the row's key.
+REMOVE = "Usuń"
+
 Row = Sequence[object]
 
 
@@ -36,8 +39,9 @@ def fill_register(path: str | Path, participation: Sequence[Row] | None = None, 
                   edit: Callable[[openpyxl.Workbook], None] | None = None) -> Path:
     """Write a register workbook: one sheet per argument given (None: the sheet is left out), the
     exact headers in row 1 and the rows below, each a tuple of cell values in column order (the
-    institution's name included). Dates go into date cells, as Excel stores a typed date;
-    ``edit(wb)`` may change anything before saving."""
+    institution's name included), with one more cell — the „Usuń” mark — where a person marks a
+    row for removal (the sheet then has that column). Dates go into date cells, as Excel stores a
+    typed date; ``edit(wb)`` may change anything before saving."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name, rows in (("Udział", participation), ("Nagrody", awards), ("Plany działań", actions),
@@ -45,9 +49,11 @@ def fill_register(path: str | Path, participation: Sequence[Row] | None = None, 
         if rows is None:
             continue
         ws = wb.create_sheet(name)
-        ws.append(list(HEADERS[name]))
+        marked = any(len(row) == len(HEADERS[name]) + 1 for row in rows)
+        ws.append(list(HEADERS[name]) + ([REMOVE] if marked else []))
         for row in rows:
-            assert len(row) == len(HEADERS[name]), f"{name}: {len(HEADERS[name])} cells expected, got {row!r}"
+            assert len(row) in (len(HEADERS[name]), len(HEADERS[name]) + marked), \
+                f"{name}: {len(HEADERS[name])} cells (and a „Usuń” mark) expected, got {row!r}"
             ws.append(list(row))
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, dt.date):

@@ -90,7 +90,34 @@ def test_check_reports_each_planted_problem(planted, capsys):
         assert any(line.startswith(e) for line in lines), (e, "\n".join(lines))
     assert any(line.startswith(("participation rowid", "participation id")) and "institutions" in line
                for line in lines), lines
-    assert len(lines) == len(expected) + 1, lines
+    # The two awards recorded without an audit follow as notes (one of them also has problems above).
+    notes = [line for line in lines if line.startswith("note: ")]
+    without_audit = "recorded without an audit in the database"
+    assert [n.split(":")[1].strip() for n in notes] == ["awards RSPO 999001 certificate 2016/2017",
+                                                        "awards RSPO 999002 extension 2016/2017"]
+    assert all(without_audit in n for n in notes)
+    assert lines[-len(notes):] == notes  # after every problem
+    assert len(lines) == len(expected) + 1 + len(notes), lines
+
+
+def test_notes_alone_leave_the_exit_status_zero(small_copy, capsys):
+    """An award the register records without an audit, consistent with the rules (a certificate of a
+    school taking part, valid the two years the rules give): a note, not a problem."""
+    con = store.connect(small_copy)
+    with transaction(con):
+        iid = insert_one(con, "institutions", {"name": "Szkoła z rejestru", "kind": "primary", "county": "1201",
+                                               "rspo": 999004, "municipality": "Bochnia", "locality": "Bochnia",
+                                               "opened_year": 1960})
+        insert_one(con, "participation", {"institution_id": iid, "joined_edition": "2016/2017"})
+        insert_one(con, "awards", {"institution_id": iid, "kind": "certificate", "edition": "2016/2017",
+                                   "audit_id": None, "awarded_on": "2017-10-15", "valid_until": "2019-10-15"})
+    con.close()
+    assert main(["db", "check", "--db", str(small_copy)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["note: awards RSPO 999004 certificate 2016/2017: recorded without an audit "
+                                         "in the database (the register's record; checked against the rules without "
+                                         "points)"]
+    assert "0 problem(s); 1 note(s)" in captured.err
 
 
 def test_check_clean_database_exit_zero(small_db, capsys):

@@ -3,12 +3,16 @@ stored and restores what it changed, in one transaction, and refuses with the re
 data depends on it."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from zpb_lib import store
 from zpb_lib.cli import main
+from zpb_lib.ingest.register import ingest_register
 from zpb_lib.store.history import UndoRefused, list_imports, undo
 from zpb_lib.store.write import insert_one, record_import, transaction, update_logged
+from register_support import fill_register
 from test_ingest_survey import answers, free_target, ingest, write_google_csv
 
 pytestmark = pytest.mark.both_backends
@@ -129,3 +133,61 @@ def test_cli_list_and_undo(small_copy, ref, tmp_path, capsys):
     assert "deleted: 14 survey_responses" in capsys.readouterr().out
     assert main(["imports", "undo", str(res.import_id), "--db", str(small_copy)]) == 2
     assert "there is no import" in capsys.readouterr().err
+
+
+def test_a_refusal_names_the_whole_chain_and_undoes_it_in_one_step(con, tmp_path, content_hash, small_copy, capsys):
+    """The finding: undoing an import was blocked by a later one, whose undo was blocked by the next,
+    and the first refusal named only the first. Import x adds a partner, y an action naming it, z
+    marks that action done: z depends on x only through y. The refusal of x names y and z, and
+    `--with-later` undoes all three (z, y, x) in one transaction; `--dry-run` first says what each
+    would delete and restore, changing nothing."""
+    db = str(small_copy)
+    rspo = con.execute("SELECT rspo FROM institutions WHERE county = '1201' AND kind = 'primary' "
+                       "ORDER BY id LIMIT 1").fetchone()[0]
+    before = content_hash(small_copy)
+    action = (str(rspo), None, EDITION, "inne", "profilaktyczne", "Festyn rodzinny", "Rada Rodziców SP",
+              dt.date(2026, 5, 30))
+    x = ingest_register(con, fill_register(tmp_path / "x.xlsx", partners=[("Rada Rodziców SP", "rodzice",
+                                                                            "bocheński")])).import_id
+    y = ingest_register(con, fill_register(tmp_path / "y.xlsx", actions=[action + ("planowane",)])).import_id
+    z = ingest_register(con, fill_register(tmp_path / "z.xlsx", actions=[action + ("wykonane",)])).import_id
+    after = content_hash(small_copy)
+
+    assert main(["imports", "undo", str(x), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert f"1 action(s) naming partners this import added are stored by #{y} (register, „y.xlsx”)" in err
+    assert (f"the imports in the way, directly or through others: #{y} (register, „y.xlsx”), #{z} (register, "
+            "„z.xlsx”)") in err
+    assert f"zpb imports undo {x} --with-later" in err
+
+    assert main(["imports", "undo", str(x), "--with-later", "--dry-run", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert f"would undo import #{x} with the 2 import(s) that depend on it (#{z}, #{y})" in out
+    order = [line.split()[1] for line in out.splitlines() if line.startswith("import #")]
+    assert order == [f"#{z}", f"#{y}", f"#{x}"]
+    assert "would restore the earlier values of: 1 action_items" in out
+    assert "would delete: 1 action_items" in out and "would delete: 1 partners" in out
+    assert out.rstrip().endswith("dry run: nothing was changed")
+    assert content_hash(small_copy) == after
+
+    assert main(["imports", "undo", str(x), "--with-later", "--db", db]) == 0
+    assert f"imports #{z}, #{y}, #{x} are undone" in capsys.readouterr().out
+    assert content_hash(small_copy) == before
+    assert main(["imports", "undo", str(x), "--with-later", "--db", db]) == 2
+    assert "there is no import" in capsys.readouterr().err
+
+
+def test_a_chain_that_data_from_no_import_depends_on_is_refused(con, tmp_path, content_hash, small_copy, capsys):
+    """Demo data (stored by no import) in an edition only an import's participation covers: nothing
+    takes it away, so neither the undo nor the undo with the later imports is possible."""
+    iid, rspo = con.execute("SELECT i.id, i.rspo FROM institutions i WHERE EXISTS (SELECT 1 FROM audits a WHERE "
+                            "a.institution_id = i.id) AND i.rspo IS NOT NULL ORDER BY i.id LIMIT 1").fetchone()
+    joined = con.execute("SELECT MIN(joined_edition) FROM participation WHERE institution_id = ?", (iid,)).fetchone()[0]
+    with transaction(con):
+        con.execute("DELETE FROM participation WHERE institution_id = ?", (iid,))
+    x = ingest_register(con, fill_register(tmp_path / "x.xlsx", participation=[(str(rspo), None, joined, None)]))
+    before = content_hash(small_copy)
+    assert main(["imports", "undo", str(x.import_id), "--with-later", "--db", str(small_copy)]) == 2
+    err = capsys.readouterr().err
+    assert "data no import stored (demo data) depends on it" in err and "nothing was changed" in err
+    assert content_hash(small_copy) == before

@@ -19,7 +19,8 @@ from zpb_lib.ingest.register import ingest_register, write_register_template
 from zpb_lib.store import schema
 from zpb_lib.store.write import insert_rows, transaction
 from ingest_support import refused
-from register_support import (ACTION_KINDS, AREAS, AWARD_KINDS, HEADERS, PARTNER_KINDS, STATUSES, fill_register)
+from register_support import (ACTION_KINDS, AREAS, AWARD_KINDS, HEADERS, PARTNER_KINDS, REMOVE, STATUSES,
+                              fill_register)
 
 pytestmark = pytest.mark.both_backends
 
@@ -179,6 +180,7 @@ def test_problem_names_the_sheet_first_and_keeps_the_old_form_without_one():
 def test_the_module_uses_the_agreed_headers():
     assert dict(zip((reg.PARTICIPATION_SHEET, reg.AWARDS_SHEET, reg.ACTIONS_SHEET, reg.PARTNERS_SHEET),
                     (reg.PARTICIPATION_HEADERS, reg.AWARD_HEADERS, reg.ACTION_HEADERS, reg.PARTNER_HEADERS))) == HEADERS
+    assert reg.REMOVE_HEADER == REMOVE
     labels = (reg.AWARD_KIND_LABELS, reg.AREA_LABELS, reg.ACTION_KIND_LABELS, reg.STATUS_LABELS,
               reg.PARTNER_KIND_LABELS)
     assert [tuple(m) for m in labels] == [schema.AWARD_KINDS, schema.ACTION_AREAS, schema.ACTION_KINDS,
@@ -241,15 +243,17 @@ def test_template_of_the_demo_database(small_db, tmp_path, ref):
     assert [wb[s].sheet_state for s in wb.sheetnames] == ["visible"] * 6 + ["hidden"]
     for name, headers in HEADERS.items():
         ws = wb[name]
-        assert tuple(c.value for c in ws[1]) == headers
+        # The data columns, then „Usuń”: written empty, for marking rows to remove.
+        assert tuple(c.value for c in ws[1]) == headers + (REMOVE,)
+        assert all(r[-1] is None for r in ws.iter_rows(min_row=2, values_only=True))
         assert ws.freeze_panes == "A2"
         assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 == "9"  # A4
         assert all((ws.column_dimensions[chr(65 + i)].width or 0) >= 10 for i in range(len(headers)))
 
     # Pre-filled with what the database holds: identifiers people use and the Polish list texts.
     label = {v: k for k, v in AWARD_KINDS.items()}
-    assert set(sheet_rows(wb["Udział"])) == participation
-    got = sheet_rows(wb["Nagrody"])
+    assert {r[:-1] for r in sheet_rows(wb["Udział"])} == participation
+    got = [r[:-1] for r in sheet_rows(wb["Nagrody"])]
     assert all(isinstance(r[4], dt.datetime) for r in got)
     assert sorted((r[0], r[1], r[2], r[3], r[4].date()) for r in got) == \
         sorted((a[0], a[1], a[2], label[a[3]], a[4]) for a in awards)
@@ -258,7 +262,7 @@ def test_template_of_the_demo_database(small_db, tmp_path, ref):
     assert sorted((*r[:7], r[7].date(), r[8]) for r in sheet_rows(wb["Plany działań"])) == sorted(
         (a[0], a[1], a[2], area[a[3]], akind[a[4]], a[5], a[6], a[7], status[a[8]]) for a in actions)
     pkind = {v: k for k, v in PARTNER_KINDS.items()}
-    assert sorted(sheet_rows(wb["Partnerzy"])) == sorted((p[0], pkind[p[1]], p[2]) for p in partners)
+    assert sorted(r[:-1] for r in sheet_rows(wb["Partnerzy"])) == sorted((p[0], pkind[p[1]], p[2]) for p in partners)
 
     # The institutions lookup list, read-only, and the columns validating against it.
     places = wb["Placówki"]
@@ -297,7 +301,7 @@ def test_template_of_an_empty_database_has_empty_sheets(tmp_path):
         con.close()
     wb = openpyxl.load_workbook(out)
     for name, headers in HEADERS.items():
-        assert tuple(c.value for c in wb[name][1]) == headers
+        assert tuple(c.value for c in wb[name][1]) == headers + (REMOVE,)
         assert sheet_rows(wb[name]) == []
     assert sheet_rows(wb["Placówki"]) == []
 
@@ -646,3 +650,220 @@ def test_cli_writes_the_template_and_imports_the_register(fresh, tmp_path, capsy
     assert main(["ingest", "register", str(path), "--db", db]) == 2
     err = capsys.readouterr().err
     assert "zpb: refused:" in err and "already imported" in err
+
+
+# --------------------------------------------------------------------------- removing rows („Usuń”)
+
+def mark(template, out, marks: dict[str, list[tuple]]) -> tuple:
+    """The exported register with „Usuń” typed (as a person types it: „x”) in the rows whose leading
+    cells equal one of ``marks[sheet]``; returns the file and the (sheet, row) marked."""
+    wb = openpyxl.load_workbook(template)
+    done = []
+    for sheet, keys in marks.items():
+        ws = wb[sheet]
+        col = [c.value for c in ws[1]].index(REMOVE) + 1
+        for r in range(2, ws.max_row + 1):
+            values = tuple(ws.cell(r, i).value for i in range(1, col))
+            if any(values[:len(k)] == k for k in keys):
+                ws.cell(r, col).value = "x"
+                done.append((sheet, r))
+        assert len([d for d in done if d[0] == sheet]) == len(keys), (sheet, keys, done)
+    wb.save(out)
+    return out, done
+
+
+def rows_of(con, table: str) -> list[tuple]:
+    return con.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+
+
+REGISTER_TABLES = ("participation", "awards", "action_items", "partners")
+
+
+def test_rows_marked_usun_are_removed_and_the_undo_puts_them_back(fresh, tmp_path, capsys):
+    """The finding: a wrong register row could not be removed. A person exports the register, types
+    „x” in „Usuń” of the rows to go — the contested leader title of 111111 (it joined in 2022/2023),
+    that school's participation, an action and a partner with the one action naming it — and imports
+    the file: exactly those rows go, as an import of their own, and its undo puts them back as they
+    were (ids and the import that stored them included)."""
+    db = str(fresh.db)
+    first = first_import(fresh, tmp_path)
+    before = {t: rows_of(fresh, t) for t in REGISTER_TABLES}
+    assert main(["template", "register", "--out", str(tmp_path / "rejestr.xlsx"), "--db", db]) == 0
+    gone = {"Udział": [("111111", n("111111"), "2022/2023")],
+            "Nagrody": [("111111", n("111111"), "2024/2025", "Lider Projektu")],
+            "Plany działań": [("111111", n("111111"), "2025/2026", "przemoc szkolna", "profilaktyczne",
+                               "Szkolenie rady pedagogicznej"),
+                              ("333333", n("333333"), "2025/2026", "miejsca niebezpieczne", "infrastrukturalne",
+                               "Monitoring boiska")],
+            "Partnerzy": [("Kuratorium Oświaty w Krakowie",)]}
+    path, marked = mark(tmp_path / "rejestr.xlsx", tmp_path / "usun.xlsx", gone)
+    capsys.readouterr()
+    assert main(["ingest", "register", str(path), "--db", db, "--dry-run"]) == 0
+    assert "dry run: nothing was stored (0 new and 0 changed rows would be, and 5 rows removed)" in \
+        capsys.readouterr().out
+    assert {t: rows_of(fresh, t) for t in REGISTER_TABLES} == before
+
+    assert main(["ingest", "register", str(path), "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "removed: RSPO 111111 2024/2025 leader" in out and "removed: „Kuratorium Oświaty w Krakowie”" in out
+    removal = fresh.execute("SELECT MAX(id) FROM imports").fetchone()[0]
+    assert f"and removed 5 rows as import #{removal} (undo: zpb imports undo {removal})" in out
+    # What is left is what the workbook's other rows say, computed from the lists above.
+    assert stored_participation(fresh) == expected_participation([r for r in PARTICIPATION if r[0] != "111111"])
+    assert stored_awards(fresh) == expected_awards([r for r in AWARDS if r[:1] + r[2:4] != ("111111", "2024/2025",
+                                                                                              "Lider Projektu")])
+    assert stored_actions(fresh) == expected_actions(
+        [r for r in ACTIONS if r[5] not in ("Szkolenie rady pedagogicznej", "Monitoring boiska")])
+    assert stored_partners(fresh) == expected_partners([r for r in PARTNERS if r[0] != "Kuratorium Oświaty w Krakowie"])
+    # The removal is an import of its own, keeping each removed row whole.
+    assert fresh.execute("SELECT kind, file_name, rows FROM imports WHERE id = ?", (removal,)).fetchone() == \
+        ("register", "usun.xlsx", 5)
+    records = fresh.execute("SELECT tbl, row_id, old FROM import_changes WHERE import_id = ?", (removal,)).fetchall()
+    kept = {(t, json.loads(old)["*removed"]["id"]): json.loads(old)["*removed"] for t, _, old in records}
+    by_id = {t: {r[0]: r for r in before[t]} for t in REGISTER_TABLES}
+    assert len(kept) == 5 and all(row["import_id"] == first for row in kept.values())
+    for (table, row_id), row in kept.items():
+        assert tuple(row.values()) == tuple(by_id[table][row_id]), table
+    assert json.loads(fresh.execute("SELECT details FROM imports WHERE id = ?", (removal,)).fetchone()[0])[
+        "sheets"]["awards"]["removed"] == 1
+
+    # Undo puts every row back as it was.
+    assert main(["imports", "undo", str(removal), "--db", db]) == 0
+    out = capsys.readouterr().out
+    put_back = next(line for line in out.splitlines() if "put back the rows it removed:" in line)
+    assert sorted(put_back.split(": ", 1)[1].split(", ")) == ["1 awards", "1 participation", "1 partners",
+                                                             "2 action_items"]
+    assert f"import #{removal} is undone" in out
+    assert {t: rows_of(fresh, t) for t in REGISTER_TABLES} == before
+    assert fresh.execute("SELECT COUNT(*) FROM import_changes").fetchone() == (0,)
+
+
+def test_a_removed_row_reaches_the_reports_status(fresh, tmp_path):
+    """After the contested leader title is removed, the status no longer rests on it (and never did:
+    the cube leaves it out already); `zpb db check` has nothing left to say about it."""
+    first_import(fresh, tmp_path)
+    path = fill_register(tmp_path / "usun.xlsx", awards=[("111111", None, "2024/2025", "Lider Projektu", None, "x")])
+    result = ingest_register(fresh, path)
+    assert result.removed == 1 and [s.removed for s in result.sheets][1] == ["RSPO 111111 2024/2025 leader"]
+    assert fresh.execute("SELECT COUNT(*) FROM awards WHERE institution_id = 501").fetchone() == (0,)
+    from zpb_lib.dbcheck import check, notes
+    assert not [p for p in check(fresh) if p.key.startswith("RSPO 111111")]
+    assert not [p for p in notes(fresh) if p.key.startswith("RSPO 111111")]
+
+
+def test_a_mark_only_needs_the_rows_key(fresh, tmp_path):
+    """The other cells of a row to remove may be the very mistake: empty, or not a valid value."""
+    first_import(fresh, tmp_path)
+    actions = [("333333", None, "2025/2026", "narkotyki", None, "Spotkanie z dzielnicowym", "nikt", "wczoraj", None,
+                "usuń")]
+    result = ingest_register(fresh, fill_register(tmp_path / "usun.xlsx", actions=actions))
+    assert result.removed == 1
+    assert stored_actions(fresh) == expected_actions([r for r in ACTIONS if r[5] != "Spotkanie z dzielnicowym"])
+
+
+def test_a_mark_on_a_row_the_database_lacks_is_reported_not_refused(fresh, tmp_path):
+    first_import(fresh, tmp_path)
+    before = {t: rows_of(fresh, t) for t in REGISTER_TABLES}
+    path = fill_register(tmp_path / "usun.xlsx", awards=[("111111", None, "2023/2024", "certyfikat", None, "x")])
+    result = ingest_register(fresh, path)
+    assert result.removed == 0 and {t: rows_of(fresh, t) for t in REGISTER_TABLES} == before
+    assert ("marked „Usuń” but not in the database (removed before?), nothing to remove: RSPO 111111 2023/2024 "
+            "certificate") in "\n".join(result.lines())
+
+
+def test_an_action_cannot_name_a_partner_the_same_file_removes(fresh, tmp_path):
+    first_import(fresh, tmp_path)
+    action = ("111111", None, "2025/2026", "inne", "profilaktyczne", "Nowe działanie", "KPP Bochnia",
+              dt.date(2026, 3, 1), "planowane")
+    path = fill_register(tmp_path / "usun.xlsx", actions=[action],
+                         partners=[("KPP Bochnia", None, "bocheński", "x")])
+    refused(fresh, lambda: ingest_register(fresh, path), loc(X, 2, "Partner"),
+            "partner „KPP Bochnia” is marked „Usuń” in sheet „Partnerzy”, row 2")
+
+
+def usun(sheet: str, row: int) -> str:
+    """The location of a removal's problem: the row's „Usuń” cell (the last column of the sheet)."""
+    return f"sheet „{sheet}”, row {row}, column {chr(65 + len(HEADERS[sheet]))} „{REMOVE}”"
+
+
+def test_removing_what_later_data_depends_on_is_refused_naming_it(fresh, ref, tmp_path):
+    """A partner that a stored action names; a participation period without which an audit falls
+    outside the programme; an award an audit gives (full points); a certificate a later extension
+    requires. Each refusal names the file, sheet, row and column, and what depends on the row."""
+    with transaction(fresh):  # audit 71 (certification of 222222) with full points: it gives the certificate
+        cat = ref.catalogue_for("school", "2024/2025")
+        insert_rows(fresh, "audit_items", ("audit_id", "criterion", "points"),
+                    [(71, c.id, c.max_points) for c in cat.criteria])
+    first = first_import(fresh, tmp_path)
+    cases = [
+        (dict(partners=[("KPP Bochnia", None, "bocheński", "x")]),
+         [usun(R, 2), "partner „KPP Bochnia” (bocheński) cannot be removed: 1 action(s) name it: RSPO 333333 "
+          f"2025/2026 „Spotkanie z dzielnicowym” (import #{first})", "or name another partner"]),
+        (dict(participation=[("333333", None, "XVI", None, "x")]),
+         [usun(P, 2), "removing the row(s) of RSPO 333333 marked „Usuń”", "control audit of 2024/2025 outside any "
+          "participation period"]),
+        (dict(awards=[("222222", None, "2024/2025", "certyfikat", None, "x")]),
+         [usun(A, 2), "award RSPO 222222 2024/2025 certificate cannot be removed: the certification audit of "
+          "2024/2025 (20.05.2025) gives it"]),
+        (dict(awards=[("333333", None, "2022/2023", "certyfikat", None, "x")]),
+         [usun(A, 2), "extension requires a valid certificate or extension"]),
+    ]
+    for sheets, parts in cases:
+        path = fill_register(tmp_path / "usun.xlsx", **sheets)
+        refused(fresh, lambda: ingest_register(fresh, path), "usun.xlsx", *parts)
+        refused(fresh, lambda: ingest_register(fresh, path, dry_run=True), *parts)
+    # Removing the dependants in the same file lets the row go.
+    both = fill_register(tmp_path / "razem.xlsx", awards=[("333333", None, "2022/2023", "certyfikat", None, "x"),
+                                                          ("333333", None, "2024/2025", "przedłużenie", None, "x")])
+    assert ingest_register(fresh, both).removed == 2
+
+
+def test_undo_of_a_removal_waits_for_a_row_stored_again(fresh, tmp_path, capsys):
+    """A removed award stored again by a later import: putting the removed one back would make it
+    twice, so its undo is refused naming the later import, and undone together with it."""
+    db = str(fresh.db)
+    first_import(fresh, tmp_path)
+    removal = ingest_register(fresh, fill_register(tmp_path / "usun.xlsx", awards=[
+        ("111111", None, "2024/2025", "Lider Projektu", None, "x")])).import_id
+    again = ingest_register(fresh, fill_register(tmp_path / "znowu.xlsx", awards=[
+        ("111111", None, "2024/2025", "Lider Projektu", dt.date(2025, 11, 1))])).import_id
+    assert main(["imports", "undo", str(removal), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert (f"the removed awards row RSPO 111111 leader 2024/2025 is in the database again (1 row(s) with the same "
+            f"key, stored by #{again} (register, „znowu.xlsx”)); undo that first") in err
+    assert f"zpb imports undo {removal} --with-later" in err
+    assert main(["imports", "undo", str(removal), "--with-later", "--db", db]) == 0
+    assert stored_awards(fresh) == expected_awards(AWARDS)
+
+
+def test_register_notes_and_db_check_agree_on_awards_without_an_audit(fresh, tmp_path):
+    """The register says how many awards it stored without an audit and that `zpb db check` lists
+    them: the notes of `zpb db check` are those awards."""
+    from zpb_lib.dbcheck import notes
+
+    path = fill_register(tmp_path / "rejestr.xlsx", PARTICIPATION, AWARDS, ACTIONS, PARTNERS)
+    result = ingest_register(fresh, path)
+    unlinked = [(i, e, AWARD_KINDS[label]) for i, _, e, label, _d in AWARDS
+                if (i, e, AWARD_KINDS[label]) not in AUDIT_OF]
+    assert f"{len(unlinked)} awards have no audit" in "\n".join(result.lines())
+    names = {f"{'POL-on' if i == UNI else 'RSPO'} {i} {kind} {e}" for i, e, kind in unlinked}
+    assert {n.key for n in notes(fresh)} == names
+
+
+def test_a_removal_copied_to_the_other_engine_can_be_undone_there(fresh, db_backend, pg, tmp_path, capsys):
+    """`zpb db copy` carries the record of a removed row (on PostgreSQL the owner who copies may
+    write it without the row), and the copy's undo puts the row back with its first import."""
+    first = first_import(fresh, tmp_path)
+    removal = ingest_register(fresh, fill_register(tmp_path / "usun.xlsx", partners=[
+        ("Straż Miejska w Krakowie", None, "m. Kraków", "x")])).import_id
+    other = pg.create_database(f"removal_copy_{removal}_{abs(hash(str(tmp_path))) % 10**8}") \
+        if db_backend == "sqlite" else str(tmp_path / "copy.sqlite")
+    assert main(["db", "copy", str(fresh.db), other]) == 0
+    assert main(["imports", "undo", str(removal), "--db", other]) == 0
+    con = store.connect(other, readonly=True)
+    try:
+        assert stored_partners(con) == expected_partners(PARTNERS)
+        assert con.execute("SELECT import_id FROM partners WHERE name = 'Straż Miejska w Krakowie'").fetchall() == \
+            [(first,)]
+    finally:
+        con.close()

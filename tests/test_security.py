@@ -506,3 +506,118 @@ def test_a_lock_held_by_a_unit_on_the_imports_ends_others_imports_with_a_message
     result = zpb("ingest", "survey", str(csv), "--institution", str(rspo), "--edition", EDITION, "--group",
                  "teachers", "--wave", "follow-up", "--db", rights["tom"])
     assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------- removals and chains
+
+NEW_IMPORT = ("INSERT INTO imports (kind, file_name, content_hash, imported_at, rows, unit, imported_by) "
+              "VALUES ('register', 'r.xlsx', %s, '2026-01-01', 1, %s, 'ala') RETURNING id")
+
+
+def register_action(rspo: int, title: str, status: str = "planowane") -> tuple:
+    return (str(rspo), None, EDITION, "inne", "profilaktyczne", title, None, "15.03.2026", status)
+
+
+@pg_only
+def test_a_unit_removes_only_its_own_units_register_rows_and_undoes_the_removal(rights, tmp_path, capsys):
+    """A coordinator marks „Usuń” on a row of another unit's school: refused before anything is
+    written, naming the file, sheet, row, column, the school and its unit. Its own school's action
+    (stored by its own earlier import) goes, recorded whole — the database compares the record with
+    the row — and the undo puts it back with the import that first stored it."""
+    admin, ala = rights["admin"], rights["ala"]
+    mine = school(admin, "1201")
+    added = fill_register(tmp_path / "dodaj.xlsx", actions=[register_action(mine[1], "Dyżury przy przejściu")])
+    assert main(["ingest", "register", str(added), "--db", ala]) == 0
+    capsys.readouterr()
+    stored = sql(admin, "SELECT * FROM action_items WHERE title = 'Dyżury przy przejściu'")[0]
+    rspo, edition, title = sql(admin, "SELECT i.rspo, a.edition, a.title FROM action_items a JOIN institutions i "
+                                      "ON i.id = a.institution_id WHERE i.county = '1263' AND i.rspo IS NOT NULL "
+                                      "ORDER BY a.id LIMIT 1")[0][0]
+    before = table_hashes(admin)
+    foreign = fill_register(tmp_path / "cudze.xlsx", actions=[
+        register_action(mine[1], "Dyżury przy przejściu") + ("x",),
+        (str(rspo), None, edition, None, None, title, None, None, None, "x")])
+    assert main(["ingest", "register", str(foreign), "--db", ala]) == 2
+    err = capsys.readouterr().err
+    assert "cudze.xlsx" in err and "sheet „Plany działań”, row 3, column A" in err and "would remove action" in err
+    assert f"RSPO {rspo}" in err and "Tarnowie" in err and "login ala" in err, err
+    assert "row 2" not in err  # its own school's row is fine
+    assert table_hashes(admin) == before
+
+    own = fill_register(tmp_path / "usun.xlsx", actions=[register_action(mine[1], "Dyżury przy przejściu") + ("x",)])
+    assert main(["ingest", "register", str(own), "--db", ala]) == 0
+    removal = int(capsys.readouterr().out.split("as import #")[1].split()[0])
+    assert sql(admin, "SELECT COUNT(*) FROM action_items WHERE title = 'Dyżury przy przejściu'")[0] == [(0,)]
+    assert sql(admin, f"SELECT unit, imported_by FROM imports WHERE id = {removal}")[0] == [(BOCHNIA, "ala")]
+    assert main(["imports", "undo", str(removal), "--db", ala]) == 0
+    assert sql(admin, "SELECT * FROM action_items WHERE title = 'Dyżury przy przejściu'")[0] == stored
+    assert table_hashes(admin) == before
+
+
+@pg_only
+def test_removal_records_cannot_be_forged_to_bring_rows_back_under_another_import(rights, tmp_path, capsys):
+    """A unit writes removal records itself: of its own row with another unit's import in it, of a
+    row that is not there, and a genuine one it then edits; and inserts a row claiming another
+    unit's import next to a genuine record. Each is refused: a removal record holds the row exactly
+    as it is, never changes, and only the row it holds may come back with its first import."""
+    admin, ala, tom = rights["admin"], rights["ala"], rights["tom"]
+    mine, theirs = school(admin, "1201"), school(admin, "1216")
+    assert main(["ingest", "register", str(fill_register(tmp_path / "t.xlsx", actions=[
+        register_action(theirs[1], "Akcja w Tarnowie")])), "--db", tom]) == 0
+    tom_import = sql(admin, "SELECT MAX(id) FROM imports")[0][0][0]
+    assert main(["ingest", "register", str(fill_register(tmp_path / "a.xlsx", actions=[
+        register_action(mine[1], "Akcja w Bochni")])), "--db", ala]) == 0
+    capsys.readouterr()
+    (row,) = sql(admin, "SELECT row_to_json(a)::text FROM action_items a WHERE title = 'Akcja w Bochni'")[0]
+    real = json.loads(row[0])
+    before = table_hashes(admin)
+    forged = dict(real, import_id=tom_import)
+    for record in ({"*removed": forged}, {"*removed": dict(real, id=999999)}):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="exactly as it is"):
+            forged_import(ala, BOCHNIA, "ala", ("action_items", record["*removed"]["id"], record))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="never changed"):
+        with psycopg.connect(ala) as con:
+            iid = con.execute(NEW_IMPORT, ("h", BOCHNIA)).fetchone()[0]
+            con.execute("INSERT INTO import_changes (import_id, tbl, row_id, old) VALUES (%s, 'action_items', %s, %s)",
+                        (iid, real["id"], json.dumps({"*removed": real})))
+            con.execute("UPDATE import_changes SET old = %s WHERE import_id = %s",
+                        (json.dumps({"*removed": forged}), iid))
+    # A row of its own school claiming Tarnów's import, beside the genuine record of another row.
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="same transaction"):
+        with psycopg.connect(ala) as con:
+            iid = con.execute(NEW_IMPORT, ("h2", BOCHNIA)).fetchone()[0]
+            con.execute("INSERT INTO import_changes (import_id, tbl, row_id, old) VALUES (%s, 'action_items', %s, %s)",
+                        (iid, real["id"], json.dumps({"*removed": real})))
+            con.execute("INSERT INTO action_items (id, institution_id, edition, area, kind, title, deadline, status, "
+                        "import_id) VALUES (%s, %s, %s, 'other', 'prevention', 'Podrzucony', '2026-03-15', 'planned', "
+                        "%s)", (real["id"] + 100000, mine[0], EDITION, tom_import))
+    assert table_hashes(admin) == before
+
+
+@pg_only
+def test_a_unit_undoes_a_chain_only_when_every_import_in_it_is_its_own(rights, tmp_path, capsys):
+    """KPP Bochnia adds a partner; an analyst then adds an action of a Bochnia school naming it. The
+    unit's undo of its import with the later ones is refused naming the analyst's import; the
+    analyst's succeeds — its own import undone as itself, the unit's in the unit's role."""
+    admin, ala, olek = rights["admin"], rights["ala"], rights["olek"]
+    mine = school(admin, "1201")
+    before = table_hashes(admin)
+    assert main(["ingest", "register", str(fill_register(tmp_path / "p.xlsx", partners=[
+        ("Rada Osiedla Krzęczków", "samorząd", "bocheński")])), "--db", ala]) == 0
+    partner_import = sql(admin, "SELECT MAX(id) FROM imports")[0][0][0]
+    action = register_action(mine[1], "Wspólny patrol")
+    action = action[:6] + ("Rada Osiedla Krzęczków",) + action[7:]
+    assert main(["ingest", "register", str(fill_register(tmp_path / "a.xlsx", actions=[action])), "--db", olek]) == 0
+    action_import = sql(admin, "SELECT MAX(id) FROM imports")[0][0][0]
+    capsys.readouterr()
+    middle = table_hashes(admin)
+    assert main(["imports", "undo", str(partner_import), "--db", ala]) == 2
+    err = capsys.readouterr().err
+    assert f"#{action_import} („a.xlsx”, made by an analyst, login olek) is not login ala" in err, err
+    assert main(["imports", "undo", str(partner_import), "--with-later", "--db", ala]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be undone together" in err and f"#{action_import}" in err and "made by an analyst" in err, err
+    assert table_hashes(admin) == middle
+    assert main(["imports", "undo", str(partner_import), "--with-later", "--db", olek]) == 0
+    assert f"imports #{action_import}, #{partner_import} are undone" in capsys.readouterr().out
+    assert table_hashes(admin) == before

@@ -1,7 +1,8 @@
 """`zpb db upgrade` brings a database of an earlier schema to the current one without losing a
 row. The fixtures are dumps of databases made by the releases with schema version 1, 2 and 3 (see
 fixtures/README.md): `schema-v1.sql.gz` a small demo database plus one survey and one audit import,
-`schema-v2.sql.gz` and `schema-v3.sql.gz` a small demo database plus one survey import."""
+`schema-v2.sql.gz` to `schema-v4.sql.gz` a small demo database plus one survey import, `schema-v5.sql.gz`
+that plus a register import (a partner and an action naming it); versions 4 and 5 also on PostgreSQL."""
 from __future__ import annotations
 
 import gzip
@@ -348,7 +349,8 @@ def test_upgrade_4_to_5_keeps_every_row_and_guards_change_records(v4, capsys):
     assert before["imports"][0] == 1 and "imported_by" not in old_cols["imports"]
     assert main(["db", "upgrade", "--db", str(v4)]) == 0
     out = capsys.readouterr().out
-    assert "upgraded from schema version 4 to 5" in out and "1 import(s) made before record no login" in out
+    assert f"upgraded from schema version 4 to {store.SCHEMA_VERSION}" in out
+    assert "1 import(s) made before record no login" in out
     after = table_hashes(v4, old_cols)
     for table, pair in before.items():
         if table not in ("meta", "data_version"):
@@ -396,7 +398,8 @@ def test_upgrade_4_to_5_on_postgresql_in_place(pg, db_backend, capsys):
     assert "zpb db upgrade" in capsys.readouterr().err
     assert main(["db", "upgrade", "--db", url]) == 0
     out = capsys.readouterr().out
-    assert "upgraded from schema version 4 to 5" in out and "1 import(s) made before record no login" in out
+    assert f"upgraded from schema version 4 to {store.SCHEMA_VERSION}" in out
+    assert "1 import(s) made before record no login" in out
     after = _pg_hashes(url, {t: c for t, (_, _, c) in before.items()})
     for table, (n, digest, _) in before.items():
         if table not in ("meta", "data_version"):
@@ -441,3 +444,82 @@ def _pg_hashes(url: str, columns: dict[str, list[str]] | None = None) -> dict[st
                 h.update(repr(row).encode())
             out[t] = (len(rows), h.hexdigest(), cols)
     return out
+
+
+FIXTURE_V5 = FIXTURES / "schema-v5.sql.gz"
+FIXTURE_V5_PG = FIXTURES / "schema-v5-postgresql.sql.gz"
+V5_ACTION = ("216534", None, "2025/2026", "inne", "profilaktyczne", "Festyn rodzinny", None, None, None, "x")
+
+
+def _remove_and_undo(db: str, tmp_path: Path, capsys) -> None:
+    """Remove the fixture's action (stored by its register import #2) with a register row marked
+    „Usuń”, then undo the removal: the action is back as it was, with import #2."""
+    from register_support import fill_register
+
+    con = store.connect(db, readonly=True)
+    try:
+        before = con.execute("SELECT * FROM action_items WHERE title = 'Festyn rodzinny'").fetchall()
+    finally:
+        con.close()
+    assert len(before) == 1 and before[0][-1] == 2
+    path = fill_register(tmp_path / "usun.xlsx", actions=[V5_ACTION])
+    assert main(["ingest", "register", str(path), "--db", db]) == 0
+    removal = int(capsys.readouterr().out.split("as import #")[1].split()[0])
+    assert main(["imports", "undo", str(removal), "--db", db]) == 0
+    assert "put back the rows it removed: 1 action_items" in capsys.readouterr().out
+    con = store.connect(db, readonly=True)
+    try:
+        assert con.execute("SELECT * FROM action_items WHERE title = 'Festyn rodzinny'").fetchall() == before
+    finally:
+        con.close()
+
+
+def test_upgrade_5_to_6_keeps_every_row_and_removals_can_be_undone(tmp_path, capsys):
+    """Version 6 records the rows an import removes; a SQLite file already has the tables for it."""
+    v5 = restore_v1(tmp_path / "zpb.sqlite", FIXTURE_V5)
+    before = table_hashes(v5)
+    assert before["imports"][0] == 2 and before["import_changes"][0] == 0
+    assert main(["db", "info", "--db", str(v5)]) == 2  # refused until upgraded
+    assert "zpb db upgrade" in capsys.readouterr().err
+    assert main(["db", "upgrade", "--db", str(v5)]) == 0
+    out = capsys.readouterr().out
+    assert f"upgraded from schema version 5 to {store.SCHEMA_VERSION}" in out and "„Usuń”" in out
+    after = table_hashes(v5)
+    for table, pair in before.items():
+        if table not in ("meta", "data_version"):
+            assert after[table] == pair, table
+    _remove_and_undo(str(v5), tmp_path, capsys)
+    assert main(["db", "check", "--db", str(v5)]) == 0
+
+
+@pytest.mark.postgresql_only
+def test_upgrade_5_to_6_on_postgresql_in_place(pg, db_backend, tmp_path, capsys):
+    """A PostgreSQL database of schema version 5 (fixture: pg_dump of the same data as
+    schema-v5.sql.gz): the upgrade replaces the provenance functions in place and keeps every row;
+    afterwards a police unit's removal is recorded (the database compares the record with the row)
+    and undone (the row comes back with the import that first stored it), and a forged removal
+    record is refused."""
+    import psycopg
+
+    url = _restore_pg(pg, FIXTURE_V5_PG)
+    before = _pg_hashes(url)
+    assert main(["db", "upgrade", "--db", url]) == 0
+    assert f"upgraded from schema version 5 to {store.SCHEMA_VERSION}" in capsys.readouterr().out
+    after = _pg_hashes(url, {t: c for t, (_, _, c) in before.items()})
+    for table, (n, digest, _) in before.items():
+        if table not in ("meta", "data_version"):
+            assert after[table][:2] == (n, digest), table
+    assert main(["db", "roles", "--db", url]) == 0
+    pg.admin("DROP ROLE IF EXISTS v5_tarnow")
+    pg.admin("CREATE ROLE v5_tarnow LOGIN IN ROLE zpb_unit_kmp_tarnow")  # RSPO 216534 is in powiat tarnowski
+    unit = pg.url(url.rsplit("/", 1)[1], user="v5_tarnow")
+    capsys.readouterr()
+    _remove_and_undo(unit, tmp_path, capsys)
+    with psycopg.connect(unit) as con:
+        row = con.execute("SELECT id FROM action_items WHERE title = 'Festyn rodzinny'").fetchone()[0]
+        iid = con.execute("INSERT INTO imports (kind, file_name, content_hash, imported_at, rows, unit, imported_by) "
+                          "VALUES ('register', 'r.xlsx', 'h', '2026-01-01', 1, 'KMP-TARNOW', 'v5_tarnow') "
+                          "RETURNING id").fetchone()[0]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="exactly as it is"):
+            con.execute("INSERT INTO import_changes (import_id, tbl, row_id, old) VALUES (%s, 'action_items', %s, %s)",
+                        (iid, row, '{"*removed": {"id": %d, "title": "forged"}}' % row))

@@ -66,17 +66,24 @@ def cmd_db_info(args: argparse.Namespace) -> int:
 
 
 def cmd_db_check(args: argparse.Namespace) -> int:
-    from .dbcheck import check
+    from .dbcheck import check, notes
 
     path = store.resolve_db_path(args.db)
     con = store.connect(path, readonly=True)
     try:
         problems = check(con)
+        found = notes(con)
     finally:
         con.close()
     for p in problems:
         print(p)
-    print(f"{store.display(path)}: {len(problems)} problem(s)", file=sys.stderr)
+    # Notes follow the problems, marked, and leave the exit status alone: they are not errors.
+    for n in found:
+        print(f"note: {n}")
+    summary = f"{store.display(path)}: {len(problems)} problem(s)"
+    if found:
+        summary += f"; {len(found)} note(s): award(s) recorded without an audit in the database"
+    print(summary, file=sys.stderr)
     return 1 if problems else 0
 
 
@@ -138,7 +145,8 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
 def cmd_imports_undo(args: argparse.Namespace) -> int:
     from .store.history import UndoRefused, undo
 
-    return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run), refused=(UndoRefused,))
+    return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run, with_later=args.with_later),
+                     refused=(UndoRefused,))
 
 
 def cmd_awards_confirm(args: argparse.Namespace) -> int:
@@ -239,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("info", help="row counts per table")
     _db_arg(p)
     p.set_defaults(func=cmd_db_info)
-    p = db.add_parser("check", help="validate integrity and the rules; one line per problem")
+    p = db.add_parser("check", help="validate integrity and the rules; one line per problem, then notes (awards "
+                      "recorded without an audit)")
     _db_arg(p)
     p.set_defaults(func=cmd_db_check)
     p = db.add_parser("upgrade", help="upgrade a database of an older schema (backup copy first, one transaction) "
@@ -263,9 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = imports.add_parser("list", help="every import: id, kind, time, rows, content hash, file")
     _db_arg(p)
     p.set_defaults(func=cmd_imports_list)
-    p = imports.add_parser("undo", help="remove exactly what one import stored (one transaction)")
+    p = imports.add_parser("undo", help="remove exactly what one import stored and put back what it changed or "
+                           "removed (one transaction)")
     p.add_argument("id", type=int, help="the import's id (see `zpb imports list`)")
-    p.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
+    p.add_argument("--with-later", action="store_true",
+                   help="also undo every import that depends on it, directly or through others, in one transaction "
+                        "(a refusal names them)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed and put back; change nothing")
     _db_arg(p)
     p.set_defaults(func=cmd_imports_undo)
 

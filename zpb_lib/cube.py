@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,11 @@ from . import indicators as ind
 from .institutions import identifier
 from .reference import Reference, reference
 from .report.labels import labels_for
-from .scoring.explain import describe_next_step, gaps, next_step
+from .scoring.explain import (closing_criteria, describe_control, describe_next_step, explained_audit, gaps,
+                               next_step)
 from .scoring.decisions import score_audit
-from .scoring.lifecycle import (Frames, data_quality, participating_in, rank_audits, renewals_due, replay,
-                                status_on)
+from .scoring.lifecycle import (Frames, accepted_awards, award_verdicts, data_quality, participating_in,
+                                rank_audits, renewals_due, replay, status_on)
 from .scoring.rules import Rules, rules as load_rules
 from .stats import DEFAULT_THRESHOLD
 from .store import data_version
@@ -35,7 +37,9 @@ from .store.backend import Connection
 
 # 2: institutions carry the identifiers people use (rspo, polon, ident) and in_register, and so do
 # the tables reports list institutions from (audits, awards, renewals, next steps, plan, quality).
-CUBE_VERSION = 2
+# 3: statuses count only the awards the rules do not deny; awards carry contested, contest and
+# rules_until; next steps carry case and audit_kind (a control audit is explained as such).
+CUBE_VERSION = 3
 # What a person sees of an institution; "id"/"institution_id" stay only as join keys inside the cube.
 IDENTITY = ("rspo", "polon", "ident", "in_register")
 INDEXED = {"institutions": ("county", "id", "rspo", "polon"), "audits": ("edition", "county", "institution_id"),
@@ -88,8 +92,12 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     kinds = pd.DataFrame([{"kind": k.code, "family": k.family, "kind_pl": k.name_pl, "kind_en": k.name_en}
                           for k in ref.kinds.values()])
 
-    # --- institutions and their status on the ceremony day
-    st = status_on(frames, as_of)
+    # --- institutions and their status on the ceremony day, counting only the awards the rules do
+    # not deny (`zpb db check` lists the others; the awards table keeps them, marked)
+    scored = replay(frames, ref, rules)
+    problems = data_quality(frames, scored, ref, rules, as_of=as_of)
+    accepted = replace(frames, awards=accepted_awards(frames.awards, problems))
+    st = status_on(accepted, as_of)
     inst = frames.institutions.rename(columns={"id": "institution_id"})
     inst = inst.assign(kind=inst["kind"].astype(str), county=inst["county"].astype(str))
     inst = inst.assign(rspo=pd.to_numeric(inst["rspo"]).astype("Int64"),
@@ -99,7 +107,6 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     inst["ident"] = [identifier(r, p) for r, p in zip(rspo, inst["polon"])]
     institutions = (inst.merge(st.drop(columns=["name", "kind", "county"]), on="institution_id")
                     .merge(kinds, on="kind").merge(county_info, on="county"))
-    scored = replay(frames, ref, rules)
     in_edition = set(scored.loc[scored["edition"] == edition, "institution_id"])
     # A school that leaves after this edition still took part in it, though on the ceremony day
     # its status is already "left".
@@ -139,12 +146,13 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     audit_items = audit_items.sort_values(["audit_id", "order"]).reset_index(drop=True)
     next_steps = _next_steps(ref, rules, frames, scored, institutions, edition)
 
-    awards = _with_identity(frames.awards.rename(columns={"id": "award_id"}).assign(
-        county=lambda d: d["institution_id"].map(look["county"]), name=lambda d: d["institution_id"].map(look["name"])),
-        look)
+    verdicts = award_verdicts(frames.awards, problems)
+    awards = frames.awards.merge(verdicts, on="id", how="left").rename(columns={"id": "award_id"})
+    awards = _with_identity(awards.assign(county=awards["institution_id"].map(look["county"]),
+                                          name=awards["institution_id"].map(look["name"])), look)
     renewals = _with_identity(renewals_due(st, as_of, renewal_months, ref).merge(
         county_info[["county", "county_name", "police_unit_name"]], on="county", how="left"), look)
-    quality = _with_identity(data_quality(frames, scored, ref, rules, as_of=as_of), look)
+    quality = _with_identity(problems, look)
     next_steps = _with_identity(next_steps, look)
 
     # --- survey indicators (suppressed inside the indicators module)
@@ -162,7 +170,7 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
 
     plan = _with_identity(_plan(con, edition, look), look)
     county_summary = _county_summary(institutions, audits, edition, list(ref.counties))
-    trends = _trends(ref, frames, scored, institutions, held_upto)
+    trends = _trends(ref, accepted, scored, institutions, held_upto)
     return {"institutions": institutions, "audits": audits, "audit_items": audit_items, "next_steps": next_steps,
             "awards": awards, "renewals": renewals, "quality": quality, "indicators": indicators,
             "wave_changes": wave_changes, "edition_changes": edition_changes, "places": places, "plan": plan,
@@ -179,37 +187,58 @@ def _with_identity(frame: pd.DataFrame, look: pd.DataFrame) -> pd.DataFrame:
 
 def _next_steps(ref: Reference, rules: Rules, frames: Frames, scored: pd.DataFrame, institutions: pd.DataFrame,
                 edition: str) -> pd.DataFrame:
-    """For every institution audited up to the edition: its latest non-control audit's explanation."""
+    """For every institution audited up to the edition: the audit its report explains (see
+    :func:`explained_audit`) and what it says — ``case`` "next" (an award audit: what is missing for
+    the next award), "complete" (an award audit of an institution with no next stage: the leader
+    title), or "control" (a control audit: what it confirmed, what keeps the status, which audit
+    gives the next stage). ``threshold``, ``points_short`` and ``criteria`` are about the next award,
+    or for a control audit about the control threshold."""
     if scored.empty:
         return pd.DataFrame()
-    current = set(institutions.loc[institutions["in_edition"], "id"])
-    latest = (scored[(scored["kind"] != "control") & scored["institution_id"].isin(current)]
-              .sort_values("audit_date").groupby("institution_id").tail(1).set_index("institution_id"))
     items = frames.audit_items
-    points = {aid: dict(zip(g["criterion"].astype(str), g["points"].astype(int)))
-              for aid, g in items[items["audit_id"].isin(latest["audit_id"])].groupby("audit_id")}
     look = institutions.set_index("id")
+    chosen = [a for _, g in scored.groupby("institution_id") if (a := explained_audit(g, edition)) is not None]
+    ids = {int(a["audit_id"]) for a in chosen}
+    points = {aid: dict(zip(g["criterion"].astype(str), g["points"].astype(int)))
+              for aid, g in items[items["audit_id"].isin(ids)].groupby("audit_id")}
+    award_pl, award_en = labels_for("award", "pl"), labels_for("award", "en")
     rows = []
-    for inst_id, a in latest.iterrows():
+    for a in chosen:
+        inst_id = int(a["institution_id"])
         cat = ref.catalogues[a["catalogue"]]
         fam = look.at[inst_id, "family"]
         rs = rules.for_edition(fam, edition)
         # The next audit is judged under the catalogue in force now; scoring the latest audit
         # under its own catalogue is the best evidence we have of where points are lost.
-        own = {k: v for k, v in points.get(a["audit_id"], {}).items() if k in {c.id for c in cat.criteria}}
+        own = {k: v for k, v in points.get(int(a["audit_id"]), {}).items() if k in {c.id for c in cat.criteria}}
         score = score_audit(cat, own, rs.mandatory_min_points)
         stage = str(look.at[inst_id, "status"])
         years = look.at[inst_id, "years_in_programme"]
         step = next_step(rs, stage, cat, score, years=0 if pd.isna(years) else int(years),
                          positive_controls=int(a["positive_controls"]))
-        rows.append({"institution_id": int(inst_id), "audit_id": int(a["audit_id"]), "edition": a["edition"],
-                     "stage": stage, "rule": step.rule, "award_kind": step.award_kind, "threshold": step.threshold,
-                     "total": score.total, "max_total": score.max_total, "points_short": step.points_short,
-                     "criteria": ",".join(step.criteria), "mandatory_failed": ",".join(step.mandatory_failed),
-                     "other_conditions": ",".join(step.other_conditions), "within_reach": step.within_reach,
-                     "gap_criteria": ",".join(cid for cid, _, _ in gaps(cat, score)),
-                     "text_pl": describe_next_step(step, cat, labels_for("award", "pl"), "pl"),
-                     "text_en": describe_next_step(step, cat, labels_for("award", "en"), "en")})
+        row = {"institution_id": inst_id, "audit_id": int(a["audit_id"]), "edition": a["edition"],
+               "audit_kind": a["kind"], "stage": stage, "rule": step.rule, "award_kind": step.award_kind,
+               "total": score.total, "max_total": score.max_total, "other_conditions": ",".join(step.other_conditions),
+               "mandatory_failed": ",".join(step.mandatory_failed),
+               "gap_criteria": ",".join(cid for cid, _, _ in gaps(cat, score))}
+        if a["kind"] == "control":
+            threshold = rs.control_min_points
+            short = max(0, threshold - score.total)
+            texts = {lang: describe_control(cat, score, threshold, positive=bool(a["granted"]),
+                                            audit_date=a["audit_date"], stage=stage,
+                                            valid_until=look.at[inst_id, "valid_until"], step=step,
+                                            award_label=award, lang=lang)
+                     for lang, award in (("pl", award_pl), ("en", award_en))}
+            row.update(case="control", threshold=threshold, points_short=short, within_reach=False,
+                       criteria=",".join(closing_criteria(cat, score, short)[0]) if not a["granted"] else "")
+        else:
+            texts = {lang: describe_next_step(step, cat, award, lang)
+                     for lang, award in (("pl", award_pl), ("en", award_en))}
+            row.update(case="next" if step.rule is not None else "complete", threshold=step.threshold,
+                       points_short=step.points_short, within_reach=step.within_reach,
+                       criteria=",".join(step.criteria))
+        row.update(text_pl=texts["pl"], text_en=texts["en"])
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

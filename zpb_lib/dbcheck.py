@@ -3,7 +3,11 @@ as one line (table, the row as people name it, what is wrong). Constraints in th
 bad rows at the door; this check also catches what SQL cannot express: awards that contradict the
 rules or the audits (the register is the official record, so such an award is stored and listed
 here), audits and surveys outside an institution's participation, positive audits whose award was
-never recorded."""
+never recorded.
+
+Besides the problems, :func:`notes` lists what is not wrong but worth a look: awards recorded without
+an audit in the database (most of the programme's history comes from the register alone), which the
+rules can judge only without points."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,6 +72,20 @@ def check(con: Connection, ref: Reference | None = None) -> list[Problem]:
     problems += _participation(con, names)
     problems += _awards(con, ref, names)
     return problems
+
+
+def notes(con: Connection) -> list[Problem]:
+    """Awards recorded without an audit of their edition in the database (``audit_id`` empty, or
+    naming an audit that is not there): stored as the register says, and judged by :func:`check`
+    against the rules without points; listed so that someone can compare them with the paper record."""
+    names = _Names(con)
+    out = []
+    for wid, in con.execute("SELECT w.id FROM awards w JOIN institutions i ON i.id = w.institution_id "
+                            "WHERE w.audit_id IS NULL OR NOT EXISTS (SELECT 1 FROM audits a WHERE a.id = w.audit_id) "
+                            "ORDER BY w.edition, w.kind, w.id"):
+        out.append(Problem("awards", names.award(wid), "recorded without an audit in the database (the register's "
+                           "record; checked against the rules without points)"))
+    return out
 
 
 def _orphans(con: Connection) -> list[Problem]:

@@ -8,7 +8,10 @@ Excel and imported back. ``ingest_register`` reads whichever of the four data sh
 skipped and listed, since a list may name a school the register lacks), checks every cell and
 upserts the rows by their natural keys in one transaction: new rows carry the import's id, changed
 rows go through ``update_logged`` so that ``zpb imports undo`` can restore them, and rows the file
-lacks are kept.
+lacks are kept. A row marked in the column „Usuń” removes the stored row with its key
+(``remove_logged`` keeps it whole, so that the undo puts it back), unless later data depends on it:
+an action naming a partner, audits, surveys or awards only a participation period covers, an award
+an audit gives or another award requires — then the import is refused naming what depends on it.
 
 The register is the official record: an award that contradicts the rules or the audits is stored
 (``zpb db check`` lists it); only what cannot be a correct record is refused.
@@ -26,7 +29,7 @@ from typing import Any, Callable, Iterable
 from ..institutions import Institution, UnknownInstitution, identifier, lookup
 from ..reference import Reference, reference
 from ..store.schema import AWARD_KINDS
-from ..store.write import import_transaction, insert_one, record_import, update_logged
+from ..store.write import import_transaction, insert_one, record_import, remove_logged, update_logged
 from ..wording import count, plural
 from ..workbook import save
 from . import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, is_blank, limits_for,
@@ -56,6 +59,9 @@ AWARD_HEADERS = (INSTITUTION_HEADER, NAME_HEADER, "Edycja", "Rodzaj nagrody", "D
 ACTION_HEADERS = (INSTITUTION_HEADER, NAME_HEADER, "Edycja", "Obszar", "Rodzaj działania", "Działanie", "Partner",
                   "Termin", "Status")
 PARTNER_HEADERS = ("Nazwa", "Rodzaj", "Powiat")
+# The last column of every data sheet, optional when read (a `zpb match` file and older registers
+# lack it): any mark removes the stored row with the row's key.
+REMOVE_HEADER = "Usuń"
 INSTITUTION_LIST_HEADERS = ("Identyfikator (RSPO / POL-on)", "Nazwa", "Miejscowość", "Powiat", "Rodzaj")
 
 AWARD_KIND_LABELS = {"certificate": "certyfikat", "extension": "przedłużenie", "leader": "Lider Projektu",
@@ -107,7 +113,13 @@ _INSTRUCTIONS = [
     "(najlepiej z powiatu placówki) albo puste pole.",
     "6. „Partnerzy”: nazwa, rodzaj i powiat partnera. Partnera działającego w całym województwie wpisz bez "
     "powiatu. Nowego partnera dopisz tutaj, zanim wskażesz go w planie działań.",
-    "7. Usunięcie wiersza z pliku niczego nie kasuje: wiersze, których w pliku brak, zostają w bazie bez zmian.",
+    "7. Usunięcie wiersza z pliku niczego nie kasuje: wiersze, których w pliku brak, zostają w bazie bez zmian. "
+    "Aby usunąć zapisany wiersz z bazy, wpisz cokolwiek (np. „x”) w kolumnie „Usuń” tego wiersza: liczą się "
+    "wtedy tylko kolumny, które go wskazują (placówka i edycja przystąpienia; placówka, edycja i rodzaj "
+    "nagrody; placówka, edycja i nazwa działania; nazwa i powiat partnera). Import, który usuwa, można cofnąć "
+    "jak każdy inny (zpb imports undo NUMER). Wiersza, od którego zależą inne dane (partnera wskazanego w "
+    "działaniach, udziału, bez którego audyt lub ankieta wypadłyby poza program, nagrody przyznanej w audycie "
+    "albo wymaganej przez późniejszą nagrodę), nie da się usunąć: import wskaże, co od niego zależy.",
     "8. Nie zmieniaj nagłówków ani nazw arkuszy. Kolejność kolumn może być dowolna.",
     "9. Przed zapisaniem zmian można je obejrzeć: zpb ingest register PLIK.xlsx --dry-run",
 ]
@@ -159,6 +171,7 @@ class _Col:
     header: str
     width: float
     info: bool = False  # for the reader only: never read
+    optional: bool = False  # read when present, never required
 
 
 @dataclass(frozen=True)
@@ -179,7 +192,7 @@ class _Sheet:
 def _sheet(name: str, what: str, table: str, headers: tuple[str, ...], keys: str, widths: tuple[float, ...]
            ) -> _Sheet:
     cols = tuple(_Col(key, h, width, h == NAME_HEADER) for h, key, width in zip(headers, keys.split(), widths))
-    return _Sheet(name, what, table, cols)
+    return _Sheet(name, what, table, cols + (_Col("remove", REMOVE_HEADER, 9, optional=True),))
 
 
 PARTICIPATION = _sheet(PARTICIPATION_SHEET, "participation", "participation", PARTICIPATION_HEADERS,
@@ -290,6 +303,7 @@ def _data_sheet(ws, sheet: _Sheet, rows: list[tuple]) -> None:
     from openpyxl.styles import Font
 
     _header_row(ws, sheet.headers, (c.width for c in sheet.columns))
+    _remove_header(ws, len(sheet.columns))
     grey = Font(color="666666")
     for r, values in enumerate(rows, start=2):
         for i, (col, value) in enumerate(zip(sheet.columns, values), start=1):
@@ -308,6 +322,18 @@ def _data_sheet(ws, sheet: _Sheet, rows: list[tuple]) -> None:
         elif col.key in ("institution", "edition", "joined", "left"):
             dim.number_format = "@"
     ws.auto_filter.ref = f"A1:{column_letter(len(sheet.columns) - 1)}{max(len(rows) + 1, 2)}"
+
+
+def _remove_header(ws, column: int) -> None:
+    """The „Usuń” header stands apart (red), with a note on what a mark does."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    c = ws.cell(1, column)
+    c.fill = PatternFill("solid", fgColor="F4CCCC")
+    c.font = Font(bold=True, color="990000")
+    c.comment = Comment("Wpisz cokolwiek (np. „x”), aby usunąć ten wiersz z bazy danych przy imporcie. "
+                        "Usunięcie można cofnąć: zpb imports undo NUMER.", "zpb")
 
 
 def _validations(ws, sheet: _Sheet, last_row: int, ranges: dict[str, str], ref: Reference) -> None:
@@ -492,9 +518,9 @@ def _read_sheet(ws, sheet: _Sheet, title: str, unmatched: list[Unmatched]) -> tu
                                     f"and {column_letter(i)}); keep one", 1, str(value), column_letter(i), title))
             continue
         found[col.key] = (i, str(value))
-    missing = [c.header for c in sheet.columns if not c.info and c.key not in found]
+    missing = [c.header for c in sheet.columns if not c.info and not c.optional and c.key not in found]
     if missing:
-        needed = ", ".join(f"„{c.header}”" for c in sheet.columns if not c.info)
+        needed = ", ".join(f"„{c.header}”" for c in sheet.columns if not c.info and not c.optional)
         problems.append(Problem(f"column(s) {', '.join(f'„{m}”' for m in missing)} missing from the header row; "
                                 f"the sheet needs the columns {needed} (in any order)", 1, sheet=title))
     if problems:
@@ -619,11 +645,18 @@ class _Checker:
 
 @dataclass
 class _Record:
-    """One checked row of a sheet: its natural key and the values to store."""
+    """One checked row of a sheet: its natural key and the values to store (``remove``: the row is
+    marked „Usuń”; only its key was read)."""
     raw: _RawRow
     key: tuple
     values: dict[str, Any]
     inst: Institution | None = None
+    remove: bool = False
+
+    @property
+    def mark(self) -> _Cell:
+        """The cell a removal's problems point at (the „Usuń” mark)."""
+        return self.raw.cells["remove"]
 
 
 def _check_rows(raw_rows: list[_RawRow], checker: _Checker, problems: Problems,
@@ -632,8 +665,13 @@ def _check_rows(raw_rows: list[_RawRow], checker: _Checker, problems: Problems,
     out: list[_Record] = []
     seen: dict[tuple, int] = {}
     for raw in raw_rows:
+        mark = raw.cells.get("remove")
         try:
-            rec = parse(raw, checker)
+            if mark is not None and not mark.empty:
+                rec = _KEY_PARSERS[raw.sheet.name](raw, checker)
+                rec.remove = True
+            else:
+                rec = parse(raw, checker)
         except _Invalid as exc:
             for p in exc.problems:
                 problems.add(p)
@@ -720,6 +758,38 @@ _PARSERS = {PARTICIPATION.name: _parse_participation, AWARDS.name: _parse_award,
             PARTNERS.name: _parse_partner}
 
 
+# A row marked „Usuń” is read only as far as it names the stored row: its other cells may be the
+# very mistake being removed.
+def _key_participation(raw: _RawRow, c: _Checker) -> _Record:
+    v = _cells(raw, {"institution": c.institution, "joined": c.edition})
+    inst = v["institution"]
+    return _Record(raw, (inst.id, v["joined"]), {"institution_id": inst.id, "joined_edition": v["joined"]}, inst)
+
+
+def _key_award(raw: _RawRow, c: _Checker) -> _Record:
+    v = _cells(raw, {"institution": c.institution, "edition": c.edition, "kind": lambda cell: c.choice(cell, "award")})
+    inst = v["institution"]
+    return _Record(raw, (inst.id, v["edition"], v["kind"]), {"institution_id": inst.id, "edition": v["edition"],
+                                                             "kind": v["kind"]}, inst)
+
+
+def _key_action(raw: _RawRow, c: _Checker) -> _Record:
+    v = _cells(raw, {"institution": c.institution, "edition": c.edition,
+                     "title": lambda cell: c.text(cell, "the action's name")})
+    inst = v["institution"]
+    return _Record(raw, (inst.id, v["edition"], v["title"]), {"institution_id": inst.id, "edition": v["edition"],
+                                                              "title": v["title"]}, inst)
+
+
+def _key_partner(raw: _RawRow, c: _Checker) -> _Record:
+    v = _cells(raw, {"name": lambda cell: c.text(cell, "the partner's name"), "county": c.county})
+    return _Record(raw, (norm(v["name"]), v["county"]), v)
+
+
+_KEY_PARSERS = {PARTICIPATION.name: _key_participation, AWARDS.name: _key_award, ACTIONS.name: _key_action,
+                PARTNERS.name: _key_partner}
+
+
 def _describe_key(sheet: _Sheet, rec: _Record) -> str:
     v = rec.values
     who = rec.inst.label if rec.inst else ""
@@ -750,6 +820,7 @@ class _Op:
     values: dict[str, Any]  # column -> value to store (an action's partner_id may be a new _Partner)
     row_id: int | None = None  # the stored row it changes; None: a new row
     rec: _Record | None = None  # the file's row it comes from
+    remove: bool = False  # the stored row goes (the file's row is marked „Usuń”)
 
 
 def _owner(rec: _Record) -> tuple[str | None, str, str]:
@@ -768,26 +839,32 @@ def _check_rights(con: Connection, ops: list[_Op], problems: Problems) -> None:
         if op.rec is None:
             continue
         county, what, column = _owner(op.rec)
-        p = rights_problem(con, county, f"{what}: this row would {'change' if op.row_id else 'add'} "
-                                        f"{op.sheet.what} {op.label};", op.rec.raw.cells[column].problem(""))
+        verb = "remove" if op.remove else "change" if op.row_id else "add"
+        p = rights_problem(con, county, f"{what}: this row would {verb} {op.sheet.what} {op.label};",
+                           op.rec.raw.cells[column].problem(""))
         if p:
             problems.add(p)
 
 
 @dataclass
 class SheetResult:
-    """What one sheet of the register brings: new, changed and unchanged rows, and the stored rows
-    the file does not mention (kept as they are)."""
+    """What one sheet of the register brings: new, changed, removed and unchanged rows, the stored
+    rows the file does not mention (kept as they are), and rows marked „Usuń” that are not stored."""
     sheet: str
     table: str
     present: bool
     new: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
     unchanged: int = 0
     kept: int = 0
 
     def counts(self) -> dict[str, int]:
-        return {"new": len(self.new), "changed": len(self.changed), "unchanged": self.unchanged, "kept": self.kept}
+        out = {"new": len(self.new), "changed": len(self.changed), "unchanged": self.unchanged, "kept": self.kept}
+        if self.removed:
+            out["removed"] = len(self.removed)
+        return out
 
 
 _SHOWN = {"partner_id": "partner", "awarded_on": "award date", "valid_until": "valid until", "audit_id": "audit",
@@ -814,12 +891,23 @@ class _Planner:
         self.rules = rules(ref.directory)
         self.unlinked_awards = 0  # awards of the file with no audit that can give them
         self.rejected_partners: set[str] = set()  # names of the file's partner rows refused (reported there)
+        self.removed_partners: dict[int, _Record] = {}  # stored partners the file removes, by id
         self.partners: dict[tuple[str, str | None], _Partner] = {}
         self.partner_by_id: dict[int, _Partner] = {}
         for pid, name, kind, county in con.execute("SELECT id, name, kind, county FROM partners ORDER BY id"):
             p = _Partner(name, kind, county, pid)
             self.partner_by_id[pid] = p
             self.partners.setdefault((norm(name), county), p)
+
+    def _removal(self, sheet: _Sheet, label: str, row_id: int | None, rec: _Record,
+                 result: SheetResult) -> _Op | None:
+        """The operation for a row marked „Usuń”: remove the stored row with its key; a key the
+        database does not hold is only reported (removed before, or never stored)."""
+        if row_id is None:
+            result.absent.append(label)
+            return None
+        result.removed.append(label)
+        return _Op(sheet, label, {}, row_id, rec, remove=True)
 
     def _diff(self, sheet: _Sheet, label: str, stored: dict[str, Any] | None, row_id: int | None,
               values: dict[str, Any], result: SheetResult) -> _Op | None:
@@ -851,6 +939,13 @@ class _Planner:
             county = self.ref.counties[v["county"]].name if v["county"] else "no county"
             label = f"„{v['name']}” ({county})"
             stored = self.partners.get(rec.key)
+            if rec.remove:
+                op = self._removal(PARTNERS, label, stored.id if stored else None, rec, result)
+                if op is not None:
+                    matched.add(op.row_id)
+                    self.removed_partners[op.row_id] = rec
+                    ops.append(op)
+                continue
             if stored is not None and stored.id is not None:
                 matched.add(stored.id)
                 op = self._diff(PARTNERS, label, {"kind": stored.kind}, stored.id, {"kind": v["kind"]}, result)
@@ -879,6 +974,12 @@ class _Planner:
         where = raw.cells["partner"]
         if not same and norm(name) in self.rejected_partners:
             return None  # its own row in „Partnerzy” is reported; one problem is enough
+        going = [r for r in self.removed_partners.values() if r.key[0] == norm(name)]
+        if not same and going:
+            self.problems.add(where.problem(f"partner „{name}” is marked „{REMOVE_HEADER}” in sheet "
+                                            f"„{PARTNERS_SHEET}”, row {going[0].raw.row}: name another partner or "
+                                            "leave the cell empty"))
+            return None
         if not same:
             self.problems.add(where.problem(f"unknown partner „{name}”: not in sheet „{PARTNERS_SHEET}” nor in the "
                                             "database; add it to „Partnerzy” (name, kind, county) or leave the "
@@ -900,6 +1001,10 @@ class _Planner:
             v = rec.values
             row_id, old = stored.get(rec.key, (None, None))
             label = f"{rec.inst.label} joined {v['joined_edition']}"
+            if rec.remove:
+                if (op := self._removal(PARTICIPATION, label, row_id, rec, result)) is not None:
+                    ops.append(op)
+                continue
             values = dict(v) if old is None else {"left_edition": v["left_edition"]}
             op = self._diff(PARTICIPATION, label, old, row_id, values, result)
             if op:
@@ -918,6 +1023,11 @@ class _Planner:
         for rec in recs:
             v = rec.values
             row_id, old = stored.get(rec.key, (None, None))
+            if rec.remove:
+                label = f"{rec.inst.label} {v['edition']} {v['kind']}"
+                if (op := self._removal(AWARDS, label, row_id, rec, result)) is not None:
+                    ops.append(op)
+                continue
             audit_id, valid_until = self._derived(rec.inst, v["edition"], v["kind"], v["awarded_on"],
                                                   old["audit_id"] if old else None)
             self.unlinked_awards += audit_id is None
@@ -966,10 +1076,17 @@ class _Planner:
                                     "deadline": dt.date.fromisoformat(r[7]), "status": r[8]})
         by_name: dict[str, list[_Partner]] = {}
         for (n, _), p in self.partners.items():  # stored and the file's own, planned before
-            by_name.setdefault(n, []).append(p)
+            if p.id is None or p.id not in self.removed_partners:
+                by_name.setdefault(n, []).append(p)
         ops = []
         for rec in recs:
             v = dict(rec.values)
+            if rec.remove:
+                row_id, _ = stored.get(rec.key, (None, None))
+                label = f"{rec.inst.label} {v['edition']} „{v['title']}”"
+                if (op := self._removal(ACTIONS, label, row_id, rec, result)) is not None:
+                    ops.append(op)
+                continue
             name = v.pop("partner")
             partner = self.partner(rec.raw, name, rec.inst, by_name) if name else None
             if name and partner is None:
@@ -1011,8 +1128,15 @@ def _db_value(value: Any) -> Any:
     return value
 
 
+# Removals go after every addition and change, what points at others first (an action before the
+# partner it names).
+_REMOVAL_ORDER = (ACTIONS, AWARDS, PARTICIPATION, PARTNERS)
+
+
 def _apply(con: Connection, ops: list[_Op], import_id: int) -> None:
     for op in ops:
+        if op.remove:
+            continue
         values = {k: _db_value(v) for k, v in op.values.items() if not k.startswith("_")}
         if op.row_id is None:
             new_id = insert_one(con, op.sheet.table, {**values, "import_id": import_id})
@@ -1020,6 +1144,110 @@ def _apply(con: Connection, ops: list[_Op], import_id: int) -> None:
                 op.values["_partner"].id = new_id  # actions of this file may name it
         else:
             update_logged(con, op.sheet.table, op.row_id, values, import_id)
+    for sheet in _REMOVAL_ORDER:
+        for op in ops:
+            if op.remove and op.sheet is sheet:
+                remove_logged(con, sheet.table, op.row_id, import_id)
+
+
+def _partner_dependants(con: Connection, ops: list[_Op], problems: Problems) -> None:
+    """A partner marked „Usuń” that stored actions still name (actions the file removes, or changes,
+    which then name another partner, do not count) is refused, naming those actions."""
+    from ..institutions import label
+
+    gone = {op.row_id for op in ops if op.sheet is ACTIONS and op.row_id is not None}
+    for op in ops:
+        if not (op.remove and op.sheet is PARTNERS):
+            continue
+        rows = [r for r in con.execute(
+            "SELECT a.id, a.edition, a.title, a.import_id, i.rspo, i.polon FROM action_items a "
+            "JOIN institutions i ON i.id = a.institution_id WHERE a.partner_id = ? ORDER BY a.edition, a.id",
+            (op.row_id,)) if r[0] not in gone]
+        if not rows:
+            continue
+        named = [f"{label(r[4], r[5])} {r[1]} „{r[2]}”" + (f" (import #{r[3]})" if r[3] is not None else "")
+                 for r in rows[:5]] + ([f"… and {len(rows) - 5} more"] if len(rows) > 5 else [])
+        problems.add(op.rec.mark.problem(
+            f"partner {op.label} cannot be removed: {len(rows)} action(s) name it: {'; '.join(named)}; mark those "
+            f"actions „{REMOVE_HEADER}” in sheet „{ACTIONS_SHEET}” as well, or name another partner in them"))
+
+
+class _Consequences:
+    """What removing participation periods and awards would break: the `zpb db check` problems of
+    the institutions concerned after the import that they did not have before it (an audit or a
+    survey outside any participation, an award the rules then deny), and awards an audit gives.
+    Judged on the database as the import leaves it, inside its transaction."""
+
+    def __init__(self, con: Connection, ref: Reference, ops: list[_Op]):
+        self.ref = ref
+        self.ops = [op for op in ops if op.remove and op.sheet in (PARTICIPATION, AWARDS)]
+        self.institutions = {op.rec.inst.id for op in self.ops}
+        self.removed_awards = {op.row_id for op in self.ops if op.sheet is AWARDS}
+        self.before = self._problems(con) if self.ops else {}
+
+    def _problems(self, con: Connection) -> dict[tuple[str, int, str], tuple[int, str]]:
+        """(table, row id, problem) → (institution, message) for the institutions concerned."""
+        from ..scoring.lifecycle import Frames, data_quality, participating_in, replay
+
+        mine = self.institutions
+        f = Frames.load(con)
+        # The rules judge each institution on its own rows: those of the others can be left out.
+        f.institutions = f.institutions[f.institutions["id"].isin(mine)]
+        f.participation, f.audits, f.awards = (t[t["institution_id"].isin(mine)]
+                                               for t in (f.participation, f.audits, f.awards))
+        f.audit_items = f.audit_items[f.audit_items["audit_id"].isin(f.audits["id"])]
+        out: dict[tuple[str, int, str], tuple[int, str]] = {}
+        for r in data_quality(f, replay(f, self.ref), self.ref).itertuples(index=False):
+            out[(r.table, int(r.key.split()[-1]), r.problem)] = (int(r.institution_id), r.message)
+        for a in f.audits.itertuples(index=False):
+            periods = f.participation[f.participation["institution_id"] == a.institution_id]
+            if a.institution_id not in participating_in(periods, str(a.edition)):
+                out[("audits", int(a.id), "outside")] = (int(a.institution_id), f"{a.kind} audit of {a.edition} "
+                                                         "outside any participation period")
+        marks = ", ".join("?" * len(mine))
+        for iid, edition, n in con.execute(f"SELECT institution_id, edition, COUNT(*) FROM survey_responses WHERE "
+                                           f"institution_id IN ({marks}) GROUP BY institution_id, edition",
+                                           sorted(mine)):
+            if iid not in participating_in(f.participation[f.participation["institution_id"] == iid], edition):
+                out[("survey_responses", iid, f"outside {edition}")] = (iid, f"{n} survey response(s) of {edition} "
+                                                                        "outside any participation period")
+        return out
+
+    def linked_awards(self, con: Connection, problems: Problems) -> None:
+        """An award recorded as the result of an audit that gives it (the rules find nothing wrong
+        with it) goes with that audit, not through the register."""
+        from ..scoring.lifecycle import CONTESTING
+
+        for op in self.ops:
+            if op.sheet is not AWARDS:
+                continue
+            row = con.execute("SELECT a.kind, a.edition, a.audit_date, a.import_id FROM awards w JOIN audits a "
+                              "ON a.id = w.audit_id WHERE w.id = ?", (op.row_id,)).fetchone()
+            if row is None or any(("awards", op.row_id, c) in self.before for c in CONTESTING):
+                continue
+            kind, edition, date, import_id = row
+            source = f"undo or replace its import #{import_id}" if import_id is not None else "correct the audit"
+            problems.add(op.rec.mark.problem(
+                f"award {op.label} cannot be removed: the {kind} audit of {edition} "
+                f"({pl_date(dt.date.fromisoformat(date))}) gives it under the rules, and the award is recorded as "
+                f"that audit's result; an award an audit gives goes with the audit ({source})"))
+
+    def check(self, con: Connection, problems: Problems) -> None:
+        """After the import's changes: each new problem is reported at the first row of its
+        institution marked „Usuń”."""
+        if not self.ops:
+            return
+        after = self._problems(con)
+        new: dict[int, list[str]] = {}
+        for key, (iid, message) in after.items():
+            if key not in self.before and not (key[0] == "awards" and key[1] in self.removed_awards):
+                new.setdefault(iid, []).append(message)
+        for iid, messages in new.items():
+            op = min((o for o in self.ops if o.rec.inst.id == iid), key=lambda o: (o.sheet.name, o.rec.raw.row))
+            problems.add(op.rec.mark.problem(
+                f"removing the row(s) of {op.rec.inst.label} marked „{REMOVE_HEADER}” would leave what depends on "
+                f"them contradicting the programme's rules: {'; '.join(sorted(messages))}; mark those rows "
+                f"„{REMOVE_HEADER}” as well, or correct them, or keep this row"))
 
 
 @dataclass
@@ -1040,15 +1268,22 @@ class RegisterImport:
     def updated(self) -> int:
         return sum(len(s.changed) for s in self.sheets)
 
+    @property
+    def removed(self) -> int:
+        return sum(len(s.removed) for s in self.sheets)
+
     def lines(self, limit: int = 25) -> list[str]:
         out = [f"{self.path.name}: programme register"]
         for s in self.sheets:
             if not s.present:
                 out.append(f"  {s.sheet} ({s.table}): not in the file; stored rows left as they are")
                 continue
-            out.append(f"  {s.sheet} ({s.table}): {len(s.new)} new, {len(s.changed)} changed, {s.unchanged} "
+            removed = f"{len(s.removed)} removed, " if s.removed else ""
+            out.append(f"  {s.sheet} ({s.table}): {len(s.new)} new, {len(s.changed)} changed, {removed}{s.unchanged} "
                        f"unchanged; {count(s.kept, 'stored row')} not in the file, kept as they are")
-            for word, items in (("new", s.new), ("changed", s.changed)):
+            out.extend(f"    marked „{REMOVE_HEADER}” but not in the database (removed before?), nothing to "
+                       f"remove: {item}" for item in s.absent[:limit])
+            for word, items in (("new", s.new), ("changed", s.changed), ("removed", s.removed)):
                 out.extend(f"    {word}: {item}" for item in items[:limit])
                 if len(items) > limit:
                     out.append(f"    … and {len(items) - limit} more {word}")
@@ -1057,24 +1292,27 @@ class RegisterImport:
             n = self.unlinked_awards
             out.append(f"  {count(n, 'award')} {plural('has', n)} no audit of their edition that can give "
                        f"{'it' if n == 1 else 'them'}; {'it is' if n == 1 else 'they are'} stored as the register "
-                       "says (`zpb db check` lists them)")
+                       "says (`zpb db check` lists them as notes, and lists as problems those that contradict the "
+                       "rules)")
         edition = self.editions[-1] if self.editions else None
         build = f"zpb build --edition {edition}" if edition else "zpb build"
-        changes = self.inserted + self.updated
+        changes = self.inserted + self.updated + self.removed
         if self.dry_run and not changes:
             out.append("dry run: nothing was stored, and there is nothing to store: the database already holds "
                        "this register")
         elif self.dry_run:
             rows = plural("row", self.inserted + self.updated)
-            out.append(f"dry run: nothing was stored ({self.inserted} new and {self.updated} changed {rows} would be); "
-                       f"to store them run `zpb ingest register {self.path}` without --dry-run")
+            removed = f", and {count(self.removed, 'row')} removed" if self.removed else ""
+            out.append(f"dry run: nothing was stored ({self.inserted} new and {self.updated} changed {rows} would be"
+                       f"{removed}); to store them run `zpb ingest register {self.path}` without --dry-run")
         elif not changes:
             out.append(f"stored nothing new: the database already holds this register (import #{self.import_id} "
                        f"recorded); next: build the reports: {build}")
         else:
             rows = plural("row", self.inserted + self.updated)
-            out.append(f"stored {self.inserted} new and {self.updated} changed {rows} as import #{self.import_id} "
-                       f"(undo: zpb imports undo {self.import_id})")
+            removed = f" and removed {count(self.removed, 'row')}" if self.removed else ""
+            out.append(f"stored {self.inserted} new and {self.updated} changed {rows}{removed} as import "
+                       f"#{self.import_id} (undo: zpb imports undo {self.import_id})")
             out.append(f"next: check the awards against the rules and audits (zpb db check), then build the "
                        f"reports: {build}")
         return out
@@ -1117,8 +1355,14 @@ def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
                 details["unmatched"] = len(read.unmatched)
             details = json.dumps(details, ensure_ascii=False)
             result.import_id = record_import(con, "register", path.name, content_hash,
-                                             result.inserted + result.updated, details)
+                                             result.inserted + result.updated + result.removed, details)
+            consequences = _Consequences(con, ref, ops)
+            problems = Problems(path)
+            consequences.linked_awards(con, problems)
+            problems.raise_if_any()
             _apply(con, ops, result.import_id)
+            consequences.check(con, problems)
+            problems.raise_if_any()  # the transaction rolls back: nothing was stored
             if dry_run:
                 raise DryRun
     except DryRun:
@@ -1148,6 +1392,7 @@ def _plan(con: Connection, ref: Reference, path: Path, read: _Read) -> tuple[Reg
         if sheet.name in sheets:
             ops += plan(recs[sheet.name], results[sheet.name])
     _check_rights(con, ops, problems)
+    _partner_dependants(con, ops, problems)
     problems.raise_if_any()
     if not results[PARTNERS.name].present:
         results[PARTNERS.name].kept = 0

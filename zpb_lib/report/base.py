@@ -133,6 +133,28 @@ class BaseReport:
         POL-on id, marked when the school is not in the latest RSPO register."""
         return frame.assign(identifier=identifier_cells(frame))
 
+    def award_note(self, r: dict) -> str:
+        """Why a recorded award does not count towards the status (the rules deny it: `zpb db check`
+        lists it), or the validity the rules give where the record says otherwise; else empty."""
+        if r.get("contested"):
+            reasons = [self.t(f"contest.{c}") for c in str(r.get("contest") or "").split(",") if c]
+            return self.t("misc.award_contested", reasons="; ".join(reasons))
+        if not fmt.is_missing(r.get("rules_until")):
+            return self.t("misc.rules_until", date=fmt.date(r["rules_until"], self.lang))
+        return ""
+
+    def contested_list(self, awards: pd.DataFrame) -> list[str]:
+        """The footnote naming the contested awards among ``awards`` (none: no footnote)."""
+        if "contested" not in awards.columns:
+            return []
+        bad = awards[awards["contested"].fillna(False).astype(bool)]
+        if bad.empty:
+            return []
+        names = self.names("award")
+        rows = self.with_identifier(bad.sort_values(["edition", "name"])).to_dict("records")
+        items = [f"{r['name']} ({r['identifier']}): {names.get(r['kind'], r['kind'])} {r['edition']}" for r in rows]
+        return [self.t("misc.contested_list", items="; ".join(items))]
+
     def register_note(self, frame: pd.DataFrame) -> list[str]:
         return [self.t("footnote.not_in_register")] if not_in_register(frame).any() else []
 

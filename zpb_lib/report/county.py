@@ -184,6 +184,7 @@ class CountyReport(BaseReport):
                 "status": (self.t("col.status"), lambda v: statuses.get(v, v)),
                 "valid_until": (self.t("col.valid_until"), lambda v: fmt.date(v, self.lang)),
                 "joined_edition": self.t("col.joined")}
+        contested = self.contested_list(self.cube.table("awards", county=self.teryt))
         return self.section("institutions", html.table(inst, cols, lang=self.lang,
                                                        caption=self.t("misc.institutions_caption", name=self.name),
-                                                       footnotes=self.register_note(inst)))
+                                                       footnotes=self.register_note(inst) + contested))

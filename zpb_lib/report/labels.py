@@ -51,6 +51,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "section.audit_result": ("Wynik audytu", "Audit result"),
     "section.gap_list": ("Czego brakuje do kolejnego etapu", "What is missing for the next step"),
     "section.next_step": ("Następny krok", "Next step"),
+    "section.control_result": ("Co potwierdził audyt kontrolny", "What the control audit confirmed"),
     "section.dangerous_places": ("Najczęściej wskazywane miejsca niebezpieczne",
                                  "Dangerous places named most often"),
     "section.action_plan": ("Realizacja Zintegrowanego Planu Działania", "Action plan progress"),
@@ -268,8 +269,34 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "misc.no_data": ("brak danych", "no data"),
     "misc.empty": ("Brak pozycji do pokazania.", "Nothing to show."),
     # --- next step (zpb_lib.scoring.explain.describe_next_step)
-    "next.none": ("Placówka ma tytuł Lidera: kolejnego etapu nie ma.",
-                  "The institution holds the leader title: there is no further step."),
+    "next.none": ("Placówka ma tytuł Lidera Projektu: przeszła wszystkie etapy programu, a tytuł jest "
+                  "bezterminowy.",
+                  "The institution holds the Project Leader title: it has passed every stage of the programme, "
+                  "and the title is indefinite."),
+    "next.control_confirmed": ("Audyt kontrolny z {date} potwierdził, że placówka spełnia wymagania programu: "
+                               "{total} z {max} pkt (próg: {threshold} pkt).",
+                               "The control audit of {date} confirmed that the institution meets the programme's "
+                               "requirements: {total} of {max} points (threshold: {threshold})."),
+    "next.control_failed": ("Audyt kontrolny z {date} nie potwierdził, że placówka spełnia wymagania programu: "
+                            "{total} z {max} pkt (próg: {threshold} pkt).",
+                            "The control audit of {date} did not confirm that the institution meets the "
+                            "programme's requirements: {total} of {max} points (threshold: {threshold})."),
+    "next.control_short": ("Do progu brakuje {n} pkt — {criteria}.",
+                           "{n} points short of the threshold: {criteria}."),
+    "next.control_short_one": ("Do progu brakuje 1 pkt — {criteria}.", "1 point short of the threshold: {criteria}."),
+    "next.control_mandatory": ("Niespełnione kryteria obowiązkowe — {criteria}.",
+                               "Mandatory criteria not met: {criteria}."),
+    "next.keeps_leader": ("Placówka zachowuje tytuł Lidera Projektu: jest bezterminowy i to ostatni etap programu.",
+                          "The institution keeps the Project Leader title: it is indefinite and the last stage "
+                          "of the programme."),
+    "next.keeps_certificate": ("Certyfikat placówki jest ważny do {date}.",
+                               "The institution's certificate is valid until {date}."),
+    "next.stage": ("Kolejny etap — {award} — placówka może otrzymać {audit} (co najmniej {points} pkt).",
+                   "The next stage, the {award}, comes {audit} (at least {points} points)."),
+    "audit_after.certification": ("po pozytywnym audycie certyfikującym", "after a positive certification audit"),
+    "audit_after.reaudit": ("po pozytywnym reaudycie", "after a positive re-audit"),
+    "audit_after.leader": ("po pozytywnym audycie na tytuł Lidera", "after a positive leader title audit"),
+    "audit_after.control": ("po pozytywnym audycie kontrolnym", "after a positive control audit"),
     "next.and": (" i ", " and "),
     "next.suffice": ("Wynik punktowy wystarcza do: {award}.", "The points suffice for the {award}."),
     "next.short": ("Brakuje {n} pkt do: {award} — {criteria}.", "{n} points short of the {award}: {criteria}."),
@@ -331,6 +358,27 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "misc.indefinite": ("bezterminowo", "indefinitely"),
     "misc.awards_caption": ("Przyznane wyróżnienia", "Awards received"),
     "misc.audits_caption": ("Audyty", "Audits"),
+    "misc.award_contested": ("nie liczy się do statusu: {reasons}", "does not count towards the status: {reasons}"),
+    "misc.rules_until": ("ważne według zasad do {date}", "valid until {date} under the rules"),
+    "misc.contested_note": ("Wyróżnienie zapisane w rejestrze, które przeczy zasadom programu (polecenie „zpb db "
+                            "check” wymienia je jako problem), nie liczy się do statusu placówki.",
+                            "An award recorded in the register that contradicts the programme's rules (the command "
+                            "“zpb db check” lists it as a problem) does not count towards the institution's status."),
+    "misc.contested_list": ("Wyróżnienia zapisane w rejestrze, które przeczą zasadom programu i nie liczą się do "
+                            "statusu (polecenie „zpb db check” wymienia je jako problemy): {items}.",
+                            "Awards recorded in the register that contradict the programme's rules and do not count "
+                            "towards the status (the command “zpb db check” lists them as problems): {items}."),
+    # --- why an award does not count (codes of zpb_lib.scoring.lifecycle.CONTESTING)
+    "contest.wrong_kind": ("zasady nie przewidują takiego wyróżnienia", "the rules give no such award"),
+    "contest.not_granted": ("audyt, z którego pochodzi, nie dał go", "the audit it comes from did not give it"),
+    "contest.not_participating": ("placówka nie uczestniczyła w programie w tej edycji",
+                                  "the institution did not take part in that edition"),
+    "contest.requires": ("placówka nie miała ważnego wyróżnienia, którego ono wymaga",
+                         "the institution did not hold the valid award it requires"),
+    "contest.years_short": ("placówka nie miała wymaganej liczby lat udziału w programie",
+                            "the institution lacked the years in the programme it requires"),
+    "contest.audit_mismatch": ("powiązany audyt dotyczy innej placówki lub edycji",
+                               "its audit is of another institution or edition"),
     "misc.not_audited": ("Placówka nie miała jeszcze audytu.", "The institution has not been audited yet."),
     "misc.audit_summary": ("Audyt z {date}: {total} z {max} pkt. Decyzja: {decision}.",
                            "Audit of {date}: {total} of {max} points. Decision: {decision}."),

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..institutions import label as identifier_label
 from ..institutions import parse_identifier
+from ..scoring.explain import explained_audit
 from . import charts, fmt, html
 from .base import BaseReport, not_in_register
 
@@ -82,6 +83,14 @@ class SchoolReport(BaseReport):
                 "awarded_on": (self.t("col.awarded_on"), lambda v: fmt.date(v, self.lang)),
                 "valid_until": (self.t("col.valid_until"),
                                 lambda v: fmt.date(v, self.lang) if not fmt.is_missing(v) else self.t("misc.indefinite"))}
+        # An award the rules deny stays listed as recorded, with why the status leaves it out.
+        notes = [self.award_note(r) for r in awards.to_dict("records")]
+        footnotes = []
+        if any(notes):
+            awards = awards.assign(note=notes)
+            cols["note"] = self.t("col.note")
+        if awards.get("contested", pd.Series(dtype=bool)).fillna(False).astype(bool).any():
+            footnotes.append(self.t("misc.contested_note"))
         kinds = self.names("audit_kind")
         acols = {"edition": self.t("col.edition"),
                  "kind": (self.t("col.audit_kind"), lambda v: kinds.get(v, v)),
@@ -90,7 +99,8 @@ class SchoolReport(BaseReport):
                                     f"{fmt.integer(r['max_total'], self.lang)}", numeric=True, row=True),
                  "dec": html.Column(self.t("col.decision"), self._decision, row=True)}
         return self.section("status_timeline", html.definition_list(facts),
-                            html.table(awards, cols, caption=self.t("misc.awards_caption"), lang=self.lang),
+                            html.table(awards, cols, caption=self.t("misc.awards_caption"), lang=self.lang,
+                                       footnotes=footnotes),
                             html.table(self.audits_all, acols, caption=self.t("misc.audits_caption"), lang=self.lang))
 
     def _decision(self, r: dict) -> str:
@@ -101,14 +111,9 @@ class SchoolReport(BaseReport):
         return f"{self.t('decision.refused')} ({self.reasons(r['reasons'], r['catalogue'])})"
 
     def _latest(self) -> pd.Series | None:
-        """The audit this report explains: this edition's non-control audit, else its latest."""
-        a = self.audits_all
-        if a.empty:
-            return None
-        main = a[a["kind"] != "control"]
-        this = main[main["edition"] == self.edition]
-        pick = this if len(this) else (main if len(main) else a)
-        return pick.iloc[-1]
+        """The audit this report explains, the one the gap list speaks of: this edition's audit (an
+        award audit before a control one), else the latest award audit, else the latest control."""
+        return explained_audit(self.audits_all, self.edition)
 
     def audit_result(self) -> html.Html:
         a = self._latest()
@@ -144,10 +149,14 @@ class SchoolReport(BaseReport):
                           caption=self.t("misc.criteria_table_caption", catalogue=self.catalogue_label(a["catalogue"])))
 
     def gaps(self) -> html.Html:
+        """What the explained audit means for the next stage: what is missing for the next award,
+        that every stage is reached (the leader title), or for a control audit what it confirmed and
+        what keeps the status; "not audited" only when there is no audit at all."""
         steps = self.cube.table("next_steps", institution_id=self.id)
         if steps.empty:
             return self.section("gap_list", html.paragraph(self.t("misc.not_audited")))
         s = steps.iloc[0]
+        heading = self.t("section.control_result" if s["case"] == "control" else "section.next_step")
         items = self.cube.table("audit_items", audit_id=int(s["audit_id"]))
         order = [c for c in str(s["gap_criteria"] or "").split(",") if c]
         gl = items.set_index("criterion").loc[order].reset_index() if order else items.iloc[0:0]
@@ -157,7 +166,7 @@ class SchoolReport(BaseReport):
                 "max_points": (self.t("col.max_points"), lambda v: fmt.integer(v, self.lang)),
                 "lost": (self.t("col.points_lost"), lambda v: fmt.integer(v, self.lang))}
         step = html.paragraph(s[f"text_{self.lang}"], "zpb-note")
-        return self.section("gap_list", html.heading(self.t("section.next_step"), 3), step,
+        return self.section("gap_list", html.heading(heading, 3), step,
                             html.table(gl, cols, numeric=("points", "max_points", "lost"), lang=self.lang,
                                        caption=self.t("misc.gap_caption")))
 

@@ -123,7 +123,7 @@ class VoivodeshipReport(BaseReport):
         intro = self.t("misc.ceremony_intro", date=fmt.date(when, self.lang) if when else fmt.MISSING)
         return self.section("ceremony_list", html.paragraph(intro), html.paragraph(summary or self.t("misc.empty")),
                             html.table(aw, cols, lang=self.lang, caption=self.t("section.ceremony_list"),
-                                       footnotes=self.register_note(aw)))
+                                       footnotes=self.register_note(aw) + self.contested_list(aw)))
 
     def police_units(self) -> html.Html:
         a = self.cube.table("audits", edition=self.edition)

@@ -216,8 +216,10 @@ def data_quality(frames: Frames, scored: pd.DataFrame, ref: Reference | None = N
     by_audit = scored.set_index("audit_id") if len(scored) else scored
     out: list[dict] = []
 
-    def add(key: str, inst: int, problem: str, message: str, table: str = "awards") -> None:
-        out.append({"table": table, "key": key, "institution_id": int(inst), "problem": problem, "message": message})
+    def add(key: str, inst: int, problem: str, message: str, table: str = "awards",
+            expected: dt.date | None = None) -> None:
+        out.append({"table": table, "key": key, "institution_id": int(inst), "problem": problem, "message": message,
+                    "expected_until": pd.Timestamp(expected) if expected else pd.NaT})
 
     for a in frames.awards.sort_values(["institution_id", "awarded_on", "id"]).itertuples(index=False):
         key = f"id {a.id}"
@@ -227,8 +229,8 @@ def data_quality(frames: Frames, scored: pd.DataFrame, ref: Reference | None = N
         if pd.isna(a.audit_id) or int(a.audit_id) not in audits.index:
             # Recorded from the register without an audit in the database (most of the programme's
             # history): the official record, checked against what the rules say without points.
-            for problem, message in _unaudited_award(a, fam, rules, frames, ref):
-                add(key, a.institution_id, problem, message)
+            for problem, message, expected in _unaudited_award(a, fam, rules, frames, ref):
+                add(key, a.institution_id, problem, message, expected=expected)
             continue
         audit = audits.loc[int(a.audit_id)]
         if audit.institution_id != a.institution_id or str(audit.edition) != str(a.edition):
@@ -249,7 +251,7 @@ def data_quality(frames: Frames, scored: pd.DataFrame, ref: Reference | None = N
         actual = None if pd.isna(a.valid_until) else a.valid_until.date()
         if expected != actual:
             add(key, a.institution_id, "validity", f"valid until {actual or 'indefinitely'}, the rules give "
-                f"{expected or 'indefinitely'} ({rule.valid_years or 'no'} years from {awarded_on})")
+                f"{expected or 'indefinitely'} ({rule.valid_years or 'no'} years from {awarded_on})", expected=expected)
     # Positive audits whose award was never recorded (once the edition's ceremony has passed).
     if len(scored):
         cutoff = pd.Timestamp(as_of or dt.date.today())
@@ -261,23 +263,61 @@ def data_quality(frames: Frames, scored: pd.DataFrame, ref: Reference | None = N
                     f"{m.kind} audit of {m.edition} gives a {m.award_kind} ({m.total} points), "
                     f"but no award is recorded (record it with `zpb awards confirm --edition {m.edition}`)",
                     table="audits")
-    return pd.DataFrame(out, columns=["table", "key", "institution_id", "problem", "message"])
+    return pd.DataFrame(out, columns=["table", "key", "institution_id", "problem", "message", "expected_until"])
 
 
-def _unaudited_award(a, family: str, rules: Rules, frames: Frames, ref: Reference) -> list[tuple[str, str]]:
+# Problems that deny an award is due (it does not count towards a status); the others — not linked
+# to its audit, a validity other than the rules give — are about how it is recorded.
+CONTESTING = ("wrong_kind", "not_granted", "not_participating", "requires", "years_short", "audit_mismatch")
+
+
+def award_verdicts(awards: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
+    """Per award (``id``): ``contest`` (the codes of :data:`CONTESTING` that `zpb db check` reports for
+    it, comma-joined; empty when none), ``contested`` and ``rules_until`` (the end of validity the
+    rules give, where the recorded one differs; NaT otherwise)."""
+    q = quality[quality["table"] == "awards"]
+    ids = q["key"].str.split().str[-1].astype(int) if len(q) else pd.Series(dtype=int)
+    q = q.assign(award_id=ids.to_numpy())
+    contest = (q[q["problem"].isin(CONTESTING)].groupby("award_id")["problem"]
+               .agg(lambda p: ",".join(dict.fromkeys(p))))
+    until = q[q["problem"] == "validity"].groupby("award_id")["expected_until"].first()
+    out = pd.DataFrame({"id": awards["id"].astype(int).to_numpy()})
+    out["contest"] = [str(contest.get(i, "")) for i in out["id"]]
+    out["contested"] = out["contest"] != ""
+    out["rules_until"] = pd.to_datetime(pd.Series([until.get(i, pd.NaT) for i in out["id"]], dtype=object))
+    return out
+
+
+def accepted_awards(awards: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
+    """The awards a status may count: recorded ones the rules do not deny (see :data:`CONTESTING`),
+    each valid as long as the rules give where its record says otherwise — so that no report shows as
+    valid what `zpb db check` calls invalid."""
+    v = award_verdicts(awards, quality).set_index("id")
+    ids = awards["id"].astype(int)
+    kept = awards[~ids.map(v["contested"]).to_numpy()].copy()
+    fix = kept["id"].astype(int).map(v["rules_until"])
+    has_fix = fix.notna().to_numpy()
+    if has_fix.any():
+        kept.loc[has_fix, "valid_until"] = fix[has_fix].to_numpy()
+    return kept
+
+
+def _unaudited_award(a, family: str, rules: Rules, frames: Frames,
+                     ref: Reference) -> list[tuple[str, str, dt.date | None]]:
     """What contradicts the rules in an award recorded without an audit: the institution must take
     part in the edition, hold what the award requires and have the years in the programme it needs;
     its validity must be the one the rules give. An audit of that edition which should have given it
     and did not is a contradiction too."""
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, dt.date | None]] = []
     edition, kind = str(a.edition), str(a.kind)
     rs = rules.for_edition(family, edition)
     rule = rs.rule_for_award(kind)
     if rule is None:
-        return [("wrong_kind", f"the rules valid from {rs.valid_from} give no {kind} to a {family}")]
+        return [("wrong_kind", f"the rules valid from {rs.valid_from} give no {kind} to a {family}", None)]
     if a.institution_id not in participating_in(
             frames.participation[frames.participation["institution_id"] == a.institution_id], edition):
-        out.append(("not_participating", f"{kind} in {edition}, an edition the institution does not take part in"))
+        out.append(("not_participating", f"{kind} in {edition}, an edition the institution does not take part in",
+                    None))
     on = a.awarded_on
     # What the institution held when its audit would have taken place (the end of the audit window),
     # as the replay of an audited award judges it.
@@ -287,25 +327,25 @@ def _unaudited_award(a, family: str, rules: Rules, frames: Frames, ref: Referenc
     valid = mine[mine["valid_until"].isna() | (mine["valid_until"] > audit_day)]
     if rule.requires and not set(valid["kind"].astype(str)) & set(rule.requires):
         out.append(("requires", f"{kind} requires a valid {' or '.join(rule.requires)}, which the institution did "
-                                f"not hold in {edition}'s audit period"))
+                                f"not hold in {edition}'s audit period", None))
     if rule.min_years_in_programme:
         joined = frames.participation.loc[frames.participation["institution_id"] == a.institution_id, "joined_edition"]
         years = years_in_programme(_start_year(joined.min()), audit_day.date()) if len(joined.dropna()) else 0
         if years < rule.min_years_in_programme:
             out.append(("years_short", f"{kind} needs {rule.min_years_in_programme} years in the programme; the "
-                                       f"institution had {years} by {audit_day.date()}"))
+                                       f"institution had {years} by {audit_day.date()}", None))
     audits = frames.audits[(frames.audits["institution_id"] == a.institution_id)
                            & (frames.audits["edition"].astype(str) == edition)
                            & (frames.audits["kind"].astype(str) == rule.audit)]
     if len(audits):
         out.append(("audit_not_linked", f"{kind} in {edition} is not linked to the {rule.audit} audit of that edition "
                                          f"(audit {int(audits['id'].iloc[0])}); record it again through the register "
-                                         "or `zpb awards confirm`"))
+                                         "or `zpb awards confirm`", None))
     expected = valid_until(on.date(), rule.valid_years)
     actual = None if pd.isna(a.valid_until) else a.valid_until.date()
     if expected != actual:
         out.append(("validity", f"valid until {actual or 'indefinitely'}, the rules give {expected or 'indefinitely'} "
-                                f"({rule.valid_years or 'no'} years from {on.date()})"))
+                                f"({rule.valid_years or 'no'} years from {on.date()})", expected))
     return out
 
 

@@ -408,6 +408,17 @@ class Connection:
         except sa_exc.DBAPIError as exc:
             raise self._error(exc) from None
 
+    def insert_row(self, table: str, values: Mapping[str, Any]) -> None:
+        """``INSERT INTO table (…) VALUES (…)`` built by SQLAlchemy (identifiers quoted, values bound),
+        for a row whose columns come from data (``zpb imports undo`` putting a removed row back). A
+        row the database refuses (a constraint, row-level security) raises."""
+        t = sa.table(table, *(sa.column(c) for c in values))
+        stmt = sa.insert(t).values({t.c[c]: v for c, v in values.items()})
+        try:
+            self._con.execute(stmt)
+        except sa_exc.DBAPIError as exc:
+            raise self._error(exc) from None
+
     # -- internals
     def _error(self, exc: Exception) -> DatabaseError:
         err = _translate(exc)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from .backend import POSTGRESQL, Connection, IntegrityError, PermissionDenied
 from .rights import ANALYST, rights_of, unit_role
-from .schema import IMPORTED_TABLES, quote_ident
-from .write import ProvenanceError, delete_import, transaction
+from .schema import IMPORTED_TABLES, REMOVED_PREFIX, quote_ident
+from .write import ProvenanceError, delete_import, is_removal, removed_row, transaction
 
 
 class UndoRefused(ValueError):
@@ -72,10 +72,16 @@ def list_imports(con: Connection, *, unit: str | None = None, import_id: int | N
 class UndoResult:
     record: ImportRecord
     deleted: dict[str, int] = field(default_factory=dict)
-    restored: dict[str, int] = field(default_factory=dict)
+    restored: dict[str, int] = field(default_factory=dict)  # rows whose earlier values were put back
+    put_back: dict[str, int] = field(default_factory=dict)  # rows the import removed, put back
     dry_run: bool = False
 
     def lines(self) -> list[str]:
+        done = "dry run: nothing was changed" if self.dry_run else f"import #{self.record.id} is undone"
+        return self.steps() + [done]
+
+    def steps(self) -> list[str]:
+        """What the undo of this one import does (or would do)."""
         r = self.record
         what = ", ".join(f"{n} {t}" for t, n in self.deleted.items() if n) or "no rows"
         out = [f"import #{r.id} ({r.kind}, „{r.file_name}”, {r.imported_at[:19]}):",
@@ -83,7 +89,29 @@ class UndoResult:
         if any(self.restored.values()):
             out.append(f"  {'would restore' if self.dry_run else 'restored'} the earlier values of: "
                        + ", ".join(f"{n} {t}" for t, n in self.restored.items() if n))
-        out.append("dry run: nothing was changed" if self.dry_run else f"import #{r.id} is undone")
+        if any(self.put_back.values()):
+            out.append(f"  {'would put back' if self.dry_run else 'put back'} the rows it removed: "
+                       + ", ".join(f"{n} {t}" for t, n in self.put_back.items() if n))
+        return out
+
+
+@dataclass
+class ChainResult:
+    """An import undone together with the imports that depend on it, in the order they were undone
+    (each before what it depended on), in one transaction."""
+    import_id: int
+    results: list[UndoResult]
+    dry_run: bool = False
+
+    def lines(self) -> list[str]:
+        others = [f"#{r.record.id}" for r in self.results if r.record.id != self.import_id]
+        verb = "would undo" if self.dry_run else "undid"
+        out = [f"{verb} import #{self.import_id} with the {len(others)} import(s) that depend on it "
+               f"({', '.join(others) or 'none'}), in this order, in one transaction:"]
+        for r in self.results:
+            out += r.steps()
+        out.append("dry run: nothing was changed" if self.dry_run else
+                   f"imports {', '.join(f'#{r.record.id}' for r in self.results)} are undone")
         return out
 
 
@@ -106,17 +134,31 @@ def _describe(con: Connection, ids: set[int | None]) -> str:
     return ", ".join(named)
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """One reason an import cannot be undone yet: the sentence, and the imports that must be undone
+    first (None: data no import stored, which no undo takes away)."""
+    text: str
+    imports: frozenset[int | None]
+
+
 def dependents(con: Connection, import_id: int) -> list[str]:
     """Why the import cannot be undone: one line per kind of dependency (empty: it can)."""
+    return [b.text for b in blockers(con, import_id)]
+
+
+def blockers(con: Connection, import_id: int) -> list[Blocker]:
+    """What stands in the way of undoing the import: later data that depends on what it stored or
+    changed, and — for an import that removed rows — what putting them back needs."""
     x = import_id
-    reasons: list[str] = []
+    reasons: list[Blocker] = []
 
     def check(sql: str, what: str) -> None:
         rows = con.execute(sql, {"x": x}).fetchall()
         if rows:
             later = {r[0] for r in rows}
             n = sum(r[1] for r in rows)
-            reasons.append(f"{n} {what} stored by {_describe(con, later)}; undo those first")
+            reasons.append(Blocker(f"{n} {what} stored by {_describe(con, later)}; undo those first", frozenset(later)))
 
     for table in ("participation", "audits", "survey_responses", "awards", "action_items"):
         check(f"""SELECT t.import_id, COUNT(*) FROM {table} t JOIN institutions i ON i.id = t.institution_id
@@ -153,14 +195,116 @@ def dependents(con: Connection, import_id: int) -> list[str]:
              ON mine.tbl = c.tbl AND mine.row_id = c.row_id AND mine.import_id = :x
              WHERE c.import_id > :x GROUP BY c.import_id""",
           "later change(s) to rows this import changed are")
+    reasons += _removal_blockers(con, x)
     return reasons
 
 
-def undo(con: Connection, import_id: int, *, dry_run: bool = False) -> UndoResult:
-    """Take back import ``import_id`` in one transaction (``dry_run``: say what would change)."""
+def _removals(con: Connection, where: str, params: dict) -> list[tuple[int, str, int, dict]]:
+    """Removal records (import, table, row id, the row) matching ``where`` (SQL over ``c``)."""
+    out = []
+    for iid, table, row_id, old in con.execute(
+            f"SELECT c.import_id, c.tbl, c.row_id, c.old FROM import_changes c WHERE c.old LIKE :prefix AND {where} "
+            "ORDER BY c.import_id, c.tbl, c.row_id", {"prefix": REMOVED_PREFIX + "%", **params}):
+        row = removed_row(old)
+        if row is not None:
+            out.append((iid, table, row_id, row))
+    return out
+
+
+# What a removed row points at, which must be there when it comes back.
+_REFERENCES = {"institution_id": "institutions", "partner_id": "partners", "audit_id": "audits",
+               "import_id": "imports"}
+
+
+def _removal_blockers(con: Connection, x: int) -> list[Blocker]:
+    """Removals and undo: later imports that removed rows this import stored; and for an import that
+    removed rows, what they point at that is gone (naming the import that removed it) and rows stored
+    since with the same natural key (putting the removed row back would make it twice)."""
+    out: list[Blocker] = []
+    later: dict[tuple[int, str], int] = {}
+    for iid, table, _, row in _removals(con, "c.import_id > :x", {"x": x}):
+        if row.get("import_id") == x:
+            later[(iid, table)] = later.get((iid, table), 0) + 1
+    for (iid, table), n in sorted(later.items()):
+        out.append(Blocker(f"{n} {table.replace('_', ' ')} row(s) this import added were removed by "
+                           f"{_describe(con, {iid})}; undo that first", frozenset({iid})))
+    mine = _removals(con, "c.import_id = :x", {"x": x})
+    coming_back = {(table, row_id) for _, table, row_id, _ in mine}  # this undo puts them back itself
+    for _, table, row_id, row in mine:
+        what = f"removed {table.replace('_', ' ')} row {_row_label(con, table, row)}"
+        for column, target in _REFERENCES.items():
+            ref_id = row.get(column)
+            if ref_id is None or (target, ref_id) in coming_back or \
+                    con.execute(f"SELECT 1 FROM {target} WHERE id = ?", (ref_id,)).fetchone():
+                continue
+            records = _removals(con, "c.tbl = :t AND c.row_id = :r AND c.import_id > :x",
+                                {"t": target, "r": ref_id, "x": x})
+            gone = {r[0] for r in records}
+            named = (f"{target.rstrip('s').replace('_', ' ')} {_row_label(con, target, records[0][3])}" if records
+                     else f"a row of {target} that")
+            if gone:
+                out.append(Blocker(f"the {what} names {named}, which {_describe(con, gone)} removed; undo that first",
+                                   frozenset(gone)))
+            else:
+                out.append(Blocker(f"the {what} names {named} is no longer in the database", frozenset({None})))
+        same = _same_key(con, table, row)
+        if same:
+            out.append(Blocker(f"the {what} is in the database again ({len(same)} row(s) with the same key, stored by "
+                               f"{_describe(con, set(same))}); undo that first", frozenset(same)))
+    return out
+
+
+def _row_label(con: Connection, table: str, row: dict) -> str:
+    """A removed row as people name it: the institution's identifier and the row's key."""
+    from ..institutions import label
+
+    inst = ""
+    if row.get("institution_id") is not None:
+        found = con.execute("SELECT rspo, polon FROM institutions WHERE id = ?", (row["institution_id"],)).fetchone()
+        inst = (label(found[0], found[1]) if found else f"institution {row['institution_id']}") + " "
+    if table == "participation":
+        return f"{inst}joined {row.get('joined_edition')}"
+    if table == "awards":
+        return f"{inst}{row.get('kind')} {row.get('edition')}"
+    if table == "action_items":
+        return f"{inst}{row.get('edition')} „{row.get('title')}”"
+    return f"„{row.get('name')}”" + (f" (county {row['county']})" if row.get("county") else "")
+
+
+def _same_key(con: Connection, table: str, row: dict) -> list[int | None]:
+    """Imports of the rows now stored with the removed row's natural key (the register's: an
+    institution's participation by the edition it joined, its award by edition and kind, its action
+    by edition and title; a partner by name and county)."""
+    from ..ingest import norm
+
+    if table == "participation":
+        rows = con.execute("SELECT import_id FROM participation WHERE institution_id = ? AND joined_edition = ?",
+                           (row.get("institution_id"), row.get("joined_edition"))).fetchall()
+    elif table == "awards":
+        rows = con.execute("SELECT import_id FROM awards WHERE institution_id = ? AND edition = ? AND kind = ?",
+                           (row.get("institution_id"), row.get("edition"), row.get("kind"))).fetchall()
+    elif table == "action_items":
+        title = " ".join(str(row.get("title") or "").split())
+        rows = [(r[0],) for r in con.execute(
+            "SELECT import_id, title FROM action_items WHERE institution_id = ? AND edition = ?",
+            (row.get("institution_id"), row.get("edition"))) if " ".join(r[1].split()) == title]
+    elif table == "partners":
+        county = row.get("county")
+        found = con.execute("SELECT import_id, name FROM partners WHERE county = ?", (county,)) if county else \
+            con.execute("SELECT import_id, name FROM partners WHERE county IS NULL")
+        rows = [(r[0],) for r in found if norm(r[1]) == norm(row.get("name") or "")]
+    else:
+        rows = []
+    return [r[0] for r in rows]
+
+
+def undo(con: Connection, import_id: int, *, dry_run: bool = False,
+         with_later: bool = False) -> UndoResult | ChainResult:
+    """Take back import ``import_id`` in one transaction (``dry_run``: say what would change;
+    ``with_later``: together with every import that depends on it, directly or through others)."""
     try:
         with transaction(con):
-            result = _undo(con, import_id, dry_run)
+            result = _undo_chain(con, import_id, dry_run) if with_later else _undo(con, import_id, dry_run)
             if dry_run:
                 raise _Rollback
     except _Rollback:
@@ -177,13 +321,118 @@ def _undo(con: Connection, import_id: int, dry_run: bool) -> UndoResult:
     if rec.kind == "demo":
         raise UndoRefused(f"import #{import_id} is the demo data; make a new database instead")
     _act_as_maker(con, rec)
-    reasons = dependents(con, import_id)
-    if reasons:
+    found = blockers(con, import_id)
+    if found:
         raise UndoRefused(f"import #{import_id} ({rec.kind}, „{rec.file_name}”) cannot be undone, nothing was "
-                          "changed:\n" + "\n".join(f"  {r}" for r in reasons))
+                          "changed:\n" + "\n".join(f"  {b.text}" for b in found) + _chain_advice(con, rec))
     result = UndoResult(rec, dry_run=dry_run)
-    result.deleted, result.restored = _take_back(con, import_id)
+    result.deleted, result.restored, result.put_back = _take_back(con, import_id)
     return result
+
+
+def dependent_imports(con: Connection, import_id: int) -> tuple[list[int], bool]:
+    """Every import that must be undone before ``import_id`` can be, directly or through others (in
+    id order), and whether data no import stored stands in the way too (which no undo takes away)."""
+    seen: set[int] = set()
+    untracked = False
+    todo = [import_id]
+    while todo:
+        for b in blockers(con, todo.pop()):
+            for i in b.imports:
+                if i is None:
+                    untracked = True
+                elif i != import_id and i not in seen:
+                    seen.add(i)
+                    todo.append(i)
+    return sorted(seen), untracked
+
+
+def _chain_advice(con: Connection, rec: ImportRecord) -> str:
+    """The lines after a refusal: the whole set of imports in the way, and how to undo them with it."""
+    chain, untracked = dependent_imports(con, rec.id)
+    if not chain:
+        return ""
+    out = [f"  the imports in the way, directly or through others: {_describe(con, set(chain))}"]
+    foreign = _not_undoable(con, chain)
+    if untracked:
+        out.append("  and data no import stored, which no undo takes away: the import cannot be undone")
+    elif foreign:
+        out.append(f"  of these, {foreign}; ask an analyst to undo them together: "
+                   f"zpb imports undo {rec.id} --with-later")
+    else:
+        out.append(f"  undo them together with it, in one step: zpb imports undo {rec.id} --with-later "
+                   "(add --dry-run to see first everything that would be deleted and put back)")
+    return "\n" + "\n".join(out)
+
+
+def _not_undoable(con: Connection, ids: list[int]) -> str:
+    """The imports among ``ids`` the connected login may not undo (another unit's, an analyst's),
+    as a clause naming them and their makers; empty when it may undo them all."""
+    rights = rights_of(con)
+    if rights.everything:
+        return ""
+    named = []
+    for rec in (_record(con, i) for i in ids):
+        if rec.unit is None or rec.unit not in rights.units:
+            maker = rights.unit_name(rec.unit) if rec.unit else "an analyst"
+            login = f", login {rec.imported_by}" if rec.imported_by else ""
+            named.append(f"#{rec.id} („{rec.file_name}”, made by {maker}{login})")
+    if not named:
+        return ""
+    return f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} not {rights.who()}'s to undo"
+
+
+def _undo_chain(con: Connection, import_id: int, dry_run: bool) -> ChainResult:
+    """Undo the import and every import that depends on it, in one transaction: each step takes
+    back one whose dependants are gone already (so, latest first where they depend in that order),
+    in the role of its maker; a police unit only when every one of them is its own unit's."""
+    rec = _record(con, import_id)
+    if rec.kind == "demo":
+        raise UndoRefused(f"import #{import_id} is the demo data; make a new database instead")
+    chain, untracked = dependent_imports(con, import_id)
+    if untracked:
+        raise UndoRefused(f"import #{import_id} ({rec.kind}, „{rec.file_name}”) cannot be undone, nothing was "
+                          "changed: data no import stored (demo data) depends on it, which no undo takes away:\n"
+                          + "\n".join(f"  {b.text}" for b in blockers(con, import_id)))
+    foreign = _not_undoable(con, chain + [import_id])
+    if foreign:
+        raise UndoRefused(f"import #{import_id} ({rec.kind}, „{rec.file_name}”) and the imports that depend on it "
+                          f"({_describe(con, set(chain))}) cannot be undone together, nothing was changed: "
+                          f"{foreign}; ask an analyst")
+    start = _current_role(con)
+    remaining = set(chain) | {import_id}
+    results: list[UndoResult] = []
+    while remaining:
+        for y in sorted(remaining, reverse=True):
+            step = _record(con, y)
+            _role_back(con, start)
+            _act_as_maker(con, step)
+            if not blockers(con, y):
+                result = UndoResult(step, dry_run=dry_run)
+                result.deleted, result.restored, result.put_back = _take_back(con, y)
+                results.append(result)
+                remaining.discard(y)
+                break
+        else:  # pragma: no cover - the closure names every import in the way
+            raise UndoRefused(f"imports {', '.join(f'#{i}' for i in sorted(remaining))} depend on each other in a way "
+                              "no order undoes; nothing was changed")
+    _role_back(con, start)
+    return ChainResult(import_id, results, dry_run)
+
+
+def _current_role(con: Connection) -> str | None:
+    """The role the transaction runs in before an undo takes a maker's role (None: SQLite)."""
+    if con.backend != POSTGRESQL:
+        return None
+    current, session = con.execute("SELECT current_user, session_user").fetchone()
+    return None if current == session else current
+
+
+def _role_back(con: Connection, role: str | None) -> None:
+    """Back to the role the transaction began in, so that the next import of a chain is undone in
+    its own maker's role (a unit's role cannot take another unit's)."""
+    if con.backend == POSTGRESQL:
+        con.script("SET LOCAL ROLE NONE" if role is None else f"SET LOCAL ROLE {quote_ident(role)}")
 
 
 def _act_as_maker(con: Connection, rec: ImportRecord) -> None:
@@ -230,14 +479,15 @@ def replace_refusal(con: Connection, import_id: int) -> str | None:
             + f", and {rights.who()} replaces only its own unit's imports: ask an analyst to undo it first")
 
 
-def _take_back(con: Connection, import_id: int) -> tuple[dict[str, int], dict[str, int]]:
-    restored = {t: n for t, n in con.execute("SELECT tbl, COUNT(*) FROM import_changes WHERE import_id = ? "
-                                             "GROUP BY tbl", (import_id,))}
+def _take_back(con: Connection, import_id: int) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    restored: dict[str, int] = {}
+    put_back: dict[str, int] = {}
+    for table, old in con.execute("SELECT tbl, old FROM import_changes WHERE import_id = ?", (import_id,)):
+        counts = put_back if is_removal(old) else restored
+        counts[table] = counts.get(table, 0) + 1
     try:
         deleted = delete_import(con, import_id)
     except (ProvenanceError, PermissionDenied, IntegrityError) as exc:
         raise UndoRefused(f"import #{import_id} cannot be undone, nothing was changed: {exc}") from None
     deleted.pop("imports", None)
-    return deleted, restored
-
-
+    return deleted, restored, put_back

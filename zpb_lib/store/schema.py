@@ -13,7 +13,7 @@ import sqlite3
 
 from ..reference import GROUPS, WAVES, Reference
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # What each schema version added, for `zpb db upgrade` and its messages.
 SCHEMA_HISTORY = {
     1: "first release",
@@ -26,6 +26,9 @@ SCHEMA_HISTORY = {
        "(imports.unit); change records only of the schema's own tables; on PostgreSQL, rows and change records "
        "attach only to an import made in the same transaction, and the trigger functions run with a fixed "
        "search path",
+    6: "removals an import records (a register row marked „Usuń”), which `zpb imports undo` puts back: on "
+       "PostgreSQL a removal is recorded only with the row exactly as it is before it goes, and only such a "
+       "record lets a row come back with the import that first stored it",
 }
 
 AUDIT_KINDS = ("certification", "reaudit", "control", "leader")
@@ -44,6 +47,14 @@ ID_TABLES = (*IMPORTED_TABLES, "imports")
 # The tables whose rows an import may change (rather than add) and ``zpb imports undo`` may put
 # back: ``import_changes.tbl`` is CHECKed against them, and an undo names no other table.
 CHANGED_TABLES = IMPORTED_TABLES
+# The tables whose rows an import may remove (the register's sheets), in the order an undo puts
+# removed rows back (what others point at first).
+REMOVABLE_TABLES = ("partners", "participation", "awards", "action_items")
+# A change record whose ``old`` begins so records a removed row: ``{"*removed": {column: value, …}}``
+# holds every column of the row as it was (``*`` is in no column's name, so no change record of
+# changed columns can be read as one).
+REMOVED_KEY = "*removed"
+REMOVED_PREFIX = '{"' + REMOVED_KEY + '":'
 
 
 _UUID_GLOB = "-".join("[0-9a-f]" * n for n in (8, 4, 4, 4, 12))
@@ -404,7 +415,9 @@ $$;
 
 -- Provenance nobody can forge: a row names the import that stored it, and a change record the
 -- import that made the change, only when that import was recorded in the same transaction (its
--- imports row is this transaction's: xmin), and a row's import never changes afterwards.
+-- imports row is this transaction's: xmin), and a row's import never changes afterwards. The one
+-- exception puts a removed row back (the undo of the import that removed it): exactly the row its
+-- removal record holds, which the database itself compared with the row before it went.
 CREATE FUNCTION zpb_import_rows() RETURNS trigger LANGUAGE plpgsql {path} AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.import_id IS DISTINCT FROM OLD.import_id THEN
@@ -413,7 +426,11 @@ BEGIN
             || coalesce(OLD.import_id::text, 'none') || ' → #' || coalesce(NEW.import_id::text, 'none') || ')';
     END IF;
     IF TG_OP = 'INSERT' AND NEW.import_id IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM imports WHERE id = NEW.import_id AND xmin = pg_current_xact_id()::xid) THEN
+            SELECT 1 FROM imports WHERE id = NEW.import_id AND xmin = pg_current_xact_id()::xid)
+       AND NOT EXISTS (
+            SELECT 1 FROM import_changes c WHERE c.tbl = TG_TABLE_NAME AND c.row_id = NEW.id
+               AND CASE WHEN starts_with(c.old, '{REMOVED_PREFIX}')
+                        THEN (c.old::jsonb -> '{REMOVED_KEY}') = to_jsonb(NEW) ELSE false END) THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = TG_TABLE_NAME
             || ': rows can be added only to an import recorded in the same transaction, not to import #'
             || NEW.import_id;
@@ -422,16 +439,43 @@ BEGIN
 END;
 $$;
 
+-- A removal record holds the row exactly as it is when recorded (before the row goes), and is
+-- never changed afterwards; the database's owner alone may write one without the row (`zpb db
+-- copy` carries records of rows removed long ago).
 CREATE FUNCTION zpb_import_changes_check() RETURNS trigger LANGUAGE plpgsql {path} AS $$
+DECLARE
+    live jsonb;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM imports WHERE id = NEW.import_id AND xmin = pg_current_xact_id()::xid) THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = 'import_changes: a change is recorded '
             || 'only by the import that makes it, in the same transaction, not for import #' || NEW.import_id;
     END IF;
+    IF TG_OP = 'UPDATE' AND (starts_with(OLD.old, '{REMOVED_PREFIX}') OR starts_with(NEW.old, '{REMOVED_PREFIX}')) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = 'import_changes: the record of a '
+            || 'removed row is never changed (' || OLD.tbl || ' row ' || OLD.row_id || ')';
+    END IF;
+    IF TG_OP = 'INSERT' AND starts_with(NEW.old, '{REMOVED_PREFIX}') AND NOT pg_has_role(current_user,
+            (SELECT relowner FROM pg_class WHERE oid = 'import_changes'::regclass), 'MEMBER') THEN
+        live := CASE NEW.tbl
+{_live_rows()}
+        END;
+        IF live IS NULL OR live IS DISTINCT FROM (NEW.old::jsonb -> '{REMOVED_KEY}') THEN
+            RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = 'import_changes: a removal is '
+                || 'recorded only with the row exactly as it is, before it is deleted (' || NEW.tbl || ' row '
+                || NEW.row_id || ')';
+        END IF;
+    END IF;
     RETURN NEW;
 END;
 $$;
 """ + "".join(f"REVOKE ALL ON FUNCTION {f}() FROM PUBLIC;\n" for f in PG_FUNCTIONS)
+
+
+def _live_rows() -> str:
+    """The CASE branches that read the row a change record names, one per table (static SQL: the
+    table names are the schema's own, never the record's text)."""
+    return "\n".join(f"            WHEN '{t}' THEN (SELECT to_jsonb(r) FROM {t} r WHERE r.id = NEW.row_id)"
+                     for t in CHANGED_TABLES)
 
 
 def pg_triggers(tables: list[str]) -> str:

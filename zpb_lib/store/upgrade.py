@@ -292,7 +292,22 @@ def _pg_v4_to_v5(con: Connection, ref: Reference, result: UpgradeResult) -> None
     _v4_to_v5(con, ref, result)
 
 
+def _v5_to_v6(con: Connection, ref: Reference, result: UpgradeResult) -> None:
+    """Version 6 lets an import record the rows it removes (a register row marked „Usuń”) in
+    ``import_changes``, which ``zpb imports undo`` puts back. A SQLite file holds them in the tables it
+    has: nothing to change but the version; the rows stay as they were."""
+    result.notes.append("imports may now remove register rows (the „Usuń” column); `zpb imports undo` puts them back")
+
+
+def _pg_v5_to_v6(con: Connection, ref: Reference, result: UpgradeResult) -> None:
+    """PostgreSQL: the provenance functions replaced by those that accept a removal record only with
+    the row as it is before it goes, and a row back with its first import only from such a record."""
+    for stmt in statements(pg_functions(current_schema(con)), POSTGRESQL):
+        con.script(stmt.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+    _v5_to_v6(con, ref, result)
+
+
 STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}
 # PostgreSQL databases exist from schema version 4 on.
-PG_STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {4: _pg_v4_to_v5}
+PG_STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {4: _pg_v4_to_v5, 5: _pg_v5_to_v6}

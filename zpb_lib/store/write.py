@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..reference import Reference
 from .backend import POSTGRESQL, Connection, PermissionDenied, StoreError
-from .schema import CHANGED_TABLES, ID_TABLES, IMPORTED_TABLES
+from .schema import CHANGED_TABLES, ID_TABLES, IMPORTED_TABLES, REMOVABLE_TABLES, REMOVED_KEY, REMOVED_PREFIX
 
 
 @contextlib.contextmanager
@@ -175,10 +175,18 @@ def delete_import(con: Connection, import_id: int) -> dict[str, int]:
     award decided from an audit) are kept by the database's foreign keys."""
     if not con.in_transaction:
         raise RuntimeError("delete_import must run inside transaction()")
+    records = con.execute("SELECT tbl, row_id, old FROM import_changes WHERE import_id = ? ORDER BY tbl, row_id",
+                          (import_id,)).fetchall()
     # Changed rows first: a change may point at a row the import stored (an award linked to its audit).
-    for table, row_id, old in con.execute("SELECT tbl, row_id, old FROM import_changes WHERE import_id = ? "
-                                          "ORDER BY tbl, row_id", (import_id,)).fetchall():
-        restore_row(con, import_id, table, row_id, old)
+    for table, row_id, old in records:
+        if not is_removal(old):
+            restore_row(con, import_id, table, row_id, old)
+    # Removed rows come back before the records that hold them go (on PostgreSQL the record is what
+    # lets a row return with the import that first stored it), partners before the actions naming them.
+    order = {t: i for i, t in enumerate(REMOVABLE_TABLES)}
+    removals = sorted((r for r in records if is_removal(r[2])), key=lambda r: (order.get(r[0], -1), r[1]))
+    for table, row_id, old in removals:
+        restore_removed(con, import_id, table, row_id, old)
     delete_rows(con, "import_changes", {"import_id": import_id})
     counts = {"audit_items": con.execute("DELETE FROM audit_items WHERE audit_id IN "
                                          "(SELECT id FROM audits WHERE import_id = ?)", (import_id,)).rowcount}
@@ -219,6 +227,74 @@ def restore_row(con: Connection, import_id: int, table: str, row_id: int, old: s
     if con.update_row(table, row_id, values) != 1:
         raise ProvenanceError(f"import #{import_id}: {table} row {row_id} cannot be put back: it is not there, or "
                               "not the undoing role's to change")
+
+
+def is_removal(old: str) -> bool:
+    """Whether a change record's ``old`` records a removed row (see :data:`.schema.REMOVED_PREFIX`)."""
+    return isinstance(old, str) and old.startswith(REMOVED_PREFIX)
+
+
+def _all_columns(con: Connection, table: str) -> list[str]:
+    from .frames import columns
+
+    key = f"columns:{table}"
+    if key not in con.cache:
+        con.cache[key] = columns(con, table)
+    return con.cache[key]
+
+
+def remove_logged(con: Connection, table: str, row_id: int, import_id: int) -> dict[str, Any]:
+    """Delete one row (by ``id``) for an import, inside the caller's transaction, keeping the whole
+    row in ``import_changes`` so that ``zpb imports undo`` can put it back as it was (its id and the
+    import that stored it included). The record is written while the row still exists: on
+    PostgreSQL the database compares the two. Returns the row's values."""
+    if not con.in_transaction:
+        raise RuntimeError("remove_logged must run inside transaction()")
+    if table not in REMOVABLE_TABLES:
+        raise ValueError(f"rows of {table} are not removed by an import")
+    cols = _all_columns(con, table)
+    row = con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"{table} has no row {row_id}")
+    values = dict(zip(cols, row))
+    if con.execute("SELECT 1 FROM import_changes WHERE import_id = ? AND tbl = ? AND row_id = ?",
+                   (import_id, table, row_id)).fetchone():
+        raise ValueError(f"import #{import_id} already changed {table} row {row_id}; it cannot also remove it")
+    con.execute("INSERT INTO import_changes(import_id, tbl, row_id, old) VALUES (?, ?, ?, ?)",
+                (import_id, table, row_id, json.dumps({REMOVED_KEY: values}, ensure_ascii=False)))
+    if con.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,)).rowcount != 1:
+        raise PermissionDenied(f"{table} row {row_id} is not the connected role's to remove (another police unit's)")
+    return values
+
+
+def removed_row(old: str) -> dict[str, Any] | None:
+    """The row a removal record holds (None: not a removal record, or not a readable one)."""
+    if not is_removal(old):
+        return None
+    try:
+        values = json.loads(old).get(REMOVED_KEY)
+    except (json.JSONDecodeError, AttributeError):
+        return None
+    return values if isinstance(values, dict) and values else None
+
+
+def restore_removed(con: Connection, import_id: int, table: str, row_id: int, old: str) -> None:
+    """Put back a row an import removed, exactly as its record holds it. The record is data, not
+    code: its table must be one an import removes rows of, its columns exactly the table's own (read
+    from the schema), its id the record's row; the statement is built with quoted identifiers and
+    bound values. On PostgreSQL the row keeps the import that first stored it only because the
+    database finds the same row in a removal record (see the schema's ``zpb_import_rows``)."""
+    if table not in REMOVABLE_TABLES:
+        raise ProvenanceError(f"import #{import_id}: a removal record names table {table!r}, whose rows no import "
+                              "removes")
+    values = removed_row(old)
+    if values is None:
+        raise ProvenanceError(f"import #{import_id}: the removal record of {table} row {row_id} holds no row")
+    cols = _all_columns(con, table)
+    if set(values) != set(cols) or values.get("id") != row_id:
+        raise ProvenanceError(f"import #{import_id}: the removal record of {table} row {row_id} does not hold that "
+                              f"row of {table} (its columns or id differ)")
+    con.insert_row(table, {c: values[c] for c in cols})
 
 
 def update_logged(con: Connection, table: str, row_id: int, values: Mapping[str, Any],
