@@ -136,6 +136,11 @@ class BaseReport:
     def register_note(self, frame: pd.DataFrame) -> list[str]:
         return [self.t("footnote.not_in_register")] if not_in_register(frame).any() else []
 
+    def complex_note(self, institutions: pd.DataFrame) -> list[str]:
+        """How complexes count (zpb_lib.complexes), where ``institutions`` (rows of the cube's
+        institutions) hold a school of a complex taking part with it."""
+        return [self.t("footnote.complex")] if institutions["represented"].any() else []
+
     def suppressed_note(self, frame: pd.DataFrame, column: str = "suppressed") -> list[str]:
         if column in frame.columns and frame[column].notna().any():
             return [self.t("footnote.suppressed", threshold=self.threshold)]
