@@ -289,12 +289,14 @@ class Explorer:
     def table_rows(self) -> pd.DataFrame:
         """Every row of the table (all pages), sorted, with the survey columns. Institutions are
         identified by ``ident`` (RSPO number or POL-on id; ``rspo``, ``polon`` and ``in_register``
-        too); the database's internal id is not part of it."""
+        too; a school's complex by ``complex_ident``); the database's internal ids are not part of it."""
         key = (self.selection, self.survey_indicator, self.group.value, self.sort_by.value, self.descending.value)
         if key != self._rows_key:
             d = self.data()
             rows = d.with_survey(d.rows(self.selection), self.survey_indicator, self.group.value)
-            self._rows = sort_rows(rows, self.sort_by.value, self.descending.value).drop(columns="id")
+            # Internal ids (the institution's, its complex's, its participant's) stay inside the cube.
+            self._rows = sort_rows(rows, self.sort_by.value, self.descending.value).drop(
+                columns=["id", "complex_id", "unit_id"])
             self._rows_key = key
         return self._rows
 
