@@ -162,13 +162,16 @@ class CountyReport(BaseReport):
     def renewals(self) -> html.Html:
         r = self.with_identifier(self.cube.table("renewals", county=self.teryt))
         awards = self.names("award")
-        cols = {"name": self.t("col.institution"), "identifier": self.t("col.identifier"),
+        schools = self.covered_schools(r["institution_id"])  # a complex's certificate covers them
+        cols = {"name": html.Column(self.t("col.institution"), lambda x: self.holder_name(x, schools), row=True),
+                "identifier": self.t("col.identifier"),
                 "award_kind": (self.t("col.award"), lambda v: awards.get(v, v)),
                 "valid_until": (self.t("col.valid_until"), lambda v: fmt.date(v, self.lang)),
                 "days_left": (self.t("col.days_left"), lambda v: fmt.integer(v, self.lang))}
+        notes = self.register_note(r) + ([self.t("footnote.complex_renewal")] if schools else [])
         return self.section("renewals_due", html.table(r, cols, numeric=("days_left",), lang=self.lang,
                                                        caption=self.t("misc.renewals_caption", name=self.name),
-                                                       footnotes=self.register_note(r)))
+                                                       footnotes=notes))
 
     def map(self) -> html.Html:
         s = self.cube.table("county_summary").set_index("county")["participation_rate"].drop("12", errors="ignore")

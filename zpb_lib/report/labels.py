@@ -461,6 +461,9 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "zespołowi.",
         "A school complex's award covers its schools that take part together with it; it is handed out once, to "
         "the complex."),
+    "footnote.complex_renewal": (
+        "Certyfikat zespołu szkół obejmuje jego szkoły, które uczestniczą w programie razem z nim; odnawia go zespół.",
+        "A school complex's certificate covers its schools that take part together with it; the complex renews it."),
     # --- XLSX export (zpb export): column headers, sheet names, the "Informacje"/"About" sheet
     "col.audit_id": ("ID audytu", "Audit ID"),
     "col.teryt": ("TERYT powiatu", "County TERYT code"),

@@ -116,19 +116,12 @@ class VoivodeshipReport(BaseReport):
         names = self.names("award_full")
         aw["order"] = aw["kind"].map({k: i for i, k in enumerate(CEREMONY_ORDER)})
         aw = self.with_identifier(aw.sort_values(["order", "county", "name"]))
-        covered = self.cube.table("institutions", represented=True, complex_id=aw["institution_id"].tolist())
-        schools = {int(c): ", ".join(f"{n} (RSPO {i})" for n, i in zip(g["name"], g["ident"]))
-                   for c, g in covered.sort_values("name").groupby("complex_id")}
+        schools = self.covered_schools(aw["institution_id"])
         counts = aw.groupby("kind").size()
         summary = "; ".join(f"{names.get(k, k)}: {fmt.integer(counts[k], self.lang)}"
                             for k in CEREMONY_ORDER if k in counts.index)
-
-        def holder(r: dict) -> str:
-            covers = schools.get(int(r["institution_id"]))
-            return self.t("misc.complex_covers", name=r["name"], schools=covers) if covers else r["name"]
-
         cols = {"kind": (self.t("col.award"), lambda v: names.get(v, v)),
-                "name": html.Column(self.t("col.institution"), holder, row=True),
+                "name": html.Column(self.t("col.institution"), lambda r: self.holder_name(r, schools), row=True),
                 "identifier": self.t("col.identifier"), "county": (self.t("col.county"), self.county),
                 "valid_until": (self.t("col.valid_until"),
                                 lambda v: fmt.date(v, self.lang) if not fmt.is_missing(v) else self.t("misc.indefinite"))}
