@@ -148,10 +148,11 @@ class BaseReport:
         schools = covered.get(int(r["institution_id"]))
         return self.t("misc.complex_covers", name=r["name"], schools=schools) if schools else r["name"]
 
-    def complex_note(self, institutions: pd.DataFrame) -> list[str]:
+    def complex_note(self, institutions: pd.DataFrame, key: str = "footnote.complex") -> list[str]:
         """How complexes count (zpb_lib.complexes), where ``institutions`` (rows of the cube's
-        institutions) hold a school of a complex taking part with it."""
-        return [self.t("footnote.complex")] if institutions["represented"].any() else []
+        institutions) hold a school of a complex taking part with it; ``key``: the label saying it
+        (the key figures need only the count's part)."""
+        return [self.t(key)] if institutions["represented"].any() else []
 
     def suppressed_note(self, frame: pd.DataFrame, column: str = "suppressed") -> list[str]:
         if column in frame.columns and frame[column].notna().any():

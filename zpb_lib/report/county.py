@@ -54,7 +54,7 @@ class CountyReport(BaseReport):
             html.KeyFigure(self.t("col.mean_share"), fmt.percent(me["mean_share"], 1, self.lang),
                            vs(fmt.percent(all_["mean_share"], 1, self.lang))),
         ]
-        notes = self.complex_note(self.cube.table("institutions", county=self.teryt))
+        notes = self.complex_note(self.cube.table("institutions", county=self.teryt), "footnote.complex_count")
         return self.section("key_figures", html.key_figures(items),
                             html.paragraph(self.t("misc.as_of", date=fmt.date(self.meta["as_of"], self.lang))),
                             *(html.paragraph(n) for n in notes))

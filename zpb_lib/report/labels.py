@@ -456,6 +456,9 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "A school complex counts as one institution together with the schools taking part with it; a school of a "
         "complex without a valid award of its own has the complex's status (marked “the complex's”), and a "
         "certificate counts once, for the complex."),
+    "footnote.complex_count": (
+        "Zespół szkół liczy się razem ze szkołami, które uczestniczą z nim, jako jedna placówka.",
+        "A school complex counts as one institution together with the schools taking part with it."),
     "footnote.complex_ceremony": (
         "Wyróżnienie zespołu szkół obejmuje jego szkoły, które uczestniczą w programie razem z nim; wręcza się je raz, "
         "zespołowi.",

@@ -31,8 +31,8 @@ class SchoolReport(BaseReport):
         self.teryt = str(self.inst["county"])
         self.county_label = self.county(self.teryt)
         self.complex = self._complex()
-        self.represented = bool(self.inst.get("represented", False))
-        self.via_complex = bool(self.inst.get("via_complex", False))
+        self.represented = bool(self.inst["represented"])
+        self.via_complex = bool(self.inst["via_complex"])
         # Whose programme the report shows: the complex's for a school taking part with it.
         self.programme_id = int(self.inst["complex_id"]) if self.represented else self.id
         self.members = (cube.table("institutions", complex_id=self.id).sort_values("name")
@@ -58,14 +58,14 @@ class SchoolReport(BaseReport):
 
     def _complex(self) -> pd.Series | None:
         """The complex the school belongs to (a row of the cube's institutions), if any."""
-        cid = self.inst.get("complex_id")
-        if cid is None or pd.isna(cid):
+        cid = self.inst["complex_id"]
+        if pd.isna(cid):
             return None
         rows = self.cube.table("institutions", id=int(cid))
         return rows.iloc[0] if len(rows) else None
 
     def complex_text(self) -> str:
-        """„zespołu Zespół Szkół nr 2 w Brzesku (RSPO 10210)”, to go inside a sentence."""
+        """„zespołu „Zespół Szkół nr 2 w Brzesku” (RSPO 10210)”, to go inside a sentence."""
         c = self.complex
         return self.t("misc.complex_label", name=c["name"], ident=identifier_label(c["rspo"], None))
 
@@ -137,7 +137,7 @@ class SchoolReport(BaseReport):
         the report shows."""
         if self.complex is not None:
             key = ("misc.complex_represented" if self.represented else
-                   "misc.complex_on_own" if bool(self.inst.get("on_own", False)) else "misc.complex_member")
+                   "misc.complex_on_own" if bool(self.inst["on_own"]) else "misc.complex_member")
             text = self.t(key, complex=self.complex_text())
             if self.via_complex and not self.represented:
                 text += " " + self.t("misc.complex_award_applies")

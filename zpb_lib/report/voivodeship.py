@@ -42,7 +42,7 @@ class VoivodeshipReport(BaseReport):
                  html.KeyFigure(self.t("kf.audits"), fmt.integer(s["audits"], self.lang)),
                  html.KeyFigure(self.t("kf.granted"), fmt.integer(s["granted"], self.lang)),
                  html.KeyFigure(self.t("col.mean_share"), fmt.percent(s["mean_share"], 1, self.lang))]
-        notes = self.complex_note(self.cube.table("institutions", represented=True))
+        notes = self.complex_note(self.cube.table("institutions", represented=True), "footnote.complex_count")
         return self.section("key_figures", html.key_figures(items),
                             html.paragraph(self.t("misc.as_of", date=fmt.date(self.meta["as_of"], self.lang))),
                             *(html.paragraph(n) for n in notes))
