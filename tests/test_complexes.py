@@ -29,41 +29,43 @@ from zpb_lib.cli import main
 EDITION = "2025/2026"
 COUNTY = "1202"  # powiat brzeski: every row below is in Brzesko
 ZESPOL = "Zespół szkół i placówek oświatowych"
-# rspo_support.malopolska_rows: a complex with a technikum, a branżowa szkoła and a preschool (out of scope).
-ZSP1, TECH, BS1, PRESCHOOL = 10201, 10202, 10203, 10204
+# rspo_support.malopolska_rows: a complex with a technikum, a branżowa szkoła and a preschool (out of scope);
+# LO3 joins it here, a liceum taking part on its own without an award of its own.
+ZSP1, TECH, BS1, PRESCHOOL, LO3 = 10201, 10202, 10203, 10204, 10205
 ZS2, LO2, SP4 = 10210, 10211, 10212   # a complex, a liceum taking part with it, a school taking part on its own
 ZSPP = 10220                          # a complex whose schools the export does not list (an older export)
 SP2, SP3, SP5 = 10230, 10231, 10240   # schools outside any complex; SP5 names a parent not in the export
 NAMES = {ZSP1: "Zespół Szkół Ponadpodstawowych nr 1 w Brzesku",
          TECH: "Technikum nr 1 w Zespole Szkół Ponadpodstawowych nr 1 w Brzesku",
          BS1: "Branżowa Szkoła I Stopnia nr 1 w Brzesku",
+         LO3: "III Liceum Ogólnokształcące w Zespole Szkół Ponadpodstawowych nr 1 w Brzesku",
          ZS2: "Zespół Szkół nr 2 im. Jana Pawła II w Brzesku",
          LO2: "II Liceum Ogólnokształcące w Zespole Szkół nr 2 w Brzesku",
          SP4: "Szkoła Podstawowa nr 4 w Zespole Szkół nr 2 w Brzesku",
          ZSPP: "Zespół Szkolno-Przedszkolny nr 1 w Brzesku",
          SP2: "Szkoła Podstawowa nr 2 w Brzesku", SP3: "Szkoła Podstawowa nr 3 w Brzesku",
          SP5: "Szkoła Podstawowa nr 5 w Brzesku"}
-MEMBERS_OF = {ZSP1: (TECH, BS1), ZS2: (LO2, SP4), ZSPP: ()}
 
 # Counted by hand for 2025/2026 (ceremony 15.10.2026):
-# participants in the county: ZSP1 with TECH and BS1 (they have no participation of their own), ZS2 with
-# LO2, SP4 on its own (its own participation since 2023/2024), ZSPP (no schools in the database), SP2,
-# SP3, SP5 → 7 institutions; taking part: ZSP1, ZS2, SP4, SP2 → 4; valid certificates held: ZSP1 and
-# SP4 (register, 2024/2025, valid until 15.10.2027) and ZS2 (its audit of 2025/2026) → 3.
-COUNTY_INSTITUTIONS, COUNTY_PARTICIPATING, COUNTY_CERTIFICATES = 7, 4, 3
+# participants in the county: ZSP1 with TECH and BS1 (they have no participation of their own), LO3 on its
+# own (its own participation since 2025/2026), ZS2 with LO2, SP4 on its own (since 2023/2024), ZSPP (no
+# schools in the database), SP2, SP3, SP5 → 8 institutions; taking part: ZSP1, LO3, ZS2, SP4, SP2 → 5;
+# valid certificates held: ZSP1 and SP4 (register, 2024/2025, valid until 15.10.2027) and ZS2 (its
+# audit of 2025/2026) → 3.
+COUNTY_INSTITUTIONS, COUNTY_PARTICIPATING, COUNTY_CERTIFICATES = 8, 5, 3
 # The voivodeship: malopolska_rows store 17 schools of types in scope, 16 of them existing in 2025/2026
-# (the gimnazjum closed in 2019), and TECH and BS1 count in ZSP1 → 14; the 7 rows added here, LO2
-# counting in ZS2 → 6. Together 20, of which 4 take part.
-VOIVODESHIP_INSTITUTIONS = 20
-STATUS_PL = {"certified": "certyfikat", "stage1": "etap I (przed pierwszym certyfikatem)"}
-EXPECTED_STATUS = {ZSP1: "certyfikat", TECH: "certyfikat (zespołu)", BS1: "certyfikat (zespołu)",
-                   ZS2: "certyfikat", LO2: "certyfikat (zespołu)", SP4: "certyfikat",
-                   SP2: "etap I (przed pierwszym certyfikatem)"}
+# (the gimnazjum closed in 2019), and TECH and BS1 count in ZSP1 → 14; the 8 rows added here, LO2
+# counting in ZS2 → 7. Together 21, of which 5 take part.
+VOIVODESHIP_INSTITUTIONS, VOIVODESHIP_PARTICIPATING = 21, 5
+STAGE1 = "etap I (przed pierwszym certyfikatem)"
+EXPECTED_STATUS = {ZSP1: "certyfikat", TECH: "certyfikat (zespołu)", BS1: "certyfikat (zespołu)", LO3: STAGE1,
+                   ZS2: "certyfikat", LO2: "certyfikat (zespołu)", SP4: "certyfikat", SP2: STAGE1}
 
 
 def extra_rows() -> list[dict[str, str]]:
     sp, lo = "Szkoła podstawowa", "Liceum ogólnokształcące"
-    return [rspo_row(ZS2, ZESPOL, NAMES[ZS2], "brzesko", pupils=None),
+    return [rspo_row(LO3, lo, NAMES[LO3], "brzesko", parent=ZSP1, pupils=310),
+            rspo_row(ZS2, ZESPOL, NAMES[ZS2], "brzesko", pupils=None),
             rspo_row(LO2, lo, NAMES[LO2], "brzesko", parent=ZS2, pupils=280),
             rspo_row(SP4, sp, NAMES[SP4], "brzesko", parent=ZS2, pupils=390),
             rspo_row(ZSPP, ZESPOL, NAMES[ZSPP], "brzesko", pupils=None),
@@ -106,7 +108,8 @@ def world(tmp_path_factory) -> World:
     run(["init", "--db", str(db)])
     write_rspo_export(root / "wyniki-rspo.csv", malopolska_rows() + extra_rows())
     outputs["rspo"] = run(["ingest", "institutions", str(root / "wyniki-rspo.csv"), "--db", str(db)])
-    participation = [(ZSP1, NAMES[ZSP1], "2024/2025", None), (ZS2, NAMES[ZS2], EDITION, None),
+    participation = [(ZSP1, NAMES[ZSP1], "2024/2025", None), (LO3, NAMES[LO3], EDITION, None),
+                     (ZS2, NAMES[ZS2], EDITION, None),
                      (SP4, NAMES[SP4], "2023/2024", None), (SP2, NAMES[SP2], EDITION, None)]
     awards = [(ZSP1, NAMES[ZSP1], "2024/2025", "certyfikat", dt.date(2025, 10, 15)),
               (SP4, NAMES[SP4], "2024/2025", "certyfikat", dt.date(2025, 10, 15))]
@@ -180,8 +183,8 @@ def test_the_export_stores_each_school_with_its_complex(world):
     stored = dict(con.execute("SELECT rspo, parent_rspo FROM institutions WHERE county = ?", (COUNTY,)).fetchall())
     con.close()
     assert PRESCHOOL not in stored  # preschools are out of scope
-    assert stored == {ZSP1: None, TECH: ZSP1, BS1: ZSP1, ZS2: None, LO2: ZS2, SP4: ZS2, ZSPP: None, SP2: None,
-                      SP3: None, SP5: 99999}
+    assert stored == {ZSP1: None, TECH: ZSP1, BS1: ZSP1, LO3: ZSP1, ZS2: None, LO2: ZS2, SP4: ZS2, ZSPP: None,
+                      SP2: None, SP3: None, SP5: 99999}
 
 
 def test_the_database_is_clean_and_a_member_answers_as_its_complex(world):
@@ -208,14 +211,13 @@ def test_units_of_the_edition(world):
     by_rspo = u.set_index(inst.set_index("id").loc[u.index, "rspo"].astype(int).to_numpy())
     ids = dict(zip(inst["rspo"].astype(int), inst["id"].astype(int)))
     assert set(by_rspo.index[by_rspo["represented"]]) == {TECH, BS1, LO2}
-    assert set(by_rspo.index[by_rspo["on_own"]]) == {SP4}
+    assert set(by_rspo.index[by_rspo["on_own"]]) == {SP4, LO3}
     for member in (TECH, BS1):
         assert by_rspo.at[member, "unit_id"] == ids[ZSP1]
     assert by_rspo.at[LO2, "unit_id"] == ids[ZS2] and by_rspo.at[SP4, "unit_id"] == ids[SP4]
     assert pd.isna(by_rspo.at[SP5, "complex_id"])  # its parent is not in the database
-    assert (by_rspo.at[ZSP1, "members"], by_rspo.at[ZS2, "members"], by_rspo.at[ZSPP, "members"]) == (2, 2, 0)
-    in_county = [r for r in NAMES]
-    assert sum(bool(by_rspo.at[r, "counted"]) for r in in_county) == COUNTY_INSTITUTIONS
+    assert (by_rspo.at[ZSP1, "members"], by_rspo.at[ZS2, "members"], by_rspo.at[ZSPP, "members"]) == (3, 2, 0)
+    assert sum(bool(by_rspo.at[r, "counted"]) for r in NAMES) == COUNTY_INSTITUTIONS  # every row here is in 1202
 
 
 # --------------------------------------------------------------------------- the reports
@@ -225,7 +227,7 @@ def test_county_figures_count_a_complex_once(world):
     assert got["Placówki"] == str(COUNTY_INSTITUTIONS)
     assert got["Uczestniczą w programie"] == str(COUNTY_PARTICIPATING)
     share = f"{100 * COUNTY_PARTICIPATING / COUNTY_INSTITUTIONS:.1f}".replace(".", ",") + "%"
-    assert got["Odsetek uczestniczących"] == share  # 57,1%, not 4 of the 10 rows stored
+    assert got["Odsetek uczestniczących"] == share  # 62,5%, not 5 of the 11 rows stored
     assert got["Ważne certyfikaty"] == str(COUNTY_CERTIFICATES)
     assert got["Audyty w tej edycji"] == "1" and got["Przyznane wyróżnienia"] == "1"
 
@@ -242,7 +244,8 @@ def test_county_list_puts_the_schools_of_a_complex_under_it(world):
             assert rows[idents.index(m)][0] == f"{NAMES[m]} — w zespole {complex_}"
     for r in rows:
         assert r[4] == EXPECTED_STATUS[int(r[1])], r
-    assert rows[idents.index(SP4)][0] == NAMES[SP4]  # on its own: its own line, its own certificate
+    for own in (SP4, LO3):  # on its own: its own line and its own status
+        assert rows[idents.index(own)][0] == NAMES[own]
     assert "jako jedna placówka" in text_of(path)
 
 
@@ -290,6 +293,10 @@ def test_school_on_its_own_keeps_its_own_status(world):
             in text)
     assert "Status certyfikat W programie od 2023/2024" in text
     assert "(zespołu)" not in text
+    # Without an award of its own it does not borrow its complex's: it is a participant of its own.
+    text = text_of(school_page(world, LO3))
+    assert f"Ta szkoła należy do zespołu „{NAMES[ZSP1]}” (RSPO {ZSP1}), ale uczestniczy w programie samodzielnie" in text
+    assert f"Status {STAGE1} W programie od {EDITION}" in text and "(zespołu)" not in text
 
 
 def test_complex_report_lists_its_schools(world):
@@ -297,6 +304,11 @@ def test_complex_report_lists_its_schools(world):
     assert [r[:2] + r[3:] for r in rows] == [
         [NAMES[LO2], str(LO2), "razem z zespołem", "certyfikat (zespołu)"],
         [NAMES[SP4], str(SP4), "samodzielnie", "certyfikat"]]
+    rows = table_with_caption(school_page(world, ZSP1), "Szkoły zespołu")  # by name; the preschool is not stored
+    assert [r[:2] + r[3:] for r in rows] == [
+        [NAMES[BS1], str(BS1), "razem z zespołem", "certyfikat (zespołu)"],
+        [NAMES[LO3], str(LO3), "samodzielnie", STAGE1],
+        [NAMES[TECH], str(TECH), "razem z zespołem", "certyfikat (zespołu)"]]
     assert "uczestniczy w programie jako jedna placówka" in text_of(school_page(world, ZS2))
 
 
@@ -314,7 +326,8 @@ def test_only_schools_taking_part_get_reports(world):
 def test_voivodeship_totals_and_ceremony_list(world):
     path = world.reports / "wojewodztwo.html"
     got = tiles(path)
-    assert got["Placówki"] == str(VOIVODESHIP_INSTITUTIONS) and got["Uczestniczą w programie"] == "4"
+    assert got["Placówki"] == str(VOIVODESHIP_INSTITUTIONS)
+    assert got["Uczestniczą w programie"] == str(VOIVODESHIP_PARTICIPATING)
     rows = table_with_caption(path, "Lista wyróżnień do wręczenia")
     assert [r[2] for r in rows] == [str(ZS2)]  # one certificate, handed to the complex
     assert rows[0][1] == f"{NAMES[ZS2]} — obejmuje: {NAMES[LO2]} (RSPO {LO2})"  # SP4 takes part on its own
@@ -336,8 +349,8 @@ def test_excel_export_lists_institutions_with_their_complex(world):
     assert set(rows) == set(NAMES)
     assert sum(r["Liczona jako placówka"] == "tak" for r in rows.values()) == COUNTY_INSTITUTIONS
     assert {k for k, r in rows.items() if r["Liczona jako placówka"] == "nie"} == {TECH, BS1, LO2}
-    assert {k: rows[k]["Zespół szkół"] for k in (TECH, BS1, LO2, SP4, SP5)} == {
-        TECH: ZSP1, BS1: ZSP1, LO2: ZS2, SP4: ZS2, SP5: None}
+    assert {k: rows[k]["Zespół szkół"] for k in (TECH, BS1, LO3, LO2, SP4, SP5)} == {
+        TECH: ZSP1, BS1: ZSP1, LO3: ZSP1, LO2: ZS2, SP4: ZS2, SP5: None}
     assert (rows[LO2]["Udział w programie"], rows[SP4]["Udział w programie"], rows[SP3]["Udział w programie"]) == (
         "razem z zespołem", "samodzielnie", "nie")
     assert rows[TECH]["Status"] == "certyfikat (zespołu)" and rows[SP4]["Status"] == "certyfikat"

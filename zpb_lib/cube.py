@@ -174,8 +174,7 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
             "county_summary": county_summary, "trends": trends, "criteria": crit}
 
 
-# What a member shows of its complex when its status comes from it: the award, and for a member
-# taking part with its complex also since when the complex takes part.
+# What a school taking part with its complex shows of it: the award, and since when it takes part.
 _AWARD_COLUMNS = ("award_id", "award_kind", "awarded_on", "valid_until")
 _PROGRAMME_COLUMNS = ("joined_edition", "years_in_programme")
 
@@ -183,9 +182,10 @@ _PROGRAMME_COLUMNS = ("joined_edition", "years_in_programme")
 def _with_complexes(institutions: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """Institutions with their complex (``complex_id``, ``complex_ident``, ``complex_name``), the
     number of ``members`` of a complex, ``on_own`` / ``represented`` / ``counted`` (see
-    :func:`zpb_lib.complexes.units`), their ``own_status``, and the status a reader sees: a member
-    without a valid award of its own shows its complex's award, and a represented member its
-    complex's status and participation (``via_complex``)."""
+    :func:`zpb_lib.complexes.units`), their ``own_status``, and the status a reader sees: a school
+    taking part with its complex shows the complex's status, award and participation
+    (``via_complex``) unless it holds a valid award of its own, which comes first. A school taking
+    part on its own keeps its own."""
     out = institutions.join(units, on="id")
     out["own_status"] = out["status"].astype(str)
     by_id = out.set_index("id")
@@ -195,17 +195,16 @@ def _with_complexes(institutions: pd.DataFrame, units: pd.DataFrame) -> pd.DataF
     out["complex_name"] = cx.map(by_id["name"]).astype(object).where(member, None)
     c_status = cx.map(by_id["status"].astype(str))
     own_award = out["own_status"].isin(complexes.AWARD_STATUSES)
-    complex_award = c_status.isin(complexes.AWARD_STATUSES)
     complex_active = c_status.notna() & (c_status != "not_participating")
-    via = pd.Series(member, index=out.index) & ~own_award & (complex_award | (out["represented"] & complex_active))
+    via = out["represented"].astype(bool) & ~own_award & complex_active
     status = out["status"].astype(str).where(~via, c_status)
-    for col in _AWARD_COLUMNS:
-        out[col] = out[col].where(~via, cx.map(by_id[col]).astype(out[col].dtype))
-    joined = via & out["represented"]
-    for col in _PROGRAMME_COLUMNS:
+    for col in (*_AWARD_COLUMNS, *_PROGRAMME_COLUMNS):
         theirs = cx.map(by_id[col].astype(object))
-        out[col] = out[col].astype(object).where(~joined, theirs)
-    out["years_in_programme"] = pd.to_numeric(out["years_in_programme"]).astype("Int64")
+        out[col] = out[col].astype(object).where(~via, theirs)
+    for col in ("award_id", "years_in_programme"):
+        out[col] = pd.to_numeric(out[col]).astype("Int64")
+    for col in ("awarded_on", "valid_until"):
+        out[col] = pd.to_datetime(out[col])
     out["status"] = pd.Categorical(status, categories=institutions["status"].cat.categories)
     out["via_complex"] = via.astype(bool)
     rep = out["represented"].astype(bool)

@@ -416,16 +416,11 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "This school belongs to {complex} and takes part in the programme together with it: the status, awards, "
         "audits, surveys and action plan in this report are the complex's."),
     "misc.complex_on_own": (
-        "Ta szkoła należy do {complex}, ale uczestniczy w programie samodzielnie: audyty, ankiety i plan działań "
-        "w tym raporcie są jej własne.",
-        "This school belongs to {complex} but takes part in the programme on its own: the audits, surveys and "
-        "action plan in this report are its own."),
+        "Ta szkoła należy do {complex}, ale uczestniczy w programie samodzielnie: status, wyróżnienia, audyty, "
+        "ankiety i plan działań w tym raporcie są jej własne.",
+        "This school belongs to {complex} but takes part in the programme on its own: the status, awards, audits, "
+        "surveys and action plan in this report are its own."),
     "misc.complex_member": ("Ta szkoła należy do {complex}.", "This school belongs to {complex}."),
-    "misc.complex_award_applies": (
-        "Nie ma własnego ważnego wyróżnienia, więc obowiązuje ją wyróżnienie zespołu; własne wyróżnienie szkoły "
-        "miałoby pierwszeństwo.",
-        "It holds no valid award of its own, so the complex's award applies to it; an award of its own would "
-        "come first."),
     "misc.complex_intro": (
         "Zespół szkół uczestniczy w programie jako jedna placówka razem ze swoimi szkołami, które nie uczestniczą "
         "samodzielnie: jego audyt, ankiety (odpowiedzi ze wszystkich tych szkół), plan działań i wyróżnienia są "
@@ -451,11 +446,11 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "Wyniki ankiet zespołu łączą odpowiedzi ze wszystkich jego szkół, które uczestniczą w programie razem z nim.",
         "The complex's survey results pool the answers from all its schools that take part together with it."),
     "footnote.complex": (
-        "Zespół szkół liczy się razem ze szkołami, które uczestniczą z nim, jako jedna placówka; szkoła zespołu bez "
+        "Zespół szkół liczy się razem ze szkołami, które uczestniczą z nim, jako jedna placówka; taka szkoła bez "
         "własnego ważnego wyróżnienia ma status zespołu (oznaczony „zespołu”), a certyfikat liczy się raz, u zespołu.",
-        "A school complex counts as one institution together with the schools taking part with it; a school of a "
-        "complex without a valid award of its own has the complex's status (marked “the complex's”), and a "
-        "certificate counts once, for the complex."),
+        "A school complex counts as one institution together with the schools taking part with it; such a school "
+        "without a valid award of its own has the complex's status (marked “the complex's”), and a certificate "
+        "counts once, for the complex."),
     "footnote.complex_count": (
         "Zespół szkół liczy się razem ze szkołami, które uczestniczą z nim, jako jedna placówka.",
         "A school complex counts as one institution together with the schools taking part with it."),

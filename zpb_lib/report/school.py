@@ -4,7 +4,8 @@ with baseline → follow-up changes, dangerous places and action-plan progress.
 
 A school of a complex that takes part together with it (:mod:`zpb_lib.complexes`) shows the
 complex's programme — its status and awards (unless the school holds a valid award of its own),
-audits, surveys and action plan — and says so; a complex's report lists its schools."""
+audits, surveys and action plan — and says so; a school taking part on its own shows its own; a
+complex's report lists its schools."""
 from __future__ import annotations
 
 import pandas as pd
@@ -107,7 +108,7 @@ class SchoolReport(BaseReport):
                  (self.t("col.years_in_programme"), fmt.integer(i["years_in_programme"], self.lang)),
                  (self.t("col.valid_until"), fmt.date(i["valid_until"], self.lang)
                   if pd.notna(i["valid_until"]) else (self.t("misc.indefinite") if i["status"] == "leader" else fmt.MISSING))]
-        ids = sorted({self.id, self.programme_id} | ({int(i["complex_id"])} if self.via_complex else set()))
+        ids = sorted({self.id, self.programme_id})
         awards = self.cube.table("awards", institution_id=ids).sort_values(["awarded_on", "award_id"])
         names = self.names("award_full")
         cols = {"edition": self.t("col.edition"),
@@ -138,10 +139,7 @@ class SchoolReport(BaseReport):
         if self.complex is not None:
             key = ("misc.complex_represented" if self.represented else
                    "misc.complex_on_own" if bool(self.inst["on_own"]) else "misc.complex_member")
-            text = self.t(key, complex=self.complex_text())
-            if self.via_complex and not self.represented:
-                text += " " + self.t("misc.complex_award_applies")
-            return [html.paragraph(text, "zpb-note")]
+            return [html.paragraph(self.t(key, complex=self.complex_text()), "zpb-note")]
         if self.members is not None:
             return [html.paragraph(self.t("misc.complex_intro") if len(self.members) else
                                    self.t("misc.complex_no_members"), "zpb-note")]
