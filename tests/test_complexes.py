@@ -416,3 +416,14 @@ def test_postgresql_gives_the_same_check_and_counts(world, doubled, pg):
             con.close()
     pd.testing.assert_frame_equal(*summaries)
     assert summaries[1].at[COUNTY, "institutions"] == COUNTY_INSTITUTIONS
+    # A survey of a school taking part with its complex is taken there too, and an audit refused.
+    from zpb_lib.reference import reference
+
+    ref = reference()
+    path = write_google_csv(world.root / "uczniowie-tech.csv", ref, "students", answers(ref, "students", 12, seed=43))
+    out = run(["ingest", "survey", str(path), "--institution", str(TECH), "--edition", EDITION, "--group", "students",
+               "--wave", "baseline", "--db", url])
+    assert f"takes part with its complex RSPO {ZSP1}" in out
+    out = run(["template", "audit", "--institution", str(TECH), "--edition", EDITION, "--out",
+               str(world.root / "tech.xlsx"), "--db", url], expect=2)
+    assert f"its complex RSPO {ZSP1}" in out
