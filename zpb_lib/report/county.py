@@ -209,4 +209,4 @@ class CountyReport(BaseReport):
                 "joined_edition": self.t("col.joined")}
         return self.section("institutions", html.table(inst, cols, lang=self.lang,
                                                        caption=self.t("misc.institutions_caption", name=self.name),
-                                                       footnotes=self.register_note(inst) + self.complex_note(every)))
+                                                       footnotes=self.register_note(inst) + self.complex_note(inst)))
