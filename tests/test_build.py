@@ -18,6 +18,7 @@ import pytest
 
 from bs4 import BeautifulSoup
 
+from complex_support import counted, in_edition, represented
 from identity_support import renumber, shows_number
 from zpb_lib.batch.export import external_references
 from zpb_lib.batch.pipeline import BuildOptions, build
@@ -42,10 +43,8 @@ def test_every_report_built(built, small_db, data_version):
     summary, pdf, folder = built
     assert summary.ok and pdf.ok, (summary.failed, pdf.failed)
     con = sqlite3.connect(small_db)
-    # Schools: every institution audited in the edition or taking part in it.
-    schools = {r[0] for r in con.execute(
-        "SELECT institution_id FROM audits WHERE edition = ? UNION SELECT institution_id FROM participation "
-        "WHERE joined_edition <= ? AND (left_edition IS NULL OR left_edition >= ?)", (EDITION, EDITION, EDITION))}
+    # Schools: every institution audited in the edition or taking part in it, itself or with its complex.
+    schools = {r[0] for r in con.execute(f"SELECT i.id FROM institutions i WHERE {in_edition('i', EDITION, 2025)}")}
     con.close()
     assert summary.total == 1 + 22 + len(schools)
     htmls = sorted(folder.glob("*.html"))
@@ -86,9 +85,10 @@ def test_county_key_figures_equal_sql(built, small_db):
     ceremony = "2026-10-15"
     con = sqlite3.connect(small_db)
     q = lambda sql, *a: con.execute(sql, a).fetchone()[0]  # noqa: E731
-    # An unknown opening year counts as existing.
-    institutions = q("SELECT COUNT(*) FROM institutions WHERE county = ? AND (opened_year IS NULL OR opened_year <= ?) "
-                     "AND (closed_year IS NULL OR closed_year > ?)", COUNTY, start, start)
+    # An unknown opening year counts as existing; a complex and the schools taking part with it count once.
+    institutions = q("SELECT COUNT(*) FROM institutions i WHERE county = ? AND (opened_year IS NULL OR opened_year <= ?) "
+                     f"AND (closed_year IS NULL OR closed_year > ?) AND {counted('i', EDITION, start)}",
+                     COUNTY, start, start)
     participating = q("SELECT COUNT(DISTINCT p.institution_id) FROM participation p JOIN institutions i "
                       "ON i.id = p.institution_id WHERE i.county = ? AND p.joined_edition <= ? AND "
                       "(p.left_edition IS NULL OR p.left_edition >= ?) AND (i.opened_year IS NULL OR i.opened_year <= ?) AND "
@@ -197,15 +197,16 @@ def test_plain_papermill_and_nbconvert(small_db, tmp_path):
 
 # --------------------------------------------------------------------------- identifiers people use
 
-IN_EDITION_SQL = """SELECT i.name, i.rspo, i.polon, i.county FROM institutions i WHERE i.id IN (
-    SELECT institution_id FROM audits WHERE edition = :e UNION SELECT institution_id FROM participation
-    WHERE joined_edition <= :e AND (left_edition IS NULL OR left_edition >= :e))"""
+IN_EDITION_SQL = (f"SELECT i.name, i.rspo, i.polon, i.county, CASE WHEN {represented('i', EDITION, 2025)} THEN "
+                  "i.parent_rspo END FROM institutions i WHERE " + in_edition("i", EDITION, 2025))
 
 
-def _in_edition(db) -> list[tuple[str, int | None, str | None, str]]:
+def _in_edition(db) -> list[tuple[str, int | None, str | None, str, int | None]]:
+    """Institutions with a report: name, RSPO, POL-on id, county, and the complex's RSPO number for
+    a school taking part with its complex."""
     con = sqlite3.connect(db)
     try:
-        return con.execute(IN_EDITION_SQL, {"e": EDITION}).fetchall()
+        return con.execute(IN_EDITION_SQL).fetchall()
     finally:
         con.close()
 
@@ -217,7 +218,7 @@ def test_school_reports_are_named_by_rspo_number(built, small_db):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     schools = {stem: r for stem, r in manifest["reports"].items() if r["kind"] == "school"}
     expected = {(str(rspo) if rspo is not None else polon): (name, rspo, polon)
-                for name, rspo, polon, _ in _in_edition(small_db)}
+                for name, rspo, polon, *_ in _in_edition(small_db)}
     assert {r["key"] for r in schools.values()} == set(expected)
     assert any(p is not None for _, _, p in expected.values()), "the demo should have a university taking part"
     for stem, r in schools.items():
@@ -244,9 +245,11 @@ def test_county_institution_list_shows_rspo_numbers(built, small_db):
     head = [th.get_text() for th in table.find("thead").find_all("th")]
     assert head[:2] == ["Placówka", "RSPO / POL-on"]
     shown = sorted(tuple(td.get_text() for td in tr.find_all(["td", "th"])[:2]) for tr in table.find("tbody").find_all("tr"))
-    expected = sorted((name, str(rspo) if rspo is not None else polon)
-                      for name, rspo, polon, county in _in_edition(small_db) if county == COUNTY)
+    # A school taking part with its complex is named as one of the complex's.
+    expected = sorted((f"{name} — w zespole {cx}" if cx else name, str(rspo) if rspo is not None else polon)
+                      for name, rspo, polon, county, cx in _in_edition(small_db) if county == COUNTY)
     assert shown == expected and shown
+    assert any(" — w zespole " in name for name, _ in shown)  # the small demo has a complex in this county
 
 
 def test_build_by_rspo_number(small_db, tmp_path):

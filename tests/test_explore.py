@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from bs4 import BeautifulSoup
 
+from complex_support import complex_row, counted, represented
 from identity_support import renumber, shows_number
 from zpb_lib import indicators as ind
 from zpb_lib import store
@@ -91,6 +92,22 @@ def participating_ids(db: Path, county: str | None = None) -> set[int]:
     return {r[0] for r in rows}
 
 
+def counted_ids(db: Path, county: str | None = None) -> set[int]:
+    """Institutions existing in the edition that count as institutions (a complex with the schools
+    taking part with it once)."""
+    p = {"start": START, "county": county}
+    return {r[0] for r in sql(db, f"SELECT id FROM institutions i WHERE {existing_sql(county)} AND "
+                                  f"{counted('i', EDITION, START)}", p)}
+
+
+def with_complex_schools(db: Path, ids: set[int], edition: str = EDITION) -> set[int]:
+    """``ids`` and the schools taking part with a complex among them in ``edition`` (the table lists
+    them too)."""
+    rows = sql(db, f"SELECT i.id, c.id FROM institutions i JOIN institutions c ON {complex_row('i', 'c')} "
+                   f"WHERE {represented('i', edition, REF.edition(edition).start_year)}")
+    return set(ids) | {m for m, c in rows if c in ids}
+
+
 def idents(db: Path, ids: set[int] | list[int]) -> set[str]:
     """The identifiers people use (RSPO number as text, else POL-on id) of institutions by internal id."""
     rows = sql(db, f"SELECT COALESCE(CAST(rspo AS TEXT), polon) FROM institutions WHERE id IN "
@@ -156,8 +173,7 @@ def test_key_figures_match_sql(x, small_db):
     county = busiest_county(small_db)
     x.county.value = county
     shown = tiles(x.tiles.value)
-    p = {"start": START, "county": county}
-    existing = {r[0] for r in sql(small_db, f"SELECT id FROM institutions WHERE {existing_sql(county)}", p)}
+    existing = counted_ids(small_db, county)
     part = participating_ids(small_db, county) & existing
     valid = {r[0] for r in sql(small_db, "SELECT institution_id FROM awards WHERE awarded_on <= ? AND "
                                          "(valid_until IS NULL OR valid_until > ?)", (AS_OF, AS_OF))} & part
@@ -180,9 +196,8 @@ def test_key_figures_match_sql(x, small_db):
     assert shown["Przyznane wyróżnienia"][0] == fmt.integer(granted)
     assert shown["Średni odsetek punktów"][0] == fmt.percent(mean_share, 1)
     # Compared with the voivodeship: its participation rate in the note.
-    all_existing = sql(small_db, f"SELECT COUNT(*) FROM institutions WHERE {existing_sql()}", {"start": START})[0][0]
-    all_part = len(participating_ids(small_db) & {r[0] for r in sql(
-        small_db, f"SELECT id FROM institutions WHERE {existing_sql()}", {"start": START})})
+    all_counted = counted_ids(small_db)
+    all_existing, all_part = len(all_counted), len(participating_ids(small_db) & all_counted)
     assert fmt.percent(all_part / all_existing, 1) in shown["Odsetek uczestniczących"][1]
 
 
@@ -208,7 +223,7 @@ def test_table_follows_county_kind_and_status(x, small_db):
     audited = {r[0] for r in sql(small_db, "SELECT a.institution_id FROM audits a JOIN institutions i ON "
                                            "i.id = a.institution_id WHERE a.edition = ? AND i.county = ?",
                                  (EDITION, county))}
-    expected = participating_ids(small_db, county) | audited
+    expected = with_complex_schools(small_db, participating_ids(small_db, county) | audited)
     assert set(x.table_rows()["ident"]) == idents(small_db, expected)
     assert "id" not in x.table_rows().columns  # the internal id is not part of what analysts get
     t = tables(x.table.value)[0]
@@ -284,8 +299,7 @@ def test_map_shows_participation_by_county(x, small_db):
     x.show("map")
     rates = {}
     for teryt in REF.counties:
-        p = {"start": START, "county": teryt}
-        existing = {r[0] for r in sql(small_db, f"SELECT id FROM institutions WHERE {existing_sql(teryt)}", p)}
+        existing = counted_ids(small_db, teryt)
         rates[teryt] = len(participating_ids(small_db, teryt) & existing) / len(existing) if existing else math.nan
     got = x.map_values
     for teryt, rate in rates.items():
@@ -519,6 +533,15 @@ def test_export_to_excel(x, small_db):
     for r in ws.iter_rows(min_row=2, values_only=True):
         if str(r[0]) in audited:
             assert r[points_col] == audited[str(r[0])]
+    # Each school's complex, and whether the row counts as one of the county's institutions.
+    parents = dict(sql(small_db, "SELECT rspo, parent_rspo FROM institutions WHERE county = ? AND rspo IS NOT NULL",
+                       (county,)))
+    counts = idents(small_db, counted_ids(small_db, county))
+    complex_col, counted_col = head.index("Zespół szkół"), head.index("Liczona jako placówka")
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert all(r[complex_col] == parents.get(r[0]) for r in rows)
+    assert all((r[counted_col] == "tak") == (str(r[0]) in counts) for r in rows if str(r[0]) in existing)
+    assert any(r[complex_col] for r in rows)  # the small demo has a complex in the busiest county
     assert "Informacje" in wb.sheetnames
 
 
@@ -640,7 +663,7 @@ def test_other_edition_has_its_kinds_and_rules(x, small_db):
     audited = {r[0] for r in sql(small_db, "SELECT institution_id FROM audits WHERE edition = ?", (old,))}
     part = {r[0] for r in sql(small_db, "SELECT institution_id FROM participation WHERE joined_edition <= ? AND "
                                         "(left_edition IS NULL OR left_edition > ?)", (old, old))}
-    assert set(x.table_rows()["ident"]) == idents(small_db, audited | part)
+    assert set(x.table_rows()["ident"]) == idents(small_db, with_complex_schools(small_db, audited | part, old))
     old_cat = REF.catalogue_for("school", old)
     assert ("school", "certificate") in x._wi_rules
     assert any(k[0] == old_cat.key for k in x._wi_maxima)

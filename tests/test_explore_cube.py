@@ -52,7 +52,8 @@ def views(x: Explorer) -> dict:
     out = {}
     d = x.data()
     county = d.institutions.groupby("county").size().idxmax()
-    inst = x.table_rows()["ident"].iloc[0]
+    rows = x.table_rows()
+    inst = rows.loc[rows["kind"] == d.kinds()[0], "ident"].iloc[0]  # still in the table after the last filter
     for name, setting in [("all", {}), ("county", {"county": county}), ("status", {"status": ALL_STATUSES}),
                           ("kind", {"kind": d.kinds()[0]})]:
         with x._hold():

@@ -19,7 +19,7 @@ from zpb_lib.stats import wilson_interval
 
 EDITION = "2025/2026"
 HEADER_ROW = 4
-DATA_SHEETS = ("Decyzje", "Punkty za kryteria", "Wskaźniki z ankiet", "Odnowienia")
+DATA_SHEETS = ("Decyzje", "Punkty za kryteria", "Wskaźniki z ankiet", "Odnowienia", "Placówki")
 
 
 def run(*argv: str) -> int:
@@ -387,7 +387,8 @@ def test_english_workbook(small_db, tmp_path):
     out = tmp_path / "results.xlsx"
     assert run("--edition", EDITION, "--lang", "en", "--db", str(small_db), "--out", str(out)) == 0
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Decisions", "Points per criterion", "Survey indicators", "Renewals due", "About"]
+    assert wb.sheetnames == ["Decisions", "Points per criterion", "Survey indicators", "Renewals due", "Institutions",
+                             "About"]
     first = rows(wb["Decisions"])[0]
     assert {"Institution", "County", "Decision", "Reasons for the decision", "Share of points"} <= set(first)
     assert first["Decision"] in {"granted", "not granted", "positive", "negative"}

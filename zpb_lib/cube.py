@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import complexes
 from . import indicators as ind
 from .institutions import identifier
 from .reference import Reference, reference
@@ -38,7 +39,10 @@ from .store.backend import Connection
 # 2: institutions carry the identifiers people use (rspo, polon, ident) and in_register, and so do
 # the tables reports list institutions from (audits, awards, renewals, next steps, plan, quality).
 # 3: statuses count only the awards the rules do not deny; awards carry contested, contest and
-# rules_until; next steps carry case and audit_kind (a control audit is explained as such).
+# rules_until; next steps carry case and audit_kind (a control audit is explained as such). School
+# complexes (zpb_lib.complexes): institutions carry their complex, whether they count as an
+# institution of their own, their own and their shown status; survey figures of a school taking
+# part with its complex are the complex's.
 CUBE_VERSION = 3
 # What a person sees of an institution; "id"/"institution_id" stay only as join keys inside the cube.
 IDENTITY = ("rspo", "polon", "ident", "in_register")
@@ -112,11 +116,7 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     # its status is already "left".
     institutions["participating"] = institutions["institution_id"].isin(participating_in(frames.participation, edition))
     institutions["in_edition"] = institutions["participating"] | institutions["institution_id"].isin(in_edition)
-    # An unknown opening year (a register row without one) counts as existing.
-    opened = institutions["opened_year"]
-    exists = (opened.isna() | (opened <= e.start_year)) & (
-        institutions["closed_year"].isna() | (institutions["closed_year"] > e.start_year))
-    institutions["exists"] = exists.astype(bool)
+    institutions["exists"] = complexes.exists_in(institutions, e.start_year)
     institutions = institutions.rename(columns={"institution_id": "id"}).sort_values("id").reset_index(drop=True)
 
     # --- audits: every audit up to the edition, scored and decided; the edition's ranked
@@ -145,6 +145,8 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     audit_items["lost"] = audit_items["max_points"] - audit_items["points"]
     audit_items = audit_items.sort_values(["audit_id", "order"]).reset_index(drop=True)
     next_steps = _next_steps(ref, rules, frames, scored, institutions, edition)
+    # After the next steps: a member's next award depends on its own stage, not its complex's.
+    institutions = _with_complexes(institutions, complexes.units(frames.institutions, frames.participation, edition))
 
     verdicts = award_verdicts(frames.awards, problems)
     awards = frames.awards.merge(verdicts, on="id", how="left").rename(columns={"id": "award_id"})
@@ -158,7 +160,9 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     # --- survey indicators (suppressed inside the indicators module)
     # Trends need county and voivodeship figures of every edition; institution figures are kept
     # for this edition and the previous one (the school report compares them), places for this one.
-    counts = ind.indicator_counts(con, ref, editions=held_upto)
+    # A school taking part with its complex answers as the complex (zpb_lib.complexes).
+    keys = complexes.unit_keys(frames.institutions, frames.participation, held_upto)
+    counts = complexes.pool_units(ind.indicator_counts(con, ref, editions=held_upto), keys, ["n", "k"])
     indicators = ind.indicator_table(counts, ref, threshold=threshold)
     wave_changes = ind.changes_between_waves(indicators, ref)
     edition_changes = ind.changes_between_editions(indicators, ref)
@@ -166,7 +170,8 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     indicators = indicators[(indicators["level"] != "institution") | indicators["edition"].isin(recent)]
     wave_changes = wave_changes[(wave_changes["level"] != "institution") | (wave_changes["edition"] == edition)]
     edition_changes = edition_changes[(edition_changes["level"] != "institution") | (edition_changes["edition"] == edition)]
-    places = ind.place_ranking(con, ref, threshold=threshold, editions=[edition])
+    places = ind.place_table(complexes.pool_units(ind.place_counts(con, ref, [edition]), keys, ["n", "k"]), ref,
+                             threshold)
 
     plan = _with_identity(_plan(con, edition, look), look)
     county_summary = _county_summary(institutions, audits, edition, list(ref.counties))
@@ -175,6 +180,49 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
             "awards": awards, "renewals": renewals, "quality": quality, "indicators": indicators,
             "wave_changes": wave_changes, "edition_changes": edition_changes, "places": places, "plan": plan,
             "county_summary": county_summary, "trends": trends, "criteria": crit}
+
+
+# What a school taking part with its complex shows of it: the award, and since when it takes part.
+_AWARD_COLUMNS = ("award_id", "award_kind", "awarded_on", "valid_until")
+_PROGRAMME_COLUMNS = ("joined_edition", "years_in_programme")
+
+
+def _with_complexes(institutions: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Institutions with their complex (``complex_id``, ``complex_ident``, ``complex_name``), the
+    number of ``members`` of a complex, ``on_own`` / ``represented`` / ``counted`` (see
+    :func:`zpb_lib.complexes.units`), their ``own_status``, and the status a reader sees: a school
+    taking part with its complex shows the complex's status, award and participation
+    (``via_complex``) unless it holds a valid award of its own, which comes first. A school taking
+    part on its own keeps its own."""
+    out = institutions.join(units, on="id")
+    out["own_status"] = out["status"].astype(str)
+    by_id = out.set_index("id")
+    cx = out["complex_id"]
+    member = cx.notna().to_numpy()
+    out["complex_ident"] = cx.map(by_id["ident"]).astype(object).where(member, None)
+    out["complex_name"] = cx.map(by_id["name"]).astype(object).where(member, None)
+    c_status = cx.map(by_id["status"].astype(str))
+    own_award = out["own_status"].isin(complexes.AWARD_STATUSES)
+    complex_active = c_status.notna() & (c_status != "not_participating")
+    via = out["represented"].astype(bool) & ~own_award & complex_active
+    status = out["status"].astype(str).where(~via, c_status)
+    for col in (*_AWARD_COLUMNS, *_PROGRAMME_COLUMNS):
+        theirs = cx.map(by_id[col].astype(object))
+        out[col] = out[col].astype(object).where(~via, theirs)
+    for col in ("award_id", "years_in_programme"):
+        out[col] = pd.to_numeric(out[col]).astype("Int64")
+    for col in ("awarded_on", "valid_until"):
+        out[col] = pd.to_datetime(out[col])
+    out["status"] = pd.Categorical(status, categories=institutions["status"].cat.categories)
+    out["via_complex"] = via.astype(bool)
+    rep = out["represented"].astype(bool)
+    out["participating"] = out["participating"].where(~rep, cx.map(by_id["participating"]).astype("boolean")
+                                                      ).astype(bool)
+    theirs = cx.map(by_id["in_edition"].astype("boolean")).fillna(False).astype(bool)
+    out["in_edition"] = (out["in_edition"].astype(bool) | (rep & theirs)).astype(bool)
+    for col in ("on_own", "represented", "counted"):
+        out[col] = out[col].astype(bool)
+    return out
 
 
 def _with_identity(frame: pd.DataFrame, look: pd.DataFrame) -> pd.DataFrame:
@@ -255,8 +303,10 @@ def _plan(con: Connection, edition: str, look: pd.DataFrame) -> pd.DataFrame:
 
 def _county_summary(institutions: pd.DataFrame, audits: pd.DataFrame, edition: str,
                     counties: list[str]) -> pd.DataFrame:
-    """Key figures per county and for the voivodeship (county '12')."""
-    ex = institutions[institutions["exists"]]
+    """Key figures per county and for the voivodeship (county '12'): institutions are participants
+    (a complex with the schools taking part with it counts once, :mod:`zpb_lib.complexes`), and a
+    certificate counts once, for its holder."""
+    ex = institutions[institutions["exists"] & institutions["counted"]]
     this = audits[audits["edition"] == edition]
 
     def figures(i: pd.DataFrame, a: pd.DataFrame) -> dict[str, Any]:
@@ -264,9 +314,10 @@ def _county_summary(institutions: pd.DataFrame, audits: pd.DataFrame, edition: s
         part = int(i["participating"].sum())
         return {"institutions": n, "participating": part,
                 "participation_rate": part / n if n else np.nan,
-                "certified": int((i["status"] == "certified").sum()), "extended": int((i["status"] == "extended").sum()),
-                "leaders": int((i["status"] == "leader").sum()),
-                "valid_awards": int(i["status"].isin(["certified", "extended", "leader"]).sum()),
+                "certified": int((i["own_status"] == "certified").sum()),
+                "extended": int((i["own_status"] == "extended").sum()),
+                "leaders": int((i["own_status"] == "leader").sum()),
+                "valid_awards": int(i["own_status"].isin(complexes.AWARD_STATUSES).sum()),
                 "audits": len(a), "granted": int((a["granted"] & (a["kind"] != "control")).sum()),
                 "mean_share": float(a["share"].mean()) if len(a) else np.nan}
 

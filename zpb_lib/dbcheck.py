@@ -3,7 +3,7 @@ as one line (table, the row as people name it, what is wrong). Constraints in th
 bad rows at the door; this check also catches what SQL cannot express: awards that contradict the
 rules or the audits (the register is the official record, so such an award is stored and listed
 here), audits and surveys outside an institution's participation, positive audits whose award was
-never recorded.
+never recorded, and a school of a complex holding the same award as its complex.
 
 Besides the problems, :func:`notes` lists what is not wrong but worth a look: awards recorded without
 an audit in the database (most of the programme's history comes from the register alone), which the
@@ -19,6 +19,13 @@ from .store.backend import SQLITE, Connection
 
 _PARTICIPATES = ("EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = {t}.institution_id "
                  "AND p.joined_edition <= {t}.edition AND (p.left_edition IS NULL OR p.left_edition >= {t}.edition))")
+# The complex of {t}'s institution takes part in {t}'s edition (zpb_lib.complexes: its schools take
+# part with it, and their survey answers are the complex's).
+_COMPLEX_PARTICIPATES = (
+    "EXISTS (SELECT 1 FROM institutions m JOIN institutions c ON c.rspo = m.parent_rspo AND c.kind = 'complex' "
+    "AND c.id <> m.id JOIN participation p ON p.institution_id = c.id WHERE m.id = {t}.institution_id "
+    "AND m.kind <> 'complex' AND p.joined_edition <= {t}.edition "
+    "AND (p.left_edition IS NULL OR p.left_edition >= {t}.edition))")
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ def check(con: Connection, ref: Reference | None = None) -> list[Problem]:
     problems += _ranges(con, ref, names)
     problems += _participation(con, names)
     problems += _awards(con, ref, names)
+    problems += _complex_awards(con, names)
     return problems
 
 
@@ -150,16 +158,36 @@ def _ranges(con: Connection, ref: Reference, names: _Names) -> list[Problem]:
 def _participation(con: Connection, names: _Names) -> list[Problem]:
     """Audits and surveys belong to editions the institution takes part in."""
     out = []
-    for aid, in con.execute(f"SELECT id FROM audits a WHERE NOT {_PARTICIPATES.format(t='a')} "
-                            "AND a.institution_id IN (SELECT id FROM institutions)"):
+    for aid, with_complex in con.execute(
+            f"SELECT id, {_COMPLEX_PARTICIPATES.format(t='a')} FROM audits a WHERE NOT {_PARTICIPATES.format(t='a')} "
+            "AND a.institution_id IN (SELECT id FROM institutions)"):
+        hint = ("; its complex takes part in this edition for its schools: an audit of the complex covers them, "
+                "or record this school's own participation" if with_complex else "")
         out.append(Problem("audits", names.audit(aid), "the institution does not take part in the programme in "
-                           "this edition (no participation in the register covers it)"))
+                           f"this edition (no participation in the register covers it){hint}"))
+    # A school of a complex taking part answers surveys as the complex (zpb_lib.complexes).
     for iid, edition, grp, wave, n in con.execute(
             f"SELECT institution_id, edition, grp, wave, COUNT(*) FROM survey_responses r "
-            f"WHERE NOT {_PARTICIPATES.format(t='r')} AND r.institution_id IN (SELECT id FROM institutions) "
-            "GROUP BY 1, 2, 3, 4"):
+            f"WHERE NOT {_PARTICIPATES.format(t='r')} AND NOT {_COMPLEX_PARTICIPATES.format(t='r')} "
+            "AND r.institution_id IN (SELECT id FROM institutions) GROUP BY 1, 2, 3, 4"):
         out.append(Problem("survey_responses", f"{names.institution(iid)} {edition} {grp} {wave}",
                            f"{n} response(s) in an edition the institution does not take part in"))
+    return out
+
+
+def _complex_awards(con: Connection, names: _Names) -> list[Problem]:
+    """A certificate goes to a school or to its complex as a whole, never to both: the same award of
+    the same edition held by a complex and one of its schools is a contradiction."""
+    out = []
+    for member_award, complex_award, c_rspo, c_name in con.execute(
+            "SELECT w.id, cw.id, c.rspo, c.name FROM awards w JOIN institutions m ON m.id = w.institution_id "
+            "JOIN institutions c ON c.rspo = m.parent_rspo AND c.kind = 'complex' AND c.id <> m.id "
+            "JOIN awards cw ON cw.institution_id = c.id AND cw.kind = w.kind AND cw.edition = w.edition "
+            "WHERE m.kind <> 'complex' ORDER BY m.rspo, w.edition, w.kind"):
+        out.append(Problem("awards", names.award(member_award),
+                           f"its complex RSPO {c_rspo} („{c_name}”) holds the same award ({names.award(complex_award)}): "
+                           "a certificate goes to a school or to its complex as a whole, not to both; remove the one "
+                           "given in error (register sheet „Nagrody”, or `zpb imports undo`)"))
     return out
 
 

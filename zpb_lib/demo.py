@@ -4,6 +4,8 @@ Same seed and scale give an identical database. The data carry effects a report 
 schools that carry out more of their action plan improve their safety indicators between baseline
 and follow-up, and three counties lag (fewer schools join, lower scores, lower indicators).
 Every award follows the rules in ``data/rules`` because it is decided by :mod:`zpb_lib.scoring`.
+Some upper-secondary schools are school complexes (zespoły szkół) with member schools that take part
+together with them, and one member takes part on its own (:mod:`zpb_lib.complexes`).
 Names are generic; the database is marked synthetic so that every report shows a banner.
 """
 from __future__ import annotations
@@ -22,7 +24,8 @@ from .scoring import decide, rules as load_rules, score_audit, valid_until, year
 from .store.write import insert_rows, set_meta, transaction
 from .store.backend import Connection
 
-GENERATOR_VERSION = "2"  # 2: RSPO numbers and POL-on ids; action titles unique per plan
+# 2: RSPO numbers and POL-on ids; action titles unique per plan. 3: school complexes.
+GENERATOR_VERSION = "3"
 LAGGING_COUNTIES = ("1204", "1208", "1214")  # dąbrowski, miechowski, proszowicki
 
 # Locative forms ("w Bochni") of county seats and of the generic village names used for schools.
@@ -51,7 +54,10 @@ KIND_NAMES = {"primary": "Szkoła Podstawowa", "gimnazjum": "Gimnazjum", "genera
               "technical": "Technikum", "vocational": "Szkoła Branżowa"}
 # The RSPO type a demo school of each kind shows, as in the register's "Typ" column.
 KIND_RSPO_TYPE = {"primary": "Szkoła podstawowa", "gimnazjum": "Gimnazjum", "general_secondary": "Liceum ogólnokształcące",
-                  "technical": "Technikum", "vocational": "Branżowa szkoła I stopnia"}
+                  "technical": "Technikum", "vocational": "Branżowa szkoła I stopnia",
+                  "complex": "Zespół szkół i placówek oświatowych"}
+# Kinds of the schools a demo complex holds (upper-secondary schools in its town).
+COMPLEX_MEMBER_KINDS = ("general_secondary", "vocational", "technical")
 KIND_JOIN_WEIGHT = {"primary": 1.0, "gimnazjum": 1.6, "general_secondary": 1.3, "technical": 1.2, "vocational": 1.0}
 UNIVERSITIES = [
     ("Uczelnia Techniczna w Krakowie (demo)", "1261", 18000), ("Politechnika Miejska w Krakowie (demo)", "1261", 14000),
@@ -145,7 +151,10 @@ def generate(db: str | os.PathLike | None = None, *, seed: int = 2026, scale: fl
     _history(ref, rng, scale, insts, county_partners, out)
     ids = demo_identifiers(seed, [(row[0], "university" if row[2] == "university" else "school")
                                   for row in out.institutions])
+    parents = _complexes(out)
     out.institutions = [(*row, *ids[row[0]], KIND_RSPO_TYPE.get(row[2])) for row in out.institutions]
+    rspo_of = {row[0]: row[9] for row in out.institutions}
+    out.institutions = [(*row, rspo_of[parents[row[0]]] if row[0] in parents else None) for row in out.institutions]
     # A file is made at a temporary name and renamed when complete: a full disk leaves nothing half-made.
     with store.new_database(path, ref=ref, synthetic=True, overwrite=overwrite) as con:
         with transaction(con):
@@ -208,6 +217,42 @@ def _institutions(ref: Reference, rng: np.random.Generator, scale: float, out: _
         out.institutions.append((next_id, name, "university", teryt, seat, seat, students, 1950, None))
         next_id += 1
     return insts
+
+
+def _complexes(out: _Out) -> dict[int, int]:
+    """Make the first technikum taking part in each county's main town a school complex (zespół
+    szkół), with up to two upper-secondary schools of its town that never took part as members,
+    which take part together with it; in the first county where there is one, a school of the town
+    that takes part on its own (and never left) becomes a member too. Returns member id → complex id.
+
+    Done after the history, drawing no random numbers, so that everything else is what the
+    generator made before complexes (the complex's own history is that of the school it was)."""
+    taking_part = {p[0] for p in out.participation}
+    still = {p[0] for p in out.participation if p[2] is None}  # never left
+    rows = {row[0]: row for row in out.institutions}
+    by_place: dict[tuple[str, str], list[tuple]] = {}
+    for row in out.institutions:
+        if row[2] in COMPLEX_MEMBER_KINDS and row[8] is None:
+            by_place.setdefault((row[3], row[5]), []).append(row)
+    parents: dict[int, int] = {}
+    on_own_given = False
+    for (county, locality), schools in by_place.items():
+        host = next((r for r in schools if r[2] == "technical" and r[0] in taking_part), None)
+        if host is None:
+            continue
+        idle = [r for r in schools if r[0] not in taking_part and r[0] != host[0]][:2]
+        if not idle:
+            continue
+        members = idle
+        if not on_own_given:
+            own = next((r for r in schools if r[0] in still and r[0] != host[0]), None)
+            if own is not None:
+                members, on_own_given = idle + [own], True
+        name = host[1].replace(KIND_NAMES["technical"], "Zespół Szkół", 1)
+        rows[host[0]] = (host[0], name, "complex", *host[3:])
+        parents.update({r[0]: host[0] for r in members})
+    out.institutions = [rows[row[0]] for row in out.institutions]
+    return parents
 
 
 def _partners(ref: Reference, out: _Out) -> dict[str, list[int]]:
@@ -502,7 +547,8 @@ def _survey_rows(ref: Reference, rng: np.random.Generator, blocks: list) -> tupl
 
 def _write(con: Connection, ref: Reference, rng: np.random.Generator, out: _Out) -> None:
     insert_rows(con, "institutions", ("id", "name", "kind", "county", "municipality", "locality", "pupils",
-                                      "opened_year", "closed_year", "rspo", "polon", "rspo_type"), out.institutions)
+                                      "opened_year", "closed_year", "rspo", "polon", "rspo_type", "parent_rspo"),
+                out.institutions)
     insert_rows(con, "partners", ("id", "name", "kind", "county"), out.partners)
     insert_rows(con, "participation", ("institution_id", "joined_edition", "left_edition"), out.participation)
     insert_rows(con, "audits", ("id", "institution_id", "edition", "kind", "audit_date", "catalogue"), out.audits)

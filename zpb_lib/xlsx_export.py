@@ -19,6 +19,11 @@ suppressed. Sheets (Polish names; English with ``--lang en``):
   significant (p < 0.05) and for the better or the worse. A suppressed figure is an empty cell with
   the reason in the "Uwagi" column, never the number (a change with a suppressed side stays empty).
 * **Odnowienia** — certificates and extensions expiring within 12 months of the ceremony day.
+* **Placówki** — every institution existing in the edition or taking part in it, with its school
+  complex, whether it counts as an institution (a school taking part with its complex counts in the
+  complex, :mod:`zpb_lib.complexes`), how it takes part and its status: filtered on „Liczona jako
+  placówka”, it gives the reports' numbers of institutions. Decisions and renewals of a complex name
+  the schools taking part with it.
 * **Informacje** — edition, scope, data version, generation time, the synthetic-data warning,
   methodology, the suppression rule.
 
@@ -243,6 +248,7 @@ class Sheets:
         a["award_label"] = a["award_kind"].map(lambda k: None if _na(k) else awards.get(str(k), str(k)))
         a["reasons_text"] = [reasons_text(r, str(c), self.lang, self.ref) for r, c in zip(a["reasons"], a["catalogue"])]
         a["register"] = self._register(a)
+        a["covers"] = self._covers(a["institution_id"])
         a = a.sort_values(["teryt", "name", "audit_date", "audit_id"], kind="stable")
         cols = [Col("audit_id", self.L("col.audit_id"), "int"),
                 Col("name", self.L("col.institution")),
@@ -260,7 +266,8 @@ class Sheets:
                 Col("award_label", self.L("col.award")),
                 Col("decision", self.L("col.decision")),
                 Col("reasons_text", self.L("col.reasons"), max_width=80),
-                Col("rank", self.L("col.rank"), "int")]
+                Col("rank", self.L("col.rank"), "int"),
+                Col("covers", self.L("col.complex_schools"), max_width=80)]
         return a, cols
 
     # ------------------------------------------------------------------ points per criterion
@@ -389,6 +396,7 @@ class Sheets:
         r["award_label"] = r["award_kind"].astype(str).map(lambda k: awards.get(k, k))
         r["institution_kind"] = self._institution_kind(r["institution_id"].astype("int64"))
         r["register"] = self._register(r)
+        r["covers"] = self._covers(r["institution_id"])
         r = r.sort_values(["valid_until", "teryt", "name"], kind="stable")
         cols = [Col("name", self.L("col.institution")),
                 *self._identity_cols(),
@@ -399,8 +407,56 @@ class Sheets:
                 Col("award_label", self.L("col.award")),
                 Col("awarded_on", self.L("col.awarded_on"), "date"),
                 Col("valid_until", self.L("col.valid_until"), "date"),
-                Col("days_left", self.L("col.days_left"), "int")]
+                Col("days_left", self.L("col.days_left"), "int"),
+                Col("covers", self.L("col.complex_schools"), max_width=80)]
         return r, cols
+
+    # ------------------------------------------------------------------ institutions
+    def _covers(self, ids: pd.Series) -> pd.Series:
+        """For a complex: the schools taking part with it in the edition (its award and audit are
+        theirs), as „name (RSPO n)”; empty for any other institution."""
+        inst = self.inst.reset_index()
+        rep = inst[inst["represented"].astype(bool)].sort_values("name")
+        text = {int(c): "; ".join(f"{n} (RSPO {i})" for n, i in zip(g["name"], g["ident"]))
+                for c, g in rep.groupby("complex_id")}
+        return pd.Series([text.get(int(i)) for i in ids], index=ids.index, dtype=object)
+
+    def institutions(self) -> tuple[pd.DataFrame, list[Col]]:
+        inst = self.inst.reset_index()
+        inst = inst[inst["exists"].astype(bool) | inst["in_edition"].astype(bool)]
+        if self.county:
+            inst = inst[inst["county"] == self.county]
+        i = self._county_cols(inst.copy(), inst["county"])
+        statuses = labels_for("status", self.lang)
+        yes, no = self.L("misc.yes"), self.L("misc.no")
+        i["institution_kind"] = i[f"kind_{self.lang}"]
+        i["register"] = self._register(i)
+        i["counted_label"] = [yes if c else no for c in i["counted"].astype(bool)]
+        i["takes_part"] = [self.L("misc.with_complex") if r else self.L("misc.on_own") if o else (yes if p else no)
+                           for r, o, p in zip(i["represented"].astype(bool), i["on_own"].astype(bool),
+                                              i["participating"].astype(bool))]
+        i["status_label"] = [self.L("misc.status_via_complex", status=statuses.get(s, s)) if v else statuses.get(s, s)
+                             for s, v in zip(i["status"].astype(str), i["via_complex"].astype(bool))]
+        i["covers"] = self._covers(i["id"])
+        # A complex's schools taking part with it right after it.
+        unit = i["complex_id"].where(i["represented"].astype(bool), i["id"]).astype("int64")
+        names = self.inst["name"]
+        i = i.assign(_unit=unit.map(names).fillna(i["name"]), _member=i["represented"].astype(int))
+        i = i.sort_values(["teryt", "_unit", "_member", "name"], kind="stable")
+        cols = [Col("name", self.L("col.institution")),
+                *self._identity_cols(),
+                Col("county_label", self.L("col.county")),
+                Col("teryt", self.L("col.teryt"), "code"),
+                Col("institution_kind", self.L("col.kind")),
+                Col("complex_ident", self.L("col.complex"), "ident"),
+                Col("complex_name", self.L("col.complex_name")),
+                Col("counted_label", self.L("col.counted")),
+                Col("takes_part", self.L("col.takes_part")),
+                Col("status_label", self.L("col.status")),
+                Col("valid_until", self.L("col.valid_until"), "date"),
+                Col("joined_edition", self.L("col.joined"), "code"),
+                Col("covers", self.L("col.complex_schools"), max_width=80)]
+        return i, cols
 
 
 # --------------------------------------------------------------------------- workbook
@@ -578,6 +634,7 @@ class Writer:
         put(self.L("section.methodology"), self.L("methodology.text", threshold=threshold))
         put(self.L("xlsx.suppression"), self.L("xlsx.suppression_text", threshold=threshold))
         put(self.L("col.rank"), self.L("misc.rank_note"))
+        put(self.L("col.complex"), self.L("footnote.complex"))
         put(self.L("xlsx.formats"), self.L("xlsx.formats_text"))
         self._mark_synthetic(ws)
         return ws
@@ -612,6 +669,7 @@ def export(source: Source, out: str | os.PathLike, *, county: str | None = None,
         ("points", "xlsx.title.points", sheets.points, 3),
         ("indicators", "section.survey_indicators", sheets.indicators, 2),
         ("renewals", "section.renewals_due", sheets.renewals, 2),
+        ("institutions", "xlsx.title.institutions", sheets.institutions, 2),
     ]
     for key, title_key, make, freeze in specs:
         frame, cols = make()

@@ -289,12 +289,14 @@ class Explorer:
     def table_rows(self) -> pd.DataFrame:
         """Every row of the table (all pages), sorted, with the survey columns. Institutions are
         identified by ``ident`` (RSPO number or POL-on id; ``rspo``, ``polon`` and ``in_register``
-        too); the database's internal id is not part of it."""
+        too; a school's complex by ``complex_ident``); the database's internal ids are not part of it."""
         key = (self.selection, self.survey_indicator, self.group.value, self.sort_by.value, self.descending.value)
         if key != self._rows_key:
             d = self.data()
             rows = d.with_survey(d.rows(self.selection), self.survey_indicator, self.group.value)
-            self._rows = sort_rows(rows, self.sort_by.value, self.descending.value).drop(columns="id")
+            # Internal ids (the institution's, its complex's, its participant's) stay inside the cube.
+            self._rows = sort_rows(rows, self.sort_by.value, self.descending.value).drop(
+                columns=["id", "complex_id", "unit_id"])
             self._rows_key = key
         return self._rows
 
@@ -495,7 +497,7 @@ class Explorer:
             "county_name": html.Column(self.t("col.county"), lambda r: county_name(r["county"], lang, self.ref), row=True),
             # (dropped below when one county is selected: every row would repeat it)
             f"kind_{lang}": self.t("col.kind"),
-            "status": (self.t("col.status"), lambda v: statuses.get(v, v)),
+            "status": html.Column(self.t("col.status"), lambda r: self._status_text(r, statuses), row=True),
             "valid": html.Column(self.t("col.valid_until"), valid, row=True),
             "audit_kind": (self.t("explore.audit_column"), lambda v: kinds.get(v, v) if not fmt.is_missing(v) else ""),
             "pts": html.Column(self.t("col.points"), lambda r: "" if fmt.is_missing(r["audit_total"]) else
@@ -514,7 +516,14 @@ class Explorer:
             notes.append(self.t("footnote.suppressed", threshold=self.data().threshold))
         if not_in_register(rows).any():
             notes.append(self.t("footnote.not_in_register"))
+        if rows["represented"].any():
+            notes.append(self.t("footnote.complex"))
         return html.table(rows, cols, caption=caption, footnotes=notes, row_header="name", lang=lang)
+
+    def _status_text(self, r: dict, statuses: dict[str, str]) -> str:
+        """The status, marked when it is the complex's (zpb_lib.complexes)."""
+        text = statuses.get(r["status"], r["status"])
+        return self.t("misc.status_via_complex", status=text) if r["via_complex"] else text
 
     def _survey_cell(self, r: dict) -> str:
         """"31,1% (n = 167)"; "— (n = 7)" when withheld; "" without a survey."""
@@ -832,7 +841,9 @@ class Explorer:
             self.t("col.county"): [county_name(c, lang, self.ref) for c in rows["county"]],
             self.t("col.police_unit"): rows["police_unit_name"].to_numpy(),
             self.t("col.kind"): rows[f"kind_{lang}"].to_numpy(),
-            self.t("col.status"): [statuses.get(s, s) for s in rows["status"]],
+            self.t("col.status"): [self._status_text(r, statuses) for r in rows[["status", "via_complex"]].to_dict("records")],
+            self.t("col.complex"): [None if fmt.is_missing(c) else int(c) for c in rows["complex_ident"]],
+            self.t("col.counted"): [self.t("misc.yes" if c else "misc.no") for c in rows["counted"]],
             self.t("col.joined"): rows["joined_edition"].to_numpy(),
             self.t("col.valid_until"): rows["valid_until"].dt.date.to_numpy(),
             self.t("explore.audit_column"): [kinds.get(k, k) if not fmt.is_missing(k) else None

@@ -239,12 +239,13 @@ class EditionData:
     @staticmethod
     def figures(institutions: pd.DataFrame, audits: pd.DataFrame) -> dict[str, float]:
         """Key figures as the cube's county summary defines them: over institutions existing in
-        the edition; audits and awards granted of the edition (control audits are audits too,
-        but give no award)."""
-        ex = institutions[institutions["exists"]]
+        the edition and counted as participants (a complex with the schools taking part with it
+        once, :mod:`zpb_lib.complexes`), certificates once, for their holders; audits and awards
+        granted of the edition (control audits are audits too, but give no award)."""
+        ex = institutions[institutions["exists"] & institutions["counted"]]
         n = len(ex)
         part = int(ex["participating"].sum())
-        status = ex["status"]
+        status = ex["own_status"]
         return {"institutions": n, "participating": part, "participation_rate": part / n if n else np.nan,
                 "valid_awards": int(status.isin(["certified", "extended", "leader"]).sum()),
                 "leaders": int((status == "leader").sum()), "audits": len(audits),

@@ -112,11 +112,13 @@ class Detail(SchoolReport):
         """The school report's indicator tables without the chart: per group the follow-up, or the
         baseline while it is the only survey of the edition."""
         cmp = [("county", self.teryt, self.county_label), ("voivodeship", "12", self.t("col.voivodeship"))]
-        key = str(self.id)
+        key = str(self.programme_id)  # a school taking part with its complex: the complex's surveys
         waves = {g: self.survey_wave("institution", key, g) for g in ("students", "parents", "teachers")}
         if not any(waves.values()):
             return self.section("survey_indicators", html.paragraph(self.t("misc.no_survey")))
         parts = [html.paragraph(self.indicators_intro(set(waves.values())))]
+        if self.pooled:
+            parts.append(html.paragraph(self.t("misc.survey_complex"), "zpb-note"))
         for group, wave in waves.items():
             if wave is not None:
                 parts.append(self.indicator_table("institution", key, group, cmp, wave=wave,

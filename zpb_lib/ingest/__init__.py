@@ -261,19 +261,29 @@ def check_institution(file: str | Path, con: Connection, ref: Reference, institu
     return inst
 
 
-def check_participation(file: str | Path, con: Connection, inst: Institution, edition: Edition) -> None:
+def check_participation(file: str | Path, con: Connection, inst: Institution, edition: Edition, *,
+                        through_complex: bool = False) -> tuple[int, str] | None:
     """Surveys and audits belong to the editions an institution takes part in: joined in it or
-    before, and not left before it (the register records participation)."""
+    before, and not left before it (the register records participation). With ``through_complex``
+    (surveys) a school of a complex taking part in the edition passes too: it takes part with its
+    complex, and its respondents count as the complex's (:mod:`zpb_lib.complexes`); that complex's
+    RSPO number and name are returned (None when the institution takes part itself)."""
     periods = con.execute("SELECT joined_edition, left_edition FROM participation WHERE institution_id = ? "
                           "ORDER BY joined_edition", (inst.id,)).fetchall()
     e = edition.edition
     if any(j <= e and (left is None or left >= e) for j, left in periods):
-        return
+        return None
+    cx = _complex_taking_part(con, inst, e)
+    if cx is not None and through_complex:
+        return cx
     who = f"{inst.label} („{inst.name}”)"
+    hint = (f"; its complex RSPO {cx[0]} („{cx[1]}”) takes part in {e} for the schools that do not take part on "
+            "their own: give the complex's RSPO number, or record this school's own participation in the register"
+            if cx is not None else "")
     if not periods:
         raise IngestError(file, f"{who} has no participation in the programme recorded, so it has no surveys or "
                                 f"audits in {e}: record when it joined in the register (`zpb template register`, "
-                                "sheet „Udział”, then `zpb ingest register`)")
+                                f"sheet „Udział”, then `zpb ingest register`){hint}")
     spans = ", ".join(f"{j}–{left or 'now'}" for j, left in periods)
     if all(j > e for j, _ in periods):
         when = "before it joined"
@@ -282,7 +292,19 @@ def check_participation(file: str | Path, con: Connection, inst: Institution, ed
     else:
         when = "outside its participation"
     raise IngestError(file, f"{who} takes part in the programme in {spans}; edition {e} is {when}: correct the "
-                            "edition, or the participation in the register")
+                            f"edition, or the participation in the register{hint}")
+
+
+def _complex_taking_part(con: Connection, inst: Institution, edition: str) -> tuple[int, str] | None:
+    """(RSPO number, name) of the complex the school belongs to, when that complex takes part in
+    ``edition``."""
+    row = con.execute(
+        "SELECT c.rspo, c.name FROM institutions m JOIN institutions c ON c.rspo = m.parent_rspo "
+        "AND c.kind = 'complex' AND c.id <> m.id JOIN participation p ON p.institution_id = c.id "
+        "WHERE m.id = ? AND m.kind <> 'complex' AND p.joined_edition <= ? "
+        "AND (p.left_edition IS NULL OR p.left_edition >= ?) ORDER BY c.rspo LIMIT 1",
+        (inst.id, edition, edition)).fetchone()
+    return (int(row[0]), str(row[1])) if row else None
 
 
 @dataclass(frozen=True)

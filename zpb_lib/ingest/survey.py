@@ -494,6 +494,7 @@ class SurveyImport:
     dry_run: bool
     replaced: list[str] = field(default_factory=list)
     kept: int = 0  # responses already stored for the same target and kept (--append)
+    complex: tuple[int, str] | None = None  # (RSPO, name) of the complex the school takes part with
 
     @property
     def rows(self) -> int:
@@ -511,6 +512,9 @@ class SurveyImport:
         out = [f"{f.path.name}: {f.format}, {self.rows} responses",
                f"  target: {i.label} „{i.name}”, edition {self.edition}, {f.group}, {self.wave}",
                f"  question columns matched: {len(f.matched)}"]
+        if self.complex:
+            out.append(f"  the school takes part with its complex RSPO {self.complex[0]} „{self.complex[1]}”: its "
+                       "answers count in the complex's survey figures")
         if f.personal:
             out.append("  ignored as personal data (never stored): " + ", ".join(f"„{h}”" for h in f.personal))
         if f.metadata:
@@ -578,9 +582,9 @@ def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, 
     denied = rights_problem(con, inst.county, f"{inst.label} („{inst.name}”, --institution)")
     if denied:
         raise IngestError(path, denied)
-    check_participation(path, con, inst, e)
+    through = check_participation(path, con, inst, e, through_complex=True)
     sf = read_survey(path, group, ref, skip_bad_rows=skip_bad_rows)
-    result = SurveyImport(sf, inst, edition, wave, None, dry_run)
+    result = SurveyImport(sf, inst, edition, wave, None, dry_run, complex=through)
     try:
         with import_transaction(con):
             prev = previous_import(con, sf.content_hash)

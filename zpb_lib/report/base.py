@@ -2,7 +2,7 @@
 footer with provenance and method, and the survey-indicator helpers used by all three kinds."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 
@@ -157,6 +157,24 @@ class BaseReport:
 
     def register_note(self, frame: pd.DataFrame) -> list[str]:
         return [self.t("footnote.not_in_register")] if not_in_register(frame).any() else []
+
+    def covered_schools(self, ids: Iterable[int]) -> dict[int, str]:
+        """For the complexes among institutions ``ids`` (internal ids): the schools taking part with
+        them in the edition, which their awards cover, as „name (RSPO n), …” (zpb_lib.complexes)."""
+        covered = self.cube.table("institutions", represented=True, complex_id=sorted({int(i) for i in ids}))
+        return {int(c): ", ".join(f"{n} (RSPO {i})" for n, i in zip(g["name"], g["ident"]))
+                for c, g in covered.sort_values("name").groupby("complex_id")}
+
+    def holder_name(self, r: dict, covered: dict[int, str]) -> str:
+        """An award's holder as a table names it: a complex with the schools its award covers."""
+        schools = covered.get(int(r["institution_id"]))
+        return self.t("misc.complex_covers", name=r["name"], schools=schools) if schools else r["name"]
+
+    def complex_note(self, institutions: pd.DataFrame, key: str = "footnote.complex") -> list[str]:
+        """How complexes count (zpb_lib.complexes), where ``institutions`` (rows of the cube's
+        institutions) hold a school of a complex taking part with it; ``key``: the label saying it
+        (the key figures need only the count's part)."""
+        return [self.t(key)] if institutions["represented"].any() else []
 
     def suppressed_note(self, frame: pd.DataFrame, column: str = "suppressed") -> list[str]:
         if column in frame.columns and frame[column].notna().any():

@@ -54,8 +54,10 @@ class CountyReport(BaseReport):
             html.KeyFigure(self.t("col.mean_share"), fmt.percent(me["mean_share"], 1, self.lang),
                            vs(fmt.percent(all_["mean_share"], 1, self.lang))),
         ]
+        notes = self.complex_note(self.cube.table("institutions", county=self.teryt), "footnote.complex_count")
         return self.section("key_figures", html.key_figures(items),
-                            html.paragraph(self.t("misc.as_of", date=fmt.date(self.meta["as_of"], self.lang))))
+                            html.paragraph(self.t("misc.as_of", date=fmt.date(self.meta["as_of"], self.lang))),
+                            *(html.paragraph(n) for n in notes))
 
     def audits(self) -> html.Html:
         a = self.with_identifier(self.cube.table("audits", edition=self.edition, county=self.teryt)
@@ -160,13 +162,16 @@ class CountyReport(BaseReport):
     def renewals(self) -> html.Html:
         r = self.with_identifier(self.cube.table("renewals", county=self.teryt))
         awards = self.names("award")
-        cols = {"name": self.t("col.institution"), "identifier": self.t("col.identifier"),
+        schools = self.covered_schools(r["institution_id"])  # a complex's certificate covers them
+        cols = {"name": html.Column(self.t("col.institution"), lambda x: self.holder_name(x, schools), row=True),
+                "identifier": self.t("col.identifier"),
                 "award_kind": (self.t("col.award"), lambda v: awards.get(v, v)),
                 "valid_until": (self.t("col.valid_until"), lambda v: fmt.date(v, self.lang)),
                 "days_left": (self.t("col.days_left"), lambda v: fmt.integer(v, self.lang))}
+        notes = self.register_note(r) + ([self.t("footnote.complex_renewal")] if schools else [])
         return self.section("renewals_due", html.table(r, cols, numeric=("days_left",), lang=self.lang,
                                                        caption=self.t("misc.renewals_caption", name=self.name),
-                                                       footnotes=self.register_note(r)))
+                                                       footnotes=notes))
 
     def map(self) -> html.Html:
         s = self.cube.table("county_summary").set_index("county")["participation_rate"].drop("12", errors="ignore")
@@ -175,16 +180,35 @@ class CountyReport(BaseReport):
         return self.section("map", chart)
 
     def institutions(self) -> html.Html:
-        inst = self.cube.table("institutions", county=self.teryt)
-        inst = self.with_identifier(inst[inst["in_edition"]].sort_values(["status", "name"]))
+        """The institutions taking part in the edition; a complex's schools taking part with it come
+        right after it, named as its, with its status (zpb_lib.complexes)."""
+        every = self.cube.table("institutions", county=self.teryt)
+        inst = self.with_identifier(every[every["in_edition"]])
+        by_id = every.set_index("id")
+        unit = inst["complex_id"].where(inst["represented"], inst["id"]).astype("Int64")
+        known = unit.isin(by_id.index)
+        inst = inst.assign(_status=unit.map(by_id["status"].astype(str)).where(known, inst["status"].astype(str)),
+                           _unit=unit.map(by_id["name"]).where(known, inst["name"]),
+                           _member=inst["represented"].astype(int))
+        inst = inst.sort_values(["_status", "_unit", "_member", "name"])
         statuses = self.names("status")
         kind_col = f"kind_{self.lang}"
-        cols = {"name": self.t("col.institution"), "identifier": self.t("col.identifier"), kind_col: self.t("col.kind"),
+
+        def name(r: dict) -> str:
+            return self.t("misc.in_complex", name=r["name"], ident=r["complex_ident"]) if r["represented"] else r["name"]
+
+        def status(r: dict) -> str:
+            text = statuses.get(r["status"], r["status"])
+            return self.t("misc.status_via_complex", status=text) if r["via_complex"] else text
+
+        cols = {"name": html.Column(self.t("col.institution"), name, row=True),
+                "identifier": self.t("col.identifier"), kind_col: self.t("col.kind"),
                 "locality": self.t("col.locality"),
-                "status": (self.t("col.status"), lambda v: statuses.get(v, v)),
+                "status": html.Column(self.t("col.status"), status, row=True),
                 "valid_until": (self.t("col.valid_until"), lambda v: fmt.date(v, self.lang)),
                 "joined_edition": self.t("col.joined")}
         contested = self.contested_list(self.cube.table("awards", county=self.teryt))
         return self.section("institutions", html.table(inst, cols, lang=self.lang,
                                                        caption=self.t("misc.institutions_caption", name=self.name),
-                                                       footnotes=self.register_note(inst) + contested))
+                                                       footnotes=self.register_note(inst) + self.complex_note(inst)
+                                                       + contested))

@@ -149,12 +149,16 @@ _PAIRS: dict[str, tuple[str, str]] = {
         "(np. 4–5 na skali 1–5), z 95% przedziałami ufności Wilsona. Wyniki powiatu i województwa łączą "
         "odpowiedzi wszystkich respondentów (nie są średnią wyników placówek). Zmianę oznaczono jako istotną, "
         "gdy test dwóch proporcji daje p < 0,05. Nie pokazujemy wyników, gdy odpowiedziało mniej niż "
-        "{threshold} osób. Punkty audytu liczone są według katalogu kryteriów obowiązującego w danej edycji.",
+        "{threshold} osób. Punkty audytu liczone są według katalogu kryteriów obowiązującego w danej edycji. "
+        "Placówka to uczestnik programu: szkoła albo zespół szkół razem ze szkołami, które nie uczestniczą "
+        "samodzielnie (liczony raz, bo certyfikat otrzymuje szkoła albo cały zespół).",
         "Survey indicators are the shares of respondents who chose the answers describing the matter "
         "(e.g. 4–5 on a 1–5 scale), with Wilson 95% confidence intervals. County and voivodeship figures "
         "pool all respondents (they are not averages of institutions' results). A change is marked as "
         "significant when a two-proportion test gives p < 0.05. Results from fewer than {threshold} "
-        "respondents are not shown. Audit points follow the criteria catalogue in force in the edition."),
+        "respondents are not shown. Audit points follow the criteria catalogue in force in the edition. "
+        "An institution is a participant: a school, or a school complex together with its schools that do not "
+        "take part on their own (counted once, as a certificate goes to a school or to the complex as a whole)."),
     # --- footer
     "footer.edition": ("Edycja", "Edition"),
     "footer.data_hash": ("Wersja danych", "Data version"),
@@ -445,6 +449,67 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "error.institution_unknown": (
         "Nie ma placówki {label} w danych edycji {edition} (sprawdź numer RSPO albo identyfikator POL-on).",
         "There is no institution {label} in the data of edition {edition} (check the RSPO number or POL-on id)."),
+    # --- school complexes (zpb_lib.complexes): one participant with the schools taking part with it
+    "section.complex_members": ("Szkoły zespołu", "Schools of the complex"),
+    "col.complex": ("Zespół szkół", "School complex"),
+    "col.complex_name": ("Nazwa zespołu szkół", "School complex's name"),
+    "col.takes_part": ("Udział w programie", "Taking part"),
+    "col.holder": ("Dotyczy", "Of"),
+    "col.counted": ("Liczona jako placówka", "Counted as an institution"),
+    "col.complex_schools": ("Szkoły zespołu uczestniczące razem z nim", "Schools of the complex taking part with it"),
+    "misc.complex_label": ("zespołu „{name}” ({ident})", "the complex “{name}” ({ident})"),
+    "misc.complex_represented": (
+        "Ta szkoła należy do {complex} i uczestniczy w programie razem z nim: status, wyróżnienia, audyty, ankiety "
+        "i plan działań w tym raporcie są zespołu.",
+        "This school belongs to {complex} and takes part in the programme together with it: the status, awards, "
+        "audits, surveys and action plan in this report are the complex's."),
+    "misc.complex_on_own": (
+        "Ta szkoła należy do {complex}, ale uczestniczy w programie samodzielnie: status, wyróżnienia, audyty, "
+        "ankiety i plan działań w tym raporcie są jej własne.",
+        "This school belongs to {complex} but takes part in the programme on its own: the status, awards, audits, "
+        "surveys and action plan in this report are its own."),
+    "misc.complex_member": ("Ta szkoła należy do {complex}.", "This school belongs to {complex}."),
+    "misc.complex_intro": (
+        "Zespół szkół uczestniczy w programie jako jedna placówka razem ze swoimi szkołami, które nie uczestniczą "
+        "samodzielnie: jego audyt, ankiety (odpowiedzi ze wszystkich tych szkół), plan działań i wyróżnienia są "
+        "także ich.",
+        "The school complex takes part in the programme as one institution together with its schools that do not "
+        "take part on their own: its audit, surveys (the answers from all those schools), action plan and awards "
+        "are theirs too."),
+    "misc.complex_no_members": (
+        "W bazie danych nie ma szkół tego zespołu (wczytany wykaz RSPO ich nie zawierał): zespół liczy się jako "
+        "jedna placówka.",
+        "The database holds none of this complex's schools (the RSPO export read did not list them): the complex "
+        "counts as one institution."),
+    "misc.part_of_complex": ("w zespole: {name} ({ident})", "in the complex: {name} ({ident})"),
+    "misc.with_complex": ("razem z zespołem", "with the complex"),
+    "misc.on_own": ("samodzielnie", "on its own"),
+    "misc.status_via_complex": ("{status} (zespołu)", "{status} (the complex's)"),
+    "misc.in_complex": ("{name} — w zespole {ident}", "{name} — in complex {ident}"),
+    "misc.complex_covers": ("{name} — obejmuje: {schools}", "{name} — covers: {schools}"),
+    "misc.holder_school": ("ta szkoła", "this school"),
+    "misc.holder_complex": ("zespół", "the complex"),
+    "misc.this_complex": ("zespół (wszystkie jego szkoły)", "the complex (all its schools)"),
+    "misc.survey_complex": (
+        "Wyniki ankiet zespołu łączą odpowiedzi ze wszystkich jego szkół, które uczestniczą w programie razem z nim.",
+        "The complex's survey results pool the answers from all its schools that take part together with it."),
+    "footnote.complex": (
+        "Zespół szkół liczy się razem ze szkołami, które uczestniczą z nim, jako jedna placówka; taka szkoła bez "
+        "własnego ważnego wyróżnienia ma status zespołu (oznaczony „zespołu”), a certyfikat liczy się raz, u zespołu.",
+        "A school complex counts as one institution together with the schools taking part with it; such a school "
+        "without a valid award of its own has the complex's status (marked “the complex's”), and a certificate "
+        "counts once, for the complex."),
+    "footnote.complex_count": (
+        "Zespół szkół liczy się razem ze szkołami, które uczestniczą z nim, jako jedna placówka.",
+        "A school complex counts as one institution together with the schools taking part with it."),
+    "footnote.complex_ceremony": (
+        "Wyróżnienie zespołu szkół obejmuje jego szkoły, które uczestniczą w programie razem z nim; wręcza się je raz, "
+        "zespołowi.",
+        "A school complex's award covers its schools that take part together with it; it is handed out once, to "
+        "the complex."),
+    "footnote.complex_renewal": (
+        "Certyfikat zespołu szkół obejmuje jego szkoły, które uczestniczą w programie razem z nim; odnawia go zespół.",
+        "A school complex's certificate covers its schools that take part together with it; the complex renews it."),
     # --- XLSX export (zpb export): column headers, sheet names, the "Informacje"/"About" sheet
     "col.audit_id": ("ID audytu", "Audit ID"),
     "col.teryt": ("TERYT powiatu", "County TERYT code"),
@@ -460,6 +525,7 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "xlsx.sheet.points": ("Punkty za kryteria", "Points per criterion"),
     "xlsx.sheet.indicators": ("Wskaźniki z ankiet", "Survey indicators"),
     "xlsx.sheet.renewals": ("Odnowienia", "Renewals due"),
+    "xlsx.sheet.institutions": ("Placówki", "Institutions"),
     "xlsx.sheet.about": ("Informacje", "About"),
     "xlsx.title.points": ("Punkty za kryteria w audytach tej edycji", "Points per criterion in this edition's audits"),
     "xlsx.title.results": ("Wyniki programu", "Programme results"),
@@ -494,6 +560,15 @@ _PAIRS: dict[str, tuple[str, str]] = {
                               "confidence interval; on follow-up rows the change since the baseline (percentage "
                               "points), the two-proportion test's p-value and whether the change is significant "
                               "(p < 0.05) — as in the reports."),
+    "xlsx.title.institutions": ("Placówki i ich status w tej edycji", "Institutions and their status in this edition"),
+    "xlsx.about.institutions": (
+        "Każda placówka istniejąca w tej edycji albo w niej uczestnicząca: jej zespół szkół, czy liczy się jako "
+        "placówka (szkoła zespołu, która uczestniczy razem z nim, liczy się w zespole), udział w programie i status "
+        "w dniu uroczystości. Wiersze z „tak” w kolumnie „Liczona jako placówka” dają liczby placówek z raportów.",
+        "Every institution existing in this edition or taking part in it: its school complex, whether it counts as "
+        "an institution (a school of a complex taking part with it counts in the complex), its taking part and its "
+        "status on the ceremony day. The rows with “yes” under “Counted as an institution” give the reports' "
+        "numbers of institutions."),
     "col.change_since_baseline": ("Zmiana od diagnozy (p.p.)", "Change since baseline (pp)"),
     "col.change_p_value": ("Wartość p zmiany", "p-value of the change"),
     "col.significant_change": ("Istotna zmiana (p < 0,05)", "Significant change (p < 0.05)"),

@@ -1,6 +1,11 @@
 """The report of one institution (school or university): status and timeline, audit result per
 criterion, the gap list and next step, survey indicators against the county and the voivodeship
-with baseline → follow-up changes, dangerous places and action-plan progress."""
+with baseline → follow-up changes, dangerous places and action-plan progress.
+
+A school of a complex that takes part together with it (:mod:`zpb_lib.complexes`) shows the
+complex's programme — its status and awards (unless the school holds a valid award of its own),
+audits, surveys and action plan — and says so; a school taking part on its own shows its own; a
+complex's report lists its schools."""
 from __future__ import annotations
 
 import pandas as pd
@@ -27,8 +32,17 @@ class SchoolReport(BaseReport):
         self.missing_from_register = bool(not_in_register(pd.DataFrame([self.inst])).iat[0])
         self.teryt = str(self.inst["county"])
         self.county_label = self.county(self.teryt)
-        audits = cube.table("audits", institution_id=self.id)
+        self.complex = self._complex()
+        self.represented = bool(self.inst["represented"])
+        self.via_complex = bool(self.inst["via_complex"])
+        # Whose programme the report shows: the complex's for a school taking part with it.
+        self.programme_id = int(self.inst["complex_id"]) if self.represented else self.id
+        self.members = (cube.table("institutions", complex_id=self.id).sort_values("name")
+                        if self.inst["kind"] == "complex" else None)
+        self.pooled = self.represented or (self.members is not None and bool(self.members["represented"].any()))
+        audits = cube.table("audits", institution_id=sorted({self.id, self.programme_id}))
         self.audits_all = audits.sort_values(["audit_date", "audit_id"])
+        self.audits = self.audits_all[self.audits_all["institution_id"] == self.programme_id]
 
     def _find(self, institution: str | int | None) -> pd.Series:
         # 0 was the old default of the notebook parameter: "not given", like an empty text.
@@ -43,6 +57,19 @@ class SchoolReport(BaseReport):
         if rows.empty:
             raise ValueError(self.t("error.institution_unknown", label=ident.label(), edition=self.edition))
         return rows.iloc[0]
+
+    def _complex(self) -> pd.Series | None:
+        """The complex the school belongs to (a row of the cube's institutions), if any."""
+        cid = self.inst["complex_id"]
+        if pd.isna(cid):
+            return None
+        rows = self.cube.table("institutions", id=int(cid))
+        return rows.iloc[0] if len(rows) else None
+
+    def complex_text(self) -> str:
+        """„zespołu „Zespół Szkół nr 2 w Brzesku” (RSPO 10210)”, to go inside a sentence."""
+        c = self.complex
+        return self.t("misc.complex_label", name=c["name"], ident=identifier_label(c["rspo"], None))
 
     @classmethod
     def open(cls, institution: str | int, edition: str = "", lang: str = "pl", cube: str = "",
@@ -60,6 +87,9 @@ class SchoolReport(BaseReport):
         register note for a school missing from the latest RSPO export)."""
         parts = [self.label, self.inst[f"kind_{self.lang}"], self.inst["locality"], self.county_label,
                  self.inst["police_unit_name"]]
+        if self.complex is not None:
+            parts.append(self.t("misc.part_of_complex", name=self.complex["name"],
+                                ident=identifier_label(self.complex["rspo"], None)))
         if self.missing_from_register:
             parts.append(self.t("misc.not_in_register"))
         return [str(p) for p in parts if not fmt.is_missing(p)]
@@ -71,12 +101,16 @@ class SchoolReport(BaseReport):
     def status(self) -> html.Html:
         i = self.inst
         statuses = self.names("status")
-        facts = [(self.t("col.status"), statuses.get(i["status"], i["status"])),
+        shown = statuses.get(i["status"], i["status"])
+        if self.via_complex:
+            shown = self.t("misc.status_via_complex", status=shown)
+        facts = [(self.t("col.status"), shown),
                  (self.t("col.joined"), i["joined_edition"] if pd.notna(i["joined_edition"]) else fmt.MISSING),
                  (self.t("col.years_in_programme"), fmt.integer(i["years_in_programme"], self.lang)),
                  (self.t("col.valid_until"), fmt.date(i["valid_until"], self.lang)
                   if pd.notna(i["valid_until"]) else (self.t("misc.indefinite") if i["status"] == "leader" else fmt.MISSING))]
-        awards = self.cube.table("awards", institution_id=self.id).sort_values("awarded_on")
+        ids = sorted({self.id, self.programme_id})
+        awards = self.cube.table("awards", institution_id=ids).sort_values(["awarded_on", "award_id"])
         names = self.names("award_full")
         cols = {"edition": self.t("col.edition"),
                 "kind": (self.t("col.award"), lambda v: names.get(v, v)),
@@ -98,10 +132,51 @@ class SchoolReport(BaseReport):
                  "pts": html.Column(self.t("col.points"), lambda r: f"{fmt.integer(r['total'], self.lang)} / "
                                     f"{fmt.integer(r['max_total'], self.lang)}", numeric=True, row=True),
                  "dec": html.Column(self.t("col.decision"), self._decision, row=True)}
-        return self.section("status_timeline", html.definition_list(facts),
+        if len(ids) > 1:  # a member's table holds its complex's rows too: say whose each one is
+            holder = html.Column(self.t("col.holder"), lambda r: self.t(
+                "misc.holder_school" if int(r["institution_id"]) == self.id else "misc.holder_complex"), row=True)
+            cols = {"holder": holder, **cols}
+            acols = {"holder": holder, **acols}
+        return self.section("status_timeline", *self.complex_notes(), html.definition_list(facts),
                             html.table(awards, cols, caption=self.t("misc.awards_caption"), lang=self.lang,
                                        footnotes=footnotes),
-                            html.table(self.audits_all, acols, caption=self.t("misc.audits_caption"), lang=self.lang))
+                            html.table(self.audits_all, acols, caption=self.t("misc.audits_caption"), lang=self.lang),
+                            self.complex_members())
+
+    def complex_notes(self) -> list[html.Html]:
+        """What a school of a complex (or a complex) should know before its figures: whose programme
+        the report shows."""
+        if self.complex is not None:
+            key = ("misc.complex_represented" if self.represented else
+                   "misc.complex_on_own" if bool(self.inst["on_own"]) else "misc.complex_member")
+            return [html.paragraph(self.t(key, complex=self.complex_text()), "zpb-note")]
+        if self.members is not None:
+            return [html.paragraph(self.t("misc.complex_intro") if len(self.members) else
+                                   self.t("misc.complex_no_members"), "zpb-note")]
+        return []
+
+    def complex_members(self) -> html.Html:
+        """A complex's schools: whether each takes part with it or on its own, and its status."""
+        if self.members is None or self.members.empty:
+            return html.Html("")
+        statuses = self.names("status")
+
+        def takes_part(r: dict) -> str:
+            if r["represented"]:
+                return self.t("misc.with_complex")
+            return self.t("misc.on_own") if r["on_own"] else statuses.get(r["own_status"], r["own_status"])
+
+        def status(r: dict) -> str:
+            text = statuses.get(r["status"], r["status"])
+            return self.t("misc.status_via_complex", status=text) if r["via_complex"] else text
+
+        m = self.with_identifier(self.members)
+        cols = {"name": self.t("col.institution"), "identifier": self.t("col.identifier"),
+                f"kind_{self.lang}": self.t("col.kind"),
+                "part": html.Column(self.t("col.takes_part"), takes_part, row=True),
+                "st": html.Column(self.t("col.status"), status, row=True)}
+        return html.table(m, cols, caption=self.t("section.complex_members"), lang=self.lang,
+                          footnotes=self.register_note(m))
 
     def _decision(self, r: dict) -> str:
         if r["kind"] == "control":
@@ -112,8 +187,9 @@ class SchoolReport(BaseReport):
 
     def _latest(self) -> pd.Series | None:
         """The audit this report explains, the one the gap list speaks of: this edition's audit (an
-        award audit before a control one), else the latest award audit, else the latest control."""
-        return explained_audit(self.audits_all, self.edition)
+        award audit before a control one), else the latest award audit, else the latest control —
+        the complex's for a school taking part with it."""
+        return explained_audit(self.audits, self.edition)
 
     def audit_result(self) -> html.Html:
         a = self._latest()
@@ -151,8 +227,9 @@ class SchoolReport(BaseReport):
     def gaps(self) -> html.Html:
         """What the explained audit means for the next stage: what is missing for the next award,
         that every stage is reached (the leader title), or for a control audit what it confirmed and
-        what keeps the status; "not audited" only when there is no audit at all."""
-        steps = self.cube.table("next_steps", institution_id=self.id)
+        what keeps the status; "not audited" only when there is no audit at all (the complex's
+        programme for a school taking part with it)."""
+        steps = self.cube.table("next_steps", institution_id=self.programme_id)
         if steps.empty:
             return self.section("gap_list", html.paragraph(self.t("misc.not_audited")))
         s = steps.iloc[0]
@@ -175,13 +252,16 @@ class SchoolReport(BaseReport):
         with only the baseline so far (the autumn diagnosis, most of a school year) shows the
         baseline, labelled so, beside the county's and the voivodeship's baseline."""
         cmp = [("county", self.teryt, self.county_label), ("voivodeship", "12", self.t("col.voivodeship"))]
-        key = str(self.id)
+        key = str(self.programme_id)
         waves = {g: self.survey_wave("institution", key, g) for g in ("students", "parents", "teachers")}
         if not any(waves.values()):
             return self.section("survey_indicators", html.paragraph(self.t("misc.no_survey")))
         parts = [html.paragraph(self.indicators_intro(set(waves.values())))]
+        if self.pooled:
+            parts.append(html.paragraph(self.t("misc.survey_complex"), "zpb-note"))
         chart_group = next(g for g, w in waves.items() if w)
-        parts.append(self.compare_chart([("institution", key, self.t("misc.this_institution"))] + cmp, chart_group,
+        me = self.t("misc.this_complex" if self.pooled else "misc.this_institution")
+        parts.append(self.compare_chart([("institution", key, me)] + cmp, chart_group,
                                         self.t("chart.indicators_title", group=self.t(f"group.{chart_group}").lower(),
                                                name=self.inst["name"]), wave=waves[chart_group]))
         for group, wave in waves.items():
@@ -196,7 +276,7 @@ class SchoolReport(BaseReport):
     def places(self) -> html.Html:
         """The places named most often in the follow-up, else in the baseline; shares of the
         respondents who answered the question (n shown), „Nowhere” answers included."""
-        p = self.cube.table("places", level="institution", key=str(self.id), edition=self.edition)
+        p = self.cube.table("places", level="institution", key=str(self.programme_id), edition=self.edition)
         wave = next((w for w in ("follow-up", "baseline") if (p["wave"] == w).any()), None)
         if wave is None:
             return self.section("dangerous_places", html.paragraph(self.t("misc.no_survey")))
@@ -225,7 +305,7 @@ class SchoolReport(BaseReport):
                                        caption=caption))
 
     def plan(self) -> html.Html:
-        p = self.cube.table("plan", institution_id=self.id)
+        p = self.cube.table("plan", institution_id=self.programme_id)
         if p.empty:
             return self.section("action_plan", html.paragraph(self.t("misc.no_plan")))
         statuses = ["planned", "in_progress", "done", "dropped"]

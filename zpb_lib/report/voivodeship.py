@@ -42,8 +42,10 @@ class VoivodeshipReport(BaseReport):
                  html.KeyFigure(self.t("kf.audits"), fmt.integer(s["audits"], self.lang)),
                  html.KeyFigure(self.t("kf.granted"), fmt.integer(s["granted"], self.lang)),
                  html.KeyFigure(self.t("col.mean_share"), fmt.percent(s["mean_share"], 1, self.lang))]
+        notes = self.complex_note(self.cube.table("institutions", represented=True), "footnote.complex_count")
         return self.section("key_figures", html.key_figures(items),
-                            html.paragraph(self.t("misc.as_of", date=fmt.date(self.meta["as_of"], self.lang))))
+                            html.paragraph(self.t("misc.as_of", date=fmt.date(self.meta["as_of"], self.lang))),
+                            *(html.paragraph(n) for n in notes))
 
     def trends(self) -> html.Html:
         t = self.cube.table("trends", county="12").sort_values("edition")
@@ -108,22 +110,27 @@ class VoivodeshipReport(BaseReport):
         return f"{text} {self.t('misc.ex_aequo')}" if r["tied"] else text
 
     def ceremony(self) -> html.Html:
+        """The edition's awards in the order they are handed out; a complex's award names the schools
+        taking part with it, which it covers (zpb_lib.complexes)."""
         aw = self.cube.table("awards", edition=self.edition)
         names = self.names("award_full")
         aw["order"] = aw["kind"].map({k: i for i, k in enumerate(CEREMONY_ORDER)})
         aw = self.with_identifier(aw.sort_values(["order", "county", "name"]))
+        schools = self.covered_schools(aw["institution_id"])
         counts = aw.groupby("kind").size()
         summary = "; ".join(f"{names.get(k, k)}: {fmt.integer(counts[k], self.lang)}"
                             for k in CEREMONY_ORDER if k in counts.index)
-        cols = {"kind": (self.t("col.award"), lambda v: names.get(v, v)), "name": self.t("col.institution"),
+        cols = {"kind": (self.t("col.award"), lambda v: names.get(v, v)),
+                "name": html.Column(self.t("col.institution"), lambda r: self.holder_name(r, schools), row=True),
                 "identifier": self.t("col.identifier"), "county": (self.t("col.county"), self.county),
                 "valid_until": (self.t("col.valid_until"),
                                 lambda v: fmt.date(v, self.lang) if not fmt.is_missing(v) else self.t("misc.indefinite"))}
         when = self.ref.edition(self.edition).ceremony
         intro = self.t("misc.ceremony_intro", date=fmt.date(when, self.lang) if when else fmt.MISSING)
+        notes = self.register_note(aw) + ([self.t("footnote.complex_ceremony")] if schools else [])
         return self.section("ceremony_list", html.paragraph(intro), html.paragraph(summary or self.t("misc.empty")),
                             html.table(aw, cols, lang=self.lang, caption=self.t("section.ceremony_list"),
-                                       footnotes=self.register_note(aw) + self.contested_list(aw)))
+                                       footnotes=notes + self.contested_list(aw)))
 
     def police_units(self) -> html.Html:
         a = self.cube.table("audits", edition=self.edition)
