@@ -151,7 +151,7 @@ class Chart:
         first, *rest = self.parts
         parts = f'<img src="{_svg_uri(first[0])}" alt="{alt}" width="{self.width_px}" height="{first[1]}">'
         parts += "".join(f'<span class="{PART_CLASS}" style="background-image: url({_svg_uri(svg)}); '
-                         f'width: {self.width_px}px; height: {h}px"></span>' for svg, h in rest)
+                         f'width: {_px(svg, "width")}px; height: {_px(svg, "height")}px"></span>' for svg, _ in rest)
         whole = img.replace("<img ", '<img class="zpb-figure__whole" ', 1)
         return Html(f'<figure class="zpb-figure zpb-figure--parts">{whole}'
                     f'<span class="{PARTS_CLASS}" aria-hidden="true">{parts}</span>{cap}</figure>')
@@ -174,6 +174,15 @@ class Chart:
         with style():
             self.figure.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
         return buf.getvalue()
+
+
+def _px(svg: bytes, side: str) -> str:
+    """The SVG's width or height in CSS px, as its root gives it in points: the size a PDF engine
+    draws the part at as an image, unrounded (rounded parts would add up to a shorter chart)."""
+    m = re.search(rb'<svg [^>]*?\b%s="([\d.]+)pt"' % side.encode(), svg)
+    if m is None:
+        raise ValueError(f"the SVG names no {side} in points")
+    return f"{float(m.group(1)) * 96 / 72:.2f}".rstrip("0").rstrip(".")
 
 
 def _svg_uri(svg: bytes) -> str:
