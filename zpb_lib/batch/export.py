@@ -70,7 +70,7 @@ _PDFUA_NS = "http://www.aiim.org/pdfua/ns/id/"
 #: tagged (headings, tables with header cells, each figure with its alt text, the document's
 #: language, its title shown by viewers), fonts embedded, an sRGB output intent — and named PDF/UA-1
 #: as well, the ISO standard for accessible PDF (reports are published where the law on digital
-#: accessibility applies). Costs no measurable time over an untagged PDF (benchmarks/bench_pdf.py).
+#: accessibility applies). About a tenth more time than an untagged PDF (benchmarks/bench_pdf.py).
 WEASYPRINT_PDF: dict[str, Any] = {"pdf_variant": "pdf/a-3a", "finisher": _identify_pdfua}
 
 

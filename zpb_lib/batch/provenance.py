@@ -29,8 +29,8 @@ TEXT_TYPES = ("text/html", "text/markdown", "text/plain")
 # An <img> start tag, its attribute values quoted or not (a quoted value may hold ">").
 _IMG = re.compile(r"""<img\b(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*\s*/?>""", re.I)
 _ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
-# A data URI's payload anywhere else (CSS url(), a text repr): what follows the comma goes.
-_DATA_URI = re.compile(r"(data:image/[\w.+-]+(?:;[\w=.+-]+)*,)[A-Za-z0-9+/=%\s]{64,}")
+# An image's base64 payload anywhere else (CSS url(), a text repr): what follows the comma goes.
+_DATA_URI = re.compile(r"(data:image/[\w.+-]+(?:;[\w=.+-]+)*;base64,)[A-Za-z0-9+/=]{64,}")
 
 
 def _attributes(tag: str) -> dict[str, str]:
