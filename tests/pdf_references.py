@@ -60,20 +60,27 @@ def school_rspo(db: Path) -> int:
     return int(row[0])
 
 
-def build_pdfs(db: Path, out: Path, engine: str = "weasyprint") -> dict[str, Path]:
-    """The three reports' PDFs built by the installed ``zpb`` with PDF engine ``engine`` from ``db``
-    into ``out``."""
+def build_pdfs(db: Path, out: Path, engine: str = "weasyprint", *, formats: str = "pdf", lang: str = "pl",
+               names: tuple[str, ...] = ("voivodeship", "county", "school")) -> dict[str, Path]:
+    """The three reports' PDFs (or those of ``names``) built by the installed ``zpb`` with PDF engine
+    ``engine`` from ``db`` into ``out``, in ``formats`` and language ``lang``."""
     zpb = [sys.executable, "-m", "zpb_lib.cli"]
-    common = ["--db", str(db), "--edition", EDITION, "--format", "pdf", "--out", str(out), "--quiet", "--jobs", "1",
-              "--pdf-engine", engine]
-    subprocess.run([*zpb, "build", "--only", "voivodeship", *common], check=True, capture_output=True)
-    subprocess.run([*zpb, "build", "--county", COUNTY, "--only", "county", *common], check=True, capture_output=True)
-    rspo = school_rspo(db)
-    subprocess.run([*zpb, "build", "--institution", str(rspo), *common], check=True, capture_output=True)
-    folder = out / EDITION.replace("/", "-")
-    return {"voivodeship": folder / "wojewodztwo.pdf",
-            "county": next(folder.glob(f"powiat-{COUNTY}-*.pdf")),
-            "school": next(folder.glob(f"placowka-{rspo}-*.pdf"))}
+    common = ["--db", str(db), "--edition", EDITION, "--format", formats, "--out", str(out), "--quiet", "--jobs", "1",
+              "--pdf-engine", engine, "--lang", lang]
+    folder = out / EDITION.replace("/", "-") / ("" if lang == "pl" else lang)
+    found = {}
+    if "voivodeship" in names:
+        subprocess.run([*zpb, "build", "--only", "voivodeship", *common], check=True, capture_output=True)
+        found["voivodeship"] = folder / "wojewodztwo.pdf"
+    if "county" in names:
+        subprocess.run([*zpb, "build", "--county", COUNTY, "--only", "county", *common], check=True,
+                       capture_output=True)
+        found["county"] = next(folder.glob(f"powiat-{COUNTY}-*.pdf"))
+    if "school" in names:
+        rspo = school_rspo(db)
+        subprocess.run([*zpb, "build", "--institution", str(rspo), *common], check=True, capture_output=True)
+        found["school"] = next(folder.glob(f"placowka-{rspo}-*.pdf"))
+    return found
 
 
 def page_images(pdf: Path) -> list[np.ndarray]:

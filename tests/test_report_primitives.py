@@ -309,6 +309,30 @@ def test_table_in_english_and_empty():
         html.table(pd.DataFrame({"a": [1]}), {"nope": "N"})
 
 
+def test_jupyter_stores_the_words_of_html_not_its_markup_twice(all_charts):
+    """Jupyter keeps a text/plain beside each output's text/html: the words, as a screen reader gets
+    them, not the markup (with every chart's bytes) a second time."""
+    from IPython.core.formatters import DisplayFormatter
+
+    chart = all_charts["bars"]
+    block = html.concat(html.heading("Wynik <audytu>", 2), html.paragraph("Punkty & progi"),
+                        html.table(pd.DataFrame({"k": ["A1", "B2"], "p": [2, 1.5]}), {"k": "Kryterium", "p": "Pkt"},
+                                   caption="Kryteria", row_header="k"),
+                        html.mark(0.05, True, "worse"), chart)
+    data, _ = DisplayFormatter().format(html.with_metadata(block, {"zpb": {"title": "T"}}))
+    assert data["text/html"] == str(block)
+    alt = " ".join(chart.alt.split())  # one line of words: no-break spaces read as spaces
+    assert data["text/plain"].split("\n") == ["Wynik <audytu>", "Punkty & progi", "Kryteria", "Kryterium | Pkt",
+                                               "A1 | 2", "B2 | 1,5", "istotny wzrost (pogorszenie)", f"[{alt}]",
+                                               chart.title]
+    assert "base64" not in data["text/plain"] and "<" not in data["text/plain"].replace("<audytu>", "")
+    # A chart on its own: its alt text, not the dataclass with its SVG.
+    assert DisplayFormatter().format(chart)[0]["text/plain"] == f"[{chart.alt}]"
+    # A tall chart's paper copy is hidden from readers: its alt text is read once.
+    tall = charts.indicator_bars(_tall_indicators(), "Długi")
+    assert html.plain_text(tall.to_html()) == f"[{' '.join(tall.alt.split())}]\nDługi"
+
+
 def test_marks_carry_meaning_in_text_not_only_colour():
     up = html.mark(0.05, True, "worse")
     assert cells(up, "span")[-1][0] == {"class": "zpb-mark zpb-mark-up zpb-mark-worse"}
@@ -681,6 +705,47 @@ def test_lighter_svg_draws_the_same_with_attributes_instead_of_styles():
     assert b"rotate(-30" in light  # a real rotation stays
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _uncompacted(chart: charts.Chart) -> bytes:
+    """The chart's SVG as matplotlib writes it (after :func:`charts.lighten_svg`), not compacted."""
+    buf = __import__("io").BytesIO()
+    with charts.style():
+        chart.figure.savefig(buf, format="svg", metadata=charts.SVG_METADATA)
+    return charts.lighten_svg(re.sub(rb"<!DOCTYPE[^>]*>\s*", b"", buf.getvalue(), count=1))
+
+
+def test_compact_svg_is_the_same_drawing_in_fewer_bytes(all_charts, county_map):
+    for name, chart in {**all_charts, "map": county_map}.items():
+        assert charts.compact_svg(chart.svg) == chart.svg, name  # what reports carry is compact already
+        full = _uncompacted(chart)
+        compact = charts.compact_svg(full)
+        assert len(compact) < 0.8 * len(full), name
+        a, b = ET.fromstring(full), ET.fromstring(compact)
+        pairs = list(zip(a.iter(), b.iter()))
+        assert len(pairs) == len(list(a.iter())) == len(list(b.iter())), name
+        family = b.get("font-family")
+        for x, y in pairs:
+            assert x.tag == y.tag, name
+            assert (x.text or "").strip() == (y.text or "").strip() and (x.tail or "").strip() == (y.tail or "").strip()
+            if x.tag == f"{SVG}text":
+                assert x.text == y.text and x.get("font-family") == (y.get("font-family") or family), name
+            for key in set(x.attrib) | set(y.attrib):
+                xv, yv = x.get(key), y.get(key)
+                if key == "font-family" and (x is a or x.tag == f"{SVG}text"):
+                    continue  # moved to the root: checked above as what each text inherits
+                if key == "id" and yv is None:  # matplotlib's numbered id, which nothing refers to
+                    assert re.fullmatch(r"[A-Za-z][\w.]*_\d+", xv) and f"#{xv}".encode() not in full, (name, xv)
+                elif key in ("d", "x", "y", "transform"):
+                    assert _NUMBER.sub("#", " ".join(xv.split())) == _NUMBER.sub("#", yv), (name, key, xv)
+                    assert np.allclose([float(v) for v in _NUMBER.findall(xv)],
+                                       [float(v) for v in _NUMBER.findall(yv)], rtol=0, atol=0.005), (name, key, xv)
+                else:
+                    assert xv == yv, (name, key, xv, yv)
+        assert all(t.get("font-family") is None for t in b.iter(f"{SVG}text")), name
+
+
 def _tall_indicators(n: int = 12) -> pd.DataFrame:
     rows = []
     for i in range(n):
@@ -726,10 +791,29 @@ def test_a_short_chart_has_no_parts_and_the_html_shows_parts_only_on_paper():
     c = charts.indicator_bars(_tall_indicators(), "Długi")
     out = c._repr_html_()
     imgs = cells(out, "img")
-    assert len(imgs) == 1 + len(c.parts)
+    assert len(imgs) == 2
     assert imgs[0][0]["class"] == "zpb-figure__whole" and imgs[0][0]["alt"] == c.alt
-    assert all(a["alt"] == "" for a, _ in imgs[1:])  # the parts repeat the whole: no second alt text
-    for (attrs, _), (svg, h) in zip(imgs[1:], c.parts):
-        assert base64.b64decode(attrs["src"].split(",", 1)[1]) == svg and int(attrs["height"]) == h
+    # On paper the first part is the chart's image, with its alt text (a tagged PDF's Figure); the
+    # others are backgrounds, which tagged PDFs keep out of the structure as decoration.
+    (first, _), (first_svg, first_h) = imgs[1], c.parts[0]
+    assert first["alt"] == c.alt and "class" not in first
+    assert base64.b64decode(first["src"].split(",", 1)[1]) == first_svg and int(first["height"]) == first_h
+    spans = [a for a, _ in cells(out, "span") if a.get("class") == "zpb-figure__part"]
+    assert len(spans) == len(c.parts) - 1
+    for attrs, (svg, h) in zip(spans, c.parts[1:]):
+        uri = re.fullmatch(r"background-image: url\(data:image/svg\+xml;base64,([^)]+)\); width: ([\d.]+)px; "
+                           r"height: ([\d.]+)px", attrs["style"])
+        assert uri and base64.b64decode(uri.group(1)) == svg
+        # The part's own size (its SVG's, in points → px), as an engine draws an image of it: not
+        # the rounded height of the img attribute, which would shorten the chart part by part.
+        root = _part_root(svg)
+        assert float(uri.group(2)) == pytest.approx(float(root.get("width").removesuffix("pt")) * 96 / 72, abs=0.005)
+        assert float(uri.group(3)) == pytest.approx(float(root.get("height").removesuffix("pt")) * 96 / 72, abs=0.005)
+        assert float(uri.group(3)) == pytest.approx(h, abs=0.5)
+    # The parts repeat the whole: hidden from screens and their readers.
+    container = [a for a, _ in cells(out, "span") if a.get("class") == "zpb-figure__parts"]
+    assert container == [{"class": "zpb-figure__parts", "aria-hidden": "true"}]
     css = (Path(charts.__file__).parents[1] / "templates" / "zpb" / "static" / "report.css").read_text()
     assert re.search(r"\.zpb-figure__parts\s*\{\s*display:\s*none", css)
+    assert html.PRINT_PARTS.fullmatch(re.search(r'<span class="zpb-figure__parts".*</span>(?=<figcaption)',
+                                                    out).group(0))

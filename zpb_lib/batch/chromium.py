@@ -9,6 +9,12 @@ What Chromium's print lacks of the page's paged-media rules is supplied per page
 margin boxes but not ``string()``, so the running title, the banner's short text and the page
 labels become literal strings (:func:`margin_css`).
 
+Its PDFs are tagged from the page's accessibility tree: structure, the language, the title shown by
+viewers, headings, tables with header cells, each chart a Figure with its alt text
+(:func:`print_ready`). Chromium leaves the page's decoration (margin boxes, borders, backgrounds)
+outside marked content instead of marking it as artifacts, and names no standard: WeasyPrint's PDFs
+are the ones written as PDF/A-3a and PDF/UA-1.
+
 Playwright's sync API belongs to the thread that started it, and a build calls from whichever
 thread runs the report (a Dask worker's task thread, a JupyterLab server's export thread), so the
 browser lives in a thread of its own and :meth:`ChromiumPrinter.pdf_bytes` hands it the page.
@@ -133,13 +139,20 @@ def margin_css(html: str) -> str:
 # The screen's whole image of a chart that paper shows in parts (charts.print_parts): hidden in
 # print, but Chromium would still decode and lay out its SVG (a tenth of a school report's print).
 _WHOLE = re.compile(r'<img class="zpb-figure__whole"[^>]*>')
+# Chromium tags its PDF from the accessibility tree: a chart's parts, aria-hidden on the page, are
+# the chart on paper, and a <figure> becomes a Figure of its own without a description around the
+# image's Figure, which has one. So the parts are shown to it, and the figure is only a box.
+_FIGURE = '<figure class="zpb-figure'
 
 
 def print_ready(html: str) -> str:
     """The page as Chromium prints it: with :func:`margin_css` last in its head, without what print
-    never shows."""
+    never shows, and with each chart one Figure of the tagged PDF, described by its alt text."""
+    from ..report.html import PARTS_CLASS  # not at import: the engine check stays light
+
     rule = f"<style>{margin_css(html)}</style>"
-    html = _WHOLE.sub("", html)
+    html = _WHOLE.sub("", html).replace(_FIGURE, '<figure role="none" class="zpb-figure')
+    html = html.replace(f'<span class="{PARTS_CLASS}" aria-hidden="true">', f'<span class="{PARTS_CLASS}">')
     head_end = html.find("</head>")
     return html[:head_end] + rule + html[head_end:] if head_end >= 0 else rule + html
 
@@ -153,6 +166,9 @@ class ChromiumPrinter:
         reason = None if executable else unavailable_reason()
         if reason:
             raise PdfEngineError(reason)
+        #: Playwright's PDF options: tagged (structure, language, title shown, figures' alt texts),
+        #: with an outline of the headings.
+        self.pdf_options: dict[str, Any] = {"tagged": True, "outline": True}
         self.executable = executable or chromium_executable()
         self._jobs: queue.Queue[tuple[str, Future[bytes]] | None] = queue.Queue()
         self._started: Future[None] = Future()
@@ -237,7 +253,6 @@ class ChromiumPrinter:
         page.emulate_media(media="print")
         return page
 
-    @staticmethod
-    def _print(page: Any, html: str) -> bytes:
+    def _print(self, page: Any, html: str) -> bytes:
         page.set_content(print_ready(html), wait_until="load")
-        return page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True)
+        return page.pdf(prefer_css_page_size=True, print_background=True, **self.pdf_options)

@@ -5,7 +5,8 @@ as data URIs, no code and no reference to anything outside it (nbconvert's defau
 loads require.js and MathJax from a CDN on every open). The PDF is WeasyPrint's rendering of the
 same HTML with the print rules of `templates/zpb/static/report.css`, or, with the ``chromium``
 PDF engine, a headless Chromium's print of it (`zpb_lib.batch.chromium`: about a sixth of the CPU,
-needs a browser).
+needs a browser). Both are tagged PDFs, as the law on digital accessibility asks of documents on
+public websites; WeasyPrint's are PDF/A-3a (archival) and PDF/UA-1 (see `WEASYPRINT_PDF`).
 
 One `Exporter` per worker process: nbconvert builds and caches its Jinja environment and template
 inside the `HTMLExporter`, so creating one per report costs more than rendering the report.
@@ -36,6 +37,41 @@ _DATA_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "image/png", "i
 
 
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
+
+
+def _identify_pdfua(document: Any, pdf: Any) -> None:
+    """Name PDF/UA-1 beside PDF/A in the PDF's XMP metadata (a WeasyPrint finisher). WeasyPrint writes
+    one variant's identification; what PDF/UA asks of the document itself — tags, the language, the
+    title shown, figures' alternative texts — PDF/A-3a's tagging gives it."""
+    import xml.etree.ElementTree as ET
+
+    ref = pdf.catalog.get("Metadata")
+    if ref is None:
+        return
+    stream = pdf.objects[int(ref.split()[0])]  # a reference, b"12 0 R"
+    xmp = b"".join(p if isinstance(p, bytes) else str(p).encode() for p in stream.stream)
+    start, end = xmp.find(b"<rdf:RDF"), xmp.find(b"</rdf:RDF>")
+    if start < 0 or end < 0:
+        return
+    end += len(b"</rdf:RDF>")
+    ET.register_namespace("pdfuaid", _PDFUA_NS)
+    rdf = ET.fromstring(xmp[start:end])
+    description = rdf.find(f"{{{_RDF_NS}}}Description")
+    if description is None:
+        return
+    description.set(f"{{{_PDFUA_NS}}}part", "1")
+    stream.stream = [xmp[:start] + ET.tostring(rdf, encoding="utf-8") + xmp[end:]]
+
+
+_RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_PDFUA_NS = "http://www.aiim.org/pdfua/ns/id/"
+
+#: How WeasyPrint writes a report's PDF: PDF/A-3a, the archival standard at its accessible level —
+#: tagged (headings, tables with header cells, each figure with its alt text, the document's
+#: language, its title shown by viewers), fonts embedded, an sRGB output intent — and named PDF/UA-1
+#: as well, the ISO standard for accessible PDF (reports are published where the law on digital
+#: accessibility applies). About a tenth more time than an untagged PDF (benchmarks/bench_pdf.py).
+WEASYPRINT_PDF: dict[str, Any] = {"pdf_variant": "pdf/a-3a", "finisher": _identify_pdfua}
 
 
 class NotSelfContainedError(ValueError):
@@ -102,6 +138,7 @@ class Exporter:
         # computing its selectors' specificity).
         self._fonts: Any = None
         self._stylesheets: dict[str, Any] = {}
+        self.weasyprint_options = dict(WEASYPRINT_PDF)
 
     def to_html(
         self,
@@ -155,7 +192,7 @@ class Exporter:
         fetcher = _offline_url_fetcher()
         body, stylesheets = self._parsed_styles(html, fetcher)
         doc = HTML(string=body, base_url=base_url, url_fetcher=fetcher)
-        return doc.write_pdf(stylesheets=stylesheets, font_config=self._fonts)
+        return doc.write_pdf(stylesheets=stylesheets, font_config=self._fonts, **self.weasyprint_options)
 
     def start_pdf(self) -> Any:
         """Get the PDF engine ready ahead of the first report: WeasyPrint's imports, or the browser

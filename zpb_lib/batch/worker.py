@@ -251,7 +251,7 @@ class ReportWorker:
             seconds["execute"] = time.perf_counter() - t1
             self.reports_on_kernel += 1
         nb.metadata["zpb"] = task.metadata
-        yield _notebook_output(nb, task)
+        yield _notebook_output(nb, task, images_in=task.path("html" if "html" in self.config.formats else "pdf").name)
         t2 = time.perf_counter()
         html = self.exporter.to_html(nb)
         if "html" in self.config.formats:
@@ -327,13 +327,19 @@ def store(output: Output) -> int:
     return len(output.data)
 
 
-def _notebook_output(nb: Any, task: ReportTask) -> Output:
+def _notebook_output(nb: Any, task: ReportTask, images_in: str | None = None) -> Output:
+    """The executed notebook as stored for provenance; with ``images_in`` (the report file that holds
+    its images) without a copy of them (:mod:`.provenance`)."""
     import nbformat
 
     path = task.path("ipynb")
     papermill_meta = nb.metadata.get("papermill")
     if papermill_meta is not None:  # where the notebook is, not papermill's "None"
         papermill_meta["output_path"] = f"notebooks/{path.name}"
+    if images_in is not None:
+        from .provenance import slim_notebook
+
+        nb = slim_notebook(nb, images_in, task.lang)
     return Output("ipynb", path, nbformat.writes(nb).encode("utf-8"))
 
 

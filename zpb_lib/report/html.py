@@ -22,13 +22,16 @@ headers), ``zpb-missing`` (cells showing "—"), ``zpb-empty`` (the row of an em
 ``zpb-mark-better`` / ``zpb-mark-worse`` (whether that is good: for "experienced violence" up is
 worse, so colour should follow better/worse, not up/down; ``zpb-mark-sign`` holds the "+"/"–"
 that says it without colour), ``zpb-sr-only`` (text for screen readers only), and from
-:mod:`.charts`: ``zpb-figure``.
+:mod:`.charts`: ``zpb-figure`` (``zpb-figure--parts``, ``zpb-figure__whole``,
+``zpb-figure__parts``, ``zpb-figure__part``).
 """
 from __future__ import annotations
 
 import datetime as dt
 import html as _html
+import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -38,6 +41,12 @@ from . import fmt
 from .labels import label
 
 Formatter = Callable[[Any], "str | Html"]
+#: A tall chart's rendition for paper (:meth:`.charts.Chart.to_html`): the container and each part
+#: after the first; :data:`PRINT_PARTS` finds a whole container in a page.
+PARTS_CLASS = "zpb-figure__parts"
+PART_CLASS = "zpb-figure__part"
+PRINT_PARTS = re.compile(rf'<span class="{PARTS_CLASS}" aria-hidden="true">'
+                         rf'(?:<img [^>]*>|<span class="{PART_CLASS}" [^>]*></span>)*</span>')
 BANNER_KINDS = ("synthetic", "note", "warning")
 _BANNER_CLASSES = {"synthetic": "zpb-banner", "note": "zpb-note", "warning": "zpb-note zpb-error"}
 
@@ -52,6 +61,11 @@ class Html(str):
 
     def __html__(self) -> str:
         return str(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        # Jupyter stores a text/plain beside the text/html of every output; as a str the markup
+        # would be stored twice, charts included. Its words read better in a terminal and a diff.
+        p.text(plain_text(self))
 
 
 class HtmlWithMetadata(Html):
@@ -70,6 +84,79 @@ class HtmlWithMetadata(Html):
 def with_metadata(markup: Html, metadata: dict[str, Any]) -> Html:
     """``markup`` displayed with ``metadata`` as its output metadata."""
     return HtmlWithMetadata(markup, metadata)
+
+
+# --------------------------------------------------------------------------- plain text
+
+_LINE_TAGS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "li", "dt", "dd", "caption",
+                        "figcaption", "figure", "table", "dl", "ul", "ol", "footer", "header", "section",
+                        "main", "br"})
+_CELL_TAGS = frozenset({"td", "th"})
+_UNREAD_TAGS = frozenset({"style", "script", "template"})
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                        "track", "wbr"})
+
+
+class _PlainText(HTMLParser):
+    """The words of a fragment as a screen reader gets them: text, image alt texts in brackets, table
+    cells separated by " | ", what is ``aria-hidden`` left out (the symbol of a mark, a chart's
+    parts for paper) and its words for screen readers kept."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self._line: list[str] = []
+        self._open: list[tuple[str, bool]] = []  # open elements: (tag, whether it hides its content)
+        self._hidden = 0
+
+    def _break(self) -> None:
+        text = " ".join("".join(self._line).split())
+        if text:
+            self.lines.append(text)
+        self._line = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if not self._hidden:
+            if tag in _LINE_TAGS:
+                self._break()
+            elif tag in _CELL_TAGS and "".join(self._line).strip():
+                self._line.append(" | ")
+            elif tag == "img" and (a.get("alt") or "").strip():
+                self._line.append(f" [{(a.get('alt') or '').strip()}] ")
+        if tag not in _VOID_TAGS:
+            hides = tag in _UNREAD_TAGS or a.get("aria-hidden") == "true"
+            self._open.append((tag, hides))
+            self._hidden += hides
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID_TAGS:
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not any(t == tag for t, _ in self._open):
+            return
+        while self._open:
+            t, hides = self._open.pop()
+            self._hidden -= hides
+            if t == tag:
+                break
+        if not self._hidden and tag in _LINE_TAGS:
+            self._break()
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self._line.append(data)
+
+
+def plain_text(markup: str) -> str:
+    """The text of an HTML fragment, one line per block (paragraph, heading, table row, list item),
+    with images as their alt text in brackets: what Jupyter stores as an output's ``text/plain``."""
+    parser = _PlainText()
+    parser.feed(markup)
+    parser.close()
+    parser._break()
+    return "\n".join(parser.lines)
 
 
 def esc(x: Any) -> Html:

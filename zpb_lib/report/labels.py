@@ -272,6 +272,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "misc.no": ("nie", "no"),
     "misc.no_data": ("brak danych", "no data"),
     "misc.empty": ("Brak pozycji do pokazania.", "Nothing to show."),
+    # --- the executed notebook kept with a report: where its images are
+    "provenance.image": ("Rysunek jest w raporcie", "The figure is in the report"),
     # --- next step (zpb_lib.scoring.explain.describe_next_step)
     "next.none": ("Placówka ma tytuł Lidera Projektu: przeszła wszystkie etapy programu, a tytuł jest "
                   "bezterminowy.",
