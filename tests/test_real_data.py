@@ -29,6 +29,10 @@ PLACES = {"bochnia": ("1201", "Bochni"), "wisnicz": ("1201", "Nowym Wiśniczu"),
           "skawina": ("1206", "Skawinie"), "olkusz": ("1212", "Olkuszu"), "tuchow": ("1216", "Tuchowie"),
           "zakopane": ("1217", "Zakopanem"), "krakow": ("1261", "Krakowie"), "nowy_sacz": ("1262", "Nowym Sączu"),
           "tarnow": ("1263", "Tarnowie")}
+# rspo_support.malopolska_rows: a complex in Brzesko with a technikum and a branżowa szkoła (and a
+# preschool, out of the programme's scope).
+COMPLEX, COMPLEX_NAME, MEMBERS, PRESCHOOL = 10201, "Zespół Szkół Ponadpodstawowych nr 1 w Brzesku", (10202, 10203), 10204
+PLACES_ITEM = "dangerous_places"  # the question every questionnaire asks (data/questionnaires/)
 # Primary schools rspo_support.malopolska_rows already has: a town has one „nr 1”.
 TAKEN = {("bochnia", 1), ("skawina", 3), ("olkusz", 2)}
 PATRONS = ["im. Adama Mickiewicza", "im. Marii Konopnickiej", "im. Jana Pawła II", "im. Tadeusza Kościuszki", ""]
@@ -94,6 +98,10 @@ class World:
     match_rows: list[tuple]       # (line, institution cell) of the matched workbook
     truth: list[int]              # RSPO number each list line names
     outputs: dict[str, str]
+    controlled: School            # listed, its certificate confirmed by a control audit in 2025/2026
+    removed_import: int           # the register import that removed the lapsed school's award
+    forms: dict[str, object]      # the Forms export with contradictory answers and a teacher's column
+    refused: dict[str, str]       # what refused commands said (stderr)
 
 
 def published_line(i: int, s: School, rnd: random.Random) -> str:
@@ -150,8 +158,14 @@ def world(tmp_path_factory) -> World:
     participation += [(gone.rspo, gone.name, "XVI", "2023/2024")]                   # edition XVI = 2022/2023
     agh = universities()[0]
     participation.append((agh["POL-on"], agh["Nazwa"], "2022/2023", None))
+    # A school complex of rspo_support (RSPO 10201, with a technikum and a branżowa szkoła): its schools
+    # have no participation of their own, so they take part with it.
+    participation.append((COMPLEX, COMPLEX_NAME, "2022/2023", None))
     awards = [(lapsed.rspo, lapsed.name, "2022/2023", "certyfikat", dt.date(2023, 10, 15)),
-              (agh["POL-on"], agh["Nazwa"], "2023/2024", "uczelnia", dt.date(2024, 10, 15))]
+              (agh["POL-on"], agh["Nazwa"], "2023/2024", "uczelnia", dt.date(2024, 10, 15)),
+              (COMPLEX, COMPLEX_NAME, LIST_EDITION, "certyfikat", LIST_CEREMONY),
+              # a row typed into the wrong line: the school that left after two years as Lider Projektu
+              (gone.rspo, gone.name, "2023/2024", "Lider Projektu", dt.date(2024, 10, 15))]
     partners = [("Komenda Powiatowa Policji w Bochni", "policja", "bocheński"),
                 ("Straż Miejska w Bochni", "straż miejska", "1201")]
     n1 = newcomers[0]
@@ -181,9 +195,28 @@ def world(tmp_path_factory) -> World:
     wb.save(root / "lista-sprawdzona.xlsx")
     outputs["list"] = cap.run(["ingest", "register", str(root / "lista-sprawdzona.xlsx"), "--db", str(db)])
 
-    # 4. audit protocols of 2025/2026
+    # 3b. the wrong register row removed with „Usuń” (a later import, so undoing the register import
+    # is no way), the removal undone, and the row removed again: the way to correct one row
+    wrong = "SELECT w.id, w.kind, w.edition, w.awarded_on, w.valid_until, w.import_id FROM awards w " \
+            "JOIN institutions i ON i.id = w.institution_id WHERE i.rspo = ?"
+    outputs["wrong_row"] = repr(q_db(db, wrong, gone.rspo))
+    fill_register(root / "usun.xlsx", awards=[(gone.rspo, gone.name, "2023/2024", "Lider Projektu",
+                                               dt.date(2024, 10, 15), "x")])
+    outputs["remove"] = cap.run(["ingest", "register", str(root / "usun.xlsx"), "--db", str(db)])
+    outputs["removed_row"] = repr(q_db(db, wrong, gone.rspo))
+    removal = int(q_db(db, "SELECT MAX(id) FROM imports")[0][0])
+    outputs["undo_removal"] = cap.run(["imports", "undo", str(removal), "--db", str(db)])
+    outputs["after_undo"] = repr(q_db(db, wrong, gone.rspo))
+    fill_register(root / "usun-2.xlsx", awards=[(gone.rspo, gone.name, "XVII", "lider", dt.date(2024, 10, 15),
+                                                 "tak")])  # the edition and kind as people write them
+    outputs["remove_again"] = cap.run(["ingest", "register", str(root / "usun-2.xlsx"), "--db", str(db)])
+    removed_import = int(q_db(db, "SELECT MAX(id) FROM imports")[0][0])
+
+    # 4. audit protocols of 2025/2026; a listed school's certificate checked by a control audit
+    controlled = listed[1]
     audit_points: dict[int, int] = {}
-    for s, kind, low in [(n, "certification", n is failing) for n in newcomers] + [(reaudited, "reaudit", False)]:
+    for s, kind, low in [(n, "certification", n is failing) for n in newcomers] + [(reaudited, "reaudit", False),
+                                                                                   (controlled, "control", False)]:
         out = root / f"protokol-{s.rspo}.xlsx"
         cap.run(["template", "audit", "--institution", str(s.rspo), "--edition", EDITION, "--kind", kind,
                  "--out", str(out), "--db", str(db)])
@@ -216,27 +249,78 @@ def world(tmp_path_factory) -> World:
         cap.run(["ingest", "survey", str(path), "--institution", str(n1.rspo), "--edition", EDITION,
                  "--group", group, "--wave", wave, "--db", str(db)])
 
+    # 5b. teachers' follow-up answers of the same school from a form a teacher edited: a column „Klasa”
+    # added, and answers ticking „Nigdzie” together with a place (a checkbox cannot be exclusive)
+    teachers = answers(ref, "teachers", 15, seed=34)
+    contradictory = [i for i, a in enumerate(teachers) if a[PLACES_ITEM] and "nowhere" not in a[PLACES_ITEM]][:3]
+    for i in contradictory:
+        teachers[i][PLACES_ITEM] = teachers[i][PLACES_ITEM] | {"nowhere"}
+    path = write_google_csv(root / "nauczyciele.csv", ref, "teachers", teachers)
+    with_column(path, "Klasa", [f"{4 + i % 4}a" for i in range(len(teachers))])
+    outputs["teachers"] = cap.run(["ingest", "survey", str(path), "--institution", str(n1.rspo), "--edition",
+                                   EDITION, "--group", "nauczyciele", "--wave", "ewaluacja", "--db", str(db)])
+    forms = {"answers": teachers, "contradictory": contradictory,
+             "import": int(q_db(db, "SELECT MAX(id) FROM imports")[0][0])}
+    # A preschool's survey: the RSPO export lists it, the programme does not cover it.
+    refused = {"preschool": cap.refused(["ingest", "survey", str(root / "uczniowie-diagnoza.csv"), "--institution",
+                                         str(PRESCHOOL), "--edition", EDITION, "--group", "students", "--wave",
+                                         "baseline", "--db", str(db)])}
+
     # 6. the awards the rules grant, the check, the reports
     outputs["confirm"] = cap.run(["awards", "confirm", "--edition", EDITION, "--db", str(db)])
     outputs["check"] = cap.run(["db", "check", "--db", str(db)])
+    # A county named by a city that is also a land county's seat is asked, not guessed.
+    refused["county"] = cap.refused(["build", "--edition", EDITION, "--county", "Tarnów", "--quiet",
+                                     "--out", str(reports), "--db", str(db)])
     outputs["build"] = cap.run(["build", "--edition", EDITION, "--format", "html", "--jobs", "2", "--quiet",
                                 "--out", str(reports), "--db", str(db)])
     return World(root, db, reports / "2025-2026", by_rspo, listed, newcomers, failing, reaudited, lapsed, gone,
-                 renamed, missing, audit_points, n1, follow, parents, match_rows, [s.rspo for s in listed], outputs)
+                 renamed, missing, audit_points, n1, follow, parents, match_rows, [s.rspo for s in listed], outputs,
+                 controlled, removed_import, forms, refused)
 
 
 class _Capture:
     """Runs `zpb` commands and keeps what they print (a module fixture cannot use capsys)."""
 
-    def run(self, argv: list[str]) -> str:
+    def _call(self, argv: list[str]) -> tuple[int, str, str]:
         import contextlib
         import io
 
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(argv)
-        assert code == 0, (argv, out.getvalue(), err.getvalue())
-        return out.getvalue()
+        return code, out.getvalue(), err.getvalue()
+
+    def run(self, argv: list[str]) -> str:
+        code, out, err = self._call(argv)
+        assert code == 0, (argv, out, err)
+        return out
+
+    def refused(self, argv: list[str]) -> str:
+        """A command that must be refused (exit status 2): what it said."""
+        code, out, err = self._call(argv)
+        assert code == 2, (argv, code, out, err)
+        return err
+
+
+def q_db(db: Path, sql: str, *args):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def with_column(path: Path, header: str, values: list[str]) -> Path:
+    """A column added at the end of a CSV export, as a teacher adds a question to the form."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    table = [table[0] + [header]] + [row + [v] for row, v in zip(table[1:], values)]
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(table)
+    return path
 
 
 def q(world: World, sql: str, *args):
@@ -264,13 +348,15 @@ def test_database_is_real_and_clean(world):
     lines = world.outputs["check"].splitlines()
     assert [line for line in lines if not line.startswith("note: ")] == []  # `zpb db check` printed no problem
     # Its notes are the awards the register holds without an audit: the lapsed school's certificate
-    # of 2022/2023, the university's and the published list's certificates.
+    # of 2022/2023, the university's, the complex's and the published list's certificates.
     noted = {line.split(":")[1].strip() for line in lines if line.startswith("note: ")}
     assert noted == ({f"awards RSPO {world.lapsed.rspo} certificate 2022/2023",
-                      f"awards POL-on {universities()[0]['POL-on']} university_certificate 2023/2024"}
+                      f"awards POL-on {universities()[0]['POL-on']} university_certificate 2023/2024",
+                      f"awards RSPO {COMPLEX} certificate {LIST_EDITION}"}
                      | {f"awards RSPO {s.rspo} certificate {LIST_EDITION}" for s in world.listed})
     kinds = dict(q(world, "SELECT kind, COUNT(*) FROM imports GROUP BY kind"))
-    assert kinds == {"institutions": 2, "universities": 1, "register": 2, "audit": 5, "survey": 3, "awards": 1}
+    # register: the workbook, the reviewed list, the removal (the undone removal left no record)
+    assert kinds == {"institutions": 2, "universities": 1, "register": 3, "audit": 6, "survey": 4, "awards": 1}
 
 
 def test_register_of_schools_follows_the_exports(world):
@@ -299,7 +385,7 @@ def test_published_list_matched(world):
             assert {world.schools[g].number, world.schools[t].number} != {2, 12}
     stored = {r[0] for r in q(world, "SELECT i.rspo FROM awards w JOIN institutions i ON i.id = w.institution_id "
                                      "WHERE w.edition = ? AND w.kind = 'certificate'", LIST_EDITION)}
-    assert stored == set(world.truth)
+    assert stored == set(world.truth) | {COMPLEX}  # and the complex's certificate from the register
 
 
 def test_awards_confirmed_are_what_the_rules_grant(world):
@@ -365,6 +451,8 @@ def test_county_reports_count_valid_certificates(world):
         expected = sum(1 for s in holders if s.county == county)
         if county == "1261":
             expected += 1  # AGH: the university certificate of 2023/2024 is valid 4 years
+        if county == "1202":
+            expected += 1  # the Brzesko complex's certificate of 2024/2025: once, for it and its schools
         path = next(world.reports.glob(f"powiat-{county}-*.html"))
         tiles = {dt_.get_text(strip=True): dd.get_text(strip=True).replace("\u00a0", "")
                  for dt_, dd in zip(page(path).select("dt.zpb-tile-label"), page(path).select("dd.zpb-tile-value"))}
@@ -385,3 +473,92 @@ def test_messages_say_what_comes_next(world):
     assert "no award" in world.outputs[f"audit-{world.failing.rspo}"]
     assert "renamed: 1" in world.outputs["rspo2"] and "no longer in the register: 1" in world.outputs["rspo2"]
     assert "dry run" in world.outputs["register_dry"]
+
+
+
+# --------------------------------------------------------------------------- real records, real mess
+
+def _text(path: Path) -> str:
+    return " ".join(page(path).get_text(" ").split())
+
+
+def test_a_control_audit_is_explained_as_one(world):
+    """A listed school (certificate of 2024/2025) whose audit this edition is a control audit: its
+    report says what the control audit confirmed and what keeps its status — never that it was
+    not audited."""
+    s = world.controlled
+    text = _text(report_of(world, s))
+    total = world.audit_points[s.rspo]
+    assert total >= 24  # data/rules/school.yaml: a control audit is positive from 24 points
+    assert (f"Audyt kontrolny z 18.05.2026 potwierdził, że placówka spełnia wymagania programu: {total} z 35 pkt "
+            "(próg: 24 pkt).") in text
+    # The certificate of 2024/2025 (15.10.2025) is valid 2 years.
+    assert "Certyfikat placówki jest ważny do 15.10.2027." in text
+    assert "Placówka nie miała jeszcze audytu." not in text
+
+
+def test_a_wrong_register_row_is_removed_undone_and_removed_again(world):
+    """The Lider title typed into the line of a school that left: one „Usuń” mark removes just that
+    row as an import of its own; undoing it puts the row back exactly; marking it again removes it."""
+    wrong = eval(world.outputs["wrong_row"])  # noqa: S307 - the repr of rows this test read itself
+    assert len(wrong) == 1 and wrong[0][1:4] == ("leader", "2023/2024", "2024-10-15")
+    assert eval(world.outputs["removed_row"]) == []  # noqa: S307
+    assert eval(world.outputs["after_undo"]) == wrong  # noqa: S307 - the same id, values and import
+    assert "removed 1 row" in world.outputs["remove"] and "removed 1 row" in world.outputs["remove_again"]
+    assert q(world, "SELECT COUNT(*) FROM awards WHERE kind = 'leader'") == [(0,)]
+    assert q(world, "SELECT kind FROM imports WHERE id = ?", world.removed_import) == [("register",)]
+    # The school left before this edition (no report of its own); no report row names it as a Lider.
+    assert not list(world.reports.glob(f"placowka-{world.gone.rspo}-*.html"))
+    rows = [tr.get_text(" ") for p in world.reports.glob("*.html") for tr in page(p).select("tr")]
+    assert rows and not [r for r in rows if world.gone.name in r and "Lider" in r]
+
+
+def test_a_forms_export_as_teachers_make_it_is_stored(world):
+    """A teacher added a column „Klasa” and three respondents ticked „Nigdzie” with a place: the
+    column is listed and never stored, the answers are stored as the places ticked."""
+    out, iid = world.outputs["teachers"], world.forms["import"]
+    answers_ = world.forms["answers"]
+    assert "„Klasa”" in out and "stored 15 responses" in out
+    assert "3 answers ticked" in out or "3 answers" in out, out
+    con = sqlite3.connect(world.db)
+    try:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(survey_responses)") if r[1].startswith("place_")]
+        rows = con.execute(f"SELECT {', '.join(cols)} FROM survey_responses WHERE import_id = ? ORDER BY id",
+                           (iid,)).fetchall()
+        stored_values = {str(v) for r in con.execute("SELECT * FROM survey_responses WHERE import_id = ?",
+                                                     (iid,)) for v in r}
+    finally:
+        con.close()
+    assert len(rows) == 15
+    for i in world.forms["contradictory"]:
+        chosen = answers_[i][PLACES_ITEM] - {"nowhere"}
+        assert rows[i] == tuple(int(c.removeprefix("place_") in chosen) for c in cols), i
+    assert not {"4a", "5a", "6a", "7a"} & stored_values
+
+
+def test_a_preschools_survey_is_refused_saying_why(world):
+    err = world.refused["preschool"]
+    assert f"RSPO {PRESCHOOL}" in err and "Przedszkole" in err and "zpb ingest institutions" not in err, err
+
+
+def test_an_ambiguous_county_is_asked(world):
+    err = world.refused["county"]
+    assert "ambiguous" in err and "m. Tarnów (1263)" in err and "tarnowski (1216)" in err
+
+
+def test_the_schools_of_a_complex_show_its_certificate(world):
+    """The Brzesko complex takes part since 2022/2023 with its certificate of 2024/2025; its
+    technikum and branżowa szkoła have no participation of their own: their reports show the
+    complex's certificate, marked as the complex's, and the county counts the three as one."""
+    for rspo in MEMBERS:
+        found = list(world.reports.glob(f"placowka-{rspo}-*.html"))
+        assert len(found) == 1, rspo
+        text = _text(found[0])
+        assert "certyfikat (zespołu)" in text and COMPLEX_NAME in text, rspo
+    county = next(world.reports.glob("powiat-1202-*.html"))
+    rows = [tr.get_text(" ") for tr in page(county).select("tr")]
+    # one participant: a member's row in the institution list is marked as taking part with the complex
+    own = [r for r in rows if r.strip().startswith(("Technikum", "Branżowa")) and "Brzesku" in r]
+    assert len(own) == 2 and all("w zespole" in r and "certyfikat (zespołu)" in r for r in own), own
+    complex_rows = [r for r in rows if r.strip().startswith(COMPLEX_NAME)]
+    assert any(all(f"RSPO {m}" in r for m in MEMBERS) for r in complex_rows), complex_rows  # the certificates
