@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .institutions import Institution, by_ids
-from .reference import Reference, reference
-from .scoring.lifecycle import Frames, reason_texts, replay
-from .scoring.decisions import valid_until
-from .store.rights import rights_of
-from .store.write import import_transaction, insert_rows, record_import
-from .store.backend import Connection
+from zpb_lib.institutions import Institution, by_ids
+from zpb_lib.reference import Reference, reference
+from zpb_lib.scoring.lifecycle import Frames, reason_texts, replay
+from zpb_lib.scoring.decisions import valid_until
+from zpb_lib.store.rights import rights_of
+from zpb_lib.store.write import import_transaction, insert_rows, record_import
+from zpb_lib.store.backend import Connection
 
 AWARD_NAMES_PL = {"certificate": "certyfikat", "extension": "przedłużenie", "leader": "tytuł Lidera Projektu",
                   "university_certificate": "certyfikat uczelni"}
@@ -76,7 +76,7 @@ def pending(con: Connection, edition: str, ref: Reference | None = None) -> list
 
 
 def _valid_years(ref: Reference, family: str, edition: str, award_kind: str, audit_kind: str) -> int | None:
-    from .scoring.rules import rules
+    from zpb_lib.scoring.rules import rules
 
     rule = rules(ref.directory).for_edition(family, edition).rule_for_award(award_kind, audit_kind)
     return rule.valid_years if rule else None
@@ -84,7 +84,7 @@ def _valid_years(ref: Reference, family: str, edition: str, award_kind: str, aud
 
 def parse_date(text: str) -> dt.date:
     """A date written as 2026-10-15 or 15.10.2026."""
-    from .ingest import cell_date
+    from zpb_lib.ingest import cell_date
 
     found = cell_date(str(text))
     if found is None:

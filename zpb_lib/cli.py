@@ -6,12 +6,12 @@ import sys
 import time
 from pathlib import Path
 
-from . import store
-from .batch.cli import register as register_build
-from .ingest.cli import register as register_ingest, run_on_db
-from .paths import DB_HELP
-from .reference import ReferenceDataError, group_of, wave_of
-from .xlsx_export import register as register_export
+from zpb_lib import store
+from zpb_lib.batch.cli import register as register_build
+from zpb_lib.ingest.cli import register as register_ingest, run_on_db
+from zpb_lib.paths import DB_HELP
+from zpb_lib.reference import ReferenceDataError, group_of, wave_of
+from zpb_lib.xlsx_export import register as register_export
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
@@ -34,7 +34,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import generate
+    from zpb_lib.demo import generate
 
     path = store.resolve_db_path(args.db)
     if store.exists(path) and not args.force:
@@ -66,7 +66,7 @@ def cmd_db_info(args: argparse.Namespace) -> int:
 
 
 def cmd_db_check(args: argparse.Namespace) -> int:
-    from .dbcheck import check, notes
+    from zpb_lib.dbcheck import check, notes
 
     path = store.resolve_db_path(args.db)
     con = store.connect(path, readonly=True)
@@ -88,7 +88,7 @@ def cmd_db_check(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from .store.upgrade import upgrade
+    from zpb_lib.store.upgrade import upgrade
 
     result = upgrade(args.db, make_backup=not args.no_backup)
     print("\n".join(result.lines()))
@@ -96,14 +96,14 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_db_copy(args: argparse.Namespace) -> int:
-    from .store.copy import copy_database
+    from zpb_lib.store.copy import copy_database
 
     print("\n".join(copy_database(args.source, args.target, overwrite=args.force).lines()))
     return 0
 
 
 def cmd_db_roles(args: argparse.Namespace) -> int:
-    from .store.roles import setup_roles
+    from zpb_lib.store.roles import setup_roles
 
     con = store.connect(args.db)
     try:
@@ -114,8 +114,8 @@ def cmd_db_roles(args: argparse.Namespace) -> int:
 
 
 def cmd_imports_list(args: argparse.Namespace) -> int:
-    from .store.history import list_imports
-    from .store.rights import rights_of
+    from zpb_lib.store.history import list_imports
+    from zpb_lib.store.rights import rights_of
 
     con = store.connect(args.db, readonly=True)
     try:
@@ -143,22 +143,22 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
 
 
 def cmd_imports_undo(args: argparse.Namespace) -> int:
-    from .store.history import UndoRefused, undo
+    from zpb_lib.store.history import UndoRefused, undo
 
     return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run, with_later=args.with_later),
                      refused=(UndoRefused,))
 
 
 def cmd_awards_confirm(args: argparse.Namespace) -> int:
-    from .awards import AwardsError, confirm
+    from zpb_lib.awards import AwardsError, confirm
 
     return run_on_db(args.db, lambda con: confirm(con, args.edition, date=args.date, dry_run=args.dry_run),
                      refused=(AwardsError,))
 
 
 def cmd_institutions_find(args: argparse.Namespace) -> int:
-    from .institutions import find
-    from .reference import reference
+    from zpb_lib.institutions import find
+    from zpb_lib.reference import reference
 
     con = store.connect(args.db, readonly=True)
     try:
@@ -180,7 +180,7 @@ def cmd_institutions_find(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks_copy(args: argparse.Namespace) -> int:
-    from .batch.notebooks import copy_notebooks
+    from zpb_lib.batch.notebooks import copy_notebooks
 
     result = copy_notebooks(args.folder, force=args.force)  # a folder that cannot be written: main() says why
     folder = result.folder
@@ -198,9 +198,9 @@ def cmd_notebooks_copy(args: argparse.Namespace) -> int:
 def version_text() -> str:
     """``zpb --version``: the package, the database schema and report cube versions it uses, and
     the hash and folder of the reference data it reads."""
-    from . import version
-    from .cube import CUBE_VERSION, reference_hash
-    from .reference import data_dir, reference
+    from zpb_lib import version
+    from zpb_lib.cube import CUBE_VERSION, reference_hash
+    from zpb_lib.reference import data_dir, reference
 
     try:
         ref = f"{reference_hash(reference())} ({data_dir()})"
@@ -322,7 +322,7 @@ def normalise_options(args: argparse.Namespace) -> None:
     """Option values as people write them, made canonical before any command runs: an edition as
     2025/2026, 2025-2026, 2025/26 or XIX; report kinds, formats and languages in English or Polish
     (``--only powiat,szkoła``, ``--format HTML``, ``--lang polski``). Raises ValueError with one line."""
-    from . import options
+    from zpb_lib import options
 
     if getattr(args, "edition", None) is not None:
         args.edition = options.edition_of(args.edition)
@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.func(args)
         if argv is None:  # the process ends now: a Ctrl-C that came before decides its status (130)
-            from .batch.interrupt import settle
+            from zpb_lib.batch.interrupt import settle
 
             code, before = settle(code), code
             if code == 130 and before != 130:
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"zpb: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a full disk, a read-only or missing folder, a file where a folder should be…
-        from .files import describe
+        from zpb_lib.files import describe
 
         print(f"{_command_name(args)}: {describe(exc)}", file=sys.stderr)
         return 2

@@ -27,7 +27,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .scoring.lifecycle import participating_in
+from zpb_lib.scoring.lifecycle import participating_in
 
 COMPLEX = "complex"
 # Statuses that mean a valid award: a member without one of its own shows its complex's.

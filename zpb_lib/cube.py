@@ -21,20 +21,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import complexes
-from . import indicators as ind
-from .institutions import identifier
-from .reference import Reference, reference
-from .report.labels import labels_for
-from .scoring.explain import (closing_criteria, describe_control, describe_next_step, explained_audit, gaps,
+from zpb_lib import complexes
+from zpb_lib import indicators as ind
+from zpb_lib.institutions import identifier
+from zpb_lib.reference import Reference, reference
+from zpb_lib.report.labels import labels_for
+from zpb_lib.scoring.explain import (closing_criteria, describe_control, describe_next_step, explained_audit, gaps,
                                next_step)
-from .scoring.decisions import score_audit
-from .scoring.lifecycle import (Frames, accepted_awards, award_verdicts, data_quality, participating_in,
+from zpb_lib.scoring.decisions import score_audit
+from zpb_lib.scoring.lifecycle import (Frames, accepted_awards, award_verdicts, data_quality, participating_in,
                                 rank_audits, renewals_due, replay, status_on)
-from .scoring.rules import Rules, rules as load_rules
-from .stats import DEFAULT_THRESHOLD
-from .store import data_version
-from .store.backend import Connection
+from zpb_lib.scoring.rules import Rules, rules as load_rules
+from zpb_lib.stats import DEFAULT_THRESHOLD
+from zpb_lib.store import data_version
+from zpb_lib.store.backend import Connection
 
 # 2: institutions carry the identifiers people use (rspo, polon, ident) and in_register, and so do
 # the tables reports list institutions from (audits, awards, renewals, next steps, plan, quality).
@@ -378,8 +378,8 @@ def _dtype_name(s: pd.Series) -> str:
 def write(tables: dict[str, pd.DataFrame], path: str | os.PathLike, meta: dict[str, Any]) -> Path:
     """Write the cube atomically (a temporary file next to it, then a rename; see :mod:`zpb_lib.files`):
     on any failure, Ctrl-C included, the temporary file goes and an existing cube stays as it was."""
-    from .batch.pause import pause_point
-    from .files import atomic_path
+    from zpb_lib.batch.pause import pause_point
+    from zpb_lib.files import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -423,8 +423,8 @@ def build(db: Connection, edition: str, path: str | os.PathLike, *, ref: Referen
     """Compute the cube of ``edition`` from the open database ``db`` and save it to ``path``. The
     tables and the data version in its meta come from one snapshot of the data: the caller's read
     transaction (whose version ``data_hash`` should be), else one opened here."""
-    from . import code_hash as _code_hash
-    from .store import snapshot
+    from zpb_lib import code_hash as _code_hash
+    from zpb_lib.store import snapshot
 
     if not db.in_transaction:
         with snapshot(db) as (_, version):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .institutions import label
-from .reference import Reference, reference
-from .scoring.lifecycle import Frames, data_quality, replay
-from .store.backend import SQLITE, Connection
+from zpb_lib.institutions import label
+from zpb_lib.reference import Reference, reference
+from zpb_lib.scoring.lifecycle import Frames, data_quality, replay
+from zpb_lib.store.backend import SQLITE, Connection
 
 _PARTICIPATES = ("EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = {t}.institution_id "
                  "AND p.joined_edition <= {t}.edition AND (p.left_edition IS NULL OR p.left_edition >= {t}.edition))")
@@ -99,7 +99,7 @@ def notes(con: Connection) -> list[Problem]:
 def _orphans(con: Connection) -> list[Problem]:
     """Rows whose foreign key names a missing row: PostgreSQL never lets one in, unless its checks
     were switched off (``session_replication_role``, a restore without them)."""
-    from .store.frames import tables
+    from zpb_lib.store.frames import tables
 
     out = []
     inspector = con.inspector()

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
-from .reference import GROUPS, Reference, reference
-from .scoring import decide, rules as load_rules, score_audit, valid_until, years_in_programme
-from .store.write import insert_rows, set_meta, transaction
-from .store.backend import Connection
+from zpb_lib import store
+from zpb_lib.reference import GROUPS, Reference, reference
+from zpb_lib.scoring import decide, rules as load_rules, score_audit, valid_until, years_in_programme
+from zpb_lib.store.write import insert_rows, set_meta, transaction
+from zpb_lib.store.backend import Connection
 
 # 2: RSPO numbers and POL-on ids; action titles unique per plan. 3: school complexes.
 GENERATOR_VERSION = "3"
@@ -141,7 +141,7 @@ def generate(db: str | os.PathLike | None = None, *, seed: int = 2026, scale: fl
     ref = ref or reference()
     path = store.resolve_db_path(db)
     if not store.is_url(path):  # a path that cannot be written: said now, not after the data are made
-        from .files import check_target
+        from zpb_lib.files import check_target
 
         check_target(path)
     rng = np.random.default_rng(seed)

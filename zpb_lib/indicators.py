@@ -15,10 +15,10 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .reference import GROUPS, WAVES, Reference, reference
-from .stats import (COMPLEMENTARY, DEFAULT_THRESHOLD, complementary_suppression, mask_suppressed, small_reason,
+from zpb_lib.reference import GROUPS, WAVES, Reference, reference
+from zpb_lib.stats import (COMPLEMENTARY, DEFAULT_THRESHOLD, complementary_suppression, mask_suppressed, small_reason,
                     two_proportion_test, wilson_interval)
-from .store.backend import Connection
+from zpb_lib.store.backend import Connection
 
 LEVELS = ("voivodeship", "county", "institution")
 VOIVODESHIP = "12"  # TERYT of Małopolska: the key of voivodeship rows

@@ -13,8 +13,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .school_words import ABBREVIATIONS, FILLERS
-from .store.backend import Connection
+from zpb_lib.school_words import ABBREVIATIONS, FILLERS
+from zpb_lib.store.backend import Connection
 
 _RSPO = re.compile(r"^\s*(?:rspo[\s:#]*)?(\d{1,7})\s*$", re.I)
 _POLON = re.compile(r"^\s*(?:pol-?on[\s:#]*)?([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})\s*$", re.I)

@@ -32,12 +32,12 @@ from typing import Iterable, Sequence
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from .institutions import fold, identifier, label
-from .placenames import (is_adjective, is_qualifier, locative_forms, place_forms, same_as_written, same_place,
+from zpb_lib.institutions import fold, identifier, label
+from zpb_lib.placenames import (is_adjective, is_qualifier, locative_forms, place_forms, same_as_written, same_place,
                          town_of_adjective, word_forms)
-from .school_words import (ABBREVIATIONS, ADDRESS_WORDS, ALIASES, COUNTY_WORDS, FILLERS, GENERIC_BODIES, KIND_CLASSES,
+from zpb_lib.school_words import (ABBREVIATIONS, ADDRESS_WORDS, ALIASES, COUNTY_WORDS, FILLERS, GENERIC_BODIES, KIND_CLASSES,
                            PLACE_END_WORDS, NOT_PLACE_AFTER_Z, ORDINAL_PREFIX, TYPE_FORMS, TYPE_STARTS)
-from .store.backend import Connection
+from zpb_lib.store.backend import Connection
 
 __all__ = ["AUTO_ACCEPT", "PLAUSIBLE", "Candidate", "CandidateSet", "Match", "Parsed", "candidate", "candidates",
            "decision", "locative_forms", "match_line", "parse", "tokens"]

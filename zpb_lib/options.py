@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Iterable
 
-from .reference import Reference, reference
+from zpb_lib.reference import Reference, reference
 
 # canonical code -> the other names people use for it (compared without case and diacritics)
 KIND_NAMES: dict[str, tuple[str, ...]] = {

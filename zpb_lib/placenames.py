@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from typing import Sequence
 
-from .institutions import fold
+from zpb_lib.institutions import fold
 
 _HARD = (("st", "scie"), ("zd", "zdzie"), ("sl", "sle"), ("sn", "snie"), ("ch", "sze"), ("t", "cie"), ("d", "dzie"),
          ("r", "rze"), ("l", "le"), ("n", "nie"), ("m", "mie"), ("w", "wie"), ("s", "sie"), ("z", "zie"),

@@ -37,7 +37,7 @@ class ReferenceDataError(ValueError):
 def data_dir() -> Path:
     """The reference-data folder: ``$ZPB_DATA_DIR``, else the data shipped in the package (in a
     source checkout: the repository's ``data/``, which the package links to)."""
-    from .paths import data_dir as _data_dir
+    from zpb_lib.paths import data_dir as _data_dir
 
     return _data_dir()
 

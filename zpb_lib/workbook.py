@@ -18,7 +18,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from .files import save_workbook
+from zpb_lib.files import save_workbook
 
 TEXT = "s"
 _TAKEN_FOR_CODE = ("f", "e")  # openpyxl's data types for a text it took for a formula or an error value

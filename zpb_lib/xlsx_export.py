@@ -51,12 +51,12 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .paths import DB_HELP
-from .reference import AmbiguousCounty, Reference, reference
-from .report import labels as _labels
-from .report.labels import county_name, label, labels_for
-from .stats import DEFAULT_THRESHOLD
-from .store.backend import Connection
+from zpb_lib.paths import DB_HELP
+from zpb_lib.reference import AmbiguousCounty, Reference, reference
+from zpb_lib.report import labels as _labels
+from zpb_lib.report.labels import county_name, label, labels_for
+from zpb_lib.stats import DEFAULT_THRESHOLD
+from zpb_lib.store.backend import Connection
 
 HEADER_ROW = 4
 TABLES = ("institutions", "audits", "audit_items", "indicators", "wave_changes", "renewals")
@@ -123,8 +123,8 @@ def resolve_county(county: str | None, ref: Reference) -> str | None:
 
 def _meta(con: Connection, ref: Reference, edition: str, threshold: int) -> dict[str, Any]:
     """The metadata ``cube.build`` saves with a cube, for a cube computed here in memory."""
-    from . import cube as cube_mod
-    from .store import data_version
+    from zpb_lib import cube as cube_mod
+    from zpb_lib.store import data_version
 
     synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
     return {"edition": edition, "edition_roman": ref.edition(edition).roman,
@@ -137,8 +137,8 @@ def from_database(con: Connection, edition: str, *, ref: Reference | None = None
                   threshold: int = DEFAULT_THRESHOLD) -> Source:
     """Compute the cube of ``edition`` from an open database, all of it from one snapshot of the
     data (imports committing meanwhile are not half in it), which the data version names."""
-    from . import cube as cube_mod
-    from . import store
+    from zpb_lib import cube as cube_mod
+    from zpb_lib import store
 
     ref = ref or reference()
     edition = check_edition(edition, ref)
@@ -151,7 +151,7 @@ def from_database(con: Connection, edition: str, *, ref: Reference | None = None
 
 def from_cube(path: str | os.PathLike, edition: str, *, ref: Reference | None = None) -> Source:
     """Read the tables of a saved cube file (``zpb build`` makes them)."""
-    from . import cube as cube_mod
+    from zpb_lib import cube as cube_mod
 
     ref = ref or reference()
     edition = check_edition(edition, ref)
@@ -583,7 +583,7 @@ class Writer:
         return ws
 
     def provenance(self) -> str:
-        from .report import fmt
+        from zpb_lib.report import fmt
 
         return self.L("xlsx.provenance", edition=self.edition_label(), as_of=fmt.date(self.meta["as_of"], self.lang),
                       data_hash=self.meta.get("data_hash", "?"), sheet=self.L("xlsx.sheet.about"))
@@ -616,7 +616,7 @@ class Writer:
                 ws.row_dimensions[row].height = 15 * (-(-len(value) // 95)) + 2
             row += 1
 
-        from .report import fmt
+        from zpb_lib.report import fmt
 
         threshold = int(self.meta.get("threshold", DEFAULT_THRESHOLD))
         put(self.L("footer.edition"), self.edition_label(), bold_value=True)
@@ -641,7 +641,7 @@ class Writer:
 
     def save(self, out: Path) -> Path:
         """Every text a text cell, never a formula; atomically (:func:`zpb_lib.workbook.save`)."""
-        from .workbook import save
+        from zpb_lib.workbook import save
 
         return save(self.wb, out)
 
@@ -693,7 +693,7 @@ def default_out(edition: str, county: str | None, lang: str) -> Path:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import store
+    from zpb_lib import store
 
     ref = reference()
     try:

@@ -18,7 +18,7 @@ def __getattr__(name: str) -> Any:
     if name == "WarmEngine":
         import papermill  # noqa: F401  (first: while it imports, it asks for this very name, and gets it)
 
-        from .papermill_engine import WarmEngine
+        from zpb_lib.batch.papermill_engine import WarmEngine
 
         return WarmEngine
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from .tasks import ReportResult, ReportTask
-from .worker import WorkerConfig
+from zpb_lib.batch.tasks import ReportResult, ReportTask
+from zpb_lib.batch.worker import WorkerConfig
 
 
 class Backend(Protocol):
@@ -44,9 +44,9 @@ def open_backend(cluster: str, config: WorkerConfig, out_dir: Path, jobs: int) -
     ``cluster`` (``tcp://HOST:PORT`` or ``local:N``) writing into ``out_dir``, which its workers
     must see. Not started yet."""
     if not cluster:
-        from .local import LocalBackend
+        from zpb_lib.batch.local import LocalBackend
 
         return LocalBackend(config, jobs)
-    from .cluster import DaskBackend
+    from zpb_lib.batch.cluster import DaskBackend
 
     return DaskBackend(cluster, config, out_dir)

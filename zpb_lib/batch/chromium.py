@@ -148,7 +148,7 @@ _FIGURE = '<figure class="zpb-figure'
 def print_ready(html: str) -> str:
     """The page as Chromium prints it: with :func:`margin_css` last in its head, without what print
     never shows, and with each chart one Figure of the tagged PDF, described by its alt text."""
-    from ..report.html import PARTS_CLASS  # not at import: the engine check stays light
+    from zpb_lib.report.html import PARTS_CLASS  # not at import: the engine check stays light
 
     rule = f"<style>{margin_css(html)}</style>"
     html = _WHOLE.sub("", html).replace(_FIGURE, '<figure role="none" class="zpb-figure')

@@ -4,12 +4,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..institutions import parse_identifier
-from ..paths import DB_HELP
-from .cluster import EXTRA
-from .pdf_engine import PDF_ENGINES
-from .plan import KINDS
-from .local import usable_cores
+from zpb_lib.institutions import parse_identifier
+from zpb_lib.paths import DB_HELP
+from zpb_lib.batch.cluster import EXTRA
+from zpb_lib.batch.pdf_engine import PDF_ENGINES
+from zpb_lib.batch.plan import KINDS
+from zpb_lib.batch.local import usable_cores
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -17,7 +17,7 @@ def _csv(value: str) -> tuple[str, ...]:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .pipeline import BuildOptions, build
+    from zpb_lib.batch.pipeline import BuildOptions, build
 
     for text in args.institution:  # a malformed identifier is refused before anything is opened
         try:
@@ -44,8 +44,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def _say_counties(counties: list[str]) -> None:
     """A county given by name: which one it is taken to be (an unknown or ambiguous one is refused
     by the build itself)."""
-    from ..reference import reference
-    from ..report.labels import county_name
+    from zpb_lib.reference import reference
+    from zpb_lib.report.labels import county_name
 
     ref = reference()
     for text in counties:

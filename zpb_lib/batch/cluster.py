@@ -21,10 +21,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..files import write_text
-from . import interrupt
-from .tasks import ReportResult, ReportTask
-from .worker import WorkerConfig
+from zpb_lib.files import write_text
+from zpb_lib.batch import interrupt
+from zpb_lib.batch.tasks import ReportResult, ReportTask
+from zpb_lib.batch.worker import WorkerConfig
 
 EXTRA = "pip install 'zpb[cluster]'"
 _LOCAL = re.compile(r"^local:(\d+)$")
@@ -89,7 +89,7 @@ class DaskBackend:
             return self
         from distributed import Client
 
-        from .dask_worker import KernelShutdown, warm_up
+        from zpb_lib.batch.dask_worker import KernelShutdown, warm_up
 
         if self.address == "local":
             from distributed import LocalCluster
@@ -121,8 +121,8 @@ class DaskBackend:
     def _probe(self) -> None:
         """Refuse the build unless every worker sees the output folder (the same folder: a token
         written here is read back there) and runs the same zpb as this machine."""
-        from .. import code_hash, version
-        from .dask_worker import probe_folder
+        from zpb_lib import code_hash, version
+        from zpb_lib.batch.dask_worker import probe_folder
 
         token = secrets.token_hex(16)
         name = f"{_PROBE_PREFIX}{token[:12]}"
@@ -151,7 +151,7 @@ class DaskBackend:
     def run(self, tasks: Sequence[ReportTask]) -> Iterator[ReportResult]:
         from distributed import as_completed
 
-        from .dask_worker import run_report
+        from zpb_lib.batch.dask_worker import run_report
 
         self.start()
         salt = secrets.token_hex(4)

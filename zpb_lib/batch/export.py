@@ -27,9 +27,9 @@ from nbformat import NotebookNode
 from traitlets.config import Config
 
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
-from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: E402,F401  (re-exported)
-from ..files import atomic_write  # noqa: E402
-from .pdf_engine import known_pdf_engine
+from zpb_lib.batch.files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: E402,F401  (re-exported)
+from zpb_lib.files import atomic_write  # noqa: E402
+from zpb_lib.batch.pdf_engine import known_pdf_engine
 
 # Only what the template renders; text/plain stays last so that text-only reprs are chosen (and
 # dropped) quietly instead of nbconvert warning that an output cannot be represented.
@@ -199,7 +199,7 @@ class Exporter:
         (returned). Raises `chromium.PdfEngineError` when the browser cannot start."""
         if self.pdf_engine == "chromium":
             if self._printer is None:
-                from .chromium import ChromiumPrinter
+                from zpb_lib.batch.chromium import ChromiumPrinter
 
                 self._printer = ChromiumPrinter()
             return self._printer

@@ -25,8 +25,8 @@ from nbconvert.exporters import Exporter as NbconvertExporter
 from nbformat import NotebookNode
 from traitlets import default
 
-from .export import Exporter
-from .pdf_engine import default_pdf_engine
+from zpb_lib.batch.export import Exporter
+from zpb_lib.batch.pdf_engine import default_pdf_engine
 
 _lock = threading.Lock()
 _shared: Exporter | None = None

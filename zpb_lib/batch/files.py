@@ -3,7 +3,7 @@ build process), without importing nbconvert into the latter. Files are written w
 :mod:`zpb_lib.files`."""
 from __future__ import annotations
 
-from ..paths import templates_dir
+from zpb_lib.paths import templates_dir
 
 TEMPLATE_BASEDIR = templates_dir()
 TEMPLATE_NAME = "zpb"

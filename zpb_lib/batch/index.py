@@ -22,9 +22,9 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from ..report.labels import LANGS, labels_for
-from ..files import atomic_write
-from .files import TEMPLATE_BASEDIR, TEMPLATE_NAME
+from zpb_lib.report.labels import LANGS, labels_for
+from zpb_lib.files import atomic_write
+from zpb_lib.batch.files import TEMPLATE_BASEDIR, TEMPLATE_NAME
 
 Kind = Literal["county", "school", "voivodeship"]
 Status = Literal["ok", "failed", "skipped"]

@@ -15,9 +15,9 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from . import interrupt
-from .tasks import ReportResult, ReportTask
-from .worker import ReportWorker, WorkerConfig, prepare_process
+from zpb_lib.batch import interrupt
+from zpb_lib.batch.tasks import ReportResult, ReportTask
+from zpb_lib.batch.worker import ReportWorker, WorkerConfig, prepare_process
 
 
 def usable_cores() -> int:

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import atomic_write, make_folder
-from .plan import NOTEBOOKS, notebooks_dir
+from zpb_lib.files import atomic_write, make_folder
+from zpb_lib.batch.plan import NOTEBOOKS, notebooks_dir
 
 #: What ``zpb notebooks copy`` copies: the report notebooks ``zpb build`` runs, and the explorer.
 COPIED = (*NOTEBOOKS.values(), "explore.ipynb")
@@ -50,7 +50,7 @@ def copy_notebooks(dest: str | Path, *, force: bool = False, source: str | Path 
     """Copy the shipped notebooks (``source``: default :func:`notebooks_dir`) into ``dest`` (created
     if needed). An existing copy that differs from the shipped notebook and from what was copied
     there before is kept (listed in ``kept``) unless ``force``."""
-    from .. import version
+    from zpb_lib import version
 
     src = Path(source) if source else notebooks_dir()
     folder = Path(dest)

@@ -17,7 +17,7 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
-from . import ENGINE_NAME
+from zpb_lib.batch import ENGINE_NAME
 
 
 class WarmEngine(NBClientEngine):

@@ -30,8 +30,8 @@ def pause_point(phase: str) -> None:
     folder = os.environ.get(DIR_VARIABLE)
     if not folder or phase not in os.environ.get(AT_VARIABLE, "").split(","):
         return
-    from ..files import write_text
-    from . import interrupt
+    from zpb_lib.files import write_text
+    from zpb_lib.batch import interrupt
 
     folder_path = Path(folder)
     write_text(folder_path / f"{phase}.reached", f"{os.getpid()}\n")

@@ -25,7 +25,7 @@ def known_pdf_engine(engine: str) -> str:
 def check_pdf_engine(engine: str) -> str:
     """``engine`` if it is known and can run here; else a ValueError that says what is missing."""
     if known_pdf_engine(engine) == "chromium":
-        from .chromium import unavailable_reason
+        from zpb_lib.batch.chromium import unavailable_reason
 
         reason = unavailable_reason()
         if reason:

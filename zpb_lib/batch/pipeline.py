@@ -38,22 +38,22 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
-from .. import code_hash
-from .local import usable_cores
-from .. import cube as cube_mod
-from .. import store
-from ..files import LinkRefused, atomic_write, fsync_dir, output_error, read_regular, sweep
-from ..institutions import UnknownInstitution, lookup
-from ..reference import Reference, reference
-from ..report.labels import LANGS, label, page_title
-from . import interrupt
-from .pause import pause_point
-from .backend import Backend, open_backend
-from .folders import prepare, sweep_build_folder
-from .pdf_engine import check_pdf_engine, default_pdf_engine
-from .plan import KINDS, Job, county_code, plan
-from .tasks import ReportResult, ReportTask
-from .worker import WorkerConfig
+from zpb_lib import code_hash
+from zpb_lib.batch.local import usable_cores
+from zpb_lib import cube as cube_mod
+from zpb_lib import store
+from zpb_lib.files import LinkRefused, atomic_write, fsync_dir, output_error, read_regular, sweep
+from zpb_lib.institutions import UnknownInstitution, lookup
+from zpb_lib.reference import Reference, reference
+from zpb_lib.report.labels import LANGS, label, page_title
+from zpb_lib.batch import interrupt
+from zpb_lib.batch.pause import pause_point
+from zpb_lib.batch.backend import Backend, open_backend
+from zpb_lib.batch.folders import prepare, sweep_build_folder
+from zpb_lib.batch.pdf_engine import check_pdf_engine, default_pdf_engine
+from zpb_lib.batch.plan import KINDS, Job, county_code, plan
+from zpb_lib.batch.tasks import ReportResult, ReportTask
+from zpb_lib.batch.worker import WorkerConfig
 
 MANIFEST = "manifest.json"
 JOURNAL = "journal.jsonl"
@@ -637,7 +637,7 @@ def _same_scope(options: BuildOptions) -> bool:
 
 def _write_index(out_dir: Path, manifest: dict[str, Any], ref: Reference, lang: str,
                  alternate: dict[str, Path] | None = None) -> Path:
-    from .index import IndexEntry, write_index
+    from zpb_lib.batch.index import IndexEntry, write_index
 
     entries = []
     for stem, r in sorted(manifest["reports"].items()):

@@ -18,8 +18,8 @@ from typing import Any
 
 from nbformat import NotebookNode
 
-from ..report.html import PRINT_PARTS
-from ..report.labels import label
+from zpb_lib.report.html import PRINT_PARTS
+from zpb_lib.report.labels import label
 
 #: Output types whose data an image may be.
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif", "image/webp")

@@ -26,11 +26,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .. import code_hash
-from ..files import OutputError, write_bytes
-from . import ENGINE_NAME
-from .pause import pause_point
-from .tasks import Output, ReportResult, ReportTask
+from zpb_lib import code_hash
+from zpb_lib.files import OutputError, write_bytes
+from zpb_lib.batch import ENGINE_NAME
+from zpb_lib.batch.pause import pause_point
+from zpb_lib.batch.tasks import Output, ReportResult, ReportTask
 
 
 KERNEL_NAME = "python3"
@@ -77,7 +77,7 @@ def prepare_process() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import papermill  # noqa: F401  (first: papermill loads our engine's entry point while importing)
 
-    from .papermill_engine import register
+    from zpb_lib.batch.papermill_engine import register
 
     register()
 
@@ -105,7 +105,7 @@ class ReportWorker:
         self.km = KernelManager(kernel_name=self.config.kernel_name, transport="ipc",
                                 ip=os.path.join(self._ipc_dir, "k"))
         # No command history: a report kernel has no use for it, and writing it costs every cell.
-        from .plan import notebooks_dir
+        from zpb_lib.batch.plan import notebooks_dir
 
         self.km.start_kernel(cwd=str(notebooks_dir()),
                              extra_arguments=["--HistoryManager.enabled=False"])
@@ -216,7 +216,7 @@ class ReportWorker:
     @property
     def exporter(self):
         if self._exporter is None:
-            from .export import Exporter
+            from zpb_lib.batch.export import Exporter
 
             self._exporter = Exporter(pdf_engine=self.config.pdf_engine)
         return self._exporter
@@ -337,7 +337,7 @@ def _notebook_output(nb: Any, task: ReportTask, images_in: str | None = None) ->
     if papermill_meta is not None:  # where the notebook is, not papermill's "None"
         papermill_meta["output_path"] = f"notebooks/{path.name}"
     if images_in is not None:
-        from .provenance import slim_notebook
+        from zpb_lib.batch.provenance import slim_notebook
 
         nb = slim_notebook(nb, images_in, task.lang)
     return Output("ipynb", path, nbformat.writes(nb).encode("utf-8"))

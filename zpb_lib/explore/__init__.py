@@ -5,9 +5,9 @@ what-if scoring (``notebooks/explore.ipynb`` opens it).
 The logic lives here, not in the notebook, so that it is tested without a browser:
 ``Explorer(db, edition)`` holds the widgets; set their values and press their buttons in Python.
 """
-from .app import Explorer
-from .data import EditionData, MemoryCube, Selection
-from .whatif import Outcome, Scenario, WhatIf
+from zpb_lib.explore.app import Explorer
+from zpb_lib.explore.data import EditionData, MemoryCube, Selection
+from zpb_lib.explore.whatif import Outcome, Scenario, WhatIf
 
 __all__ = ["Explorer", "EditionData", "MemoryCube", "Selection", "Outcome", "Scenario", "WhatIf"]
 

@@ -24,20 +24,20 @@ from typing import Any, Iterator
 import ipywidgets as W
 import pandas as pd
 
-from .. import store
-from ..reference import Reference, reference
-from ..report import fmt, html
-from ..report.context import current_cube
-from ..report.labels import LABELS, county_name, label, labels_for
-from ..scoring.lifecycle import Frames
-from ..scoring.rules import rules as load_rules
-from .data import (ALL, ALL_STATUSES, DEFAULT_SURVEY, IN_EDITION, PERCENT_MEASURES, PROGRAMME_MEASURES, SURVEY,
+from zpb_lib import store
+from zpb_lib.reference import Reference, reference
+from zpb_lib.report import fmt, html
+from zpb_lib.report.context import current_cube
+from zpb_lib.report.labels import LABELS, county_name, label, labels_for
+from zpb_lib.scoring.lifecycle import Frames
+from zpb_lib.scoring.rules import rules as load_rules
+from zpb_lib.explore.data import (ALL, ALL_STATUSES, DEFAULT_SURVEY, IN_EDITION, PERCENT_MEASURES, PROGRAMME_MEASURES, SURVEY,
                    EditionData, MemoryCube, Selection, is_synthetic, load_cube, polish_key, read_cube, sort_rows)
-from ..institutions import label as identifier_label
-from ..institutions import parse_identifier
-from ..report.base import identifier_cells, not_in_register
-from .views import CSS, Detail, decision_text, flips_table, header
-from .whatif import Scenario, WhatIf, award_counts, per_county
+from zpb_lib.institutions import label as identifier_label
+from zpb_lib.institutions import parse_identifier
+from zpb_lib.report.base import identifier_cells, not_in_register
+from zpb_lib.explore.views import CSS, Detail, decision_text, flips_table, header
+from zpb_lib.explore.whatif import Scenario, WhatIf, award_counts, per_county
 
 TABS = ("table", "map", "detail", "whatif")
 MEASURE_LABELS = {"participation_rate": "col.participation_rate", "participating": "col.participating",
@@ -49,7 +49,7 @@ EXPORT_DIR = "eksport"
 def default_out() -> Path:
     """The checkout's ``reports/`` folder when zpb runs from its source checkout, else ``reports/``
     in the current folder (where ``zpb build`` writes by default)."""
-    from ..paths import default_reports_dir
+    from zpb_lib.paths import default_reports_dir
 
     return default_reports_dir()
 
@@ -231,7 +231,7 @@ class Explorer:
 
     def build_cube_path(self, edition: str) -> Path:
         """Where ``zpb build --out OUT`` leaves the edition's cube (OUT: this explorer's ``out``)."""
-        from ..batch.pipeline import CUBE_FILE
+        from zpb_lib.batch.pipeline import CUBE_FILE
 
         return self.out / edition.replace("/", "-") / CUBE_FILE
 
@@ -537,7 +537,7 @@ class Explorer:
         self.map.value = html.esc(chart)
 
     def map_chart(self) -> tuple[Any, pd.Series]:
-        from ..report import maps
+        from zpb_lib.report import maps
 
         sel = self.selection
         d = self.data()
@@ -796,8 +796,8 @@ class Explorer:
             i += 1
         from openpyxl.styles import Font
 
-        from ..files import atomic_path
-        from ..workbook import literal_cells
+        from zpb_lib.files import atomic_path
+        from zpb_lib.workbook import literal_cells
 
         with atomic_path(path) as tmp:  # a temporary file next to it, then a rename (zpb_lib.files)
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
@@ -883,8 +883,8 @@ class Explorer:
     def build_report(self, kind: str) -> Path | None:
         """Build the HTML report of the selected county (``kind="county"``) or of the institution
         chosen in the drill-down (``kind="school"``) through the normal build; shows a link."""
-        from ..batch.pipeline import BuildOptions, build
-        from ..batch.plan import plan
+        from zpb_lib.batch.pipeline import BuildOptions, build
+        from zpb_lib.batch.plan import plan
 
         sel = self.selection
         if kind == "county":

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import cube as cube_mod
-from ..reference import Reference
-from ..stats import DEFAULT_THRESHOLD
-from ..store.backend import Connection
+from zpb_lib import cube as cube_mod
+from zpb_lib.reference import Reference
+from zpb_lib.stats import DEFAULT_THRESHOLD
+from zpb_lib.store.backend import Connection
 
 ALL = ""  # the "no filter" value of the county, police unit and kind controls
 IN_EDITION = "in_edition"  # status filter: taking part in (or audited in) the edition

@@ -11,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..report import fmt, html
-from ..report.labels import label, labels_for, reasons_text
-from ..report.school import SchoolReport
+from zpb_lib.report import fmt, html
+from zpb_lib.report.labels import label, labels_for, reasons_text
+from zpb_lib.report.school import SchoolReport
 
 # Scoped to the explorer: JupyterLab gives widget HTML no table or tile styles of its own.
 CSS = """

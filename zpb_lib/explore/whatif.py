@@ -15,9 +15,9 @@ from typing import Mapping
 
 import pandas as pd
 
-from ..reference import Catalogue, Reference, edition_start
-from ..scoring.lifecycle import Frames, replay
-from ..scoring.rules import RuleSet, Rules
+from zpb_lib.reference import Catalogue, Reference, edition_start
+from zpb_lib.scoring.lifecycle import Frames, replay
+from zpb_lib.scoring.rules import RuleSet, Rules
 
 WHATIF_SUFFIX = "~whatif"
 

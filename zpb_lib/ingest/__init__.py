@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..institutions import Institution, UnknownInstitution, by_ids, lookup
-from ..limits import FileLimits, LimitsError, file_limits
-from ..reference import Edition, Reference
-from ..store.backend import Connection
-from ..store.rights import rights_of
+from zpb_lib.institutions import Institution, UnknownInstitution, by_ids, lookup
+from zpb_lib.limits import FileLimits, LimitsError, file_limits
+from zpb_lib.reference import Edition, Reference
+from zpb_lib.store.backend import Connection
+from zpb_lib.store.rights import rights_of
 
 MAX_PROBLEMS = 20  # more than this and the file is probably of another kind; stop and report
 
@@ -185,7 +185,7 @@ def limits_for(path: str | Path, kind: str) -> FileLimits:
 
 
 def too_large(size: int, limits: FileLimits) -> str:
-    from ..limits import MIB, WHAT
+    from zpb_lib.limits import MIB, WHAT
 
     return (f"the file is {size / MIB:,.1f} MB; the limit for {WHAT[limits.kind]} is {limits.file_mb:,} MB "
             f"(${limits.variable('file_mb')} changes it): refused before reading").replace(",", " ")
@@ -351,7 +351,7 @@ def refused_by_database(path: str | Path, what: str, exc: Exception) -> IngestEr
 def check_may_replace(path: str | Path, con: Connection, import_id: int) -> None:
     """Refuse to replace (take back) an import the connected login may not undo: another police
     unit's, or an analyst's for a unit's login."""
-    from ..store.history import replace_refusal
+    from zpb_lib.store.history import replace_refusal
 
     refusal = replace_refusal(con, import_id)
     if refusal:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 from xml.parsers.expat import ExpatError, ParserCreate
 
-from ..limits import MIB, WHAT, ArchiveLimits, FileLimits, LimitsError, archive_limits
-from . import IngestError
+from zpb_lib.limits import MIB, WHAT, ArchiveLimits, FileLimits, LimitsError, archive_limits
+from zpb_lib.ingest import IngestError
 
 CHUNK = 1 << 20
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")  # the 30 bytes before a member's name

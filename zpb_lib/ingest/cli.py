@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from ..paths import DB_HELP
-from ..reference import GROUP_NAMES_PL, WAVE_NAMES_PL
-from ..store.schema import AUDIT_KINDS
+from zpb_lib.paths import DB_HELP
+from zpb_lib.reference import GROUP_NAMES_PL, WAVE_NAMES_PL
+from zpb_lib.store.schema import AUDIT_KINDS
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
@@ -33,8 +33,8 @@ def run_on_db(db: str | None, action: Callable[[Any], Any], *, readonly: bool = 
               refused: tuple[type[Exception], ...] = ()) -> int:
     """Open the database, run ``action(con)`` and print what it returns (its ``lines()``, or the
     path it wrote); an input refused (:class:`IngestError` or ``refused``) is one message, status 2."""
-    from .. import store
-    from . import IngestError
+    from zpb_lib import store
+    from zpb_lib.ingest import IngestError
 
     con = store.connect(db, readonly=readonly)
     try:
@@ -48,7 +48,7 @@ def run_on_db(db: str | None, action: Callable[[Any], Any], *, readonly: bool = 
 
 
 def cmd_survey_form(args: argparse.Namespace) -> int:
-    from .forms import write_form
+    from zpb_lib.ingest.forms import write_form
 
     for path in write_form(args.group, args.lang, args.out):
         print(path)
@@ -56,7 +56,7 @@ def cmd_survey_form(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_survey(args: argparse.Namespace) -> int:
-    from .survey import ingest_survey
+    from zpb_lib.ingest.survey import ingest_survey
 
     return run_on_db(args.db, lambda con: ingest_survey(
         con, args.file, institution=args.institution, edition=args.edition, group=args.group, wave=args.wave,
@@ -64,14 +64,14 @@ def cmd_ingest_survey(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_audit(args: argparse.Namespace) -> int:
-    from .audit import ingest_audit
+    from zpb_lib.ingest.audit import ingest_audit
 
     return run_on_db(args.db, lambda con: ingest_audit(con, args.file, kind=args.kind, replace=args.replace,
                                                        dry_run=args.dry_run))
 
 
 def cmd_template_audit(args: argparse.Namespace) -> int:
-    from .audit import write_template
+    from zpb_lib.ingest.audit import write_template
 
     out = Path(args.out or f"protokol-audytu-{str(args.institution).strip()}-"
                            f"{str(args.edition).strip().replace('/', '-')}.xlsx")
@@ -80,25 +80,25 @@ def cmd_template_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_institutions(args: argparse.Namespace) -> int:
-    from .institutions import ingest_institutions
+    from zpb_lib.ingest.institutions import ingest_institutions
 
     return run_on_db(args.db, lambda con: ingest_institutions(con, args.file, dry_run=args.dry_run))
 
 
 def cmd_ingest_register(args: argparse.Namespace) -> int:
-    from .register import ingest_register
+    from zpb_lib.ingest.register import ingest_register
 
     return run_on_db(args.db, lambda con: ingest_register(con, args.file, dry_run=args.dry_run))
 
 
 def cmd_template_register(args: argparse.Namespace) -> int:
-    from .register import write_register_template
+    from zpb_lib.ingest.register import write_register_template
 
     return run_on_db(args.db, lambda con: write_register_template(con, Path(args.out)), readonly=True)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from .published import match_published
+    from zpb_lib.ingest.published import match_published
 
     return run_on_db(args.db, lambda con: match_published(con, args.file, edition=args.edition, kind=args.kind,
                                                           out=args.out, date=args.date), readonly=True)

@@ -11,8 +11,8 @@ import html
 import io
 from pathlib import Path
 
-from ..files import atomic_write, make_folder, write_text
-from ..reference import Questionnaire, Reference, Scale, group_of, reference
+from zpb_lib.files import atomic_write, make_folder, write_text
+from zpb_lib.reference import Questionnaire, Reference, Scale, group_of, reference
 
 LANGS = ("pl", "en")
 TEXT = {

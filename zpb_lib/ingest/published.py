@@ -16,14 +16,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import IngestError, cell_date, check_edition, is_blank, limits_for, read_bytes
-from ..workbook import save
-from ..institutions import fold
-from ..matching import AUTO_ACCEPT, Match, candidates, decision, match_line
-from ..reference import Reference, reference
-from ..wording import count
-from .register import AWARD_HEADERS, AWARD_KIND_LABELS, AWARDS_SHEET, LIST_LINE_HEADER
-from ..store.backend import Connection
+from zpb_lib.ingest import IngestError, cell_date, check_edition, is_blank, limits_for, read_bytes
+from zpb_lib.workbook import save
+from zpb_lib.institutions import fold
+from zpb_lib.matching import AUTO_ACCEPT, Match, candidates, decision, match_line
+from zpb_lib.reference import Reference, reference
+from zpb_lib.wording import count
+from zpb_lib.ingest.register import AWARD_HEADERS, AWARD_KIND_LABELS, AWARDS_SHEET, LIST_LINE_HEADER
+from zpb_lib.store.backend import Connection
 
 # The register's awards sheet, then what a reviewer needs (the register import ignores those columns).
 SHEET = AWARDS_SHEET

@@ -33,14 +33,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
-from ..reference import Item, Reference, Scale, group_of, reference, wave_of
-from ..store.write import delete_import, delete_rows, import_transaction, insert_rows, record_import
-from ..institutions import Institution
-from . import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_may_replace,
+from zpb_lib.reference import Item, Reference, Scale, group_of, reference, wave_of
+from zpb_lib.store.write import delete_import, delete_rows, import_transaction, insert_rows, record_import
+from zpb_lib.institutions import Institution
+from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_may_replace,
                check_participation, column_letter, file_hash, header_keys, limits_for, norm, previous_import,
                read_bytes, refused_by_database, rights_problem, text_keys)
-from .tables import Table, not_a_table, read_table  # noqa: F401  (Table stays importable from here)
-from ..store.backend import Busy, Connection, IntegrityError, PermissionDenied
+from zpb_lib.ingest.tables import Table, not_a_table, read_table  # noqa: F401  (Table stays importable from here)
+from zpb_lib.store.backend import Busy, Connection, IntegrityError, PermissionDenied
 
 # Columns that forms add around the questions. Personal ones identify a respondent; metadata ones
 # do not, but neither is stored. Keys are normalised with norm().

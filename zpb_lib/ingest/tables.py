@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Iterator, Sequence
 from xml.parsers.expat import ExpatError, ParserCreate
 
-from ..limits import FileLimits, LimitsError, archive_limits, file_limits
-from . import IngestError, Problem, is_blank, norm
-from .archive import (col_index, directory_problem, limit_text, open_workbook, read_part, refuse_doctype,
+from zpb_lib.limits import FileLimits, LimitsError, archive_limits, file_limits
+from zpb_lib.ingest import IngestError, Problem, is_blank, norm
+from zpb_lib.ingest.archive import (col_index, directory_problem, limit_text, open_workbook, read_part, refuse_doctype,
                       too_many_strings)
 
 @dataclass

@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import fmt, html, labels
-from .html import Html, esc
-from .labels import LABELS, county_name, label, labels_for
+from zpb_lib.report import fmt, html, labels
+from zpb_lib.report.html import Html, esc
+from zpb_lib.report.labels import LABELS, county_name, label, labels_for
 
 __all__ = ["charts", "fmt", "html", "labels", "maps", "Chart", "Html", "esc", "LABELS", "county_name",
            "label", "labels_for"]

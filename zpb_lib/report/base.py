@@ -6,11 +6,11 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from .. import cube as cube_mod
-from ..reference import Reference, reference
-from . import fmt, html
-from .context import open_cube
-from .labels import county_name, label, labels_for, page_title, reasons_text
+from zpb_lib import cube as cube_mod
+from zpb_lib.reference import Reference, reference
+from zpb_lib.report import fmt, html
+from zpb_lib.report.context import open_cube
+from zpb_lib.report.labels import county_name, label, labels_for, page_title, reasons_text
 
 GROUPS = ("students", "parents", "teachers")
 
@@ -214,7 +214,7 @@ class BaseReport:
     def compare_chart(self, series: list[tuple[str, str, str]], group: str, title: str, wave: str = "follow-up"):
         """Bars of one group's indicators in one wave for several (level, key, name) series; the
         baseline's title says so."""
-        from . import charts
+        from zpb_lib.report import charts
 
         if wave != "follow-up":
             title = f"{title} — {self.t(f'wave_long.{wave}')}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import charts, fmt, html, maps
-from .base import BaseReport
+from zpb_lib.report import charts, fmt, html, maps
+from zpb_lib.report.base import BaseReport
 
 
 class CountyReport(BaseReport):

@@ -739,8 +739,8 @@ def reasons_text(encoded: Any, lang: str = DEFAULT_LANG, ref: Any = None, catalo
     """Decision reasons (the ``reasons`` column of the cube's audits) in words, e.g. "brakuje 3 pkt
     do progu; niespełnione kryteria obowiązkowe: C1 …"; with ``ref`` and ``catalogue`` failed
     criteria are named by their titles. Empty when there are none."""
-    from .fmt import is_missing
-    from ..scoring.lifecycle import parse_reasons
+    from zpb_lib.report.fmt import is_missing
+    from zpb_lib.scoring.lifecycle import parse_reasons
 
     if is_missing(encoded) or not encoded:
         return ""
@@ -770,7 +770,7 @@ def county_name(teryt: str, lang: str = DEFAULT_LANG, ref: Any = None) -> str:
     if str(teryt) == "12":
         return label("misc.voivodeship_name", lang)
     if ref is None:
-        from ..reference import reference
+        from zpb_lib.reference import reference
         ref = reference()
     try:
         c = ref.counties[str(teryt)]

@@ -26,9 +26,9 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import MaxNLocator
 
-from . import fmt
-from .charts import INK, Chart, new_figure, render, set_title, style
-from .labels import county_name, label
+from zpb_lib.report import fmt
+from zpb_lib.report.charts import INK, Chart, new_figure, render, set_title, style
+from zpb_lib.report.labels import county_name, label
 
 X_SCALE = math.cos(math.radians(50.0))
 NO_DATA_FACE = "#e3e3e3"
@@ -178,7 +178,7 @@ def choropleth(values: Mapping[Any, Any] | pd.Series, title: str, *, lang: str =
     ``ref`` (reference data) names the counties; ``geojson`` defaults to ``ref.geojson_path``.
     """
     if ref is None:
-        from ..reference import reference
+        from zpb_lib.reference import reference
         ref = reference()
     shapes = load_shapes(geojson or ref.geojson_path)
     vals = _clean_values(values, list(shapes))

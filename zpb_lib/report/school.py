@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..institutions import label as identifier_label
-from ..institutions import parse_identifier
-from ..scoring.explain import explained_audit
-from . import charts, fmt, html
-from .base import BaseReport, not_in_register
+from zpb_lib.institutions import label as identifier_label
+from zpb_lib.institutions import parse_identifier
+from zpb_lib.scoring.explain import explained_audit
+from zpb_lib.report import charts, fmt, html
+from zpb_lib.report.base import BaseReport, not_in_register
 
 
 class SchoolReport(BaseReport):

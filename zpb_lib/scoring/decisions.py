@@ -8,8 +8,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from ..reference import Catalogue
-from .rules import AwardRule, RuleSet
+from zpb_lib.reference import Catalogue
+from zpb_lib.scoring.rules import AwardRule, RuleSet
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from typing import Mapping
 
 import pandas as pd
 
-from ..reference import Catalogue
-from .decisions import AuditScore
-from .rules import RuleSet
+from zpb_lib.reference import Catalogue
+from zpb_lib.scoring.decisions import AuditScore
+from zpb_lib.scoring.rules import RuleSet
 
 NEXT_AWARD = {  # current stage -> award rule names to aim for, in order
     "not_participating": ("certificate", "university_certificate"),
@@ -133,7 +133,7 @@ def describe_next_step(step: NextStep, catalogue: Catalogue, award_label: Mappin
     """One sentence, e.g. "2 points short of the extension: implementation of the plan and the
     teachers' survey". ``award_label`` maps award kinds to their label in ``lang``; the phrases are
     the ``next.*`` labels of :mod:`zpb_lib.report.labels`."""
-    from ..report.labels import label
+    from zpb_lib.report.labels import label
 
     if step.rule is None:
         return label("next.none", lang)
@@ -160,8 +160,8 @@ def describe_control(catalogue: Catalogue, score: AuditScore, threshold: int, *,
     its status (the leader title is indefinite and the last stage; a certificate is valid until its
     date), and — when the rules have a next stage for it — which audit gives that stage. A control
     audit gives no award, so no points gap to a next award is computed from it."""
-    from ..report import fmt
-    from ..report.labels import label
+    from zpb_lib.report import fmt
+    from zpb_lib.report.labels import label
 
     values = {"date": fmt.date(audit_date, lang), "total": fmt.integer(score.total, lang),
               "max": fmt.integer(score.max_total, lang), "threshold": fmt.integer(threshold, lang)}

@@ -14,11 +14,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..reference import Reference, reference
-from ..store import load
-from .decisions import decide, score_audit, valid_until, years_in_programme
-from .rules import Rules, rules as load_rules
-from ..store.backend import Connection
+from zpb_lib.reference import Reference, reference
+from zpb_lib.store import load
+from zpb_lib.scoring.decisions import decide, score_audit, valid_until, years_in_programme
+from zpb_lib.scoring.rules import Rules, rules as load_rules
+from zpb_lib.store.backend import Connection
 
 STATUSES = ("not_participating", "stage1", "certified", "extended", "expired", "leader", "left")
 STAGE_OF_AWARD = {"certificate": "certified", "university_certificate": "certified", "extension": "extended",

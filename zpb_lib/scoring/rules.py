@@ -10,9 +10,9 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..reference import (Reference, ReferenceDataError, _need, _yaml, data_dir, edition_start,
+from zpb_lib.reference import (Reference, ReferenceDataError, _need, _yaml, data_dir, edition_start,
                          reference)
-from ..store.schema import AUDIT_KINDS, AWARD_KINDS
+from zpb_lib.store.schema import AUDIT_KINDS, AWARD_KINDS
 
 
 @dataclass(frozen=True)

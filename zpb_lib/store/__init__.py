@@ -1,12 +1,12 @@
 """The database: schema, connection (SQLite file or PostgreSQL URL), transactional writes, the data
 version, read snapshots and DataFrame loaders. Every statement zpb runs goes through this package."""
-from .backend import (POSTGRESQL, SQLITE, Busy, Connection, DatabaseError, IntegrityError, PermissionDenied,
+from zpb_lib.store.backend import (POSTGRESQL, SQLITE, Busy, Connection, DatabaseError, IntegrityError, PermissionDenied,
                       RetryError, StoreError, Timeouts, display, is_url)
-from .connection import connect, create, default_db_path, exists, locate, new_database, resolve_db_path
-from .frames import content_hash, data_version, load, table_counts
-from .schema import SCHEMA_VERSION
-from .snapshot import snapshot
-from .write import transaction
+from zpb_lib.store.connection import connect, create, default_db_path, exists, locate, new_database, resolve_db_path
+from zpb_lib.store.frames import content_hash, data_version, load, table_counts
+from zpb_lib.store.schema import SCHEMA_VERSION
+from zpb_lib.store.snapshot import snapshot
+from zpb_lib.store.write import transaction
 
 __all__ = ["POSTGRESQL", "SQLITE", "Busy", "Connection", "StoreError", "DatabaseError", "IntegrityError",
            "PermissionDenied", "RetryError", "Timeouts", "display", "is_url", "connect", "create", "new_database",

@@ -7,10 +7,10 @@ import os
 
 import pandas as pd
 
-from .backend import SQLITE, Connection
-from .schema import (ACTION_AREAS, ACTION_KINDS, ACTION_STATUSES, AUDIT_KINDS, AWARD_KINDS,
+from zpb_lib.store.backend import SQLITE, Connection
+from zpb_lib.store.schema import (ACTION_AREAS, ACTION_KINDS, ACTION_STATUSES, AUDIT_KINDS, AWARD_KINDS,
                      PARTNER_KINDS)
-from ..reference import GROUPS, WAVES
+from zpb_lib.reference import GROUPS, WAVES
 
 DATE_COLUMNS = {"audit_date", "awarded_on", "valid_until", "deadline", "audit_from", "audit_to", "ceremony"}
 NULLABLE_INT = {"rspo", "parent_rspo", "in_register", "row_id", "pupils", "closed_year", "opened_year", "number", "exists_to", "exists_from", "audit_id",
@@ -114,7 +114,7 @@ def data_version(db: "Connection | str | os.PathLike") -> str:
     if isinstance(db, Connection):
         db_id, version = db.execute("SELECT db_id, version FROM data_version WHERE id = 1").fetchone()
         return f"{db_id[:8]}-{version}"
-    from .connection import connect
+    from zpb_lib.store.connection import connect
 
     con = connect(db, readonly=True)
     try:

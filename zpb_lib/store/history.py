@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .backend import POSTGRESQL, Connection, IntegrityError, PermissionDenied
-from .rights import ANALYST, rights_of, unit_role
-from .schema import IMPORTED_TABLES, REMOVED_PREFIX, quote_ident
-from .write import ProvenanceError, delete_import, is_removal, removed_row, transaction
+from zpb_lib.store.backend import POSTGRESQL, Connection, IntegrityError, PermissionDenied
+from zpb_lib.store.rights import ANALYST, rights_of, unit_role
+from zpb_lib.store.schema import IMPORTED_TABLES, REMOVED_PREFIX, quote_ident
+from zpb_lib.store.write import ProvenanceError, delete_import, is_removal, removed_row, transaction
 
 
 class UndoRefused(ValueError):
@@ -256,7 +256,7 @@ def _removal_blockers(con: Connection, x: int) -> list[Blocker]:
 
 def _row_label(con: Connection, table: str, row: dict) -> str:
     """A removed row as people name it: the institution's identifier and the row's key."""
-    from ..institutions import label
+    from zpb_lib.institutions import label
 
     inst = ""
     if row.get("institution_id") is not None:
@@ -275,7 +275,7 @@ def _same_key(con: Connection, table: str, row: dict) -> list[int | None]:
     """Imports of the rows now stored with the removed row's natural key (the register's: an
     institution's participation by the edition it joined, its award by edition and kind, its action
     by edition and title; a partner by name and county)."""
-    from ..ingest import norm
+    from zpb_lib.ingest import norm
 
     if table == "participation":
         rows = con.execute("SELECT import_id FROM participation WHERE institution_id = ? AND joined_edition = ?",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass, field
 
-from .backend import POSTGRESQL, Connection, StoreError
+from zpb_lib.store.backend import POSTGRESQL, Connection, StoreError
 
 ANALYST = "zpb_analyst"
 READER = "zpb_reader"

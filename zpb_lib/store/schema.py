@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from ..reference import GROUPS, WAVES, Reference
+from zpb_lib.reference import GROUPS, WAVES, Reference
 
 SCHEMA_VERSION = 6
 # What each schema version added, for `zpb db upgrade` and its messages.

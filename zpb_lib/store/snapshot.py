@@ -7,9 +7,9 @@ import contextlib
 import os
 from typing import Iterator
 
-from .backend import Connection
-from .connection import connect
-from .frames import data_version
+from zpb_lib.store.backend import Connection
+from zpb_lib.store.connection import connect
+from zpb_lib.store.frames import data_version
 
 
 @contextlib.contextmanager

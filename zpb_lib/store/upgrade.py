@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..reference import Reference, reference
-from .backend import POSTGRESQL, SQLITE, Connection, Timeouts, display
-from .connection import (StoreError, current_schema, init_data_version, open_file, resolve_db_path,
+from zpb_lib.reference import Reference, reference
+from zpb_lib.store.backend import POSTGRESQL, SQLITE, Connection, Timeouts, display
+from zpb_lib.store.connection import (StoreError, current_schema, init_data_version, open_file, resolve_db_path,
                          schema_version)
-from .frames import tables
-from .schema import (CHANGED_TABLES, DATA_VERSION_TABLE, SCHEMA_VERSION, ddl, pg_functions, pg_triggers,
+from zpb_lib.store.frames import tables
+from zpb_lib.store.schema import (CHANGED_TABLES, DATA_VERSION_TABLE, SCHEMA_VERSION, ddl, pg_functions, pg_triggers,
                      statements)
-from .write import set_meta, sync_reference, transaction
+from zpb_lib.store.write import set_meta, sync_reference, transaction
 
 _CREATE = re.compile(r"^\s*CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", re.I)
 
@@ -74,7 +74,7 @@ def _backup(con: Connection, dest: Path) -> None:
     """A complete copy or none: SQLite's online backup into a temporary file, then a rename."""
     import sqlite3
 
-    from ..files import atomic_path
+    from zpb_lib.files import atomic_path
 
     with atomic_path(dest) as tmp:
         out = sqlite3.connect(tmp)
@@ -158,7 +158,7 @@ def _upgrade_server(con: Connection, path: str, version: int, ref: Reference) ->
             return result
         if version != SCHEMA_VERSION:
             if con.execute("SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass('institutions')").fetchone()[0]:
-                from .roles import RolesResult, apply_roles
+                from zpb_lib.store.roles import RolesResult, apply_roles
 
                 apply_roles(con, ref, RolesResult(name))
                 result.notes.append("the rights of `zpb db roles` were brought up to date")
@@ -233,7 +233,7 @@ def _v1_to_v2(con: Connection, ref: Reference, result: UpgradeResult) -> None:
         raise StoreError("upgrade refused: this version-1 database holds institutions that are not demo data, and "
                          "version 2 identifies every institution by its RSPO number or POL-on id, which version 1 "
                          "did not record; the file is unchanged")
-    from ..demo import demo_identifiers
+    from zpb_lib.demo import demo_identifiers
 
     seed_row = con.execute("SELECT value FROM meta WHERE key = 'demo_seed'").fetchone()
     ids = demo_identifiers(int(seed_row[0]) if seed_row else 0, rows)
