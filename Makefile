@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DB     ?= data/zpb.sqlite
 STAMP  := $(VENV)/.installed
 
-.PHONY: reports test lab db venv docs clean pdf-references
+.PHONY: reports test lint lab db venv docs clean pdf-references
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ reports: $(STAMP) $(DB)
 
 test: $(STAMP) tests/a11y/node_modules
 	$(BIN)/python -m pytest
+
+# The layers of zpb_lib (pyproject.toml, [tool.importlinter]): no import runs back up.
+lint: $(STAMP)
+	$(BIN)/lint-imports
 
 # axe-core for the accessibility checks of the browser tests, pinned by the lock file.
 tests/a11y/node_modules: tests/a11y/package-lock.json

@@ -75,7 +75,7 @@ def first_loads(db: Path, out: str, ref) -> tuple[float, float, float, "object"]
     the database. Works on a copy of the database in ``out``, so that no cache of yours is touched."""
     import shutil
 
-    from zpb_lib import cube as cube_mod
+    from zpb_lib.domain import cube as cube_mod
     from zpb_lib import store
     from zpb_lib.explore import Explorer
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zpb_lib import demo, store  # noqa: E402
+from zpb_lib.services import demo
+from zpb_lib import store  # noqa: E402
 from zpb_lib.ingest.survey import ingest_survey  # noqa: E402
 from zpb_lib.reference import reference  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""How well published award lists are matched to the register (zpb_lib.matching), against a baseline.
+"""How well published award lists are matched to the register (zpb_lib.domain.matching), against a baseline.
 
 Generates a demo database, makes its names look like RSPO's (a share get a patron, a share lose the
 locality, which then lives only in the locality column), then writes ≥ 300 lines as the police
@@ -40,9 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
-from zpb_lib import demo, store  # noqa: E402
+from zpb_lib.services import demo
+from zpb_lib import store  # noqa: E402
 from zpb_lib.ingest.published import match_published  # noqa: E402
-from zpb_lib.matching import AUTO_ACCEPT, AUTO_MARGIN, CandidateSet, candidates, decision, match_line  # noqa: E402
+from zpb_lib.domain.matching import AUTO_ACCEPT, AUTO_MARGIN, CandidateSet, candidates, decision, match_line  # noqa: E402
 from zpb_lib.store.write import insert_rows, transaction  # noqa: E402
 
 import match_cases  # noqa: E402  (benchmarks/, next to this script)
@@ -313,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         ours, matches, build_s = run_ours(con, lines, absent)
         print(f"candidates built in {build_s * 1000:.0f} ms\n")
         ev = evaluate(lines, ours, absent)
-        print(f"zpb_lib.matching (AUTO_ACCEPT {AUTO_ACCEPT:g}, margin {AUTO_MARGIN:g}), the normal run:")
+        print(f"zpb_lib.domain.matching (AUTO_ACCEPT {AUTO_ACCEPT:g}, margin {AUTO_MARGIN:g}), the normal run:")
         report(ev, n, ours.seconds)
         by_category(lines, ours, absent)
         print("\nthreshold sweep (same margin rule): threshold  precision  recall  wrong (absent)")

@@ -19,7 +19,8 @@ from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time
-from zpb_lib import store, cube
+from zpb_lib import store
+from zpb_lib.domain import cube
 from zpb_lib.reference import reference
 db, edition = sys.argv[1], sys.argv[2]
 ref = reference()

@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from zpb_lib import cube, demo, store  # noqa: E402
+from zpb_lib.domain import cube
+from zpb_lib.services import demo
+from zpb_lib import store  # noqa: E402
 from zpb_lib.ingest.survey import ingest_survey  # noqa: E402
 from zpb_lib.reference import reference  # noqa: E402
 from zpb_lib.store.copy import copy_database  # noqa: E402

@@ -1,4 +1,4 @@
-"""The school-complex rule (zpb_lib.complexes, docs/own-data.md) written out in SQL, for tests that
+"""The school-complex rule (zpb_lib.domain.complexes, docs/own-data.md) written out in SQL, for tests that
 compute the figures they expect straight from the database rather than through the code under test.
 
 A school is a member of a complex when its ``parent_rspo`` names a stored institution of kind

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from zpb_lib import demo, store
+from zpb_lib.services import demo
+from zpb_lib import store
 from zpb_lib.reference import data_dir, reference
 
 import pg_server

@@ -130,7 +130,7 @@ def main(engines: list[str]) -> None:
     """Regenerate the references of ``engines`` (default: all) from the code as it is."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from PIL import Image
-    from zpb_lib import demo
+    from zpb_lib.services import demo
 
     with tempfile.TemporaryDirectory() as tmp:
         db = demo.generate(Path(tmp) / "small.sqlite", seed=SEED, scale=SCALE)

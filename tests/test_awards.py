@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from zpb_lib import store
-from zpb_lib.awards import AwardsError, confirm, pending
+from zpb_lib.domain.awards import AwardsError, confirm, pending
 from zpb_lib.cli import main
 from zpb_lib.ingest.audit import ingest_audit, write_template
 from zpb_lib.store.write import insert_one, transaction

@@ -27,7 +27,7 @@ import pytest
 from browser import Guard, artifact, chromium_browser, open_page, require_chromium
 from zpb_lib.batch.index import search_key
 from zpb_lib.batch.pipeline import BuildOptions, build
-from zpb_lib.report.labels import label
+from zpb_lib.domain.labels import label
 
 EDITION = "2025/2026"
 COUNTIES = ("1201", "1261")  # a land county and the city county with the universities

@@ -1,7 +1,7 @@
 """Builds that survive Ctrl-C and crashes, write every file one way, and serve both languages.
 
 All with real processes and real kernels. A test brings the build to a named phase with its
-test-only pause points (:mod:`zpb_lib.batch.pause`: the build writes ``<phase>.reached`` and waits)
+test-only pause points (:mod:`zpb_lib.core.hooks`: the build writes ``<phase>.reached`` and waits)
 and waits on conditions — a marker file, the journal's records, processes gone — never on delays;
 the deadlines below only turn a hang into a failure.
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zpb_lib import cube as cube_mod
-from zpb_lib import files
+from zpb_lib.domain import cube as cube_mod
+from zpb_lib.core import files
 from zpb_lib.cli import main
 
 from test_warm_build import _kernels, _wait_gone

@@ -23,7 +23,8 @@ from register_support import fill_register
 from rspo_support import malopolska_rows, rspo_row, write_rspo_export
 from test_ingest_audit import criteria_rows, find_row
 from test_ingest_survey import answers, write_google_csv
-from zpb_lib import complexes, store
+from zpb_lib.domain import complexes
+from zpb_lib import store
 from zpb_lib.cli import main
 
 EDITION = "2025/2026"
@@ -203,7 +204,7 @@ def test_an_audit_of_a_school_taking_part_with_its_complex_is_refused_with_the_c
 
 
 def test_units_of_the_edition(world):
-    """Who is one participant, read from the database by zpb_lib.complexes."""
+    """Who is one participant, read from the database by zpb_lib.domain.complexes."""
     con = store.connect(world.db, readonly=True)
     inst, part = store.load(con, "institutions"), store.load(con, "participation")
     con.close()
@@ -400,7 +401,7 @@ def test_check_names_an_award_held_by_a_complex_and_its_school(doubled):
 def test_postgresql_gives_the_same_check_and_counts(world, doubled, pg):
     """The same rule on PostgreSQL: `zpb db check`'s SQL and the cube's counts."""
     from conftest import pg_database
-    from zpb_lib import cube
+    from zpb_lib.domain import cube
 
     url = pg_database(pg)
     run(["db", "copy", str(doubled), url])

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from zpb_lib import cube, store
+from zpb_lib.domain import cube
+from zpb_lib import store
 
 EDITION = "2025/2026"
 pytestmark = pytest.mark.both_backends
@@ -55,7 +56,7 @@ def test_county_summary_adds_up(small_cube):
     for col in ("institutions", "participating", "valid_awards", "leaders", "audits", "granted"):
         assert counties[col].sum() == total[col], col
     inst = small_cube.table("institutions")
-    # A school taking part with its complex is in the complex's count (zpb_lib.complexes).
+    # A school taking part with its complex is in the complex's count (zpb_lib.domain.complexes).
     assert total["participating"] == int((inst["exists"] & inst["counted"] & inst["participating"]).sum())
     assert int((inst["exists"] & inst["participating"]).sum()) > total["participating"]  # the demo has such schools
 

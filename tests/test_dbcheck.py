@@ -134,7 +134,7 @@ def test_info_prints_counts(small_db, capsys):
 def test_gimnazjum_historical_edition_ok_but_not_after_2019(small_copy, ref, capsys):
     """A gimnazjum audited in 2010/2011 earns a certificate like any school; one audited after the
     2017 reform phased gimnazja out (2019) is reported."""
-    from zpb_lib.scoring.lifecycle import Frames, replay
+    from zpb_lib.domain.scoring.lifecycle import Frames, replay
 
     con = store.connect(small_copy)
     with transaction(con):

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zpb_lib import demo, store
-from zpb_lib.dbcheck import check
+from zpb_lib.services import demo
+from zpb_lib import store
+from zpb_lib.domain.checks import check
 
 
 def test_same_seed_same_database(tmp_path, small_db, content_hash):

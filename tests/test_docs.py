@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-API_MODULES = ("reference", "store", "institutions", "ingest", "scoring", "stats", "indicators", "cube",
-               "report", "batch", "awards", "files")
+API_MODULES = ("core", "reference", "store", "domain", "ingest", "report", "batch")
 TASK_PAGES = ("first-build", "own-data", "customise", "sharing", "cluster", "shared-database")
 
 
@@ -43,7 +42,7 @@ def test_guide_has_the_tasks_and_the_api_reference(site):
     build = (site / "api" / "batch.html").read_text(encoding="utf-8")
     for name in ("Exporter", "ReportPDFExporter", "copy_notebooks", "external_references"):
         assert name in build, name
-    files = (site / "api" / "files.html").read_text(encoding="utf-8")
+    files = (site / "api" / "core.html").read_text(encoding="utf-8")
     assert "default_db_path" in files and "atomic_write" in files
 
 

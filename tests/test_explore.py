@@ -18,15 +18,15 @@ from bs4 import BeautifulSoup
 
 from complex_support import complex_row, counted, represented
 from identity_support import renumber, shows_number
-from zpb_lib import indicators as ind
+from zpb_lib.domain import indicators as ind
 from zpb_lib import store
-from zpb_lib.cube import as_of_date
+from zpb_lib.domain.cube import as_of_date
 from zpb_lib.explore import Explorer
 from zpb_lib.explore.data import IN_EDITION
 from zpb_lib.reference import reference
-from zpb_lib.report import fmt
-from zpb_lib.report.labels import county_name
-from zpb_lib.scoring.rules import rules as load_rules
+from zpb_lib.core import fmt
+from zpb_lib.domain.labels import county_name
+from zpb_lib.domain.scoring.rules import rules as load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"

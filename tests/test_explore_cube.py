@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from zpb_lib import code_hash
-from zpb_lib import cube as cube_mod
+from zpb_lib.domain import cube as cube_mod
 from zpb_lib import store
 from zpb_lib.explore import Explorer
 from zpb_lib.explore.data import ALL_STATUSES

@@ -22,7 +22,7 @@ from zpb_lib.batch.export import (
     is_self_contained,
 )
 from zpb_lib.batch.pdf_engine import PDF_ENGINES
-from zpb_lib.files import atomic_write
+from zpb_lib.core.files import atomic_write
 
 TITLE = "<script>alert(1)</script> & „Szkoła”"
 TITLE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; „Szkoła”"

@@ -139,7 +139,7 @@ def test_nowhere_round_trip_form_export_import_shares(ref, small_copy, students_
     """A school builds the form from the CSV; some respondents answer „Nigdzie”, some name places,
     some skip the question. Imported, the shares of each place are of those who answered (n), with
     „Nigdzie” counted as an answer naming no place."""
-    from zpb_lib.indicators import place_ranking
+    from zpb_lib.domain.indicators import place_ranking
 
     with open(students_pl[1], encoding="utf-8-sig", newline="") as fh:
         spec = list(csv.reader(fh, delimiter=";"))[1:]

@@ -10,9 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from zpb_lib import store
-from zpb_lib.indicators import (EDITION_CHANGE_COLUMNS, PLACE_COLUMNS, TABLE_COLUMNS, WAVE_CHANGE_COLUMNS,
-                                changes_between_editions, changes_between_waves, indicator_counts,
-                                indicator_table, place_counts, place_ranking, place_table)
+from zpb_lib.domain.indicators import (EDITION_CHANGE_COLUMNS, PLACE_COLUMNS, TABLE_COLUMNS, WAVE_CHANGE_COLUMNS, changes_between_editions, changes_between_waves, indicator_counts, indicator_table, place_counts, place_ranking, place_table)
 from zpb_lib.reference import GROUPS, WAVES
 from zpb_lib.store.write import insert_rows, transaction
 

@@ -13,7 +13,7 @@ from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.ingest import IngestError
 from zpb_lib.ingest.audit import ingest_audit, write_template
-from zpb_lib.scoring import score_audit
+from zpb_lib.domain.scoring import score_audit
 from ingest_support import refused
 
 pytestmark = pytest.mark.both_backends

@@ -15,7 +15,8 @@ from hypothesis import given, settings, strategies as st
 
 from zpb_lib import store
 from zpb_lib.cli import main
-from zpb_lib.ingest import IngestError, header_keys, norm
+from zpb_lib.ingest import IngestError
+from zpb_lib.core.text import header_keys, norm
 from zpb_lib.ingest.forms import form_html
 from zpb_lib.ingest.survey import ingest_survey, plan_columns
 from ingest_support import refused
@@ -622,7 +623,7 @@ def test_nowhere_is_an_answer_that_names_no_place(con, ref, tmp_path):
 def test_place_shares_are_of_those_who_answered(con, ref, tmp_path):
     """The ranking's n counts who answered the places question, „Nowhere” included; a skipped
     question counts nowhere. Figures from the rows the test wrote."""
-    from zpb_lib.indicators import place_ranking
+    from zpb_lib.domain.indicators import place_ranking
 
     rows = answers(ref, "students", 60, seed=24, empty_share=0.1)
     inst = free_target(con)

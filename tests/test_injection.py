@@ -21,7 +21,7 @@ from browser import artifact, chromium_browser, open_page, require_chromium
 from zpb_lib import store
 from zpb_lib.batch.pipeline import BuildOptions, build
 from zpb_lib.reference import data_dir, reference
-from zpb_lib.report.labels import label
+from zpb_lib.domain.labels import label
 from zpb_lib.store.write import insert_one, transaction
 
 EDITION = "2025/2026"

@@ -8,7 +8,7 @@ import pytest
 
 from zpb_lib import store
 from zpb_lib.cli import main
-from zpb_lib.institutions import find
+from zpb_lib.domain.institutions import find
 from zpb_lib.store.write import insert_rows, transaction
 
 UNIVERSITIES = {  # POL-on id (made up) → name as POL-on writes it

@@ -11,13 +11,12 @@ import pytest
 
 from zpb_lib import store
 from zpb_lib.cli import main
-from zpb_lib.demo import MAIN_TOWN, SEAT_LOCATIVE, VILLAGES
+from zpb_lib.services.demo import MAIN_TOWN, SEAT_LOCATIVE, VILLAGES
 from zpb_lib.ingest import IngestError
 from zpb_lib.ingest.published import HEADERS, REVIEW, UNMATCHED, match_published, split_items
 from zpb_lib.ingest.register import ingest_register
-from zpb_lib.institutions import fold
-from zpb_lib.matching import (AUTO_ACCEPT, PLAUSIBLE, candidate, candidates, decision, locative_forms, match_line,
-                              parse)
+from zpb_lib.core.text import fold
+from zpb_lib.domain.matching import (AUTO_ACCEPT, PLAUSIBLE, candidate, candidates, decision, locative_forms, match_line, parse)
 from zpb_lib.store.write import insert_rows, transaction
 
 EDITION = "2025/2026"

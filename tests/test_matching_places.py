@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from zpb_lib.matching import candidate, decision, match_line, parse
-from zpb_lib.placenames import place_forms
+from zpb_lib.domain.matching import candidate, decision, match_line, parse
+from zpb_lib.reference.placenames import place_forms
 
 # (nominative, locative, genitive) of real Małopolska localities.
 ŁOSOSINA_DOLNA = ("Łososina Dolna", "Łososinie Dolnej", "Łososiny Dolnej")
@@ -236,7 +236,7 @@ def test_genitive_adjective_and_dative_in_parts():
     ("Zagórze", "Zagórza"), ("Niedźwiedź", "Niedźwiedzia"), ("Słomniki", "Słomnik"),
 ])
 def test_genitive_forms(nominative, genitive):
-    from zpb_lib.institutions import fold
+    from zpb_lib.core.text import fold
 
     assert fold(genitive) in place_forms(nominative)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from zpb_lib import paths
+from zpb_lib.core import paths
 from zpb_lib.cli import main
-from zpb_lib.cube import CUBE_VERSION, reference_hash
+from zpb_lib.domain.cube import CUBE_VERSION, reference_hash
 from zpb_lib.reference import data_dir, reference
 from zpb_lib.store import SCHEMA_VERSION
 
@@ -258,7 +258,8 @@ def test_wheel_works_from_any_folder(tmp_path):
     # --- where it reads from: the installed package, not the checkout
     probe = _run([str(venv / "bin" / "python"), "-c", """if True:
         import json, sys, zpb_lib
-        from zpb_lib import paths, store
+        from zpb_lib import store
+        from zpb_lib.core import paths
         from zpb_lib.reference import data_dir
         from nbconvert.exporters import get_export_names
         from jupyter_client.kernelspec import KernelSpecManager

@@ -9,10 +9,10 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from zpb_lib import cube as cube_mod
+from zpb_lib.domain import cube as cube_mod
 from zpb_lib import store
 from zpb_lib.report.county import CountyReport
-from zpb_lib.report.labels import label
+from zpb_lib.domain.labels import label
 
 EDITION = "2025/2026"
 WORDS = {"pl": {"up": "istotny wzrost", "down": "istotny spadek", "better": "poprawa", "worse": "pogorszenie"},

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from zpb_lib.reference import AmbiguousCounty, ReferenceDataError, load_reference
-from zpb_lib.scoring.rules import load_rules
+from zpb_lib.domain.scoring.rules import load_rules
 
 # The table of DESIGN.md §1, typed in here independently of data/counties.csv.
 DESIGN_COUNTIES = {

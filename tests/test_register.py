@@ -746,7 +746,7 @@ def test_a_removed_row_reaches_the_reports_status(fresh, tmp_path):
     result = ingest_register(fresh, path)
     assert result.removed == 1 and [s.removed for s in result.sheets][1] == ["RSPO 111111 2024/2025 leader"]
     assert fresh.execute("SELECT COUNT(*) FROM awards WHERE institution_id = 501").fetchone() == (0,)
-    from zpb_lib.dbcheck import check, notes
+    from zpb_lib.domain.checks import check, notes
     assert not [p for p in check(fresh) if p.key.startswith("RSPO 111111")]
     assert not [p for p in notes(fresh) if p.key.startswith("RSPO 111111")]
 
@@ -839,7 +839,7 @@ def test_undo_of_a_removal_waits_for_a_row_stored_again(fresh, tmp_path, capsys)
 def test_register_notes_and_db_check_agree_on_awards_without_an_audit(fresh, tmp_path):
     """The register says how many awards it stored without an audit and that `zpb db check` lists
     them: the notes of `zpb db check` are those awards."""
-    from zpb_lib.dbcheck import notes
+    from zpb_lib.domain.checks import notes
 
     path = fill_register(tmp_path / "rejestr.xlsx", PARTICIPATION, AWARDS, ACTIONS, PARTNERS)
     result = ingest_register(fresh, path)

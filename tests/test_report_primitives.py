@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zpb_lib.indicators import ALL_GROUPS
+from zpb_lib.domain.indicators import ALL_GROUPS
 from zpb_lib.reference import GROUPS, WAVES
-from zpb_lib.report import charts, fmt, html, maps
-from zpb_lib.report.labels import LABELS, county_name, label, labels_for
-from zpb_lib.scoring.lifecycle import STATUSES
+from zpb_lib.report import charts, html, maps
+from zpb_lib.core import fmt
+from zpb_lib.domain.labels import LABELS, county_name, label, labels_for
+from zpb_lib.domain.scoring.lifecycle import STATUSES
 from zpb_lib.store.schema import (ACTION_AREAS, ACTION_KINDS, ACTION_STATUSES, AUDIT_KINDS, AWARD_KINDS,
                                   PARTNER_KINDS)
 

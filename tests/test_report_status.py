@@ -16,7 +16,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from zpb_lib import cube, store
+from zpb_lib.domain import cube
+from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.report.county import CountyReport
 from zpb_lib.report.school import SchoolReport

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from zpb_lib.reference import Area, Catalogue, Criterion
-from zpb_lib.scoring import decide, score_audit, valid_until, years_in_programme
-from zpb_lib.scoring.explain import describe_next_step, gap_list, next_step
-from zpb_lib.scoring.lifecycle import Frames, rank_audits, renewals_due, status_on
-from zpb_lib.scoring.rules import AwardRule, RuleSet
+from zpb_lib.domain.scoring import decide, score_audit, valid_until, years_in_programme
+from zpb_lib.domain.scoring.explain import describe_next_step, gap_list, next_step
+from zpb_lib.domain.scoring.lifecycle import Frames, rank_audits, renewals_due, status_on
+from zpb_lib.domain.scoring.rules import AwardRule, RuleSet
 
 CAT = Catalogue(
     "t", 1, "school", "2004/2005",

@@ -37,9 +37,9 @@ from zpb_lib.cli import main
 from zpb_lib.ingest import IngestError
 from zpb_lib.ingest.register import ingest_register, write_register_template
 from zpb_lib.ingest.tables import read_table
-from zpb_lib.limits import DEFAULTS, LimitsError, archive_limits, file_limits
+from zpb_lib.core.limits import DEFAULTS, LimitsError, archive_limits, file_limits
 from zpb_lib.store.write import insert_one, transaction
-from zpb_lib.workbook import save
+from zpb_lib.core.workbook import save
 
 EDITION = "2025/2026"
 PEAK_MB = 500  # generous: every refusal measured here stays near the interpreter's own ~100 MB
@@ -114,10 +114,10 @@ def assert_text_cells(path: Path, values) -> None:
 # --------------------------------------------------------------------------- the shared helper
 
 def test_save_writes_texts_as_text_and_keeps_numbers_dates_and_own_formulas(tmp_path):
-    """A workbook saved by zpb_lib.workbook.save: every hostile text is a text cell with the same value
+    """A workbook saved by zpb_lib.core.workbook.save: every hostile text is a text cell with the same value
     for openpyxl (both modes) and for the expat reader the survey and RSPO imports use; a number, a
     float, a date and zpb's own formula keep their types. A CR becomes LF: XML normalises line ends."""
-    from zpb_lib.workbook import formula
+    from zpb_lib.core.workbook import formula
 
     values = [*HOSTILE, "\rpowrót karetki", " spacja ", "_x000D_ dosłownie"]
     wb = openpyxl.Workbook()
@@ -850,7 +850,7 @@ def test_real_size_exports_pass_the_limits(tmp_path, ref):
 
 
 def test_the_guide_lists_the_defaults_in_force():
-    """The table of limits in the user guide (docs/commands.md) says what zpb_lib.limits holds."""
+    """The table of limits in the user guide (docs/commands.md) says what zpb_lib.core.limits holds."""
     text = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
     fields = ("file_mb", "rows", "columns", "part_mb", "workbook_mb", "strings", "line_kb")
     shown = {}

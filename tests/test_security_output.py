@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from zpb_lib import files
+from zpb_lib.core import files
 from zpb_lib.batch.pipeline import Journal
 from zpb_lib.cli import main
 
@@ -541,7 +541,8 @@ def test_a_full_disk_while_the_cube_is_written_is_a_message(small_db, tmp_path, 
 def test_a_disk_that_fills_up_during_the_reports_is_reported(small_db, tmp_path, capsys, small_fs):
     """Attack: room for the cube but not for the reports. The report fails with the disk's message
     (not a traceback), the build ends non-zero, and no temporary file is left."""
-    from zpb_lib import cube as cube_mod, store
+    from zpb_lib.domain import cube as cube_mod
+    from zpb_lib import store
 
     con = store.connect(small_db, readonly=True)
     try:

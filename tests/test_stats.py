@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from zpb_lib.stats import (COMPLEMENTARY, DEFAULT_THRESHOLD, complementary_suppression, suppress_small,
-                           two_proportion_test, wilson_interval)
+from zpb_lib.domain.stats import (COMPLEMENTARY, DEFAULT_THRESHOLD, complementary_suppression, suppress_small, two_proportion_test, wilson_interval)
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
 

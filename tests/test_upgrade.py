@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from zpb_lib import demo, store
+from zpb_lib.services import demo
+from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.store.upgrade import upgrade
 
@@ -245,7 +246,7 @@ def test_upgrade_2_to_3_keeps_every_row(v2, ref, capsys):
     # The new column is there, empty for every stored response: their meaning is unchanged.
     assert con.execute("SELECT COUNT(*), COUNT(place_nowhere) FROM survey_responses").fetchone() == (n_responses, 0)
     # Place shares are those of the old rows: an empty answer stays skipped (outside n).
-    from zpb_lib.indicators import place_counts
+    from zpb_lib.domain.indicators import place_counts
 
     pc = place_counts(con, ref)
     toilets = pc[pc["place"] == "toilets"]

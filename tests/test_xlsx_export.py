@@ -13,9 +13,11 @@ from openpyxl import load_workbook
 
 from identity_support import renumber, shows_number
 from zpb_lib.store.write import transaction
-from zpb_lib import cli, cube, store, xlsx_export
-from zpb_lib.report.labels import county_name
-from zpb_lib.stats import wilson_interval
+from zpb_lib import cli, store
+from zpb_lib.domain import cube
+from zpb_lib.report import xlsx as xlsx_export
+from zpb_lib.domain.labels import county_name
+from zpb_lib.domain.stats import wilson_interval
 
 EDITION = "2025/2026"
 HEADER_ROW = 4

@@ -47,7 +47,7 @@ def clear_caches() -> None:
     """
     import sys
 
-    for name in ("zpb_lib.reference", "zpb_lib.scoring.rules", "zpb_lib.report.charts", "zpb_lib.report.maps",
+    for name in ("zpb_lib.reference", "zpb_lib.domain.scoring.rules", "zpb_lib.report.charts", "zpb_lib.report.maps",
                  "zpb_lib.batch.index"):
         module = sys.modules.get(name)
         if module is None:

@@ -21,8 +21,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from zpb_lib.files import write_text
-from zpb_lib.batch import interrupt
+from zpb_lib.core.files import write_text
+from zpb_lib.core import interrupt
 from zpb_lib.batch.tasks import ReportResult, ReportTask
 from zpb_lib.batch.worker import WorkerConfig
 

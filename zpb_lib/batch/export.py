@@ -28,7 +28,7 @@ from traitlets.config import Config
 
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
 from zpb_lib.batch.files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: E402,F401  (re-exported)
-from zpb_lib.files import atomic_write  # noqa: E402
+from zpb_lib.core.files import atomic_write  # noqa: E402
 from zpb_lib.batch.pdf_engine import known_pdf_engine
 
 # Only what the template renders; text/plain stays last so that text-only reprs are chosen (and

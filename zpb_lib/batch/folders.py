@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from zpb_lib.files import FolderError, check_writable, is_temp_name, make_folder, shown, sweep
+from zpb_lib.core.files import FolderError, check_writable, is_temp_name, make_folder, shown, sweep
 
 BUILD_MARKS = ("manifest.json", "journal.jsonl")
 

@@ -22,8 +22,8 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from zpb_lib.report.labels import LANGS, labels_for
-from zpb_lib.files import atomic_write
+from zpb_lib.domain.labels import LANGS, labels_for
+from zpb_lib.core.files import atomic_write
 from zpb_lib.batch.files import TEMPLATE_BASEDIR, TEMPLATE_NAME
 
 Kind = Literal["county", "school", "voivodeship"]

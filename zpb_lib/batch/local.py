@@ -2,7 +2,7 @@
 (:class:`~zpb_lib.batch.worker.ReportWorker`), fed through queues.
 
 Ctrl-C (SIGINT to the process group) is the build process's to handle (see
-:mod:`zpb_lib.batch.interrupt`): workers ignore it, and the build ends them with SIGTERM, on which
+:mod:`zpb_lib.core.interrupt`): workers ignore it, and the build ends them with SIGTERM, on which
 each shuts its kernel down. A worker whose build process has gone (killed) stops by itself.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from zpb_lib.batch import interrupt
+from zpb_lib.core import interrupt
 from zpb_lib.batch.tasks import ReportResult, ReportTask
 from zpb_lib.batch.worker import ReportWorker, WorkerConfig, prepare_process
 

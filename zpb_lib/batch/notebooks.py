@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zpb_lib.files import atomic_write, make_folder
+from zpb_lib.core.files import atomic_write, make_folder
 from zpb_lib.batch.plan import NOTEBOOKS, notebooks_dir
 
 #: What ``zpb notebooks copy`` copies: the report notebooks ``zpb build`` runs, and the explorer.

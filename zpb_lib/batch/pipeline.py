@@ -16,7 +16,7 @@ holds and the journal is removed. A build that was killed (SIGKILL, power cut) o
 the journal behind, and the next build reads it back: a report counts as done when its record says
 so, its fingerprint is still the current one and its files are there with the recorded sizes; only
 the rest are built. Every build first removes the temporary files a killed build left in its
-folders (:func:`zpb_lib.files.sweep`: zpb's own temporaries only, never a user's file), holding a
+folders (:func:`zpb_lib.core.files.sweep`: zpb's own temporaries only, never a user's file), holding a
 lock on the edition folder so that two builds never write there at once. Its folders are checked
 before anything is computed (:mod:`.folders`: writable, not a link to someone else's folder).
 """
@@ -40,14 +40,14 @@ from typing import Any, Iterable
 
 from zpb_lib import code_hash
 from zpb_lib.batch.local import usable_cores
-from zpb_lib import cube as cube_mod
+from zpb_lib.domain import cube as cube_mod
 from zpb_lib import store
-from zpb_lib.files import LinkRefused, atomic_write, fsync_dir, output_error, read_regular, sweep
-from zpb_lib.institutions import UnknownInstitution, lookup
+from zpb_lib.core.files import LinkRefused, atomic_write, fsync_dir, output_error, read_regular, sweep
+from zpb_lib.domain.institutions import UnknownInstitution, lookup
 from zpb_lib.reference import Reference, reference
-from zpb_lib.report.labels import LANGS, label, page_title
-from zpb_lib.batch import interrupt
-from zpb_lib.batch.pause import pause_point
+from zpb_lib.domain.labels import LANGS, page_title
+from zpb_lib.core import interrupt
+from zpb_lib.core.hooks import pause_point
 from zpb_lib.batch.backend import Backend, open_backend
 from zpb_lib.batch.folders import prepare, sweep_build_folder
 from zpb_lib.batch.pdf_engine import check_pdf_engine, default_pdf_engine
@@ -195,7 +195,7 @@ class Journal:
 
     def _open(self) -> tuple[int, bool]:
         """The journal opened for appending (created if missing), and whether its last line is torn."""
-        # 0666 less the umask, or the mode the file has: the rule of zpb_lib.files. O_NONBLOCK: a FIFO
+        # 0666 less the umask, or the mode the file has: the rule of zpb_lib.core.files. O_NONBLOCK: a FIFO
         # planted here is refused below instead of stopping the build.
         flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
                  | getattr(os, "O_NONBLOCK", 0))

@@ -10,9 +10,9 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from zpb_lib.institutions import parse_identifier
+from zpb_lib.reference.identifiers import parse_identifier
 from zpb_lib.reference import Reference
-from zpb_lib.report.labels import county_name
+from zpb_lib.domain.labels import county_name
 
 KINDS = ("voivodeship", "county", "school")
 NOTEBOOKS = {"voivodeship": "voivodeship_report.ipynb", "county": "county_report.ipynb",
@@ -21,7 +21,7 @@ NOTEBOOKS = {"voivodeship": "voivodeship_report.ipynb", "county": "county_report
 
 def notebooks_dir() -> Path:
     """The shipped report notebooks (in a source checkout: the repository's ``notebooks/``)."""
-    from zpb_lib.paths import notebooks_dir as _notebooks_dir
+    from zpb_lib.core.paths import notebooks_dir as _notebooks_dir
 
     return _notebooks_dir()
 

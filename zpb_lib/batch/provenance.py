@@ -19,7 +19,7 @@ from typing import Any
 from nbformat import NotebookNode
 
 from zpb_lib.report.html import PRINT_PARTS
-from zpb_lib.report.labels import label
+from zpb_lib.domain.labels import label
 
 #: Output types whose data an image may be.
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif", "image/webp")

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from zpb_lib import code_hash
-from zpb_lib.files import OutputError, write_bytes
+from zpb_lib.core.files import OutputError, write_bytes
 from zpb_lib.batch import ENGINE_NAME
-from zpb_lib.batch.pause import pause_point
+from zpb_lib.core.hooks import pause_point
 from zpb_lib.batch.tasks import Output, ReportResult, ReportTask
 
 
@@ -321,7 +321,7 @@ def _wait_for_iopub(kc: Any, timeout: float) -> None:
 
 
 def store(output: Output) -> int:
-    """The one writer of a report's files: atomically (see :mod:`zpb_lib.files`); returns the bytes
+    """The one writer of a report's files: atomically (see :mod:`zpb_lib.core.files`); returns the bytes
     written."""
     write_bytes(output.path, output.data)
     return len(output.data)

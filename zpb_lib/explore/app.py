@@ -26,15 +26,16 @@ import pandas as pd
 
 from zpb_lib import store
 from zpb_lib.reference import Reference, reference
-from zpb_lib.report import fmt, html
+from zpb_lib.core import fmt
+from zpb_lib.report import html
 from zpb_lib.report.context import current_cube
-from zpb_lib.report.labels import LABELS, county_name, label, labels_for
-from zpb_lib.scoring.lifecycle import Frames
-from zpb_lib.scoring.rules import rules as load_rules
+from zpb_lib.domain.labels import LABELS, county_name, label, labels_for
+from zpb_lib.domain.scoring.lifecycle import Frames
+from zpb_lib.domain.scoring.rules import rules as load_rules
 from zpb_lib.explore.data import (ALL, ALL_STATUSES, DEFAULT_SURVEY, IN_EDITION, PERCENT_MEASURES, PROGRAMME_MEASURES, SURVEY,
                    EditionData, MemoryCube, Selection, is_synthetic, load_cube, polish_key, read_cube, sort_rows)
-from zpb_lib.institutions import label as identifier_label
-from zpb_lib.institutions import parse_identifier
+from zpb_lib.reference.identifiers import label as identifier_label
+from zpb_lib.reference.identifiers import parse_identifier
 from zpb_lib.report.base import identifier_cells, not_in_register
 from zpb_lib.explore.views import CSS, Detail, decision_text, flips_table, header
 from zpb_lib.explore.whatif import Scenario, WhatIf, award_counts, per_county
@@ -49,7 +50,7 @@ EXPORT_DIR = "eksport"
 def default_out() -> Path:
     """The checkout's ``reports/`` folder when zpb runs from its source checkout, else ``reports/``
     in the current folder (where ``zpb build`` writes by default)."""
-    from zpb_lib.paths import default_reports_dir
+    from zpb_lib.core.paths import default_reports_dir
 
     return default_reports_dir()
 
@@ -521,7 +522,7 @@ class Explorer:
         return html.table(rows, cols, caption=caption, footnotes=notes, row_header="name", lang=lang)
 
     def _status_text(self, r: dict, statuses: dict[str, str]) -> str:
-        """The status, marked when it is the complex's (zpb_lib.complexes)."""
+        """The status, marked when it is the complex's (zpb_lib.domain.complexes)."""
         text = statuses.get(r["status"], r["status"])
         return self.t("misc.status_via_complex", status=text) if r["via_complex"] else text
 
@@ -796,10 +797,10 @@ class Explorer:
             i += 1
         from openpyxl.styles import Font
 
-        from zpb_lib.files import atomic_path
-        from zpb_lib.workbook import literal_cells
+        from zpb_lib.core.files import atomic_path
+        from zpb_lib.core.workbook import literal_cells
 
-        with atomic_path(path) as tmp:  # a temporary file next to it, then a rename (zpb_lib.files)
+        with atomic_path(path) as tmp:  # a temporary file next to it, then a rename (zpb_lib.core.files)
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 sheet = self.t("explore.sheet_table")
                 frame.to_excel(xw, sheet_name=sheet, index=False)
@@ -815,7 +816,7 @@ class Explorer:
                                                       header=False)
                 xw.sheets[self.t("explore.sheet_about")].column_dimensions["A"].width = 24
                 xw.sheets[self.t("explore.sheet_about")].column_dimensions["B"].width = 110
-                literal_cells(xw.book)  # names are text, never formulas (zpb_lib.workbook), before pandas saves
+                literal_cells(xw.book)  # names are text, never formulas (zpb_lib.core.workbook), before pandas saves
         self.last_export = path
         self._show_file(self.t("explore.exported", n=fmt.integer(len(frame), self.lang)), path)
         return path

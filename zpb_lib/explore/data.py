@@ -4,7 +4,7 @@ the pure functions that turn a selection (edition, county, police unit, kind, st
 figures the views show.
 
 Every interaction re-filters these frames; nothing here reads the database again. Survey figures
-come only from the cube's ``indicators`` table, which :mod:`zpb_lib.indicators` has already
+come only from the cube's ``indicators`` table, which :mod:`zpb_lib.domain.indicators` has already
 suppressed, so no view can show a figure based on fewer respondents than the threshold.
 """
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zpb_lib import cube as cube_mod
+from zpb_lib.domain import cube as cube_mod
 from zpb_lib.reference import Reference
-from zpb_lib.stats import DEFAULT_THRESHOLD
+from zpb_lib.domain.stats import DEFAULT_THRESHOLD
 from zpb_lib.store.backend import Connection
 
 ALL = ""  # the "no filter" value of the county, police unit and kind controls
@@ -58,7 +58,7 @@ def _sort_polish(series: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- the cube in memory
 
 class MemoryCube:
-    """A report cube held in memory, with the read interface of :class:`zpb_lib.cube.Cube`
+    """A report cube held in memory, with the read interface of :class:`zpb_lib.domain.cube.Cube`
     (``table(name, **filters)`` and ``meta``), so that the report classes' sections can be reused.
 
     The frames went through the cube file once (written, read back), so their types are exactly
@@ -116,7 +116,7 @@ def _coerce(column: pd.Series, value: Any) -> Any:
 
 def load_cube(con: Connection, edition: str, ref: Reference, *, synthetic: bool,
               threshold: int = DEFAULT_THRESHOLD) -> MemoryCube:
-    """Compute the cube of ``edition`` (:func:`zpb_lib.cube.compute`) and read it back through a
+    """Compute the cube of ``edition`` (:func:`zpb_lib.domain.cube.compute`) and read it back through a
     temporary cube file, so that the frames have the types the reports see."""
     t0 = time.perf_counter()
     tables = cube_mod.compute(con, edition, ref=ref, threshold=threshold)
@@ -240,7 +240,7 @@ class EditionData:
     def figures(institutions: pd.DataFrame, audits: pd.DataFrame) -> dict[str, float]:
         """Key figures as the cube's county summary defines them: over institutions existing in
         the edition and counted as participants (a complex with the schools taking part with it
-        once, :mod:`zpb_lib.complexes`), certificates once, for their holders; audits and awards
+        once, :mod:`zpb_lib.domain.complexes`), certificates once, for their holders; audits and awards
         granted of the edition (control audits are audits too, but give no award)."""
         ex = institutions[institutions["exists"] & institutions["counted"]]
         n = len(ex)

@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from zpb_lib.report import fmt, html
-from zpb_lib.report.labels import label, labels_for, reasons_text
+from zpb_lib.core import fmt
+from zpb_lib.report import html
+from zpb_lib.domain.labels import label, labels_for, reasons_text
 from zpb_lib.report.school import SchoolReport
 
 # Scoped to the explorer: JupyterLab gives widget HTML no table or tile styles of its own.

@@ -3,7 +3,7 @@ criterion maxima, in memory, from the stored audit points. Nothing is written an
 
 The changed rules are modified copies of the rule set and catalogue in force (``dataclasses.replace``
 on the frozen rule and catalogue classes), and the edition's audits are replayed by the same
-:func:`zpb_lib.scoring.lifecycle.replay` the reports use, with each institution's history up to the
+:func:`zpb_lib.domain.scoring.lifecycle.replay` the reports use, with each institution's history up to the
 edition: awards held, years in the programme and positive control audits count as they do for real.
 Earlier editions keep their own rules and catalogues (the change applies from this edition on).
 """
@@ -16,8 +16,8 @@ from typing import Mapping
 import pandas as pd
 
 from zpb_lib.reference import Catalogue, Reference, edition_start
-from zpb_lib.scoring.lifecycle import Frames, replay
-from zpb_lib.scoring.rules import RuleSet, Rules
+from zpb_lib.domain.scoring.lifecycle import Frames, replay
+from zpb_lib.domain.scoring.rules import RuleSet, Rules
 
 WHATIF_SUFFIX = "~whatif"
 

@@ -7,17 +7,15 @@ are imported lazily by the CLI so that ``zpb --help`` does not load openpyxl or 
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from zpb_lib.institutions import Institution, UnknownInstitution, by_ids, lookup
-from zpb_lib.limits import FileLimits, LimitsError, file_limits
+from zpb_lib.domain.institutions import Institution, UnknownInstitution, by_ids, lookup
+from zpb_lib.core.limits import FileLimits, LimitsError, file_limits
 from zpb_lib.reference import Edition, Reference
 from zpb_lib.store.backend import Connection
 from zpb_lib.store.rights import rights_of
@@ -103,68 +101,6 @@ class Problems:
 
 # --------------------------------------------------------------------------- tolerant matching
 
-_NUMBER_PREFIX = re.compile(r"^\s*(?:\(?\d{1,3}\s*[.):]\s*|\d{1,3}\s+)")
-_TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
-
-
-def norm(text: object) -> str:
-    """Text reduced to what matters for matching: case, spacing, punctuation, symbols and quote
-    styles („” "" «») are ignored; letters, Polish diacritics included, and digits are kept."""
-    t = unicodedata.normalize("NFKC", str(text)).casefold()
-    t = "".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in t)
-    return " ".join(t.split())
-
-
-def text_keys(text: str) -> set[str]:
-    """The keys under which a question text is found: as is, and without a trailing note in
-    parentheses (form authors often move "(tick all that apply)" into the description)."""
-    keys = {norm(text)}
-    stripped = _TRAILING_NOTE.sub("", text)
-    if stripped.strip():
-        keys.add(norm(stripped))
-    return keys - {""}
-
-
-def header_keys(header: str) -> list[str]:
-    """Keys to look a column header up by: as is, and without a leading item number ("3. ", "3) ")."""
-    keys = [norm(header)]
-    stripped = _NUMBER_PREFIX.sub("", header, count=1)
-    if stripped != header:
-        keys.append(norm(stripped))
-    return keys
-
-
-def column_letter(index: int) -> str:
-    """Spreadsheet letter of a 0-based column index (0 → A, 26 → AA)."""
-    out, n = "", index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
-
-
-def cell_date(value: object) -> dt.date | None:
-    """A date from a spreadsheet cell or typed text (26.05.2026, 2026-05-26…); None if it is none."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        for fmt in DATE_FORMATS:
-            try:
-                return dt.datetime.strptime(value.strip(), fmt).date()
-            except ValueError:
-                pass
-    return None
-
-
-def pl_date(d: dt.date) -> str:
-    """26.05.2026, as Polish readers write dates."""
-    return d.strftime("%d.%m.%Y")
-
 
 _BLANK = re.compile(rb"[\s\xef\xbb\xbf]*\Z")
 
@@ -176,7 +112,7 @@ def is_blank(data: bytes) -> bool:
 
 
 def limits_for(path: str | Path, kind: str) -> FileLimits:
-    """The limits in force for a file of ``kind`` (:mod:`zpb_lib.limits`); a limit set to nonsense in
+    """The limits in force for a file of ``kind`` (:mod:`zpb_lib.core.limits`); a limit set to nonsense in
     the environment refuses the file with the variable's name rather than a traceback."""
     try:
         return file_limits(kind)
@@ -185,7 +121,7 @@ def limits_for(path: str | Path, kind: str) -> FileLimits:
 
 
 def too_large(size: int, limits: FileLimits) -> str:
-    from zpb_lib.limits import MIB, WHAT
+    from zpb_lib.core.limits import MIB, WHAT
 
     return (f"the file is {size / MIB:,.1f} MB; the limit for {WHAT[limits.kind]} is {limits.file_mb:,} MB "
             f"(${limits.variable('file_mb')} changes it): refused before reading").replace(",", " ")
@@ -266,7 +202,7 @@ def check_participation(file: str | Path, con: Connection, inst: Institution, ed
     """Surveys and audits belong to the editions an institution takes part in: joined in it or
     before, and not left before it (the register records participation). With ``through_complex``
     (surveys) a school of a complex taking part in the edition passes too: it takes part with its
-    complex, and its respondents count as the complex's (:mod:`zpb_lib.complexes`); that complex's
+    complex, and its respondents count as the complex's (:mod:`zpb_lib.domain.complexes`); that complex's
     RSPO number and name are returned (None when the institution takes part itself)."""
     periods = con.execute("SELECT joined_edition, left_edition FROM participation WHERE institution_id = ? "
                           "ORDER BY joined_edition", (inst.id,)).fetchall()

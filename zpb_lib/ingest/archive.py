@@ -10,7 +10,7 @@ it is what entity expansion ("billion laughs") and external entities (XXE) need.
 the readers built on openpyxl, which cannot be stopped half way) it also streams every worksheet and
 the string table once, refusing rows, columns or strings beyond the limits before openpyxl sees them.
 
-The limits are those of :mod:`zpb_lib.limits`; every refusal is an :class:`IngestError` naming the
+The limits are those of :mod:`zpb_lib.core.limits`; every refusal is an :class:`IngestError` naming the
 file, the part and the limit, and the environment variable that changes it.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 from xml.parsers.expat import ExpatError, ParserCreate
 
-from zpb_lib.limits import MIB, WHAT, ArchiveLimits, FileLimits, LimitsError, archive_limits
+from zpb_lib.core.limits import MIB, WHAT, ArchiveLimits, FileLimits, LimitsError, archive_limits
 from zpb_lib.ingest import IngestError
 
 CHUNK = 1 << 20

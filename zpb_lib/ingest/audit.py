@@ -22,13 +22,12 @@ from zpb_lib.reference import Catalogue, Criterion, Reference, reference
 from zpb_lib.store.schema import AUDIT_KINDS
 from zpb_lib.store.write import (delete_import, delete_rows, import_transaction, insert_one, insert_rows, record_import,
                            update_logged)
-from zpb_lib.institutions import Institution
-from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, cell_date, check_edition, check_institution,
-               check_may_replace, check_participation, column_letter, file_hash, is_blank, limits_for, norm, pl_date,
-               previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.domain.institutions import Institution
+from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_may_replace, check_participation, file_hash, is_blank, limits_for, previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.core.text import cell_date, column_letter, norm, pl_date
 from zpb_lib.ingest.archive import open_workbook
 from zpb_lib.store.backend import Busy, Connection, IntegrityError, PermissionDenied
-from zpb_lib.workbook import formula, save
+from zpb_lib.core.workbook import formula, save
 
 SHEET = "Protokół audytu"
 VALUE_COLUMN = 4  # D: values of the fields at the top
@@ -487,7 +486,7 @@ def ingest_audit(con: Connection, path: str | Path, *, kind: str | None = None, 
             insert_rows(con, "audit_items", ("audit_id", "criterion", "points"),
                         [(result.audit_id, c.id, p.points[c.id]) for c in p.catalogue.criteria if c.id in p.points])
             result.linked = _link_awards(con, p, result.audit_id, result.import_id, ref)
-            from zpb_lib.awards import audit_outcome_lines  # scoring loads pandas: only once an audit is stored
+            from zpb_lib.domain.awards import audit_outcome_lines  # scoring loads pandas: only once an audit is stored
 
             result.outcome = audit_outcome_lines(con, result.audit_id, ref)
             if dry_run:
@@ -540,7 +539,7 @@ def _differences(old: _StoredAudit, new: Protocol) -> list[str]:
 def _link_awards(con: Connection, p: Protocol, audit_id: int, import_id: int, ref: Reference) -> list[str]:
     """Awards the register recorded for this institution and edition before their audit came in,
     which this kind of audit gives, are linked to it (undone with the import)."""
-    from zpb_lib.scoring.rules import rules
+    from zpb_lib.domain.scoring.rules import rules
 
     kinds = [r.award_kind for r in rules(ref.directory).for_edition(p.institution.family, p.edition).awards.values()
              if r.audit == p.kind]

@@ -11,7 +11,7 @@ import html
 import io
 from pathlib import Path
 
-from zpb_lib.files import atomic_write, make_folder, write_text
+from zpb_lib.core.files import atomic_write, make_folder, write_text
 from zpb_lib.reference import Questionnaire, Reference, Scale, group_of, reference
 
 LANGS = ("pl", "en")

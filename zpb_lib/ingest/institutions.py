@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from zpb_lib.institutions import SKIPPED_OUT_OF_SCOPE, SKIPPED_UNKNOWN_TYPE, fold, label, parse_identifier
+from zpb_lib.domain.institutions import SKIPPED_OUT_OF_SCOPE, SKIPPED_UNKNOWN_TYPE
+from zpb_lib.core.text import fold
+from zpb_lib.reference.identifiers import label, parse_identifier
 from zpb_lib.reference import InstitutionKind, Reference, ReferenceDataError, _list, _need, _yaml, reference
-from zpb_lib.wording import count, plural
+from zpb_lib.core.wording import count, plural
 from zpb_lib.store.write import import_transaction, insert_rows, record_import, update_logged
-from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, column_letter, file_hash, limits_for, previous_import,
-               read_bytes, refused_by_database, rights_problem)
+from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, file_hash, limits_for, previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.core.text import column_letter
 from zpb_lib.ingest.tables import Table, document_kind, read_table
 from zpb_lib.store.backend import Busy, Connection, IntegrityError, PermissionDenied
 

@@ -16,12 +16,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zpb_lib.ingest import IngestError, cell_date, check_edition, is_blank, limits_for, read_bytes
-from zpb_lib.workbook import save
-from zpb_lib.institutions import fold
-from zpb_lib.matching import AUTO_ACCEPT, Match, candidates, decision, match_line
+from zpb_lib.ingest import IngestError, check_edition, is_blank, limits_for, read_bytes
+from zpb_lib.core.text import cell_date
+from zpb_lib.core.workbook import save
+from zpb_lib.core.text import fold
+from zpb_lib.domain.matching import AUTO_ACCEPT, Match, candidates, decision, match_line
 from zpb_lib.reference import Reference, reference
-from zpb_lib.wording import count
+from zpb_lib.core.wording import count
 from zpb_lib.ingest.register import AWARD_HEADERS, AWARD_KIND_LABELS, AWARDS_SHEET, LIST_LINE_HEADER
 from zpb_lib.store.backend import Connection
 

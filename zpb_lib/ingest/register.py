@@ -26,14 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from zpb_lib.institutions import Institution, UnknownInstitution, identifier, lookup
+from zpb_lib.domain.institutions import Institution, UnknownInstitution, lookup
+from zpb_lib.reference.identifiers import identifier
 from zpb_lib.reference import Reference, reference
 from zpb_lib.store.schema import AWARD_KINDS
 from zpb_lib.store.write import import_transaction, insert_one, record_import, remove_logged, update_logged
-from zpb_lib.wording import count, plural
-from zpb_lib.workbook import save
-from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, cell_date, column_letter, file_hash, is_blank, limits_for,
-               norm, pl_date, previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.core.wording import count, plural
+from zpb_lib.core.workbook import save
+from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, file_hash, is_blank, limits_for, previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.core.text import cell_date, column_letter, norm, pl_date
 from zpb_lib.ingest.archive import open_workbook
 from zpb_lib.store.backend import Busy, Connection, IntegrityError, PermissionDenied
 
@@ -129,7 +130,7 @@ _INSTRUCTIONS = [
 
 def instructions(ref: Reference) -> list[str]:
     """The „Instrukcja” sheet's lines; the awards' validity comes from the rules of the latest edition."""
-    from zpb_lib.scoring.rules import rules
+    from zpb_lib.domain.scoring.rules import rules
 
     edition = ref.current_edition().edition
     parts: list[str] = []
@@ -885,7 +886,7 @@ class _Planner:
     """Compares the checked rows with what is stored, inside the import's transaction."""
 
     def __init__(self, con: Connection, ref: Reference, problems: Problems):
-        from zpb_lib.scoring.rules import rules
+        from zpb_lib.domain.scoring.rules import rules
 
         self.con, self.ref, self.problems = con, ref, problems
         self.rules = rules(ref.directory)
@@ -1044,7 +1045,7 @@ class _Planner:
                  stored_audit: int | None) -> tuple[int | None, dt.date | None]:
         """The audit an award comes from (one of that edition whose kind can give the award under the
         rules in force; the stored link when still such an audit) and the end of its validity."""
-        from zpb_lib.scoring.decisions import valid_until
+        from zpb_lib.domain.scoring.decisions import valid_until
 
         try:
             rule_set = self.rules.for_edition(inst.family, edition)
@@ -1153,7 +1154,7 @@ def _apply(con: Connection, ops: list[_Op], import_id: int) -> None:
 def _partner_dependants(con: Connection, ops: list[_Op], problems: Problems) -> None:
     """A partner marked „Usuń” that stored actions still name (actions the file removes, or changes,
     which then name another partner, do not count) is refused, naming those actions."""
-    from zpb_lib.institutions import label
+    from zpb_lib.reference.identifiers import label
 
     gone = {op.row_id for op in ops if op.sheet is ACTIONS and op.row_id is not None}
     for op in ops:
@@ -1187,7 +1188,7 @@ class _Consequences:
 
     def _problems(self, con: Connection) -> dict[tuple[str, int, str], tuple[int, str]]:
         """(table, row id, problem) → (institution, message) for the institutions concerned."""
-        from zpb_lib.scoring.lifecycle import Frames, data_quality, participating_in, replay
+        from zpb_lib.domain.scoring.lifecycle import Frames, data_quality, participating_in, replay
 
         mine = self.institutions
         f = Frames.load(con)
@@ -1216,7 +1217,7 @@ class _Consequences:
     def linked_awards(self, con: Connection, problems: Problems) -> None:
         """An award recorded as the result of an audit that gives it (the rules find nothing wrong
         with it) goes with that audit, not through the register."""
-        from zpb_lib.scoring.lifecycle import CONTESTING
+        from zpb_lib.domain.scoring.lifecycle import CONTESTING
 
         for op in self.ops:
             if op.sheet is not AWARDS:

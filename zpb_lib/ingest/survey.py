@@ -35,10 +35,9 @@ from typing import Sequence
 
 from zpb_lib.reference import Item, Reference, Scale, group_of, reference, wave_of
 from zpb_lib.store.write import delete_import, delete_rows, import_transaction, insert_rows, record_import
-from zpb_lib.institutions import Institution
-from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_may_replace,
-               check_participation, column_letter, file_hash, header_keys, limits_for, norm, previous_import,
-               read_bytes, refused_by_database, rights_problem, text_keys)
+from zpb_lib.domain.institutions import Institution
+from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_may_replace, check_participation, file_hash, limits_for, previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.core.text import column_letter, header_keys, norm, text_keys
 from zpb_lib.ingest.tables import Table, not_a_table, read_table  # noqa: F401  (Table stays importable from here)
 from zpb_lib.store.backend import Busy, Connection, IntegrityError, PermissionDenied
 

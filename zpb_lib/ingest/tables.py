@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Iterator, Sequence
 from xml.parsers.expat import ExpatError, ParserCreate
 
-from zpb_lib.limits import FileLimits, LimitsError, archive_limits, file_limits
-from zpb_lib.ingest import IngestError, Problem, is_blank, norm
+from zpb_lib.core.limits import FileLimits, LimitsError, archive_limits, file_limits
+from zpb_lib.ingest import IngestError, Problem, is_blank
+from zpb_lib.core.text import norm
 from zpb_lib.ingest.archive import (col_index, directory_problem, limit_text, open_workbook, read_part, refuse_doctype,
                       too_many_strings)
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from zpb_lib.report import fmt, html, labels
+from zpb_lib.core import fmt
+from zpb_lib.report import html
+from zpb_lib.domain import labels
 from zpb_lib.report.html import Html, esc
-from zpb_lib.report.labels import LABELS, county_name, label, labels_for
+from zpb_lib.domain.labels import LABELS, county_name, label, labels_for
 
 __all__ = ["charts", "fmt", "html", "labels", "maps", "Chart", "Html", "esc", "LABELS", "county_name",
            "label", "labels_for"]

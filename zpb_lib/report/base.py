@@ -6,11 +6,12 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from zpb_lib import cube as cube_mod
+from zpb_lib.domain import cube as cube_mod
 from zpb_lib.reference import Reference, reference
-from zpb_lib.report import fmt, html
+from zpb_lib.core import fmt
+from zpb_lib.report import html
 from zpb_lib.report.context import open_cube
-from zpb_lib.report.labels import county_name, label, labels_for, page_title, reasons_text
+from zpb_lib.domain.labels import county_name, label, labels_for, page_title, reasons_text
 
 GROUPS = ("students", "parents", "teachers")
 
@@ -160,7 +161,7 @@ class BaseReport:
 
     def covered_schools(self, ids: Iterable[int]) -> dict[int, str]:
         """For the complexes among institutions ``ids`` (internal ids): the schools taking part with
-        them in the edition, which their awards cover, as „name (RSPO n), …” (zpb_lib.complexes)."""
+        them in the edition, which their awards cover, as „name (RSPO n), …” (zpb_lib.domain.complexes)."""
         covered = self.cube.table("institutions", represented=True, complex_id=sorted({int(i) for i in ids}))
         return {int(c): ", ".join(f"{n} (RSPO {i})" for n, i in zip(g["name"], g["ident"]))
                 for c, g in covered.sort_values("name").groupby("complex_id")}
@@ -171,7 +172,7 @@ class BaseReport:
         return self.t("misc.complex_covers", name=r["name"], schools=schools) if schools else r["name"]
 
     def complex_note(self, institutions: pd.DataFrame, key: str = "footnote.complex") -> list[str]:
-        """How complexes count (zpb_lib.complexes), where ``institutions`` (rows of the cube's
+        """How complexes count (zpb_lib.domain.complexes), where ``institutions`` (rows of the cube's
         institutions) hold a school of a complex taking part with it; ``key``: the label saying it
         (the key figures need only the count's part)."""
         return [self.t(key)] if institutions["represented"].any() else []

@@ -44,9 +44,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from zpb_lib.report import fmt
+from zpb_lib.core import fmt
 from zpb_lib.report.html import PART_CLASS, PARTS_CLASS, Html
-from zpb_lib.report.labels import label
+from zpb_lib.domain.labels import label
 
 _NO_HINTING = getattr(getattr(ft2font, "LoadFlags", None), "NO_HINTING", None) or ft2font.LOAD_NO_HINTING
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from zpb_lib import code_hash
-from zpb_lib import cube as cube_mod
+from zpb_lib.domain import cube as cube_mod
 from zpb_lib import store
-from zpb_lib.paths import default_reports_dir
+from zpb_lib.core.paths import default_reports_dir
 from zpb_lib.reference import Reference, reference
-from zpb_lib.stats import DEFAULT_THRESHOLD
+from zpb_lib.domain.stats import DEFAULT_THRESHOLD
 
 CACHE_DIR = ".zpb-cache"
 

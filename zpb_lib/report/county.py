@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zpb_lib.report import charts, fmt, html, maps
+from zpb_lib.report import charts, html, maps
+from zpb_lib.core import fmt
 from zpb_lib.report.base import BaseReport
 
 
@@ -181,7 +182,7 @@ class CountyReport(BaseReport):
 
     def institutions(self) -> html.Html:
         """The institutions taking part in the edition; a complex's schools taking part with it come
-        right after it, named as its, with its status (zpb_lib.complexes)."""
+        right after it, named as its, with its status (zpb_lib.domain.complexes)."""
         every = self.cube.table("institutions", county=self.teryt)
         inst = self.with_identifier(every[every["in_edition"]])
         by_id = every.set_index("id")

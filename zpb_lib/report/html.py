@@ -37,8 +37,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from zpb_lib.report import fmt
-from zpb_lib.report.labels import label
+from zpb_lib.core import fmt
+from zpb_lib.domain.labels import label
 
 Formatter = Callable[[Any], "str | Html"]
 #: A tall chart's rendition for paper (:meth:`.charts.Chart.to_html`): the container and each part

@@ -26,9 +26,9 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import MaxNLocator
 
-from zpb_lib.report import fmt
+from zpb_lib.core import fmt
 from zpb_lib.report.charts import INK, Chart, new_figure, render, set_title, style
-from zpb_lib.report.labels import county_name, label
+from zpb_lib.domain.labels import county_name, label
 
 X_SCALE = math.cos(math.radians(50.0))
 NO_DATA_FACE = "#e3e3e3"

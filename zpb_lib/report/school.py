@@ -2,7 +2,7 @@
 criterion, the gap list and next step, survey indicators against the county and the voivodeship
 with baseline → follow-up changes, dangerous places and action-plan progress.
 
-A school of a complex that takes part together with it (:mod:`zpb_lib.complexes`) shows the
+A school of a complex that takes part together with it (:mod:`zpb_lib.domain.complexes`) shows the
 complex's programme — its status and awards (unless the school holds a valid award of its own),
 audits, surveys and action plan — and says so; a school taking part on its own shows its own; a
 complex's report lists its schools."""
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zpb_lib.institutions import label as identifier_label
-from zpb_lib.institutions import parse_identifier
-from zpb_lib.scoring.explain import explained_audit
-from zpb_lib.report import charts, fmt, html
+from zpb_lib.reference.identifiers import label as identifier_label
+from zpb_lib.reference.identifiers import parse_identifier
+from zpb_lib.domain.scoring.explain import explained_audit
+from zpb_lib.report import charts, html
+from zpb_lib.core import fmt
 from zpb_lib.report.base import BaseReport, not_in_register
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zpb_lib.report import charts, fmt, html, maps
+from zpb_lib.report import charts, html, maps
+from zpb_lib.core import fmt
 from zpb_lib.report.base import BaseReport
 
 CEREMONY_ORDER = ("leader", "extension", "certificate", "university_certificate")
@@ -111,7 +112,7 @@ class VoivodeshipReport(BaseReport):
 
     def ceremony(self) -> html.Html:
         """The edition's awards in the order they are handed out; a complex's award names the schools
-        taking part with it, which it covers (zpb_lib.complexes)."""
+        taking part with it, which it covers (zpb_lib.domain.complexes)."""
         aw = self.cube.table("awards", edition=self.edition)
         names = self.names("award_full")
         aw["order"] = aw["kind"].map({k: i for i, k in enumerate(CEREMONY_ORDER)})

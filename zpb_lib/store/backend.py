@@ -207,7 +207,7 @@ def _translate(exc: Exception) -> DatabaseError:
     if state == "42501":  # insufficient privilege, or a row-level security policy
         return PermissionDenied(text)
     error = DatabaseError(text)
-    # SQLite's code (SQLITE_FULL…): zpb_lib.files tells a full or read-only disk by it
+    # SQLite's code (SQLITE_FULL…): zpb_lib.core.files tells a full or read-only disk by it
     error.sqlite_errorname = getattr(orig, "sqlite_errorname", None)
     return error
 

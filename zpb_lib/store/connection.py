@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from zpb_lib.paths import DB_HELP, ENV_DB  # noqa: F401  (DB_HELP re-exported for the commands' --db)
+from zpb_lib.core.paths import DB_HELP, ENV_DB  # noqa: F401  (DB_HELP re-exported for the commands' --db)
 from zpb_lib.reference import Reference, reference
 from zpb_lib.store.backend import (POSTGRESQL, SQLITE, Connection, DatabaseError, StoreError, Timeouts, display, is_url,
                       open_connection)
@@ -19,8 +19,8 @@ from zpb_lib.store.schema import SCHEMA_VERSION, ddl, statements
 
 def default_db_path() -> Path:
     """``$ZPB_DB`` if set; else ``data/zpb.sqlite`` of the source checkout when zpb runs from one;
-    else ``zpb.sqlite`` in the current folder (see :mod:`zpb_lib.paths`)."""
-    from zpb_lib.paths import default_db_path as _default
+    else ``zpb.sqlite`` in the current folder (see :mod:`zpb_lib.core.paths`)."""
+    from zpb_lib.core.paths import default_db_path as _default
 
     return _default()
 
@@ -121,9 +121,9 @@ def new_database(db: str | os.PathLike | None = None, *, ref: Reference | None =
                  synthetic: bool = False, overwrite: bool = False) -> Iterator[Connection]:
     """:func:`create` for a command that fills the new database in the block (the connection is
     closed when it ends). A file is made whole or not at all: at a temporary name next to it
-    (:func:`zpb_lib.files.atomic_path`), renamed over ``db`` once complete and closed, so a full disk
+    (:func:`zpb_lib.core.files.atomic_path`), renamed over ``db`` once complete and closed, so a full disk
     or Ctrl-C leaves no half-made database and, with ``overwrite``, the old one as it was."""
-    from zpb_lib.files import atomic_path
+    from zpb_lib.core.files import atomic_path
 
     path = resolve_db_path(db)
     ref = ref or reference()

@@ -58,7 +58,7 @@ def copy_database(src: "str | os.PathLike", dst: "str | os.PathLike", *, ref: Re
     if exists(dst_db) and not overwrite:
         raise StoreError(f"{display(dst_db)} already holds a database (--force replaces it)")
     if not is_url(dst_db):  # a path that cannot be written: said before the source is read
-        from zpb_lib.files import check_target
+        from zpb_lib.core.files import check_target
 
         check_target(dst_db)
     result = CopyResult(display(src_db), display(dst_db))
@@ -93,7 +93,7 @@ def copy_database(src: "str | os.PathLike", dst: "str | os.PathLike", *, ref: Re
 @contextlib.contextmanager
 def _empty_target(db: "str | os.PathLike", overwrite: bool) -> Iterator[Connection]:
     """The target, empty, closed when the block ends. A file is made at a temporary name next to it
-    and replaces ``db`` only once the copy is complete and verified (zpb_lib.files.atomic_path): a
+    and replaces ``db`` only once the copy is complete and verified (zpb_lib.core.files.atomic_path): a
     full disk or a failed check leaves no half copy, and an old file as it was."""
     from zpb_lib.store.connection import _pg_drop_all
 
@@ -106,7 +106,7 @@ def _empty_target(db: "str | os.PathLike", overwrite: bool) -> Iterator[Connecti
         finally:
             con.close()
         return
-    from zpb_lib.files import atomic_path
+    from zpb_lib.core.files import atomic_path
 
     path = Path(db)
     with atomic_path(path) as tmp:

@@ -256,7 +256,7 @@ def _removal_blockers(con: Connection, x: int) -> list[Blocker]:
 
 def _row_label(con: Connection, table: str, row: dict) -> str:
     """A removed row as people name it: the institution's identifier and the row's key."""
-    from zpb_lib.institutions import label
+    from zpb_lib.reference.identifiers import label
 
     inst = ""
     if row.get("institution_id") is not None:
@@ -275,7 +275,7 @@ def _same_key(con: Connection, table: str, row: dict) -> list[int | None]:
     """Imports of the rows now stored with the removed row's natural key (the register's: an
     institution's participation by the edition it joined, its award by edition and kind, its action
     by edition and title; a partner by name and county)."""
-    from zpb_lib.ingest import norm
+    from zpb_lib.core.text import norm
 
     if table == "participation":
         rows = con.execute("SELECT import_id FROM participation WHERE institution_id = ? AND joined_edition = ?",

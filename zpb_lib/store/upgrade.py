@@ -74,7 +74,7 @@ def _backup(con: Connection, dest: Path) -> None:
     """A complete copy or none: SQLite's online backup into a temporary file, then a rename."""
     import sqlite3
 
-    from zpb_lib.files import atomic_path
+    from zpb_lib.core.files import atomic_path
 
     with atomic_path(dest) as tmp:
         out = sqlite3.connect(tmp)
@@ -233,7 +233,7 @@ def _v1_to_v2(con: Connection, ref: Reference, result: UpgradeResult) -> None:
         raise StoreError("upgrade refused: this version-1 database holds institutions that are not demo data, and "
                          "version 2 identifies every institution by its RSPO number or POL-on id, which version 1 "
                          "did not record; the file is unchanged")
-    from zpb_lib.demo import demo_identifiers
+    from zpb_lib.reference.identifiers import demo_identifiers
 
     seed_row = con.execute("SELECT value FROM meta WHERE key = 'demo_seed'").fetchone()
     ids = demo_identifiers(int(seed_row[0]) if seed_row else 0, rows)

@@ -1,0 +1,372 @@
+"""The ``zpb`` command."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from zpb_lib import store
+from zpb_lib.cli.build import register as register_build
+from zpb_lib.cli.ingest import register as register_ingest, run_on_db
+from zpb_lib.core.paths import DB_HELP
+from zpb_lib.reference import ReferenceDataError, group_of, wave_of
+from zpb_lib.report.xlsx import register as register_export
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help=DB_HELP)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = store.resolve_db_path(args.db)
+    if store.exists(path):
+        print(f"zpb init: {store.display(path)} already exists; zpb init never touches an existing database "
+              "(upgrade an older one with `zpb db upgrade`)", file=sys.stderr)
+        return 1
+    with store.new_database(path, synthetic=False):  # a file: whole or not at all
+        pass
+    print(f"new empty database {store.display(path)} (schema version {store.SCHEMA_VERSION}) with the reference data: counties, "
+          "police units, editions, institution kinds, criteria catalogues")
+    print("next: `zpb ingest institutions RSPO_EXPORT.csv`, then `zpb template register` "
+          "(see „Your own data” in the README)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from zpb_lib.services.demo import generate
+
+    path = store.resolve_db_path(args.db)
+    if store.exists(path) and not args.force:
+        print(f"{store.display(path)} exists; use --force to replace it", file=sys.stderr)
+        return 1
+    t0 = time.perf_counter()
+    generate(path, seed=args.seed, scale=args.scale)
+    print(f"synthetic demo database written to {store.display(path)} in {time.perf_counter() - t0:.1f} s "
+          f"(seed {args.seed}, scale {args.scale:g})")
+    return _print_counts(path)
+
+
+def _print_counts(path: "Path | str") -> int:
+    con = store.connect(path, readonly=True)
+    try:
+        counts = store.table_counts(con)
+        synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
+    finally:
+        con.close()
+    print(f"{store.display(path)}{' (synthetic demo data)' if synthetic and synthetic[0] == '1' else ''}:")
+    width = max(len(t) for t in counts)
+    for table, n in counts.items():
+        print(f"  {table:<{width}}  {n:>9,}".replace(",", " "))
+    return 0
+
+
+def cmd_db_info(args: argparse.Namespace) -> int:
+    return _print_counts(store.resolve_db_path(args.db))
+
+
+def cmd_db_check(args: argparse.Namespace) -> int:
+    from zpb_lib.domain.checks import check, notes
+
+    path = store.resolve_db_path(args.db)
+    con = store.connect(path, readonly=True)
+    try:
+        problems = check(con)
+        found = notes(con)
+    finally:
+        con.close()
+    for p in problems:
+        print(p)
+    # Notes follow the problems, marked, and leave the exit status alone: they are not errors.
+    for n in found:
+        print(f"note: {n}")
+    summary = f"{store.display(path)}: {len(problems)} problem(s)"
+    if found:
+        summary += f"; {len(found)} note(s): award(s) recorded without an audit in the database"
+    print(summary, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from zpb_lib.store.upgrade import upgrade
+
+    result = upgrade(args.db, make_backup=not args.no_backup)
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from zpb_lib.store.copy import copy_database
+
+    print("\n".join(copy_database(args.source, args.target, overwrite=args.force).lines()))
+    return 0
+
+
+def cmd_db_roles(args: argparse.Namespace) -> int:
+    from zpb_lib.store.roles import setup_roles
+
+    con = store.connect(args.db)
+    try:
+        print("\n".join(setup_roles(con).lines()))
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_imports_list(args: argparse.Namespace) -> int:
+    from zpb_lib.store.history import list_imports
+    from zpb_lib.store.rights import rights_of
+
+    con = store.connect(args.db, readonly=True)
+    try:
+        rights = rights_of(con)
+        # A police unit's login lists its own unit's imports: the ones it may undo.
+        unit = None if rights.everything or not rights.units else rights.unit
+        records = list_imports(con, unit=unit)
+        others = len(list_imports(con)) - len(records) if unit else 0
+    finally:
+        con.close()
+    if unit:
+        print(f"imports of {rights.unit_name(unit)} ({rights.who()})"
+              + (f"; {others} import(s) of others are not listed" if others else ""))
+    if not records:
+        print("no imports: the database holds only what `zpb init` or `zpb demo` put in it" if not others
+              else "no imports of your unit yet")
+        return 0
+    width = max([len(r.imported_by or "—") for r in records] + [len("by")])
+    print(f"{'id':>5}  {'kind':<12} {'imported (UTC)':<19}  {'by':<{width}}  {'rows':>7}  {'hash':<12}  file · target")
+    for r in records:
+        target = r.target()
+        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.imported_by or '—':<{width}}  "
+              f"{r.rows:>7}  {r.content_hash[:12]}  {r.file_name}{' · ' + target if target else ''}")
+    return 0
+
+
+def cmd_imports_undo(args: argparse.Namespace) -> int:
+    from zpb_lib.store.history import UndoRefused, undo
+
+    return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run, with_later=args.with_later),
+                     refused=(UndoRefused,))
+
+
+def cmd_awards_confirm(args: argparse.Namespace) -> int:
+    from zpb_lib.domain.awards import AwardsError, confirm
+
+    return run_on_db(args.db, lambda con: confirm(con, args.edition, date=args.date, dry_run=args.dry_run),
+                     refused=(AwardsError,))
+
+
+def cmd_institutions_find(args: argparse.Namespace) -> int:
+    from zpb_lib.domain.institutions import find
+    from zpb_lib.reference import reference
+
+    con = store.connect(args.db, readonly=True)
+    try:
+        hits = find(con, " ".join(args.text), limit=args.limit)
+    finally:
+        con.close()
+    if not hits:
+        print(f"no institution matches {' '.join(args.text)!r} (name, locality, county, RSPO number, POL-on id "
+              "or an abbreviation such as „SP”, „ZSO”, „AGH”)", file=sys.stderr)
+        return 1
+    kinds = reference().kinds
+    width = max(len(h.institution.ident) for h in hits)
+    for h in hits:
+        i = h.institution
+        kind = kinds[i.kind].name_pl if i.kind in kinds else i.kind
+        flags = "" if i.in_register else "  [not in the latest RSPO register]"
+        print(f"{i.ident:<{width}}  {i.name} — {i.locality} (powiat {h.county_name}, {kind}){flags}")
+    return 0
+
+
+def cmd_notebooks_copy(args: argparse.Namespace) -> int:
+    from zpb_lib.batch.notebooks import copy_notebooks
+
+    result = copy_notebooks(args.folder, force=args.force)  # a folder that cannot be written: main() says why
+    folder = result.folder
+    for names, what in ((result.copied, "copied"), (result.refreshed, "refreshed (an unedited copy of another version)"),
+                        (result.current, "up to date"), (result.overwritten, "overwritten (--force)")):
+        for name in names:
+            print(f"{folder / name}: {what}")
+    for name in result.kept:
+        print(f"zpb notebooks copy: left {folder / name}: it was changed (it differs from the shipped notebook); "
+              "--force overwrites it", file=sys.stderr)
+    print(f"edit them (JupyterLab: `jupyter lab {folder}`), then: zpb build --notebooks {folder}")
+    return 0 if result.ok else 1
+
+
+def version_text() -> str:
+    """``zpb --version``: the package, the database schema and report cube versions it uses, and
+    the hash and folder of the reference data it reads."""
+    from zpb_lib import version
+    from zpb_lib.domain.cube import CUBE_VERSION, reference_hash
+    from zpb_lib.reference import data_dir, reference
+
+    try:
+        ref = f"{reference_hash(reference())} ({data_dir()})"
+    except Exception as exc:  # broken reference data: still say which version this is
+        ref = f"unreadable ({exc})"
+    return (f"zpb {version()}\n"
+            f"database schema version {store.SCHEMA_VERSION}, report cube version {CUBE_VERSION}\n"
+            f"reference data {ref}")
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kw) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        print(version_text())
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zpb", description="Report toolkit for the ZPB programme (Zintegrowana Polityka Bezpieczeństwa, "
+        "Małopolska).", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="The database: --db FILE, else $ZPB_DB, else data/zpb.sqlite when zpb runs from its source "
+               "checkout,\nelse zpb.sqlite in the current folder. Reference data: $ZPB_DATA_DIR, else the data "
+               "shipped with zpb.")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the version of zpb, of the database schema and report cube, and the "
+                             "reference data's hash")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create a new, empty database for your own data (reference data only)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("demo", help="generate a synthetic demo database")
+    _db_arg(p)
+    p.add_argument("--seed", type=int, default=2026, help="random seed (same seed and scale: same data)")
+    p.add_argument("--scale", type=float, default=1.0, help="size factor (1: ~2,500 institutions; 10: national size)")
+    p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="inspect and validate a database").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("info", help="row counts per table")
+    _db_arg(p)
+    p.set_defaults(func=cmd_db_info)
+    p = db.add_parser("check", help="validate integrity and the rules; one line per problem, then notes (awards "
+                      "recorded without an audit)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_db_check)
+    p = db.add_parser("upgrade", help="upgrade a database of an older schema (backup copy first, one transaction) "
+                      "and bring its reference tables in line with data/")
+    _db_arg(p)
+    p.add_argument("--no-backup", action="store_true", help="do not keep a copy of the file as it was")
+    p.set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("copy", help="copy a whole database, SQLite ↔ PostgreSQL in either direction, and verify it "
+                      "(row counts and content hashes)")
+    p.add_argument("source", help="database file or postgresql://… URL to copy")
+    p.add_argument("target", help="new database file, or an empty PostgreSQL database's URL")
+    p.add_argument("--force", action="store_true", help="replace what the target holds")
+    p.set_defaults(func=cmd_db_copy)
+    p = db.add_parser("roles", help="PostgreSQL: the analyst, reader and police-unit roles and their rights "
+                      "(row-level security)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_db_roles)
+
+    imports = sub.add_parser("imports", help="list imports and take one back").add_subparsers(
+        dest="imports_command", required=True)
+    p = imports.add_parser("list", help="every import: id, kind, time, rows, content hash, file")
+    _db_arg(p)
+    p.set_defaults(func=cmd_imports_list)
+    p = imports.add_parser("undo", help="remove exactly what one import stored and put back what it changed or "
+                           "removed (one transaction)")
+    p.add_argument("id", type=int, help="the import's id (see `zpb imports list`)")
+    p.add_argument("--with-later", action="store_true",
+                   help="also undo every import that depends on it, directly or through others, in one transaction "
+                        "(a refusal names them)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed and put back; change nothing")
+    _db_arg(p)
+    p.set_defaults(func=cmd_imports_undo)
+
+    awards = sub.add_parser("awards", help="record the awards the rules grant").add_subparsers(
+        dest="awards_command", required=True)
+    p = awards.add_parser("confirm", help="list the awards the rules grant for an edition's audits and record them")
+    p.add_argument("--edition", required=True, help="the edition, e.g. 2025/2026")
+    p.add_argument("--date", help="award date (default: the edition's ceremony day), e.g. 2026-10-15")
+    p.add_argument("--dry-run", action="store_true", help="list them; record nothing")
+    _db_arg(p)
+    p.set_defaults(func=cmd_awards_confirm)
+
+    institutions = sub.add_parser("institutions", help="find institutions and their identifiers").add_subparsers(
+        dest="institutions_command", required=True)
+    p = institutions.add_parser("find", help="find institutions by name, locality, RSPO number or abbreviation "
+                                "(diacritics optional)")
+    p.add_argument("text", nargs="+", help="words to look for, e.g. sp 2 bochnia, zso limanowa, AGH")
+    p.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_institutions_find)
+    notebooks = sub.add_parser("notebooks", help="editable copies of the report notebooks").add_subparsers(
+        dest="notebooks_command", required=True)
+    p = notebooks.add_parser("copy", help="copy the report notebooks (and the explorer) into FOLDER to customise "
+                             "them for `zpb build --notebooks FOLDER`; copies you changed are left as they are")
+    p.add_argument("folder", help="the folder for the copies (created if missing)")
+    p.add_argument("--force", action="store_true", help="overwrite copies you changed as well")
+    p.set_defaults(func=cmd_notebooks_copy)
+    register_build(sub)
+    register_ingest(sub)
+    register_export(sub)
+    return parser
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """"zpb ingest survey" for the message of a refused option value."""
+    words = [args.command] + [v for k, v in vars(args).items() if k.endswith("_command") and isinstance(v, str)]
+    return " ".join(["zpb", *words])
+
+
+def normalise_options(args: argparse.Namespace) -> None:
+    """Option values as people write them, made canonical before any command runs: an edition as
+    2025/2026, 2025-2026, 2025/26 or XIX; report kinds, formats and languages in English or Polish
+    (``--only powiat,szkoła``, ``--format HTML``, ``--lang polski``). Raises ValueError with one line."""
+    from zpb_lib.cli import options
+
+    if getattr(args, "edition", None) is not None:
+        args.edition = options.edition_of(args.edition)
+    if getattr(args, "lang", None) is not None:  # `zpb build --lang pl,en`: both languages
+        args.lang = ",".join(options.langs_of(args.lang)) if args.command == "build" else options.lang_of(args.lang)
+    if getattr(args, "only", None) is not None:
+        args.only = ",".join(options.kinds_of(args.only))
+    if args.command == "build" and getattr(args, "format", None) is not None:
+        args.format = ",".join(options.formats_of(args.format))
+    # `zpb survey form`, `zpb ingest survey`: students|uczniowie…, baseline|diagnoza, follow-up|ewaluacja
+    if getattr(args, "group", None) is not None:
+        args.group = group_of(args.group)
+    if getattr(args, "wave", None) is not None:
+        args.wave = wave_of(args.wave)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        normalise_options(args)
+    except ValueError as exc:  # an unknown edition, kind, format or language: one line, no usage block
+        print(f"{_command_name(args)}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        code = args.func(args)
+        if argv is None:  # the process ends now: a Ctrl-C that came before decides its status (130)
+            from zpb_lib.core.interrupt import settle
+
+            code, before = settle(code), code
+            if code == 130 and before != 130:
+                print("zpb: interrupted", file=sys.stderr)
+        return code
+    except (store.StoreError, ReferenceDataError) as exc:
+        print(f"zpb: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a read-only or missing folder, a file where a folder should be…
+        from zpb_lib.core.files import describe
+
+        print(f"{_command_name(args)}: {describe(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("zpb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The ``zpb`` subcommands for real-world inputs: ``survey form``, ``ingest survey|audit|institutions|
+register``, ``template audit|register`` and ``match``. Heavy libraries (openpyxl, WeasyPrint) load only when a command runs."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from zpb_lib.core.paths import DB_HELP
+from zpb_lib.reference import GROUP_NAMES_PL, WAVE_NAMES_PL
+from zpb_lib.store.schema import AUDIT_KINDS
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help=DB_HELP)
+
+
+# --group and --wave take the English or the Polish name (``students`` or ``uczniowie``), which argparse
+# ``choices`` cannot; zpb_lib.cli.normalise_options makes them canonical (reference.group_of, wave_of)
+# and answers an unknown value with one line naming the accepted ones.
+GROUP_HELP = "students|parents|teachers, or in Polish " + "|".join(GROUP_NAMES_PL.values())
+WAVE_HELP = ("baseline (the autumn diagnosis) or follow-up (after the action plan), or in Polish "
+             + " or ".join(WAVE_NAMES_PL.values()))
+
+
+def _refused(exc: Exception) -> int:
+    print(f"zpb: refused: {exc}", file=sys.stderr)
+    return 2
+
+
+def run_on_db(db: str | None, action: Callable[[Any], Any], *, readonly: bool = False,
+              refused: tuple[type[Exception], ...] = ()) -> int:
+    """Open the database, run ``action(con)`` and print what it returns (its ``lines()``, or the
+    path it wrote); an input refused (:class:`IngestError` or ``refused``) is one message, status 2."""
+    from zpb_lib import store
+    from zpb_lib.ingest import IngestError
+
+    con = store.connect(db, readonly=readonly)
+    try:
+        result = action(con)
+    except (IngestError, *refused) as exc:
+        return _refused(exc)
+    finally:
+        con.close()
+    print("\n".join(result.lines()) if hasattr(result, "lines") else result)
+    return 0
+
+
+def cmd_survey_form(args: argparse.Namespace) -> int:
+    from zpb_lib.ingest.forms import write_form
+
+    for path in write_form(args.group, args.lang, args.out):
+        print(path)
+    return 0
+
+
+def cmd_ingest_survey(args: argparse.Namespace) -> int:
+    from zpb_lib.ingest.survey import ingest_survey
+
+    return run_on_db(args.db, lambda con: ingest_survey(
+        con, args.file, institution=args.institution, edition=args.edition, group=args.group, wave=args.wave,
+        replace=args.replace, append=args.append, dry_run=args.dry_run, skip_bad_rows=args.skip_bad_rows))
+
+
+def cmd_ingest_audit(args: argparse.Namespace) -> int:
+    from zpb_lib.ingest.audit import ingest_audit
+
+    return run_on_db(args.db, lambda con: ingest_audit(con, args.file, kind=args.kind, replace=args.replace,
+                                                       dry_run=args.dry_run))
+
+
+def cmd_template_audit(args: argparse.Namespace) -> int:
+    from zpb_lib.ingest.audit import write_template
+
+    out = Path(args.out or f"protokol-audytu-{str(args.institution).strip()}-"
+                           f"{str(args.edition).strip().replace('/', '-')}.xlsx")
+    return run_on_db(args.db, lambda con: write_template(con, args.institution, args.edition, out, kind=args.kind),
+                     readonly=True)
+
+
+def cmd_ingest_institutions(args: argparse.Namespace) -> int:
+    from zpb_lib.ingest.institutions import ingest_institutions
+
+    return run_on_db(args.db, lambda con: ingest_institutions(con, args.file, dry_run=args.dry_run))
+
+
+def cmd_ingest_register(args: argparse.Namespace) -> int:
+    from zpb_lib.ingest.register import ingest_register
+
+    return run_on_db(args.db, lambda con: ingest_register(con, args.file, dry_run=args.dry_run))
+
+
+def cmd_template_register(args: argparse.Namespace) -> int:
+    from zpb_lib.ingest.register import write_register_template
+
+    return run_on_db(args.db, lambda con: write_register_template(con, Path(args.out)), readonly=True)
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from zpb_lib.ingest.published import match_published
+
+    return run_on_db(args.db, lambda con: match_published(con, args.file, edition=args.edition, kind=args.kind,
+                                                          out=args.out, date=args.date), readonly=True)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the survey-form, ingest and template commands to the ``zpb`` parser."""
+    survey = sub.add_parser("survey", help="the standard questionnaires").add_subparsers(
+        dest="survey_command", required=True)
+    p = survey.add_parser("form", help="write a questionnaire for an online form (.md, .csv) and for print (.html, .pdf)")
+    p.add_argument("--group", required=True, metavar="GROUP", help=GROUP_HELP)
+    p.add_argument("--lang", default="pl", help="pl (polski, default) or en (English)")
+    p.add_argument("--out", default=".", help="output folder (default: the current folder)")
+    p.set_defaults(func=cmd_survey_form)
+
+    ingest = sub.add_parser("ingest", help="import survey exports and audit protocols").add_subparsers(
+        dest="ingest_command", required=True)
+    p = ingest.add_parser("survey", help="import a Google Forms CSV, a Microsoft Forms XLSX or an Excel CSV export")
+    p.add_argument("file", help="the export file")
+    p.add_argument("--institution", required=True, metavar="RSPO",
+                   help="the school's RSPO number or the university's POL-on id (`zpb institutions find NAME`)")
+    p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
+    p.add_argument("--group", required=True, metavar="GROUP", help=GROUP_HELP)
+    p.add_argument("--wave", required=True, metavar="WAVE", help=WAVE_HELP)
+    p.add_argument("--dry-run", action="store_true", help="check everything and show what would be stored; store nothing")
+    p.add_argument("--skip-bad-rows", action="store_true",
+                   help="store the rows that can be read and leave out the others (an answer not on the scale, a row "
+                        "cut short), naming them in the summary; without it such a row refuses the file")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--replace", action="store_true",
+                      help="replace an earlier import of this file and the responses already stored for this target")
+    mode.add_argument("--append", action="store_true",
+                      help="add to the responses already stored for this target (e.g. a second form)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_ingest_survey)
+
+    p = ingest.add_parser("audit", help="import a filled audit protocol (XLSX from `zpb template audit`)")
+    p.add_argument("file", help="the filled protocol")
+    p.add_argument("--kind", metavar="|".join(AUDIT_KINDS),
+                   help="audit kind, if not chosen in the protocol (or in Polish: certyfikacyjny, ponowny, kontrolny, "
+                        "lider)")
+    p.add_argument("--dry-run", action="store_true", help="check everything; store nothing")
+    p.add_argument("--replace", action="store_true",
+                   help="replace an audit of the same institution, edition and kind stored earlier")
+    _db_arg(p)
+    p.set_defaults(func=cmd_ingest_audit)
+
+    p = ingest.add_parser("institutions", help="import the RSPO register's search export (CSV or XLSX) or a list of "
+                          "universities (POL-on id, name, city, county)")
+    p.add_argument("file", help="the RSPO export („Pobierz wyniki”) or the universities list")
+    p.add_argument("--dry-run", action="store_true", help="show what would be added, changed and marked; store nothing")
+    _db_arg(p)
+    p.set_defaults(func=cmd_ingest_institutions)
+
+    p = ingest.add_parser("register", help="import the programme register workbook (participation, awards, action "
+                          "plans, partners) or a reviewed `zpb match` result")
+    p.add_argument("file", help="the filled workbook (from `zpb template register` or `zpb match`)")
+    p.add_argument("--dry-run", action="store_true", help="check everything and show the differences; store nothing")
+    _db_arg(p)
+    p.set_defaults(func=cmd_ingest_register)
+
+    p = sub.add_parser("match", help="match a published list of awarded schools to the register's institutions")
+    p.add_argument("file", help="the list as published (.txt: numbered paragraphs)")
+    p.add_argument("--edition", required=True, help="the edition whose awards the list announces, e.g. 2025/2026")
+    p.add_argument("--kind", required=True, metavar="certyfikat|przedłużenie|lider",
+                   help="the award the list announces (also: certificate, extension, leader; diacritics optional)")
+    p.add_argument("--date", help="award date for the rows (default: the edition's ceremony day)")
+    p.add_argument("--out", help="output workbook (default: <file>-dopasowanie.xlsx next to the list)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_match)
+
+    template = sub.add_parser("template", help="write input templates").add_subparsers(
+        dest="template_command", required=True)
+    p = template.add_parser("audit", help="write an XLSX audit protocol (Polish) for an institution and edition")
+    p.add_argument("--institution", required=True, metavar="RSPO",
+                   help="the school's RSPO number or the university's POL-on id (`zpb institutions find NAME`)")
+    p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
+    p.add_argument("--kind", metavar="|".join(AUDIT_KINDS),
+                   help="pre-select the audit kind (or in Polish: certyfikacyjny, ponowny, kontrolny, lider)")
+    p.add_argument("--out", help="output file (default: protokol-audytu-<RSPO>-<edition>.xlsx)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_template_audit)
+    p = template.add_parser("register", help="write the programme register workbook (XLSX with validation), "
+                            "filled with what the database holds")
+    p.add_argument("--out", default="rejestr-zpb.xlsx", help="output file (default: rejestr-zpb.xlsx)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_template_register)
