@@ -32,7 +32,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -77,6 +77,20 @@ class BuildOptions:
     institutions: tuple[str, ...] = ()  # RSPO numbers / POL-on ids
     progress: bool = True
     notebooks: str = ""  # folder of the report notebooks; "" = the shipped ones (paths.notebooks_dir)
+    # Told of each finished report, beside the progress bar: a caller other than the command line
+    # shows its own progress.
+    on_report: Callable[["ReportDone"], None] | None = None
+
+
+@dataclass(frozen=True)
+class ReportDone:
+    """One report finished (built or failed) in a running build."""
+    stem: str
+    lang: str
+    status: str  # ok or failed
+    done: int  # reports finished so far in this build, every language
+    total: int  # reports this build runs (those skipped as current not counted)
+    failed: int  # failures so far
 
 
 @dataclass
@@ -423,6 +437,8 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
                 failed = sum(len(x.summary.failed) for x in targets)
                 if failed:
                     bar.set_postfix_str(f"błędy: {failed}" if targets[0].lang == "pl" else f"failed: {failed}")
+                if options.on_report:
+                    options.on_report(ReportDone(r.stem, t.lang, r.status, recorded, len(tasks), failed))
                 pause_point(f"journal-{recorded}")
                 interrupt.check()
 

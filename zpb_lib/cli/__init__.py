@@ -3,113 +3,81 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from pathlib import Path
 
 from zpb_lib import store
-from zpb_lib.cli.build import register as register_build
+from zpb_lib.cli import options
+from zpb_lib.cli.build import register_build, register_export
 from zpb_lib.cli.ingest import register as register_ingest, run_on_db
-from zpb_lib.core.paths import DB_HELP
 from zpb_lib.reference import ReferenceDataError, group_of, wave_of
-from zpb_lib.report.xlsx import register as register_export
+from zpb_lib.services import admin
 
 
-def _db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help=DB_HELP)
+_db_arg = options.add_db  # for the imports commands below
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    path = store.resolve_db_path(args.db)
-    if store.exists(path):
-        print(f"zpb init: {store.display(path)} already exists; zpb init never touches an existing database "
+    try:
+        made = admin.init(args.db)
+    except admin.DatabaseExists as exc:
+        print(f"zpb init: {exc} already exists; zpb init never touches an existing database "
               "(upgrade an older one with `zpb db upgrade`)", file=sys.stderr)
         return 1
-    with store.new_database(path, synthetic=False):  # a file: whole or not at all
-        pass
-    print(f"new empty database {store.display(path)} (schema version {store.SCHEMA_VERSION}) with the reference data: counties, "
-          "police units, editions, institution kinds, criteria catalogues")
+    print(f"new empty database {store.display(made.location)} (schema version {made.schema_version}) with the "
+          "reference data: counties, police units, editions, institution kinds, criteria catalogues")
     print("next: `zpb ingest institutions RSPO_EXPORT.csv`, then `zpb template register` "
           "(see „Your own data” in the README)")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from zpb_lib.services.demo import generate
-
-    path = store.resolve_db_path(args.db)
-    if store.exists(path) and not args.force:
-        print(f"{store.display(path)} exists; use --force to replace it", file=sys.stderr)
-        return 1
-    t0 = time.perf_counter()
-    generate(path, seed=args.seed, scale=args.scale)
-    print(f"synthetic demo database written to {store.display(path)} in {time.perf_counter() - t0:.1f} s "
-          f"(seed {args.seed}, scale {args.scale:g})")
-    return _print_counts(path)
-
-
-def _print_counts(path: "Path | str") -> int:
-    con = store.connect(path, readonly=True)
     try:
-        counts = store.table_counts(con)
-        synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
-    finally:
-        con.close()
-    print(f"{store.display(path)}{' (synthetic demo data)' if synthetic and synthetic[0] == '1' else ''}:")
-    width = max(len(t) for t in counts)
-    for table, n in counts.items():
+        made = admin.demo(args.db, seed=args.seed, scale=args.scale, force=args.force)
+    except admin.DatabaseExists as exc:
+        print(f"{exc} exists; use --force to replace it", file=sys.stderr)
+        return 1
+    print(f"synthetic demo database written to {store.display(made.location)} in {made.seconds:.1f} s "
+          f"(seed {made.seed}, scale {made.scale:g})")
+    return _print_counts(made.info)
+
+
+def _print_counts(info: admin.DatabaseInfo) -> int:
+    print(f"{store.display(info.location)}{' (synthetic demo data)' if info.synthetic else ''}:")
+    width = max(len(t) for t in info.counts)
+    for table, n in info.counts.items():
         print(f"  {table:<{width}}  {n:>9,}".replace(",", " "))
     return 0
 
 
 def cmd_db_info(args: argparse.Namespace) -> int:
-    return _print_counts(store.resolve_db_path(args.db))
+    return _print_counts(admin.info(args.db))
 
 
 def cmd_db_check(args: argparse.Namespace) -> int:
-    from zpb_lib.domain.checks import check, notes
-
-    path = store.resolve_db_path(args.db)
-    con = store.connect(path, readonly=True)
-    try:
-        problems = check(con)
-        found = notes(con)
-    finally:
-        con.close()
-    for p in problems:
+    report = admin.check(args.db)
+    for p in report.problems:
         print(p)
     # Notes follow the problems, marked, and leave the exit status alone: they are not errors.
-    for n in found:
+    for n in report.notes:
         print(f"note: {n}")
-    summary = f"{store.display(path)}: {len(problems)} problem(s)"
-    if found:
-        summary += f"; {len(found)} note(s): award(s) recorded without an audit in the database"
+    summary = f"{store.display(report.location)}: {len(report.problems)} problem(s)"
+    if report.notes:
+        summary += f"; {len(report.notes)} note(s): award(s) recorded without an audit in the database"
     print(summary, file=sys.stderr)
-    return 1 if problems else 0
+    return 0 if report.ok else 1
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from zpb_lib.store.upgrade import upgrade
-
-    result = upgrade(args.db, make_backup=not args.no_backup)
-    print("\n".join(result.lines()))
+    print("\n".join(admin.upgrade(args.db, backup=not args.no_backup).lines()))
     return 0
 
 
 def cmd_db_copy(args: argparse.Namespace) -> int:
-    from zpb_lib.store.copy import copy_database
-
-    print("\n".join(copy_database(args.source, args.target, overwrite=args.force).lines()))
+    print("\n".join(admin.copy(args.source, args.target, overwrite=args.force).lines()))
     return 0
 
 
 def cmd_db_roles(args: argparse.Namespace) -> int:
-    from zpb_lib.store.roles import setup_roles
-
-    con = store.connect(args.db)
-    try:
-        print("\n".join(setup_roles(con).lines()))
-    finally:
-        con.close()
+    print("\n".join(admin.roles(args.db).lines()))
     return 0
 
 
@@ -150,37 +118,34 @@ def cmd_imports_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_awards_confirm(args: argparse.Namespace) -> int:
-    from zpb_lib.domain.awards import AwardsError, confirm
+    from zpb_lib.services import awards
 
-    return run_on_db(args.db, lambda con: confirm(con, args.edition, date=args.date, dry_run=args.dry_run),
-                     refused=(AwardsError,))
+    try:
+        result = awards.confirm(args.db, args.edition.edition, date=args.date, dry_run=args.dry_run)
+    except awards.AwardsError as exc:
+        print(f"zpb: refused: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(result.lines()))
+    return 0
 
 
 def cmd_institutions_find(args: argparse.Namespace) -> int:
-    from zpb_lib.domain.institutions import find
-    from zpb_lib.reference import reference
+    from zpb_lib.services.lookups import find_institutions
 
-    con = store.connect(args.db, readonly=True)
-    try:
-        hits = find(con, " ".join(args.text), limit=args.limit)
-    finally:
-        con.close()
+    hits = find_institutions(args.db, " ".join(args.text), limit=args.limit)
     if not hits:
         print(f"no institution matches {' '.join(args.text)!r} (name, locality, county, RSPO number, POL-on id "
               "or an abbreviation such as „SP”, „ZSO”, „AGH”)", file=sys.stderr)
         return 1
-    kinds = reference().kinds
-    width = max(len(h.institution.ident) for h in hits)
+    width = max(len(h.ident) for h in hits)
     for h in hits:
-        i = h.institution
-        kind = kinds[i.kind].name_pl if i.kind in kinds else i.kind
-        flags = "" if i.in_register else "  [not in the latest RSPO register]"
-        print(f"{i.ident:<{width}}  {i.name} — {i.locality} (powiat {h.county_name}, {kind}){flags}")
+        flags = "" if h.in_register else "  [not in the latest RSPO register]"
+        print(f"{h.ident:<{width}}  {h.name} — {h.locality} (powiat {h.county_name}, {h.kind_name}){flags}")
     return 0
 
 
 def cmd_notebooks_copy(args: argparse.Namespace) -> int:
-    from zpb_lib.batch.notebooks import copy_notebooks
+    from zpb_lib.services.builds import copy_notebooks
 
     result = copy_notebooks(args.folder, force=args.force)  # a folder that cannot be written: main() says why
     folder = result.folder
@@ -233,11 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="create a new, empty database for your own data (reference data only)")
-    _db_arg(p)
+    options.add_db(p)
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("demo", help="generate a synthetic demo database")
-    _db_arg(p)
+    options.add_db(p)
     p.add_argument("--seed", type=int, default=2026, help="random seed (same seed and scale: same data)")
     p.add_argument("--scale", type=float, default=1.0, help="size factor (1: ~2,500 institutions; 10: national size)")
     p.add_argument("--force", action="store_true", help="replace an existing database")
@@ -245,15 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="inspect and validate a database").add_subparsers(dest="db_command", required=True)
     p = db.add_parser("info", help="row counts per table")
-    _db_arg(p)
+    options.add_db(p)
     p.set_defaults(func=cmd_db_info)
     p = db.add_parser("check", help="validate integrity and the rules; one line per problem, then notes (awards "
                       "recorded without an audit)")
-    _db_arg(p)
+    options.add_db(p)
     p.set_defaults(func=cmd_db_check)
     p = db.add_parser("upgrade", help="upgrade a database of an older schema (backup copy first, one transaction) "
                       "and bring its reference tables in line with data/")
-    _db_arg(p)
+    options.add_db(p)
     p.add_argument("--no-backup", action="store_true", help="do not keep a copy of the file as it was")
     p.set_defaults(func=cmd_db_upgrade)
     p = db.add_parser("copy", help="copy a whole database, SQLite ↔ PostgreSQL in either direction, and verify it "
@@ -264,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_db_copy)
     p = db.add_parser("roles", help="PostgreSQL: the analyst, reader and police-unit roles and their rights "
                       "(row-level security)")
-    _db_arg(p)
+    options.add_db(p)
     p.set_defaults(func=cmd_db_roles)
 
     imports = sub.add_parser("imports", help="list imports and take one back").add_subparsers(
@@ -285,10 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     awards = sub.add_parser("awards", help="record the awards the rules grant").add_subparsers(
         dest="awards_command", required=True)
     p = awards.add_parser("confirm", help="list the awards the rules grant for an edition's audits and record them")
-    p.add_argument("--edition", required=True, help="the edition, e.g. 2025/2026")
+    options.add_edition(p, "the edition, e.g. 2025/2026", required=True)
     p.add_argument("--date", help="award date (default: the edition's ceremony day), e.g. 2026-10-15")
     p.add_argument("--dry-run", action="store_true", help="list them; record nothing")
-    _db_arg(p)
+    options.add_db(p)
     p.set_defaults(func=cmd_awards_confirm)
 
     institutions = sub.add_parser("institutions", help="find institutions and their identifiers").add_subparsers(
@@ -297,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "(diacritics optional)")
     p.add_argument("text", nargs="+", help="words to look for, e.g. sp 2 bochnia, zso limanowa, AGH")
     p.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
-    _db_arg(p)
+    options.add_db(p)
     p.set_defaults(func=cmd_institutions_find)
     notebooks = sub.add_parser("notebooks", help="editable copies of the report notebooks").add_subparsers(
         dest="notebooks_command", required=True)
@@ -318,20 +283,24 @@ def _command_name(args: argparse.Namespace) -> str:
     return " ".join(["zpb", *words])
 
 
-def normalise_options(args: argparse.Namespace) -> None:
-    """Option values as people write them, made canonical before any command runs: an edition as
-    2025/2026, 2025-2026, 2025/26 or XIX; report kinds, formats and languages in English or Polish
-    (``--only powiat,szkoła``, ``--format HTML``, ``--lang polski``). Raises ValueError with one line."""
-    from zpb_lib.cli import options
+# Commands whose options zpb_lib.cli.ingest declares without converters: their values are made
+# canonical here, as they were before the parser converted the others' (zpb_lib.cli.options).
+_UNCONVERTED = ("survey", "ingest", "template", "match")
 
+
+def normalise_options(args: argparse.Namespace) -> None:
+    """Refuse an option value the parser could not convert (an unknown edition, report kind, format
+    or language): ValueError with one line. The parser took them as people write them (an edition
+    as 2025/2026, 2025-2026, 2025/26 or XIX; kinds, formats and languages in English or Polish)."""
+    refused = options.refusal(args)
+    if refused is not None:
+        raise refused
+    if args.command not in _UNCONVERTED:
+        return
     if getattr(args, "edition", None) is not None:
         args.edition = options.edition_of(args.edition)
-    if getattr(args, "lang", None) is not None:  # `zpb build --lang pl,en`: both languages
-        args.lang = ",".join(options.langs_of(args.lang)) if args.command == "build" else options.lang_of(args.lang)
-    if getattr(args, "only", None) is not None:
-        args.only = ",".join(options.kinds_of(args.only))
-    if args.command == "build" and getattr(args, "format", None) is not None:
-        args.format = ",".join(options.formats_of(args.format))
+    if getattr(args, "lang", None) is not None:
+        args.lang = options.lang_of(args.lang)
     # `zpb survey form`, `zpb ingest survey`: students|uczniowie…, baseline|diagnoza, follow-up|ewaluacja
     if getattr(args, "group", None) is not None:
         args.group = group_of(args.group)

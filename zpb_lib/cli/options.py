@@ -6,13 +6,25 @@ usage block.
 
 Editions are parsed by :meth:`zpb_lib.reference.Reference.edition_of` (``2025/2026``,
 ``2025-2026``, ``2025/26``, ``XIX``); :func:`edition_of` wraps it with the same one-line error.
+
+The options several commands share are declared here, once (:func:`add_db`, :func:`add_edition`,
+:func:`add_county`, :func:`add_lang`), and their values converted by the parser (``type=``): an
+edition becomes a :class:`zpb_lib.reference.Edition`, ``--db`` a database location. A value that
+cannot be converted becomes a :class:`Refused` rather than an argparse error, so that a missing
+required option is still reported first (argparse's usage block) and a bad value in one line
+(:func:`refusal`).
 """
 from __future__ import annotations
 
+import argparse
 import unicodedata
-from typing import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
-from zpb_lib.reference import Reference, reference
+from zpb_lib import store
+from zpb_lib.core.paths import DB_HELP
+from zpb_lib.reference import Edition, Reference, reference
 
 # canonical code -> the other names people use for it (compared without case and diacritics)
 KIND_NAMES: dict[str, tuple[str, ...]] = {
@@ -87,3 +99,67 @@ def edition_of(text: object, ref: Reference | None = None) -> str:
         return (ref or reference()).edition_of(text)
     except KeyError as exc:
         raise ValueError(exc.args[0]) from None
+
+
+# --------------------------------------------------------------------------- converters and shared options
+
+@dataclass(frozen=True)
+class Refused:
+    """An option value the parser could not convert; the command refuses it in one line before it runs."""
+    error: ValueError
+
+
+def _converter(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:  # broken reference data too (ReferenceDataError): one line, not argparse's
+            return Refused(exc)
+
+    convert.__name__ = parse.__name__  # what argparse would call the value's type
+    return convert
+
+
+def refusal(args: argparse.Namespace) -> ValueError | None:
+    """The error of the first option value the parser refused, in the order the options were declared."""
+    return next((v.error for v in vars(args).values() if isinstance(v, Refused)), None)
+
+
+def _edition(text: str) -> Edition:
+    from zpb_lib.services.lookups import edition
+
+    return edition(text)
+
+
+def database(text: str) -> "Path | str":
+    """``--db``: a file's path or a PostgreSQL URL; empty: the default ($ZPB_DB, …)."""
+    return store.resolve_db_path(text)
+
+
+edition = _converter(_edition)
+lang = _converter(lang_of)
+langs = _converter(lambda text: ",".join(langs_of(text)))  # "polski, EN" -> "pl,en", as BuildOptions takes it
+kinds = _converter(lambda text: ",".join(kinds_of(text)))
+formats = _converter(lambda text: ",".join(formats_of(text)))
+
+
+def add_db(p: argparse.ArgumentParser) -> None:
+    # A string default goes through the converter too: args.db is always a location.
+    p.add_argument("--db", type=database, default="", help=DB_HELP)
+
+
+def add_edition(p: argparse.ArgumentParser, help: str, *, required: bool = False) -> None:
+    p.add_argument("--edition", type=edition, required=required, help=help)
+
+
+def add_county(p: argparse.ArgumentParser, help: str, *, repeatable: bool = False) -> None:
+    """Left as typed: each command resolves it in its own words (a build's report names, an export's)."""
+    if repeatable:
+        p.add_argument("--county", action="append", default=[], metavar="TERYT", help=help)
+    else:
+        p.add_argument("--county", metavar="TERYT", help=help)
+
+
+def add_lang(p: argparse.ArgumentParser, help: str, *, several: bool = False) -> None:
+    """``several``: a comma-separated list (``pl,en``) rather than one language."""
+    p.add_argument("--lang", type=langs if several else lang, default="pl", help=help)

@@ -40,18 +40,15 @@ them in the reader's locale (a Polish Excel shows ``1 234`` and ``75,5%``).
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import sqlite3
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
-from zpb_lib.core.paths import DB_HELP
 from zpb_lib.reference import AmbiguousCounty, Reference, reference
 from zpb_lib.domain import labels as _labels
 from zpb_lib.domain.labels import county_name, label, labels_for
@@ -685,52 +682,8 @@ def export(source: Source, out: str | os.PathLike, *, county: str | None = None,
     return Result(w.save(Path(out)), {name: n for name, _, n in made})
 
 
-# --------------------------------------------------------------------------- command
+# --------------------------------------------------------------------------- output file
 
 def default_out(edition: str, county: str | None, lang: str) -> Path:
     stem = "wyniki" if lang == "pl" else "results"
     return Path(f"zpb-{stem}-{edition.replace('/', '-')}{'-' + county if county else ''}.xlsx")
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from zpb_lib import store
-
-    ref = reference()
-    try:
-        edition = check_edition(args.edition, ref)
-        county = resolve_county(args.county, ref)
-        if county is not None and county != str(args.county).strip():
-            print(f"zpb export: --county {args.county}: {county_name(county, 'pl', ref)} ({county})", file=sys.stderr)
-        if args.cube:
-            source = from_cube(args.cube, edition, ref=ref)
-        else:
-            con = store.connect(args.db, readonly=True)
-            try:
-                source = from_database(con, edition, ref=ref)
-            finally:
-                con.close()
-        out = Path(args.out) if args.out else default_out(edition, county, args.lang)
-        result = export(source, out, county=county, lang=args.lang, ref=ref)
-    except (ExportError, FileNotFoundError) as exc:
-        print(f"zpb export: {exc}", file=sys.stderr)
-        return 2
-    counts = ", ".join(f"{name}: {n}" for name, n in result.rows.items())
-    print(result.path)
-    print(f"({counts})", file=sys.stderr)
-    return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``zpb export`` to the ``zpb`` parser."""
-    p = sub.add_parser("export", help="write an edition's results as an XLSX workbook for analysts "
-                                      "(decisions, points per criterion, survey indicators, renewals due)")
-    p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
-    p.add_argument("--county", metavar="TERYT",
-                   help="only this county's rows (TERYT code such as 1201, or the county's name); "
-                        "survey indicators keep the voivodeship rows for comparison")
-    p.add_argument("--lang", default="pl", help="language of sheets and labels: pl (polski, default) or en (English)")
-    p.add_argument("--out", help="output file (default: zpb-wyniki-<edition>[-<county>].xlsx, "
-                                 "zpb-results-… with --lang en)")
-    p.add_argument("--db", help=DB_HELP)
-    p.add_argument("--cube", metavar="PATH", help="reuse a saved report cube of the edition instead of computing it")
-    p.set_defaults(func=cmd_export)
