@@ -50,7 +50,7 @@ from zpb_lib.core import interrupt
 from zpb_lib.core.hooks import pause_point
 from zpb_lib.batch.backend import Backend, open_backend
 from zpb_lib.batch.folders import prepare, sweep_build_folder
-from zpb_lib.batch.pdf_engine import check_pdf_engine, default_pdf_engine
+from zpb_lib.batch import pdf
 from zpb_lib.batch.plan import KINDS, Job, county_code, plan
 from zpb_lib.batch.tasks import ReportResult, ReportTask
 from zpb_lib.batch.worker import WorkerConfig
@@ -67,7 +67,7 @@ class BuildOptions:
     edition: str | None = None
     out: str = "reports"
     formats: tuple[str, ...] = ("html", "pdf")
-    pdf_engine: str = ""  # weasyprint or chromium; "" = $ZPB_PDF_ENGINE, else weasyprint
+    pdf_engine: str = ""  # a name of zpb_lib.batch.pdf.engines(); "" = $ZPB_PDF_ENGINE, else the default
     jobs: int | None = None  # worker processes; None: the CPU cores this process may use
     cluster: str = ""  # "" = this machine's process pool; "tcp://HOST:8786" or "local:N" = Dask
     force: bool = False
@@ -304,7 +304,7 @@ def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
     if bad:
         raise ValueError(f"unknown format(s): {', '.join(sorted(bad))} (html, pdf)")
     # Chromium must be there before the cube is computed, not found missing by every report.
-    pdf_engine = check_pdf_engine(options.pdf_engine or default_pdf_engine()) if "pdf" in formats else ""
+    pdf_engine = pdf.checked(options.pdf_engine or pdf.from_environment()) if "pdf" in formats else ""
     counties = tuple(county_code(ref, c) for c in options.counties)
     wanted = _known_institutions(db_path, options.institutions)  # before the cube: a typo fails fast
     edition_dir = prepare(Path(options.out) / edition.replace("/", "-"))  # a message now, not after the cube
@@ -351,7 +351,7 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
     cube_seconds, cube_rebuilt = 0.0, False
     # Local workers start before the plan is known (their kernels warm up while the cube is
     # computed): no more than the reports the filters allow.
-    config = WorkerConfig(formats=formats, pdf_engine=pdf_engine or "weasyprint")
+    config = WorkerConfig(formats=formats, pdf_engine=pdf_engine or pdf.DEFAULT)
     pool: Backend = open_backend(options.cluster, config, edition_dir.resolve(),
                         min(jobs_n, _most_reports(options, counties, wanted) * len(targets)))
     with pool, snapshot:  # leaving the pool ends every worker and kernel, Ctrl-C included

@@ -28,7 +28,7 @@ from typing import Any
 
 from zpb_lib import code_hash
 from zpb_lib.core.files import OutputError, write_bytes
-from zpb_lib.batch import ENGINE_NAME
+from zpb_lib.batch import ENGINE_NAME, pdf
 from zpb_lib.core.hooks import pause_point
 from zpb_lib.batch.tasks import Output, ReportResult, ReportTask
 
@@ -58,7 +58,7 @@ get_ipython().execution_count = 1
 @dataclass(frozen=True)
 class WorkerConfig:
     formats: tuple[str, ...] = ("html", "pdf")
-    pdf_engine: str = "weasyprint"  # or "chromium" (export.PDF_ENGINES)
+    pdf_engine: str = pdf.DEFAULT  # a name of zpb_lib.batch.pdf.engines()
     max_reports_per_kernel: int = 200
     max_kernel_mb: int = 1200
     execution_timeout: int = 600
