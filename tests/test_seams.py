@@ -156,12 +156,15 @@ def test_dask_backend_keeps_the_protocol(tmp_path):
         pool.close()
 
 
-def test_dask_settings_live_with_the_dask_backend():
+def test_dask_settings_live_with_the_dask_backend(monkeypatch):
     assert "client_per_report" not in {f.name for f in dataclasses.fields(WorkerConfig)}
     assert ReportWorker(WorkerConfig()).client_per_report is False
     pytest.importorskip("distributed")
     from zpb_lib.batch import dask_worker
 
+    # This process is no Dask worker: none of a worker process's one-time preparation.
+    monkeypatch.setattr(dask_worker, "_prepared", True)
+    monkeypatch.setattr(dask_worker, "_worker", None)
     try:
         assert dask_worker.report_worker(WorkerConfig(formats=("html",))).client_per_report is True
     finally:
