@@ -127,7 +127,7 @@ def _median(values: list[float]) -> float:
 
 
 def _engines_here() -> list[str]:
-    from zpb_lib.batch.chromium import unavailable_reason
+    from zpb_lib.batch.pdf.chromium import unavailable_reason
 
     return ["weasyprint"] + ([] if unavailable_reason() else ["chromium"])
 

@@ -19,7 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zpb_lib.batch.export import WEASYPRINT_PDF, Exporter  # noqa: E402
+from zpb_lib.batch.export import Exporter  # noqa: E402
+from zpb_lib.batch.pdf.chromium import CHROMIUM_PDF  # noqa: E402
+from zpb_lib.batch.pdf.weasyprint import WEASYPRINT_PDF  # noqa: E402
 
 WEASYPRINT = {
     "untagged": {},
@@ -28,7 +30,7 @@ WEASYPRINT = {
     "pdf/a-3u": {"pdf_variant": "pdf/a-3u"},
     "zpb: pdf/a-3a + PDF/UA-1": WEASYPRINT_PDF,
 }
-CHROMIUM = {"untagged": {}, "zpb: tagged + outline": {"tagged": True, "outline": True}}
+CHROMIUM = {"untagged": {}, "zpb: tagged + outline": CHROMIUM_PDF}
 
 
 def pages(folder: Path, n: int) -> list[str]:
@@ -40,7 +42,7 @@ def pages(folder: Path, n: int) -> list[str]:
 def run(engine: str, html: list[str], rounds: int) -> None:
     configs = WEASYPRINT if engine == "weasyprint" else CHROMIUM
     exporter = Exporter(pdf_engine=engine)
-    printer = exporter.start_pdf()
+    printing = exporter.start_pdf()
     seconds: dict[str, list[float]] = {name: [] for name in configs}
     sizes: dict[str, int] = {}
     try:
@@ -50,10 +52,7 @@ def run(engine: str, html: list[str], rounds: int) -> None:
             size = dict.fromkeys(configs, 0)
             for page in html:
                 for name, options in configs.items():
-                    if engine == "weasyprint":
-                        exporter.weasyprint_options = dict(options)
-                    else:
-                        printer.pdf_options = dict(options)
+                    printing.pdf_options = dict(options)
                     t = time.perf_counter()
                     size[name] += len(exporter.pdf_bytes(page))
                     totals[name] += time.perf_counter() - t

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from zpb_lib.batch.chromium import FLAGS, chromium_executable
+from zpb_lib.batch.pdf.chromium import FLAGS, chromium_executable
 
 CHROMIUM_FLAGS = FLAGS  # the PDF engine's: headless, no sandbox, nothing that calls home
 ARTIFACTS = Path(os.environ.get("ZPB_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))

@@ -21,7 +21,7 @@ from zpb_lib.batch.export import (
     external_references,
     is_self_contained,
 )
-from zpb_lib.batch.pdf_engine import PDF_ENGINES
+from zpb_lib.batch.pdf import PDF_ENGINES
 from zpb_lib.core.files import atomic_write
 
 TITLE = "<script>alert(1)</script> & „Szkoła”"

@@ -99,7 +99,7 @@ def test_printer_outlives_its_browser_and_leaves_no_process(tmp_path):
     from pypdf import PdfReader
 
     from test_export import make_notebook
-    from zpb_lib.batch.chromium import ChromiumPrinter
+    from zpb_lib.batch.pdf.chromium import ChromiumPrinter
     from zpb_lib.batch.export import Exporter
 
     html = Exporter().to_html(make_notebook(rows=120))

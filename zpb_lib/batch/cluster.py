@@ -13,11 +13,12 @@ too. Ctrl-C cancels what is queued; reports already running on an external clust
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import secrets
+import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,24 @@ def parse_cluster(spec: str) -> tuple[str, int]:
     raise ValueError(f"--cluster {spec!r}: give a scheduler address (tcp://HOST:8786) or local:N")
 
 
+@dataclass(frozen=True)
+class DaskOptions:
+    """The ``dask`` backend's options: ``cluster``, the scheduler's address (``tcp://HOST:8786``) or
+    ``local:N`` (checked when the backend is opened)."""
+
+    cluster: str
+    name = "dask"
+
+    def planned_jobs(self) -> int:
+        """0: the cluster's workers, known once it is started."""
+        return 0
+
+    def open(self, config: WorkerConfig, out_dir: Path, limit: int) -> "DaskBackend":
+        """The backend writing into ``out_dir``, which every worker must see; ``limit`` does not apply
+        (a cluster has the workers it has)."""
+        return DaskBackend(self.cluster, config, out_dir)
+
+
 def _require_distributed() -> None:
     try:
         import distributed  # noqa: F401
@@ -62,10 +81,10 @@ class DaskBackend:
     def __init__(self, spec: str, config: WorkerConfig, out_dir: Path):
         self.address, self.n_local = parse_cluster(spec)
         _require_distributed()
-        # A kernel client per report: each Dask task may run on another asyncio loop (see dask_worker).
-        self.config = dataclasses.replace(config, client_per_report=True)
+        self.config = config
         self.out_dir = Path(out_dir)
         self.dashboard: str | None = None
+        self.ready_seconds = 0.0  # how long starting took: the workers found, the folder probed
         self._cluster: Any = None
         self._client: Any = None
         self._warming: list[Any] = []
@@ -77,6 +96,21 @@ class DaskBackend:
     def workers(self) -> int:
         return self._workers
 
+    @property
+    def jobs(self) -> int:
+        """The cluster's workers (0 before :meth:`check`)."""
+        return self._workers
+
+    def check(self) -> None:
+        """Before anything is computed: start, so that every worker is known to see the output folder
+        (their kernels then warm up while the cube is computed)."""
+        self.start()
+
+    def describe(self) -> str:
+        """Once started: its workers, how long they took to be ready, where to watch the build."""
+        return (f"Dask: {self.workers} workers, ready in {self.ready_seconds:.1f} s; dashboard "
+                f"{self.dashboard or '(none: bokeh is not installed)'}")
+
     def __enter__(self) -> "DaskBackend":
         return self
 
@@ -87,6 +121,7 @@ class DaskBackend:
     def start(self) -> "DaskBackend":
         if self._client is not None:
             return self
+        ts = time.perf_counter()
         from distributed import Client
 
         from zpb_lib.batch.dask_worker import KernelShutdown, warm_up
@@ -116,6 +151,7 @@ class DaskBackend:
         self._warming = [self._client.submit(warm_up, self.config, workers=[w], allow_other_workers=False,
                                              pure=False, key=f"zpb-warm-up-{secrets.token_hex(4)}-{i}")
                          for i, w in enumerate(workers)]
+        self.ready_seconds = time.perf_counter() - ts
         return self
 
     def _probe(self) -> None:

@@ -6,7 +6,7 @@ Dask ships functions of ``__main__`` by value, and state kept there would be new
 (and every task would start a kernel). The kernel starts lazily, in the task thread, with the first
 task — never in a worker plugin's ``setup``, which runs on the worker's event loop. A task may run
 with another asyncio event loop than the one before, so each report gets a kernel client of its own
-(``WorkerConfig.client_per_report``); the kernel itself stays warm. Kernels use IPC sockets in a
+(``ReportWorker.client_per_report``); the kernel itself stays warm. Kernels use IPC sockets in a
 private folder: kernels starting at once on one host never race for TCP ports.
 
 The kernel goes when the worker does: :class:`KernelShutdown`'s ``teardown`` when the worker closes,
@@ -48,7 +48,7 @@ def report_worker(config: WorkerConfig) -> ReportWorker:
         _prepared = True
     if _worker is None or _worker.config != config:
         shutdown()
-        _worker = ReportWorker(config, _worker_name())
+        _worker = ReportWorker(config, _worker_name(), client_per_report=True)
     return _worker
 
 

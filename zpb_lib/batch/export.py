@@ -2,11 +2,11 @@
 
 Reports travel by e-mail and open offline, so the HTML is one file with the CSS inlined and images
 as data URIs, no code and no reference to anything outside it (nbconvert's default `lab` template
-loads require.js and MathJax from a CDN on every open). The PDF is WeasyPrint's rendering of the
-same HTML with the print rules of `templates/zpb/static/report.css`, or, with the ``chromium``
-PDF engine, a headless Chromium's print of it (`zpb_lib.batch.chromium`: about a sixth of the CPU,
+loads require.js and MathJax from a CDN on every open). The PDF is the same HTML printed by the
+chosen PDF engine (:mod:`zpb_lib.batch.pdf`): WeasyPrint's rendering with the print rules of
+`templates/zpb/static/report.css`, or a headless Chromium's print of it (about a sixth of the CPU,
 needs a browser). Both are tagged PDFs, as the law on digital accessibility asks of documents on
-public websites; WeasyPrint's are PDF/A-3a (archival) and PDF/UA-1 (see `WEASYPRINT_PDF`).
+public websites; WeasyPrint's are PDF/A-3a (archival) and PDF/UA-1.
 
 One `Exporter` per worker process: nbconvert builds and caches its Jinja environment and template
 inside the `HTMLExporter`, so creating one per report costs more than rendering the report.
@@ -23,55 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from nbconvert import HTMLExporter
+from nbconvert.exporters import TemplateExporter
+from nbconvert.filters import Highlight2HTML
 from nbformat import NotebookNode
 from traitlets.config import Config
 
+from zpb_lib.batch import pdf
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
-from zpb_lib.batch.files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: E402,F401  (re-exported)
-from zpb_lib.core.files import atomic_write  # noqa: E402
-from zpb_lib.batch.pdf_engine import known_pdf_engine
+from zpb_lib.batch.files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: F401  (re-exported)
+from zpb_lib.core.files import atomic_write
 
 # Only what the template renders; text/plain stays last so that text-only reprs are chosen (and
 # dropped) quietly instead of nbconvert warning that an output cannot be represented.
 _DATA_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg", "text/plain"]
-
-
-_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
-
-
-def _identify_pdfua(document: Any, pdf: Any) -> None:
-    """Name PDF/UA-1 beside PDF/A in the PDF's XMP metadata (a WeasyPrint finisher). WeasyPrint writes
-    one variant's identification; what PDF/UA asks of the document itself — tags, the language, the
-    title shown, figures' alternative texts — PDF/A-3a's tagging gives it."""
-    import xml.etree.ElementTree as ET
-
-    ref = pdf.catalog.get("Metadata")
-    if ref is None:
-        return
-    stream = pdf.objects[int(ref.split()[0])]  # a reference, b"12 0 R"
-    xmp = b"".join(p if isinstance(p, bytes) else str(p).encode() for p in stream.stream)
-    start, end = xmp.find(b"<rdf:RDF"), xmp.find(b"</rdf:RDF>")
-    if start < 0 or end < 0:
-        return
-    end += len(b"</rdf:RDF>")
-    ET.register_namespace("pdfuaid", _PDFUA_NS)
-    rdf = ET.fromstring(xmp[start:end])
-    description = rdf.find(f"{{{_RDF_NS}}}Description")
-    if description is None:
-        return
-    description.set(f"{{{_PDFUA_NS}}}part", "1")
-    stream.stream = [xmp[:start] + ET.tostring(rdf, encoding="utf-8") + xmp[end:]]
-
-
-_RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_PDFUA_NS = "http://www.aiim.org/pdfua/ns/id/"
-
-#: How WeasyPrint writes a report's PDF: PDF/A-3a, the archival standard at its accessible level —
-#: tagged (headings, tables with header cells, each figure with its alt text, the document's
-#: language, its title shown by viewers), fonts embedded, an sRGB output intent — and named PDF/UA-1
-#: as well, the ISO standard for accessible PDF (reports are published where the law on digital
-#: accessibility applies). About a tenth more time than an untagged PDF (benchmarks/bench_pdf.py).
-WEASYPRINT_PDF: dict[str, Any] = {"pdf_variant": "pdf/a-3a", "finisher": _identify_pdfua}
 
 
 class NotSelfContainedError(ValueError):
@@ -100,45 +64,38 @@ class _ReportHTMLExporter(HTMLExporter):
     """nbconvert's HTML exporter without its last step, which parses the finished page again with
     BeautifulSoup only to give images without ``alt`` a placeholder text and JupyterLab cells a
     ``tabindex``. Every report image has its own alt text and our template has no JupyterLab cells,
-    so the step changed nothing but cost a tenth of each report's export."""
+    so the step changed nothing but cost a tenth of each report's export.
+
+    The page is rendered by the template exporter's own conversion, with the HTML exporter's
+    resources (its ``include_css``) and filters. Of the two filters the HTML exporter adds for each
+    notebook, the template needs ``highlight_code`` only to exist (it shows no code); the widget-aware
+    ``filter_data_type`` chooses as the template exporter's does when, as here, widget views are
+    not among the outputs shown (``_DATA_PRIORITY``)."""
+
+    def default_filters(self) -> Any:
+        yield from super().default_filters()
+        yield ("highlight_code", Highlight2HTML)
 
     def from_notebook_node(self, nb: NotebookNode, resources: dict[str, Any] | None = None,
                            **kw: Any) -> tuple[str, dict[str, Any]]:
-        from nbconvert.exporters.templateexporter import TemplateExporter
-        from nbconvert.filters.highlight import Highlight2HTML
-        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-
-        info = nb.metadata.get("language_info", {})
-        self.register_filter("highlight_code", self.filters.get(
-            "highlight_code", Highlight2HTML(pygments_lexer=info.get("pygments_lexer", info.get("name")), parent=self)))
-        resources = self._init_resources(resources)
-        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
 class Exporter:
     """Renders report notebooks to HTML and PDF; create once per worker and reuse.
 
-    PDF cost, measured on the 2-core build machine (WeasyPrint 70 with libharfbuzz-subset0;
-    without that library fonts are subset in Python and a one-page report takes ~0.5 s, not ~0.1 s).
-    A typical report (a chart, text, a 30-row table; 2 pages): 0.2-0.25 s. One long 3-column table:
-    300 rows -> 7 A4 pages, 1.3-2.5 s, +25 MB peak RSS; 3,000 rows -> 66 pages, 12-20 s, +240 MB
-    (ranges: the same run on a quiet and on a busy machine).
-    WeasyPrint lays out the whole document in memory, so time and memory grow with the rows;
-    tables of thousands of rows belong in an annex (CSV), not in a printed report.
-    """
+    ``pdf_engine`` names the engine that prints the PDFs (:func:`zpb_lib.batch.pdf.engines`); an
+    unknown name is refused here. What a PDF costs: see the engines (WeasyPrint's, in memory and
+    time, grows with the rows of a report's tables)."""
 
-    def __init__(self, pdf_engine: str = "weasyprint") -> None:
-        self.pdf_engine = known_pdf_engine(pdf_engine)
-        self._printer: Any = None  # the chromium engine's browser, started on first use
+    def __init__(self, pdf_engine: str = pdf.DEFAULT) -> None:
+        self.engine: pdf.PdfEngine = pdf.get(pdf_engine)
         self._html = _ReportHTMLExporter(config=exporter_config())
-        # For PDFs: one font configuration and each page's stylesheet parsed once per worker, not
-        # once per report (WeasyPrint spends a fifth of a school report's PDF parsing the CSS and
-        # computing its selectors' specificity).
-        self._fonts: Any = None
-        self._stylesheets: dict[str, Any] = {}
-        self.weasyprint_options = dict(WEASYPRINT_PDF)
+
+    @property
+    def pdf_engine(self) -> str:
+        """The name of the engine that prints the PDFs."""
+        return self.engine.name
 
     def to_html(
         self,
@@ -176,8 +133,8 @@ class Exporter:
     ) -> Path:
         """Write the A4 PDF of a report page atomically; returns the path.
 
-        Nothing is fetched from outside the page: only `data:` URLs are allowed, so a stray
-        reference costs a missing image and a logged warning, never a network request.
+        Nothing is fetched from outside the page, whichever engine prints it: a stray reference
+        costs a missing image, never a network request.
         """
         with atomic_write(path) as f:
             f.write(self.pdf_bytes(html, base_url))
@@ -185,68 +142,17 @@ class Exporter:
 
     def pdf_bytes(self, html: str, base_url: str | None = None) -> bytes:
         """The A4 PDF of a report page (see `write_pdf`)."""
-        if self.pdf_engine == "chromium":
-            return self.start_pdf().pdf_bytes(html)
-        from weasyprint import HTML  # heavy import, needed only by PDF workers
+        return self.engine.pdf_bytes(html, base_url)
 
-        fetcher = _offline_url_fetcher()
-        body, stylesheets = self._parsed_styles(html, fetcher)
-        doc = HTML(string=body, base_url=base_url, url_fetcher=fetcher)
-        return doc.write_pdf(stylesheets=stylesheets, font_config=self._fonts, **self.weasyprint_options)
-
-    def start_pdf(self) -> Any:
-        """Get the PDF engine ready ahead of the first report: WeasyPrint's imports, or the browser
-        (returned). Raises `chromium.PdfEngineError` when the browser cannot start."""
-        if self.pdf_engine == "chromium":
-            if self._printer is None:
-                from zpb_lib.batch.chromium import ChromiumPrinter
-
-                self._printer = ChromiumPrinter()
-            return self._printer
-        import weasyprint  # noqa: F401
-        return None
+    def start_pdf(self) -> pdf.PdfEngine:
+        """Get the PDF engine ready ahead of the first report (WeasyPrint's imports, or the browser);
+        returns it. Raises `pdf.PdfEngineError` when the engine cannot start."""
+        self.engine.start()
+        return self.engine
 
     def close(self) -> None:
-        """Close the browser of the chromium engine, if one was started (idempotent)."""
-        printer, self._printer = self._printer, None
-        if printer is not None:
-            printer.close()
-
-    def _parsed_styles(self, html: str, fetcher: Any) -> tuple[str, list[Any]]:
-        """The page without the ``<style>`` elements of its head, and those stylesheets parsed (once
-        per distinct text). Given to WeasyPrint as user stylesheets they cascade as before: the page
-        has no other author stylesheet, and the user origin ranks above the browser's defaults."""
-        from weasyprint import CSS
-        from weasyprint.text.fonts import FontConfiguration
-
-        if self._fonts is None:
-            self._fonts = FontConfiguration()
-        head_end = html.find("</head>")
-        if head_end < 0:
-            return html, []
-        head, rest = html[:head_end], html[head_end:]
-        sheets = []
-        for text in _STYLE.findall(head):
-            if text not in self._stylesheets:
-                self._stylesheets[text] = CSS(string=text, font_config=self._fonts, url_fetcher=fetcher)
-            sheets.append(self._stylesheets[text])
-        return _STYLE.sub("", head) + rest, sheets
-
-
-def _offline_url_fetcher() -> Any:
-    """A WeasyPrint URL fetcher that serves `data:` URLs and refuses everything else."""
-    try:
-        from weasyprint.urls import URLFetcher  # WeasyPrint >= 68
-    except ImportError:  # pragma: no cover - older WeasyPrint: plain function fetchers
-        from weasyprint import default_url_fetcher
-
-        def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-            if not url.lower().startswith("data:"):
-                raise ValueError(f"refusing to fetch {url!r}: reports are self-contained")
-            return default_url_fetcher(url, *args, **kwargs)
-
-        return fetch
-    return URLFetcher(allowed_protocols={"data"})
+        """Release what the PDF engine holds (the chromium engine's browser; idempotent)."""
+        self.engine.close()
 
 
 # --- self-containment check -------------------------------------------------------------------

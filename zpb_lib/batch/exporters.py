@@ -25,8 +25,8 @@ from nbconvert.exporters import Exporter as NbconvertExporter
 from nbformat import NotebookNode
 from traitlets import default
 
+from zpb_lib.batch import pdf
 from zpb_lib.batch.export import Exporter
-from zpb_lib.batch.pdf_engine import default_pdf_engine
 
 _lock = threading.Lock()
 _shared: Exporter | None = None
@@ -37,7 +37,7 @@ def shared_exporter() -> Exporter:
     once, as in a build worker)."""
     global _shared
     if _shared is None:
-        _shared = Exporter(pdf_engine=default_pdf_engine())
+        _shared = Exporter(pdf_engine=pdf.from_environment())
     return _shared
 
 

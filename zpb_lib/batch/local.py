@@ -13,6 +13,8 @@ import queue
 import signal
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from zpb_lib.core import interrupt
@@ -27,6 +29,24 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # no sched_getaffinity (macOS, Windows)
         return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    """The ``local`` backend's options: ``jobs`` worker processes (None: the usable cores)."""
+
+    jobs: int | None = None
+    name = "local"
+
+    def planned_jobs(self) -> int:
+        """The workers the build runs (before the pool is cut to the reports there are)."""
+        return max(1, self.jobs or usable_cores())
+
+    def open(self, config: WorkerConfig, out_dir: Path, limit: int) -> "LocalBackend":
+        """The pool, of no more workers than ``limit`` (the reports the build may have); ``out_dir``
+        is this machine's."""
+        jobs = self.planned_jobs()
+        return LocalBackend(config, min(jobs, limit), jobs=jobs)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -81,9 +101,11 @@ class LocalBackend:
     name = "local"
     dashboard: str | None = None
 
-    def __init__(self, config: WorkerConfig, n_workers: int = 1):
+    def __init__(self, config: WorkerConfig, n_workers: int = 1, jobs: int | None = None):
         self.config = config
         self.n = max(1, n_workers)
+        #: What the build counts as its jobs: the pool asked for, before it was cut to the reports.
+        self.jobs = jobs or self.n
         self._ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited kernels or threads
         self._tasks = self._ctx.Queue()
         self._results = self._ctx.Queue()
@@ -104,6 +126,13 @@ class LocalBackend:
     def workers(self) -> int:
         """Worker processes started (0: none was needed)."""
         return len(self._procs)
+
+    def check(self) -> None:
+        """Nothing to check before the build computes: the workers start once reports are due."""
+
+    def describe(self) -> str:
+        """No line: the build has always said nothing of its local workers."""
+        return ""
 
     def __enter__(self) -> "LocalBackend":
         return self

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from zpb_lib import code_hash
-from zpb_lib.batch.local import usable_cores
 from zpb_lib.domain import cube as cube_mod
 from zpb_lib import store
 from zpb_lib.core.files import LinkRefused, atomic_write, fsync_dir, output_error, read_regular, sweep
@@ -48,9 +47,9 @@ from zpb_lib.reference import Reference, reference
 from zpb_lib.domain.labels import LANGS, page_title
 from zpb_lib.core import interrupt
 from zpb_lib.core.hooks import pause_point
-from zpb_lib.batch.backend import Backend, open_backend
+from zpb_lib.batch import backend
 from zpb_lib.batch.folders import prepare, sweep_build_folder
-from zpb_lib.batch.pdf_engine import check_pdf_engine, default_pdf_engine
+from zpb_lib.batch import pdf
 from zpb_lib.batch.plan import KINDS, Job, county_code, plan
 from zpb_lib.batch.tasks import ReportResult, ReportTask
 from zpb_lib.batch.worker import WorkerConfig
@@ -67,7 +66,7 @@ class BuildOptions:
     edition: str | None = None
     out: str = "reports"
     formats: tuple[str, ...] = ("html", "pdf")
-    pdf_engine: str = ""  # weasyprint or chromium; "" = $ZPB_PDF_ENGINE, else weasyprint
+    pdf_engine: str = ""  # a name of zpb_lib.batch.pdf.engines(); "" = $ZPB_PDF_ENGINE, else the default
     jobs: int | None = None  # worker processes; None: the CPU cores this process may use
     cluster: str = ""  # "" = this machine's process pool; "tcp://HOST:8786" or "local:N" = Dask
     force: bool = False
@@ -318,11 +317,12 @@ def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
     if bad:
         raise ValueError(f"unknown format(s): {', '.join(sorted(bad))} (html, pdf)")
     # Chromium must be there before the cube is computed, not found missing by every report.
-    pdf_engine = check_pdf_engine(options.pdf_engine or default_pdf_engine()) if "pdf" in formats else ""
+    pdf_engine = pdf.checked(options.pdf_engine or pdf.from_environment()) if "pdf" in formats else ""
     counties = tuple(county_code(ref, c) for c in options.counties)
     wanted = _known_institutions(db_path, options.institutions)  # before the cube: a typo fails fast
     edition_dir = prepare(Path(options.out) / edition.replace("/", "-"))  # a message now, not after the cube
-    jobs_n = max(1, options.jobs or usable_cores()) if not options.cluster else 0  # 0: the cluster's workers
+    execution = backend.for_build(options.cluster, options.jobs)
+    jobs_n = execution.planned_jobs()  # 0: a cluster's workers, known once it has started
 
     with _folder_lock(edition_dir):
         targets = []
@@ -337,7 +337,7 @@ def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
             t.journal = Journal(t.out_dir / JOURNAL)
         try:
             summary = _run(options, ref, edition, db_path, edition_dir, targets, formats, pdf_engine, counties, wanted,
-                           jobs_n)
+                           execution, jobs_n)
         finally:
             for t in targets:
                 t.journal.close()
@@ -347,7 +347,7 @@ def _build(options: BuildOptions, ref: Reference) -> BuildSummary:
 
 def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edition_dir: Path,
          targets: list[_Target], formats: tuple[str, ...], pdf_engine: str, counties: tuple[str, ...],
-         wanted: tuple[str, ...], jobs_n: int) -> BuildSummary:
+         wanted: tuple[str, ...], execution: backend.BackendOptions, jobs_n: int) -> BuildSummary:
     t0 = time.perf_counter()
     # --- inputs and the cube (computed once for all reports and languages), from one snapshot of the
     # data: the data version the manifest names is that of exactly the data the cube holds.
@@ -363,22 +363,21 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
         inputs["pdf_engine"] = pdf_engine
     cube_path = edition_dir / CUBE_FILE
     cube_seconds, cube_rebuilt = 0.0, False
-    # Local workers start before the plan is known (their kernels warm up while the cube is
+    # Workers may start before the plan is known (their kernels warm up while the cube is
     # computed): no more than the reports the filters allow.
-    config = WorkerConfig(formats=formats, pdf_engine=pdf_engine or "weasyprint")
-    pool: Backend = open_backend(options.cluster, config, edition_dir.resolve(),
-                        min(jobs_n, _most_reports(options, counties, wanted) * len(targets)))
+    config = WorkerConfig(formats=formats, pdf_engine=pdf_engine or pdf.DEFAULT)
+    pool: backend.Backend = execution.open(config, edition_dir.resolve(),
+                                           _most_reports(options, counties, wanted) * len(targets))
     with pool, snapshot:  # leaving the pool ends every worker and kernel, Ctrl-C included
-        if options.cluster:
-            # A cluster is checked before anything is computed: its workers must see the output
-            # folder; their kernels then warm up while the cube is computed.
-            ts = time.perf_counter()
-            pool.start()
-            jobs_n = pool.workers
-            for t in targets:
-                t.summary.jobs = jobs_n
-            print(f"Dask: {pool.workers} workers, ready in {time.perf_counter() - ts:.1f} s; dashboard "
-                  f"{pool.dashboard or '(none: bokeh is not installed)'}", file=sys.stderr)
+        # What the backend must check before anything is computed (a cluster's workers must see the
+        # output folder), and what it then says of itself.
+        pool.check()
+        jobs_n = pool.jobs
+        for t in targets:
+            t.summary.jobs = jobs_n
+        line = pool.describe()
+        if line:
+            print(line, file=sys.stderr)
         if options.force or not _cube_current(cube_path, edition, inputs, targets):
             # Inputs changed, so reports will be built: the workers start their kernels now, while the
             # cube is computed. A no-op rebuild starts no worker at all.

@@ -28,7 +28,7 @@ from typing import Any
 
 from zpb_lib import code_hash
 from zpb_lib.core.files import OutputError, write_bytes
-from zpb_lib.batch import ENGINE_NAME
+from zpb_lib.batch import ENGINE_NAME, pdf
 from zpb_lib.core.hooks import pause_point
 from zpb_lib.batch.tasks import Output, ReportResult, ReportTask
 
@@ -58,15 +58,11 @@ get_ipython().execution_count = 1
 @dataclass(frozen=True)
 class WorkerConfig:
     formats: tuple[str, ...] = ("html", "pdf")
-    pdf_engine: str = "weasyprint"  # or "chromium" (export.PDF_ENGINES)
+    pdf_engine: str = pdf.DEFAULT  # a name of zpb_lib.batch.pdf.engines()
     max_reports_per_kernel: int = 200
     max_kernel_mb: int = 1200
     execution_timeout: int = 600
     kernel_name: str = KERNEL_NAME
-    # A kernel client (its sockets and channel threads) for each report rather than one for the
-    # kernel's life: under Dask each task may run with another asyncio event loop in its thread,
-    # and a client is bound to the loop it was made on.
-    client_per_report: bool = False
 
 
 def prepare_process() -> None:
@@ -85,9 +81,13 @@ def prepare_process() -> None:
 class ReportWorker:
     """One warm kernel and one set of exporters, used for many reports in turn."""
 
-    def __init__(self, config: WorkerConfig, index: int | str = 0):
+    def __init__(self, config: WorkerConfig, index: int | str = 0, client_per_report: bool = False):
         self.config = config
         self.index = index
+        # A kernel client (its sockets and channel threads) for each report rather than one for the
+        # kernel's life: for a backend whose tasks may each run with another asyncio event loop in
+        # their thread (Dask's), as a client is bound to the loop it was made on.
+        self.client_per_report = client_per_report
         self.km = None
         self.kc = None
         self.reports_on_kernel = 0
@@ -118,7 +118,7 @@ class ReportWorker:
         self.kernel_code = code_hash()
 
     def _connect(self) -> None:
-        """A kernel client for the running kernel (see ``WorkerConfig.client_per_report``)."""
+        """A kernel client for the running kernel (see ``client_per_report``)."""
         if self.kc is None and self.km is not None:
             kc = self.km.client()
             kc.start_channels()
@@ -141,7 +141,7 @@ class ReportWorker:
         """Start the kernel, the exporters and the PDF engine (WeasyPrint's imports, or the browser)
         now rather than with the first report: they warm up while the build computes its cube."""
         self._start_kernel()
-        if self.config.client_per_report:
+        if self.client_per_report:
             self._disconnect()
         self.exporter  # noqa: B018  (nbconvert's imports and template environment)
         if "pdf" in self.config.formats:
@@ -278,7 +278,7 @@ class ReportWorker:
             res.outputs = {}
             self.shutdown_kernel()  # after any failure the next report gets a fresh kernel
         finally:
-            if self.config.client_per_report:
+            if self.client_per_report:
                 self._disconnect()
         if self.km is not None:
             res.kernel_mb, res.kernel_peak_mb = self.kernel_mb(), self.kernel_peak_mb()

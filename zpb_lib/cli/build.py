@@ -6,7 +6,7 @@ import sys
 
 from zpb_lib.batch.cluster import EXTRA
 from zpb_lib.batch.local import usable_cores
-from zpb_lib.batch.pdf_engine import PDF_ENGINES
+from zpb_lib.batch.pdf import PDF_ENGINES
 from zpb_lib.batch.plan import KINDS
 from zpb_lib.cli import options
 from zpb_lib.reference.identifiers import parse_identifier

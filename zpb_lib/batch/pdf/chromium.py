@@ -39,6 +39,9 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
 #: The page labels of the footer, as report.css sets them for WeasyPrint (``zpb-page-word``).
 PAGE_WORDS = {"pl": ("strona", "z"), "en": ("page", "of")}
 START_TIMEOUT_S = 60.0
+#: Playwright's PDF options: tagged (structure, language, title shown, figures' alt texts), with an
+#: outline of the headings.
+CHROMIUM_PDF: dict[str, Any] = {"tagged": True, "outline": True}
 
 
 class PdfEngineError(RuntimeError):
@@ -166,9 +169,7 @@ class ChromiumPrinter:
         reason = None if executable else unavailable_reason()
         if reason:
             raise PdfEngineError(reason)
-        #: Playwright's PDF options: tagged (structure, language, title shown, figures' alt texts),
-        #: with an outline of the headings.
-        self.pdf_options: dict[str, Any] = {"tagged": True, "outline": True}
+        self.pdf_options: dict[str, Any] = dict(CHROMIUM_PDF)
         self.executable = executable or chromium_executable()
         self._jobs: queue.Queue[tuple[str, Future[bytes]] | None] = queue.Queue()
         self._started: Future[None] = Future()
@@ -256,3 +257,37 @@ class ChromiumPrinter:
     def _print(self, page: Any, html: str) -> bytes:
         page.set_content(print_ready(html), wait_until="load")
         return page.pdf(prefer_css_page_size=True, print_background=True, **self.pdf_options)
+
+
+# --- the engine -------------------------------------------------------------------------------
+
+class ChromiumEngine:
+    """The ``chromium`` PDF engine (:class:`zpb_lib.batch.pdf.PdfEngine`): one browser per worker,
+    started by :meth:`start` or the first report, kept until :meth:`close`."""
+
+    name = "chromium"
+
+    def __init__(self) -> None:
+        self.pdf_options: dict[str, Any] = dict(CHROMIUM_PDF)
+        self._printer: ChromiumPrinter | None = None
+
+    def check(self) -> str | None:
+        return unavailable_reason()
+
+    def start(self) -> None:
+        """Start the browser (raises `PdfEngineError` when it cannot start)."""
+        if self._printer is None:
+            self._printer = ChromiumPrinter()
+
+    def pdf_bytes(self, html: str, base_url: str | None = None) -> bytes:
+        """The page printed by the browser; ``base_url`` is not needed: the page refers to nothing."""
+        self.start()
+        assert self._printer is not None
+        self._printer.pdf_options = self.pdf_options
+        return self._printer.pdf_bytes(html)
+
+    def close(self) -> None:
+        """Close the browser, if one was started (idempotent)."""
+        printer, self._printer = self._printer, None
+        if printer is not None:
+            printer.close()
