@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -53,6 +54,22 @@ def load(con: Connection, table: str, where: str | None = None, params: tuple = 
         elif col in CODE_COLUMNS or (col == "kind" and table not in ("imports",)):
             df[col] = df[col].astype("category")
     return df
+
+
+@dataclass
+class Frames:
+    """The programme tables the scoring layer needs (institutions, participation, audits, their
+    items, awards), loaded once: the read model :mod:`zpb_lib.domain.scoring.lifecycle` replays."""
+    institutions: pd.DataFrame
+    participation: pd.DataFrame
+    audits: pd.DataFrame
+    audit_items: pd.DataFrame
+    awards: pd.DataFrame
+
+    @classmethod
+    def load(cls, con: Connection) -> "Frames":
+        return cls(load(con, "institutions"), load(con, "participation"), load(con, "audits"),
+                   load(con, "audit_items"), load(con, "awards"))
 
 
 def tables(con: Connection) -> list[str]:
@@ -116,8 +133,5 @@ def data_version(db: "Connection | str | os.PathLike") -> str:
         return f"{db_id[:8]}-{version}"
     from zpb_lib.store.connection import connect
 
-    con = connect(db, readonly=True)
-    try:
+    with connect(db, readonly=True) as con:
         return data_version(con)
-    finally:
-        con.close()

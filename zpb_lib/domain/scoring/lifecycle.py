@@ -8,36 +8,19 @@ positive audit whose award was never recorded.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from zpb_lib.reference import Reference, reference
-from zpb_lib.store import load
 from zpb_lib.domain.scoring.decisions import decide, score_audit, valid_until, years_in_programme
 from zpb_lib.domain.scoring.rules import Rules, rules as load_rules
-from zpb_lib.store.backend import Connection
+from zpb_lib.store.frames import Frames  # the store's read model; importable from here as before
 
 STATUSES = ("not_participating", "stage1", "certified", "extended", "expired", "leader", "left")
 STAGE_OF_AWARD = {"certificate": "certified", "university_certificate": "certified", "extension": "extended",
                   "leader": "leader"}
-
-
-@dataclass
-class Frames:
-    """The programme tables the scoring layer needs, loaded once."""
-    institutions: pd.DataFrame
-    participation: pd.DataFrame
-    audits: pd.DataFrame
-    audit_items: pd.DataFrame
-    awards: pd.DataFrame
-
-    @classmethod
-    def load(cls, con: Connection) -> "Frames":
-        return cls(load(con, "institutions"), load(con, "participation"), load(con, "audits"),
-                   load(con, "audit_items"), load(con, "awards"))
 
 
 def _start_year(edition) -> int:
