@@ -16,11 +16,13 @@ import pandas as pd
 
 from zpb_lib.domain.institutions import Institution, by_ids
 from zpb_lib.reference import Reference, reference
-from zpb_lib.domain.scoring.lifecycle import Frames, reason_texts, replay
+from zpb_lib.domain.scoring.lifecycle import reason_texts, replay
 from zpb_lib.domain.scoring.decisions import valid_until
 from zpb_lib.store.rights import rights_of
 from zpb_lib.store.write import import_transaction, insert_rows, record_import
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.frames import Frames
+from zpb_lib.store.queries.institutions import institution_of_audit
 
 AWARD_NAMES_PL = {"certificate": "certyfikat", "extension": "przedłużenie", "leader": "tytuł Lidera Projektu",
                   "university_certificate": "certyfikat uczelni"}
@@ -177,10 +179,10 @@ def confirm(con: Connection, edition: str, *, date: str | dt.date | None = None,
 def audit_outcome_lines(con: Connection, audit_id: int, ref: Reference | None = None) -> list[str]:
     """What an imported audit earns under the rules, and what to do next, in plain words."""
     ref = ref or reference()
-    inst_id = con.execute("SELECT institution_id FROM audits WHERE id = ?", (audit_id,)).fetchone()
+    inst_id = institution_of_audit(con, audit_id)
     if inst_id is None:
         return []
-    scored = outcomes(con, ref, [int(inst_id[0])])
+    scored = outcomes(con, ref, [inst_id])
     row = scored[scored["audit_id"] == audit_id]
     if row.empty:
         return []

@@ -18,6 +18,7 @@ import pandas as pd
 from zpb_lib.reference import GROUPS, WAVES, Reference, reference
 from zpb_lib.domain.stats import (COMPLEMENTARY, DEFAULT_THRESHOLD, complementary_suppression, mask_suppressed, small_reason, two_proportion_test, wilson_interval)
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.surveys import answer_counts, choice_counts
 
 LEVELS = ("voivodeship", "county", "institution")
 VOIVODESHIP = "12"  # TERYT of Małopolska: the key of voivodeship rows
@@ -38,29 +39,11 @@ PLACE_COLUMNS = ["level", "key", "edition", "wave", "group", "place", "n", "k", 
 
 # --------------------------------------------------------------------------- helpers
 
-def _editions_filter(ref: Reference, editions: Iterable[str] | None) -> tuple[str, list[str]]:
-    """SQL WHERE clause and parameters selecting ``editions`` (all when None)."""
+def _editions(ref: Reference, editions: Iterable[str] | None) -> list[str] | None:
+    """``editions`` as the database names them (any spelling :meth:`Reference.edition` reads); None: all."""
     if editions is None:
-        return "", []
-    chosen = [ref.edition(e).edition for e in ([editions] if isinstance(editions, str) else editions)]
-    if not chosen:
-        return " WHERE 0", []
-    return f" WHERE edition IN ({', '.join('?' * len(chosen))})", chosen
-
-
-def _quote(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
-def _blocks(con: Connection, ref: Reference, aggregates: list[str],
-            editions: Iterable[str] | None) -> pd.DataFrame:
-    """One row per (edition, institution, wave, group) with the given SQL aggregates and the
-    institution's county: a single GROUP BY that walks the survey_responses key index."""
-    where, params = _editions_filter(ref, editions)
-    sql = (f"SELECT a.*, i.county FROM (SELECT edition, institution_id, wave, grp, {', '.join(aggregates)} "
-           f"FROM survey_responses{where} GROUP BY edition, institution_id, grp, wave) AS a "
-           "JOIN institutions AS i ON i.id = a.institution_id")
-    return con.frame(sql, params)
+        return None
+    return [ref.edition(e).edition for e in ([editions] if isinstance(editions, str) else editions)]
 
 
 def _sort(frame: pd.DataFrame, orders: dict[str, list | None]) -> pd.DataFrame:
@@ -132,19 +115,13 @@ def indicator_counts(con: Connection, ref: Reference, editions: Iterable[str] | 
     """Respondents (``n``: answered the item) and positive answers (``k``: answer in the indicator's
     ``positive`` values) per edition, institution, wave, group and indicator.
 
-    One aggregate query over ``survey_responses`` (it scans the (edition, institution, group, wave)
-    index once, so the cost is linear in the number of responses). Pairs of group and indicator
+    One aggregate query over ``survey_responses`` (:func:`zpb_lib.store.queries.surveys.answer_counts`:
+    it scans the (edition, institution, group, wave) index once, linear in the number of responses). Pairs of group and indicator
     whose item is not in the group's questionnaire and that nobody answered are left out.
     Columns: ``COUNT_COLUMNS``.
     """
     indicators = list(ref.indicators.values())
-    aggs = []
-    for i, ind in enumerate(indicators):
-        col = _quote(ind.item)
-        values = ", ".join(str(int(v)) for v in ind.positive)
-        aggs.append(f"SUM(CASE WHEN {col} IN ({values}) THEN 1 ELSE 0 END) AS k{i}")
-        aggs.append(f"COUNT({col}) AS n{i}")
-    wide = _blocks(con, ref, aggs, editions)
+    wide = answer_counts(con, [(ind.item, ind.positive) for ind in indicators], _editions(ref, editions))
     ids = [ind.id for ind in indicators]
     tidy = _long(wide, "indicator", ids, {"n": [f"n{i}" for i in range(len(ids))],
                                           "k": [f"k{i}" for i in range(len(ids))]})
@@ -248,11 +225,8 @@ def place_counts(con: Connection, ref: Reference, editions: Iterable[str] | None
     NULL) counts in neither: shares are of those who answered. "Nowhere" itself is not a place and
     has no row. One aggregate query. Columns: ``PLACE_COUNT_COLUMNS``."""
     places = list(ref.named_place_codes())
-    cols = [_quote(f"place_{p}") for p in places]
-    answered = " OR ".join(f"{_quote(f'place_{p}')} IS NOT NULL" for p in ref.place_codes())
-    aggs = [f"SUM(CASE WHEN {answered} THEN 1 ELSE 0 END) AS n"]
-    aggs += [f"SUM(CASE WHEN {c} = 1 THEN 1 ELSE 0 END) AS k{i}" for i, c in enumerate(cols)]
-    wide = _blocks(con, ref, aggs, editions)
+    wide = choice_counts(con, [f"place_{p}" for p in ref.place_codes()], [f"place_{p}" for p in places],
+                         _editions(ref, editions))
     wide = wide[wide["n"] > 0]
     tidy = _long(wide, "place", places, {"k": [f"k{i}" for i in range(len(places))]},
                  repeat=["n"])

@@ -15,9 +15,7 @@ from zpb_lib.core.text import fold
 from zpb_lib.reference.identifiers import Identifier, identifier, label, parse_identifier
 from zpb_lib.reference.school_words import ABBREVIATIONS, FILLERS
 from zpb_lib.store.backend import Connection
-
-_FIELDS = ("id", "rspo", "polon", "name", "kind", "family", "county", "locality", "closed_year", "exists_to",
-           "in_register")
+from zpb_lib.store.queries import institutions as q
 
 
 class UnknownInstitution(LookupError):
@@ -47,11 +45,8 @@ class Institution:
         return label(self.rspo, self.polon)
 
 
-_SELECT = ("SELECT i.id, i.rspo, i.polon, i.name, i.kind, k.family, i.county, i.locality, i.closed_year, "
-           "k.exists_to, i.in_register FROM institutions i JOIN institution_kinds k ON k.code = i.kind")
-
-
 def _row(r: tuple) -> Institution:
+    """An institution from a row of :data:`zpb_lib.store.queries.institutions.INSTITUTION_COLUMNS`."""
     return Institution(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], bool(r[10]))
 
 
@@ -60,7 +55,7 @@ def lookup(con: Connection, text: Any) -> Institution:
     is neither, :class:`UnknownInstitution` when no institution has it (saying so when an RSPO
     export listed the number but zpb did not store it: a preschool, a type it does not know)."""
     ident = parse_identifier(text)
-    row = con.execute(f"{_SELECT} WHERE i.{ident.column} = ?", (ident.value,)).fetchone()
+    row = q.institution_by(con, ident.column, ident.value)
     if row is None:
         raise UnknownInstitution(_not_found(con, ident))
     return _row(row)
@@ -85,9 +80,7 @@ class SkippedRow:
 
 def skipped_by_register(con: Connection, rspo: int) -> SkippedRow | None:
     """The latest RSPO import that listed ``rspo`` among the Małopolska rows it did not store."""
-    rows = con.execute("SELECT id, file_name, imported_at, details FROM imports WHERE kind = 'institutions' "
-                       "AND details LIKE ? ORDER BY id DESC", (f"%{rspo}%",)).fetchall()
-    for iid, file_name, imported_at, details in rows:
+    for iid, file_name, imported_at, details in q.institution_imports_mentioning(con, str(rspo)):
         try:
             d = json.loads(details)
         except (TypeError, ValueError):
@@ -123,12 +116,7 @@ def _not_found(con: Connection, ident: Identifier) -> str:
 
 def by_ids(con: Connection, ids: list[int]) -> dict[int, Institution]:
     """Institutions by internal id (for messages about rows already stored)."""
-    out: dict[int, Institution] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for r in con.execute(f"{_SELECT} WHERE i.id IN ({', '.join('?' * len(chunk))})", chunk):
-            out[int(r[0])] = _row(r)
-    return out
+    return {int(r[0]): _row(r) for r in q.institutions_by_ids(con, ids)}
 
 
 # Short names of universities that their initials do not give: the former or the later name's.
@@ -193,8 +181,7 @@ def find(con: Connection, text: str, *, limit: int = 20) -> list[Found]:
     words = [w for w in fold(text).split() if w not in ("nr", "im")]
     if not words:
         return []
-    rows = con.execute(f"{_SELECT.replace('SELECT ', 'SELECT c.name, ', 1)} JOIN counties c ON c.teryt = i.county"
-                       ).fetchall()
+    rows = q.institutions_with_county_name(con)
     hits: list[Found] = []
     for r in rows:
         inst = _row(r[1:])

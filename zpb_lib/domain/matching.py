@@ -37,6 +37,7 @@ from zpb_lib.reference.identifiers import identifier, label
 from zpb_lib.reference.placenames import (is_adjective, is_qualifier, locative_forms, place_forms, same_as_written, same_place, town_of_adjective, word_forms)
 from zpb_lib.reference.school_words import (ABBREVIATIONS, ADDRESS_WORDS, ALIASES, COUNTY_WORDS, FILLERS, GENERIC_BODIES, KIND_CLASSES, PLACE_END_WORDS, NOT_PLACE_AFTER_Z, ORDINAL_PREFIX, TYPE_FORMS, TYPE_STARTS)
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.institutions import match_candidates
 
 __all__ = ["AUTO_ACCEPT", "PLAUSIBLE", "Candidate", "CandidateSet", "Match", "Parsed", "candidate", "candidates",
            "decision", "locative_forms", "match_line", "parse", "tokens"]
@@ -377,11 +378,7 @@ def _index(values: Iterable) -> tuple[list, np.ndarray]:
 
 def candidates(con: Connection, *, family: str | None = None) -> CandidateSet:
     """Every institution of the register (of ``family`` if given), ready for :func:`match_line`."""
-    rows = con.execute(
-        "SELECT i.id, i.rspo, i.polon, i.name, i.locality, i.county, c.name, i.kind, k.family, i.closed_year, "
-        "k.exists_to FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
-        "JOIN counties c ON c.teryt = i.county" + (" WHERE k.family = ?" if family else "") + " ORDER BY i.id",
-        (family,) if family else ()).fetchall()
+    rows = match_candidates(con, family)
     return CandidateSet(candidate(id=r[0], rspo=r[1], polon=r[2], name=r[3], locality=r[4], county=r[5],
                                   county_name=r[6], kind=r[7], family=r[8], closed_year=r[9],
                                   kind_exists_to=r[10]) for r in rows)

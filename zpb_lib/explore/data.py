@@ -22,6 +22,7 @@ from zpb_lib.domain import cube as cube_mod
 from zpb_lib.reference import Reference
 from zpb_lib.domain.stats import DEFAULT_THRESHOLD
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.meta import is_synthetic  # noqa: F401  (the explorer's, from here as before)
 
 ALL = ""  # the "no filter" value of the county, police unit and kind controls
 IN_EDITION = "in_edition"  # status filter: taking part in (or audited in) the edition
@@ -141,11 +142,6 @@ def read_cube(path: str | Path) -> MemoryCube:
         meta = dict(c.meta)
     meta["read_seconds"] = round(time.perf_counter() - t0, 3)
     return MemoryCube(tables, meta)
-
-
-def is_synthetic(con: Connection) -> bool:
-    row = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
-    return bool(row and row[0] == "1")
 
 
 # --------------------------------------------------------------------------- selection

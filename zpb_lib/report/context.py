@@ -44,7 +44,8 @@ def cache_path(db_path: "Path | str", edition: str, data_hash: str, ref: Referen
     names the database, so caches of several never mix."""
     # The library's code is part of the key: a new version may compute the cube differently.
     key = hashlib.sha256(f"{data_hash}:{cube_mod.reference_hash(ref)}:{code_hash()}:{edition}".encode()).hexdigest()[:12]
-    root = default_reports_dir().parent if store.is_url(db_path) else Path(db_path).parent
+    folder = store.folder_of(db_path)
+    root = default_reports_dir().parent if folder is None else folder
     return root / CACHE_DIR / f"cube-{edition.replace('/', '-')}-{key}.sqlite"
 
 

@@ -63,10 +63,10 @@ def info(db: "str | os.PathLike | None" = None) -> DatabaseInfo:
     con = store.connect(location, readonly=True)
     try:
         counts = store.table_counts(con)
-        synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
+        synthetic = store.is_synthetic(con)
     finally:
         con.close()
-    return DatabaseInfo(location, bool(synthetic and synthetic[0] == "1"), counts)
+    return DatabaseInfo(location, synthetic, counts)
 
 
 def check(db: "str | os.PathLike | None" = None) -> CheckReport:

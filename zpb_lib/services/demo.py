@@ -142,8 +142,7 @@ def generate(db: str | os.PathLike | None = None, *, seed: int = 2026, scale: fl
             set_meta(con, "demo_scale", repr(float(scale)))
             set_meta(con, "demo_generator", GENERATOR_VERSION)
             _write(con, ref, rng, out)
-        if con.backend == store.SQLITE:
-            con.script("PRAGMA optimize")
+        store.optimize(con)
     return path
 
 

@@ -187,13 +187,23 @@ def exists(db: "Path | str") -> bool:
     """Whether ``db`` holds a database already: the file (or its write-ahead log) exists, or the
     PostgreSQL database holds tables."""
     if is_url(db):
-        con = open_connection(db)
-        try:
+        with open_connection(db) as con:
             return bool(_pg_tables(con))
-        finally:
-            con.close()
     path = Path(db)  # a folder holds no database: writing one there is refused with its own message
     return (path.exists() and not path.is_dir()) or Path(f"{db}-wal").exists()
+
+
+def folder_of(db: "Path | str") -> Path | None:
+    """The folder that holds the database file ``db``, where files made from it may be kept next to
+    it; None for a PostgreSQL database (it lives on its server)."""
+    return None if is_url(db) else Path(db).parent
+
+
+def optimize(con: Connection) -> None:
+    """Refresh the query planner's statistics after a bulk load: SQLite's ``PRAGMA optimize``
+    (PostgreSQL's autovacuum analyses changed tables by itself)."""
+    if con.backend == SQLITE:
+        con.script("PRAGMA optimize")
 
 
 def init_data_version(con: Connection, version: int = 0) -> None:

@@ -27,6 +27,7 @@ from zpb_lib.store.backend import POSTGRESQL, SQLITE, Connection, Timeouts, disp
 from zpb_lib.store.connection import (StoreError, current_schema, init_data_version, open_file, resolve_db_path,
                          schema_version)
 from zpb_lib.store.frames import tables
+from zpb_lib.store.queries.meta import is_synthetic, meta_value
 from zpb_lib.store.schema import (CHANGED_TABLES, DATA_VERSION_TABLE, SCHEMA_VERSION, ddl, pg_functions, pg_triggers,
                      statements)
 from zpb_lib.store.write import set_meta, sync_reference, transaction
@@ -228,15 +229,14 @@ def _v1_to_v2(con: Connection, ref: Reference, result: UpgradeResult) -> None:
                        "ORDER BY i.id").fetchall()
     if not rows:
         return
-    synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
-    if not synthetic or synthetic[0] != "1":
+    if not is_synthetic(con):
         raise StoreError("upgrade refused: this version-1 database holds institutions that are not demo data, and "
                          "version 2 identifies every institution by its RSPO number or POL-on id, which version 1 "
                          "did not record; the file is unchanged")
     from zpb_lib.reference.identifiers import demo_identifiers
 
-    seed_row = con.execute("SELECT value FROM meta WHERE key = 'demo_seed'").fetchone()
-    ids = demo_identifiers(int(seed_row[0]) if seed_row else 0, rows)
+    seed = meta_value(con, "demo_seed")
+    ids = demo_identifiers(int(seed) if seed is not None else 0, rows)
     con.executemany("UPDATE institutions SET rspo = ?, polon = ? WHERE id = ?",
                     [(rspo, polon, iid) for iid, (rspo, polon) in ids.items()])
     result.notes.append(f"{len(ids)} demo institutions were given the demo generator's RSPO numbers and POL-on ids")
