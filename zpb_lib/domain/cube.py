@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
-import sqlite3
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -31,8 +29,10 @@ from zpb_lib.domain.scoring.decisions import score_audit
 from zpb_lib.domain.scoring.lifecycle import (Frames, accepted_awards, award_verdicts, data_quality, participating_in, rank_audits, renewals_due, replay, status_on)
 from zpb_lib.domain.scoring.rules import Rules, rules as load_rules
 from zpb_lib.domain.stats import DEFAULT_THRESHOLD
-from zpb_lib.store import data_version
+from zpb_lib.store import cubefile, data_version
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.meta import is_synthetic
+from zpb_lib.store.queries.plans import action_item_counts
 
 # 2: institutions carry the identifiers people use (rspo, polon, ident) and in_register, and so do
 # the tables reports list institutions from (audits, awards, renewals, next steps, plan, quality).
@@ -290,11 +290,7 @@ def _next_steps(ref: Reference, rules: Rules, frames: Frames, scored: pd.DataFra
 
 def _plan(con: Connection, edition: str, look: pd.DataFrame) -> pd.DataFrame:
     """Action-plan items of the edition counted by institution, area, kind, partner kind and status."""
-    sql = """SELECT a.institution_id, a.area, a.kind, COALESCE(p.kind, 'none') AS partner_kind, a.status,
-                    COUNT(*) AS items
-             FROM action_items a LEFT JOIN partners p ON p.id = a.partner_id
-             WHERE a.edition = ? GROUP BY 1, 2, 3, 4, 5"""
-    plan = con.frame(sql, (edition,))
+    plan = action_item_counts(con, edition)
     plan["county"] = plan["institution_id"].map(look["county"])
     return plan
 
@@ -361,58 +357,10 @@ def _trends(ref: Reference, frames: Frames, scored: pd.DataFrame, institutions: 
 
 # --------------------------------------------------------------------------- file
 
-def _dtype_name(s: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(s):
-        return "bool"
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return "datetime"
-    if pd.api.types.is_integer_dtype(s):
-        return "Int64"
-    if pd.api.types.is_float_dtype(s):
-        return "float"
-    return "str"
-
-
 def write(tables: dict[str, pd.DataFrame], path: str | os.PathLike, meta: dict[str, Any]) -> Path:
-    """Write the cube atomically (a temporary file next to it, then a rename; see :mod:`zpb_lib.core.files`):
-    on any failure, Ctrl-C included, the temporary file goes and an existing cube stays as it was."""
-    from zpb_lib.core.hooks import pause_point
-    from zpb_lib.core.files import atomic_path
-
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        con = sqlite3.connect(tmp)
-        try:
-            # A private file until the rename, synced as a whole before it: no rollback journal needed.
-            con.execute("PRAGMA journal_mode = OFF")
-            con.execute("PRAGMA synchronous = OFF")
-            cols = []
-            for name, df in tables.items():
-                df = df.copy()
-                for c in df.columns:
-                    kind = _dtype_name(df[c])
-                    cols.append((name, c, kind))
-                    if kind == "datetime":
-                        df[c] = df[c].dt.strftime("%Y-%m-%d")
-                    elif kind == "str":
-                        text = df[c].astype(str).astype(object)  # whole column at once, not a call per value
-                        text[df[c].isna().to_numpy()] = None
-                        df[c] = text
-                    elif kind == "bool":
-                        df[c] = df[c].astype("boolean").astype("Int64")
-                df.to_sql(name, con, index=False)
-                for col in INDEXED.get(name, ()):
-                    if col in df.columns:
-                        con.execute(f'CREATE INDEX "{name}_{col}" ON "{name}"("{col}")')
-            con.execute("CREATE TABLE _columns (tbl TEXT, col TEXT, dtype TEXT)")
-            con.executemany("INSERT INTO _columns VALUES (?, ?, ?)", cols)
-            con.execute("CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT)")
-            con.executemany("INSERT INTO _meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
-            con.commit()
-        finally:
-            con.close()
-        pause_point("cube")  # tests only: interrupt a build while its cube is half-way to disk
-    return path
+    """Write the cube atomically (see :func:`zpb_lib.store.cubefile.write`): on any failure, Ctrl-C
+    included, an existing cube stays as it was."""
+    return cubefile.write(path, tables, meta, INDEXED)
 
 
 def build(db: Connection, edition: str, path: str | os.PathLike, *, ref: Reference | None = None,
@@ -431,11 +379,10 @@ def build(db: Connection, edition: str, path: str | os.PathLike, *, ref: Referen
     ref = ref or reference()
     t0 = time.perf_counter()
     tables = compute(db, edition, ref=ref, threshold=threshold, renewal_months=renewal_months)
-    synthetic = db.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
     e = ref.edition(edition)
     meta = {"cube_version": CUBE_VERSION, "edition": edition, "edition_roman": e.roman,
             "as_of": as_of_date(ref, edition).isoformat(), "threshold": threshold,
-            "renewal_months": renewal_months, "synthetic": bool(synthetic and synthetic[0] == "1"),
+            "renewal_months": renewal_months, "synthetic": is_synthetic(db),
             "data_hash": data_hash or data_version(db),
             "reference_hash": ref_hash or reference_hash(ref),
             "code_hash": _code_hash(),  # with the two above: whether the cube is still current
@@ -451,64 +398,31 @@ class Cube:
         self.path = Path(path)
         if not self.path.exists():
             raise FileNotFoundError(f"report cube {self.path} does not exist (build it with `zpb build`)")
-        self._con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-        self.meta = {k: json.loads(v) for k, v in self._con.execute("SELECT key, value FROM _meta")}
-        version = self.meta.get("cube_version")
-        if version != CUBE_VERSION:
-            # An older cube lacks columns this code reads (e.g. the identifiers of version 2).
-            self._con.close()
-            raise ValueError(f"report cube {self.path} has version {version}, this zpb reads version "
-                             f"{CUBE_VERSION}: rebuild it with `zpb build` (or delete it)")
-        self._dtypes: dict[str, dict[str, str]] = {}
-        for t, c, d in self._con.execute("SELECT tbl, col, dtype FROM _columns"):
-            self._dtypes.setdefault(t, {})[c] = d
+        self._file = cubefile.CubeFile(self.path)
+        try:
+            self.meta = self._file.meta()
+            version = self.meta.get("cube_version")
+            if version != CUBE_VERSION:
+                # An older cube lacks columns this code reads (e.g. the identifiers of version 2).
+                raise ValueError(f"report cube {self.path} has version {version}, this zpb reads version "
+                                 f"{CUBE_VERSION}: rebuild it with `zpb build` (or delete it)")
+            self._file.dtypes()
+        except BaseException:
+            self._file.close()
+            raise
 
     def tables(self) -> list[str]:
-        return list(self._dtypes)
+        return list(self._file.dtypes())
 
     def table(self, name: str, **filters: Any) -> pd.DataFrame:
         """Rows of table ``name`` where each ``column=value`` holds (a list/tuple value means IN)."""
-        if name not in self._dtypes:
-            raise KeyError(f"the cube has no table {name!r} (tables: {', '.join(self._dtypes)})")
-        where, params = [], []
-        for col, val in filters.items():
-            if col not in self._dtypes[name]:
-                raise KeyError(f"table {name!r} has no column {col!r}")
-            if isinstance(val, (list, tuple, set)):
-                val = list(val)
-                where.append(f'"{col}" IN ({", ".join("?" * len(val))})')
-                params += [_param(v) for v in val]
-            else:
-                where.append(f'"{col}" = ?')
-                params.append(_param(val))
-        sql = f'SELECT * FROM "{name}"' + (" WHERE " + " AND ".join(where) if where else "")
-        df = pd.read_sql_query(sql, self._con, params=params)
-        for col, kind in self._dtypes[name].items():
-            if col not in df.columns:
-                continue
-            if kind == "datetime":
-                df[col] = pd.to_datetime(df[col], format="%Y-%m-%d")
-            elif kind == "bool":
-                df[col] = df[col].astype("boolean").astype(bool) if df[col].notna().all() else df[col].astype("boolean")
-            elif kind == "Int64":
-                df[col] = df[col].astype("Int64")
-            elif kind == "float":
-                df[col] = df[col].astype(float)
-        return df
+        return self._file.read(name, **filters)
 
     def close(self) -> None:
-        self._con.close()
+        self._file.close()
 
     def __enter__(self) -> "Cube":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _param(v: Any) -> Any:
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, bool):
-        return int(v)
-    return v

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -54,6 +53,8 @@ from zpb_lib.domain import labels as _labels
 from zpb_lib.domain.labels import county_name, label, labels_for
 from zpb_lib.domain.stats import DEFAULT_THRESHOLD
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.cubefile import CubeFileError
+from zpb_lib.store.queries.meta import is_synthetic
 
 HEADER_ROW = 4
 TABLES = ("institutions", "audits", "audit_items", "indicators", "wave_changes", "renewals")
@@ -123,10 +124,9 @@ def _meta(con: Connection, ref: Reference, edition: str, threshold: int) -> dict
     from zpb_lib.domain import cube as cube_mod
     from zpb_lib.store import data_version
 
-    synthetic = con.execute("SELECT value FROM meta WHERE key = 'synthetic'").fetchone()
     return {"edition": edition, "edition_roman": ref.edition(edition).roman,
             "as_of": cube_mod.as_of_date(ref, edition).isoformat(), "threshold": threshold,
-            "synthetic": bool(synthetic and synthetic[0] == "1"), "data_hash": data_version(con),
+            "synthetic": is_synthetic(con), "data_hash": data_version(con),
             "reference_hash": cube_mod.reference_hash(ref)}
 
 
@@ -160,7 +160,7 @@ def from_cube(path: str | os.PathLike, edition: str, *, ref: Reference | None = 
             if missing:
                 raise ExportError(f"cube {path} has no table {', '.join(missing)} (rebuild it with `zpb build`)")
             return Source({k: c.table(k) for k in TABLES}, dict(c.meta))
-    except sqlite3.DatabaseError as exc:
+    except CubeFileError as exc:
         raise ExportError(f"{path} is not a report cube: {exc}") from None
 
 
