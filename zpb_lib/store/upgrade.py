@@ -90,8 +90,7 @@ def upgrade(db: str | os.PathLike | None = None, *, ref: Reference | None = None
     """Upgrade the database at ``db`` to :data:`SCHEMA_VERSION` and sync its reference tables."""
     ref = ref or reference()
     path = resolve_db_path(db)
-    con = open_file(path, timeouts=Timeouts.for_command("long"))
-    try:
+    with open_file(path, timeouts=Timeouts.for_command("long")) as con:
         version = schema_version(con, path)
         if con.backend != SQLITE:
             return _upgrade_server(con, path, version, ref)
@@ -135,8 +134,6 @@ def upgrade(db: str | os.PathLike | None = None, *, ref: Reference | None = None
         finally:
             con.script("PRAGMA foreign_keys = ON")
         return result
-    finally:
-        con.close()
 
 
 def _upgrade_server(con: Connection, path: str, version: int, ref: Reference) -> UpgradeResult:
