@@ -13,12 +13,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from support import pg_server
 
-from zpb_lib.services import demo
 from zpb_lib import store
 from zpb_lib.reference import data_dir, reference
-
-import pg_server
+from zpb_lib.services import demo
 
 DATA = data_dir()
 BACKENDS = ("sqlite", "postgresql")
@@ -186,3 +185,11 @@ def rights(pg, small_copy):
         pg.admin(f"CREATE ROLE {user} LOGIN IN ROLE {role}")
     name = small_copy.rsplit("/", 1)[1]
     return {u: pg.url(name, user=u) for u in LOGINS} | {"admin": small_copy}
+
+
+@pytest.fixture
+def con(small_copy):
+    """A connection to a private copy of the small database (closed after the test)."""
+    c = store.connect(small_copy)
+    yield c
+    c.close()

@@ -6,7 +6,7 @@ import datetime as dt
 
 from zpb_lib.cli import main
 from zpb_lib.ingest.audit import ingest_audit, write_template
-from test_ingest_audit import AUDIT_DAY, EDITION, con, fill, full_points, school  # noqa: F401 (con: fixture)
+from support.audits import AUDIT_DAY, EDITION, fill, full_points, school  # noqa: F401 (con: fixture)
 
 
 def expected_point_lines(old: dict[str, int], new: dict[str, int], order: list[str]) -> str:

@@ -13,18 +13,11 @@ from zpb_lib.domain.awards import AwardsError, confirm, pending
 from zpb_lib.cli import main
 from zpb_lib.ingest.audit import ingest_audit, write_template
 from zpb_lib.store.write import insert_one, transaction
-from test_ingest_audit import BY_RSPO, fill, find_row, full_points, school
+from support.audits import BY_RSPO, fill, find_row, full_points, school
 
 pytestmark = pytest.mark.both_backends
 
 EDITION = "2025/2026"
-
-
-@pytest.fixture
-def con(small_copy):
-    c = store.connect(small_copy)
-    yield c
-    c.close()
 
 
 def newcomer(con, offset=0) -> int:

@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from browser import Guard, artifact, chromium_browser, open_page, require_chromium
+from support.browser import Guard, artifact, chromium_browser, open_page, require_chromium
 from zpb_lib.batch.index import search_key
 from zpb_lib.batch.pipeline import BuildOptions, build
 from zpb_lib.domain.labels import label

@@ -18,8 +18,8 @@ import pytest
 
 from bs4 import BeautifulSoup
 
-from complex_support import counted, in_edition, represented
-from identity_support import renumber, shows_number
+from support.complexes import counted, in_edition, represented
+from support.identity import renumber, shows_number
 from zpb_lib.batch.export import external_references
 from zpb_lib.batch.pipeline import BuildOptions, build
 from zpb_lib.cli import main

@@ -25,7 +25,7 @@ from zpb_lib.domain import cube as cube_mod
 from zpb_lib.core import files
 from zpb_lib.cli import main
 
-from test_warm_build import _kernels, _wait_gone
+from support.builds import _kernels, _wait_gone
 
 EDITION = "2025/2026"
 ROOT = Path(__file__).resolve().parents[1]

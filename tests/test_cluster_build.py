@@ -24,7 +24,7 @@ import nbformat
 import psutil
 import pytest
 
-from test_warm_build import NOTEBOOKS, _kernels, _outputs, _wait_gone
+from support.builds import NOTEBOOKS, _kernels, _outputs, _wait_gone
 
 pytest.importorskip("distributed")
 

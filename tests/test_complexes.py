@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from register_support import fill_register
-from rspo_support import malopolska_rows, rspo_row, write_rspo_export
-from test_ingest_audit import criteria_rows, find_row
-from test_ingest_survey import answers, write_google_csv
+from support.register import fill_register
+from support.rspo import malopolska_rows, rspo_row, write_rspo_export
+from support.audits import criteria_rows, find_row
+from support.surveys import answers, write_google_csv
 from zpb_lib.domain import complexes
 from zpb_lib import store
 from zpb_lib.cli import main

@@ -16,8 +16,8 @@ import openpyxl
 import pytest
 from bs4 import BeautifulSoup
 
-from complex_support import complex_row, counted, represented
-from identity_support import renumber, shows_number
+from support.complexes import complex_row, counted, represented
+from support.identity import renumber, shows_number
 from zpb_lib.domain import indicators as ind
 from zpb_lib import store
 from zpb_lib.domain.cube import as_of_date

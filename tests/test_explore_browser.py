@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import Guard, artifact, browser, require_chromium
+from support.browser import Guard, artifact, browser, require_chromium
 from zpb_lib.domain.labels import county_name
 
 ROOT = Path(__file__).resolve().parents[1]

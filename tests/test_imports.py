@@ -12,19 +12,12 @@ from zpb_lib.cli import main
 from zpb_lib.ingest.register import ingest_register
 from zpb_lib.store.history import UndoRefused, list_imports, undo
 from zpb_lib.store.write import insert_one, record_import, transaction, update_logged
-from register_support import fill_register
-from test_ingest_survey import answers, free_target, ingest, write_google_csv
+from support.register import fill_register
+from support.surveys import answers, free_target, ingest, write_google_csv
 
 pytestmark = pytest.mark.both_backends
 
 EDITION = "2025/2026"
-
-
-@pytest.fixture
-def con(small_copy):
-    c = store.connect(small_copy)
-    yield c
-    c.close()
 
 
 def _school(con, rspo: int, import_id: int, name: str = "Szkoła Podstawowa nr 5 w Bochni") -> int:

@@ -14,8 +14,8 @@ from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.ingest.institutions import ingest_institutions, load_rspo_types
 from zpb_lib.reference import ReferenceDataError
-from ingest_support import refused
-from rspo_support import (HEADER, UNIVERSITY_HEADER, malopolska_rows, rspo_row, universities, write_rspo_export,
+from support.ingest import refused
+from support.rspo import (HEADER, UNIVERSITY_HEADER, malopolska_rows, rspo_row, universities, write_rspo_export,
                           write_university_list)
 
 pytestmark = pytest.mark.both_backends

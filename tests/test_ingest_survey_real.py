@@ -19,21 +19,14 @@ from zpb_lib.cli import main
 from zpb_lib.ingest.survey import ingest_survey
 from zpb_lib.store.backend import IntegrityError
 from zpb_lib.store.write import transaction
-from ingest_support import refused
-from test_ingest_survey import (EDITION, NAMED_PLACES, answers, expected_counts, free_target, observed_counts,
+from support.ingest import refused
+from support.surveys import (EDITION, NAMED_PLACES, answers, expected_counts, free_target, observed_counts,
                                 write_google_csv, write_msforms_xlsx)
 
 pytestmark = pytest.mark.both_backends
 
 PLACE_COLUMNS = (*NAMED_PLACES, "nowhere")
 NOWHERE = "„Nigdzie — nie ma takich miejsc”"
-
-
-@pytest.fixture
-def con(small_copy):
-    c = store.connect(small_copy)
-    yield c
-    c.close()
 
 
 def ingest(con, path, inst, **kw):
@@ -433,7 +426,7 @@ def test_cli_skip_bad_rows(small_copy, ref, tmp_path, capsys):
 @pytest.fixture
 def registered(empty_db, tmp_path):
     """An empty database with the sample RSPO export imported (its preschools are not stored)."""
-    from rspo_support import malopolska_rows, write_rspo_export
+    from support.rspo import malopolska_rows, write_rspo_export
     from zpb_lib.ingest.institutions import ingest_institutions
 
     rows = malopolska_rows()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import artifact, chromium_browser, open_page, require_chromium
+from support.browser import artifact, chromium_browser, open_page, require_chromium
 from zpb_lib import store
 from zpb_lib.batch.pipeline import BuildOptions, build
 from zpb_lib.reference import data_dir, reference

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from browser import require_chromium
+from support.browser import require_chromium
 
 from zpb_lib.batch.export import Exporter, external_references
 from zpb_lib.batch.plan import notebooks_dir

@@ -16,7 +16,7 @@ import pytest
 
 from zpb_lib import cli
 from zpb_lib.cli import main
-from test_ingest_audit import fill, full_points
+from support.audits import fill, full_points
 
 EDITION = "2025/2026"
 SPELLINGS = ["2025/2026", "2025-2026", "2025/26", "XIX", " xix "]

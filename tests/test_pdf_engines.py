@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import require_chromium
+from support.browser import require_chromium
 
 EDITION = "2025/2026"
 COUNTY = "1201"
@@ -98,7 +98,7 @@ def test_printer_outlives_its_browser_and_leaves_no_process(tmp_path):
     import psutil
     from pypdf import PdfReader
 
-    from test_export import make_notebook
+    from support.notebooks import make_notebook
     from zpb_lib.batch.pdf.chromium import ChromiumPrinter
     from zpb_lib.batch.export import Exporter
 

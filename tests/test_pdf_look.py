@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser import require_chromium
+from support.browser import require_chromium
 from pdf_references import (ENGINES, MEAN_TOLERANCE, SHARE_TOLERANCE, build_pdfs, difference, page_images,
                             reference, text)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from browser import require_chromium
+from support.browser import require_chromium
 from pdf_references import COUNTY, EDITION, ENGINES, build_pdfs
 
 PAINTING = {"f", "F", "f*", "B", "B*", "b", "b*", "S", "s", "Do", "sh", "Tj", "TJ", "'", '"', "BI"}

@@ -16,10 +16,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from zpb_lib.cli import main
-from rspo_support import malopolska_rows, rspo_row, universities, write_rspo_export, write_university_list
-from register_support import fill_register
-from test_ingest_audit import criteria_rows, find_row
-from test_ingest_survey import answers, write_google_csv, write_msforms_xlsx
+from support.rspo import malopolska_rows, rspo_row, universities, write_rspo_export, write_university_list
+from support.register import fill_register
+from support.audits import criteria_rows, find_row
+from support.surveys import answers, write_google_csv, write_msforms_xlsx
 
 EDITION, LIST_EDITION = "2025/2026", "2024/2025"
 CEREMONY = dt.date(2026, 10, 15)        # data/editions.yaml: default ceremony of 2025/2026

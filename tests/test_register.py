@@ -18,8 +18,8 @@ from zpb_lib.ingest import register as reg
 from zpb_lib.ingest.register import ingest_register, write_register_template
 from zpb_lib.store import schema
 from zpb_lib.store.write import insert_rows, transaction
-from ingest_support import refused
-from register_support import (ACTION_KINDS, AREAS, AWARD_KINDS, HEADERS, PARTNER_KINDS, REMOVE, STATUSES,
+from support.ingest import refused
+from support.register import (ACTION_KINDS, AREAS, AWARD_KINDS, HEADERS, PARTNER_KINDS, REMOVE, STATUSES,
                               fill_register)
 
 pytestmark = pytest.mark.both_backends

@@ -22,7 +22,7 @@ from zpb_lib.cli import main
 from zpb_lib.report.county import CountyReport
 from zpb_lib.report.school import SchoolReport
 from zpb_lib.store.write import insert_rows, transaction
-from register_support import fill_register
+from support.register import fill_register
 
 EDITION = "2025/2026"
 RULES = yaml.safe_load((Path(__file__).resolve().parents[1] / "zpb_lib" / "data" / "rules" / "school.yaml")

@@ -23,9 +23,9 @@ from zpb_lib.cli import main
 from zpb_lib.ingest import IngestError
 from zpb_lib.ingest.survey import ingest_survey
 from zpb_lib.store.frames import table_hash, tables
-from register_support import fill_register
-from rspo_support import universities, write_university_list
-from test_ingest_survey import answers, write_google_csv
+from support.register import fill_register
+from support.rspo import universities, write_university_list
+from support.surveys import answers, write_google_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 EDITION = "2025/2026"

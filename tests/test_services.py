@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from complex_support import in_edition
+from support.complexes import in_edition
 from zpb_lib.services import admin, awards, builds, exports, lookups
 
 EDITION = "2025/2026"

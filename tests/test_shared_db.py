@@ -17,7 +17,7 @@ from zpb_lib.domain import cube
 from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.store.write import insert_one, transaction
-from test_ingest_survey import answers, free_target, write_google_csv
+from support.surveys import answers, free_target, write_google_csv
 
 pytestmark = pytest.mark.both_backends
 

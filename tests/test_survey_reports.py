@@ -22,7 +22,7 @@ from zpb_lib.ingest.survey import ingest_survey
 from zpb_lib.report.county import CountyReport
 from zpb_lib.report.school import SchoolReport
 from zpb_lib.report.voivodeship import VoivodeshipReport
-from test_ingest_survey import answers, write_google_csv, write_msforms_xlsx
+from support.surveys import answers, write_google_csv, write_msforms_xlsx
 
 EDITION = "2025/2026"
 SAFE = "Czuje się bezpiecznie w szkole"

@@ -459,7 +459,7 @@ V5_ACTION = ("216534", None, "2025/2026", "inne", "profilaktyczne", "Festyn rodz
 def _remove_and_undo(db: str, tmp_path: Path, capsys) -> None:
     """Remove the fixture's action (stored by its register import #2) with a register row marked
     „Usuń”, then undo the removal: the action is back as it was, with import #2."""
-    from register_support import fill_register
+    from support.register import fill_register
 
     con = store.connect(db, readonly=True)
     try:

@@ -15,31 +15,13 @@ import uuid
 from pathlib import Path
 
 import nbformat
-import psutil
-import pytest
+from support.builds import NOTEBOOKS, _kernels, _outputs, _wait_gone
 
 from zpb_lib.batch.export import Exporter
 from zpb_lib.batch.pipeline import BuildOptions, build
 from zpb_lib.batch.provenance import slim_notebook
 
 EDITION = "2025/2026"
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-
-
-def _outputs(nb) -> list:
-    """Cell sources and outputs, without execution metadata (counts, timestamps)."""
-    out = []
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "injected-parameters" in cell.metadata.get("tags", []):
-            continue
-        outputs = []
-        for o in cell.outputs:
-            o = dict(o)
-            o.pop("execution_count", None)
-            o.pop("metadata", None)
-            outputs.append(json.dumps(o, sort_keys=True))
-        out.append((cell.source, outputs))
-    return out
 
 
 def test_warm_equals_cold(small_db, tmp_path):
@@ -76,49 +58,10 @@ def test_warm_equals_cold(small_db, tmp_path):
 
 # ------------------------------------------------------------------ no kernel left behind
 
-def _tagged(tag: str) -> list[psutil.Process]:
-    found = []
-    for p in psutil.process_iter(["pid"]):
-        try:
-            if p.environ().get("ZPB_TEST_TAG") == tag:
-                found.append(p)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return found
-
-
-def _kernels(tag: str) -> list[psutil.Process]:
-    out = []
-    for p in _tagged(tag):
-        try:
-            if "ipykernel" in " ".join(p.cmdline()) and p.status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            continue
-    return out
-
 
 def _build_cmd(db: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "zpb_lib.cli", "build", "--db", str(db), "--edition", EDITION, "--out", str(out),
             "--format", "html", "--jobs", "2", "--quiet", *extra]
-
-
-def _alive(p: psutil.Process) -> bool:
-    try:
-        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def _wait_gone(tag: str, seconds: float = 60) -> list[psutil.Process]:
-    """The tagged processes left once they are all gone (empty), or at the deadline (a safety net)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        left = [p for p in _tagged(tag) if _alive(p)]
-        if not left:
-            return []
-        time.sleep(0.25)
-    return left
 
 
 def test_no_kernel_left_after_success_and_failure(small_db, tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from identity_support import renumber, shows_number
+from support.identity import renumber, shows_number
 from zpb_lib.store.write import transaction
 from zpb_lib import cli, store
 from zpb_lib.domain import cube
