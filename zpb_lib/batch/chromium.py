@@ -32,6 +32,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from zpb_lib.core.errors import ZpbError
+
 #: Headless, no sandbox (builds run as root in containers), nothing that calls home.
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -41,7 +43,7 @@ PAGE_WORDS = {"pl": ("strona", "z"), "en": ("page", "of")}
 START_TIMEOUT_S = 60.0
 
 
-class PdfEngineError(RuntimeError):
+class PdfEngineError(ZpbError, RuntimeError):
     """The PDF engine cannot run here (not installed, or the browser does not start)."""
 
 

@@ -28,6 +28,7 @@ from traitlets.config import Config
 
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
 from zpb_lib.batch.files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: E402,F401  (re-exported)
+from zpb_lib.core.errors import ZpbError  # noqa: E402
 from zpb_lib.core.files import atomic_write  # noqa: E402
 from zpb_lib.batch.pdf_engine import known_pdf_engine
 
@@ -74,7 +75,7 @@ _PDFUA_NS = "http://www.aiim.org/pdfua/ns/id/"
 WEASYPRINT_PDF: dict[str, Any] = {"pdf_variant": "pdf/a-3a", "finisher": _identify_pdfua}
 
 
-class NotSelfContainedError(ValueError):
+class NotSelfContainedError(ZpbError, ValueError):
     """The HTML refers to something outside itself (a script, an external URL, a local file)."""
 
 

@@ -19,10 +19,12 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from zpb_lib.core.errors import ZpbError
+
 MIB = 1 << 20
 
 
-class LimitsError(ValueError):
+class LimitsError(ZpbError, ValueError):
     """An environment variable that should set a limit holds no usable number."""
 
 

@@ -20,12 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
 
+from zpb_lib.core.errors import ZpbError
+
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 
 Db = "str | os.PathLike"
 
 
-class StoreError(RuntimeError):
+class StoreError(ZpbError, RuntimeError):
     """The database is missing, of another schema version, or refused a write."""
 
 
