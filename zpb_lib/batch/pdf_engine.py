@@ -4,7 +4,7 @@ Light on purpose: ``zpb build`` checks the choice before anything heavy is impor
 """
 from __future__ import annotations
 
-import os
+from zpb_lib.core import settings
 
 #: The PDF engines: WeasyPrint (the default, pip only) and a headless Chromium (faster, needs one).
 PDF_ENGINES = ("weasyprint", "chromium")
@@ -12,7 +12,7 @@ PDF_ENGINES = ("weasyprint", "chromium")
 
 def default_pdf_engine() -> str:
     """``$ZPB_PDF_ENGINE`` when set (weasyprint or chromium), else weasyprint."""
-    return os.environ.get("ZPB_PDF_ENGINE", "").strip().lower() or "weasyprint"
+    return settings.pdf_engine()
 
 
 def known_pdf_engine(engine: str) -> str:
