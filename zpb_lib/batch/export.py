@@ -31,6 +31,7 @@ from traitlets.config import Config
 from zpb_lib.batch import pdf
 #: Directory holding the `zpb` nbconvert template (for `extra_template_basedirs`).
 from zpb_lib.batch.files import TEMPLATE_BASEDIR, TEMPLATE_NAME  # noqa: F401  (re-exported)
+from zpb_lib.core.errors import ZpbError
 from zpb_lib.core.files import atomic_write
 
 # Only what the template renders; text/plain stays last so that text-only reprs are chosen (and
@@ -38,7 +39,7 @@ from zpb_lib.core.files import atomic_write
 _DATA_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg", "text/plain"]
 
 
-class NotSelfContainedError(ValueError):
+class NotSelfContainedError(ZpbError, ValueError):
     """The HTML refers to something outside itself (a script, an external URL, a local file)."""
 
 

@@ -8,7 +8,8 @@ from zpb_lib import store
 from zpb_lib.cli import options
 from zpb_lib.cli.build import register_build, register_export
 from zpb_lib.cli.ingest import register as register_ingest, run_on_db
-from zpb_lib.reference import ReferenceDataError, group_of, wave_of
+from zpb_lib.core.errors import Refusal, ZpbError
+from zpb_lib.reference import group_of, wave_of
 from zpb_lib.services import admin
 
 
@@ -111,21 +112,16 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
 
 
 def cmd_imports_undo(args: argparse.Namespace) -> int:
-    from zpb_lib.store.history import UndoRefused, undo
+    from zpb_lib.store.history import undo
 
-    return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run, with_later=args.with_later),
-                     refused=(UndoRefused,))
+    return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run, with_later=args.with_later))
 
 
 def cmd_awards_confirm(args: argparse.Namespace) -> int:
     from zpb_lib.services import awards
 
-    try:
-        result = awards.confirm(args.db, args.edition.edition, date=args.date, dry_run=args.dry_run)
-    except awards.AwardsError as exc:
-        print(f"zpb: refused: {exc}", file=sys.stderr)
-        return 2
-    print("\n".join(result.lines()))
+    result = awards.confirm(args.db, args.edition.edition, date=args.date, dry_run=args.dry_run)
+    print("\n".join(result.lines()))  # a refusal (AwardsError) is worded once, in main
     return 0
 
 
@@ -308,6 +304,11 @@ def normalise_options(args: argparse.Namespace) -> None:
         args.wave = wave_of(args.wave)
 
 
+def _message(exc: ZpbError) -> str:
+    """The message itself: a KeyError's str() would put it in quotes."""
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -324,13 +325,14 @@ def main(argv: list[str] | None = None) -> int:
             if code == 130 and before != 130:
                 print("zpb: interrupted", file=sys.stderr)
         return code
-    except (store.StoreError, ReferenceDataError) as exc:
-        print(f"zpb: {exc}", file=sys.stderr)
-        return 2
     except OSError as exc:  # a full disk, a read-only or missing folder, a file where a folder should be…
         from zpb_lib.core.files import describe
 
+        # zpb's own OutputError too: describe() names the file and the reason the same way for both
         print(f"{_command_name(args)}: {describe(exc)}", file=sys.stderr)
+        return 2
+    except ZpbError as exc:  # every error zpb words for people: its message, no traceback
+        print(f"zpb: {'refused: ' if isinstance(exc, Refusal) else ''}{_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("zpb: interrupted", file=sys.stderr)

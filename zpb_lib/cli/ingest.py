@@ -3,7 +3,6 @@ register``, ``template audit|register`` and ``match``. Heavy libraries (openpyxl
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,23 +23,15 @@ WAVE_HELP = ("baseline (the autumn diagnosis) or follow-up (after the action pla
              + " or ".join(WAVE_NAMES_PL.values()))
 
 
-def _refused(exc: Exception) -> int:
-    print(f"zpb: refused: {exc}", file=sys.stderr)
-    return 2
-
-
-def run_on_db(db: str | None, action: Callable[[Any], Any], *, readonly: bool = False,
-              refused: tuple[type[Exception], ...] = ()) -> int:
+def run_on_db(db: str | None, action: Callable[[Any], Any], *, readonly: bool = False) -> int:
     """Open the database, run ``action(con)`` and print what it returns (its ``lines()``, or the
-    path it wrote); an input refused (:class:`IngestError` or ``refused``) is one message, status 2."""
+    path it wrote); an input refused (a :class:`~zpb_lib.core.errors.Refusal`) is one message, status 2,
+    from :func:`zpb_lib.cli.main`."""
     from zpb_lib import store
-    from zpb_lib.ingest import IngestError
 
     con = store.connect(db, readonly=readonly)
     try:
         result = action(con)
-    except (IngestError, *refused) as exc:
-        return _refused(exc)
     finally:
         con.close()
     print("\n".join(result.lines()) if hasattr(result, "lines") else result)

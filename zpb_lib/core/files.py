@@ -44,6 +44,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from zpb_lib.core.errors import ZpbError
+
 TEMP_PREFIX = ".zpb-tmp-"
 _TEMP = re.compile(r"\.zpb-tmp-([0-9a-f]{16})-([0-9a-f]{8})\.(.+)", re.S)
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
@@ -56,7 +58,7 @@ _umask_lock = threading.Lock()
 
 # ------------------------------------------------------------------ errors people read
 
-class OutputError(OSError):
+class OutputError(ZpbError, OSError):
     """A file could not be written (errno, strerror and filename as an OSError's: the file asked
     for, not its temporary); ``str()`` is one line for people (:func:`describe`)."""
 

@@ -22,13 +22,12 @@ import os
 import time
 from pathlib import Path
 
-DIR_VARIABLE = "ZPB_TEST_PAUSE_DIR"
-AT_VARIABLE = "ZPB_TEST_PAUSE_AT"
+from zpb_lib.core import settings
 
 
 def pause_point(phase: str) -> None:
-    folder = os.environ.get(DIR_VARIABLE)
-    if not folder or phase not in os.environ.get(AT_VARIABLE, "").split(","):
+    folder = settings.pause_dir()
+    if not folder or phase not in settings.pause_phases():
         return
     from zpb_lib.core.files import write_text
     from zpb_lib.core import interrupt

@@ -15,14 +15,15 @@ for what every workbook shares, ``ZPB_MAX_ZIP_MEMBERS``, ``ZPB_MAX_ZIP_RATIO``,
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from typing import Mapping
+
+from zpb_lib.core.settings import Setting, SettingError
 
 MIB = 1 << 20
 
 
-class LimitsError(ValueError):
+class LimitsError(SettingError):
     """An environment variable that should set a limit holds no usable number."""
 
 
@@ -110,28 +111,45 @@ WHAT = {"survey": "a survey export", "institutions": "an RSPO export or a list o
         "register": "a register workbook", "audit": "an audit protocol", "published": "a published list"}
 
 
-def _number(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    text = raw.strip().replace("_", "")
-    if not text.isdigit() or int(text) < 1:
-        raise LimitsError(f"${name} is {raw!r}: expected a whole number of at least 1 (default {default})")
-    return int(text)
+# What each field bounds, for the list of settings (zpb_lib.core.settings.registry).
+FIELD_MEANINGS = {
+    "file_mb": "MiB of the file on disk", "rows": "data rows of a sheet or a CSV", "columns":
+    "the rightmost column a cell may stand in", "part_mb": "MiB of one worksheet or string table, expanded",
+    "workbook_mb": "MiB of all parts of a workbook, expanded", "strings": "entries of a workbook's shared string table",
+    "line_kb": "KiB of characters of one line of a text file",
+    "members": "members of a workbook's zip archive", "ratio": "expanded/compressed size of one part of a workbook",
+    "ratio_grace_mb": "MiB under which a part of a workbook is not held to the ratio",
+    "other_part_mb": "MiB of a workbook's part other than a worksheet or the string table, expanded",
+}
+
+
+def _fields(limits: FileLimits | ArchiveLimits) -> list[str]:
+    return [f.name for f in dataclasses.fields(limits) if f.name != "kind"]
+
+
+def _setting(limits: FileLimits | ArchiveLimits, field: str) -> Setting:
+    what = f" ({WHAT[limits.kind]})" if isinstance(limits, FileLimits) else " (every workbook)"
+    return Setting(limits.variable(field), str(getattr(limits, field)), FIELD_MEANINGS[field] + what)
+
+
+def limit_settings() -> tuple[Setting, ...]:
+    """Every ``ZPB_MAX_<KIND>_<FIELD>`` and ``ZPB_MAX_ZIP_<FIELD>`` with its default."""
+    return tuple(_setting(limits, field) for limits in (*DEFAULTS.values(), ArchiveLimits())
+                 for field in _fields(limits))
+
+
+def _read(limits: FileLimits | ArchiveLimits, environ: Mapping[str, str] | None) -> dict[str, int]:
+    return {field: _setting(limits, field).whole_number(getattr(limits, field), environ=environ, error=LimitsError)
+            for field in _fields(limits)}
 
 
 def file_limits(kind: str, environ: Mapping[str, str] | None = None) -> FileLimits:
-    """The limits for ``kind`` in force: the defaults, changed by ``ZPB_MAX_<KIND>_<FIELD>``."""
-    environ = os.environ if environ is None else environ
+    """The limits for ``kind`` in force: the defaults, changed by ``ZPB_MAX_<KIND>_<FIELD>``
+    (read from ``environ``, else from the process's environment)."""
     base = DEFAULTS[kind]
-    changes = {f.name: _number(environ, base.variable(f.name), getattr(base, f.name))
-               for f in dataclasses.fields(base) if f.name != "kind"}
-    return dataclasses.replace(base, **changes)
+    return dataclasses.replace(base, **_read(base, environ))
 
 
 def archive_limits(environ: Mapping[str, str] | None = None) -> ArchiveLimits:
     """The limits every workbook shares, changed by ``ZPB_MAX_ZIP_<FIELD>``."""
-    environ = os.environ if environ is None else environ
-    base = ArchiveLimits()
-    return ArchiveLimits(**{f.name: _number(environ, base.variable(f.name), getattr(base, f.name))
-                            for f in dataclasses.fields(base)})
+    return ArchiveLimits(**_read(ArchiveLimits(), environ))

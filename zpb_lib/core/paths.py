@@ -16,13 +16,13 @@ import importlib.resources
 import os
 from pathlib import Path
 
+from zpb_lib.core import settings
+
 PACKAGE = "zpb_lib"
-ENV_DB = "ZPB_DB"
-ENV_DATA_DIR = "ZPB_DATA_DIR"
 DB_NAME = "zpb.sqlite"
 #: The ``--db`` help text of every command.
-DB_HELP = (f"database file, or a postgresql://user@host/database URL (default: ${ENV_DB}; else data/{DB_NAME} "
-           f"when zpb runs from its source checkout; else {DB_NAME} in the current folder)")
+DB_HELP = (f"database file, or a postgresql://user@host/database URL (default: ${settings.DB.name}; "
+           f"else data/{DB_NAME} when zpb runs from its source checkout; else {DB_NAME} in the current folder)")
 
 
 def package_path(*parts: str) -> Path:
@@ -52,7 +52,7 @@ def source_checkout() -> Path | None:
 def data_dir() -> Path:
     """The reference-data folder: ``$ZPB_DATA_DIR``, else the data shipped in the package (in a
     source checkout: the repository's ``data/``)."""
-    env = os.environ.get(ENV_DATA_DIR)
+    env = settings.data_dir()
     return Path(env) if env else package_path("data")
 
 
@@ -69,7 +69,7 @@ def templates_dir() -> Path:
 def default_db_path() -> Path:
     """``$ZPB_DB``; else the checkout's ``data/zpb.sqlite`` when zpb runs from its source checkout;
     else ``zpb.sqlite`` in the current folder (an absolute path)."""
-    env = os.environ.get(ENV_DB)
+    env = settings.db()
     if env:
         return Path(env)
     root = source_checkout()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from zpb_lib.core.errors import Refusal
 from zpb_lib.domain.institutions import Institution, by_ids
 from zpb_lib.reference import Reference, reference
 from zpb_lib.domain.scoring.lifecycle import reason_texts, replay
@@ -28,7 +29,7 @@ AWARD_NAMES_PL = {"certificate": "certyfikat", "extension": "przedłużenie", "l
                   "university_certificate": "certyfikat uczelni"}
 
 
-class AwardsError(ValueError):
+class AwardsError(Refusal, ValueError):
     """The awards could not be confirmed as asked; nothing was stored."""
 
 

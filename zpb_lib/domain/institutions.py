@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from zpb_lib.core.errors import ZpbError
 from zpb_lib.core.text import fold
 from zpb_lib.reference.identifiers import Identifier, identifier, label, parse_identifier
 from zpb_lib.reference.school_words import ABBREVIATIONS, FILLERS
@@ -18,7 +19,7 @@ from zpb_lib.store.backend import Connection
 from zpb_lib.store.queries import institutions as q
 
 
-class UnknownInstitution(LookupError):
+class UnknownInstitution(ZpbError, LookupError):
     """No institution has the identifier a person gave; the message says how to find one."""
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from zpb_lib.core.errors import Refusal
 from zpb_lib.domain.institutions import Institution, UnknownInstitution, by_ids, lookup
 from zpb_lib.core.limits import FileLimits, LimitsError, file_limits
 from zpb_lib.reference import Edition, Reference
@@ -49,7 +50,7 @@ class Problem:
         return f"{where}: {self.message}" if where else self.message
 
 
-class IngestError(ValueError):
+class IngestError(Refusal, ValueError):
     """An input file was refused; nothing was stored. The message names the file, the row and the
     column of each problem and says what was expected."""
 

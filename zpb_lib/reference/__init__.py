@@ -17,6 +17,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from zpb_lib.core.errors import ZpbError
+
 EDITION_RE = re.compile(r"^(\d{4})/(\d{4})$")
 GROUPS = ("students", "parents", "teachers")
 WAVES = ("baseline", "follow-up")
@@ -25,7 +27,7 @@ GROUP_NAMES_PL = {"students": "uczniowie", "parents": "rodzice", "teachers": "na
 WAVE_NAMES_PL = {"baseline": "diagnoza", "follow-up": "ewaluacja"}
 
 
-class ReferenceDataError(ValueError):
+class ReferenceDataError(ZpbError, ValueError):
     """A reference file is malformed; the message names the file and the entry."""
 
     def __init__(self, path: Path | str, entry: str | None, problem: str):
@@ -322,7 +324,7 @@ def wave_of(text: object) -> str:
     return _choice(text, WAVE_NAMES_PL, "wave")
 
 
-class AmbiguousCounty(KeyError):
+class AmbiguousCounty(ZpbError, KeyError):
     """A county's name that two counties answer to (a city county and the land county seated in it)."""
 
 

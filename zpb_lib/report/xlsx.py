@@ -48,6 +48,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from zpb_lib.core.errors import ZpbError
 from zpb_lib.reference import AmbiguousCounty, Reference, reference
 from zpb_lib.domain import labels as _labels
 from zpb_lib.domain.labels import county_name, label, labels_for
@@ -74,7 +75,7 @@ BANNER_FILL = "C00000"
 MAX_WIDTH = 60
 
 
-class ExportError(ValueError):
+class ExportError(ZpbError, ValueError):
     """A request the export cannot serve (unknown edition or county, cube of another edition…)."""
 
 

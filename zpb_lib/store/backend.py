@@ -20,12 +20,15 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
 
+from zpb_lib.core import settings
+from zpb_lib.core.errors import ZpbError
+
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 
 Db = "str | os.PathLike"
 
 
-class StoreError(RuntimeError):
+class StoreError(ZpbError, RuntimeError):
     """The database is missing, of another schema version, or refused a write."""
 
 
@@ -82,24 +85,9 @@ class Timeouts:
         more than minutes); ``long``: copying or upgrading a whole database. ``$ZPB_LOCK_TIMEOUT`` and
         ``$ZPB_STATEMENT_TIMEOUT`` (seconds) override the defaults."""
         lock, statement = {"command": (30.0, 900.0), "long": (60.0, 0.0)}[kind]
-        return cls(_env_seconds(ENV_LOCK_TIMEOUT, lock), _env_seconds(ENV_STATEMENT_TIMEOUT, statement))
-
-
-ENV_LOCK_TIMEOUT = "ZPB_LOCK_TIMEOUT"
-ENV_STATEMENT_TIMEOUT = "ZPB_STATEMENT_TIMEOUT"
-
-
-def _env_seconds(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise StoreError(f"${name} is {value!r}: give a number of seconds, e.g. 30") from None
-    if seconds < 0:
-        raise StoreError(f"${name} is {value!r}: give a number of seconds, 0 or more")
-    return seconds
+        # a value that is no number of seconds: a StoreError, as the database's other refusals
+        return cls(settings.lock_timeout(lock, error=StoreError),
+                   settings.statement_timeout(statement, error=StoreError))
 
 
 @functools.lru_cache(maxsize=None)
@@ -430,10 +418,11 @@ class Connection:
         limit = "statement timeout" if "statement timeout" in msg else "lock timeout"
         if self.backend == SQLITE:
             return (f"the database is busy: another program kept {self.name} locked for writing longer than zpb "
-                    f"waits ({waited:g} s, ${ENV_LOCK_TIMEOUT}); nothing was changed: run it again when that "
+                    f"waits ({waited:g} s, ${settings.LOCK_TIMEOUT.name}); nothing was changed: run it again when that "
                     "program has finished")
         holders = _lock_holders(str(self.db), self.timeouts, self._backend_pid())
-        out = [f"the database is busy: zpb waited {waited:g} s ({limit}; ${ENV_LOCK_TIMEOUT if limit == 'lock timeout' else ENV_STATEMENT_TIMEOUT})"
+        variable = settings.LOCK_TIMEOUT if limit == "lock timeout" else settings.STATEMENT_TIMEOUT
+        out = [f"the database is busy: zpb waited {waited:g} s ({limit}; ${variable.name})"
                + (" for a lock" if limit == "lock timeout" else " for a statement") + "; nothing was changed"]
         if holders:
             out.append("  held by " + "; ".join(holders))

@@ -10,7 +10,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from zpb_lib.core.paths import DB_HELP, ENV_DB  # noqa: F401  (DB_HELP re-exported for the commands' --db)
+from zpb_lib.core import settings
+from zpb_lib.core.paths import DB_HELP  # noqa: F401  (re-exported for the commands' --db)
 from zpb_lib.reference import Reference, reference
 from zpb_lib.store.backend import (POSTGRESQL, SQLITE, Connection, DatabaseError, StoreError, Timeouts, display, is_url,
                       open_connection)
@@ -29,7 +30,7 @@ def resolve_db_path(db: str | os.PathLike | None = None) -> "Path | str":
     """The database ``db`` names: a PostgreSQL URL as it is, a file as a path; ``None``: the default
     (``$ZPB_DB``, which may be a URL too)."""
     if db is None or db == "":
-        env = os.environ.get(ENV_DB)
+        env = settings.db()
         if env and is_url(env):
             return env
         return default_db_path()

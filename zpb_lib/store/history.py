@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from zpb_lib.core.errors import Refusal
 from zpb_lib.store.backend import POSTGRESQL, Connection, IntegrityError, PermissionDenied
 from zpb_lib.store.rights import ANALYST, rights_of, unit_role
 from zpb_lib.store.schema import IMPORTED_TABLES, REMOVED_PREFIX, quote_ident
 from zpb_lib.store.write import ProvenanceError, delete_import, is_removal, removed_row, transaction
 
 
-class UndoRefused(ValueError):
+class UndoRefused(Refusal, ValueError):
     """The import cannot be undone as things stand; the message says why and what to do."""
 
 

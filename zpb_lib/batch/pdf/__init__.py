@@ -8,10 +8,10 @@ imported (each engine imports its library only when it first prints).
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+from zpb_lib.core import settings
 from zpb_lib.batch.pdf.chromium import ChromiumEngine, PdfEngineError
 from zpb_lib.batch.pdf.weasyprint import WeasyPrintEngine
 
@@ -72,4 +72,4 @@ def checked(name: str) -> str:
 
 def from_environment() -> str:
     """``$ZPB_PDF_ENGINE`` when set (not yet checked: :func:`get` refuses an unknown name), else the default."""
-    return os.environ.get("ZPB_PDF_ENGINE", "").strip().lower() or DEFAULT
+    return settings.pdf_engine()

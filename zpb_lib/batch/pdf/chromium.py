@@ -32,6 +32,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from zpb_lib.core import settings
+from zpb_lib.core.errors import ZpbError
+
 #: Headless, no sandbox (builds run as root in containers), nothing that calls home.
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -44,7 +47,7 @@ START_TIMEOUT_S = 60.0
 CHROMIUM_PDF: dict[str, Any] = {"tagged": True, "outline": True}
 
 
-class PdfEngineError(RuntimeError):
+class PdfEngineError(ZpbError, RuntimeError):
     """The PDF engine cannot run here (not installed, or the browser does not start)."""
 
 
@@ -53,7 +56,7 @@ def chromium_executable(*, shell: bool = True) -> str | None:
     PATH, Chromium's headless shell (Debian's ``chromium-headless-shell``: the same Blink without a
     browser around it, which prints a report for three quarters of the CPU) when ``shell``, then the
     browser, ``chromium`` or ``chromium-browser`` (Debian's and Ubuntu's package names)."""
-    chosen = os.environ.get("ZPB_CHROMIUM")
+    chosen = settings.chromium()
     names = (["chromium-headless-shell"] if shell else []) + ["chromium", "chromium-browser"]
     candidates = [chosen] if chosen else [*map(shutil.which, names), "/usr/bin/chromium"]
     for candidate in candidates:
@@ -69,10 +72,10 @@ def unavailable_reason() -> str | None:
     except ImportError:
         return "the chromium PDF engine needs Playwright: pip install 'zpb[chromium]'"
     if chromium_executable() is None:
-        if os.environ.get("ZPB_CHROMIUM"):
-            return f"ZPB_CHROMIUM={os.environ['ZPB_CHROMIUM']} is not an executable file"
+        if settings.chromium():
+            return f"{settings.CHROMIUM.name}={settings.chromium()} is not an executable file"
         return ("the chromium PDF engine needs a Chromium: install your system's package (Debian: apt-get "
-                "install chromium-headless-shell, or chromium) or set ZPB_CHROMIUM to its path")
+                f"install chromium-headless-shell, or chromium) or set {settings.CHROMIUM.name} to its path")
     return None
 
 
