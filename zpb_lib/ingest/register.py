@@ -30,13 +30,14 @@ from zpb_lib.domain.institutions import Institution, UnknownInstitution, lookup
 from zpb_lib.reference.identifiers import identifier
 from zpb_lib.reference import Reference, reference
 from zpb_lib.store.schema import AWARD_KINDS
-from zpb_lib.store.write import import_transaction, insert_one, record_import, remove_logged, update_logged
+from zpb_lib.store.write import insert_one, remove_logged, update_logged
 from zpb_lib.core.wording import count, plural
 from zpb_lib.core.workbook import save
-from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, file_hash, is_blank, limits_for, previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.ingest import IngestError, Problem, Problems, file_hash, is_blank, limits_for, read_bytes, rights_problem
+from zpb_lib.ingest.envelope import ImportEnvelope
 from zpb_lib.core.text import cell_date, column_letter, norm, pl_date
 from zpb_lib.ingest.archive import open_workbook
-from zpb_lib.store.backend import Busy, Connection, IntegrityError, PermissionDenied
+from zpb_lib.store.backend import Connection
 
 # --------------------------------------------------------------------------- the workbook's texts
 # Sheet names and headers are an interface: `zpb match` writes „Nagrody” with these headers and
@@ -1343,33 +1344,24 @@ def ingest_register(con: Connection, path: str | Path, *, dry_run: bool = False,
     data = read_bytes(path, limits_for(path, "register"))
     read = _read_sheets(path, data)
     content_hash = file_hash(data)
-    try:
-        with import_transaction(con):
-            prev = previous_import(con, content_hash)
-            if prev is not None:
-                raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was stored "
-                                        "(export the register again with `zpb template register` to edit it)")
-            result, ops = _plan(con, ref, path, read)
-            result.dry_run = dry_run
-            details = {"sheets": {s.table: s.counts() for s in result.sheets if s.present}}
-            if read.unmatched:
-                details["unmatched"] = len(read.unmatched)
-            details = json.dumps(details, ensure_ascii=False)
-            result.import_id = record_import(con, "register", path.name, content_hash,
-                                             result.inserted + result.updated + result.removed, details)
-            consequences = _Consequences(con, ref, ops)
-            problems = Problems(path)
-            consequences.linked_awards(con, problems)
-            problems.raise_if_any()
-            _apply(con, ops, result.import_id)
-            consequences.check(con, problems)
-            problems.raise_if_any()  # the transaction rolls back: nothing was stored
-            if dry_run:
-                raise DryRun
-    except DryRun:
-        result.import_id = None
-    except (IntegrityError, PermissionDenied, Busy) as exc:
-        raise refused_by_database(path, "the register", exc) from None
+    with ImportEnvelope(con, path, "register", content_hash, what="the register",
+                        again="export the register again with `zpb template register` to edit it",
+                        dry_run=dry_run) as env:
+        result, ops = _plan(con, ref, path, read)
+        result.dry_run = dry_run
+        details = {"sheets": {s.table: s.counts() for s in result.sheets if s.present}}
+        if read.unmatched:
+            details["unmatched"] = len(read.unmatched)
+        import_id = env.record(result.inserted + result.updated + result.removed,
+                               json.dumps(details, ensure_ascii=False))
+        consequences = _Consequences(con, ref, ops)
+        problems = Problems(path)
+        consequences.linked_awards(con, problems)
+        problems.raise_if_any()
+        _apply(con, ops, import_id)
+        consequences.check(con, problems)
+        problems.raise_if_any()  # the transaction rolls back: nothing was stored
+    result.import_id = env.import_id
     return result
 
 
