@@ -7,7 +7,7 @@ import sys
 from zpb_lib import store
 from zpb_lib.cli import options
 from zpb_lib.cli.build import register_build, register_export
-from zpb_lib.cli.ingest import register as register_ingest, run_on_db
+from zpb_lib.cli.ingest import register as register_ingest
 from zpb_lib.core.errors import Refusal, ZpbError
 from zpb_lib.reference import group_of, wave_of
 from zpb_lib.services import admin
@@ -83,20 +83,12 @@ def cmd_db_roles(args: argparse.Namespace) -> int:
 
 
 def cmd_imports_list(args: argparse.Namespace) -> int:
-    from zpb_lib.store.history import list_imports
-    from zpb_lib.store.rights import rights_of
+    from zpb_lib.services.imports import list_imports
 
-    con = store.connect(args.db, readonly=True)
-    try:
-        rights = rights_of(con)
-        # A police unit's login lists its own unit's imports: the ones it may undo.
-        unit = None if rights.everything or not rights.units else rights.unit
-        records = list_imports(con, unit=unit)
-        others = len(list_imports(con)) - len(records) if unit else 0
-    finally:
-        con.close()
-    if unit:
-        print(f"imports of {rights.unit_name(unit)} ({rights.who()})"
+    listed = list_imports(args.db)
+    records, others = listed.records, listed.others
+    if listed.unit:  # a police unit's login lists its own unit's imports: the ones it may undo
+        print(f"imports of {listed.unit_name} ({listed.who})"
               + (f"; {others} import(s) of others are not listed" if others else ""))
     if not records:
         print("no imports: the database holds only what `zpb init` or `zpb demo` put in it" if not others
@@ -112,9 +104,14 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
 
 
 def cmd_imports_undo(args: argparse.Namespace) -> int:
-    from zpb_lib.store.history import undo
+    from zpb_lib.services.imports import undo
 
-    return run_on_db(args.db, lambda con: undo(con, args.id, dry_run=args.dry_run, with_later=args.with_later))
+    outcome = undo(args.db, args.id, dry_run=args.dry_run, with_later=args.with_later)
+    if outcome.refused:
+        print(f"zpb: refused: {outcome.refusal}", file=sys.stderr)
+        return 2
+    print("\n".join(outcome.lines))
+    return 0
 
 
 def cmd_awards_confirm(args: argparse.Namespace) -> int:

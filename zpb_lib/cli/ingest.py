@@ -3,6 +3,7 @@ register``, ``template audit|register`` and ``match``. Heavy libraries (openpyxl
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,19 +47,30 @@ def cmd_survey_form(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ingest_survey(args: argparse.Namespace) -> int:
-    from zpb_lib.ingest.survey import ingest_survey
+def _import(args: argparse.Namespace, request: Any) -> int:
+    """Check the file (``--dry-run``) or store it, and print what it did; a file refused is one
+    message, status 2."""
+    from zpb_lib.services import imports
 
-    return run_on_db(args.db, lambda con: ingest_survey(
-        con, args.file, institution=args.institution, edition=args.edition, group=args.group, wave=args.wave,
-        replace=args.replace, append=args.append, dry_run=args.dry_run, skip_bad_rows=args.skip_bad_rows))
+    outcome = (imports.preview if args.dry_run else imports.commit)(args.db, request)
+    if outcome.refused:
+        print(f"zpb: refused: {outcome.refusal}", file=sys.stderr)
+        return 2
+    print("\n".join(outcome.lines))
+    return 0
+
+
+def cmd_ingest_survey(args: argparse.Namespace) -> int:
+    from zpb_lib.services.imports import SurveyImport
+
+    return _import(args, SurveyImport(args.file, args.institution, args.edition, args.group, args.wave,
+                                      replace=args.replace, append=args.append, skip_bad_rows=args.skip_bad_rows))
 
 
 def cmd_ingest_audit(args: argparse.Namespace) -> int:
-    from zpb_lib.ingest.audit import ingest_audit
+    from zpb_lib.services.imports import AuditImport
 
-    return run_on_db(args.db, lambda con: ingest_audit(con, args.file, kind=args.kind, replace=args.replace,
-                                                       dry_run=args.dry_run))
+    return _import(args, AuditImport(args.file, kind=args.kind, replace=args.replace))
 
 
 def cmd_template_audit(args: argparse.Namespace) -> int:
@@ -71,15 +83,15 @@ def cmd_template_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_institutions(args: argparse.Namespace) -> int:
-    from zpb_lib.ingest.institutions import ingest_institutions
+    from zpb_lib.services.imports import InstitutionsImport
 
-    return run_on_db(args.db, lambda con: ingest_institutions(con, args.file, dry_run=args.dry_run))
+    return _import(args, InstitutionsImport(args.file))
 
 
 def cmd_ingest_register(args: argparse.Namespace) -> int:
-    from zpb_lib.ingest.register import ingest_register
+    from zpb_lib.services.imports import RegisterImport
 
-    return run_on_db(args.db, lambda con: ingest_register(con, args.file, dry_run=args.dry_run))
+    return _import(args, RegisterImport(args.file))
 
 
 def cmd_template_register(args: argparse.Namespace) -> int:

@@ -20,13 +20,15 @@ from pathlib import Path
 
 from zpb_lib.reference import Catalogue, Criterion, Reference, reference
 from zpb_lib.store.schema import AUDIT_KINDS
-from zpb_lib.store.write import (delete_import, delete_rows, import_transaction, insert_one, insert_rows, record_import,
-                           update_logged)
+from zpb_lib.store.write import delete_import, delete_rows, insert_one, insert_rows, update_logged
 from zpb_lib.domain.institutions import Institution
-from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_may_replace, check_participation, file_hash, is_blank, limits_for, previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.ingest import (IngestError, PreviousImport, Problem, Problems, check_edition, check_institution,
+                            check_may_replace, check_participation, file_hash, is_blank, limits_for, read_bytes,
+                            rights_problem)
+from zpb_lib.ingest.envelope import ImportEnvelope
 from zpb_lib.core.text import cell_date, column_letter, norm, pl_date
 from zpb_lib.ingest.archive import open_workbook
-from zpb_lib.store.backend import Busy, Connection, IntegrityError, PermissionDenied
+from zpb_lib.store.backend import Connection
 from zpb_lib.core.workbook import formula, save
 
 SHEET = "Protokół audytu"
@@ -443,58 +445,54 @@ def ingest_audit(con: Connection, path: str | Path, *, kind: str | None = None, 
     kind = audit_kind(path, kind)
     p = read_protocol(con, path, kind=kind, ref=ref)
     result = AuditImport(p, None, None, dry_run)
-    try:
-        with import_transaction(con):
-            prev = previous_import(con, p.content_hash)
-            if prev is not None:
-                if not replace:
-                    raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was stored "
-                                            "(use --replace to replace that import)")
-                check_may_replace(path, con, prev.id)
-                _check_no_award(con, path, "SELECT id FROM audits WHERE import_id = ?", (prev.id,))
-                before = [_stored_audit(con, aid) for (aid,) in
-                          con.execute("SELECT id FROM audits WHERE import_id = ?", (prev.id,)).fetchall()]
-                delete_import(con, prev.id)
-                result.replaced.append(prev.describe())
-                for old_audit in before:
-                    result.changes += _differences(old_audit, p)
-            old = con.execute("SELECT a.id, a.import_id, i.file_name FROM audits a LEFT JOIN imports i ON i.id = a.import_id "
-                              "WHERE a.institution_id = ? AND a.edition = ? AND a.kind = ?",
-                              (p.institution.id, p.edition, p.kind)).fetchone()
-            if old is not None:
-                source = f"import #{old[1]} „{old[2]}”" if old[1] is not None else "not from an import"
-                if not replace:
-                    raise IngestError(path, f"a {p.kind} audit of {p.institution.label} in {p.edition} is "
-                                            f"already stored ({source}); nothing was stored "
-                                            "(use --replace to replace it)")
-                _check_no_award(con, path, "SELECT ?", (old[0],))
-                old_audit = _stored_audit(con, old[0])
-                if old[1] is not None:
-                    check_may_replace(path, con, old[1])
-                    delete_import(con, old[1])
-                else:
-                    delete_rows(con, "audits", {"id": old[0]})
-                result.replaced.append(f"the {p.kind} audit of {p.edition} stored earlier ({source})")
-                result.changes += _differences(old_audit, p)
-            details = json.dumps({"institution": p.institution.ident, "edition": p.edition, "kind": p.kind,
-                                  "catalogue": p.catalogue.key, "not_scored": p.not_scored,
-                                  "replaced": result.replaced}, ensure_ascii=False)
-            result.import_id = record_import(con, "audit", path.name, p.content_hash, len(p.points), details)
-            result.audit_id = insert_one(con, "audits", {
-                "institution_id": p.institution.id, "edition": p.edition, "kind": p.kind,
-                "audit_date": p.audit_date.isoformat(), "catalogue": p.catalogue.key, "import_id": result.import_id})
-            insert_rows(con, "audit_items", ("audit_id", "criterion", "points"),
-                        [(result.audit_id, c.id, p.points[c.id]) for c in p.catalogue.criteria if c.id in p.points])
-            result.linked = _link_awards(con, p, result.audit_id, result.import_id, ref)
-            from zpb_lib.domain.awards import audit_outcome_lines  # scoring loads pandas: only once an audit is stored
+    before: list[_StoredAudit] = []  # the audits of the import replaced, as they were
 
-            result.outcome = audit_outcome_lines(con, result.audit_id, ref)
-            if dry_run:
-                raise DryRun
-    except DryRun:
-        result.audit_id = result.import_id = None
-    except (IntegrityError, PermissionDenied, Busy) as exc:
-        raise refused_by_database(path, "the audit", exc) from None
+    def keep_replaced(prev: PreviousImport) -> None:
+        _check_no_award(con, path, "SELECT id FROM audits WHERE import_id = ?", (prev.id,))
+        before.extend(_stored_audit(con, aid) for (aid,) in
+                      con.execute("SELECT id FROM audits WHERE import_id = ?", (prev.id,)).fetchall())
+
+    with ImportEnvelope(con, path, "audit", p.content_hash, what="the audit",
+                        again="use --replace to replace that import", replace=replace, dry_run=dry_run,
+                        before_replacing=keep_replaced) as env:
+        if env.replaced is not None:
+            result.replaced.append(env.replaced.describe())
+            for old_audit in before:
+                result.changes += _differences(old_audit, p)
+        old = con.execute("SELECT a.id, a.import_id, i.file_name FROM audits a LEFT JOIN imports i ON i.id = a.import_id "
+                          "WHERE a.institution_id = ? AND a.edition = ? AND a.kind = ?",
+                          (p.institution.id, p.edition, p.kind)).fetchone()
+        if old is not None:
+            source = f"import #{old[1]} „{old[2]}”" if old[1] is not None else "not from an import"
+            if not replace:
+                raise IngestError(path, f"a {p.kind} audit of {p.institution.label} in {p.edition} is "
+                                        f"already stored ({source}); nothing was stored "
+                                        "(use --replace to replace it)")
+            _check_no_award(con, path, "SELECT ?", (old[0],))
+            old_audit = _stored_audit(con, old[0])
+            if old[1] is not None:
+                check_may_replace(path, con, old[1])
+                delete_import(con, old[1])
+            else:
+                delete_rows(con, "audits", {"id": old[0]})
+            result.replaced.append(f"the {p.kind} audit of {p.edition} stored earlier ({source})")
+            result.changes += _differences(old_audit, p)
+        details = json.dumps({"institution": p.institution.ident, "edition": p.edition, "kind": p.kind,
+                              "catalogue": p.catalogue.key, "not_scored": p.not_scored,
+                              "replaced": result.replaced}, ensure_ascii=False)
+        import_id = env.record(len(p.points), details)
+        result.audit_id = insert_one(con, "audits", {
+            "institution_id": p.institution.id, "edition": p.edition, "kind": p.kind,
+            "audit_date": p.audit_date.isoformat(), "catalogue": p.catalogue.key, "import_id": import_id})
+        insert_rows(con, "audit_items", ("audit_id", "criterion", "points"),
+                    [(result.audit_id, c.id, p.points[c.id]) for c in p.catalogue.criteria if c.id in p.points])
+        result.linked = _link_awards(con, p, result.audit_id, import_id, ref)
+        from zpb_lib.domain.awards import audit_outcome_lines  # scoring loads pandas: only once an audit is stored
+
+        result.outcome = audit_outcome_lines(con, result.audit_id, ref)
+    result.import_id = env.import_id
+    if dry_run:
+        result.audit_id = None
     return result
 
 

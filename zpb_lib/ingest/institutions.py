@@ -26,11 +26,12 @@ from zpb_lib.core.text import fold
 from zpb_lib.reference.identifiers import label, parse_identifier
 from zpb_lib.reference import InstitutionKind, Reference, ReferenceDataError, _list, _need, _yaml, reference
 from zpb_lib.core.wording import count, plural
-from zpb_lib.store.write import import_transaction, insert_rows, record_import, update_logged
-from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, file_hash, limits_for, previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.store.write import insert_rows, update_logged
+from zpb_lib.ingest import IngestError, Problem, Problems, file_hash, limits_for, read_bytes, rights_problem
+from zpb_lib.ingest.envelope import ImportEnvelope
 from zpb_lib.core.text import column_letter
 from zpb_lib.ingest.tables import Table, document_kind, read_table
-from zpb_lib.store.backend import Busy, Connection, IntegrityError, PermissionDenied
+from zpb_lib.store.backend import Connection
 
 SHOWN = 20  # names listed per kind of change; the rest are counted
 
@@ -821,23 +822,12 @@ def ingest_institutions(con: Connection, path: str | Path, *, dry_run: bool = Fa
     path = Path(path)
     types = rspo_types(ref)
     f = read_register_file(path, read_bytes(path, limits_for(path, "institutions")), ref, types)
-    try:
-        with import_transaction(con):
-            prev = previous_import(con, f.content_hash)
-            if prev is not None:
-                raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was stored "
-                                        "(a newer export is a new file)")
-            plan = plan_changes(con, f, types)
-            check_rights(con, f, plan)
-            result = InstitutionsImport(f, plan, ref, None, dry_run)
-            import_id = record_import(con, "institutions" if f.source == "rspo" else "universities", path.name,
-                                      f.content_hash, len(f.records), json.dumps(result.counts(), ensure_ascii=False))
-            apply_plan(con, f, plan, import_id)
-            result.import_id = import_id
-            if dry_run:
-                raise DryRun
-    except DryRun:
-        result.import_id = None
-    except (IntegrityError, PermissionDenied, Busy) as exc:
-        raise refused_by_database(path, "the institutions", exc) from None
+    with ImportEnvelope(con, path, "institutions" if f.source == "rspo" else "universities", f.content_hash,
+                        what="the institutions", again="a newer export is a new file", dry_run=dry_run) as env:
+        plan = plan_changes(con, f, types)
+        check_rights(con, f, plan)
+        result = InstitutionsImport(f, plan, ref, None, dry_run)
+        import_id = env.record(len(f.records), json.dumps(result.counts(), ensure_ascii=False))
+        apply_plan(con, f, plan, import_id)
+    result.import_id = env.import_id
     return result

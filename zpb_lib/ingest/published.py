@@ -23,7 +23,7 @@ from zpb_lib.core.text import fold
 from zpb_lib.domain.matching import AUTO_ACCEPT, Match, candidates, decision, match_line
 from zpb_lib.reference import Reference, reference
 from zpb_lib.core.wording import count
-from zpb_lib.ingest.register import AWARD_HEADERS, AWARD_KIND_LABELS, AWARDS_SHEET, LIST_LINE_HEADER
+from zpb_lib.ingest.register.layout import AWARD_HEADERS, AWARD_KIND_LABELS, AWARDS_SHEET, LIST_LINE_HEADER
 from zpb_lib.store.backend import Connection
 
 # The register's awards sheet, then what a reviewer needs (the register import ignores those columns).

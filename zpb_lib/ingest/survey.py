@@ -34,12 +34,14 @@ from pathlib import Path
 from typing import Sequence
 
 from zpb_lib.reference import Item, Reference, Scale, group_of, reference, wave_of
-from zpb_lib.store.write import delete_import, delete_rows, import_transaction, insert_rows, record_import
+from zpb_lib.store.write import delete_import, delete_rows, insert_rows
 from zpb_lib.domain.institutions import Institution
-from zpb_lib.ingest import (DryRun, IngestError, Problem, Problems, check_edition, check_institution, check_may_replace, check_participation, file_hash, limits_for, previous_import, read_bytes, refused_by_database, rights_problem)
+from zpb_lib.ingest import (IngestError, Problem, Problems, check_edition, check_institution, check_may_replace,
+                            check_participation, file_hash, limits_for, read_bytes, rights_problem)
+from zpb_lib.ingest.envelope import ImportEnvelope
 from zpb_lib.core.text import column_letter, header_keys, norm, text_keys
 from zpb_lib.ingest.tables import Table, not_a_table, read_table  # noqa: F401  (Table stays importable from here)
-from zpb_lib.store.backend import Busy, Connection, IntegrityError, PermissionDenied
+from zpb_lib.store.backend import Connection
 
 # Columns that forms add around the questions. Personal ones identify a respondent; metadata ones
 # do not, but neither is stored. Keys are normalised with norm().
@@ -584,55 +586,43 @@ def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, 
     through = check_participation(path, con, inst, e, through_complex=True)
     sf = read_survey(path, group, ref, skip_bad_rows=skip_bad_rows)
     result = SurveyImport(sf, inst, edition, wave, None, dry_run, complex=through)
-    try:
-        with import_transaction(con):
-            prev = previous_import(con, sf.content_hash)
-            if prev is not None:
-                if not replace:
-                    raise IngestError(path, f"this file was already imported: {prev.describe()}; nothing was "
-                                            "stored (use --replace to replace that import)")
-                check_may_replace(path, con, prev.id)
-                delete_import(con, prev.id)
-                result.replaced.append(prev.describe())
-            existing = _slot(con, inst.id, edition, group, wave)
-            if existing:
-                total = sum(n for _, n, _ in existing)
-                sources = ", ".join(f"import #{iid} „{name}”" if iid is not None else "data not from an import"
-                                    for iid, _, name in existing)
-                if replace:
-                    for iid, n, name in existing:
-                        if iid is not None:
-                            check_may_replace(path, con, iid)
-                            delete_import(con, iid)
-                        else:
-                            delete_rows(con, "survey_responses", {"institution_id": inst.id, "edition": edition,
-                                                                  "grp": group, "wave": wave, "import_id": None})
-                        source = f"import #{iid} „{name}”" if iid is not None else "not from an import"
-                        result.replaced.append(f"{n} responses stored earlier for this target ({source})")
-                elif append:
-                    result.kept = total
-                else:
-                    raise IngestError(path, f"{inst.label} already has {total} {group} {wave} responses in "
-                                            f"{edition} ({sources}); nothing was stored. A new export of the same form "
-                                            "repeats them: use --replace to replace them, or --append to add these")
-            details = json.dumps({
-                "format": sf.format, "institution": inst.ident, "edition": edition, "group": group, "wave": wave,
-                "columns": sf.matched, "ignored_personal": sf.personal, "ignored_metadata": sf.metadata,
-                "ignored_other": sf.other, "empty_rows": sf.blank_rows,
-                "nowhere_with_a_place": sf.resolved_answers,
-                "nowhere_with_a_place_rows": [n for r in sf.resolved for n in r.rows][:DETAIL_ROWS],
-                "rows_skipped": len(sf.skipped_rows), "skipped_rows": sf.skipped_rows[:DETAIL_ROWS],
-                "skipped_problems": sf.skipped_details,
-                "replaced": result.replaced, "appended_to": result.kept}, ensure_ascii=False)
-            import_id = record_import(con, "survey", path.name, sf.content_hash, len(sf.answers), details)
-            fixed = (inst.id, edition, wave, group, import_id)
-            insert_rows(con, "survey_responses", ("institution_id", "edition", "wave", "grp", "import_id", *sf.columns),
-                        (fixed + a for a in sf.answers))
-            result.import_id = import_id
-            if dry_run:
-                raise DryRun
-    except DryRun:
-        result.import_id = None
-    except (IntegrityError, PermissionDenied, Busy) as exc:
-        raise refused_by_database(path, "the responses", exc) from None
+    with ImportEnvelope(con, path, "survey", sf.content_hash, what="the responses",
+                        again="use --replace to replace that import", replace=replace, dry_run=dry_run) as env:
+        if env.replaced is not None:
+            result.replaced.append(env.replaced.describe())
+        existing = _slot(con, inst.id, edition, group, wave)
+        if existing:
+            total = sum(n for _, n, _ in existing)
+            sources = ", ".join(f"import #{iid} „{name}”" if iid is not None else "data not from an import"
+                                for iid, _, name in existing)
+            if replace:
+                for iid, n, name in existing:
+                    if iid is not None:
+                        check_may_replace(path, con, iid)
+                        delete_import(con, iid)
+                    else:
+                        delete_rows(con, "survey_responses", {"institution_id": inst.id, "edition": edition,
+                                                              "grp": group, "wave": wave, "import_id": None})
+                    source = f"import #{iid} „{name}”" if iid is not None else "not from an import"
+                    result.replaced.append(f"{n} responses stored earlier for this target ({source})")
+            elif append:
+                result.kept = total
+            else:
+                raise IngestError(path, f"{inst.label} already has {total} {group} {wave} responses in "
+                                        f"{edition} ({sources}); nothing was stored. A new export of the same form "
+                                        "repeats them: use --replace to replace them, or --append to add these")
+        details = json.dumps({
+            "format": sf.format, "institution": inst.ident, "edition": edition, "group": group, "wave": wave,
+            "columns": sf.matched, "ignored_personal": sf.personal, "ignored_metadata": sf.metadata,
+            "ignored_other": sf.other, "empty_rows": sf.blank_rows,
+            "nowhere_with_a_place": sf.resolved_answers,
+            "nowhere_with_a_place_rows": [n for r in sf.resolved for n in r.rows][:DETAIL_ROWS],
+            "rows_skipped": len(sf.skipped_rows), "skipped_rows": sf.skipped_rows[:DETAIL_ROWS],
+            "skipped_problems": sf.skipped_details,
+            "replaced": result.replaced, "appended_to": result.kept}, ensure_ascii=False)
+        import_id = env.record(len(sf.answers), details)
+        fixed = (inst.id, edition, wave, group, import_id)
+        insert_rows(con, "survey_responses", ("institution_id", "edition", "wave", "grp", "import_id", *sf.columns),
+                    (fixed + a for a in sf.answers))
+    result.import_id = env.import_id
     return result
