@@ -48,7 +48,7 @@ lab: $(STAMP) $(DB)
 clean:
 	rm -rf $(VENV) reports/[0-9]* .pytest_cache site
 
-# Reference page images of three reports' PDFs for tests/test_pdf_look.py: after a report changes on
+# Reference page images of three reports' PDFs for tests/report/test_pdf_look.py: after a report changes on
 # purpose, regenerate them and look at tests/fixtures/pdf/*.png before committing.
 pdf-references: $(STAMP)
 	$(BIN)/python tests/pdf_references.py

@@ -1,6 +1,6 @@
 """The store on both engines: the cube computation of an edition and a 50,000-row survey import,
 on the demo data, in SQLite and in PostgreSQL (a server this script starts from the system's
-PostgreSQL binaries, as tests/pg_server.py does, unless --pg names one).
+PostgreSQL binaries, as tests/support/pg_server.py does, unless --pg names one).
 
     .venv/bin/python benchmarks/bench_store.py [--db data/zpb.sqlite] [--pg postgresql://…/db] [--rows 50000]
                                                [--repeat 3]

@@ -18,7 +18,7 @@ import pytest
 from zpb_lib.batch.pdf.chromium import FLAGS, chromium_executable
 
 CHROMIUM_FLAGS = FLAGS  # the PDF engine's: headless, no sandbox, nothing that calls home
-ARTIFACTS = Path(os.environ.get("ZPB_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
+ARTIFACTS = Path(os.environ.get("ZPB_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
 def require_chromium() -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psutil
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def _outputs(nb) -> list:

@@ -4,7 +4,7 @@ The accessors read the environment each time they are called, never at import: a
 or a worker's parent may set a variable at any moment before the call. The input limits' variables,
 ``ZPB_MAX_<KIND>_<FIELD>``, are made from the limits themselves (:func:`zpb_lib.core.limits.limit_settings`);
 :func:`registry` lists them with the others. The table in docs/commands.md („Environment variables”)
-shows the same names, defaults and meanings (tests/test_settings.py holds the two together).
+shows the same names, defaults and meanings (tests/core/test_settings.py holds the two together).
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ With only the autumn baseline („diagnoza”) of an edition, a school's report 
 labelled as such, beside the county's and the voivodeship's baseline (pooled respondents), and the
 county and voivodeship reports do the same; with both waves, the follow-up with the change since the
 baseline. The dangerous places are shares of the respondents who answered the question. Surveys
-are imported as real files (as `tests/test_ingest_survey.py` writes them); every expected figure is
+are imported as real files (as `tests/ingest/test_ingest_survey.py` writes them); every expected figure is
 computed here from the rows the test wrote or with SQL over the stored answers."""
 from __future__ import annotations
 

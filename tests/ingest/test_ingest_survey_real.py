@@ -1,7 +1,7 @@
 """Survey exports as real forms make them: a checkbox answer ticking „Nigdzie — nie ma takich miejsc”
 together with a place (no form can forbid it), columns a teacher added to the form, a question whose
 header was mistyped or edited, rows that cannot be read. Files are written as Google Forms and
-Microsoft Forms write them (tests/test_ingest_survey.py's writers, then edited as a teacher would),
+Microsoft Forms write them (tests/ingest/test_ingest_survey.py's writers, then edited as a teacher would),
 and what the database must hold is computed here from the rows the test wrote, under the rules the
 user guide states — never from the importer's output."""
 from __future__ import annotations

@@ -13,7 +13,7 @@ from zpb_lib.core.errors import ZpbError
 from zpb_lib.core.limits import DEFAULTS, ArchiveLimits, LimitsError, archive_limits, file_limits
 from zpb_lib.core.settings import Setting, SettingError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "zpb_lib"
 COMMANDS = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
 NAME = re.compile(r"ZPB_[A-Z0-9_]*")

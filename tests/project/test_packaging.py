@@ -23,7 +23,7 @@ from zpb_lib.domain.cube import CUBE_VERSION, reference_hash
 from zpb_lib.reference import data_dir, reference
 from zpb_lib.store import SCHEMA_VERSION
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REPORT_NOTEBOOKS = {"county_report.ipynb", "school_report.ipynb", "voivodeship_report.ipynb", "explore.ipynb"}
 # What a developer's checkout holds besides its files: none of it may reach a package.
 JUNK = ("data/zpb.sqlite", "data/zpb.sqlite-wal", "data/zpb.sqlite-shm", "data/zpb.schema-v2-backup-20260101-000000.sqlite",

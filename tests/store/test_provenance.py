@@ -23,7 +23,7 @@ from zpb_lib.batch.provenance import slim_notebook
 
 EDITION = "2025/2026"
 COUNTY = "1201"
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 PAYLOAD = re.compile(r"base64,[A-Za-z0-9+/=]{64,}")
 
 

@@ -1,6 +1,6 @@
 """`zpb ingest institutions`: the RSPO register's search export and a list of universities.
 
-Expected values are computed here from the rows the test writes (tests/rspo_support.py), with this
+Expected values are computed here from the rows the test writes (tests/support/rspo.py), with this
 file's own type → kind table, never taken from the importer's output."""
 from __future__ import annotations
 
@@ -445,7 +445,7 @@ def test_university_list_header_variants_are_documented():
     """The user guide lists the headers a list of universities may use."""
     from pathlib import Path
 
-    guide = (Path(__file__).resolve().parents[1] / "docs" / "own-data.md").read_text(encoding="utf-8")
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "own-data.md").read_text(encoding="utf-8")
     for header in ("Powiat (TERYT)", "Identyfikator POL-on", "Nazwa uczelni", "Miejscowość", "TERYT powiatu"):
         assert header in guide, header
 

@@ -174,7 +174,7 @@ def test_nowhere_leaves_the_rest_of_the_demo_as_it_was(tmp_path):
     from pathlib import Path
 
     old = sqlite3.connect(":memory:")
-    old.executescript(gzip.open(Path(__file__).parent / "fixtures" / "schema-v2.sql.gz", "rt", encoding="utf-8").read())
+    old.executescript(gzip.open(Path(__file__).parents[1] / "fixtures" / "schema-v2.sql.gz", "rt", encoding="utf-8").read())
     cols = [r[1] for r in old.execute("PRAGMA table_info(survey_responses)")]
     new = sqlite3.connect(demo.generate(tmp_path / "demo.sqlite", seed=5, scale=0.03))
     sql = f"SELECT {', '.join(cols)} FROM survey_responses WHERE import_id IS NULL ORDER BY id"

@@ -25,7 +25,7 @@ from zpb_lib.store.write import insert_rows, transaction
 from support.register import fill_register
 
 EDITION = "2025/2026"
-RULES = yaml.safe_load((Path(__file__).resolve().parents[1] / "zpb_lib" / "data" / "rules" / "school.yaml")
+RULES = yaml.safe_load((Path(__file__).resolve().parents[2] / "zpb_lib" / "data" / "rules" / "school.yaml")
                        .read_text(encoding="utf-8"))["rule_sets"][-1]
 CONTROL_MIN = RULES["control"]["min_points"]
 CERTIFICATE_MIN = RULES["awards"]["certificate"]["min_points"]

@@ -28,7 +28,7 @@ from zpb_lib.core import fmt
 from zpb_lib.domain.labels import county_name
 from zpb_lib.domain.scoring.rules import rules as load_rules
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
 REF = reference()
 EDITION = REF.current_edition().edition

@@ -28,7 +28,7 @@ from zpb_lib.cli import main
 from support.builds import _kernels, _wait_gone
 
 EDITION = "2025/2026"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HANG = 600  # seconds after which a wait is a failure, not a timing assumption
 KRAKOW = "1261"  # 1 county report + about 10 institutions in the small demo database
 BOCHNIA = "1201"  # 1 county report + a few
@@ -93,7 +93,7 @@ def test_ctrl_c_ends_130_at_every_phase(small_db, tmp_path, phase):
     """SIGINT to the build's process group (what Ctrl-C does) while the cube is half-way to disk
     (the workers warming their kernels meanwhile), after planning, and while the index is written:
     exit status 130, no worker or kernel left, no temporary file, and a manifest that says what was
-    not built. (During execution: tests/test_warm_build.py::test_no_kernel_left_after_ctrl_c.)"""
+    not built. (During execution: tests/batch/test_warm_build.py::test_no_kernel_left_after_ctrl_c.)"""
     tag, pause, out = uuid.uuid4().hex, tmp_path / "pause", tmp_path / "r"
     proc = _start(_cmd(small_db, out, "--county", KRAKOW, "--jobs", "2"), _env(tag, pause, (phase,)), tmp_path)
     _wait_until((pause / f"{phase}.reached").exists, proc, f"the {phase} phase", tmp_path)

@@ -21,7 +21,7 @@ from support.surveys import answers, free_target, write_google_csv
 
 pytestmark = pytest.mark.both_backends
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EDITION = "2025/2026"
 IMPORTS = 8
 RESPONSES = 20

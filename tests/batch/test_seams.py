@@ -13,7 +13,7 @@ from zpb_lib.batch import backend, pdf
 from zpb_lib.batch.export import Exporter
 from zpb_lib.batch.worker import ReportWorker, WorkerConfig
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BATCH = ROOT / "zpb_lib" / "batch"
 
 

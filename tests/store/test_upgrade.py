@@ -17,7 +17,7 @@ from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.store.upgrade import upgrade
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 FIXTURE = FIXTURES / "schema-v1.sql.gz"
 FIXTURE_V2 = FIXTURES / "schema-v2.sql.gz"
 FIXTURE_V3 = FIXTURES / "schema-v3.sql.gz"

@@ -26,7 +26,7 @@ from zpb_lib.cli import main
 
 EDITION = "2025/2026"
 COUNTY = "1201"
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @pytest.fixture(scope="module")

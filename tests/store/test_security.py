@@ -27,7 +27,7 @@ from support.register import fill_register
 from support.rspo import universities, write_university_list
 from support.surveys import answers, write_google_csv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EDITION = "2025/2026"
 BOCHNIA, TARNOW = "KPP-BOCHNIA", "KMP-TARNOW"
 

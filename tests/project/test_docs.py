@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 API_MODULES = ("core", "reference", "store", "domain", "ingest", "report", "batch", "services")
 TASK_PAGES = ("first-build", "own-data", "customise", "sharing", "cluster", "shared-database")
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ["cli", "explore", "services", "batch", "report", "ingest", "domain", "store", "reference", "core"]
 RANK = {"cli": 0, "explore": 0, "services": 1, "batch": 2, "report": 3, "ingest": 3, "domain": 4, "store": 5,
         "reference": 6, "core": 7}

@@ -31,8 +31,8 @@ EDITION = "2025/2026"
 FOLDER = "2025-2026"
 COUNTY = "1201"
 STEM = "powiat-1201-bochenski"  # the county report of COUNTY
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE_V3 = Path(__file__).parent / "fixtures" / "schema-v3.sql.gz"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_V3 = Path(__file__).parents[1] / "fixtures" / "schema-v3.sql.gz"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 # A library object left open by a failed write and closed by its destructor later prints a traceback
 # after zpb's message ("Exception ignored in …"): here that fails the test.

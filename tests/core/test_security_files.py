@@ -47,7 +47,7 @@ HYPERLINK = '=HYPERLINK("http://x","y")'
 DDE = "=cmd|' /C calc'!A0"
 HOSTILE = (HYPERLINK, DDE, "@SUM(1+1)", "-5 osób", "+48 12 345 67 89", "\tTabulator na początku", "#N/A",
            "=1+1")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------- helpers: databases

@@ -12,8 +12,8 @@ import pytest
 from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.services import imports
-from register_support import fill_register
-from test_ingest_survey import answers, free_target, write_google_csv
+from support.register import fill_register
+from support.surveys import answers, free_target, write_google_csv
 
 pytestmark = pytest.mark.both_backends
 

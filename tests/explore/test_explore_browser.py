@@ -26,7 +26,7 @@ import pytest
 from support.browser import Guard, artifact, browser, require_chromium
 from zpb_lib.domain.labels import county_name
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
 
 
