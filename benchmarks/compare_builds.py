@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup
 _MASKS = [
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?"), "<time>"),
     (re.compile(r"\d{1,2}\.\d{2}\.\d{4},? \d{1,2}:\d{2}(:\d{2})?"), "<time>"),
+    (re.compile(r"\d{1,2} \w+ \d{4},? \d{1,2}:\d{2}(:\d{2})?"), "<time>"),  # 6 Dec 2026, 22:50
     (re.compile(r"\b[0-9a-f]{16,64}\b"), "<hash>"),
 ]
 _VOLATILE_KEYS = ("time", "_at", "seconds", "duration", "elapsed", "started", "finished", "version", "code",
@@ -53,11 +54,19 @@ def pdf_text(path: Path) -> list[str]:
     return lines
 
 
-def stable(value: Any) -> Any:
+# Sizes that change with the moment of the build: an executed notebook records its cells' run times,
+# a PDF its creation time. Their content is compared above (the PDF's text; the HTML made from the
+# notebook).
+_VOLATILE_SIZES = ("ipynb", "pdf")
+
+
+def stable(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: stable(v) for k, v in value.items() if not any(part in k.lower() for part in _VOLATILE_KEYS)}
+        return {k: stable(v, k) for k, v in value.items()
+                if not any(part in k.lower() for part in _VOLATILE_KEYS)
+                and not (key == "outputs" and k in _VOLATILE_SIZES)}
     if isinstance(value, list):
-        return [stable(v) for v in value]
+        return [stable(v, key) for v in value]
     if isinstance(value, str):
         return mask(value)
     return value

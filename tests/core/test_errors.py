@@ -16,7 +16,7 @@ from zpb_lib.core.errors import Refusal, ZpbError
 NOT_FOR_PEOPLE = {
     "zpb_lib.ingest.DryRun",  # control flow: rolls a dry run's transaction back; its caller returns the summary
     "zpb_lib.ingest.archive._Stop",  # ends a scan of a zip's directory early; caught where it is raised
-    "zpb_lib.ingest.register._Invalid",  # one bad cell, collected into the IngestError that lists them
+    "zpb_lib.ingest.register.check._Invalid",  # one bad cell, collected into the IngestError that lists them
     "zpb_lib.ingest.tables._BadByte",  # turned into an IngestError naming the file and the row
     "zpb_lib.ingest.tables._LongLine",  # turned into an IngestError naming the file, the row and the limit
     "zpb_lib.store.history._Rollback",  # rolls a dry-run undo back; never leaves history.py
@@ -39,6 +39,8 @@ def _exceptions_defined_in_zpb_lib() -> dict[str, type[BaseException]]:
     importlib.import_module("papermill.engines")
     found: dict[str, type[BaseException]] = {}
     for info in pkgutil.walk_packages(zpb_lib.__path__, "zpb_lib."):
+        if info.name.endswith(".__main__"):  # `python -m zpb_lib.cli`: importing it runs the command
+            continue
         module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == module.__name__:
