@@ -2,11 +2,14 @@
 statistics, the report cube, report building blocks and the batch build."""
 from __future__ import annotations
 
+import hashlib
+import sys
+from importlib.metadata import PackageNotFoundError, version as _dist_version
+from pathlib import Path
+
 
 def version() -> str:
     """The installed package's version (``zpb --version`` prints it with the data and schema versions)."""
-    from importlib.metadata import PackageNotFoundError, version as _dist_version
-
     try:
         return _dist_version("zpb")
     except PackageNotFoundError:  # imported from a checkout that was never installed
@@ -24,9 +27,6 @@ _NOT_CODE = ("data", "notebooks")
 
 def code_hash() -> str:
     """Hash of the library's code and templates: reports, cached cubes and warm kernels depend on it."""
-    import hashlib
-    from pathlib import Path
-
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
@@ -45,8 +45,6 @@ def clear_caches() -> None:
     A warm build kernel calls this between reports so that each report is computed as in a fresh
     process; an analyst can call it after editing files in data/.
     """
-    import sys
-
     for name in ("zpb_lib.reference", "zpb_lib.domain.scoring.rules", "zpb_lib.report.charts", "zpb_lib.report.maps",
                  "zpb_lib.batch.index"):
         module = sys.modules.get(name)

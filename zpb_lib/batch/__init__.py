@@ -16,6 +16,7 @@ ENGINE_NAME = "zpb_warm"
 
 def __getattr__(name: str) -> Any:
     if name == "WarmEngine":
+        # papermill: heavy, and loaded only when its engine entry point asks for this name
         import papermill  # noqa: F401  (first: while it imports, it asks for this very name, and gets it)
 
         from zpb_lib.batch.papermill_engine import WarmEngine

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zpb_lib import code_hash, version
 from zpb_lib.core.files import write_text
 from zpb_lib.core import interrupt
 from zpb_lib.batch.tasks import ReportResult, ReportTask
@@ -68,6 +69,7 @@ class DaskOptions:
 
 def _require_distributed() -> None:
     try:
+        # distributed: optional (the cluster extra); looked for only with --cluster
         import distributed  # noqa: F401
     except ImportError:
         raise ValueError(f"--cluster needs Dask distributed, which is not installed: {EXTRA}") from None
@@ -122,11 +124,13 @@ class DaskBackend:
         if self._client is not None:
             return self
         ts = time.perf_counter()
+        # distributed and the worker side: optional (the cluster extra), only when a cluster starts
         from distributed import Client
 
         from zpb_lib.batch.dask_worker import KernelShutdown, warm_up
 
         if self.address == "local":
+            # distributed: optional extra, only for a local cluster
             from distributed import LocalCluster
 
             # Started with SIGINT blocked: the cluster's loop thread and its worker processes keep it
@@ -157,7 +161,7 @@ class DaskBackend:
     def _probe(self) -> None:
         """Refuse the build unless every worker sees the output folder (the same folder: a token
         written here is read back there) and runs the same zpb as this machine."""
-        from zpb_lib import code_hash, version
+        # dask_worker imports distributed: optional extra, only with --cluster
         from zpb_lib.batch.dask_worker import probe_folder
 
         token = secrets.token_hex(16)
@@ -185,6 +189,7 @@ class DaskBackend:
 
     # ---------------------------------------------------------------- run
     def run(self, tasks: Sequence[ReportTask]) -> Iterator[ReportResult]:
+        # distributed: optional extra, only while a cluster build runs
         from distributed import as_completed
 
         from zpb_lib.batch.dask_worker import run_report

@@ -24,6 +24,7 @@ from typing import Any
 from distributed import WorkerPlugin, get_worker
 from distributed.core import Status
 
+from zpb_lib import code_hash, version
 from zpb_lib.batch.tasks import ReportResult, ReportTask
 from zpb_lib.batch.worker import ReportWorker, WorkerConfig, prepare_process
 
@@ -87,8 +88,6 @@ def shutdown() -> None:
 def probe_folder(folder: str, token_name: str, token: str) -> dict[str, Any]:
     """What a worker sees of the build's output folder: whether the token file the build wrote is
     there with its content, and whether it can create a file there; and which zpb it runs."""
-    from zpb_lib import code_hash, version
-
     seen: dict[str, Any] = {"zpb": version(), "code": code_hash(), "error": None}
     path = Path(folder) / token_name
     try:

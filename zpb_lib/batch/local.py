@@ -7,6 +7,7 @@ each shuts its kernel down. A worker whose build process has gone (killed) stops
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import queue
@@ -71,7 +72,6 @@ def _worker_main(index: int, config: WorkerConfig, tasks: "mp.Queue", results: "
             worker.start()  # before the first report, while the build is still computing its cube
         except Exception:
             worker.shutdown_kernel()  # the first report will try again and report the error
-        import gc
 
         gc.freeze()  # the imports above live as long as the worker: no collection need scan them
         while True:

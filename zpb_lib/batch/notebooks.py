@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zpb_lib import version
 from zpb_lib.core.files import atomic_write, make_folder
 from zpb_lib.batch.plan import NOTEBOOKS, notebooks_dir
 
@@ -50,8 +51,6 @@ def copy_notebooks(dest: str | Path, *, force: bool = False, source: str | Path 
     """Copy the shipped notebooks (``source``: default :func:`notebooks_dir`) into ``dest`` (created
     if needed). An existing copy that differs from the shipped notebook and from what was copied
     there before is kept (listed in ``kept``) unless ``force``."""
-    from zpb_lib import version
-
     src = Path(source) if source else notebooks_dir()
     folder = Path(dest)
     make_folder(folder)  # a file in the way: a FolderError that names it

@@ -38,6 +38,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
+from tqdm import tqdm
+
 from zpb_lib import code_hash
 from zpb_lib.domain import cube as cube_mod
 from zpb_lib import store
@@ -53,6 +55,7 @@ from zpb_lib.batch import pdf
 from zpb_lib.batch.plan import KINDS, Job, county_code, plan
 from zpb_lib.batch.tasks import ReportResult, ReportTask
 from zpb_lib.batch.worker import WorkerConfig
+from zpb_lib.batch.index import IndexEntry, write_index
 
 MANIFEST = "manifest.json"
 JOURNAL = "journal.jsonl"
@@ -267,6 +270,7 @@ def _folder_lock(folder: Path) -> Iterator[None]:
     """One build at a time in an edition folder (both languages): a second build is refused with a
     message rather than have its sweep remove the first one's temporary files."""
     try:
+        # fcntl: POSIX only
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
@@ -652,8 +656,6 @@ def _same_scope(options: BuildOptions) -> bool:
 
 def _write_index(out_dir: Path, manifest: dict[str, Any], ref: Reference, lang: str,
                  alternate: dict[str, Path] | None = None) -> Path:
-    from zpb_lib.batch.index import IndexEntry, write_index
-
     entries = []
     for stem, r in sorted(manifest["reports"].items()):
         entries.append(IndexEntry(
@@ -680,6 +682,5 @@ class _NoBar:
 def _progress(total: int, enabled: bool):
     if not enabled or total == 0:
         return _NoBar()
-    from tqdm import tqdm
 
     return tqdm(total=total, unit="raport", file=sys.stderr, dynamic_ncols=True)

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from zpb_lib.core.paths import notebooks_dir as _notebooks_dir
 from zpb_lib.reference.identifiers import parse_identifier
 from zpb_lib.reference import Reference
 from zpb_lib.domain.labels import county_name
@@ -21,8 +22,6 @@ NOTEBOOKS = {"voivodeship": "voivodeship_report.ipynb", "county": "county_report
 
 def notebooks_dir() -> Path:
     """The shipped report notebooks (in a source checkout: the repository's ``notebooks/``)."""
-    from zpb_lib.core.paths import notebooks_dir as _notebooks_dir
-
     return _notebooks_dir()
 
 

@@ -30,6 +30,7 @@ class ReportTask:
     def notebook(self) -> Path:
         """The notebook to run, resolved where the task runs (the shipped notebooks of the worker's
         own zpb installation, which may sit elsewhere than on the build machine)."""
+        # batch.plan pulls pandas, which the worker processes otherwise never load
         from zpb_lib.batch.plan import NOTEBOOKS, notebooks_dir
 
         return (Path(self.notebooks) if self.notebooks else notebooks_dir()) / NOTEBOOKS[self.kind]

@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from queue import Empty
 from typing import Any
 
 from zpb_lib import code_hash
@@ -71,6 +72,7 @@ def prepare_process() -> None:
     # dozens of grammars on import (seconds per process); notebook validation never uses that
     # format, so the worker makes the optional import fail and jsonschema skips the checker.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    # papermill: heavy, imported in the worker processes only
     import papermill  # noqa: F401  (first: papermill loads our engine's entry point while importing)
 
     from zpb_lib.batch.papermill_engine import register
@@ -98,6 +100,7 @@ class ReportWorker:
 
     # ---------------------------------------------------------------- kernel
     def _start_kernel(self) -> None:
+        # jupyter_client: only when a worker starts its kernel
         from jupyter_client.manager import KernelManager
 
         # IPC sockets in a private folder: local only, no TCP ports, no warning about plain TCP.
@@ -105,6 +108,7 @@ class ReportWorker:
         self.km = KernelManager(kernel_name=self.config.kernel_name, transport="ipc",
                                 ip=os.path.join(self._ipc_dir, "k"))
         # No command history: a report kernel has no use for it, and writing it costs every cell.
+        # batch.plan pulls pandas, which the worker processes otherwise never load
         from zpb_lib.batch.plan import notebooks_dir
 
         self.km.start_kernel(cwd=str(notebooks_dir()),
@@ -168,6 +172,7 @@ class ReportWorker:
 
     def kernel_mb(self) -> float | None:
         try:
+            # psutil: not a dependency; the kernel's memory is shown where it is installed
             import psutil
 
             return psutil.Process(self._kernel_pid()).memory_info().rss / 2 ** 20
@@ -216,6 +221,7 @@ class ReportWorker:
     @property
     def exporter(self):
         if self._exporter is None:
+            # export pulls nbconvert: only when the first report is exported
             from zpb_lib.batch.export import Exporter
 
             self._exporter = Exporter(pdf_engine=self.config.pdf_engine)
@@ -300,8 +306,6 @@ def _wait_for_iopub(kc: Any, timeout: float) -> None:
     output of the next cell is lost: a ``kernel_info`` request, until the kernel's "idle" for it
     arrives on IOPub. ``wait_for_ready`` does the same but then always waits 0.2 s more for IOPub
     to fall silent, which is a quarter of a school report when every report gets a client."""
-    from queue import Empty
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         msg_id = kc.kernel_info()
@@ -330,6 +334,7 @@ def store(output: Output) -> int:
 def _notebook_output(nb: Any, task: ReportTask, images_in: str | None = None) -> Output:
     """The executed notebook as stored for provenance; with ``images_in`` (the report file that holds
     its images) without a copy of them (:mod:`.provenance`)."""
+    # nbformat: its schema validator takes seconds to import (see render)
     import nbformat
 
     path = task.path("ipynb")
@@ -337,6 +342,7 @@ def _notebook_output(nb: Any, task: ReportTask, images_in: str | None = None) ->
     if papermill_meta is not None:  # where the notebook is, not papermill's "None"
         papermill_meta["output_path"] = f"notebooks/{path.name}"
     if images_in is not None:
+        # provenance imports nbformat (see render)
         from zpb_lib.batch.provenance import slim_notebook
 
         nb = slim_notebook(nb, images_in, task.lang)
@@ -345,6 +351,7 @@ def _notebook_output(nb: Any, task: ReportTask, images_in: str | None = None) ->
 
 def _peak_mb() -> float:
     """Peak resident memory of this process (ru_maxrss is in KiB on Linux)."""
+    # resource: POSIX only
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

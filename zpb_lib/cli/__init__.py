@@ -4,12 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from zpb_lib import store
+from zpb_lib import store, version
 from zpb_lib.cli import options
 from zpb_lib.cli.build import register_build, register_export
 from zpb_lib.cli.ingest import register as register_ingest
 from zpb_lib.core.errors import Refusal, ZpbError
-from zpb_lib.reference import group_of, wave_of
+from zpb_lib.core.files import describe
+from zpb_lib.core.interrupt import settle
+from zpb_lib.reference import data_dir, group_of, reference, wave_of
 from zpb_lib.services import admin
 
 
@@ -83,6 +85,7 @@ def cmd_db_roles(args: argparse.Namespace) -> int:
 
 
 def cmd_imports_list(args: argparse.Namespace) -> int:
+    # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services.imports import list_imports
 
     listed = list_imports(args.db)
@@ -104,6 +107,7 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
 
 
 def cmd_imports_undo(args: argparse.Namespace) -> int:
+    # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services.imports import undo
 
     outcome = undo(args.db, args.id, dry_run=args.dry_run, with_later=args.with_later)
@@ -115,6 +119,7 @@ def cmd_imports_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_awards_confirm(args: argparse.Namespace) -> int:
+    # services.awards pulls the awards and scoring rules: not for `zpb --help`
     from zpb_lib.services import awards
 
     result = awards.confirm(args.db, args.edition.edition, date=args.date, dry_run=args.dry_run)
@@ -123,6 +128,7 @@ def cmd_awards_confirm(args: argparse.Namespace) -> int:
 
 
 def cmd_institutions_find(args: argparse.Namespace) -> int:
+    # services.lookups pulls the institutions' search: not for `zpb --help`
     from zpb_lib.services.lookups import find_institutions
 
     hits = find_institutions(args.db, " ".join(args.text), limit=args.limit)
@@ -138,6 +144,7 @@ def cmd_institutions_find(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks_copy(args: argparse.Namespace) -> int:
+    # services.builds pulls the batch pipeline: not for `zpb --help`
     from zpb_lib.services.builds import copy_notebooks
 
     result = copy_notebooks(args.folder, force=args.force)  # a folder that cannot be written: main() says why
@@ -156,9 +163,8 @@ def cmd_notebooks_copy(args: argparse.Namespace) -> int:
 def version_text() -> str:
     """``zpb --version``: the package, the database schema and report cube versions it uses, and
     the hash and folder of the reference data it reads."""
-    from zpb_lib import version
+    # domain.cube pulls the cube and scoring: only for `zpb --version`
     from zpb_lib.domain.cube import CUBE_VERSION, reference_hash
-    from zpb_lib.reference import data_dir, reference
 
     try:
         ref = f"{reference_hash(reference())} ({data_dir()})"
@@ -316,14 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.func(args)
         if argv is None:  # the process ends now: a Ctrl-C that came before decides its status (130)
-            from zpb_lib.core.interrupt import settle
 
             code, before = settle(code), code
             if code == 130 and before != 130:
                 print("zpb: interrupted", file=sys.stderr)
         return code
     except OSError as exc:  # a full disk, a read-only or missing folder, a file where a folder should be…
-        from zpb_lib.core.files import describe
 
         # zpb's own OutputError too: describe() names the file and the reason the same way for both
         print(f"{_command_name(args)}: {describe(exc)}", file=sys.stderr)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from zpb_lib.batch.cluster import EXTRA
@@ -17,6 +18,7 @@ def _csv(value: str) -> tuple[str, ...]:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    # services.builds pulls the batch pipeline: not for `zpb --help`
     from zpb_lib.services import builds
 
     for text in args.institution:  # a malformed identifier is refused before anything is opened
@@ -45,6 +47,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def _say_counties(counties: list[str]) -> None:
     """A county given by name: which one it is taken to be (an unknown or ambiguous one is refused
     by the build itself)."""
+    # services.lookups pulls the institutions' search: not for `zpb --help`
     from zpb_lib.services.lookups import LookupRefused, county
 
     for text in counties:
@@ -58,8 +61,6 @@ def _say_counties(counties: list[str]) -> None:
 
 def _print_summary(s, edition_dir, several: bool) -> None:
     """One language's line (in that language), its failures and its index page."""
-    import os
-
     pl = s.lang == "pl"
     where = f" [{s.lang}]" if several else ""
     folder = os.path.relpath(s.out_dir, edition_dir)
@@ -78,6 +79,7 @@ def _print_summary(s, edition_dir, several: bool) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    # services.exports pulls report.xlsx: not for `zpb --help`
     from zpb_lib.services import exports
 
     try:

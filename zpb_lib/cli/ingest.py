@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from zpb_lib import store
 from zpb_lib.core.paths import DB_HELP
 from zpb_lib.reference import GROUP_NAMES_PL, WAVE_NAMES_PL
 from zpb_lib.store.schema import AUDIT_KINDS
@@ -28,8 +29,6 @@ def run_on_db(db: str | None, action: Callable[[Any], Any], *, readonly: bool = 
     """Open the database, run ``action(con)`` and print what it returns (its ``lines()``, or the
     path it wrote); an input refused (a :class:`~zpb_lib.core.errors.Refusal`) is one message, status 2,
     from :func:`zpb_lib.cli.main`."""
-    from zpb_lib import store
-
     con = store.connect(db, readonly=readonly)
     try:
         result = action(con)
@@ -40,6 +39,7 @@ def run_on_db(db: str | None, action: Callable[[Any], Any], *, readonly: bool = 
 
 
 def cmd_survey_form(args: argparse.Namespace) -> int:
+    # the ingest layer: not for `zpb --help`
     from zpb_lib.ingest.forms import write_form
 
     for path in write_form(args.group, args.lang, args.out):
@@ -50,6 +50,7 @@ def cmd_survey_form(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace, request: Any) -> int:
     """Check the file (``--dry-run``) or store it, and print what it did; a file refused is one
     message, status 2."""
+    # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services import imports
 
     outcome = (imports.preview if args.dry_run else imports.commit)(args.db, request)
@@ -61,6 +62,7 @@ def _import(args: argparse.Namespace, request: Any) -> int:
 
 
 def cmd_ingest_survey(args: argparse.Namespace) -> int:
+    # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services.imports import SurveyImport
 
     return _import(args, SurveyImport(args.file, args.institution, args.edition, args.group, args.wave,
@@ -68,12 +70,14 @@ def cmd_ingest_survey(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_audit(args: argparse.Namespace) -> int:
+    # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services.imports import AuditImport
 
     return _import(args, AuditImport(args.file, kind=args.kind, replace=args.replace))
 
 
 def cmd_template_audit(args: argparse.Namespace) -> int:
+    # the ingest layer: not for `zpb --help`
     from zpb_lib.ingest.audit import write_template
 
     out = Path(args.out or f"protokol-audytu-{str(args.institution).strip()}-"
@@ -83,24 +87,28 @@ def cmd_template_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_institutions(args: argparse.Namespace) -> int:
+    # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services.imports import InstitutionsImport
 
     return _import(args, InstitutionsImport(args.file))
 
 
 def cmd_ingest_register(args: argparse.Namespace) -> int:
+    # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services.imports import RegisterImport
 
     return _import(args, RegisterImport(args.file))
 
 
 def cmd_template_register(args: argparse.Namespace) -> int:
+    # the ingest layer: not for `zpb --help`
     from zpb_lib.ingest.register import write_register_template
 
     return run_on_db(args.db, lambda con: write_register_template(con, Path(args.out)), readonly=True)
 
 
 def cmd_match(args: argparse.Namespace) -> int:
+    # the ingest layer and rapidfuzz: not for `zpb --help`
     from zpb_lib.ingest.published import match_published
 
     return run_on_db(args.db, lambda con: match_published(con, args.file, edition=args.edition, kind=args.kind,

@@ -126,6 +126,7 @@ def refusal(args: argparse.Namespace) -> ValueError | None:
 
 
 def _edition(text: str) -> Edition:
+    # services.lookups pulls the institutions' search: not for `zpb --help`
     from zpb_lib.services.lookups import edition
 
     return edition(text)

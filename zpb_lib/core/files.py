@@ -32,6 +32,7 @@ files and are left alone.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import hashlib
 import os
@@ -43,6 +44,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from zpb_lib.core.errors import ZpbError
 
@@ -415,9 +417,7 @@ def save_workbook(wb: Any, target: str | os.PathLike[str]) -> Path:
     file's own descriptor, and with the archive closed when writing fails (openpyxl leaves it open;
     its destructor would then write to a removed file as the process ends and print a traceback
     after zpb's message)."""
-    import datetime as dt
-    from zipfile import ZIP_DEFLATED, ZipFile
-
+    # openpyxl: loaded only when a workbook is written
     from openpyxl.writer.excel import ExcelWriter
 
     if wb.write_only and not wb.worksheets:

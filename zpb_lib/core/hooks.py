@@ -22,15 +22,14 @@ import os
 import time
 from pathlib import Path
 
-from zpb_lib.core import settings
+from zpb_lib.core import interrupt, settings
+from zpb_lib.core.files import write_text
 
 
 def pause_point(phase: str) -> None:
     folder = settings.pause_dir()
     if not folder or phase not in settings.pause_phases():
         return
-    from zpb_lib.core.files import write_text
-    from zpb_lib.core import interrupt
 
     folder_path = Path(folder)
     write_text(folder_path / f"{phase}.reached", f"{os.getpid()}\n")

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from zpb_lib.core.errors import Refusal
+from zpb_lib.core.text import cell_date
 from zpb_lib.domain.institutions import Institution, by_ids
+from zpb_lib.domain.scoring.rules import rules
 from zpb_lib.reference import Reference, reference
 from zpb_lib.domain.scoring.lifecycle import reason_texts, replay
 from zpb_lib.domain.scoring.decisions import valid_until
@@ -79,16 +81,12 @@ def pending(con: Connection, edition: str, ref: Reference | None = None) -> list
 
 
 def _valid_years(ref: Reference, family: str, edition: str, award_kind: str, audit_kind: str) -> int | None:
-    from zpb_lib.domain.scoring.rules import rules
-
     rule = rules(ref.directory).for_edition(family, edition).rule_for_award(award_kind, audit_kind)
     return rule.valid_years if rule else None
 
 
 def parse_date(text: str) -> dt.date:
     """A date written as 2026-10-15 or 15.10.2026."""
-    from zpb_lib.core.text import cell_date
-
     found = cell_date(str(text))
     if found is None:
         raise AwardsError(f"{str(text).strip()!r} is not a date: write it as 2026-10-15 or 15.10.2026")

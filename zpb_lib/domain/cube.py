@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zpb_lib import code_hash as _code_hash
 from zpb_lib.domain import complexes
 from zpb_lib.domain import indicators as ind
 from zpb_lib.reference.identifiers import identifier
@@ -29,7 +30,7 @@ from zpb_lib.domain.scoring.decisions import score_audit
 from zpb_lib.domain.scoring.lifecycle import (Frames, accepted_awards, award_verdicts, data_quality, participating_in, rank_audits, renewals_due, replay, status_on)
 from zpb_lib.domain.scoring.rules import Rules, rules as load_rules
 from zpb_lib.domain.stats import DEFAULT_THRESHOLD
-from zpb_lib.store import cubefile, data_version
+from zpb_lib.store import cubefile, data_version, snapshot
 from zpb_lib.store.backend import Connection
 from zpb_lib.store.queries.meta import is_synthetic
 from zpb_lib.store.queries.plans import action_item_counts
@@ -369,9 +370,6 @@ def build(db: Connection, edition: str, path: str | os.PathLike, *, ref: Referen
     """Compute the cube of ``edition`` from the open database ``db`` and save it to ``path``. The
     tables and the data version in its meta come from one snapshot of the data: the caller's read
     transaction (whose version ``data_hash`` should be), else one opened here."""
-    from zpb_lib import code_hash as _code_hash
-    from zpb_lib.store import snapshot
-
     if not db.in_transaction:
         with snapshot(db) as (_, version):
             return build(db, edition, path, ref=ref, threshold=threshold, renewal_months=renewal_months,

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from zpb_lib.reference import reference
+
 LANGS = ("pl", "en")
 DEFAULT_LANG = "pl"
 
@@ -739,6 +741,7 @@ def reasons_text(encoded: Any, lang: str = DEFAULT_LANG, ref: Any = None, catalo
     """Decision reasons (the ``reasons`` column of the cube's audits) in words, e.g. "brakuje 3 pkt
     do progu; niespełnione kryteria obowiązkowe: C1 …"; with ``ref`` and ``catalogue`` failed
     criteria are named by their titles. Empty when there are none."""
+    # core.fmt and scoring.lifecycle pull pandas and the rules: labels itself stays light
     from zpb_lib.core.fmt import is_missing
     from zpb_lib.domain.scoring.lifecycle import parse_reasons
 
@@ -770,7 +773,6 @@ def county_name(teryt: str, lang: str = DEFAULT_LANG, ref: Any = None) -> str:
     if str(teryt) == "12":
         return label("misc.voivodeship_name", lang)
     if ref is None:
-        from zpb_lib.reference import reference
         ref = reference()
     try:
         c = ref.counties[str(teryt)]

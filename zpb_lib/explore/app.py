@@ -22,6 +22,8 @@ from typing import Any
 import pandas as pd
 
 from zpb_lib import store
+from zpb_lib.batch.pipeline import CUBE_FILE
+from zpb_lib.core.paths import default_reports_dir
 from zpb_lib.reference import Reference, reference
 from zpb_lib.core import fmt
 from zpb_lib.report import html
@@ -42,8 +44,6 @@ from zpb_lib.explore.whatif import WhatIf
 def default_out() -> Path:
     """The checkout's ``reports/`` folder when zpb runs from its source checkout, else ``reports/``
     in the current folder (where ``zpb build`` writes by default)."""
-    from zpb_lib.core.paths import default_reports_dir
-
     return default_reports_dir()
 
 
@@ -109,8 +109,6 @@ class Explorer(Controls, Views, WhatIfPanel, Exporting):
 
     def build_cube_path(self, edition: str) -> Path:
         """Where ``zpb build --out OUT`` leaves the edition's cube (OUT: this explorer's ``out``)."""
-        from zpb_lib.batch.pipeline import CUBE_FILE
-
         return self.out / edition.replace("/", "-") / CUBE_FILE
 
     def _cube(self, edition: str) -> MemoryCube:

@@ -12,7 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from zpb_lib import store
+from zpb_lib.batch.pipeline import BuildOptions, build
+from zpb_lib.batch.plan import plan
 from zpb_lib.core import fmt
+from zpb_lib.core.files import atomic_path
+from zpb_lib.core.workbook import literal_cells
 from zpb_lib.report import html
 from zpb_lib.domain.labels import county_name, labels_for
 from zpb_lib.explore.data import (IN_EDITION)
@@ -38,10 +42,9 @@ class Exporting:
         while path.exists():
             path = folder / f"placowki-{sel.edition.replace('/', '-')}-{scope}-{stamp}-{i}.xlsx"
             i += 1
+        # openpyxl: loaded only when a workbook is written
         from openpyxl.styles import Font
 
-        from zpb_lib.core.files import atomic_path
-        from zpb_lib.core.workbook import literal_cells
 
         with atomic_path(path) as tmp:  # a temporary file next to it, then a rename (zpb_lib.core.files)
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
@@ -127,9 +130,6 @@ class Exporting:
     def build_report(self, kind: str) -> Path | None:
         """Build the HTML report of the selected county (``kind="county"``) or of the institution
         chosen in the drill-down (``kind="school"``) through the normal build; shows a link."""
-        from zpb_lib.batch.pipeline import BuildOptions, build
-        from zpb_lib.batch.plan import plan
-
         sel = self.selection
         if kind == "county":
             key = self.highlighted_county()

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from zpb_lib.core import fmt
-from zpb_lib.report import html
+from zpb_lib.report import html, maps
 from zpb_lib.domain.labels import county_name, labels_for
 from zpb_lib.explore.data import (IN_EDITION, PERCENT_MEASURES, SURVEY,
                    EditionData, Selection, polish_key)
@@ -179,8 +179,6 @@ class Views:
         self.map.value = html.esc(chart)
 
     def map_chart(self) -> tuple[Any, pd.Series]:
-        from zpb_lib.report import maps
-
         sel = self.selection
         d = self.data()
         measure, group = self.measure.value, self.group.value

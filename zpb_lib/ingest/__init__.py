@@ -16,9 +16,10 @@ from typing import Sequence
 
 from zpb_lib.core.errors import Refusal
 from zpb_lib.domain.institutions import Institution, UnknownInstitution, by_ids, lookup
-from zpb_lib.core.limits import FileLimits, LimitsError, file_limits
+from zpb_lib.core.limits import MIB, WHAT, FileLimits, LimitsError, file_limits
 from zpb_lib.reference import Edition, Reference
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.history import replace_refusal
 from zpb_lib.store.rights import rights_of
 
 MAX_PROBLEMS = 20  # more than this and the file is probably of another kind; stop and report
@@ -122,8 +123,6 @@ def limits_for(path: str | Path, kind: str) -> FileLimits:
 
 
 def too_large(size: int, limits: FileLimits) -> str:
-    from zpb_lib.core.limits import MIB, WHAT
-
     return (f"the file is {size / MIB:,.1f} MB; the limit for {WHAT[limits.kind]} is {limits.file_mb:,} MB "
             f"(${limits.variable('file_mb')} changes it): refused before reading").replace(",", " ")
 
@@ -288,8 +287,6 @@ def refused_by_database(path: str | Path, what: str, exc: Exception) -> IngestEr
 def check_may_replace(path: str | Path, con: Connection, import_id: int) -> None:
     """Refuse to replace (take back) an import the connected login may not undo: another police
     unit's, or an analyst's for a unit's login."""
-    from zpb_lib.store.history import replace_refusal
-
     refusal = replace_refusal(con, import_id)
     if refusal:
         raise IngestError(path, f"{refusal}; nothing was stored")

@@ -18,6 +18,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zpb_lib.domain.awards import audit_outcome_lines
+from zpb_lib.domain.scoring.rules import rules
 from zpb_lib.reference import Catalogue, Criterion, Reference, reference
 from zpb_lib.store.schema import AUDIT_KINDS
 from zpb_lib.store.write import delete_import, delete_rows, insert_one, insert_rows, update_logged
@@ -92,6 +94,7 @@ def _catalogue(path: Path, ref: Reference, inst: Institution, edition: str) -> C
 def write_template(con: Connection, institution: int | str, edition: str, out: str | Path, *,
                    kind: str | None = None, ref: Reference | None = None) -> Path:
     """Write the audit protocol for one institution and edition; returns the file written."""
+    # openpyxl: loaded only when a workbook is written
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -229,6 +232,7 @@ class _Cell:
 
 
 def _open_sheet(path: Path, data: bytes):
+    # openpyxl: loaded only when a workbook is read
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -487,7 +491,6 @@ def ingest_audit(con: Connection, path: str | Path, *, kind: str | None = None, 
         insert_rows(con, "audit_items", ("audit_id", "criterion", "points"),
                     [(result.audit_id, c.id, p.points[c.id]) for c in p.catalogue.criteria if c.id in p.points])
         result.linked = _link_awards(con, p, result.audit_id, import_id, ref)
-        from zpb_lib.domain.awards import audit_outcome_lines  # scoring loads pandas: only once an audit is stored
 
         result.outcome = audit_outcome_lines(con, result.audit_id, ref)
     result.import_id = env.import_id
@@ -537,8 +540,6 @@ def _differences(old: _StoredAudit, new: Protocol) -> list[str]:
 def _link_awards(con: Connection, p: Protocol, audit_id: int, import_id: int, ref: Reference) -> list[str]:
     """Awards the register recorded for this institution and edition before their audit came in,
     which this kind of audit gives, are linked to it (undone with the import)."""
-    from zpb_lib.domain.scoring.rules import rules
-
     kinds = [r.award_kind for r in rules(ref.directory).for_edition(p.institution.family, p.edition).awards.values()
              if r.audit == p.kind]
     if not kinds:

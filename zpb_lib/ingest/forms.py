@@ -186,6 +186,7 @@ def form_html(ref: Reference, group: str, lang: str = "pl") -> str:
 
 def write_form(group: str, lang: str = "pl", out_dir: str | Path = ".", ref: Reference | None = None) -> list[Path]:
     """Write ``<questionnaire>-<group>-<lang>`` .md, .csv, .html and .pdf into ``out_dir``."""
+    # weasyprint: a second to import; only `zpb survey-form` prints
     from weasyprint import HTML  # here: WeasyPrint takes a while to import
 
     ref = ref or reference()

@@ -302,6 +302,7 @@ def _cell_values(r: Row, result: MatchResult) -> list:
 
 def write_workbook(result: MatchResult) -> Path:
     """Write the awards sheet and the instructions, atomically (a temporary file, then a rename)."""
+    # openpyxl: loaded only when a workbook is written
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter

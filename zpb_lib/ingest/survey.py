@@ -33,6 +33,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
+from rapidfuzz import fuzz
+
 from zpb_lib.reference import Item, Reference, Scale, group_of, reference, wave_of
 from zpb_lib.store.write import delete_import, delete_rows, insert_rows
 from zpb_lib.domain.institutions import Institution
@@ -125,8 +127,6 @@ def _question_texts(ref: Reference, group: str) -> list[QuestionText]:
 
 def resembled_question(header: str, texts: list[QuestionText]) -> tuple[QuestionText, float] | None:
     """The question a header that is not one looks like (:data:`LOOKS_LIKE`), and how alike, if any."""
-    from rapidfuzz import fuzz
-
     best: tuple[QuestionText, float] | None = None
     for key in header_keys(header):
         for t in texts:

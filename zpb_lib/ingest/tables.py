@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
+from xml.etree import ElementTree as ET
 from xml.parsers.expat import ExpatError, ParserCreate
 
 from zpb_lib.core.limits import FileLimits, LimitsError, archive_limits, file_limits
@@ -267,8 +268,6 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 def _first_sheet(book: zipfile.ZipFile) -> tuple[str, str]:
     """Name and zip path of the workbook's first sheet (tab order), via the workbook's relations.
     Both parts were checked (size, no DOCTYPE) by :func:`open_workbook`."""
-    from xml.etree import ElementTree as ET
-
     wb = ET.fromstring(book.read("xl/workbook.xml"))
     sheet = wb.find(f"{{{_NS_MAIN}}}sheets/{{{_NS_MAIN}}}sheet")
     if sheet is None:

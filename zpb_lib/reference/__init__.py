@@ -18,6 +18,7 @@ from typing import Any, Iterable
 import yaml
 
 from zpb_lib.core.errors import ZpbError
+from zpb_lib.core.paths import data_dir as _data_dir
 
 EDITION_RE = re.compile(r"^(\d{4})/(\d{4})$")
 GROUPS = ("students", "parents", "teachers")
@@ -39,8 +40,6 @@ class ReferenceDataError(ZpbError, ValueError):
 def data_dir() -> Path:
     """The reference-data folder: ``$ZPB_DATA_DIR``, else the data shipped in the package (in a
     source checkout: the repository's ``data/``, which the package links to)."""
-    from zpb_lib.core.paths import data_dir as _data_dir
-
     return _data_dir()
 
 

@@ -74,6 +74,7 @@ def _missing(v: Any) -> bool:
         return False
     if isinstance(v, float):
         return v != v
+    # pandas: the reference layer imports without it; only frame cells need it
     from pandas import isna
 
     return bool(isna(v))

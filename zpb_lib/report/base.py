@@ -215,6 +215,7 @@ class BaseReport:
     def compare_chart(self, series: list[tuple[str, str, str]], group: str, title: str, wave: str = "follow-up"):
         """Bars of one group's indicators in one wave for several (level, key, name) series; the
         baseline's title says so."""
+        # charts imports matplotlib: only when a report draws
         from zpb_lib.report import charts
 
         if wave != "follow-up":

@@ -25,6 +25,7 @@ import base64
 import functools
 import html as _html
 import io
+import math
 import re
 import textwrap
 from contextlib import contextmanager
@@ -402,7 +403,6 @@ def fit_axes(fig: Figure, ax: Axes, *, ylabels: Sequence[Any] = (), xticks: Sequ
         mpl.rcParams["ytick.labelsize"], (int, float)) else mpl.rcParams["font.size"])[0] + 6 if ylabels else 24)
     tick_w, tick_h = _text_block(xticks, mpl.rcParams["font.size"])
     if xtick_rotation:
-        import math
         a = math.radians(xtick_rotation)
         tick_h = tick_w * math.sin(a) + tick_h * math.cos(a)
         left = max(left, PAD + tick_w * math.cos(a))

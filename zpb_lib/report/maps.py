@@ -27,6 +27,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.ticker import MaxNLocator
 
 from zpb_lib.core import fmt
+from zpb_lib.reference import reference
 from zpb_lib.report.charts import INK, Chart, new_figure, render, set_title, style
 from zpb_lib.domain.labels import county_name, label
 
@@ -178,7 +179,6 @@ def choropleth(values: Mapping[Any, Any] | pd.Series, title: str, *, lang: str =
     ``ref`` (reference data) names the counties; ``geojson`` defaults to ``ref.geojson_path``.
     """
     if ref is None:
-        from zpb_lib.reference import reference
         ref = reference()
     shapes = load_shapes(geojson or ref.geojson_path)
     vals = _clean_values(values, list(shapes))

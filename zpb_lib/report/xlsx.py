@@ -48,11 +48,15 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from zpb_lib import store
+from zpb_lib.core import fmt
 from zpb_lib.core.errors import ZpbError
+from zpb_lib.core.workbook import save
 from zpb_lib.reference import AmbiguousCounty, Reference, reference
-from zpb_lib.domain import labels as _labels
+from zpb_lib.domain import cube as cube_mod, labels as _labels
 from zpb_lib.domain.labels import county_name, label, labels_for
 from zpb_lib.domain.stats import DEFAULT_THRESHOLD
+from zpb_lib.store import data_version
 from zpb_lib.store.backend import Connection
 from zpb_lib.store.cubefile import CubeFileError
 from zpb_lib.store.queries.meta import is_synthetic
@@ -122,9 +126,6 @@ def resolve_county(county: str | None, ref: Reference) -> str | None:
 
 def _meta(con: Connection, ref: Reference, edition: str, threshold: int) -> dict[str, Any]:
     """The metadata ``cube.build`` saves with a cube, for a cube computed here in memory."""
-    from zpb_lib.domain import cube as cube_mod
-    from zpb_lib.store import data_version
-
     return {"edition": edition, "edition_roman": ref.edition(edition).roman,
             "as_of": cube_mod.as_of_date(ref, edition).isoformat(), "threshold": threshold,
             "synthetic": is_synthetic(con), "data_hash": data_version(con),
@@ -135,9 +136,6 @@ def from_database(con: Connection, edition: str, *, ref: Reference | None = None
                   threshold: int = DEFAULT_THRESHOLD) -> Source:
     """Compute the cube of ``edition`` from an open database, all of it from one snapshot of the
     data (imports committing meanwhile are not half in it), which the data version names."""
-    from zpb_lib.domain import cube as cube_mod
-    from zpb_lib import store
-
     ref = ref or reference()
     edition = check_edition(edition, ref)
     if not con.in_transaction:
@@ -149,8 +147,6 @@ def from_database(con: Connection, edition: str, *, ref: Reference | None = None
 
 def from_cube(path: str | os.PathLike, edition: str, *, ref: Reference | None = None) -> Source:
     """Read the tables of a saved cube file (``zpb build`` makes them)."""
-    from zpb_lib.domain import cube as cube_mod
-
     ref = ref or reference()
     edition = check_edition(edition, ref)
     try:
@@ -489,6 +485,7 @@ def _display_len(v: Any, kind: str) -> int:
 
 class Writer:
     def __init__(self, lang: str, meta: dict[str, Any], scope: str, scope_long: str):
+        # openpyxl: loaded only when a workbook is written
         from openpyxl import Workbook
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
@@ -526,6 +523,7 @@ class Writer:
             ws.oddHeader.center.color = BANNER_FILL
 
     def table(self, name: str, title: str, frame: pd.DataFrame, cols: list[Col], freeze_cols: int = 0) -> Any:
+        # openpyxl: loaded only when a workbook is written
         from openpyxl.utils import get_column_letter
 
         ws = self.wb.create_sheet(name)
@@ -581,8 +579,6 @@ class Writer:
         return ws
 
     def provenance(self) -> str:
-        from zpb_lib.core import fmt
-
         return self.L("xlsx.provenance", edition=self.edition_label(), as_of=fmt.date(self.meta["as_of"], self.lang),
                       data_hash=self.meta.get("data_hash", "?"), sheet=self.L("xlsx.sheet.about"))
 
@@ -614,7 +610,6 @@ class Writer:
                 ws.row_dimensions[row].height = 15 * (-(-len(value) // 95)) + 2
             row += 1
 
-        from zpb_lib.core import fmt
 
         threshold = int(self.meta.get("threshold", DEFAULT_THRESHOLD))
         put(self.L("footer.edition"), self.edition_label(), bold_value=True)
@@ -639,8 +634,6 @@ class Writer:
 
     def save(self, out: Path) -> Path:
         """Every text a text cell, never a formula; atomically (:func:`zpb_lib.core.workbook.save`)."""
-        from zpb_lib.core.workbook import save
-
         return save(self.wb, out)
 
 

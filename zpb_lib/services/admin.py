@@ -71,6 +71,7 @@ def info(db: "str | os.PathLike | None" = None) -> DatabaseInfo:
 
 def check(db: "str | os.PathLike | None" = None) -> CheckReport:
     """Integrity and the rules (:func:`zpb_lib.domain.checks.check`) and the notes beside them."""
+    # domain.checks: only for `zpb check`, not for `zpb --help`
     from zpb_lib.domain.checks import check as problems_of, notes
 
     location = store.resolve_db_path(db)
@@ -96,6 +97,7 @@ def demo(db: "str | os.PathLike | None" = None, *, seed: int = 2026, scale: floa
          force: bool = False) -> DemoMade:
     """The synthetic demo database (:mod:`zpb_lib.services.demo`); an existing one is replaced only
     with ``force`` (:class:`DatabaseExists` otherwise)."""
+    # services.demo: only for `zpb demo`, not for `zpb --help`
     from zpb_lib.services.demo import generate
 
     location = store.resolve_db_path(db)
@@ -109,6 +111,7 @@ def demo(db: "str | os.PathLike | None" = None, *, seed: int = 2026, scale: floa
 
 def upgrade(db: "str | os.PathLike | None" = None, *, backup: bool = True) -> UpgradeResult:
     """An older schema brought to the current one, and the reference tables in line with the data folder."""
+    # store.upgrade: only when this command runs, not for `zpb --help`
     from zpb_lib.store.upgrade import upgrade as run
 
     return run(db, make_backup=backup)
@@ -116,6 +119,7 @@ def upgrade(db: "str | os.PathLike | None" = None, *, backup: bool = True) -> Up
 
 def copy(source: "str | os.PathLike", target: "str | os.PathLike", *, overwrite: bool = False) -> CopyResult:
     """A whole database copied (SQLite ↔ PostgreSQL either way) and verified."""
+    # store.copy: only when this command runs, not for `zpb --help`
     from zpb_lib.store.copy import copy_database
 
     return copy_database(source, target, overwrite=overwrite)
@@ -123,6 +127,7 @@ def copy(source: "str | os.PathLike", target: "str | os.PathLike", *, overwrite:
 
 def roles(db: "str | os.PathLike | None" = None) -> RolesResult:
     """A shared PostgreSQL database's roles and their rights (row-level security)."""
+    # store.roles: only when this command runs, not for `zpb --help`
     from zpb_lib.store.roles import setup_roles
 
     con = store.connect(db)

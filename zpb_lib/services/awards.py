@@ -5,15 +5,13 @@ import datetime as dt
 import os
 
 from zpb_lib import store
-from zpb_lib.domain.awards import AwardsError, ConfirmResult, PendingAward
+from zpb_lib.domain.awards import AwardsError, ConfirmResult, PendingAward, confirm as record, pending as pending_of
 
 __all__ = ["AwardsError", "ConfirmResult", "PendingAward", "confirm", "pending"]
 
 
 def pending(db: "str | os.PathLike | None", edition: str) -> list[PendingAward]:
     """The awards the rules grant for ``edition``'s audits that are not recorded yet."""
-    from zpb_lib.domain.awards import pending as pending_of
-
     con = store.connect(db, readonly=True)
     try:
         return pending_of(con, edition)
@@ -25,8 +23,6 @@ def confirm(db: "str | os.PathLike | None", edition: str, *, date: str | dt.date
             dry_run: bool = False) -> ConfirmResult:
     """Record them in one transaction, dated ``date`` (default: the edition's ceremony day), or with
     ``dry_run`` only list them; :class:`AwardsError` says why nothing was stored."""
-    from zpb_lib.domain.awards import confirm as record
-
     con = store.connect(db)
     try:
         return record(con, edition, date=date, dry_run=dry_run)

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from zpb_lib import store
-from zpb_lib.batch.notebooks import CopyResult
-from zpb_lib.batch.pipeline import (JOURNAL, MANIFEST, BuildOptions, BuildSummary, ReportDone, lang_dir, load_state,
-                                    parse_langs)
-from zpb_lib.batch.plan import KINDS, county_code
+from zpb_lib.batch.notebooks import CopyResult, copy_notebooks as copy
+from zpb_lib.batch.pipeline import (JOURNAL, MANIFEST, BuildOptions, BuildSummary, ReportDone, build, lang_dir,
+                                    load_state, parse_langs)
+from zpb_lib.batch.plan import KINDS, county_code, plan as plan_of
+from zpb_lib.domain import cube as cube_mod
+from zpb_lib.domain.institutions import UnknownInstitution, lookup
 from zpb_lib.reference import Reference, reference
 
 __all__ = ["KINDS", "BuildOptions", "BuildPlan", "BuildSummary", "EditionStatus", "PlannedReport", "ReportDone",
@@ -62,10 +64,6 @@ def plan(db: "str | os.PathLike | None" = None, edition: str | None = None, *, l
     """The reports ``zpb build`` would make of ``edition`` (default: the latest held) for the
     selection, computed from the database's current data; ValueError (one line) for an edition
     that was not held, an unknown county or institution."""
-    from zpb_lib.batch.plan import plan as plan_of
-    from zpb_lib.domain import cube as cube_mod
-    from zpb_lib.domain.institutions import UnknownInstitution, lookup
-
     ref = ref or reference()
     try:
         edition = ref.edition_of(edition) if edition else ref.current_edition().edition
@@ -93,8 +91,6 @@ def run(options: BuildOptions, on_report: Callable[[ReportDone], None] | None = 
     """Build what ``options`` ask for (:func:`zpb_lib.batch.pipeline.build`), telling ``on_report``
     of each report as it finishes. ValueError or KeyError (one line) for options that make no
     sense; KeyboardInterrupt after a Ctrl-C, the folder left consistent."""
-    from zpb_lib.batch.pipeline import build
-
     return build(replace(options, on_report=on_report) if on_report else options, ref)
 
 
@@ -118,6 +114,4 @@ def status(out: "str | os.PathLike", edition: str, lang: str = "pl", ref: Refere
 def copy_notebooks(folder: "str | os.PathLike", *, force: bool = False) -> CopyResult:
     """Editable copies of the report notebooks (and the explorer) for ``zpb build --notebooks``;
     copies someone changed are kept unless ``force``."""
-    from zpb_lib.batch.notebooks import copy_notebooks as copy
-
     return copy(folder, force=force)

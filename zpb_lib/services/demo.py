@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from zpb_lib import store
+from zpb_lib.core.files import check_target
 from zpb_lib.reference import GROUPS, Reference, reference
 from zpb_lib.reference.identifiers import demo_identifiers
 from zpb_lib.domain.scoring import decide, rules as load_rules, score_audit, valid_until, years_in_programme
@@ -121,7 +122,6 @@ def generate(db: str | os.PathLike | None = None, *, seed: int = 2026, scale: fl
     ref = ref or reference()
     path = store.resolve_db_path(db)
     if not store.is_url(path):  # a path that cannot be written: said now, not after the data are made
-        from zpb_lib.core.files import check_target
 
         check_target(path)
     rng = np.random.default_rng(seed)

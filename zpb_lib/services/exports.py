@@ -11,6 +11,7 @@ from zpb_lib import store
 from zpb_lib.domain.labels import county_name
 from zpb_lib.reference import Reference, reference
 from zpb_lib.report.xlsx import ExportError, Result, check_edition, default_out, resolve_county
+from zpb_lib.report.xlsx import export, from_cube, from_database
 
 __all__ = ["ExportError", "ExportScope", "Result", "scope", "write"]
 
@@ -40,8 +41,6 @@ def write(scope: ExportScope, out: "str | os.PathLike | None" = None, *, db: "st
           cube: "str | os.PathLike | None" = None, lang: str = "pl", ref: Reference | None = None) -> Result:
     """The workbook of ``scope`` in ``lang``, computed from the database, or read from a saved cube
     of the edition; written to ``out`` (default: :meth:`ExportScope.default_out`)."""
-    from zpb_lib.report.xlsx import export, from_cube, from_database
-
     ref = ref or reference()
     if cube:
         source = from_cube(cube, scope.edition, ref=ref)

@@ -18,8 +18,14 @@ from typing import Any, ClassVar, Union
 
 from zpb_lib import store
 from zpb_lib.ingest import IngestError, Problem
+from zpb_lib.ingest.audit import ingest_audit
+from zpb_lib.ingest.institutions import ingest_institutions
+from zpb_lib.ingest.register import ingest_register
+from zpb_lib.ingest.survey import ingest_survey
 from zpb_lib.store.backend import Connection
 from zpb_lib.store.history import ChainResult, ImportRecord, UndoRefused, UndoResult
+from zpb_lib.store.history import list_imports as stored_imports, undo as take_back
+from zpb_lib.store.rights import rights_of
 
 Db = Union[str, os.PathLike, None]
 
@@ -43,8 +49,6 @@ class SurveyImport:
     importer: ClassVar[str] = "survey"
 
     def ingest(self, con: Connection, *, dry_run: bool) -> Any:
-        from zpb_lib.ingest.survey import ingest_survey
-
         return ingest_survey(con, self.file, institution=self.institution, edition=self.edition, group=self.group,
                              wave=self.wave, replace=self.replace, append=self.append, dry_run=dry_run,
                              skip_bad_rows=self.skip_bad_rows)
@@ -61,8 +65,6 @@ class AuditImport:
     importer: ClassVar[str] = "audit"
 
     def ingest(self, con: Connection, *, dry_run: bool) -> Any:
-        from zpb_lib.ingest.audit import ingest_audit
-
         return ingest_audit(con, self.file, kind=self.kind, replace=self.replace, dry_run=dry_run)
 
 
@@ -73,8 +75,6 @@ class InstitutionsImport:
     importer: ClassVar[str] = "institutions"
 
     def ingest(self, con: Connection, *, dry_run: bool) -> Any:
-        from zpb_lib.ingest.institutions import ingest_institutions
-
         return ingest_institutions(con, self.file, dry_run=dry_run)
 
 
@@ -85,8 +85,6 @@ class RegisterImport:
     importer: ClassVar[str] = "register"
 
     def ingest(self, con: Connection, *, dry_run: bool) -> Any:
-        from zpb_lib.ingest.register import ingest_register
-
         return ingest_register(con, self.file, dry_run=dry_run)
 
 
@@ -157,9 +155,6 @@ class ImportList:
 
 
 def list_imports(db: Db) -> ImportList:
-    from zpb_lib.store.history import list_imports as stored_imports
-    from zpb_lib.store.rights import rights_of
-
     con = store.connect(db, readonly=True)
     try:
         rights = rights_of(con)
@@ -193,8 +188,6 @@ class UndoOutcome:
 def undo(db: Db, import_id: int, *, dry_run: bool = False, with_later: bool = False) -> UndoOutcome:
     """Take back import ``import_id`` in one transaction (``with_later``: with every import that
     depends on it)."""
-    from zpb_lib.store.history import undo as take_back
-
     con = store.connect(db)
     try:
         result = take_back(con, import_id, dry_run=dry_run, with_later=with_later)

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from zpb_lib import store
+from zpb_lib.domain.institutions import find
 from zpb_lib.domain.labels import county_name
 from zpb_lib.reference import AmbiguousCounty, Edition, Reference, reference
 
@@ -48,8 +49,6 @@ class CountyInfo:
 def find_institutions(db: "str | os.PathLike | None", text: str, *, limit: int = 20) -> list[InstitutionHit]:
     """Institutions whose name, locality, county or identifier hold every word of ``text`` (see
     :func:`zpb_lib.domain.institutions.find`), best first, at most ``limit``."""
-    from zpb_lib.domain.institutions import find
-
     con = store.connect(db, readonly=True)
     try:
         found = find(con, text, limit=limit)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -112,8 +113,6 @@ def _sqlite_engine(path: Path, readonly: bool, timeouts: Timeouts) -> sa.engine.
 
 
 def _sqlite_connect(uri: str, timeout: float):
-    import sqlite3
-
     con = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
     con.isolation_level = None  # autocommit; transactions are explicit
     con.execute("PRAGMA foreign_keys = ON")
@@ -298,8 +297,6 @@ class Connection:
         does not support); SQLite's own executemany (no per-row parameter mapping)."""
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         if self.backend == SQLITE:
-            import sqlite3
-
             try:
                 return self.driver_connection.executemany(sql, rows).rowcount
             except sqlite3.Error as exc:
@@ -319,6 +316,7 @@ class Connection:
                         copy.write_row(row)
                         n += 1
         except Exception as exc:
+            # psycopg: optional (the postgres extra)
             import psycopg
 
             if isinstance(exc, psycopg.Error):
@@ -335,6 +333,7 @@ class Connection:
 
     def frame(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
         """The rows of a query as a DataFrame (numbers the engine returns as decimals as floats)."""
+        # pandas: only frame() needs it; the backend stays light on the `zpb --help` path
         import pandas as pd
 
         res = self.execute(sql, params)

@@ -11,18 +11,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from zpb_lib.core import settings
+from zpb_lib.core.files import atomic_path
 from zpb_lib.core.paths import DB_HELP  # noqa: F401  (re-exported for the commands' --db)
+from zpb_lib.core.paths import default_db_path as _default
 from zpb_lib.reference import Reference, reference
 from zpb_lib.store.backend import (POSTGRESQL, SQLITE, Connection, DatabaseError, StoreError, Timeouts, display, is_url,
                       open_connection)
 from zpb_lib.store.schema import SCHEMA_VERSION, ddl, statements
+from zpb_lib.store.write import store_reference, transaction
 
 
 def default_db_path() -> Path:
     """``$ZPB_DB`` if set; else ``data/zpb.sqlite`` of the source checkout when zpb runs from one;
     else ``zpb.sqlite`` in the current folder (see :mod:`zpb_lib.core.paths`)."""
-    from zpb_lib.core.paths import default_db_path as _default
-
     return _default()
 
 
@@ -124,8 +125,6 @@ def new_database(db: str | os.PathLike | None = None, *, ref: Reference | None =
     closed when it ends). A file is made whole or not at all: at a temporary name next to it
     (:func:`zpb_lib.core.files.atomic_path`), renamed over ``db`` once complete and closed, so a full disk
     or Ctrl-C leaves no half-made database and, with ``overwrite``, the old one as it was."""
-    from zpb_lib.core.files import atomic_path
-
     path = resolve_db_path(db)
     ref = ref or reference()
     if is_url(path):
@@ -166,8 +165,6 @@ def _new_file(path: Path) -> Connection:
 
 def _fill_new(con: Connection, ref: Reference, synthetic: bool) -> None:
     """The schema, the meta rows and the reference tables, in one transaction."""
-    from zpb_lib.store.write import store_reference, transaction  # here to keep module import order simple
-
     try:
         with transaction(con):
             for stmt in statements(ddl(ref, con.backend, current_schema(con)), con.backend):

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from zpb_lib.core.files import atomic_path, check_target
 from zpb_lib.reference import Reference, reference
 from zpb_lib.store.backend import Connection, StoreError, Timeouts, display, is_url
-from zpb_lib.store.connection import connect, current_schema, exists, open_connection, resolve_db_path
+from zpb_lib.store.connection import _pg_drop_all, connect, current_schema, exists, open_connection, resolve_db_path
 from zpb_lib.store.frames import NOT_CONTENT, table_hash, tables
 from zpb_lib.store.schema import ddl, statements
 from zpb_lib.store.write import insert_rows, transaction
@@ -58,7 +59,6 @@ def copy_database(src: "str | os.PathLike", dst: "str | os.PathLike", *, ref: Re
     if exists(dst_db) and not overwrite:
         raise StoreError(f"{display(dst_db)} already holds a database (--force replaces it)")
     if not is_url(dst_db):  # a path that cannot be written: said before the source is read
-        from zpb_lib.core.files import check_target
 
         check_target(dst_db)
     result = CopyResult(display(src_db), display(dst_db))
@@ -95,8 +95,6 @@ def _empty_target(db: "str | os.PathLike", overwrite: bool) -> Iterator[Connecti
     """The target, empty, closed when the block ends. A file is made at a temporary name next to it
     and replaces ``db`` only once the copy is complete and verified (zpb_lib.core.files.atomic_path): a
     full disk or a failed check leaves no half copy, and an old file as it was."""
-    from zpb_lib.store.connection import _pg_drop_all
-
     if is_url(db):
         con = open_connection(db, timeouts=Timeouts.for_command("long"))
         try:
@@ -106,7 +104,6 @@ def _empty_target(db: "str | os.PathLike", overwrite: bool) -> Iterator[Connecti
         finally:
             con.close()
         return
-    from zpb_lib.core.files import atomic_path
 
     path = Path(db)
     with atomic_path(path) as tmp:

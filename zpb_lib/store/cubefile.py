@@ -13,6 +13,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from zpb_lib.core.files import atomic_path
+from zpb_lib.core.hooks import pause_point
+
 #: What reading a file that is not a cube (or a damaged one) raises: SQLite's own error, whose
 #: message says what is wrong with the file.
 CubeFileError = sqlite3.DatabaseError
@@ -37,9 +40,6 @@ def write(path: str | os.PathLike, tables: Mapping[str, pd.DataFrame], meta: Map
     :mod:`zpb_lib.core.files`): on any failure, Ctrl-C included, the temporary file goes and an
     existing file stays as it was. ``indexes``: the columns of each table to index (those a table
     lacks are skipped)."""
-    from zpb_lib.core.files import atomic_path
-    from zpb_lib.core.hooks import pause_point
-
     path = Path(path)
     with atomic_path(path) as tmp:
         con = sqlite3.connect(tmp)

@@ -131,6 +131,7 @@ def data_version(db: "Connection | str | os.PathLike") -> str:
     if isinstance(db, Connection):
         db_id, version = db.execute("SELECT db_id, version FROM data_version WHERE id = 1").fetchone()
         return f"{db_id[:8]}-{version}"
+    # a cycle otherwise: connection imports write, which imports this module
     from zpb_lib.store.connection import connect
 
     with connect(db, readonly=True) as con:

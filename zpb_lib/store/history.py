@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 
 from zpb_lib.core.errors import Refusal
+from zpb_lib.core.text import norm
+from zpb_lib.reference.identifiers import label
 from zpb_lib.store.backend import POSTGRESQL, Connection, IntegrityError, PermissionDenied
 from zpb_lib.store.rights import ANALYST, rights_of, unit_role
 from zpb_lib.store.schema import IMPORTED_TABLES, REMOVED_PREFIX, quote_ident
@@ -257,8 +259,6 @@ def _removal_blockers(con: Connection, x: int) -> list[Blocker]:
 
 def _row_label(con: Connection, table: str, row: dict) -> str:
     """A removed row as people name it: the institution's identifier and the row's key."""
-    from zpb_lib.reference.identifiers import label
-
     inst = ""
     if row.get("institution_id") is not None:
         found = con.execute("SELECT rspo, polon FROM institutions WHERE id = ?", (row["institution_id"],)).fetchone()
@@ -276,8 +276,6 @@ def _same_key(con: Connection, table: str, row: dict) -> list[int | None]:
     """Imports of the rows now stored with the removed row's natural key (the register's: an
     institution's participation by the edition it joined, its award by edition and kind, its action
     by edition and title; a partner by name and county)."""
-    from zpb_lib.core.text import norm
-
     if table == "participation":
         rows = con.execute("SELECT import_id FROM participation WHERE institution_id = ? AND joined_edition = ?",
                            (row.get("institution_id"), row.get("joined_edition"))).fetchall()

@@ -30,6 +30,7 @@ from zpb_lib.store.backend import POSTGRESQL, Connection, StoreError
 from zpb_lib.store.frames import tables as table_names
 from zpb_lib.store.rights import ANALYST, READER, unit_role  # noqa: F401  (unit_role: the name of a unit's role)
 from zpb_lib.store.schema import PG_FUNCTIONS, quote_ident
+from zpb_lib.store.write import transaction
 
 REFERENCE_TABLES = ("police_units", "counties", "institution_kinds", "editions", "catalogues", "criteria")
 ADMIN_TABLES = ("meta", "data_version")
@@ -91,7 +92,6 @@ def setup_roles(con: Connection, ref: Reference | None = None) -> RolesResult:
         raise StoreError("roles and rights are for a shared PostgreSQL database; a SQLite file is one person's "
                          "(its rights are the file's permissions)")
     result = RolesResult(con.name)
-    from zpb_lib.store.write import transaction
 
     with transaction(con):
         apply_roles(con, ref or reference(), result)

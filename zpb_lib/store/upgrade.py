@@ -18,16 +18,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from zpb_lib.core.files import atomic_path
 from zpb_lib.reference import Reference, reference
+from zpb_lib.reference.identifiers import demo_identifiers
 from zpb_lib.store.backend import POSTGRESQL, SQLITE, Connection, Timeouts, display
 from zpb_lib.store.connection import (StoreError, current_schema, init_data_version, open_file, resolve_db_path,
                          schema_version)
 from zpb_lib.store.frames import tables
 from zpb_lib.store.queries.meta import is_synthetic, meta_value
+from zpb_lib.store.roles import RolesResult, apply_roles
 from zpb_lib.store.schema import (CHANGED_TABLES, DATA_VERSION_TABLE, SCHEMA_VERSION, ddl, pg_functions, pg_triggers,
                      statements)
 from zpb_lib.store.write import set_meta, sync_reference, transaction
@@ -73,10 +77,6 @@ def backup_path(path: Path, version: int) -> Path:
 
 def _backup(con: Connection, dest: Path) -> None:
     """A complete copy or none: SQLite's online backup into a temporary file, then a rename."""
-    import sqlite3
-
-    from zpb_lib.core.files import atomic_path
-
     with atomic_path(dest) as tmp:
         out = sqlite3.connect(tmp)
         try:
@@ -156,8 +156,6 @@ def _upgrade_server(con: Connection, path: str, version: int, ref: Reference) ->
             return result
         if version != SCHEMA_VERSION:
             if con.execute("SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass('institutions')").fetchone()[0]:
-                from zpb_lib.store.roles import RolesResult, apply_roles
-
                 apply_roles(con, ref, RolesResult(name))
                 result.notes.append("the rights of `zpb db roles` were brought up to date")
             set_meta(con, "schema_version", str(SCHEMA_VERSION))
@@ -230,7 +228,6 @@ def _v1_to_v2(con: Connection, ref: Reference, result: UpgradeResult) -> None:
         raise StoreError("upgrade refused: this version-1 database holds institutions that are not demo data, and "
                          "version 2 identifies every institution by its RSPO number or POL-on id, which version 1 "
                          "did not record; the file is unchanged")
-    from zpb_lib.reference.identifiers import demo_identifiers
 
     seed = meta_value(con, "demo_seed")
     ids = demo_identifiers(int(seed) if seed is not None else 0, rows)

@@ -9,6 +9,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from zpb_lib.reference import Reference
 from zpb_lib.store.backend import POSTGRESQL, Connection, PermissionDenied, StoreError
+from zpb_lib.store.frames import columns
 from zpb_lib.store.schema import CHANGED_TABLES, ID_TABLES, IMPORTED_TABLES, REMOVABLE_TABLES, REMOVED_KEY, REMOVED_PREFIX
 
 
@@ -88,6 +89,7 @@ def record_import(con: Connection, kind: str, file_name: str, content_hash: str,
                   details: str | None = None) -> int:
     """Provenance of one import, written in the same transaction as the imported rows: who made it
     (the login) and, for a police unit's role, for which unit (the database checks both)."""
+    # store.rights: only when an import is recorded, not for `zpb --help`
     from zpb_lib.store.rights import rights_of
 
     rights = rights_of(con)
@@ -206,8 +208,6 @@ def restore_row(con: Connection, import_id: int, table: str, row_id: int, old: s
     ``id`` or ``import_id``), and the statement is built with quoted identifiers and bound values.
     The row must change: one the connection's role may not change (row-level security hides it) is
     refused rather than silently skipped."""
-    from zpb_lib.store.frames import columns
-
     if table not in CHANGED_TABLES:
         raise ProvenanceError(f"import #{import_id}: a change record names table {table!r}, which no import changes")
     try:
@@ -235,8 +235,6 @@ def is_removal(old: str) -> bool:
 
 
 def _all_columns(con: Connection, table: str) -> list[str]:
-    from zpb_lib.store.frames import columns
-
     key = f"columns:{table}"
     if key not in con.cache:
         con.cache[key] = columns(con, table)

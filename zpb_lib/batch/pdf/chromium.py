@@ -68,6 +68,7 @@ def chromium_executable(*, shell: bool = True) -> str | None:
 def unavailable_reason() -> str | None:
     """Why the chromium PDF engine cannot run here, or None when it can."""
     try:
+        # playwright: optional (the chromium extra); looked for only with --pdf-engine chromium
         import playwright  # noqa: F401
     except ImportError:
         return "the chromium PDF engine needs Playwright: pip install 'zpb[chromium]'"
@@ -208,6 +209,7 @@ class ChromiumPrinter:
     # The browser's thread: everything Playwright below runs here.
     def _serve(self) -> None:
         try:
+            # playwright: optional extra, started only to print
             from playwright.sync_api import sync_playwright
 
             with sync_playwright() as pw:

@@ -18,6 +18,7 @@ def _identify_pdfua(document: Any, pdf: Any) -> None:
     """Name PDF/UA-1 beside PDF/A in the PDF's XMP metadata (a WeasyPrint finisher). WeasyPrint writes
     one variant's identification; what PDF/UA asks of the document itself — tags, the language, the
     title shown, figures' alternative texts — PDF/A-3a's tagging gives it."""
+    # xml.etree: only this finisher needs it, and `zpb --help` loads this module
     import xml.etree.ElementTree as ET
 
     ref = pdf.catalog.get("Metadata")
@@ -73,6 +74,7 @@ class WeasyPrintEngine:
 
     def start(self) -> None:
         """WeasyPrint's imports, ahead of the first report."""
+        # weasyprint: a second to import; only PDF workers need it
         import weasyprint  # noqa: F401
 
     def pdf_bytes(self, html: str, base_url: str | None = None) -> bytes:
@@ -92,6 +94,7 @@ class WeasyPrintEngine:
         """The page without the ``<style>`` elements of its head, and those stylesheets parsed (once
         per distinct text). Given to WeasyPrint as user stylesheets they cascade as before: the page
         has no other author stylesheet, and the user origin ranks above the browser's defaults."""
+        # weasyprint: a second to import; only PDF workers need it
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
@@ -112,8 +115,10 @@ class WeasyPrintEngine:
 def _offline_url_fetcher() -> Any:
     """A WeasyPrint URL fetcher that serves `data:` URLs and refuses everything else."""
     try:
+        # weasyprint: a second to import; only PDF workers need it
         from weasyprint.urls import URLFetcher  # WeasyPrint >= 68
     except ImportError:  # pragma: no cover - older WeasyPrint: plain function fetchers
+        # weasyprint: a second to import; only PDF workers need it
         from weasyprint import default_url_fetcher
 
         def fetch(url: str, *args: Any, **kwargs: Any) -> Any:

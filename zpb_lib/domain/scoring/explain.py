@@ -12,6 +12,8 @@ from typing import Mapping
 
 import pandas as pd
 
+from zpb_lib.core import fmt
+from zpb_lib.domain.labels import label
 from zpb_lib.reference import Catalogue
 from zpb_lib.domain.scoring.decisions import AuditScore
 from zpb_lib.domain.scoring.rules import RuleSet
@@ -133,8 +135,6 @@ def describe_next_step(step: NextStep, catalogue: Catalogue, award_label: Mappin
     """One sentence, e.g. "2 points short of the extension: implementation of the plan and the
     teachers' survey". ``award_label`` maps award kinds to their label in ``lang``; the phrases are
     the ``next.*`` labels of :mod:`zpb_lib.domain.labels`."""
-    from zpb_lib.domain.labels import label
-
     if step.rule is None:
         return label("next.none", lang)
     titles = [getattr(catalogue.criterion(c), f"title_{lang}").rstrip(".") for c in step.criteria]
@@ -160,9 +160,6 @@ def describe_control(catalogue: Catalogue, score: AuditScore, threshold: int, *,
     its status (the leader title is indefinite and the last stage; a certificate is valid until its
     date), and — when the rules have a next stage for it — which audit gives that stage. A control
     audit gives no award, so no points gap to a next award is computed from it."""
-    from zpb_lib.core import fmt
-    from zpb_lib.domain.labels import label
-
     values = {"date": fmt.date(audit_date, lang), "total": fmt.integer(score.total, lang),
               "max": fmt.integer(score.max_total, lang), "threshold": fmt.integer(threshold, lang)}
     parts = [label("next.control_confirmed" if positive else "next.control_failed", lang, **values)]

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from zpb_lib.core.text import pl_date
+from zpb_lib.domain.scoring.lifecycle import CONTESTING, Frames, data_quality, participating_in, replay
 from zpb_lib.ingest import Problems
 from zpb_lib.ingest.register.layout import ACTIONS, AWARDS, PARTICIPATION, PARTNERS, REMOVE_HEADER
 from zpb_lib.ingest.register.plan import Op, Partner
@@ -60,8 +61,6 @@ class Consequences:
 
     def _problems(self, con: Connection) -> dict[tuple[str, int, str], tuple[int, str]]:
         """(table, row id, problem) → (institution, message) for the institutions concerned."""
-        from zpb_lib.domain.scoring.lifecycle import Frames, data_quality, participating_in, replay
-
         mine = self.institutions
         f = Frames.load(con)
         # The rules judge each institution on its own rows: those of the others can be left out.
@@ -89,8 +88,6 @@ class Consequences:
     def linked_awards(self, con: Connection, problems: Problems) -> None:
         """An award recorded as the result of an audit that gives it (the rules find nothing wrong
         with it) goes with that audit, not through the register."""
-        from zpb_lib.domain.scoring.lifecycle import CONTESTING
-
         for op in self.ops:
             if op.sheet is not AWARDS:
                 continue

@@ -10,6 +10,8 @@ from typing import Any, Callable
 
 from zpb_lib.core.text import norm
 from zpb_lib.domain.institutions import Institution
+from zpb_lib.domain.scoring.decisions import valid_until
+from zpb_lib.domain.scoring.rules import rules
 from zpb_lib.ingest import Problems, rights_problem
 from zpb_lib.ingest.register.check import PARSERS, Record, Checker, check_rows
 from zpb_lib.ingest.register.layout import (ACTIONS, ACTIONS_SHEET, AWARDS, PARTICIPATION, PARTNERS, PARTNERS_SHEET,
@@ -17,6 +19,7 @@ from zpb_lib.ingest.register.layout import (ACTIONS, ACTIONS_SHEET, AWARDS, PART
 from zpb_lib.ingest.register.read import RawRow, SheetRows
 from zpb_lib.ingest.register.result import RegisterImport, SheetResult
 from zpb_lib.reference import Reference
+from zpb_lib.reference.identifiers import label
 from zpb_lib.store.backend import Connection
 
 
@@ -80,8 +83,6 @@ class Planner:
     """Compares the checked rows with what is stored, inside the import's transaction."""
 
     def __init__(self, con: Connection, ref: Reference, problems: Problems):
-        from zpb_lib.domain.scoring.rules import rules
-
         self.con, self.ref, self.problems = con, ref, problems
         self.rules = rules(ref.directory)
         self.unlinked_awards = 0  # awards of the file with no audit that can give them
@@ -239,8 +240,6 @@ class Planner:
                  stored_audit: int | None) -> tuple[int | None, dt.date | None]:
         """The audit an award comes from (one of that edition whose kind can give the award under the
         rules in force; the stored link when still such an audit) and the end of its validity."""
-        from zpb_lib.domain.scoring.decisions import valid_until
-
         try:
             rule_set = self.rules.for_edition(inst.family, edition)
             audit_kinds = [r.audit for r in rule_set.awards.values() if r.award_kind == kind]
@@ -316,8 +315,6 @@ def _stored(con: Connection, sql: str, key: Callable[[tuple], tuple],
 def _partner_dependants(con: Connection, ops: list[Op], problems: Problems) -> None:
     """A partner marked „Usuń” that stored actions still name (actions the file removes, or changes,
     which then name another partner, do not count) is refused, naming those actions."""
-    from zpb_lib.reference.identifiers import label
-
     gone = {op.row_id for op in ops if op.sheet is ACTIONS and op.row_id is not None}
     for op in ops:
         if not (op.remove and op.sheet is PARTNERS):

@@ -45,6 +45,7 @@ class RawRow:
 
 
 def _open_workbook(path: Path, data: bytes):
+    # openpyxl: loaded only when a workbook is read
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from zpb_lib.core.text import column_letter
 from zpb_lib.core.workbook import save
+from zpb_lib.domain.scoring.rules import rules
 from zpb_lib.ingest.register.layout import (ACTION_KIND_LABELS, ACTIONS, AREA_LABELS, AWARD_KIND_LABELS, AWARDS,
                                             GUIDE_SHEET, INSTITUTION_LIST_HEADERS, INSTITUTIONS_SHEET, LISTS_SHEET,
                                             PARTICIPATION, PARTNER_KIND_LABELS, PARTNERS, PARTNERS_SHEET, SHEETS,
@@ -55,8 +56,6 @@ _INSTRUCTIONS = [
 
 def instructions(ref: Reference) -> list[str]:
     """The „Instrukcja” sheet's lines; the awards' validity comes from the rules of the latest edition."""
-    from zpb_lib.domain.scoring.rules import rules
-
     edition = ref.current_edition().edition
     parts: list[str] = []
     for family, who in (("school", "dla szkół"), ("university", "dla uczelni")):
@@ -124,6 +123,7 @@ def _export_rows(con: Connection, ref: Reference) -> dict[str, list[tuple]]:
 
 def write_register_template(con: Connection, out: str | Path, *, ref: Reference | None = None) -> Path:
     """Write the register workbook, pre-filled with what the database holds; returns the file written."""
+    # openpyxl: loaded only when a workbook is written
     from openpyxl import Workbook
 
     ref = ref or reference()
@@ -165,6 +165,7 @@ def _lists(ref: Reference) -> dict[str, tuple[str, list[str]]]:
 
 
 def _header_row(ws, headers: Iterable[str], widths: Iterable[float]) -> None:
+    # openpyxl: loaded only when a workbook is written
     from openpyxl.styles import Alignment, Font, PatternFill
 
     for i, (header, width) in enumerate(zip(headers, widths), start=1):
@@ -182,6 +183,7 @@ def _header_row(ws, headers: Iterable[str], widths: Iterable[float]) -> None:
 
 
 def _data_sheet(ws, sheet: Sheet, rows: list[tuple]) -> None:
+    # openpyxl: loaded only when a workbook is written
     from openpyxl.styles import Font
 
     _header_row(ws, sheet.headers, (c.width for c in sheet.columns))
@@ -208,6 +210,7 @@ def _data_sheet(ws, sheet: Sheet, rows: list[tuple]) -> None:
 
 def _remove_header(ws, column: int) -> None:
     """The „Usuń” header stands apart (red), with a note on what a mark does."""
+    # openpyxl: loaded only when a workbook is written
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
@@ -219,6 +222,7 @@ def _remove_header(ws, column: int) -> None:
 
 
 def _validations(ws, sheet: Sheet, last_row: int, ranges: dict[str, str], ref: Reference) -> None:
+    # openpyxl: loaded only when a workbook is written
     from openpyxl.worksheet.datavalidation import DataValidation
 
     held = ref.held_editions()
@@ -268,6 +272,7 @@ def _institutions_sheet(ws, rows: list[tuple]) -> None:
 
 
 def _guide_sheet(ws, lines: list[str]) -> None:
+    # openpyxl: loaded only when a workbook is written
     from openpyxl.styles import Alignment, Font
 
     ws.column_dimensions["A"].width = 120

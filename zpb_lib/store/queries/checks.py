@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from zpb_lib.store.backend import SQLITE, Connection
+from zpb_lib.store.frames import tables
 
 # {t}'s institution takes part in {t}'s edition.
 _PARTICIPATES = ("EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = {t}.institution_id "
@@ -38,7 +39,6 @@ def missing_references(con: Connection) -> list[tuple[str, str, str]]:
     if con.backend == SQLITE:
         return [(table, f"rowid {rowid}", parent)
                 for table, rowid, parent, _fk in con.execute("PRAGMA foreign_key_check")]
-    from zpb_lib.store.frames import tables
 
     out = []
     inspector = con.inspector()
