@@ -28,7 +28,7 @@ BUILT_IN_BASE = {
     "IngestError": ValueError, "UndoRefused": ValueError, "StoreError": RuntimeError,
     "ProvenanceError": RuntimeError, "NotSelfContainedError": ValueError, "PdfEngineError": RuntimeError,
     "AwardsError": ValueError, "UnknownInstitution": LookupError, "LimitsError": ValueError,
-    "OutputError": OSError, "FolderError": OSError, "LinkRefused": OSError,
+    "OutputError": OSError, "FolderError": OSError, "LinkRefused": OSError, "LookupRefused": ValueError,
 }
 REFUSALS = {"IngestError", "UndoRefused", "AwardsError"}  # „zpb: refused: …” on the command line
 

@@ -7,7 +7,7 @@ import sys
 from zpb_lib import store, version
 from zpb_lib.cli import options
 from zpb_lib.cli.build import register_build, register_export
-from zpb_lib.cli.ingest import register as register_ingest
+from zpb_lib.cli.ingest import print_outcome, register as register_ingest
 from zpb_lib.core.errors import Refusal, ZpbError
 from zpb_lib.core.files import describe
 from zpb_lib.core.interrupt import settle
@@ -110,12 +110,7 @@ def cmd_imports_undo(args: argparse.Namespace) -> int:
     # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services.imports import undo
 
-    outcome = undo(args.db, args.id, dry_run=args.dry_run, with_later=args.with_later)
-    if outcome.refused:
-        print(f"zpb: refused: {outcome.refusal}", file=sys.stderr)
-        return 2
-    print("\n".join(outcome.lines))
-    return 0
+    return print_outcome(undo(args.db, args.id, dry_run=args.dry_run, with_later=args.with_later))
 
 
 def cmd_awards_confirm(args: argparse.Namespace) -> int:

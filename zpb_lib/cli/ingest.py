@@ -53,7 +53,11 @@ def _import(args: argparse.Namespace, request: Any) -> int:
     # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services import imports
 
-    outcome = (imports.preview if args.dry_run else imports.commit)(args.db, request)
+    return print_outcome((imports.preview if args.dry_run else imports.commit)(args.db, request))
+
+
+def print_outcome(outcome: Any) -> int:
+    """An import's or an undo's outcome: its lines, status 0; a refusal: one message, status 2."""
     if outcome.refused:
         print(f"zpb: refused: {outcome.refusal}", file=sys.stderr)
         return 2

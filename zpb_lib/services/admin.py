@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zpb_lib import store
+from zpb_lib.core.errors import ZpbError
 
 if TYPE_CHECKING:  # the modules that make them load when a command needs them
     from zpb_lib.domain.checks import Problem
@@ -16,7 +17,7 @@ if TYPE_CHECKING:  # the modules that make them load when a command needs them
     from zpb_lib.store.roles import RolesResult
     from zpb_lib.store.upgrade import UpgradeResult
 
-class DatabaseExists(Exception):
+class DatabaseExists(ZpbError):
     """A database is already where a new one was to be made; the caller words the refusal."""
 
     def __init__(self, location: "Path | str"):

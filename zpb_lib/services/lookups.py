@@ -6,12 +6,13 @@ import os
 from dataclasses import dataclass
 
 from zpb_lib import store
+from zpb_lib.core.errors import ZpbError
 from zpb_lib.domain.institutions import find
 from zpb_lib.domain.labels import county_name
 from zpb_lib.reference import AmbiguousCounty, Edition, Reference, reference
 
 
-class LookupRefused(ValueError):
+class LookupRefused(ZpbError, ValueError):
     """A county or edition the reference data do not know (or cannot tell apart): one line that
     names the accepted values."""
 
