@@ -105,28 +105,28 @@ LIST = [
 @pytest.fixture(scope="module")
 def register_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("register") / "register.sqlite"
-    con = store.create(path)
+    register_con = store.create(path)
     try:
-        with transaction(con):
-            insert_rows(con, "institutions", ("rspo", "polon", "name", "kind", "county", "municipality", "locality",
+        with transaction(register_con):
+            insert_rows(register_con, "institutions", ("rspo", "polon", "name", "kind", "county", "municipality", "locality",
                                               "opened_year", "closed_year"),
                         [(r, None, n, k, c, loc, loc, 1960, closed) for r, n, k, c, loc, closed in REGISTER]
                         + [(None, UNIVERSITY[0], UNIVERSITY[1], "university", "1261", "Kraków", "Kraków", 1890, None)])
     finally:
-        con.close()
+        register_con.close()
     return path
 
 
 @pytest.fixture(scope="module")
-def con(register_db):
+def register_con(register_db):
     c = store.connect(register_db, readonly=True)
     yield c
     c.close()
 
 
 @pytest.fixture(scope="module")
-def cands(con):
-    return candidates(con)
+def cands(register_con):
+    return candidates(register_con)
 
 
 def write_list(path: Path, items: list[str], *, encoding: str = "utf-8", numbering: str = "{}.") -> Path:
@@ -285,9 +285,9 @@ def test_ii_lo_is_not_lo_nr_12(cands):
 
 # --------------------------------------------------------------------------- the workbook
 
-def test_match_published_writes_the_awards_layout(tmp_path, con):
+def test_match_published_writes_the_awards_layout(tmp_path, register_con):
     lst = write_list(tmp_path / "lista.txt", [t for t, _, _ in LIST])
-    result = match_published(con, lst, edition="XIX", kind="certyfikat")
+    result = match_published(register_con, lst, edition="XIX", kind="certyfikat")
     assert result.out == tmp_path / "lista-dopasowanie.xlsx" and result.out.exists()
     assert result.items == len(LIST)
     wb = openpyxl.load_workbook(result.out)
@@ -322,24 +322,24 @@ def test_match_published_writes_the_awards_layout(tmp_path, con):
     assert "zpb ingest register" in " ".join(str(c.value) for c in wb["Instrukcja"]["A"] if c.value)
 
 
-def test_options_edition_kind_date_and_out(tmp_path, con):
+def test_options_edition_kind_date_and_out(tmp_path, register_con):
     lst = write_list(tmp_path / "lider.txt", ["SP nr 12 w Bochni,", "LO nr 12 w Nowym Sączu."], numbering="{})")
     out = tmp_path / "sub" / "wynik.xlsx"
-    result = match_published(con, lst, edition="2025-2026", kind="lider", date="01.06.2026", out=out)
+    result = match_published(register_con, lst, edition="2025-2026", kind="lider", date="01.06.2026", out=out)
     ws = openpyxl.load_workbook(out)["Nagrody"]
     assert [c.value for c in ws[2]][:5] == [100002, "Szkoła Podstawowa nr 12", EDITION, "Lider Projektu",
                                             dt.datetime(2026, 6, 1)]
     assert ws.cell(3, 1).value == 100009
     assert result.out == out
-    result = match_published(con, lst, edition=EDITION, kind="przedłużenie", date="2026-06-02", out=out)
+    result = match_published(register_con, lst, edition=EDITION, kind="przedłużenie", date="2026-06-02", out=out)
     ws = openpyxl.load_workbook(out)["Nagrody"]
     assert (ws.cell(2, 4).value, ws.cell(2, 5).value) == ("przedłużenie", dt.datetime(2026, 6, 2))
 
 
-def test_same_school_twice_goes_to_review(tmp_path, con):
+def test_same_school_twice_goes_to_review(tmp_path, register_con):
     lst = write_list(tmp_path / "dwa.txt", ["SP nr 12 w Bochni,", "Szkoła Podstawowa nr 12 w Bochni,",
                                              "Technikum nr 2 w Krakowie,", "Technikum w Krakowie,"])
-    result = match_published(con, lst, edition=EDITION, kind="certyfikat")
+    result = match_published(register_con, lst, edition=EDITION, kind="certyfikat")
     # two sure matches to one school: both to review; a sure one and an unsure one: the unsure one
     assert [r.status for r in result.rows] == ["review", "review", "auto", "review"]
     assert [r.remark for r in result.rows] == [f"{REVIEW} — ta sama placówka co w wierszu 3",
@@ -348,12 +348,12 @@ def test_same_school_twice_goes_to_review(tmp_path, con):
 
 
 def stored_awards(db: Path) -> set[tuple]:
-    con = store.connect(db, readonly=True)
+    register_con = store.connect(db, readonly=True)
     try:
-        return set(con.execute("SELECT i.rspo, a.edition, a.kind, a.awarded_on FROM awards a "
+        return set(register_con.execute("SELECT i.rspo, a.edition, a.kind, a.awarded_on FROM awards a "
                                "JOIN institutions i ON i.id = a.institution_id").fetchall())
     finally:
-        con.close()
+        register_con.close()
 
 
 def test_match_workbook_with_an_unmatched_row_imports_as_written(tmp_path, register_db):
@@ -363,31 +363,31 @@ def test_match_workbook_with_an_unmatched_row_imports_as_written(tmp_path, regis
     db.write_bytes(register_db.read_bytes())
     lst = write_list(tmp_path / "lista.txt", ["SP nr 12 w Bochni,", "Szkoła Podstawowa nr 7 w Myślenicach,",
                                               "LO nr 12 w Nowym Sączu."])
-    con = store.connect(db)
+    register_con = store.connect(db)
     try:
-        result = match_published(con, lst, edition=EDITION, kind="certyfikat")
+        result = match_published(register_con, lst, edition=EDITION, kind="certyfikat")
         assert [r.status for r in result.rows] == ["auto", "none", "auto"]
         assert result.lines()[0].startswith("lista.txt: 3 items of the certyfikat list")
         for dry_run in (True, False):
-            imported = ingest_register(con, result.out, dry_run=dry_run)
+            imported = ingest_register(register_con, result.out, dry_run=dry_run)
             text = "\n".join(imported.lines())
             assert "Nagrody: 1 item of the published list without an institution, not stored:" in text
             assert "    row 3: 2. Szkoła Podstawowa nr 7 w Myślenicach," in text
             assert "column A „Placówka (RSPO / POL-on)”" in text and "import the workbook again" in text
             assert (imported.inserted, imported.updated) == (2, 0)
     finally:
-        con.close()
+        register_con.close()
     day = CEREMONY.isoformat()
     assert stored_awards(db) == {(100002, EDITION, "certificate", day), (100009, EDITION, "certificate", day)}
     # The reviewer finds the school after all and fills the row in: only it is new.
     wb = openpyxl.load_workbook(result.out)
     wb["Nagrody"].cell(3, 1).value = 100019
     wb.save(result.out)
-    con = store.connect(db)
+    register_con = store.connect(db)
     try:
-        again = ingest_register(con, result.out)
+        again = ingest_register(register_con, result.out)
     finally:
-        con.close()
+        register_con.close()
     assert (again.inserted, again.updated, again.unmatched) == (1, 0, [])
     assert (100019, EDITION, "certificate", day) in stored_awards(db)
 
@@ -398,26 +398,26 @@ def test_match_workbook_row_emptied_by_hand_says_what_to_do_in_that_workbook(tmp
     db = tmp_path / "zpb.sqlite"
     db.write_bytes(register_db.read_bytes())
     lst = write_list(tmp_path / "lista.txt", ["SP nr 12 w Bochni,", "Szkoła Podstawowa nr 7 w Myślenicach,"])
-    con = store.connect(db)
+    register_con = store.connect(db)
     try:
-        out = match_published(con, lst, edition=EDITION, kind="certyfikat").out
+        out = match_published(register_con, lst, edition=EDITION, kind="certyfikat").out
         wb = openpyxl.load_workbook(out)
         wb["Nagrody"].cell(3, HEADERS.index("Linia z listy") + 1).value = None
         wb.save(out)
         with pytest.raises(IngestError) as info:
-            ingest_register(con, out)
+            ingest_register(register_con, out)
     finally:
-        con.close()
+        register_con.close()
     message = str(info.value)
     assert "sheet „Nagrody”, row 3, column A „Placówka (RSPO / POL-on)”" in message
     assert "zpb institutions find" in message and "Placówki" not in message
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1250"])
-def test_encodings(tmp_path, con, encoding):
+def test_encodings(tmp_path, register_con, encoding):
     lst = write_list(tmp_path / "lista.txt", ["Szkoła Podstawowa nr 2 im. Jana Pawła II w Dąbrowie Tarnowskiej,"],
                      encoding=encoding)
-    result = match_published(con, lst, edition=EDITION, kind="certyfikat")
+    result = match_published(register_con, lst, edition=EDITION, kind="certyfikat")
     assert result.rows[0].matches[0].candidate.rspo == 100004 and result.rows[0].status == "auto"
 
 
@@ -442,11 +442,11 @@ def test_splitting_wrapped_inline_and_bullets(tmp_path):
     ("Komenda Wojewódzka Policji\n\nGratulujemy wszystkim szkołom!\n".encode(), ["lista.txt", "line 1",
                                                                                   "no numbered items"]),
 ])
-def test_bad_files_refused(tmp_path, con, content, parts):
+def test_bad_files_refused(tmp_path, register_con, content, parts):
     lst = tmp_path / "lista.txt"
     lst.write_bytes(content)
     with pytest.raises(IngestError) as info:
-        match_published(con, lst, edition=EDITION, kind="certyfikat")
+        match_published(register_con, lst, edition=EDITION, kind="certyfikat")
     for part in parts:
         assert part in str(info.value)
     assert not (tmp_path / "lista-dopasowanie.xlsx").exists()
@@ -458,26 +458,26 @@ def test_bad_files_refused(tmp_path, con, content, parts):
     ({"kind": "medal"}, "unknown award kind"),
     ({"date": "31.13.2026"}, "award date"),
 ])
-def test_bad_options_refused(tmp_path, con, options, part):
+def test_bad_options_refused(tmp_path, register_con, options, part):
     lst = write_list(tmp_path / "lista.txt", ["SP nr 12 w Bochni,"])
     with pytest.raises(IngestError) as info:
-        match_published(con, lst, **{"edition": EDITION, "kind": "certyfikat", **options})
+        match_published(register_con, lst, **{"edition": EDITION, "kind": "certyfikat", **options})
     assert part in str(info.value) and "lista.txt" in str(info.value)
 
 
 def test_empty_register_refused(tmp_path):
-    con = store.create(tmp_path / "empty.sqlite")
+    register_con = store.create(tmp_path / "empty.sqlite")
     try:
         with pytest.raises(IngestError, match="no schools"):
-            match_published(con, write_list(tmp_path / "lista.txt", ["SP nr 12 w Bochni,"]), edition=EDITION,
+            match_published(register_con, write_list(tmp_path / "lista.txt", ["SP nr 12 w Bochni,"]), edition=EDITION,
                             kind="certyfikat")
     finally:
-        con.close()
+        register_con.close()
 
 
-def test_missing_file_refused(tmp_path, con):
+def test_missing_file_refused(tmp_path, register_con):
     with pytest.raises(IngestError, match="not found"):
-        match_published(con, tmp_path / "brak.txt", edition=EDITION, kind="certyfikat")
+        match_published(register_con, tmp_path / "brak.txt", edition=EDITION, kind="certyfikat")
 
 
 # --------------------------------------------------------------------------- the command

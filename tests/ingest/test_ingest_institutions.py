@@ -45,13 +45,13 @@ def in_scope(rows: list[dict]) -> list[dict]:
     return [r for r in rows if malopolska(r) and KINDS.get(r["Typ"])]
 
 
-def stored(con) -> dict[int, dict]:
-    cur = con.execute(f"SELECT {', '.join(COLUMNS)} FROM institutions WHERE rspo IS NOT NULL ORDER BY rspo")
+def stored(empty_con) -> dict[int, dict]:
+    cur = empty_con.execute(f"SELECT {', '.join(COLUMNS)} FROM institutions WHERE rspo IS NOT NULL ORDER BY rspo")
     return {r[0]: dict(zip(COLUMNS, r)) for r in cur}
 
 
 @pytest.fixture
-def con(empty_db):
+def empty_con(empty_db):
     return empty_db
 
 
@@ -61,23 +61,23 @@ def rows() -> list[dict]:
 
 
 @pytest.fixture
-def first(con, rows, tmp_path):
+def first(empty_con, rows, tmp_path):
     """The sample export imported once."""
-    return ingest_institutions(con, write_rspo_export(tmp_path / "rspo-2025.csv", rows))
+    return ingest_institutions(empty_con, write_rspo_export(tmp_path / "rspo-2025.csv", rows))
 
 
 # --------------------------------------------------------------------------- a first export
 
-def test_stores_the_malopolska_schools_of_the_types_in_scope(con, rows, first):
+def test_stores_the_malopolska_schools_of_the_types_in_scope(empty_con, rows, first):
     expected = {int(r["Numer RSPO"]): (KINDS[r["Typ"]], r["Kod terytorialny powiat"], r["Nazwa"], r["Typ"])
                 for r in in_scope(rows)}
-    got = stored(con)
+    got = stored(empty_con)
     assert {k: (v["kind"], v["county"], v["name"], v["rspo_type"]) for k, v in got.items()} == expected
     assert len({v["county"] for v in got.values()}) >= 6
     assert all(v["in_register"] == 1 for v in got.values())
-    import_ids = {r[0] for r in con.execute("SELECT DISTINCT import_id FROM institutions")}
+    import_ids = {r[0] for r in empty_con.execute("SELECT DISTINCT import_id FROM institutions")}
     assert import_ids == {first.import_id}
-    kind, n = con.execute("SELECT kind, rows FROM imports WHERE id = ?", (first.import_id,)).fetchone()
+    kind, n = empty_con.execute("SELECT kind, rows FROM imports WHERE id = ?", (first.import_id,)).fetchone()
     assert (kind, n) == ("institutions", len(expected))
 
     lines = "\n".join(first.lines())
@@ -94,8 +94,8 @@ def test_stores_the_malopolska_schools_of_the_types_in_scope(con, rows, first):
     assert f"new: {len(expected)}" in lines and "unchanged: 0" in lines
 
 
-def test_kraków_delegatura_rows_keep_the_city_and_name_the_district(con, rows, first):
-    got = stored(con)
+def test_kraków_delegatura_rows_keep_the_city_and_name_the_district(empty_con, rows, first):
+    got = stored(empty_con)
     delegatura = [r for r in rows if r["Kod terytorialny gmina"].startswith("1261")
                   and r["Kod terytorialny gmina"].endswith("9") and KINDS.get(r["Typ"])]
     assert len(delegatura) >= 2
@@ -109,8 +109,8 @@ def test_kraków_delegatura_rows_keep_the_city_and_name_the_district(con, rows, 
         assert (s["locality"], s["municipality"], s["district"]) == (r["Miejscowość"], r["Gmina"], None)
 
 
-def test_complex_and_member_schools(con, rows, first):
-    got = stored(con)
+def test_complex_and_member_schools(empty_con, rows, first):
+    got = stored(empty_con)
     complexes = [r for r in in_scope(rows) if r["Typ"] == "Zespół szkół i placówek oświatowych"]
     assert complexes and all(got[int(r["Numer RSPO"])]["kind"] == "complex" for r in complexes)
     for r in in_scope(rows):
@@ -120,17 +120,17 @@ def test_complex_and_member_schools(con, rows, first):
     assert len(members) >= 2
 
 
-def test_parent_is_kept_when_the_complex_is_not_in_scope(con, tmp_path):
+def test_parent_is_kept_when_the_complex_is_not_in_scope(empty_con, tmp_path):
     centre = rspo_row(30001, "Specjalny ośrodek szkolno-wychowawczy", "SOSW w Bochni", "bochnia")
     school = rspo_row(30002, "Szkoła podstawowa", "Szkoła Podstawowa Specjalna w SOSW w Bochni", "bochnia",
                       parent=30001)
-    ingest_institutions(con, write_rspo_export(tmp_path / "sosw.csv", [centre, school]))
-    assert stored(con)[30002]["parent_rspo"] == 30001
-    assert 30001 not in stored(con)
+    ingest_institutions(empty_con, write_rspo_export(tmp_path / "sosw.csv", [centre, school]))
+    assert stored(empty_con)[30002]["parent_rspo"] == 30001
+    assert 30001 not in stored(empty_con)
 
 
-def test_years_and_pupils(con, rows, first):
-    got = stored(con)
+def test_years_and_pupils(empty_con, rows, first):
+    got = stored(empty_con)
     for r in in_scope(rows):
         s = got[int(r["Numer RSPO"])]
         date = r["Data rozpoczęcia działalności"] or r["Data założenia"]
@@ -160,23 +160,23 @@ def newer(rows: list[dict]) -> tuple[list[dict], dict]:
     return rows, {"renamed": 10101, "moved": 10601, "more_pupils": 16201, "gone": 11201, "new": 11203}
 
 
-def test_newer_export_updates_in_place(con, rows, first, tmp_path):
-    before = stored(con)
+def test_newer_export_updates_in_place(empty_con, rows, first, tmp_path):
+    before = stored(empty_con)
     rows2, what = newer(rows)
-    second = ingest_institutions(con, write_rspo_export(tmp_path / "rspo-2026.csv", rows2))
-    after = stored(con)
+    second = ingest_institutions(empty_con, write_rspo_export(tmp_path / "rspo-2026.csv", rows2))
+    after = stored(empty_con)
 
     assert after[what["renamed"]]["name"] == next(r["Nazwa"] for r in rows2 if r["Numer RSPO"] == str(what["renamed"]))
     assert (after[what["moved"]]["county"], after[what["moved"]]["locality"]) == ("1201", "Nowy Wiśnicz")
     assert after[what["more_pupils"]]["pupils"] == 530
     assert after[what["gone"]]["in_register"] == 0 and after[what["gone"]]["name"] == before[what["gone"]]["name"]
     assert after[what["new"]]["in_register"] == 1
-    new_import = con.execute("SELECT import_id FROM institutions WHERE rspo = ?", (what["new"],)).fetchone()[0]
+    new_import = empty_con.execute("SELECT import_id FROM institutions WHERE rspo = ?", (what["new"],)).fetchone()[0]
     assert new_import == second.import_id
     # the changed rows keep the import that created them; their old values are logged for undo
-    assert con.execute("SELECT COUNT(*) FROM institutions WHERE import_id = ?", (first.import_id,)).fetchone()[0] \
+    assert empty_con.execute("SELECT COUNT(*) FROM institutions WHERE import_id = ?", (first.import_id,)).fetchone()[0] \
         == len(before)
-    logged = {r[0]: r[1] for r in con.execute(
+    logged = {r[0]: r[1] for r in empty_con.execute(
         "SELECT i.rspo, c.old FROM import_changes c JOIN institutions i ON i.id = c.row_id WHERE c.import_id = ?",
         (second.import_id,))}
     assert set(logged) == {what["renamed"], what["moved"], what["more_pupils"], what["gone"]}
@@ -190,47 +190,47 @@ def test_newer_export_updates_in_place(con, rows, first, tmp_path):
         assert text in lines, f"{text!r} not in\n{lines}"
 
 
-def test_school_back_in_the_register(con, rows, first, tmp_path):
+def test_school_back_in_the_register(empty_con, rows, first, tmp_path):
     rows2, what = newer(rows)
-    ingest_institutions(con, write_rspo_export(tmp_path / "2026.csv", rows2))
+    ingest_institutions(empty_con, write_rspo_export(tmp_path / "2026.csv", rows2))
     rows3 = rows2 + [r for r in rows if r["Numer RSPO"] == str(what["gone"])]
-    third = ingest_institutions(con, write_rspo_export(tmp_path / "2027.csv", rows3))
-    assert stored(con)[what["gone"]]["in_register"] == 1
+    third = ingest_institutions(empty_con, write_rspo_export(tmp_path / "2027.csv", rows3))
+    assert stored(empty_con)[what["gone"]]["in_register"] == 1
     assert "back in the register: 1" in "\n".join(third.lines())
 
 
-def test_export_of_one_county_and_type_marks_only_its_own(con, rows, first, tmp_path):
+def test_export_of_one_county_and_type_marks_only_its_own(empty_con, rows, first, tmp_path):
     # an export filtered to primary schools of powiat bocheński, one of them no longer listed
     filtered = [r for r in rows if r["Kod terytorialny powiat"] == "1201" and r["Typ"] == "Szkoła podstawowa"]
     assert len(filtered) >= 2
     dropped = int(filtered.pop()["Numer RSPO"])
-    before = stored(con)
-    result = ingest_institutions(con, write_rspo_export(tmp_path / "bochnia.csv", filtered))
-    after = stored(con)
+    before = stored(empty_con)
+    result = ingest_institutions(empty_con, write_rspo_export(tmp_path / "bochnia.csv", filtered))
+    after = stored(empty_con)
     assert [k for k in after if after[k]["in_register"] == 0] == [dropped]
     assert all(after[k] == before[k] for k in after if k != dropped)
     assert "no longer in the register: 1" in "\n".join(result.lines())
 
 
-def test_dry_run_shows_the_differences_and_stores_nothing(con, rows, first, tmp_path):
+def test_dry_run_shows_the_differences_and_stores_nothing(empty_con, rows, first, tmp_path):
     rows2, _ = newer(rows)
     path = write_rspo_export(tmp_path / "2026.csv", rows2)
-    before = store.content_hash(con)
-    dry = ingest_institutions(con, path, dry_run=True)
-    assert store.content_hash(con) == before
+    before = store.content_hash(empty_con)
+    dry = ingest_institutions(empty_con, path, dry_run=True)
+    assert store.content_hash(empty_con) == before
     assert dry.import_id is None and dry.lines()[-1] == "dry run: nothing was stored"
-    real = ingest_institutions(con, path)
+    real = ingest_institutions(empty_con, path)
     assert dry.lines()[:-1] == real.lines()[:-1]
 
 
-def test_the_same_file_is_refused_the_second_time(con, rows, first, tmp_path):
+def test_the_same_file_is_refused_the_second_time(empty_con, rows, first, tmp_path):
     path = tmp_path / "rspo-2025.csv"  # written by the fixture
-    refused(con, lambda: ingest_institutions(con, path), "already imported", f"import #{first.import_id}")
+    refused(empty_con, lambda: ingest_institutions(empty_con, path), "already imported", f"import #{first.import_id}")
 
 
 @pytest.mark.parametrize("variant", ["cp1250", "xlsx", "everything wrapped", "newer header"])
-def test_variants_store_the_same_as_the_utf8_export(rows, first, con, tmp_path, variant):
-    expected = stored(con)
+def test_variants_store_the_same_as_the_utf8_export(rows, first, empty_con, tmp_path, variant):
+    expected = stored(empty_con)
     other = store.create(tmp_path / f"{variant}.sqlite")
     path = tmp_path / f"rspo-{variant.replace(' ', '-')}"
     if variant == "cp1250":
@@ -249,8 +249,8 @@ def test_variants_store_the_same_as_the_utf8_export(rows, first, con, tmp_path, 
 
 
 @pytest.mark.parametrize("form", ["two digits and voivodeship", "gmina code only", "powiat code only"])
-def test_powiat_code_forms(rows, first, con, tmp_path, form):
-    expected = stored(con)
+def test_powiat_code_forms(rows, first, empty_con, tmp_path, form):
+    expected = stored(empty_con)
     changed, header = rows, HEADER
     if form == "two digits and voivodeship":
         changed = [dict(r, **{"Kod terytorialny powiat": r["Kod terytorialny powiat"][2:]}) for r in rows]
@@ -267,8 +267,8 @@ def test_powiat_code_forms(rows, first, con, tmp_path, form):
 
 # --------------------------------------------------------------------------- universities
 
-def universities_stored(con) -> dict[str, tuple]:
-    return {r[0]: r[1:] for r in con.execute(
+def universities_stored(empty_con) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in empty_con.execute(
         "SELECT polon, name, kind, county, municipality, locality, in_register FROM institutions "
         "WHERE polon IS NOT NULL")}
 
@@ -276,21 +276,21 @@ def universities_stored(con) -> dict[str, tuple]:
 COUNTY_BY_TEXT = {"1261": "1261", "m. Kraków": "1261", "Kraków": "1261", "m. Nowy Sącz": "1262"}
 
 
-def test_universities_list(con, tmp_path):
+def test_universities_list(empty_con, tmp_path):
     unis = universities()
-    result = ingest_institutions(con, write_university_list(tmp_path / "uczelnie.csv", unis))
+    result = ingest_institutions(empty_con, write_university_list(tmp_path / "uczelnie.csv", unis))
     expected = {u["POL-on"].lower(): (u["Nazwa"], "university", COUNTY_BY_TEXT[u["Powiat"]], u["Miasto"], u["Miasto"], 1)
                 for u in unis}
-    assert universities_stored(con) == expected
-    assert con.execute("SELECT kind FROM imports WHERE id = ?", (result.import_id,)).fetchone()[0] == "universities"
+    assert universities_stored(empty_con) == expected
+    assert empty_con.execute("SELECT kind FROM imports WHERE id = ?", (result.import_id,)).fetchone()[0] == "universities"
     assert f"new: {len(unis)}" in "\n".join(result.lines())
 
     unis2 = copy.deepcopy(unis)
     unis2[0]["Nazwa"] = "AGH Akademia Górniczo-Hutnicza w Krakowie"
     unis2[1].update(Miasto="Tarnów", Powiat="1263")
     gone = unis2.pop()
-    second = ingest_institutions(con, write_university_list(tmp_path / "uczelnie-2026.csv", unis2))
-    after = universities_stored(con)
+    second = ingest_institutions(empty_con, write_university_list(tmp_path / "uczelnie-2026.csv", unis2))
+    after = universities_stored(empty_con)
     assert after[unis[0]["POL-on"]][0] == "AGH Akademia Górniczo-Hutnicza w Krakowie"
     assert after[unis[1]["POL-on"]][2:5] == ("1263", "Tarnów", "Tarnów")
     assert after[gone["POL-on"]][-1] == 0
@@ -300,9 +300,9 @@ def test_universities_list(con, tmp_path):
 
 
 @pytest.mark.parametrize("variant", ["xlsx", "cp1250 comma", "cp1250 semicolon"])
-def test_university_list_variants(con, tmp_path, variant):
+def test_university_list_variants(empty_con, tmp_path, variant):
     unis = universities()
-    ingest_institutions(con, write_university_list(tmp_path / "u.csv", unis))
+    ingest_institutions(empty_con, write_university_list(tmp_path / "u.csv", unis))
     other = store.create(tmp_path / "other.sqlite")
     if variant == "xlsx":
         path = write_university_list(tmp_path / "u.xlsx", unis, xlsx=True)
@@ -310,7 +310,7 @@ def test_university_list_variants(con, tmp_path, variant):
         delimiter = ";" if variant.endswith("semicolon") else ","
         path = write_university_list(tmp_path / "u2.csv", unis, encoding="cp1250", delimiter=delimiter)
     ingest_institutions(other, path)
-    assert universities_stored(other) == universities_stored(con)
+    assert universities_stored(other) == universities_stored(empty_con)
     other.close()
 
 
@@ -371,9 +371,9 @@ def bad_rspo_cases(rows):
 
 @pytest.mark.parametrize("bad_rows,header,parts", [pytest.param(*c[1:], id=c[0]) for c in
                                                     bad_rspo_cases(malopolska_rows())])
-def test_bad_rspo_export_is_refused(con, first, tmp_path, bad_rows, header, parts):
+def test_bad_rspo_export_is_refused(empty_con, first, tmp_path, bad_rows, header, parts):
     path = _export(tmp_path, bad_rows, header=header)
-    refused(con, lambda: ingest_institutions(con, path), "bad.csv", *parts)
+    refused(empty_con, lambda: ingest_institutions(empty_con, path), "bad.csv", *parts)
 
 
 BINARY = {
@@ -391,28 +391,28 @@ BINARY = {
 
 
 @pytest.mark.parametrize("name", list(BINARY))
-def test_not_a_table_is_refused(con, first, rows, tmp_path, name):
+def test_not_a_table_is_refused(empty_con, first, rows, tmp_path, name):
     data, parts = BINARY[name]
     if name == "truncated":
         full = _export(tmp_path, rows).read_bytes()
         data = b"\r\n".join(full.split(b"\r\n")[:3]) + b"\r\n" + full.split(b"\r\n")[3][:200]
     path = tmp_path / "plik.csv"
     path.write_bytes(data)
-    refused(con, lambda: ingest_institutions(con, path), "plik.csv", *parts)
+    refused(empty_con, lambda: ingest_institutions(empty_con, path), "plik.csv", *parts)
 
 
-def test_problems_are_collected_up_to_twenty(con, rows, tmp_path):
+def test_problems_are_collected_up_to_twenty(empty_con, rows, tmp_path):
     bad = copy.deepcopy(rows)
     for r in bad:
         r["Liczba uczniów"] = "?"
     n_bad = len(in_scope(rows))
     assert n_bad < 20  # every problem is listed
-    err = refused(con, lambda: ingest_institutions(con, _export(tmp_path, bad)), f"{n_bad} problems")
+    err = refused(empty_con, lambda: ingest_institutions(empty_con, _export(tmp_path, bad)), f"{n_bad} problems")
     assert len(err.problems) == n_bad
     many = [rspo_row(50000 + i, "Szkoła podstawowa", f"Szkoła {i}", "bochnia", pupils=None) for i in range(25)]
     for r in many:
         r["Liczba uczniów"] = "?"
-    refused(con, lambda: ingest_institutions(con, _export(tmp_path, many)), "25 problems", "… and 5 more")
+    refused(empty_con, lambda: ingest_institutions(empty_con, _export(tmp_path, many)), "25 problems", "… and 5 more")
 
 
 # Headers people give the four columns of a hand-kept list (POL-on id, name, city, county), in the
@@ -429,15 +429,15 @@ HEADER_VARIANTS = [
 
 
 @pytest.mark.parametrize("header", HEADER_VARIANTS, ids=[" | ".join(h) for h in HEADER_VARIANTS])
-def test_university_list_header_variants(con, tmp_path, header):
+def test_university_list_header_variants(empty_con, tmp_path, header):
     unis = universities()
     # the last variant names the same columns in another order: the values follow their headers
     order = ("Powiat", "Miasto", "Nazwa", "POL-on") if header[0].startswith("Kod") else UNIVERSITY_HEADER
     rows = [{h: u[key] for h, key in zip(header, order)} for u in unis]
-    result = ingest_institutions(con, write_university_list(tmp_path / "uczelnie.csv", rows, header=header))
+    result = ingest_institutions(empty_con, write_university_list(tmp_path / "uczelnie.csv", rows, header=header))
     expected = {u["POL-on"].lower(): (u["Nazwa"], "university", COUNTY_BY_TEXT[u["Powiat"]], u["Miasto"], u["Miasto"], 1)
                 for u in unis}
-    assert universities_stored(con) == expected
+    assert universities_stored(empty_con) == expected
     assert result.file.source == "universities"
 
 
@@ -472,9 +472,9 @@ def bad_university_cases():
 
 
 @pytest.mark.parametrize("unis,header,parts", [pytest.param(*c[1:], id=c[0]) for c in bad_university_cases()])
-def test_bad_university_list_is_refused(con, first, tmp_path, unis, header, parts):
+def test_bad_university_list_is_refused(empty_con, first, tmp_path, unis, header, parts):
     path = write_university_list(tmp_path / "uczelnie.csv", unis, header=header)
-    refused(con, lambda: ingest_institutions(con, path), "uczelnie.csv", *parts)
+    refused(empty_con, lambda: ingest_institutions(empty_con, path), "uczelnie.csv", *parts)
 
 
 # --------------------------------------------------------------------------- the types file
@@ -528,11 +528,11 @@ def test_cli(tmp_path, rows, capsys):
     assert "zpb: refused: rspo.csv: this file was already imported" in capsys.readouterr().err
 
 
-def test_long_lists_show_twenty_and_count_the_rest(con, tmp_path):
+def test_long_lists_show_twenty_and_count_the_rest(empty_con, tmp_path):
     schools = [rspo_row(40000 + i, "Szkoła podstawowa", f"Szkoła Podstawowa nr {i} w Olkuszu", "olkusz")
                for i in range(25)]
-    ingest_institutions(con, write_rspo_export(tmp_path / "a.csv", schools))
+    ingest_institutions(empty_con, write_rspo_export(tmp_path / "a.csv", schools))
     renamed = [dict(r, Nazwa=r["Nazwa"] + " im. Józefa Piłsudskiego") for r in schools]
-    lines = ingest_institutions(con, write_rspo_export(tmp_path / "b.csv", renamed)).lines()
+    lines = ingest_institutions(empty_con, write_rspo_export(tmp_path / "b.csv", renamed)).lines()
     assert "  renamed: 25" in lines and "    … and 5 more" in lines
     assert sum(line.startswith("    RSPO 400") for line in lines) == 20
