@@ -1,0 +1,99 @@
+"""A real ``zpb serve`` process for the browser tests, and what they check on every page."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+AXE = Path(__file__).resolve().parents[1] / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+ZPB = [sys.executable, "-m", "zpb_lib.cli"]
+
+AXE_JS = """async () => {
+    const r = await axe.run(document, {resultTypes: ['violations']});
+    return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
+}"""
+
+
+def require_axe() -> Path:
+    if not AXE.exists():
+        message = ("AXE-CORE NOT INSTALLED: run `npm ci` in tests/a11y (make test does it when "
+                   "tests/a11y/node_modules is missing)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port: int, proc: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
+    """Until the server accepts connections (or has died: its log is the failure's message)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"zpb serve ended with {proc.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"zpb serve did not listen within {timeout} s:\n{log.read_text()}")
+
+
+@contextlib.contextmanager
+def zpb_serve(args: list[str], tmp: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``zpb serve ARGS --port P`` as its own process group; yields its URL; stops it after."""
+    port = free_port()
+    log = tmp / f"serve-{port}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*ZPB, "serve", *args, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})}, start_new_session=True)
+    try:
+        wait_listening(port, proc, log)
+        yield f"http://localhost:{port}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def same_origin_guard(page, origin: str) -> list[str]:
+    """Abort and record every request of ``page`` that leaves ``origin`` (blob: and data: of the page
+    itself aside); returns the list the guard fills."""
+    outside: list[str] = []
+
+    def route(r) -> None:
+        url = r.request.url
+        if url.startswith((origin + "/", "data:", f"blob:{origin}/")) or url == origin:
+            r.continue_()
+        else:
+            outside.append(url)
+            r.abort()
+    page.route("**/*", route)
+    return outside
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(require_axe()))
+    return page.evaluate(AXE_JS)
+
+
+def wait_text(page, text: str, timeout: float = 60_000) -> None:
+    """Until ``text`` is shown somewhere in the page (Bokeh renders inside shadow roots, which
+    Playwright's text selectors pierce)."""
+    page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout)

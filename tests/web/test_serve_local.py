@@ -1,0 +1,115 @@
+"""``zpb serve`` without a login: the analyst's own app on 127.0.0.1, on a SQLite file — a real
+server process, Debian's Chromium driving it. A survey export is checked, then stored, through the
+page; the database holds exactly its rows. Nothing leaves the app's origin; axe-core finds nothing.
+It refuses to listen elsewhere without a login."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+
+from support.browser import artifact, chromium_browser
+from support.surveys import EDITION, answers, expected_counts, free_target, write_google_csv
+from support.web import ZPB, axe_violations, same_origin_guard, wait_text, zpb_serve
+
+
+@pytest.fixture(scope="module")
+def local_db(small_sqlite, tmp_path_factory):
+    db = tmp_path_factory.mktemp("web-local") / "zpb.sqlite"
+    shutil.copy(small_sqlite, db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def app(local_db, tmp_path_factory):
+    with zpb_serve(["--db", str(local_db)], tmp_path_factory.mktemp("serve")) as url:
+        yield url
+
+
+def test_refuses_other_addresses_without_login(local_db):
+    run = subprocess.run([*ZPB, "serve", "--db", str(local_db), "--address", "0.0.0.0"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "127.0.0.1" in run.stderr and "--auth password" in run.stderr
+
+
+def test_security_headers(app):
+    import urllib.request
+    with urllib.request.urlopen(app + "/") as r:
+        csp = r.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert "http" not in csp  # no other origin is allowed anything
+
+
+def test_survey_dry_run_then_save(app, local_db, ref, tmp_path):
+    con = sqlite3.connect(local_db)
+    rspo = free_target_sqlite(con)
+    name = con.execute("SELECT name FROM institutions WHERE rspo = ?", (rspo,)).fetchone()[0]
+    before = con.execute("SELECT COUNT(*) FROM survey_responses").fetchone()[0]
+    con.close()
+    rows = answers(ref, "students", 40, seed=7)
+    export = write_google_csv(tmp_path / "ankieta uczniów.csv", ref, "students", rows)
+    with chromium_browser() as b:
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        outside = same_origin_guard(page, app)
+        page.goto(app + "/")
+        wait_text(page, "Placówek:")
+        page.screenshot(path=str(artifact("web-local-schools.png")))
+        page.get_by_text("Import", exact=True).first.click()
+        page.get_by_label("Placówka").press_sequentially(str(rspo), delay=20)  # the list follows key presses
+        page.get_by_text(f"(RSPO {rspo})").first.click()
+        page.locator("input[type=file]").set_input_files(str(export))
+        check = page.get_by_role("button", name="Sprawdź (bez zapisu)")
+        check.and_(page.locator(":enabled")).wait_for(timeout=60_000)  # enabled once the file has arrived
+        check.click()
+        try:
+            wait_text(page, "Po zapisaniu w bazie znajdzie się")
+        finally:
+            page.screenshot(path=str(artifact("web-local-dry-run.png")), full_page=True)
+        page.screenshot(path=str(artifact("web-local-dry-run.png")))
+        con = sqlite3.connect(local_db)
+        assert con.execute("SELECT COUNT(*) FROM survey_responses").fetchone()[0] == before  # a dry run stores nothing
+        con.close()
+        page.get_by_role("button", name="Zapisz").click()
+        wait_text(page, "Zapisano jako import nr")
+        page.screenshot(path=str(artifact("web-local-saved.png")))
+        assert outside == []
+    con = sqlite3.connect(local_db)
+    import_id, file_name, kind = con.execute("SELECT id, file_name, kind FROM imports ORDER BY id DESC LIMIT 1").fetchone()
+    assert (file_name, kind) == ("ankieta uczniów.csv", "survey")
+    n = con.execute("SELECT COUNT(*) FROM survey_responses WHERE import_id = ?", (import_id,)).fetchone()[0]
+    target = con.execute("SELECT DISTINCT i.rspo FROM survey_responses r JOIN institutions i ON i.id = r.institution_id "
+                         "WHERE r.import_id = ?", (import_id,)).fetchall()
+    con.close()
+    assert n == expected_counts(rows)["n"]
+    assert target == [(rspo,)]
+    assert name
+
+
+def free_target_sqlite(con) -> int:
+    class Con:  # free_target speaks the store's named parameters; sqlite3 does too
+        def execute(self, sql, params):
+            return con.execute(sql, params)
+    return free_target(Con(), EDITION)
+
+
+def test_axe_and_origin_on_every_tab(app):
+    with chromium_browser() as b:
+        ctx = b.new_context(bypass_csp=True)  # axe-core is injected
+        page = ctx.new_page()
+        outside = same_origin_guard(page, app)
+        page.goto(app + "/")
+        wait_text(page, "Placówek:")
+        problems = {"Szkoły": axe_violations(page)}
+        for tab in ("Import", "Importy"):
+            page.get_by_text(tab, exact=True).first.click()
+            page.wait_for_timeout(300)
+            problems[tab] = page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0,3).map(n => n.target.join(' '))}))")
+        ctx.close()
+    assert outside == []
+    assert problems == {"Szkoły": [], "Import": [], "Importy": []}

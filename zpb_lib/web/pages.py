@@ -1,0 +1,392 @@
+"""What a logged-in user sees: the institutions of their unit, an import checked before it is
+stored, and the unit's imports with undo. Every database call runs in a worker thread under the
+user's zpb role (:func:`zpb_lib.store.acting_as`): the database, not this page, decides what the
+role may read and change."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any, Callable
+
+import panel as pn
+
+from zpb_lib import store
+from zpb_lib.core.errors import ZpbError
+from zpb_lib.reference import GROUPS, WAVES, reference
+from zpb_lib.services import imports as import_service
+from zpb_lib.services.lookups import current_edition, editions
+from zpb_lib.services.schools import School, my_schools
+from zpb_lib.store.rights import ANALYST, READER, unit_role
+from zpb_lib.web.auth import COOKIE, LOGOUT, Identity, local_identity, read_identity
+from zpb_lib.web.config import ServeConfig
+from zpb_lib.web.texts import LANGS, t
+
+SHOWN_SCHOOLS = 200  # rows of the schools table at once; the search narrows the rest
+CSS = """
+.zpb-header { background: #0b3d6b; color: #fff; padding: .6rem 1rem; width: 100%; box-sizing: border-box; }
+.zpb-header a { color: #fff; }
+.zpb-table { border-collapse: collapse; font-size: .9rem; }
+.zpb-table th, .zpb-table td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+.zpb-table th { background: #e8edf2; }
+.zpb-ok { color: #0b5d1e; } .zpb-refused { color: #a00000; }
+"""
+
+
+@dataclass
+class Session:
+    """One browser tab: who, in which language, and the uploaded file while an import is checked."""
+    config: ServeConfig
+    ident: Identity
+    lang: str
+    folder: Path | None = None
+    last_action: float = field(default_factory=time.time)
+
+    def act(self, work: Callable[[], Any]) -> Any:
+        """``work`` under the user's role, as the person (runs in a worker thread)."""
+        self.last_action = time.time()
+        with store.acting_as(self.ident.role, self.ident.login):
+            return work()
+
+    async def run(self, work: Callable[[], Any]) -> Any:
+        return await asyncio.to_thread(self.act, work)
+
+    def upload_folder(self) -> Path:
+        """A private folder (0700) for this tab's upload, removed when the import ends."""
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="zpb-upload-"))
+        return self.folder
+
+    def discard_upload(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+def html_table(headers: list[str], rows: list[list[Any]], caption: str = "") -> str:
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in r) + "</tr>"
+                   for r in rows)
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f'<table class="zpb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def role_text(ident: Identity, lang: str, unit_names: dict[str, str]) -> str:
+    if ident.role == ANALYST:
+        return t("analyst", lang)
+    if ident.role == READER:
+        return t("reader", lang)
+    return unit_names.get(ident.role or "", ident.role or "")
+
+
+def identity_of_session(config: ServeConfig) -> Identity | None:
+    if config.local:
+        return local_identity()
+    return read_identity(pn.state.cookies.get(COOKIE), config)
+
+
+def lang_of_session() -> str:
+    args = pn.state.session_args or {}
+    lang = (args.get("lang") or [b"pl"])[0].decode("ascii", "replace")
+    return lang if lang in LANGS else "pl"
+
+
+def no_access(config: ServeConfig, ident: Identity, lang: str) -> pn.Template:
+    extra = ""
+    if ident.problem.startswith("several:"):
+        extra = f"<p>{escape(t('several_roles', lang, roles=ident.problem.split(':', 1)[1]))}</p>"
+    body = pn.pane.HTML(f"<p>{escape(t('no_access_text', lang))}</p>{extra}"
+                        f"<p><a href='{LOGOUT}?lang={lang}'>{escape(t('log_out', lang))}</a></p>")
+    return page(lang, pn.pane.HTML(header_html(config, ident, lang, {})), body, heading=t("no_access", lang))
+
+
+class SchoolsPage:
+    def __init__(self, session: Session, schools: list[School]):
+        lang = session.lang
+        self.schools = schools
+        self.search = pn.widgets.TextInput(name=t("search", lang), placeholder="", width=420)
+        self.count = pn.pane.HTML("")
+        self.table = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.search.param.watch(lambda e: self.show(), "value_input")
+        self.lang = lang
+        self.show()
+        self.view = pn.Column(self.search, self.count, self.table, sizing_mode="stretch_width")
+
+    def show(self) -> None:
+        words = (self.search.value_input or "").lower().split()
+        hits = [s for s in self.schools
+                if all(w in f"{s.name} {s.locality} {s.ident} {s.county_name}".lower() for w in words)]
+        lang = self.lang
+        self.count.object = escape(t("schools_count", lang, n=len(hits), part=sum(s.taking_part for s in hits)))
+        self.table.object = html_table(
+            [t("col_ident", lang), t("col_name", lang), t("col_locality", lang), t("col_county", lang),
+             t("col_kind", lang), t("col_since", lang)],
+            [[s.ident, s.name, s.locality, s.county_name, s.kind_name, s.joined_edition if s.taking_part else ""]
+             for s in hits[:SHOWN_SCHOOLS]])
+
+
+class ImportPage:
+    """Drop a file, say what it is for, check it (a dry run), then store it."""
+
+    def __init__(self, session: Session, schools: list[School], analyst: bool, on_saved: Callable[[], None]):
+        lang = self.lang = session.lang
+        self.session, self.on_saved = session, on_saved
+        self.by_label = {s.label(): s for s in schools}
+        kinds = ["survey", "audit", "register"] + (["institutions"] if analyst else [])
+        self.kind = pn.widgets.Select(name=t("what_file", lang),
+                                      options={t(f"kind_{k}", lang): k for k in kinds}, value="survey", width=420)
+        self.school = pn.widgets.AutocompleteInput(name=t("school", lang), options=list(self.by_label),
+                                                   case_sensitive=False, search_strategy="includes",
+                                                   restrict=True, min_characters=2, width=420)
+        held = [e for e in editions(held_only=True)]
+        self.edition = pn.widgets.Select(name=t("edition", lang), options={e.label: e.edition for e in reversed(held)},
+                                         value=current_edition().edition, width=200)
+        self.group = pn.widgets.Select(name=t("group", lang), options={t(g, lang): g for g in GROUPS}, width=200)
+        self.wave = pn.widgets.Select(name=t("wave", lang), options={t(w, lang): w for w in WAVES}, width=200)
+        mb = session.config.max_upload_mb
+        self.file = pn.widgets.FileDropper(name=t("file", lang), multiple=False, max_file_size=f"{mb:g}MB",
+                                           accepted_filetypes=[".csv", ".xlsx", ".txt"], chunk_size=1_000_000,
+                                           width=420)
+        self.drop_help = pn.pane.HTML(f"<p>{escape(t('drop', lang, mb=f'{mb:g}'))}</p>")
+        self.check_button = pn.widgets.Button(name=t("check", lang), button_type="primary")
+        self.save_button = pn.widgets.Button(name=t("save", lang), button_type="success", disabled=True)
+        self.result = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.check_button.on_click(self.check)
+        self.save_button.on_click(self.save)
+        for w in (self.kind, self.school, self.edition, self.group, self.wave, self.file):
+            w.param.watch(lambda e: self.changed(), "value")
+        self.survey_fields = pn.Row(self.edition, self.group, self.wave)
+        self.view = pn.Column(self.kind, self.school, self.survey_fields, self.drop_help, self.file,
+                              pn.Row(self.check_button, self.save_button), self.result, sizing_mode="stretch_width")
+        self.changed()
+
+    def changed(self) -> None:
+        """Any choice changed: the file must be checked again before it can be stored."""
+        survey = self.kind.value == "survey"
+        self.school.visible = self.survey_fields.visible = survey
+        self.save_button.disabled = True
+        self.check_button.disabled = not self.file.value  # until the whole file has arrived
+
+    def request(self) -> import_service.ImportRequest | str:
+        """The import as chosen, or what is missing."""
+        files = self.file.value or {}
+        if not files:
+            return t("need_file", self.lang)
+        name, data = next(iter(files.items()))
+        if isinstance(data, str):  # a text file arrives as text
+            data = data.encode("utf-8")
+        limit = self.session.config.max_upload_mb * 1024 * 1024
+        if len(data) > limit:
+            self.file.value = {}
+            return t("too_big", self.lang, mb=f"{self.session.config.max_upload_mb:g}")
+        self.session.discard_upload()
+        path = self.session.upload_folder() / Path(name).name
+        path.write_bytes(data)
+        kind = self.kind.value
+        if kind == "survey":
+            school = self.by_label.get(self.school.value or "")
+            if school is None:
+                return t("need_school", self.lang)
+            return import_service.SurveyImport(path, school.ident, self.edition.value, self.group.value, self.wave.value)
+        if kind == "audit":
+            return import_service.AuditImport(path)
+        if kind == "register":
+            return import_service.RegisterImport(path)
+        return import_service.InstitutionsImport(path)
+
+    async def check(self, _event: Any = None) -> None:
+        await self._run(dry_run=True)
+
+    async def save(self, _event: Any = None) -> None:
+        await self._run(dry_run=False)
+
+    async def _run(self, *, dry_run: bool) -> None:
+        request = self.request()
+        if isinstance(request, str):
+            self.result.object = f'<p class="zpb-refused" role="alert">{escape(request)}</p>'
+            return
+        self.check_button.disabled = self.save_button.disabled = True
+        try:
+            call = import_service.preview if dry_run else import_service.commit
+            outcome = await self.session.run(lambda: call(self.session.config.db, request))
+        except ZpbError as exc:
+            self.result.object = f'<p class="zpb-refused" role="alert">{escape(str(exc))}</p>'
+            return
+        finally:
+            self.check_button.disabled = not self.file.value
+        self.result.object = self.describe(outcome)
+        if outcome.refused or not dry_run:
+            self.session.discard_upload()
+        self.save_button.disabled = not (dry_run and not outcome.refused)
+        if not dry_run and not outcome.refused:
+            self.file.value = {}
+            self.on_saved()
+
+    def describe(self, outcome: import_service.ImportOutcome) -> str:
+        lang = self.lang
+        if outcome.refused:
+            rows = [[p.sheet or "", p.row or "", (p.letter or "") + (f" „{p.column}”" if p.column else ""), p.message]
+                    for p in outcome.problems]
+            table = html_table([t("col_sheet", lang), t("col_row", lang), t("col_column", lang), t("col_problem", lang)],
+                               rows) if rows else f"<pre>{escape(outcome.message or '')}</pre>"
+            return f'<div role="alert"><p class="zpb-refused">{escape(t("refused", lang, file=outcome.file_name))}</p>{table}</div>'
+        lines = "".join(f"<li>{escape(line)}</li>" for line in outcome.lines)
+        head = (t("dry_run_ok", lang, file=outcome.file_name) if outcome.dry_run
+                else t("saved", lang, id=outcome.import_id))
+        return f'<div role="status"><p class="zpb-ok">{escape(head)}</p><ul>{lines}</ul></div>'
+
+
+class ImportsPage:
+    """The imports the role sees as its own, and undo (checked first)."""
+
+    def __init__(self, session: Session):
+        lang = self.lang = session.lang
+        self.session = session
+        self.heading = pn.pane.HTML("")
+        self.table = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.refresh_button = pn.widgets.Button(name=t("refresh", lang))
+        # a text box: a number box's spin buttons have no accessible names
+        self.undo_id = pn.widgets.TextInput(name=t("undo_id", lang), width=200)
+        self.undo_check = pn.widgets.Button(name=t("undo_check", lang))
+        self.undo_button = pn.widgets.Button(name=t("undo", lang), button_type="danger", disabled=True)
+        self.result = pn.pane.HTML("")
+        self.refresh_button.on_click(lambda e: asyncio.ensure_future(self.refresh()))
+        self.undo_check.on_click(self.check_undo)
+        self.undo_button.on_click(self.do_undo)
+        self.undo_id.param.watch(lambda e: setattr(self.undo_button, "disabled", True), "value")
+        self.view = pn.Column(self.heading, self.refresh_button, self.table,
+                              pn.Row(self.undo_id, self.undo_check, self.undo_button), self.result,
+                              sizing_mode="stretch_width")
+
+    async def refresh(self) -> None:
+        lst = await self.session.run(lambda: import_service.list_imports(self.session.config.db))
+        lang = self.lang
+        who = lst.unit_name or t("analyst", lang)
+        self.heading.object = f"<h2>{escape(t('imports_of', lang, who=who))}</h2>"
+        if not lst.records:
+            self.table.object = f"<p>{escape(t('no_imports', lang))}</p>"
+            return
+        rows = [[r.id, r.imported_at[:16].replace("T", " "), r.kind, r.file_name, r.target(), r.rows,
+                 getattr(r, "person", None) or r.imported_by or ""] for r in reversed(lst.records)]
+        self.table.object = html_table(
+            [t("col_id", lang), t("col_when", lang), t("col_kind_import", lang), t("col_file", lang),
+             t("col_target", lang), t("col_rows", lang), t("col_who", lang)], rows)
+
+    async def _undo(self, dry_run: bool) -> None:
+        number = (self.undo_id.value or "").strip().lstrip("#")
+        if not number.isdigit():
+            return
+        outcome = await self.session.run(lambda: import_service.undo(self.session.config.db, int(number),
+                                                                     dry_run=dry_run))
+        if outcome.refused:
+            self.result.object = f'<p class="zpb-refused" role="alert">{escape(outcome.refusal or "")}</p>'
+            self.undo_button.disabled = True
+            return
+        lines = "".join(f"<li>{escape(line)}</li>" for line in outcome.lines)
+        head = "" if dry_run else f"<p class='zpb-ok'>{escape(t('undone', self.lang, id=number))}</p>"
+        self.result.object = f'<div role="status">{head}<ul>{lines}</ul></div>'
+        self.undo_button.disabled = not dry_run
+        if not dry_run:
+            await self.refresh()
+
+    async def check_undo(self, _event: Any = None) -> None:
+        await self._undo(True)
+
+    async def do_undo(self, _event: Any = None) -> None:
+        await self._undo(False)
+
+
+def build(config: ServeConfig) -> pn.viewable.Viewable:
+    """The page of one browser tab."""
+    pn.config.raw_css = [CSS]
+    lang = lang_of_session()
+    ident = identity_of_session(config)
+    if ident is None:  # expired between the page load and now
+        return page(lang, pn.pane.HTML(""), pn.pane.HTML(
+            f"<p><a href='{LOGOUT}?expired=1&lang={lang}'>{escape(t('log_in_again', lang))}</a></p>"),
+            heading=t("expired", lang))
+    if ident.role is None:
+        return no_access(config, ident, lang)
+    session = Session(config, ident, lang)
+    try:
+        schools = session.act(lambda: my_schools(config.db))
+    except ZpbError as exc:
+        return page(lang, pn.pane.HTML(header_html(config, ident, lang, {})),
+                    pn.pane.HTML(f'<p role="alert">{escape(str(exc))}</p>'), heading=t("error", lang))
+    unit_names = {unit_role(code): u.name for code, u in reference().police_units.items()}
+    header = pn.pane.HTML(header_html(config, ident, lang, unit_names, schools.units), sizing_mode="stretch_width")
+    imports_page = ImportsPage(session)
+    tabs = [(t("tab_schools", lang), SchoolsPage(session, schools.schools).view)]
+    if ident.role != READER:
+        tabs.append((t("tab_import", lang), ImportPage(session, schools.schools, ident.role == ANALYST,
+                                                       lambda: asyncio.ensure_future(imports_page.refresh())).view))
+    tabs.append((t("tab_imports", lang), imports_page.view))
+    pn.state.onload(lambda: asyncio.ensure_future(imports_page.refresh()))
+    pn.state.on_session_destroyed(lambda ctx: session.discard_upload())
+    watch_idle(session)
+    return page(lang, header, pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width"))
+
+
+def page(lang: str, header: pn.viewable.Viewable, main: pn.viewable.Viewable, heading: str | None = None) -> pn.Template:
+    """The document around the app: its language, a banner, one main landmark with the page's h1
+    (``heading``, shown; without it the app's title, for screen readers only)."""
+    tmpl = pn.Template(DOCUMENT)
+    tmpl.add_variable("lang", lang)
+    tmpl.add_variable("app_title", t("title", lang))
+    tmpl.add_variable("heading", heading or t("title", lang))
+    tmpl.add_variable("heading_class", "" if heading else "zpb-h1")
+    tmpl.add_panel("header", header)
+    tmpl.add_panel("main", main)
+    return tmpl
+
+
+# Panel's own page says lang="en" and has no landmarks: this one is the same page with both.
+DOCUMENT = """{% from macros import embed %}
+<!DOCTYPE html>
+<html lang="{{ lang }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ app_title | e }}</title>
+<link rel="icon" type="image/png" href="{{ dist_url }}images/favicon.ico">
+<style>
+html, body { box-sizing: border-box; margin: 0; padding: 0; font-family: "DejaVu Sans", Arial, sans-serif; }
+.zpb-h1 { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+main { padding: 0 .5rem; }
+</style>
+{{ bokeh_css if bokeh_css }}
+{{ bokeh_js if bokeh_js }}
+</head>
+<body>
+<header>{{ embed(roots.header) }}</header>
+<main><h1 class="{{ heading_class }}">{{ heading | e }}</h1>{{ embed(roots.main) }}</main>
+{{ plot_script | indent(4) }}
+</body>
+</html>
+"""
+
+
+def header_html(config: ServeConfig, ident: Identity, lang: str, unit_names: dict[str, str],
+                units: frozenset[str] | None) -> str:
+    other = "en" if lang == "pl" else "pl"
+    role = role_text(ident, lang, unit_names)
+    logout = "" if config.local else f' · <a href="{LOGOUT}?lang={lang}">{escape(t("log_out", lang))}</a>'
+    return (f'<div class="zpb-header"><strong>{escape(t("title", lang))}</strong> · '
+            f'{escape(ident.name or ident.login)} ({escape(role)}) · '
+            f'<a href="?lang={other}" lang="{other}">{escape(t("language", lang))}</a>{logout}</div>')
+
+
+def watch_idle(session: Session) -> None:
+    """An open tab left alone for the idle time ends its session: back to the login."""
+    if session.config.local:
+        return
+    limit = session.config.idle_minutes * 60
+
+    def check() -> None:
+        if time.time() - session.last_action > limit or time.time() - session.ident.issued > session.config.session_hours * 3600:
+            pn.state.location.href = f"{LOGOUT}?expired=1&lang={session.lang}"
+    pn.state.add_periodic_callback(check, period=min(60_000, int(limit * 1000 / 2) or 1000))

@@ -1,0 +1,70 @@
+"""The ``zpb serve`` process: Panel's app on Bokeh's Tornado server, with the session login,
+XSRF-checked forms, signed Bokeh sessions, the security headers, and every script, style and font
+served by the app itself."""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+import panel as pn
+from bokeh.settings import settings as bokeh_settings
+
+from zpb_lib.web import pages
+from zpb_lib.web.auth import LOGIN, LOGOUT, PasswordLogin, SessionAuth
+from zpb_lib.web.config import ServeConfig, check
+from zpb_lib.web.guard import SecurityHeaders
+
+log = logging.getLogger(__name__)
+
+
+def auth_provider(config: ServeConfig) -> SessionAuth | None:
+    if config.local:
+        return None
+    if config.auth == "password":
+        from zpb_lib.services.users import LoginThrottle, verify  # the password mode's own dependency (argon2)
+
+        handler = type("Login", (PasswordLogin,), {
+            "verify": staticmethod(functools.partial(verify, config.users_file)), "throttle": LoginThrottle()})
+        return SessionAuth(config, handler)
+    from zpb_lib.web.oidc import OidcLogin  # httpx and authlib only for an OpenID Connect login
+
+    return SessionAuth(config, OidcLogin.for_config(config))
+
+
+def server_options(config: ServeConfig) -> dict[str, Any]:
+    """The keyword arguments of :func:`panel.serve` for ``config``."""
+    origins = [f"{'localhost' if config.address in ('127.0.0.1', '::1') else config.address}:{config.port}",
+               f"{config.address}:{config.port}"]
+    if config.public_url:
+        from urllib.parse import urlsplit
+        origins.append(urlsplit(config.public_url).netloc)
+    options: dict[str, Any] = dict(
+        port=config.port, address=config.address, websocket_origin=origins, show=False, start=True,
+        title="ZPB", num_procs=config.processes, transforms=[SecurityHeaders],
+        websocket_max_message_size=int((config.max_upload_mb + 2) * 1024 * 1024),
+        # a page's websocket session is signed with the server's secret: no forged session ids or tokens
+        sign_sessions=True, secret_key=config.cookie_secret.encode(), generate_session_ids=True,
+        xsrf_cookies=True, use_xheaders=config.public_url is not None,
+        cookie_secret=config.cookie_secret, check_unused_sessions=10_000, unused_session_lifetime=60_000,
+    )
+    provider = auth_provider(config)
+    if provider is not None:
+        options["auth_provider"] = provider
+    return options
+
+
+def serve(config: ServeConfig) -> None:
+    """Serve until interrupted."""
+    check(config)
+    bokeh_settings.resources.set_value("server")  # scripts from this server, never a CDN
+    pn.config.inline = False
+    pn.extension(design="native", notifications=False, sizing_mode="stretch_width")
+
+    def app() -> pn.viewable.Viewable:  # Panel calls a function per session (a partial it would show as text)
+        return pages.build(config)
+
+    pn.serve({"/": app}, **server_options(config))
+
+
+__all__ = ["serve", "server_options", "LOGIN", "LOGOUT"]
