@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import panel as pn
+import param
 
 from zpb_lib import store
 from zpb_lib.core.errors import ZpbError
@@ -35,6 +36,32 @@ CSS = """
 .zpb-table th { background: #e8edf2; }
 .zpb-ok { color: #0b5d1e; } .zpb-refused { color: #a00000; }
 """
+
+
+class BoundedDropper(pn.widgets.FileDropper):
+    """Panel's chunked file drop, with the size limit kept by the server too: the browser's check
+    can be skipped by a crafted client, so chunks beyond the limit are dropped as they arrive, never
+    gathered (``refused`` names the file then)."""
+    limit_bytes = param.Integer(default=20 * 1024 * 1024)
+    refused = param.String(default="")
+
+    def _process_event(self, event: Any) -> None:
+        data = event.data
+        if event.event_name == "upload_event":
+            name = data["name"]
+            if data["chunk"] == 1:
+                self._file_buffer.clear()  # one file at a time: a new one replaces what was half sent
+                self._sizes = {name: 0}
+            sizes = getattr(self, "_sizes", {})
+            if name not in sizes:
+                return  # chunks of a file refused (or never begun): dropped
+            sizes[name] += len(data["data"] or b"")
+            if sizes[name] > self.limit_bytes:
+                sizes.pop(name)
+                self._file_buffer.pop(name, None)
+                self.refused = name
+                return
+        super()._process_event(event)
 
 
 @dataclass
@@ -148,9 +175,10 @@ class ImportPage:
         self.group = pn.widgets.Select(name=t("group", lang), options={t(g, lang): g for g in GROUPS}, width=200)
         self.wave = pn.widgets.Select(name=t("wave", lang), options={t(w, lang): w for w in WAVES}, width=200)
         mb = session.config.max_upload_mb
-        self.file = pn.widgets.FileDropper(name=t("file", lang), multiple=False, max_file_size=f"{mb:g}MB",
-                                           accepted_filetypes=[".csv", ".xlsx", ".txt"], chunk_size=1_000_000,
-                                           width=420)
+        self.file = BoundedDropper(name=t("file", lang), multiple=False, max_file_size=f"{mb:g}MB",
+                                   limit_bytes=int(mb * 1024 * 1024), accepted_filetypes=[".csv", ".xlsx", ".txt"],
+                                   chunk_size=1_000_000, width=420)
+        self.file.param.watch(self.too_big, "refused")
         self.drop_help = pn.pane.HTML(f"<p>{escape(t('drop', lang, mb=f'{mb:g}'))}</p>")
         self.check_button = pn.widgets.Button(name=t("check", lang), button_type="primary")
         self.save_button = pn.widgets.Button(name=t("save", lang), button_type="success", disabled=True)
@@ -170,6 +198,12 @@ class ImportPage:
         self.school.visible = self.survey_fields.visible = survey
         self.save_button.disabled = True
         self.check_button.disabled = not self.file.value  # until the whole file has arrived
+
+    def too_big(self, event: Any) -> None:
+        if event.new:
+            mb = f"{self.session.config.max_upload_mb:g}"
+            self.result.object = f'<p class="zpb-refused" role="alert">{escape(t("too_big", self.lang, mb=mb))}</p>'
+            self.file.refused = ""
 
     def request(self) -> import_service.ImportRequest | str:
         """The import as chosen, or what is missing."""

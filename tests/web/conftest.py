@@ -1,0 +1,22 @@
+"""The shared database the web app's team tests serve: a copy of the small demo database on the
+suite's PostgreSQL server, with `zpb db roles --web-login web_app` run, so that the app's own login
+``web_app`` holds no rights of its own and acts only in its users' roles."""
+from __future__ import annotations
+
+import pytest
+
+from zpb_lib.cli import main
+
+WEB_LOGIN = "web_app"
+
+
+@pytest.fixture(scope="module")
+def team_db(pg, small_pg_template):
+    """(the owner's URL, the app login's URL) of a fresh shared database."""
+    from conftest import pg_database
+
+    owner = pg_database(pg, small_pg_template)
+    pg.admin(f"DROP ROLE IF EXISTS {WEB_LOGIN}")
+    pg.admin(f"CREATE ROLE {WEB_LOGIN} LOGIN")
+    assert main(["db", "roles", "--db", owner, "--web-login", WEB_LOGIN]) == 0
+    return owner, pg.url(owner.rsplit("/", 1)[1], user=WEB_LOGIN)
