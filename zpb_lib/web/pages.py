@@ -210,7 +210,7 @@ class ImportPage:
         files = self.file.value or {}
         if not files:
             return t("need_file", self.lang)
-        name, data = next(iter(files.items()))
+        name, data = list(files.items())[-1]  # the file dropped last
         if isinstance(data, str):  # a text file arrives as text
             data = data.encode("utf-8")
         limit = self.session.config.max_upload_mb * 1024 * 1024

@@ -1,0 +1,99 @@
+"""The web app's parts that need no server: the configuration's refusals, the session cookie's
+expiry and signature, where a login may send the browser, the role a claim names, the page's text
+table, and the upload limit the server keeps whatever the browser does."""
+from __future__ import annotations
+
+import json
+import time
+from types import SimpleNamespace
+
+import pytest
+from tornado.web import create_signed_value
+
+from zpb_lib.web.auth import COOKIE, Identity, read_identity, role_from_claim, safe_next
+from zpb_lib.web.config import ServeConfig, ServeRefused, check
+from zpb_lib.web.pages import BoundedDropper, html_table
+
+SECRET = "k" * 40
+
+
+def config(**kw) -> ServeConfig:
+    return ServeConfig(db="x.sqlite", cookie_secret=SECRET, **kw)
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"address": "0.0.0.0"}, "127.0.0.1"),
+    ({"address": "192.168.1.5"}, "--auth password"),
+    ({"auth": "password"}, "users file"),
+    ({"auth": "oidc"}, "--oidc-issuer"),
+    ({"auth": "ldap"}, "choose one of"),
+    ({"processes": 2}, "one process"),
+    ({"auth": "password", "users_file": "u.json", "cookie_secret": "short"}, "32 characters"),
+])
+def test_unsafe_configurations_are_refused(kw, words):
+    fields = {"db": "x.sqlite", "cookie_secret": SECRET, **kw}
+    with pytest.raises(ServeRefused, match=words.replace(".", r"\.")):
+        check(ServeConfig(**fields))
+
+
+def test_loopback_addresses_serve_without_login():
+    for address in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
+        assert check(config(address=address)).local
+
+
+def cookie(secret: str, issued: float, seen: float, role: str = "zpb_reader") -> str:
+    payload = json.dumps({"u": "anna", "r": role, "n": "Anna", "i": issued, "s": seen, "p": ""})
+    return create_signed_value(secret, COOKIE, payload).decode()
+
+
+def test_session_cookie_expiry_and_signature():
+    cfg = config(auth="password", users_file="u.json", idle_minutes=30, session_hours=8)
+    now = time.time()
+    assert read_identity(cookie(SECRET, now - 60, now - 60), cfg) == Identity("anna", "zpb_reader", "Anna", now - 60, now - 60)
+    assert read_identity(cookie(SECRET, now - 3600, now - 31 * 60), cfg) is None  # idle too long
+    assert read_identity(cookie(SECRET, now - 9 * 3600, now - 60), cfg) is None  # logged in too long ago
+    assert read_identity(cookie("z" * 40, now, now), cfg) is None  # another server's secret
+    assert read_identity(cookie(SECRET, now, now)[:-2] + "00", cfg) is None  # tampered
+    assert read_identity(None, cfg) is None and read_identity("garbage", cfg) is None
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("/", "/"), ("/?lang=en", "/?lang=en"), (None, "/"),
+    ("https://evil.example/", "/"), ("//evil.example/x", "/"), ("/\\evil.example", "/"), ("javascript:alert(1)", "/"),
+])
+def test_after_login_only_this_apps_paths(url, expected):
+    assert safe_next(url) == expected
+
+
+@pytest.mark.parametrize("claim, role, problem", [
+    (["zpb_unit_kpp_bochnia"], "zpb_unit_kpp_bochnia", ""),
+    (["/zpb/zpb_analyst", "staff"], "zpb_analyst", ""),  # Keycloak's group paths
+    ("zpb_reader", "zpb_reader", ""),
+    (["staff"], None, ""),
+    (None, None, ""),
+    (["zpb_analyst", "zpb_unit_kpp_bochnia"], None, "several:zpb_analyst, zpb_unit_kpp_bochnia"),
+    (["zpb_unit_"], None, ""),  # a prefix alone names no unit
+])
+def test_the_one_zpb_role_of_a_claim(claim, role, problem):
+    assert role_from_claim(claim) == (role, problem)
+
+
+def test_table_text_is_escaped():
+    html = html_table(["<b>"], [["<script>alert(1)</script>", None]])
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;" in html
+
+
+def upload(dropper: BoundedDropper, name: str, chunks: list[bytes]) -> None:
+    for i, data in enumerate(chunks, start=1):
+        dropper._process_event(SimpleNamespace(event_name="upload_event", data={
+            "name": name, "chunk": i, "total_chunks": len(chunks), "data": data, "type": "application/octet-stream"}))
+
+
+def test_the_server_drops_a_file_over_the_limit_as_it_arrives():
+    dropper = BoundedDropper(limit_bytes=1000)
+    upload(dropper, "small.csv", [b"a" * 600, b"b" * 300])
+    assert dropper.value == {"small.csv": b"a" * 600 + b"b" * 300} and dropper.refused == ""
+    # a crafted client that ignores the browser's limit: the third chunk crosses it
+    upload(dropper, "big.csv", [b"x" * 600, b"x" * 300, b"x" * 600, b"x" * 600])
+    assert "big.csv" not in dropper.value and dropper.refused == "big.csv"
+    assert dropper._file_buffer == {}  # nothing of it kept
