@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DB     ?= data/zpb.sqlite
 STAMP  := $(VENV)/.installed
 
-.PHONY: reports test lint lab db venv docs clean pdf-references
+.PHONY: reports test lint lab db venv docs clean pdf-references serve
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ reports: $(STAMP) $(DB)
 
 test: $(STAMP) tests/a11y/node_modules
 	$(BIN)/python -m pytest
+
+# The web app on this machine (127.0.0.1, no login) on the demo database.
+serve: $(STAMP) $(DB)
+	$(BIN)/zpb serve --db $(DB)
 
 # The layers of zpb_lib (pyproject.toml, [tool.importlinter]): no import runs back up.
 lint: $(STAMP)
