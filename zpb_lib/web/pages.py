@@ -107,6 +107,8 @@ def role_text(ident: Identity, lang: str, unit_names: dict[str, str]) -> str:
         return t("analyst", lang)
     if ident.role == READER:
         return t("reader", lang)
+    if ident.role is None:
+        return t("no_access", lang)
     return unit_names.get(ident.role or "", ident.role or "")
 
 
