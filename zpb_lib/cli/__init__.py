@@ -11,7 +11,7 @@ from zpb_lib.cli.ingest import print_outcome, register as register_ingest
 from zpb_lib.core.errors import Refusal, ZpbError
 from zpb_lib.core.files import describe
 from zpb_lib.core.interrupt import settle
-from zpb_lib.reference import data_dir, group_of, reference, wave_of
+from zpb_lib.reference import data_dir, reference
 from zpb_lib.services import admin
 
 
@@ -277,31 +277,6 @@ def _command_name(args: argparse.Namespace) -> str:
     return " ".join(["zpb", *words])
 
 
-# Commands whose options zpb_lib.cli.ingest declares without converters: their values are made
-# canonical here, as they were before the parser converted the others' (zpb_lib.cli.options).
-_UNCONVERTED = ("survey", "ingest", "template", "match")
-
-
-def normalise_options(args: argparse.Namespace) -> None:
-    """Refuse an option value the parser could not convert (an unknown edition, report kind, format
-    or language): ValueError with one line. The parser took them as people write them (an edition
-    as 2025/2026, 2025-2026, 2025/26 or XIX; kinds, formats and languages in English or Polish)."""
-    refused = options.refusal(args)
-    if refused is not None:
-        raise refused
-    if args.command not in _UNCONVERTED:
-        return
-    if getattr(args, "edition", None) is not None:
-        args.edition = options.edition_of(args.edition)
-    if getattr(args, "lang", None) is not None:
-        args.lang = options.lang_of(args.lang)
-    # `zpb survey form`, `zpb ingest survey`: students|uczniowie…, baseline|diagnoza, follow-up|ewaluacja
-    if getattr(args, "group", None) is not None:
-        args.group = group_of(args.group)
-    if getattr(args, "wave", None) is not None:
-        args.wave = wave_of(args.wave)
-
-
 def _message(exc: ZpbError) -> str:
     """The message itself: a KeyError's str() would put it in quotes."""
     return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
@@ -310,8 +285,8 @@ def _message(exc: ZpbError) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        normalise_options(args)
-    except ValueError as exc:  # an unknown edition, kind, format or language: one line, no usage block
+        options.refuse(args)
+    except ValueError as exc:  # an unknown edition, kind, format, language, group, wave: one line, no usage
         print(f"{_command_name(args)}: {exc}", file=sys.stderr)
         return 2
     try:
