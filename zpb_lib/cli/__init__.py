@@ -97,11 +97,11 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
         print("no imports: the database holds only what `zpb init` or `zpb demo` put in it" if not others
               else "no imports of your unit yet")
         return 0
-    width = max([len(r.imported_by or "—") for r in records] + [len("by")])
+    width = max([len(r.made_by()) for r in records] + [len("by")])
     print(f"{'id':>5}  {'kind':<12} {'imported (UTC)':<19}  {'by':<{width}}  {'rows':>7}  {'hash':<12}  file · target")
     for r in records:
         target = r.target()
-        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.imported_by or '—':<{width}}  "
+        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.made_by():<{width}}  "
               f"{r.rows:>7}  {r.content_hash[:12]}  {r.file_name}{' · ' + target if target else ''}")
     return 0
 
