@@ -80,7 +80,7 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_db_roles(args: argparse.Namespace) -> int:
-    print("\n".join(admin.roles(args.db).lines()))
+    print("\n".join(admin.roles(args.db, web_login=args.web_login).lines()))
     return 0
 
 
@@ -224,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("roles", help="PostgreSQL: the analyst, reader and police-unit roles and their rights "
                       "(row-level security)")
     options.add_db(p)
+    p.add_argument("--web-login", metavar="NAME", help="also make the existing login NAME the web app's (zpb serve): "
+                   "a member of every zpb role without their rights, acting only in the role of the person logged in")
     p.set_defaults(func=cmd_db_roles)
 
     imports = sub.add_parser("imports", help="list imports and take one back").add_subparsers(
