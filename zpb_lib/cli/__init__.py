@@ -80,7 +80,7 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_db_roles(args: argparse.Namespace) -> int:
-    print("\n".join(admin.roles(args.db).lines()))
+    print("\n".join(admin.roles(args.db, web_login=args.web_login).lines()))
     return 0
 
 
@@ -97,11 +97,11 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
         print("no imports: the database holds only what `zpb init` or `zpb demo` put in it" if not others
               else "no imports of your unit yet")
         return 0
-    width = max([len(r.imported_by or "—") for r in records] + [len("by")])
+    width = max([len(r.made_by()) for r in records] + [len("by")])
     print(f"{'id':>5}  {'kind':<12} {'imported (UTC)':<19}  {'by':<{width}}  {'rows':>7}  {'hash':<12}  file · target")
     for r in records:
         target = r.target()
-        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.imported_by or '—':<{width}}  "
+        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.made_by():<{width}}  "
               f"{r.rows:>7}  {r.content_hash[:12]}  {r.file_name}{' · ' + target if target else ''}")
     return 0
 
@@ -224,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("roles", help="PostgreSQL: the analyst, reader and police-unit roles and their rights "
                       "(row-level security)")
     options.add_db(p)
+    p.add_argument("--web-login", metavar="NAME", help="also make the existing login NAME the web app's (zpb serve): "
+                   "a member of every zpb role without their rights, acting only in the role of the person logged in")
     p.set_defaults(func=cmd_db_roles)
 
     imports = sub.add_parser("imports", help="list imports and take one back").add_subparsers(
