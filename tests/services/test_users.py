@@ -289,3 +289,18 @@ def test_a_throttle_needs_a_limit_and_a_window():
     for bad in ({"max_failures": 0}, {"window": 0}):
         with pytest.raises(ValueError):
             LoginThrottle(**bad)
+
+
+@pytest.mark.parametrize("name", ["Anna\nforged line", "Anna\x1b[2J", "Anna\u202eevil", "x" * 201])
+def test_a_name_of_more_than_one_plain_line_is_refused(path, name):
+    with pytest.raises(UsersError, match=r"^name .* is not one zpb accepts: one line of at most 200 characters$"):
+        users.add_user(path, "anna", "zpb_reader", PASSWORD, name=name)
+    assert not path.exists()
+    assert users.add_user(path, "anna", "zpb_reader", PASSWORD, name="Anna Żółć-Nowak " + "x" * 184).name.startswith(
+        "Anna Żółć")
+
+
+def test_removing_from_a_missing_file_creates_nothing(path):
+    with pytest.raises(UsersError, match=r"^no login anna in "):
+        users.remove_user(path, "anna")
+    assert not path.parent.exists()

@@ -41,6 +41,8 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     path = args.file or users.default_path()
     users.check_login(args.login)  # a wrong login or role is said before the password is asked
     users.role_of(args.role)
+    if args.name:
+        users.check_name(args.name.strip())
     replaced = any(u.login == args.login for u in users.list_users(path)) if args.replace else False
     user = users.add_user(path, args.login, args.role, _password(args), name=args.name, replace=args.replace)
     print(f"{'replaced' if replaced else 'added'} login {user.login} ({_role_text(user.role)}) "

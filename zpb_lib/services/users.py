@@ -19,6 +19,7 @@ import re
 import secrets
 import threading
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ VERSION = 1
 USERS_NAME = "users.json"
 MIN_PASSWORD = 12
 MAX_LOGIN = 64
+MAX_NAME = 200
 _LOGIN = re.compile(rf"[A-Za-z0-9._@-]{{1,{MAX_LOGIN}}}")
 _MODE = 0o600
 _SWEEP_AT = 10_000  # keys a throttle holds before it forgets the ones whose failures are all old
@@ -110,6 +112,14 @@ def check_login(login: str) -> str:
         raise UsersError(f"login {login!r} is not one zpb accepts: 1 to {MAX_LOGIN} letters, digits, "
                          "„.”, „_”, „-” or „@”")
     return login
+
+
+def check_name(name: str) -> str:
+    """A display name: one line of at most 200 characters (no control characters: a name must not
+    forge a line of ``zpb users list`` or of the web app)."""
+    if len(name) > MAX_NAME or any(unicodedata.category(ch)[0] == "C" for ch in name):
+        raise UsersError(f"name {name!r} is not one zpb accepts: one line of at most {MAX_NAME} characters")
+    return name
 
 
 def check_password(password: str) -> str:
@@ -201,15 +211,19 @@ def _write(path: Path, users: dict[str, dict[str, str]]) -> None:
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """One change of the file at a time (a ``zpb users`` command, the web app rehashing): each
-    reads, changes and writes the whole file, and must not lose another's change."""
-    folder = make_folder(path.parent)
+    reads, changes and writes the whole file, and must not lose another's change. A missing folder
+    holds no file to change: nothing to lock."""
     try:
         # fcntl: POSIX only
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
         return
-    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except FileNotFoundError:
+        yield
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -232,8 +246,9 @@ def add_user(path: str | os.PathLike[str] | None, login: str, role: str, passwor
     check_login(login)
     role = role_of(role)
     check_password(password)
-    name = (name or "").strip()
+    name = check_name((name or "").strip())
     hashed = _hasher().hash(password)
+    make_folder(path.parent)
     with _locked(path):
         users = _load(path)
         if login in users and not replace:
