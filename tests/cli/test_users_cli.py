@@ -92,7 +92,7 @@ def test_errors_are_one_line_with_status_2(tmp_path):
         (("add", "anna", "--role", "admin"), PASSWORD, "zpb: role 'admin' is not a zpb role: give zpb_analyst, "
                                                        "zpb_reader, or a police unit by its code (KMP-KRAKOW, "),
         (("add", "anna nowak", "--role", "zpb_reader"), PASSWORD,
-         "zpb: login 'anna nowak' is not one zpb accepts: 1 to 64 letters, digits, „.”, „_”, „-” or „@”"),
+         "zpb: login 'anna nowak' is not one zpb accepts: 1 to 64 of a–z, A–Z, 0–9, „.”, „_”, „-” and „@”"),
         (("add", "anna", "--role", "zpb_reader"), "too short", "zpb: the password is too short: at least 12 characters"),
         (("remove", "anna"), "", f"zpb: no login anna in {path}"),
     ]

@@ -79,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "password`)").add_subparsers(dest="users_command", required=True)
     p = commands.add_parser("add", help="add a login with its role; the password is asked twice (never an "
                             "argument), or read from standard input")
-    p.add_argument("login", help="1 to 64 letters, digits, „.”, „_”, „-” or „@”")
+    p.add_argument("login", help="1 to 64 of a–z, A–Z, 0–9, „.”, „_”, „-” and „@”")
     p.add_argument("--role", required=True,
                    help="zpb_analyst, zpb_reader, or a police unit by its code (KPP-BOCHNIA) or role name "
                         "(zpb_unit_kpp_bochnia)")

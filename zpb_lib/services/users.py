@@ -108,9 +108,10 @@ def unit_of(role: str) -> PoliceUnit | None:
 
 
 def check_login(login: str) -> str:
+    """A login: ASCII letters and digits and the few marks of user names and e-mail addresses."""
     if not _LOGIN.fullmatch(login):
-        raise UsersError(f"login {login!r} is not one zpb accepts: 1 to {MAX_LOGIN} letters, digits, "
-                         "„.”, „_”, „-” or „@”")
+        raise UsersError(f"login {login!r} is not one zpb accepts: 1 to {MAX_LOGIN} of a–z, A–Z, 0–9, "
+                         "„.”, „_”, „-” and „@”")
     return login
 
 
@@ -123,6 +124,7 @@ def check_name(name: str) -> str:
 
 
 def check_password(password: str) -> str:
+    """A new password: long enough (what it is made of is the person's choice)."""
     if len(password) < MIN_PASSWORD:
         raise UsersError(f"the password is too short: at least {MIN_PASSWORD} characters")
     return password
