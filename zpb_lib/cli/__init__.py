@@ -8,6 +8,7 @@ from zpb_lib import store, version
 from zpb_lib.cli import options
 from zpb_lib.cli.build import register_build, register_export
 from zpb_lib.cli.ingest import print_outcome, register as register_ingest
+from zpb_lib.cli.users import register as register_users
 from zpb_lib.core.errors import Refusal, ZpbError
 from zpb_lib.core.files import describe
 from zpb_lib.core.interrupt import settle
@@ -270,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_build(sub)
     register_ingest(sub)
     register_export(sub)
+    register_users(sub)
     return parser
 
 
