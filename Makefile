@@ -10,11 +10,12 @@ STAMP  := $(VENV)/.installed
 venv: $(STAMP)
 
 # Reinstall when the project's metadata changes; the package itself is installed editable, with the
-# test, docs and cluster extras (the tests build the user guide and run builds on a local Dask cluster).
+# test, docs, cluster and web extras (the tests build the user guide and run builds on a local Dask
+# cluster; the web extra holds the password hashing of `zpb users`).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
-	$(BIN)/python -m pip install -qq -e '.[test,docs,cluster]'
+	$(BIN)/python -m pip install -qq -e '.[test,docs,cluster,web]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name zpb --display-name "Python (zpb)" >/dev/null
 	touch $(STAMP)
 

@@ -396,10 +396,11 @@ def test_jobs_default_to_the_usable_cores(small_db, tmp_path):
 
 def test_lang_takes_both_languages_in_any_spelling():
     from zpb_lib import cli
+    from zpb_lib.cli import options
 
     args = cli.build_parser().parse_args(["build", "--lang", "polski, EN"])
-    cli.normalise_options(args)
+    options.refuse(args)
     assert args.lang == "pl,en"
     args = cli.build_parser().parse_args(["export", "--edition", EDITION, "--lang", "pl,en"])
     with pytest.raises(ValueError, match="pl,en"):  # one workbook has one language
-        cli.normalise_options(args)
+        options.refuse(args)

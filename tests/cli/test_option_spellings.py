@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from zpb_lib import cli
-from zpb_lib.cli import main
+from zpb_lib.cli import main, options
 from support.audits import fill, full_points
 
 EDITION = "2025/2026"
@@ -185,8 +185,28 @@ def test_notebooks_and_explorer_refuse_an_unknown_edition_in_one_line(world, tmp
 ])
 def test_build_options_in_english_or_polish(argv, attr, expected):
     args = cli.build_parser().parse_args(["build", *argv])
-    cli.normalise_options(args)
+    options.refuse(args)
     assert getattr(args, attr) == expected
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["ingest", "survey", "x.csv", "--institution", "1", "--edition", "XIX", "--group", "Rodzice", "--wave",
+      "ewaluacja"], {"edition": "2025/2026", "group": "parents", "wave": "follow-up"}),
+    (["ingest", "survey", "x.csv", "--institution", "1", "--edition", "2025-26", "--group", "students", "--wave",
+      "diagnoza"], {"edition": "2025/2026", "group": "students", "wave": "baseline"}),
+    (["survey", "form", "--group", "nauczyciele", "--lang", "angielski"], {"group": "teachers", "lang": "en"}),
+    (["template", "audit", "--institution", "1", "--edition", "2025/26"], {"edition": "2025/2026"}),
+    (["match", "x.txt", "--edition", "XIX", "--kind", "lider"], {"edition": "2025/2026"}),
+])
+def test_ingest_options_are_converted_by_the_parser(argv, expected):
+    """The survey, ingest, template and match commands take editions, groups, waves and languages as
+    people write them; the parser hands the command their canonical values."""
+    args = cli.build_parser().parse_args(argv)
+    assert options.refusal(args) is None
+    got = {k: getattr(args, k) for k in expected}
+    if "edition" in got:
+        got["edition"] = got["edition"].edition
+    assert got == expected
 
 
 @pytest.mark.parametrize("argv, named", [

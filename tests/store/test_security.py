@@ -621,3 +621,88 @@ def test_a_unit_undoes_a_chain_only_when_every_import_in_it_is_its_own(rights, t
     assert main(["imports", "undo", str(partner_import), "--with-later", "--db", olek]) == 0
     assert f"imports #{action_import}, #{partner_import} are undone" in capsys.readouterr().out
     assert table_hashes(admin) == before
+
+
+def one_value(db: str | Path, query: str):
+    """The first column of the first row of ``query`` (either engine)."""
+    con = store.connect(db, readonly=True)
+    try:
+        return con.execute(query).fetchone()[0]
+    finally:
+        con.close()
+
+
+def cross_unit_chain(db: str | Path, tmp_path: Path, partner_by: str | Path, action_by: str | Path
+                     ) -> tuple[int, int]:
+    """A partner of KPP Bochnia's county (imported by ``partner_by``), then an action of a school of
+    KMP Tarnów's county naming it (imported by ``action_by``): an action names the only partner of
+    its name whatever the county, so the second import depends on the first across units. Returns
+    the two imports' ids."""
+    theirs = one_value(db, "SELECT rspo FROM institutions WHERE county = '1216' AND rspo IS NOT NULL ORDER BY id")
+    assert main(["ingest", "register", str(fill_register(tmp_path / "partner.xlsx", partners=[
+        ("Stowarzyszenie Bezpieczna Droga", "organizacja pozarządowa", "bocheński")])), "--db", str(partner_by)]) == 0
+    partner_import = one_value(db, "SELECT MAX(id) FROM imports")
+    action = register_action(theirs, "Wspólne szkolenie")
+    action = action[:6] + ("Stowarzyszenie Bezpieczna Droga",) + action[7:]
+    assert main(["ingest", "register", str(fill_register(tmp_path / "akcja.xlsx", actions=[action])),
+                 "--db", str(action_by)]) == 0
+    action_import = one_value(db, "SELECT MAX(id) FROM imports")
+    assert action_import > partner_import
+    return partner_import, action_import
+
+
+def watch_deletes(admin: str) -> None:
+    """Note the role (current_user) that deletes each row of the partners, the actions and the
+    imports, in a schema of the test's own (so that zpb's tables and their hashes stay as they are)."""
+    sql(admin, "CREATE SCHEMA spy", "CREATE TABLE spy.deletes (tbl text, row_id int, who text)",
+        "GRANT USAGE ON SCHEMA spy TO PUBLIC", "GRANT INSERT ON spy.deletes TO PUBLIC",
+        "CREATE FUNCTION spy.note() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO spy.deletes VALUES (TG_TABLE_NAME, OLD.id, current_user); RETURN OLD; END $$",
+        *(f"CREATE TRIGGER spy AFTER DELETE ON {t} FOR EACH ROW EXECUTE FUNCTION spy.note()"
+          for t in ("partners", "action_items", "imports")))
+
+
+@pg_only
+def test_a_units_undo_of_a_chain_stops_at_another_units_import(rights, tmp_path, capsys):
+    """Own attack: KPP Bochnia adds a partner; KMP Tarnów then adds an action of its own school
+    naming it. Bochnia's `undo --with-later` would take Tarnów's import back with its own: refused,
+    naming Tarnów's import and its maker, nothing changed (nor by a dry run, nor by Tarnów's undo of
+    the chain from Bochnia's import). The analyst's undo of the chain takes each import back in its
+    maker's role: Tarnów's action as Tarnów, Bochnia's partner as Bochnia."""
+    admin, ala, tom, olek = rights["admin"], rights["ala"], rights["tom"], rights["olek"]
+    before = table_hashes(admin)
+    partner_import, action_import = cross_unit_chain(admin, tmp_path, ala, tom)
+    capsys.readouterr()
+    middle = table_hashes(admin)
+    for args in ([], ["--dry-run"]):
+        assert main(["imports", "undo", str(partner_import), "--with-later", *args, "--db", ala]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot be undone together, nothing was changed" in err, err
+        assert (f"#{action_import} („akcja.xlsx”, made by Komenda Miejska Policji w Tarnowie, login tom) is not "
+                "login ala") in err and err.rstrip().endswith("ask an analyst"), err
+    assert main(["imports", "undo", str(partner_import), "--with-later", "--db", tom]) == 2
+    err = capsys.readouterr().err
+    assert f"#{partner_import} („partner.xlsx”, made by Komenda Powiatowa Policji w Bochni, login ala)" in err, err
+    assert table_hashes(admin) == middle
+
+    partner_id = one_value(admin, "SELECT id FROM partners WHERE name = 'Stowarzyszenie Bezpieczna Droga'")
+    action_id = one_value(admin, "SELECT id FROM action_items WHERE title = 'Wspólne szkolenie'")
+    watch_deletes(admin)
+    assert main(["imports", "undo", str(partner_import), "--with-later", "--db", olek]) == 0
+    assert f"imports #{action_import}, #{partner_import} are undone" in capsys.readouterr().out
+    assert sorted(sql(admin, "SELECT tbl, row_id, who FROM spy.deletes")[0]) == sorted([
+        ("action_items", action_id, "zpb_unit_kmp_tarnow"), ("imports", action_import, "zpb_unit_kmp_tarnow"),
+        ("partners", partner_id, "zpb_unit_kpp_bochnia"), ("imports", partner_import, "zpb_unit_kpp_bochnia")])
+    sql(admin, "DROP SCHEMA spy CASCADE")
+    assert table_hashes(admin) == before
+
+
+def test_a_chain_across_counties_is_undone_in_one_step(small_copy, tmp_path, capsys):
+    """The same chain on either engine, imported and undone by the database's owner (a SQLite file
+    has no units): both imports go, latest first, and the database is as it was."""
+    before = table_hashes(small_copy)
+    partner_import, action_import = cross_unit_chain(small_copy, tmp_path, small_copy, small_copy)
+    capsys.readouterr()
+    assert main(["imports", "undo", str(partner_import), "--with-later", "--db", str(small_copy)]) == 0
+    assert f"imports #{action_import}, #{partner_import} are undone" in capsys.readouterr().out
+    assert table_hashes(small_copy) == before

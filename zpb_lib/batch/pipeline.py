@@ -632,21 +632,26 @@ def _remove_dropped(out_dir: Path, dropped: dict[str, dict[str, Any]]) -> None:
 
 
 def _known_institutions(db_path: Path, wanted: Iterable[str | int]) -> tuple[str, ...]:
-    """The identifiers people gave (RSPO numbers, POL-on ids) as the database spells them; a
-    ValueError names the first that is malformed or unknown."""
+    """:func:`known_institutions` of the database at ``db_path`` (opened only when any are wanted)."""
     if not wanted:
         return ()
     con = store.connect(db_path, readonly=True)
     try:
-        out = []
-        for text in wanted:
-            try:
-                out.append(lookup(con, text).ident)
-            except UnknownInstitution as exc:
-                raise ValueError(str(exc)) from None
-        return tuple(dict.fromkeys(out))
+        return known_institutions(con, wanted)
     finally:
         con.close()
+
+
+def known_institutions(con: store.Connection, wanted: Iterable[str | int]) -> tuple[str, ...]:
+    """The identifiers people gave (RSPO numbers, POL-on ids) as the database spells them, each
+    once; a ValueError names the first that is malformed or unknown."""
+    out = []
+    for text in wanted:
+        try:
+            out.append(lookup(con, text).ident)
+        except UnknownInstitution as exc:
+            raise ValueError(str(exc)) from None
+    return tuple(dict.fromkeys(out))
 
 
 def _same_scope(options: BuildOptions) -> bool:

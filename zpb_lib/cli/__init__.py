@@ -9,10 +9,11 @@ from zpb_lib.cli import options
 from zpb_lib.cli.build import register_build, register_export
 from zpb_lib.cli.ingest import print_outcome, register as register_ingest
 from zpb_lib.cli.serve import register as register_serve
+from zpb_lib.cli.users import register as register_users
 from zpb_lib.core.errors import Refusal, ZpbError
 from zpb_lib.core.files import describe
 from zpb_lib.core.interrupt import settle
-from zpb_lib.reference import data_dir, group_of, reference, wave_of
+from zpb_lib.reference import data_dir, reference
 from zpb_lib.services import admin
 
 
@@ -81,7 +82,7 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_db_roles(args: argparse.Namespace) -> int:
-    print("\n".join(admin.roles(args.db).lines()))
+    print("\n".join(admin.roles(args.db, web_login=args.web_login).lines()))
     return 0
 
 
@@ -98,11 +99,11 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
         print("no imports: the database holds only what `zpb init` or `zpb demo` put in it" if not others
               else "no imports of your unit yet")
         return 0
-    width = max([len(r.imported_by or "—") for r in records] + [len("by")])
+    width = max([len(r.made_by()) for r in records] + [len("by")])
     print(f"{'id':>5}  {'kind':<12} {'imported (UTC)':<19}  {'by':<{width}}  {'rows':>7}  {'hash':<12}  file · target")
     for r in records:
         target = r.target()
-        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.imported_by or '—':<{width}}  "
+        print(f"{r.id:>5}  {r.kind:<12} {r.imported_at[:19].replace('T', ' '):<19}  {r.made_by():<{width}}  "
               f"{r.rows:>7}  {r.content_hash[:12]}  {r.file_name}{' · ' + target if target else ''}")
     return 0
 
@@ -225,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("roles", help="PostgreSQL: the analyst, reader and police-unit roles and their rights "
                       "(row-level security)")
     options.add_db(p)
+    p.add_argument("--web-login", metavar="NAME", help="also make the existing login NAME the web app's (zpb serve): "
+                   "a member of every zpb role without their rights, acting only in the role of the person logged in")
     p.set_defaults(func=cmd_db_roles)
 
     imports = sub.add_parser("imports", help="list imports and take one back").add_subparsers(
@@ -270,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_ingest(sub)
     register_export(sub)
     register_serve(sub)
+    register_users(sub)
     return parser
 
 
@@ -277,31 +281,6 @@ def _command_name(args: argparse.Namespace) -> str:
     """"zpb ingest survey" for the message of a refused option value."""
     words = [args.command] + [v for k, v in vars(args).items() if k.endswith("_command") and isinstance(v, str)]
     return " ".join(["zpb", *words])
-
-
-# Commands whose options zpb_lib.cli.ingest declares without converters: their values are made
-# canonical here, as they were before the parser converted the others' (zpb_lib.cli.options).
-_UNCONVERTED = ("survey", "ingest", "template", "match")
-
-
-def normalise_options(args: argparse.Namespace) -> None:
-    """Refuse an option value the parser could not convert (an unknown edition, report kind, format
-    or language): ValueError with one line. The parser took them as people write them (an edition
-    as 2025/2026, 2025-2026, 2025/26 or XIX; kinds, formats and languages in English or Polish)."""
-    refused = options.refusal(args)
-    if refused is not None:
-        raise refused
-    if args.command not in _UNCONVERTED:
-        return
-    if getattr(args, "edition", None) is not None:
-        args.edition = options.edition_of(args.edition)
-    if getattr(args, "lang", None) is not None:
-        args.lang = options.lang_of(args.lang)
-    # `zpb survey form`, `zpb ingest survey`: students|uczniowie…, baseline|diagnoza, follow-up|ewaluacja
-    if getattr(args, "group", None) is not None:
-        args.group = group_of(args.group)
-    if getattr(args, "wave", None) is not None:
-        args.wave = wave_of(args.wave)
 
 
 def _message(exc: ZpbError) -> str:
@@ -312,8 +291,8 @@ def _message(exc: ZpbError) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        normalise_options(args)
-    except ValueError as exc:  # an unknown edition, kind, format or language: one line, no usage block
+        options.refuse(args)
+    except ValueError as exc:  # an unknown edition, kind, format, language, group, wave: one line, no usage
         print(f"{_command_name(args)}: {exc}", file=sys.stderr)
         return 2
     try:

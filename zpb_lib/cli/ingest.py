@@ -8,21 +8,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from zpb_lib import store
+from zpb_lib.cli import options
 from zpb_lib.core.paths import DB_HELP
-from zpb_lib.reference import GROUP_NAMES_PL, WAVE_NAMES_PL
 from zpb_lib.store.schema import AUDIT_KINDS
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help=DB_HELP)
-
-
-# --group and --wave take the English or the Polish name (``students`` or ``uczniowie``), which argparse
-# ``choices`` cannot; zpb_lib.cli.normalise_options makes them canonical (reference.group_of, wave_of)
-# and answers an unknown value with one line naming the accepted ones.
-GROUP_HELP = "students|parents|teachers, or in Polish " + "|".join(GROUP_NAMES_PL.values())
-WAVE_HELP = ("baseline (the autumn diagnosis) or follow-up (after the action plan), or in Polish "
-             + " or ".join(WAVE_NAMES_PL.values()))
 
 
 def run_on_db(db: str | None, action: Callable[[Any], Any], *, readonly: bool = False) -> int:
@@ -69,7 +61,7 @@ def cmd_ingest_survey(args: argparse.Namespace) -> int:
     # services.imports pulls the ingest layer: not for `zpb --help`
     from zpb_lib.services.imports import SurveyImport
 
-    return _import(args, SurveyImport(args.file, args.institution, args.edition, args.group, args.wave,
+    return _import(args, SurveyImport(args.file, args.institution, args.edition.edition, args.group, args.wave,
                                       replace=args.replace, append=args.append, skip_bad_rows=args.skip_bad_rows))
 
 
@@ -84,9 +76,9 @@ def cmd_template_audit(args: argparse.Namespace) -> int:
     # the ingest layer: not for `zpb --help`
     from zpb_lib.ingest.audit import write_template
 
-    out = Path(args.out or f"protokol-audytu-{str(args.institution).strip()}-"
-                           f"{str(args.edition).strip().replace('/', '-')}.xlsx")
-    return run_on_db(args.db, lambda con: write_template(con, args.institution, args.edition, out, kind=args.kind),
+    edition = args.edition.edition
+    out = Path(args.out or f"protokol-audytu-{str(args.institution).strip()}-{edition.replace('/', '-')}.xlsx")
+    return run_on_db(args.db, lambda con: write_template(con, args.institution, edition, out, kind=args.kind),
                      readonly=True)
 
 
@@ -115,7 +107,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     # the ingest layer and rapidfuzz: not for `zpb --help`
     from zpb_lib.ingest.published import match_published
 
-    return run_on_db(args.db, lambda con: match_published(con, args.file, edition=args.edition, kind=args.kind,
+    return run_on_db(args.db, lambda con: match_published(con, args.file, edition=args.edition.edition, kind=args.kind,
                                                           out=args.out, date=args.date), readonly=True)
 
 
@@ -124,8 +116,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     survey = sub.add_parser("survey", help="the standard questionnaires").add_subparsers(
         dest="survey_command", required=True)
     p = survey.add_parser("form", help="write a questionnaire for an online form (.md, .csv) and for print (.html, .pdf)")
-    p.add_argument("--group", required=True, metavar="GROUP", help=GROUP_HELP)
-    p.add_argument("--lang", default="pl", help="pl (polski, default) or en (English)")
+    options.add_group(p)
+    options.add_lang(p, "pl (polski, default) or en (English)")
     p.add_argument("--out", default=".", help="output folder (default: the current folder)")
     p.set_defaults(func=cmd_survey_form)
 
@@ -135,9 +127,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="the export file")
     p.add_argument("--institution", required=True, metavar="RSPO",
                    help="the school's RSPO number or the university's POL-on id (`zpb institutions find NAME`)")
-    p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
-    p.add_argument("--group", required=True, metavar="GROUP", help=GROUP_HELP)
-    p.add_argument("--wave", required=True, metavar="WAVE", help=WAVE_HELP)
+    options.add_edition(p, "school year, e.g. 2025/2026", required=True)
+    options.add_group(p)
+    options.add_wave(p)
     p.add_argument("--dry-run", action="store_true", help="check everything and show what would be stored; store nothing")
     p.add_argument("--skip-bad-rows", action="store_true",
                    help="store the rows that can be read and leave out the others (an answer not on the scale, a row "
@@ -177,7 +169,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("match", help="match a published list of awarded schools to the register's institutions")
     p.add_argument("file", help="the list as published (.txt: numbered paragraphs)")
-    p.add_argument("--edition", required=True, help="the edition whose awards the list announces, e.g. 2025/2026")
+    options.add_edition(p, "the edition whose awards the list announces, e.g. 2025/2026", required=True)
     p.add_argument("--kind", required=True, metavar="certyfikat|przedłużenie|lider",
                    help="the award the list announces (also: certificate, extension, leader; diacritics optional)")
     p.add_argument("--date", help="award date for the rows (default: the edition's ceremony day)")
@@ -190,7 +182,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = template.add_parser("audit", help="write an XLSX audit protocol (Polish) for an institution and edition")
     p.add_argument("--institution", required=True, metavar="RSPO",
                    help="the school's RSPO number or the university's POL-on id (`zpb institutions find NAME`)")
-    p.add_argument("--edition", required=True, help="school year, e.g. 2025/2026")
+    options.add_edition(p, "school year, e.g. 2025/2026", required=True)
     p.add_argument("--kind", metavar="|".join(AUDIT_KINDS),
                    help="pre-select the audit kind (or in Polish: certyfikacyjny, ponowny, kontrolny, lider)")
     p.add_argument("--out", help="output file (default: protokol-audytu-<RSPO>-<edition>.xlsx)")

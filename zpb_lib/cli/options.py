@@ -8,11 +8,11 @@ Editions are parsed by :meth:`zpb_lib.reference.Reference.edition_of` (``2025/20
 ``2025-2026``, ``2025/26``, ``XIX``); :func:`edition_of` wraps it with the same one-line error.
 
 The options several commands share are declared here, once (:func:`add_db`, :func:`add_edition`,
-:func:`add_county`, :func:`add_lang`), and their values converted by the parser (``type=``): an
-edition becomes a :class:`zpb_lib.reference.Edition`, ``--db`` a database location. A value that
-cannot be converted becomes a :class:`Refused` rather than an argparse error, so that a missing
-required option is still reported first (argparse's usage block) and a bad value in one line
-(:func:`refusal`).
+:func:`add_county`, :func:`add_lang`, :func:`add_group`, :func:`add_wave`), and their values
+converted by the parser (``type=``): an edition becomes a :class:`zpb_lib.reference.Edition`, a
+survey group or wave its code, ``--db`` a database location. A value that cannot be converted
+becomes a :class:`Refused` rather than an argparse error, so that a missing required option is still
+reported first (argparse's usage block) and a bad value in one line (:func:`refusal`, :func:`refuse`).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 
 from zpb_lib import store
 from zpb_lib.core.paths import DB_HELP
-from zpb_lib.reference import Edition, Reference, reference
+from zpb_lib.reference import GROUP_NAMES_PL, WAVE_NAMES_PL, Edition, Reference, group_of, reference, wave_of
 
 # canonical code -> the other names people use for it (compared without case and diacritics)
 KIND_NAMES: dict[str, tuple[str, ...]] = {
@@ -125,6 +125,13 @@ def refusal(args: argparse.Namespace) -> ValueError | None:
     return next((v.error for v in vars(args).values() if isinstance(v, Refused)), None)
 
 
+def refuse(args: argparse.Namespace) -> None:
+    """Raise the error of the first option value the parser refused (see :func:`refusal`)."""
+    refused = refusal(args)
+    if refused is not None:
+        raise refused
+
+
 def _edition(text: str) -> Edition:
     # services.lookups pulls the institutions' search: not for `zpb --help`
     from zpb_lib.services.lookups import edition
@@ -142,6 +149,13 @@ lang = _converter(lang_of)
 langs = _converter(lambda text: ",".join(langs_of(text)))  # "polski, EN" -> "pl,en", as BuildOptions takes it
 kinds = _converter(lambda text: ",".join(kinds_of(text)))
 formats = _converter(lambda text: ",".join(formats_of(text)))
+# students|uczniowie…, baseline|diagnoza, follow-up|ewaluacja: argparse ``choices`` cannot take both languages
+group = _converter(group_of)
+wave = _converter(wave_of)
+
+GROUP_HELP = "students|parents|teachers, or in Polish " + "|".join(GROUP_NAMES_PL.values())
+WAVE_HELP = ("baseline (the autumn diagnosis) or follow-up (after the action plan), or in Polish "
+             + " or ".join(WAVE_NAMES_PL.values()))
 
 
 def add_db(p: argparse.ArgumentParser) -> None:
@@ -164,3 +178,13 @@ def add_county(p: argparse.ArgumentParser, help: str, *, repeatable: bool = Fals
 def add_lang(p: argparse.ArgumentParser, help: str, *, several: bool = False) -> None:
     """``several``: a comma-separated list (``pl,en``) rather than one language."""
     p.add_argument("--lang", type=langs if several else lang, default="pl", help=help)
+
+
+def add_group(p: argparse.ArgumentParser) -> None:
+    """``--group``, required: a survey's respondents."""
+    p.add_argument("--group", type=group, required=True, metavar="GROUP", help=GROUP_HELP)
+
+
+def add_wave(p: argparse.ArgumentParser) -> None:
+    """``--wave``, required: a survey's wave."""
+    p.add_argument("--wave", type=wave, required=True, metavar="WAVE", help=WAVE_HELP)

@@ -76,6 +76,10 @@ LOCK_TIMEOUT = Setting(
 STATEMENT_TIMEOUT = Setting(
     "ZPB_STATEMENT_TIMEOUT", "900; none for `zpb db copy` and `zpb db upgrade`",
     "seconds one statement may run on PostgreSQL (0: no limit)")
+USERS = Setting(
+    "ZPB_USERS", "`users.json` beside the default database (`data/` of the source checkout or the current folder "
+    "when `ZPB_DB` is a URL)",
+    "the users file of the password logins (`zpb serve --auth password`) that `zpb users` edits")
 TEST_PAUSE_DIR = Setting(
     "ZPB_TEST_PAUSE_DIR", "unset",
     "tests only: the folder where a build that reaches a phase of `ZPB_TEST_PAUSE_AT` writes "
@@ -86,7 +90,7 @@ TEST_PAUSE_AT = Setting(
     "(`zpb_lib/core/hooks.py`)")
 
 #: The settings named here; the input limits' come from zpb_lib.core.limits (see :func:`registry`).
-NAMED: tuple[Setting, ...] = (DB, DATA_DIR, PDF_ENGINE, CHROMIUM, LOCK_TIMEOUT, STATEMENT_TIMEOUT,
+NAMED: tuple[Setting, ...] = (DB, DATA_DIR, PDF_ENGINE, CHROMIUM, LOCK_TIMEOUT, STATEMENT_TIMEOUT, USERS,
                               TEST_PAUSE_DIR, TEST_PAUSE_AT)
 
 
@@ -128,6 +132,11 @@ def lock_timeout(default: float, *, error: type[Exception] = SettingError) -> fl
 def statement_timeout(default: float, *, error: type[Exception] = SettingError) -> float:
     """``$ZPB_STATEMENT_TIMEOUT`` in seconds; ``default`` (which depends on the command) when unset."""
     return STATEMENT_TIMEOUT.seconds(default, error=error)
+
+
+def users() -> str | None:
+    """``$ZPB_USERS`` (the users file), or None when unset or empty."""
+    return USERS.text() or None
 
 
 def pause_dir() -> str | None:

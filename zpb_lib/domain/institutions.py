@@ -24,18 +24,13 @@ class UnknownInstitution(ZpbError, LookupError):
 
 
 @dataclass(frozen=True)
-class Institution:
+class Registered:
+    """What every view of an institution begins with: the row's id, the registers' identifiers and
+    the name (the matcher's :class:`zpb_lib.domain.matching.Candidate` is one too)."""
     id: int  # internal: links rows, never shown
     rspo: int | None
     polon: str | None
     name: str
-    kind: str
-    family: str
-    county: str
-    locality: str
-    closed_year: int | None
-    kind_exists_to: int | None
-    in_register: bool
 
     @property
     def ident(self) -> str:
@@ -44,6 +39,17 @@ class Institution:
     @property
     def label(self) -> str:
         return label(self.rspo, self.polon)
+
+
+@dataclass(frozen=True)
+class Institution(Registered):
+    kind: str
+    family: str
+    county: str
+    locality: str
+    closed_year: int | None
+    kind_exists_to: int | None
+    in_register: bool
 
 
 def _row(r: tuple) -> Institution:

@@ -33,7 +33,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from zpb_lib.core.text import fold
-from zpb_lib.reference.identifiers import identifier, label
+from zpb_lib.domain.institutions import Registered
 from zpb_lib.reference.placenames import (is_adjective, is_qualifier, locative_forms, place_forms, same_as_written, same_place, town_of_adjective, word_forms)
 from zpb_lib.reference.school_words import (ABBREVIATIONS, ADDRESS_WORDS, ALIASES, COUNTY_WORDS, FILLERS, GENERIC_BODIES, KIND_CLASSES, PLACE_END_WORDS, NOT_PLACE_AFTER_Z, ORDINAL_PREFIX, TYPE_FORMS, TYPE_STARTS)
 from zpb_lib.store.backend import Connection
@@ -288,12 +288,8 @@ def _kind_class(words: Iterable[str]) -> str | None:
 # --------------------------------------------------------------------------- candidates
 
 @dataclass(frozen=True)
-class Candidate:
+class Candidate(Registered):
     """One institution of the register as the matcher sees it."""
-    id: int  # internal: links rows, never shown
-    rspo: int | None
-    polon: str | None
-    name: str
     locality: str
     county: str  # TERYT
     county_name: str
@@ -304,14 +300,6 @@ class Candidate:
     parsed: Parsed
     places: tuple[str, ...]  # folded forms of its locality, the name's own „w …” phrase included
     place_words: tuple[frozenset[str], ...]  # per word of its locality: the forms a list may write
-
-    @property
-    def ident(self) -> str:
-        return identifier(self.rspo, self.polon)
-
-    @property
-    def label(self) -> str:
-        return label(self.rspo, self.polon)
 
     def describe(self) -> str:
         """„RSPO 123456 — Szkoła Podstawowa nr 2 (Bochnia)”."""

@@ -126,13 +126,14 @@ def copy(source: "str | os.PathLike", target: "str | os.PathLike", *, overwrite:
     return copy_database(source, target, overwrite=overwrite)
 
 
-def roles(db: "str | os.PathLike | None" = None) -> RolesResult:
-    """A shared PostgreSQL database's roles and their rights (row-level security)."""
+def roles(db: "str | os.PathLike | None" = None, *, web_login: str | None = None) -> RolesResult:
+    """A shared PostgreSQL database's roles and their rights (row-level security); ``web_login``:
+    the existing login the web app connects with, made a member of every role without their rights."""
     # store.roles: only when this command runs, not for `zpb --help`
     from zpb_lib.store.roles import setup_roles
 
     con = store.connect(db)
     try:
-        return setup_roles(con)
+        return setup_roles(con, web_login=web_login)
     finally:
         con.close()

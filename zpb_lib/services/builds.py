@@ -11,11 +11,10 @@ from typing import Callable, Iterable
 
 from zpb_lib import store
 from zpb_lib.batch.notebooks import CopyResult, copy_notebooks as copy
-from zpb_lib.batch.pipeline import (JOURNAL, MANIFEST, BuildOptions, BuildSummary, ReportDone, build, lang_dir,
-                                    load_state, parse_langs)
+from zpb_lib.batch.pipeline import (JOURNAL, MANIFEST, BuildOptions, BuildSummary, ReportDone, build,
+                                    known_institutions, lang_dir, load_state, parse_langs)
 from zpb_lib.batch.plan import KINDS, county_code, plan as plan_of
 from zpb_lib.domain import cube as cube_mod
-from zpb_lib.domain.institutions import UnknownInstitution, lookup
 from zpb_lib.reference import Reference, reference
 
 __all__ = ["KINDS", "BuildOptions", "BuildPlan", "BuildSummary", "EditionStatus", "PlannedReport", "ReportDone",
@@ -74,15 +73,10 @@ def plan(db: "str | os.PathLike | None" = None, edition: str | None = None, *, l
     (lang,) = parse_langs(lang)
     codes = tuple(county_code(ref, c) for c in counties)
     with store.snapshot(store.locate(db)) as (con, _):
-        wanted = []
-        for text in institutions:
-            try:
-                wanted.append(lookup(con, text).ident)
-            except UnknownInstitution as exc:
-                raise ValueError(str(exc)) from None
+        wanted = known_institutions(con, institutions)
         table = cube_mod.compute(con, edition, ref=ref)["institutions"]
     jobs = plan_of(table, ref, edition, lang=lang, only=tuple(only), counties=codes or None,
-                   institutions_wanted=tuple(dict.fromkeys(wanted)) or None)
+                   institutions_wanted=wanted or None)
     return BuildPlan(edition, lang, tuple(PlannedReport(j.kind, j.key, j.title, j.county, j.stem) for j in jobs))
 
 

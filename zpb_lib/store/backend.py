@@ -23,6 +23,8 @@ from sqlalchemy.pool import NullPool
 
 from zpb_lib.core import settings
 from zpb_lib.core.errors import ZpbError
+from zpb_lib.store.acting import Acting, acting
+from zpb_lib.store.schema import quote_ident
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 
@@ -253,6 +255,7 @@ class Connection:
         self.timeouts = timeouts
         self.in_transaction = False
         self.cache: dict[str, Any] = {}  # facts read once per connection (the login's rights)
+        self.person: str | None = None  # whom the web app acts for on it (store.acting_as), whom imports record
 
     # -- what the rest of zpb uses
     @property
@@ -486,10 +489,36 @@ def open_connection(db: "str | os.PathLike", *, readonly: bool = False,
                              "pip install 'zpb[postgres]'") from None
         except sa_exc.DBAPIError as exc:
             raise StoreError(f"cannot connect to {display(db)}: {_translate(exc)}") from None
-        return Connection(sa_con, str(db), POSTGRESQL, timeouts)
-    path = Path(db)
+        con = Connection(sa_con, str(db), POSTGRESQL, timeouts)
+    else:
+        path = Path(db)
+        try:
+            sa_con = _sqlite_engine(path, readonly, timeouts).connect()
+        except sa_exc.DBAPIError as exc:
+            raise StoreError(f"cannot open {path}: {_translate(exc)}") from None
+        con = Connection(sa_con, path, SQLITE, timeouts)
+    who = acting()
+    if who is not None:
+        _act(con, who)
+    return con
+
+
+def _act(con: Connection, who: Acting) -> None:
+    """The connection in the role of the person the web app acts for (see :mod:`.acting`), for
+    the whole session: a transaction's ``SET LOCAL ROLE`` (an undo in its maker's role) returns to
+    it. The person is the session's setting ``zpb.person`` too, for whoever reads the session."""
+    con.person = who.person
+    if con.backend != POSTGRESQL:
+        return  # a file is one person's: no roles
     try:
-        sa_con = _sqlite_engine(path, readonly, timeouts).connect()
-    except sa_exc.DBAPIError as exc:
-        raise StoreError(f"cannot open {path}: {_translate(exc)}") from None
-    return Connection(sa_con, path, SQLITE, timeouts)
+        con.script(f"SET ROLE {quote_ident(who.role)}")
+        con.execute("SELECT set_config('zpb.person', ?, false)", (who.person,))
+    except DatabaseError as exc:
+        login = con.execute("SELECT session_user").fetchone()[0]
+        known = con.execute("SELECT 1 FROM pg_roles WHERE rolname = ?", (who.role,)).fetchone() is not None
+        con.close()
+        why = (f"login {login} may not take it (`zpb db roles --web-login {login}` makes the web app's login a "
+               "member of every zpb role)" if known else
+               "there is no such role (`zpb db roles` makes the roles of the police units in the reference data)")
+        raise StoreError(f"cannot act as {who.role} for {who.person} on {con.name}: {why}\n"
+                         f"  (the database: {str(exc).splitlines()[0]})") from None

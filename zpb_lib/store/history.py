@@ -35,6 +35,12 @@ class ImportRecord:
     details: dict
     imported_by: str | None = None  # the login that made it (None: before schema version 5)
     unit: str | None = None  # the police unit whose role made it (None: an analyst's)
+    person: str | None = None  # the person the web app made it for (None: not made through it)
+
+    def made_by(self) -> str:
+        """Who made it, as the list of imports shows it: the login, and the person through the web app."""
+        login = self.imported_by or "—"
+        return f"{self.person} via {login}" if self.person else login
 
     def target(self) -> str:
         """A short description of what the import was for."""
@@ -59,7 +65,7 @@ def list_imports(con: Connection, *, unit: str | None = None, import_id: int | N
     if import_id is not None:
         where.append("id = ?")
         params.append(import_id)
-    sql = ("SELECT id, kind, file_name, content_hash, imported_at, rows, details, imported_by, unit FROM imports"
+    sql = ("SELECT id, kind, file_name, content_hash, imported_at, rows, details, imported_by, unit, person FROM imports"
            + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
     for r in con.execute(sql, params):
         try:
@@ -67,7 +73,7 @@ def list_imports(con: Connection, *, unit: str | None = None, import_id: int | N
         except json.JSONDecodeError:
             details = {}
         out.append(ImportRecord(r[0], r[1], r[2], r[3], r[4], r[5], details if isinstance(details, dict) else {},
-                                r[7], r[8]))
+                                r[7], r[8], r[9]))
     return out
 
 

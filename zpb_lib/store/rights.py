@@ -12,15 +12,7 @@ import getpass
 from dataclasses import dataclass, field
 
 from zpb_lib.store.backend import POSTGRESQL, Connection, StoreError
-
-ANALYST = "zpb_analyst"
-READER = "zpb_reader"
-UNIT_PREFIX = "zpb_unit_"
-
-
-def unit_role(code: str) -> str:
-    """The role of a police unit: ``KPP-NOWY-TARG`` → ``zpb_unit_kpp_nowy_targ``."""
-    return UNIT_PREFIX + code.lower().replace("-", "_")
+from zpb_lib.store.role_names import ANALYST, READER, UNIT_PREFIX, unit_role  # noqa: F401  (their names, here too)
 
 
 @dataclass(frozen=True)
@@ -39,6 +31,7 @@ class Rights:
     everything: bool  # an analyst, the owner of the tables, a SQLite file's user
     units: frozenset[str] = frozenset()  # police units whose institutions a unit's role changes
     counties: dict[str, County] = field(default_factory=dict, compare=False, hash=False)
+    person: str | None = None  # whom the web app acts for in ``role`` (store.acting_as)
 
     @property
     def writes(self) -> bool:
@@ -59,13 +52,14 @@ class Rights:
         return next((c.unit_name for c in self.counties.values() if c.unit == code), code)
 
     def who(self) -> str:
-        """The login and its role, as messages name them."""
+        """The login (or the person the web app acts for) and its role, as messages name them."""
+        name = self.person or f"login {self.login}"
         if self.everything:
-            return f"login {self.login}" + (f" ({self.role})" if self.role else "")
+            return name + (f" ({self.role})" if self.role else "")
         if not self.units:
-            return f"login {self.login} ({self.role or 'no zpb role'}: reading only)"
+            return f"{name} ({self.role or 'no zpb role'}: reading only)"
         names = ", ".join(sorted(self.unit_name(u) for u in self.units))
-        return f"login {self.login} ({self.role}: {names})"
+        return f"{name} ({self.role}: {names})"
 
     def may_change(self, county: str | None) -> bool:
         """Whether rows of an institution (or a partner) of ``county`` are this login's to change; a
@@ -89,7 +83,8 @@ class Rights:
 
 
 def rights_of(con: Connection) -> Rights:
-    """The rights of the connection's login (read once per connection)."""
+    """The rights of the connection's login (read once per connection); acting for a person, those
+    of the role it acts in (PostgreSQL's current_user), with the app's login as ``login``."""
     cached = con.cache.get("rights")
     if cached is None:
         cached = con.cache["rights"] = _read_rights(con)
@@ -107,7 +102,7 @@ def _read_rights(con: Connection) -> Rights:
             login = getpass.getuser()
         except (KeyError, OSError):
             login = "?"
-        return Rights(login, None, True)
+        return Rights(login, None, True, person=con.person)
     login, current, superuser = con.execute(
         "SELECT session_user, current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
     owner = con.execute("SELECT pg_has_role(current_user, tableowner, 'USAGE') FROM pg_tables "
@@ -117,13 +112,13 @@ def _read_rights(con: Connection) -> Rights:
         "AND pg_has_role(current_user, oid, 'USAGE')", (ANALYST, READER))}
     counties = _counties(con)
     if superuser or (owner and owner[0]):
-        return Rights(login, None if current == login else current, True, counties=counties)
+        return Rights(login, None if current == login else current, True, counties=counties, person=con.person)
     if ANALYST in roles:
-        return Rights(login, ANALYST, True, counties=counties)
+        return Rights(login, ANALYST, True, counties=counties, person=con.person)
     if con.execute("SELECT 1 FROM pg_roles WHERE rolname = ?", (ANALYST,)).fetchone() is None:
         # No roles were set up (`zpb db roles`): the grants the server's administrator gave decide.
-        return Rights(login, None, True, counties=counties)
+        return Rights(login, None, True, counties=counties, person=con.person)
     codes = {unit_role(code): code for code in {c.unit for c in counties.values()}}
     units = frozenset(codes[r] for r in roles if r in codes)
     role = ", ".join(sorted(unit_role(u) for u in units)) if units else (READER if READER in roles else None)
-    return Rights(login, role, False, units, counties)
+    return Rights(login, role, False, units, counties, person=con.person)

@@ -16,6 +16,12 @@ own made in the same transaction (the schema's triggers), never edits an import 
 deletes (undoes) only its own unit's. The analyst role is a member of every unit's role, so that
 an analyst undoes a unit's import in that unit's role (see :mod:`.history`).
 
+The web app (``zpb serve``) connects with a login of its own (``--web-login NAME``): a member of
+``zpb_web`` and of every role above, without their rights (NOINHERIT), so that it reads and changes
+only in the role of the person logged in (``SET ROLE``, see :mod:`.acting`). An import made through
+it records that person (``imports.person``), and only such a session records one: a unit's own login
+cannot forge a person, and the app cannot leave it out.
+
 Nobody but the analyst (and the database's owner) changes the reference tables, ``meta`` or the data
 version; the data version advances through a trigger function that runs with its owner's rights and
 a fixed search path, which nobody may call directly. Nobody may create objects in zpb's schema.
@@ -29,6 +35,7 @@ from zpb_lib.reference import Reference, reference
 from zpb_lib.store.backend import POSTGRESQL, Connection, StoreError
 from zpb_lib.store.frames import tables as table_names
 from zpb_lib.store.rights import ANALYST, READER, unit_role  # noqa: F401  (unit_role: the name of a unit's role)
+from zpb_lib.store.role_names import UNIT_PREFIX, WEB
 from zpb_lib.store.schema import PG_FUNCTIONS, quote_ident
 from zpb_lib.store.write import transaction
 
@@ -54,11 +61,18 @@ def _unit_rows(unit: str) -> dict[str, str]:
     }
 
 
+# An import names a person exactly when the session is the web app's (its login a member of zpb_web,
+# which need not exist yet; a superuser or the owner is not held to row-level security at all).
+WEB_SESSION = (f"EXISTS (SELECT 1 FROM pg_roles w WHERE w.rolname = '{WEB}' "
+               "AND pg_has_role(session_user, w.oid, 'MEMBER'))")
+PERSON_RULE = f"((person IS NOT NULL) = {WEB_SESSION})"
+
+
 def _unit_provenance(unit: str) -> dict[str, tuple[str, str]]:
     """For the provenance tables, the conditions a unit's INSERT and DELETE meet (SQL): its own
-    unit's imports, recorded as its own login."""
+    unit's imports, recorded as its own login, with a person exactly when made through the web app."""
     own = f"unit = '{unit}'"
-    return {"imports": (f"{own} AND imported_by = session_user", own),
+    return {"imports": (f"{own} AND imported_by = session_user AND {PERSON_RULE}", own),
             "import_changes": (f"import_id IN (SELECT id FROM imports WHERE {own})",
                                f"import_id IN (SELECT id FROM imports WHERE {own})")}
 
@@ -69,6 +83,7 @@ class RolesResult:
     created: list[str] = field(default_factory=list)
     units: int = 0
     policies: int = 0
+    web_login: str | None = None  # the login made the web app's (--web-login)
 
     def lines(self) -> list[str]:
         out = [f"{self.database}: rights set for {ANALYST} (everything), {READER} (reading) and "
@@ -76,6 +91,9 @@ class RolesResult:
                f"{self.policies} row-level security policies"]
         if self.created:
             out.append("  new roles: " + ", ".join(self.created))
+        if self.web_login:
+            out.append(f"  web app login {self.web_login}: a member of {WEB} and of every role above without their "
+                       "rights (NOINHERIT): it reads and changes only in the role of the person logged in")
         out.append("  give a person a role: CREATE ROLE name LOGIN PASSWORD '…' IN ROLE zpb_unit_kpp_bochnia;")
         return out
 
@@ -86,8 +104,9 @@ def _ensure_role(con: Connection, role: str, result: RolesResult) -> None:
         result.created.append(role)
 
 
-def setup_roles(con: Connection, ref: Reference | None = None) -> RolesResult:
-    """Create the roles and grant their rights, with row-level security, in one transaction."""
+def setup_roles(con: Connection, ref: Reference | None = None, *, web_login: str | None = None) -> RolesResult:
+    """Create the roles and grant their rights, with row-level security, in one transaction
+    (``web_login``: also make that existing login the web app's, see :func:`grant_web_login`)."""
     if con.backend != POSTGRESQL:
         raise StoreError("roles and rights are for a shared PostgreSQL database; a SQLite file is one person's "
                          "(its rights are the file's permissions)")
@@ -95,7 +114,45 @@ def setup_roles(con: Connection, ref: Reference | None = None) -> RolesResult:
 
     with transaction(con):
         apply_roles(con, ref or reference(), result)
+        if web_login is not None:
+            grant_web_login(con, web_login, result)
     return result
+
+
+def grant_web_login(con: Connection, login: str, result: RolesResult) -> None:
+    """Make the existing login the web app's: NOINHERIT, a member of zpb_web, of the analyst's, the
+    reader's and every unit's role, and no rights of its own on zpb's tables, so that it reads and
+    changes nothing but in the role it takes for the person logged in (inside the caller's
+    transaction, after :func:`apply_roles`)."""
+    row = con.execute("SELECT rolcanlogin, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = ?",
+                      (login,)).fetchone()
+    if row is None or not row[0]:
+        raise StoreError(f"there is no login {login} on this server: the server's administrator creates it first "
+                         f"(CREATE ROLE {login} LOGIN PASSWORD '…'), then `zpb db roles --web-login {login}`")
+    if row[1]:
+        raise StoreError(f"login {login} is a superuser or bypasses row-level security: every right would be the "
+                         "web app's whatever role it takes; give the web app a login of its own")
+    if login.startswith("zpb_") or con.execute(
+            "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'institutions' "
+            "AND pg_has_role(?, tableowner, 'MEMBER')", (login,)).fetchone():
+        raise StoreError(f"login {login} is one of zpb's roles or owns zpb's tables: the web app needs a login of "
+                         "its own, with no rights but the roles it takes")
+    _ensure_role(con, WEB, result)
+    _join_web(con, login)
+    result.web_login = login
+
+
+def _join_web(con: Connection, login: str) -> None:
+    """The web app's login in zpb_web and every zpb role, without their rights (NOINHERIT), and
+    without rights of its own on the schema's tables and sequences."""
+    schema, name = quote_ident(_schema(con)), quote_ident(login)
+    roles = [r for (r,) in con.execute(
+        "SELECT rolname FROM pg_roles WHERE rolname IN (?, ?) OR rolname LIKE ? ORDER BY rolname",
+        (ANALYST, READER, UNIT_PREFIX.replace("_", "\\_") + "%"))]
+    con.script(f"ALTER ROLE {name} NOINHERIT")
+    con.script(f"GRANT {', '.join([WEB, *roles])} TO {name}")
+    con.script(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {name}")
+    con.script(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {name}")
 
 
 def apply_roles(con: Connection, ref: Reference, result: RolesResult) -> None:
@@ -127,6 +184,8 @@ def apply_roles(con: Connection, ref: Reference, result: RolesResult) -> None:
     con.script(f"GRANT INSERT, UPDATE, DELETE ON import_changes TO {coordinators}")
     for code, role in units.items():  # an analyst undoes a unit's import in the unit's role
         con.script(f"GRANT {role} TO {ANALYST}")
+    for login in _web_logins(con):  # a new unit's role reaches the web app's logins too
+        _join_web(con, login)
     harden_functions(con)
     for table in all_tables:
         for (name,) in con.execute("SELECT policyname FROM pg_policies WHERE schemaname = current_schema() "
@@ -135,7 +194,9 @@ def apply_roles(con: Connection, ref: Reference, result: RolesResult) -> None:
     for table in (*row_tables, *PROVENANCE_TABLES):
         con.script(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         con.script(f"CREATE POLICY read_all ON {table} FOR SELECT USING (true)")
-        con.script(f"CREATE POLICY analyst_all ON {table} TO {ANALYST} USING (true) WITH CHECK (true)")
+        # The analyst writes any row, but records a person as the units do: exactly through the web app.
+        check = PERSON_RULE if table == "imports" else "true"
+        con.script(f"CREATE POLICY analyst_all ON {table} TO {ANALYST} USING (true) WITH CHECK ({check})")
         result.policies += 2
         for code, role in units.items():
             if table in PROVENANCE_TABLES:
@@ -168,6 +229,13 @@ def harden_functions(con: Connection) -> None:
         con.script(f"ALTER FUNCTION {fn}() SET search_path = {schema}, pg_temp")
         con.script(f"REVOKE ALL ON FUNCTION {fn}() FROM PUBLIC")
     con.script("ALTER FUNCTION zpb_data_changed() SECURITY DEFINER")
+
+
+def _web_logins(con: Connection) -> list[str]:
+    """The logins made the web app's (direct members of zpb_web), if it exists."""
+    return [r for (r,) in con.execute(
+        "SELECT m.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
+        "JOIN pg_roles m ON m.oid = a.member WHERE g.rolname = ? AND m.rolcanlogin ORDER BY m.rolname", (WEB,))]
 
 
 def _schema(con: Connection) -> str:

@@ -13,7 +13,7 @@ import sqlite3
 
 from zpb_lib.reference import GROUPS, WAVES, Reference
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # What each schema version added, for `zpb db upgrade` and its messages.
 SCHEMA_HISTORY = {
     1: "first release",
@@ -29,6 +29,8 @@ SCHEMA_HISTORY = {
     6: "removals an import records (a register row marked „Usuń”), which `zpb imports undo` puts back: on "
        "PostgreSQL a removal is recorded only with the row exactly as it is before it goes, and only such a "
        "record lets a row come back with the import that first stored it",
+    7: "the person an import was made for through the web app (imports.person; empty for imports made "
+       "otherwise): on PostgreSQL only the web app's login records one, and always does",
 }
 
 AUDIT_KINDS = ("certification", "reaudit", "control", "leader")
@@ -181,7 +183,8 @@ CREATE TABLE imports (
     rows         INTEGER NOT NULL CHECK (rows >= 0),
     details      TEXT,
     imported_by  TEXT,  -- the login that made it (PostgreSQL: the session's user; SQLite: the system user)
-    unit         TEXT REFERENCES police_units(code)  -- the police unit whose role made it; NULL: an analyst
+    unit         TEXT REFERENCES police_units(code),  -- the police unit whose role made it; NULL: an analyst
+    person       TEXT  -- the person the web app made it for (imported_by: the app's login); NULL: not through it
 );
 CREATE INDEX imports_hash ON imports(content_hash);
 

@@ -301,7 +301,24 @@ def _pg_v5_to_v6(con: Connection, ref: Reference, result: UpgradeResult) -> None
     _v5_to_v6(con, ref, result)
 
 
+def _v6_to_v7(con: Connection, ref: Reference, result: UpgradeResult) -> None:
+    """Version 7 records the person an import was made for through the web app; the rebuild adds
+    the column, empty for the imports made before (none of them was made through it)."""
+    n = con.execute("SELECT COUNT(*) FROM imports").fetchone()[0]
+    if n:
+        result.notes.append(f"{n} import(s) made before name no person (imports.person empty: not made through "
+                            "the web app)")
+
+
+def _pg_v6_to_v7(con: Connection, ref: Reference, result: UpgradeResult) -> None:
+    """PostgreSQL: the column added in place; the rule that only the web app's login records a
+    person, and always, comes with the rights of `zpb db roles` (brought up to date after the steps)."""
+    con.script("ALTER TABLE imports ADD COLUMN person TEXT")
+    _v6_to_v7(con, ref, result)
+
+
 STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _v6_to_v7}
 # PostgreSQL databases exist from schema version 4 on.
-PG_STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {4: _pg_v4_to_v5, 5: _pg_v5_to_v6}
+PG_STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {
+    4: _pg_v4_to_v5, 5: _pg_v5_to_v6, 6: _pg_v6_to_v7}

@@ -88,7 +88,8 @@ def import_transaction(con: Connection) -> Iterator[Connection]:
 def record_import(con: Connection, kind: str, file_name: str, content_hash: str, rows: int,
                   details: str | None = None) -> int:
     """Provenance of one import, written in the same transaction as the imported rows: who made it
-    (the login) and, for a police unit's role, for which unit (the database checks both)."""
+    (the login) and, for a police unit's role, for which unit (the database checks both); through
+    the web app, for which person (the one it acts for on ``con``, see :mod:`.acting`)."""
     # store.rights: only when an import is recorded, not for `zpb --help`
     from zpb_lib.store.rights import rights_of
 
@@ -96,7 +97,8 @@ def record_import(con: Connection, kind: str, file_name: str, content_hash: str,
     return insert_one(con, "imports", {
         "kind": kind, "file_name": file_name, "content_hash": content_hash,
         "imported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "rows": rows, "details": details, "imported_by": rights.login, "unit": rights.unit})
+        "rows": rows, "details": details, "imported_by": rights.login, "unit": rights.unit,
+        "person": con.person})
 
 
 def reference_rows(ref: Reference) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
