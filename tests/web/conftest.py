@@ -3,6 +3,8 @@ suite's PostgreSQL server, with `zpb db roles --web-login web_app` run, so that 
 ``web_app`` holds no rights of its own and acts only in its users' roles."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from zpb_lib.cli import main
@@ -13,9 +15,7 @@ WEB_LOGIN = "web_app"
 @pytest.fixture(scope="module")
 def team_db(pg, small_pg_template):
     """(the owner's URL, the app login's URL) of a fresh shared database."""
-    from conftest import pg_database
-
-    owner = pg_database(pg, small_pg_template)
+    owner = pg.create_database(f"web_{uuid.uuid4().hex[:12]}", small_pg_template)
     pg.admin(f"DROP ROLE IF EXISTS {WEB_LOGIN}")
     pg.admin(f"CREATE ROLE {WEB_LOGIN} LOGIN")
     assert main(["db", "roles", "--db", owner, "--web-login", WEB_LOGIN]) == 0

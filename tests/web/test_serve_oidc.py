@@ -24,7 +24,7 @@ USERS = {
 
 @pytest.fixture(scope="module")
 def provider():
-    users = [oidc_provider_mock.User(sub, claims) for sub, claims in USERS.items()]
+    users = [oidc_provider_mock.User(sub=sub, claims=claims) for sub, claims in USERS.items()]
     with oidc_provider_mock.run_server_in_thread(user_claims=users, require_nonce=True) as server:
         yield f"http://localhost:{server.server_port}"
 

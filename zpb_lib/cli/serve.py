@@ -54,9 +54,8 @@ def _secret(path: Path | None, variable: str) -> str | None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     # the web app's dependencies (Panel, Bokeh) load only for this command
-    from zpb_lib.core import settings
+    from zpb_lib.services.users import default_path
     from zpb_lib.web.config import Oidc, ServeConfig, ServeRefused
-    from zpb_lib.web.server import serve
 
     oidc = None
     if args.auth == "oidc":
@@ -65,7 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise ServeRefused("--auth oidc needs --oidc-issuer, --oidc-client-id and the client's secret "
                                "(--oidc-secret-file FILE or $ZPB_OIDC_SECRET)")
         oidc = Oidc(args.oidc_issuer, args.oidc_client_id, secret, args.oidc_role_claim, args.oidc_user_claim)
-    users = args.users or (settings.users_file() if args.auth == "password" else None)
+    users = args.users or (default_path() if args.auth == "password" else None)
     fields = dict(db=args.db, address=args.address, port=args.port, auth=args.auth, users_file=users, oidc=oidc,
                   public_url=args.public_url, processes=args.processes, max_upload_mb=args.max_upload_mb,
                   idle_minutes=args.idle_minutes, session_hours=args.session_hours,
@@ -76,7 +75,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = ServeConfig(**fields)
     where = args.public_url or f"http://{'localhost' if args.address == '127.0.0.1' else args.address}:{args.port}/"
     from zpb_lib.web.config import check
+    from zpb_lib.web.server import check_database
     check(config)
+    check_database(config)
     print(f"zpb serve: {where} (login: {args.auth}; Ctrl-C stops)", flush=True)
+    from zpb_lib.web.server import serve
     serve(config)
     return 0

@@ -16,7 +16,3 @@ __all__ = ["acting_as", "POSTGRESQL", "SQLITE", "Busy", "Connection", "StoreErro
            "exists", "locate", "folder_of", "optimize", "Frames", "is_synthetic", "meta", "meta_value",
            "default_db_path", "resolve_db_path", "load", "table_counts", "content_hash", "data_version",
            "SCHEMA_VERSION", "snapshot", "transaction"]
-# TEMP-STUB
-import contextlib as _c
-def acting_as(role, person):
-    return _c.nullcontext()

@@ -44,6 +44,7 @@ class BoundedDropper(pn.widgets.FileDropper):
     gathered (``refused`` names the file then)."""
     limit_bytes = param.Integer(default=20 * 1024 * 1024)
     refused = param.String(default="")
+    _rename = {**pn.widgets.FileDropper._rename, "limit_bytes": None, "refused": None}  # the server's own
 
     def _process_event(self, event: Any) -> None:
         data = event.data
@@ -354,7 +355,7 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
         return page(lang, pn.pane.HTML(header_html(config, ident, lang, {})),
                     pn.pane.HTML(f'<p role="alert">{escape(str(exc))}</p>'), heading=t("error", lang))
     unit_names = {unit_role(code): u.name for code, u in reference().police_units.items()}
-    header = pn.pane.HTML(header_html(config, ident, lang, unit_names, schools.units), sizing_mode="stretch_width")
+    header = pn.pane.HTML(header_html(config, ident, lang, unit_names), sizing_mode="stretch_width")
     imports_page = ImportsPage(session)
     tabs = [(t("tab_schools", lang), SchoolsPage(session, schools.schools).view)]
     if ident.role != READER:
@@ -406,8 +407,7 @@ main { padding: 0 .5rem; }
 """
 
 
-def header_html(config: ServeConfig, ident: Identity, lang: str, unit_names: dict[str, str],
-                units: frozenset[str] | None) -> str:
+def header_html(config: ServeConfig, ident: Identity, lang: str, unit_names: dict[str, str]) -> str:
     other = "en" if lang == "pl" else "pl"
     role = role_text(ident, lang, unit_names)
     logout = "" if config.local else f' · <a href="{LOGOUT}?lang={lang}">{escape(t("log_out", lang))}</a>'

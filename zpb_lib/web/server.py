@@ -10,6 +10,8 @@ from typing import Any
 import panel as pn
 from bokeh.settings import settings as bokeh_settings
 
+from zpb_lib import store
+from zpb_lib.store.rights import ANALYST, READER
 from zpb_lib.web import pages
 from zpb_lib.web.auth import LOGIN, LOGOUT, PasswordLogin, SessionAuth
 from zpb_lib.web.config import ServeConfig, check
@@ -54,9 +56,17 @@ def server_options(config: ServeConfig) -> dict[str, Any]:
     return options
 
 
+def check_database(config: ServeConfig) -> None:
+    """Refuse to start on a database the app cannot use (missing, of another schema version, or —
+    for a team — one whose roles the app's login cannot take): a StoreError that says what to do."""
+    with store.acting_as(ANALYST if config.local else READER, "zpb serve"):
+        store.connect(config.db, readonly=True).close()
+
+
 def serve(config: ServeConfig) -> None:
     """Serve until interrupted."""
     check(config)
+    check_database(config)
     bokeh_settings.resources.set_value("server")  # scripts from this server, never a CDN
     pn.config.inline = False
     pn.extension(design="native", notifications=False, sizing_mode="stretch_width")
