@@ -12,7 +12,7 @@ import pytest
 
 from zpb_lib import store
 from zpb_lib.store import cubefile
-from zpb_lib.store.queries import checks, institutions, plans, surveys
+from zpb_lib.store.queries import checks, imports, institutions, participation, plans, surveys
 from zpb_lib.store.write import insert_one, insert_rows, record_import, set_meta, transaction
 
 pytestmark = pytest.mark.both_backends
@@ -175,6 +175,64 @@ def test_choice_counts(answers):
     r = got.iloc[0]
     # Four respondents: two answered the question (one named nowhere), two skipped it.
     assert (int(r["institution_id"]), r["n"], r["k0"], r["k1"]) == (a, 2, 1, 1)
+
+
+def test_institutions_identified_by(empty_db):
+    con = empty_db
+    with transaction(con):
+        a = _school(con, 111111, "Szkoła A")
+        u = _university(con)
+    assert institutions.institutions_identified_by(con, "rspo", ("name", "county")) == [
+        (a, 111111, "Szkoła A", "1201")]
+    assert institutions.institutions_identified_by(con, "polon", ("locality",)) == [(u, UUID, "Kraków")]
+    with pytest.raises(ValueError):
+        institutions.institutions_identified_by(con, "name", ("county",))
+
+
+def test_responses_per_import_and_per_edition(answers):
+    con, a, b = answers
+    with transaction(con):
+        imp = record_import(con, "survey", "ankieta.csv", "h1", 2)
+        for _ in range(2):
+            insert_one(con, "survey_responses", {"institution_id": a, "edition": "2025/2026", "wave": "baseline",
+                                                 "grp": "students", "safe_school": 3, "import_id": imp})
+    # The fixture's four responses of school a came from no import.
+    got = surveys.responses_per_import(con, a, "2025/2026", "students", "baseline")
+    assert sorted(got, key=lambda r: r[0] is None) == [(imp, 2, "ankieta.csv"), (None, 4, None)]
+    assert surveys.responses_per_import(con, a, "2025/2026", "parents", "baseline") == []
+    assert sorted(surveys.responses_per_edition(con, [a, b])) == sorted([(a, "2025/2026", 6), (b, "2024/2025", 1)])
+    assert surveys.responses_per_edition(con, [b]) == [(b, "2024/2025", 1)]
+    assert surveys.responses_per_edition(con, []) == []
+
+
+# --------------------------------------------------------------------------- imports and participation
+
+def test_import_of_content(empty_db):
+    con = empty_db
+    with transaction(con):
+        first = record_import(con, "survey", "a.csv", "same", 3)
+        record_import(con, "survey", "b.csv", "same", 5)
+    row = imports.import_of_content(con, "same")
+    assert (row[0], row[1], row[2], row[4]) == (first, "survey", "a.csv", 3)
+    assert imports.import_of_content(con, "other") is None
+
+
+def test_participation_periods_and_the_complex_taking_part(empty_db):
+    con = empty_db
+    with transaction(con):
+        cx = _school(con, 500000, "Zespół Szkół", kind="complex")
+        member = _school(con, 500001, "Szkoła w zespole", parent_rspo=500000)
+        insert_one(con, "participation", {"institution_id": cx, "joined_edition": "2022/2023",
+                                          "left_edition": "2023/2024"})
+        insert_one(con, "participation", {"institution_id": member, "joined_edition": "2016/2017"})
+        insert_one(con, "participation", {"institution_id": member, "joined_edition": "2010/2011",
+                                          "left_edition": "2012/2013"})
+    assert participation.participation_periods(con, member) == [("2010/2011", "2012/2013"), ("2016/2017", None)]
+    assert participation.participation_periods(con, member + 100) == []
+    assert participation.complex_taking_part(con, member, "2023/2024") == (500000, "Zespół Szkół")
+    assert participation.complex_taking_part(con, member, "2024/2025") is None  # the complex had left
+    assert participation.complex_taking_part(con, member, "2021/2022") is None  # not yet joined
+    assert participation.complex_taking_part(con, cx, "2023/2024") is None  # a complex is no complex's school
 
 
 # --------------------------------------------------------------------------- checks
