@@ -12,7 +12,7 @@ import pytest
 
 from zpb_lib import store
 from zpb_lib.store import cubefile
-from zpb_lib.store.queries import checks, imports, institutions, participation, plans, surveys
+from zpb_lib.store.queries import audits, checks, imports, institutions, participation, plans, surveys
 from zpb_lib.store.write import insert_one, insert_rows, record_import, set_meta, transaction
 
 pytestmark = pytest.mark.both_backends
@@ -205,7 +205,7 @@ def test_responses_per_import_and_per_edition(answers):
     assert surveys.responses_per_edition(con, []) == []
 
 
-# --------------------------------------------------------------------------- imports and participation
+# --------------------------------------------------------------------------- imports, participation, audits
 
 def test_import_of_content(empty_db):
     con = empty_db
@@ -233,6 +233,59 @@ def test_participation_periods_and_the_complex_taking_part(empty_db):
     assert participation.complex_taking_part(con, member, "2024/2025") is None  # the complex had left
     assert participation.complex_taking_part(con, member, "2021/2022") is None  # not yet joined
     assert participation.complex_taking_part(con, cx, "2023/2024") is None  # a complex is no complex's school
+
+
+def test_audits_and_the_awards_linked_to_them(empty_db, ref):
+    con = empty_db
+    a1 = ref.catalogues["school@1"].criteria[0]
+    with transaction(con):
+        s = _school(con, 111111)
+        other = _school(con, 222222, "Szkoła B")
+        imp = record_import(con, "audit", "protokol.xlsx", "h1", 1)
+        cert = insert_one(con, "audits", {"institution_id": s, "edition": "2010/2011", "kind": "certification",
+                                          "audit_date": "2011-05-20", "catalogue": "school@1", "import_id": imp})
+        insert_rows(con, "audit_items", ("audit_id", "criterion", "points"), [(cert, a1.id, 1)])
+        control = _audit(con, s, "2010/2011", "control", "2011-06-10")
+        same_day = _audit(con, s, "2010/2011", "reaudit", "2011-06-10")
+        _audit(con, other, "2010/2011", "certification", "2011-05-21")
+        given = {"institution_id": s, "edition": "2010/2011", "awarded_on": "2011-10-15", "valid_until": "2013-10-15"}
+        decided = insert_one(con, "awards", {**given, "kind": "certificate", "audit_id": control})
+        waiting = insert_one(con, "awards", {**given, "kind": "extension", "audit_id": None})
+    assert audits.audit_ids_of_import(con, imp) == [cert]
+    assert audits.audit_ids_of_import(con, imp + 1) == []
+    assert audits.audit_of(con, s, "2010/2011", "certification") == (cert, imp, "protokol.xlsx")
+    assert audits.audit_of(con, s, "2010/2011", "control") == (control, None, None)
+    assert audits.audit_of(con, s, "2011/2012", "control") is None
+    # Latest first; of two the same day, the later id first.
+    assert audits.audits_of(con, s, "2010/2011") == [(same_day, "reaudit"), (control, "control"),
+                                                     (cert, "certification")]
+    assert audits.audit_header(con, cert) == ("certification", "2011-05-20", "school@1")
+    assert audits.audit_header(con, same_day + 100) is None
+    assert audits.audit_kind(con, control) == "control" and audits.audit_kind(con, same_day + 100) is None
+    assert audits.audit_points(con, cert) == {a1.id: 1}  # the second criterion not scored: no key
+    assert audits.audit_points(con, control) == {}
+    assert audits.awards_awaiting_audit(con, s, "2010/2011", ["certificate", "extension"]) == [(waiting, "extension")]
+    assert audits.awards_awaiting_audit(con, s, "2010/2011", ["certificate"]) == []
+    assert audits.award_decided_from_audit(con, control) == ("certificate", "2010/2011", None)
+    assert audits.award_decided_from_audit(con, cert) is None
+    assert audits.award_decided_from_import(con, imp) is None
+    assert audits.audit_of_award(con, decided) == ("control", "2010/2011", "2011-06-10", None)
+    assert audits.audit_of_award(con, waiting) is None
+
+
+def test_award_decided_from_an_imported_audit(empty_db):
+    con = empty_db
+    with transaction(con):
+        s = _school(con, 111111)
+        imp = record_import(con, "audit", "protokol.xlsx", "h1", 0)
+        audit = insert_one(con, "audits", {"institution_id": s, "edition": "2010/2011", "kind": "certification",
+                                           "audit_date": "2011-05-20", "catalogue": "school@1", "import_id": imp})
+        reg = record_import(con, "register", "rejestr.xlsx", "h2", 1)
+        insert_one(con, "awards", {"institution_id": s, "edition": "2010/2011", "kind": "certificate",
+                                   "audit_id": audit, "awarded_on": "2011-10-15", "valid_until": "2013-10-15",
+                                   "import_id": reg})
+    assert audits.award_decided_from_import(con, imp) == ("certificate", "2010/2011", reg)
+    assert audits.award_decided_from_audit(con, audit) == ("certificate", "2010/2011", reg)
 
 
 # --------------------------------------------------------------------------- checks
