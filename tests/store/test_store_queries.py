@@ -12,7 +12,7 @@ import pytest
 
 from zpb_lib import store
 from zpb_lib.store import cubefile
-from zpb_lib.store.queries import audits, checks, imports, institutions, participation, plans, surveys
+from zpb_lib.store.queries import audits, checks, imports, institutions, participation, plans, register, surveys
 from zpb_lib.store.write import insert_one, insert_rows, record_import, set_meta, transaction
 
 pytestmark = pytest.mark.both_backends
@@ -286,6 +286,76 @@ def test_award_decided_from_an_imported_audit(empty_db):
                                    "import_id": reg})
     assert audits.award_decided_from_import(con, imp) == ("certificate", "2010/2011", reg)
     assert audits.award_decided_from_audit(con, audit) == ("certificate", "2010/2011", reg)
+
+
+# --------------------------------------------------------------------------- the register's tables
+
+@pytest.fixture
+def register_rows(empty_db):
+    """Two schools of two counties, a university, partners (one without a county), participation,
+    awards and action items, stored out of the orders the queries return."""
+    con = empty_db
+    with transaction(con):
+        b = _school(con, 222222, "Szkoła B", county="1261", municipality="Kraków", locality="Kraków")
+        a = _school(con, 111111, "Szkoła A")
+        u = _university(con)
+        ngo = insert_one(con, "partners", {"name": "Fundacja", "kind": "ngo", "county": None})
+        police = insert_one(con, "partners", {"name": "KPP Bochnia", "kind": "police", "county": "1201"})
+        p_b = insert_one(con, "participation", {"institution_id": b, "joined_edition": "2010/2011"})
+        p_a = insert_one(con, "participation", {"institution_id": a, "joined_edition": "2010/2011",
+                                                "left_edition": "2012/2013"})
+        p_u = insert_one(con, "participation", {"institution_id": u, "joined_edition": "2009/2010"})
+        w_leader = insert_one(con, "awards", {"institution_id": a, "kind": "leader", "edition": "2012/2013",
+                                              "awarded_on": "2013-10-15"})
+        w_cert = insert_one(con, "awards", {"institution_id": b, "kind": "certificate", "edition": "2012/2013",
+                                            "awarded_on": "2013-10-15", "valid_until": "2015-10-15"})
+        item = {"area": "violence", "kind": "prevention", "deadline": "2013-05-01", "status": "planned"}
+        x_b = insert_one(con, "action_items", {**item, "institution_id": b, "edition": "2012/2013",
+                                               "title": "Monitoring", "partner_id": police})
+        x_a = insert_one(con, "action_items", {**item, "institution_id": a, "edition": "2012/2013",
+                                               "title": "Dyżury", "partner_id": police, "status": "done"})
+        x_old = insert_one(con, "action_items", {**item, "institution_id": b, "edition": "2011/2012",
+                                                 "title": "Warsztaty", "partner_id": None})
+    return con, {"a": a, "b": b, "u": u, "ngo": ngo, "police": police, "p_a": p_a, "p_b": p_b, "p_u": p_u,
+                 "w_leader": w_leader, "w_cert": w_cert, "x_a": x_a, "x_b": x_b, "x_old": x_old}
+
+
+def test_register_rows_as_an_import_compares_them(register_rows):
+    con, r = register_rows
+    assert register.partners(con) == [(r["ngo"], "Fundacja", "ngo", None),
+                                      (r["police"], "KPP Bochnia", "police", "1201")]
+    assert register.participation_rows(con) == [(r["p_b"], r["b"], "2010/2011", None),
+                                                (r["p_a"], r["a"], "2010/2011", "2012/2013"),
+                                                (r["p_u"], r["u"], "2009/2010", None)]
+    assert register.award_rows(con) == [(r["w_leader"], r["a"], "2012/2013", "leader", "2013-10-15", None, None),
+                                        (r["w_cert"], r["b"], "2012/2013", "certificate", "2013-10-15", "2015-10-15",
+                                         None)]
+    assert [row[0] for row in register.action_rows(con)] == [r["x_b"], r["x_a"], r["x_old"]]
+    assert register.action_rows(con)[1] == (r["x_a"], r["a"], "2012/2013", "Dyżury", "violence", "prevention",
+                                            r["police"], "2013-05-01", "done")
+    assert register.actions_naming_partner(con, r["police"]) == [
+        (r["x_b"], "2012/2013", "Monitoring", None, 222222, None),
+        (r["x_a"], "2012/2013", "Dyżury", None, 111111, None)]
+    assert register.actions_naming_partner(con, r["ngo"]) == []
+
+
+def test_register_rows_as_the_template_lists_them(register_rows):
+    con, r = register_rows
+    assert register.participation_listing(con) == [(None, UUID, "Uczelnia Testowa", "2009/2010", None),
+                                                    (111111, None, "Szkoła A", "2010/2011", "2012/2013"),
+                                                    (222222, None, "Szkoła B", "2010/2011", None)]
+    assert register.award_listing(con) == [(222222, None, "Szkoła B", "2012/2013", "certificate", "2013-10-15"),
+                                           (111111, None, "Szkoła A", "2012/2013", "leader", "2013-10-15")]
+    assert register.action_listing(con) == [
+        (222222, None, "Szkoła B", "2011/2012", "violence", "prevention", "Warsztaty", None, "2013-05-01", "planned"),
+        (111111, None, "Szkoła A", "2012/2013", "violence", "prevention", "Dyżury", "KPP Bochnia", "2013-05-01",
+         "done"),
+        (222222, None, "Szkoła B", "2012/2013", "violence", "prevention", "Monitoring", "KPP Bochnia", "2013-05-01",
+         "planned")]
+    assert register.partner_listing(con) == [("KPP Bochnia", "police", "1201"), ("Fundacja", "ngo", None)]
+    assert register.institution_listing(con) == [(111111, None, "Szkoła A", "Bochnia", "1201", "primary"),
+                                                 (222222, None, "Szkoła B", "Kraków", "1261", "primary"),
+                                                 (None, UUID, "Uczelnia Testowa", "Kraków", "1261", "university")]
 
 
 # --------------------------------------------------------------------------- checks
