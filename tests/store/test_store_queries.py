@@ -12,7 +12,7 @@ import pytest
 
 from zpb_lib import store
 from zpb_lib.store import cubefile
-from zpb_lib.store.queries import checks, institutions, plans, surveys
+from zpb_lib.store.queries import audits, checks, imports, institutions, participation, plans, register, surveys
 from zpb_lib.store.write import insert_one, insert_rows, record_import, set_meta, transaction
 
 pytestmark = pytest.mark.both_backends
@@ -175,6 +175,187 @@ def test_choice_counts(answers):
     r = got.iloc[0]
     # Four respondents: two answered the question (one named nowhere), two skipped it.
     assert (int(r["institution_id"]), r["n"], r["k0"], r["k1"]) == (a, 2, 1, 1)
+
+
+def test_institutions_identified_by(empty_db):
+    con = empty_db
+    with transaction(con):
+        a = _school(con, 111111, "Szkoła A")
+        u = _university(con)
+    assert institutions.institutions_identified_by(con, "rspo", ("name", "county")) == [
+        (a, 111111, "Szkoła A", "1201")]
+    assert institutions.institutions_identified_by(con, "polon", ("locality",)) == [(u, UUID, "Kraków")]
+    with pytest.raises(ValueError):
+        institutions.institutions_identified_by(con, "name", ("county",))
+
+
+def test_responses_per_import_and_per_edition(answers):
+    con, a, b = answers
+    with transaction(con):
+        imp = record_import(con, "survey", "ankieta.csv", "h1", 2)
+        for _ in range(2):
+            insert_one(con, "survey_responses", {"institution_id": a, "edition": "2025/2026", "wave": "baseline",
+                                                 "grp": "students", "safe_school": 3, "import_id": imp})
+    # The fixture's four responses of school a came from no import.
+    got = surveys.responses_per_import(con, a, "2025/2026", "students", "baseline")
+    assert sorted(got, key=lambda r: r[0] is None) == [(imp, 2, "ankieta.csv"), (None, 4, None)]
+    assert surveys.responses_per_import(con, a, "2025/2026", "parents", "baseline") == []
+    assert sorted(surveys.responses_per_edition(con, [a, b])) == sorted([(a, "2025/2026", 6), (b, "2024/2025", 1)])
+    assert surveys.responses_per_edition(con, [b]) == [(b, "2024/2025", 1)]
+    assert surveys.responses_per_edition(con, []) == []
+
+
+# --------------------------------------------------------------------------- imports, participation, audits
+
+def test_import_of_content(empty_db):
+    con = empty_db
+    with transaction(con):
+        first = record_import(con, "survey", "a.csv", "same", 3)
+        record_import(con, "survey", "b.csv", "same", 5)
+    row = imports.import_of_content(con, "same")
+    assert (row[0], row[1], row[2], row[4]) == (first, "survey", "a.csv", 3)
+    assert imports.import_of_content(con, "other") is None
+
+
+def test_participation_periods_and_the_complex_taking_part(empty_db):
+    con = empty_db
+    with transaction(con):
+        cx = _school(con, 500000, "Zespół Szkół", kind="complex")
+        member = _school(con, 500001, "Szkoła w zespole", parent_rspo=500000)
+        insert_one(con, "participation", {"institution_id": cx, "joined_edition": "2022/2023",
+                                          "left_edition": "2023/2024"})
+        insert_one(con, "participation", {"institution_id": member, "joined_edition": "2016/2017"})
+        insert_one(con, "participation", {"institution_id": member, "joined_edition": "2010/2011",
+                                          "left_edition": "2012/2013"})
+    assert participation.participation_periods(con, member) == [("2010/2011", "2012/2013"), ("2016/2017", None)]
+    assert participation.participation_periods(con, member + 100) == []
+    assert participation.complex_taking_part(con, member, "2023/2024") == (500000, "Zespół Szkół")
+    assert participation.complex_taking_part(con, member, "2024/2025") is None  # the complex had left
+    assert participation.complex_taking_part(con, member, "2021/2022") is None  # not yet joined
+    assert participation.complex_taking_part(con, cx, "2023/2024") is None  # a complex is no complex's school
+
+
+def test_audits_and_the_awards_linked_to_them(empty_db, ref):
+    con = empty_db
+    a1 = ref.catalogues["school@1"].criteria[0]
+    with transaction(con):
+        s = _school(con, 111111)
+        other = _school(con, 222222, "Szkoła B")
+        imp = record_import(con, "audit", "protokol.xlsx", "h1", 1)
+        cert = insert_one(con, "audits", {"institution_id": s, "edition": "2010/2011", "kind": "certification",
+                                          "audit_date": "2011-05-20", "catalogue": "school@1", "import_id": imp})
+        insert_rows(con, "audit_items", ("audit_id", "criterion", "points"), [(cert, a1.id, 1)])
+        control = _audit(con, s, "2010/2011", "control", "2011-06-10")
+        same_day = _audit(con, s, "2010/2011", "reaudit", "2011-06-10")
+        _audit(con, other, "2010/2011", "certification", "2011-05-21")
+        given = {"institution_id": s, "edition": "2010/2011", "awarded_on": "2011-10-15", "valid_until": "2013-10-15"}
+        decided = insert_one(con, "awards", {**given, "kind": "certificate", "audit_id": control})
+        waiting = insert_one(con, "awards", {**given, "kind": "extension", "audit_id": None})
+    assert audits.audit_ids_of_import(con, imp) == [cert]
+    assert audits.audit_ids_of_import(con, imp + 1) == []
+    assert audits.audit_of(con, s, "2010/2011", "certification") == (cert, imp, "protokol.xlsx")
+    assert audits.audit_of(con, s, "2010/2011", "control") == (control, None, None)
+    assert audits.audit_of(con, s, "2011/2012", "control") is None
+    # Latest first; of two the same day, the later id first.
+    assert audits.audits_of(con, s, "2010/2011") == [(same_day, "reaudit"), (control, "control"),
+                                                     (cert, "certification")]
+    assert audits.audit_header(con, cert) == ("certification", "2011-05-20", "school@1")
+    assert audits.audit_header(con, same_day + 100) is None
+    assert audits.audit_kind(con, control) == "control" and audits.audit_kind(con, same_day + 100) is None
+    assert audits.audit_points(con, cert) == {a1.id: 1}  # the second criterion not scored: no key
+    assert audits.audit_points(con, control) == {}
+    assert audits.awards_awaiting_audit(con, s, "2010/2011", ["certificate", "extension"]) == [(waiting, "extension")]
+    assert audits.awards_awaiting_audit(con, s, "2010/2011", ["certificate"]) == []
+    assert audits.award_decided_from_audit(con, control) == ("certificate", "2010/2011", None)
+    assert audits.award_decided_from_audit(con, cert) is None
+    assert audits.award_decided_from_import(con, imp) is None
+    assert audits.audit_of_award(con, decided) == ("control", "2010/2011", "2011-06-10", None)
+    assert audits.audit_of_award(con, waiting) is None
+
+
+def test_award_decided_from_an_imported_audit(empty_db):
+    con = empty_db
+    with transaction(con):
+        s = _school(con, 111111)
+        imp = record_import(con, "audit", "protokol.xlsx", "h1", 0)
+        audit = insert_one(con, "audits", {"institution_id": s, "edition": "2010/2011", "kind": "certification",
+                                           "audit_date": "2011-05-20", "catalogue": "school@1", "import_id": imp})
+        reg = record_import(con, "register", "rejestr.xlsx", "h2", 1)
+        insert_one(con, "awards", {"institution_id": s, "edition": "2010/2011", "kind": "certificate",
+                                   "audit_id": audit, "awarded_on": "2011-10-15", "valid_until": "2013-10-15",
+                                   "import_id": reg})
+    assert audits.award_decided_from_import(con, imp) == ("certificate", "2010/2011", reg)
+    assert audits.award_decided_from_audit(con, audit) == ("certificate", "2010/2011", reg)
+
+
+# --------------------------------------------------------------------------- the register's tables
+
+@pytest.fixture
+def register_rows(empty_db):
+    """Two schools of two counties, a university, partners (one without a county), participation,
+    awards and action items, stored out of the orders the queries return."""
+    con = empty_db
+    with transaction(con):
+        b = _school(con, 222222, "Szkoła B", county="1261", municipality="Kraków", locality="Kraków")
+        a = _school(con, 111111, "Szkoła A")
+        u = _university(con)
+        ngo = insert_one(con, "partners", {"name": "Fundacja", "kind": "ngo", "county": None})
+        police = insert_one(con, "partners", {"name": "KPP Bochnia", "kind": "police", "county": "1201"})
+        p_b = insert_one(con, "participation", {"institution_id": b, "joined_edition": "2010/2011"})
+        p_a = insert_one(con, "participation", {"institution_id": a, "joined_edition": "2010/2011",
+                                                "left_edition": "2012/2013"})
+        p_u = insert_one(con, "participation", {"institution_id": u, "joined_edition": "2009/2010"})
+        w_leader = insert_one(con, "awards", {"institution_id": a, "kind": "leader", "edition": "2012/2013",
+                                              "awarded_on": "2013-10-15"})
+        w_cert = insert_one(con, "awards", {"institution_id": b, "kind": "certificate", "edition": "2012/2013",
+                                            "awarded_on": "2013-10-15", "valid_until": "2015-10-15"})
+        item = {"area": "violence", "kind": "prevention", "deadline": "2013-05-01", "status": "planned"}
+        x_b = insert_one(con, "action_items", {**item, "institution_id": b, "edition": "2012/2013",
+                                               "title": "Monitoring", "partner_id": police})
+        x_a = insert_one(con, "action_items", {**item, "institution_id": a, "edition": "2012/2013",
+                                               "title": "Dyżury", "partner_id": police, "status": "done"})
+        x_old = insert_one(con, "action_items", {**item, "institution_id": b, "edition": "2011/2012",
+                                                 "title": "Warsztaty", "partner_id": None})
+    return con, {"a": a, "b": b, "u": u, "ngo": ngo, "police": police, "p_a": p_a, "p_b": p_b, "p_u": p_u,
+                 "w_leader": w_leader, "w_cert": w_cert, "x_a": x_a, "x_b": x_b, "x_old": x_old}
+
+
+def test_register_rows_as_an_import_compares_them(register_rows):
+    con, r = register_rows
+    assert register.partners(con) == [(r["ngo"], "Fundacja", "ngo", None),
+                                      (r["police"], "KPP Bochnia", "police", "1201")]
+    assert register.participation_rows(con) == [(r["p_b"], r["b"], "2010/2011", None),
+                                                (r["p_a"], r["a"], "2010/2011", "2012/2013"),
+                                                (r["p_u"], r["u"], "2009/2010", None)]
+    assert register.award_rows(con) == [(r["w_leader"], r["a"], "2012/2013", "leader", "2013-10-15", None, None),
+                                        (r["w_cert"], r["b"], "2012/2013", "certificate", "2013-10-15", "2015-10-15",
+                                         None)]
+    assert [row[0] for row in register.action_rows(con)] == [r["x_b"], r["x_a"], r["x_old"]]
+    assert register.action_rows(con)[1] == (r["x_a"], r["a"], "2012/2013", "Dyżury", "violence", "prevention",
+                                            r["police"], "2013-05-01", "done")
+    assert register.actions_naming_partner(con, r["police"]) == [
+        (r["x_b"], "2012/2013", "Monitoring", None, 222222, None),
+        (r["x_a"], "2012/2013", "Dyżury", None, 111111, None)]
+    assert register.actions_naming_partner(con, r["ngo"]) == []
+
+
+def test_register_rows_as_the_template_lists_them(register_rows):
+    con, r = register_rows
+    assert register.participation_listing(con) == [(None, UUID, "Uczelnia Testowa", "2009/2010", None),
+                                                    (111111, None, "Szkoła A", "2010/2011", "2012/2013"),
+                                                    (222222, None, "Szkoła B", "2010/2011", None)]
+    assert register.award_listing(con) == [(222222, None, "Szkoła B", "2012/2013", "certificate", "2013-10-15"),
+                                           (111111, None, "Szkoła A", "2012/2013", "leader", "2013-10-15")]
+    assert register.action_listing(con) == [
+        (222222, None, "Szkoła B", "2011/2012", "violence", "prevention", "Warsztaty", None, "2013-05-01", "planned"),
+        (111111, None, "Szkoła A", "2012/2013", "violence", "prevention", "Dyżury", "KPP Bochnia", "2013-05-01",
+         "done"),
+        (222222, None, "Szkoła B", "2012/2013", "violence", "prevention", "Monitoring", "KPP Bochnia", "2013-05-01",
+         "planned")]
+    assert register.partner_listing(con) == [("KPP Bochnia", "police", "1201"), ("Fundacja", "ngo", None)]
+    assert register.institution_listing(con) == [(111111, None, "Szkoła A", "Bochnia", "1201", "primary"),
+                                                 (222222, None, "Szkoła B", "Kraków", "1261", "primary"),
+                                                 (None, UUID, "Uczelnia Testowa", "Kraków", "1261", "university")]
 
 
 # --------------------------------------------------------------------------- checks

@@ -20,6 +20,8 @@ from zpb_lib.core.limits import MIB, WHAT, FileLimits, LimitsError, file_limits
 from zpb_lib.reference import Edition, Reference
 from zpb_lib.store.backend import Connection
 from zpb_lib.store.history import replace_refusal
+from zpb_lib.store.queries.imports import import_of_content
+from zpb_lib.store.queries.participation import complex_taking_part, participation_periods
 from zpb_lib.store.rights import rights_of
 
 MAX_PROBLEMS = 20  # more than this and the file is probably of another kind; stop and report
@@ -204,8 +206,7 @@ def check_participation(file: str | Path, con: Connection, inst: Institution, ed
     (surveys) a school of a complex taking part in the edition passes too: it takes part with its
     complex, and its respondents count as the complex's (:mod:`zpb_lib.domain.complexes`); that complex's
     RSPO number and name are returned (None when the institution takes part itself)."""
-    periods = con.execute("SELECT joined_edition, left_edition FROM participation WHERE institution_id = ? "
-                          "ORDER BY joined_edition", (inst.id,)).fetchall()
+    periods = participation_periods(con, inst.id)
     e = edition.edition
     if any(j <= e and (left is None or left >= e) for j, left in periods):
         return None
@@ -234,12 +235,7 @@ def check_participation(file: str | Path, con: Connection, inst: Institution, ed
 def _complex_taking_part(con: Connection, inst: Institution, edition: str) -> tuple[int, str] | None:
     """(RSPO number, name) of the complex the school belongs to, when that complex takes part in
     ``edition``."""
-    row = con.execute(
-        "SELECT c.rspo, c.name FROM institutions m JOIN institutions c ON c.rspo = m.parent_rspo "
-        "AND c.kind = 'complex' AND c.id <> m.id JOIN participation p ON p.institution_id = c.id "
-        "WHERE m.id = ? AND m.kind <> 'complex' AND p.joined_edition <= ? "
-        "AND (p.left_edition IS NULL OR p.left_edition >= ?) ORDER BY c.rspo LIMIT 1",
-        (inst.id, edition, edition)).fetchone()
+    row = complex_taking_part(con, inst.id, edition)
     return (int(row[0]), str(row[1])) if row else None
 
 
@@ -257,8 +253,7 @@ class PreviousImport:
 
 def previous_import(con: Connection, content_hash: str) -> PreviousImport | None:
     """The earlier import of a file with the same content, if any."""
-    row = con.execute("SELECT id, kind, file_name, imported_at, rows FROM imports WHERE content_hash = ? "
-                      "ORDER BY id LIMIT 1", (content_hash,)).fetchone()
+    row = import_of_content(con, content_hash)
     return PreviousImport(*row) if row else None
 
 

@@ -31,6 +31,8 @@ from zpb_lib.ingest.envelope import ImportEnvelope
 from zpb_lib.core.text import cell_date, column_letter, norm, pl_date
 from zpb_lib.ingest.archive import open_workbook
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.audits import (audit_header, audit_ids_of_import, audit_of, audit_points,
+                                          award_decided_from_audit, award_decided_from_import, awards_awaiting_audit)
 from zpb_lib.core.workbook import formula, save
 
 SHEET = "Protokół audytu"
@@ -452,9 +454,8 @@ def ingest_audit(con: Connection, path: str | Path, *, kind: str | None = None, 
     before: list[_StoredAudit] = []  # the audits of the import replaced, as they were
 
     def keep_replaced(prev: PreviousImport) -> None:
-        _check_no_award(con, path, "SELECT id FROM audits WHERE import_id = ?", (prev.id,))
-        before.extend(_stored_audit(con, aid) for (aid,) in
-                      con.execute("SELECT id FROM audits WHERE import_id = ?", (prev.id,)).fetchall())
+        _check_no_award(path, award_decided_from_import(con, prev.id))
+        before.extend(_stored_audit(con, aid) for aid in audit_ids_of_import(con, prev.id))
 
     with ImportEnvelope(con, path, "audit", p.content_hash, what="the audit",
                         again="use --replace to replace that import", replace=replace, dry_run=dry_run,
@@ -463,16 +464,14 @@ def ingest_audit(con: Connection, path: str | Path, *, kind: str | None = None, 
             result.replaced.append(env.replaced.describe())
             for old_audit in before:
                 result.changes += _differences(old_audit, p)
-        old = con.execute("SELECT a.id, a.import_id, i.file_name FROM audits a LEFT JOIN imports i ON i.id = a.import_id "
-                          "WHERE a.institution_id = ? AND a.edition = ? AND a.kind = ?",
-                          (p.institution.id, p.edition, p.kind)).fetchone()
+        old = audit_of(con, p.institution.id, p.edition, p.kind)
         if old is not None:
             source = f"import #{old[1]} „{old[2]}”" if old[1] is not None else "not from an import"
             if not replace:
                 raise IngestError(path, f"a {p.kind} audit of {p.institution.label} in {p.edition} is "
                                         f"already stored ({source}); nothing was stored "
                                         "(use --replace to replace it)")
-            _check_no_award(con, path, "SELECT ?", (old[0],))
+            _check_no_award(path, award_decided_from_audit(con, old[0]))
             old_audit = _stored_audit(con, old[0])
             if old[1] is not None:
                 check_may_replace(path, con, old[1])
@@ -508,9 +507,8 @@ class _StoredAudit:
 
 
 def _stored_audit(con: Connection, audit_id: int) -> _StoredAudit:
-    kind, date, catalogue = con.execute("SELECT kind, audit_date, catalogue FROM audits WHERE id = ?",
-                                        (audit_id,)).fetchone()
-    points = dict(con.execute("SELECT criterion, points FROM audit_items WHERE audit_id = ?", (audit_id,)).fetchall())
+    kind, date, catalogue = audit_header(con, audit_id)
+    points = audit_points(con, audit_id)
     return _StoredAudit(kind, dt.date.fromisoformat(str(date)[:10]), catalogue, points)
 
 
@@ -544,17 +542,15 @@ def _link_awards(con: Connection, p: Protocol, audit_id: int, import_id: int, re
              if r.audit == p.kind]
     if not kinds:
         return []
-    rows = con.execute(f"SELECT id, kind FROM awards WHERE institution_id = ? AND edition = ? AND audit_id IS NULL "
-                       f"AND kind IN ({', '.join('?' * len(kinds))})", (p.institution.id, p.edition, *kinds)).fetchall()
+    rows = awards_awaiting_audit(con, p.institution.id, p.edition, kinds)
     for award_id, _ in rows:
         update_logged(con, "awards", award_id, {"audit_id": audit_id}, import_id)
     return [k for _, k in rows]
 
 
-def _check_no_award(con: Connection, path: Path, audits_sql: str, params: tuple) -> None:
-    """An audit from which an award was decided cannot be replaced by an import."""
-    row = con.execute(f"SELECT w.kind, w.edition, w.import_id FROM awards w WHERE w.audit_id IN ({audits_sql}) "
-                      "LIMIT 1", params).fetchone()
+def _check_no_award(path: Path, row: tuple | None) -> None:
+    """An audit from which an award was decided cannot be replaced by an import: ``row`` is such
+    an award, as ``(kind, edition, import_id)``, or None."""
     if row is not None:
         source = f" (import #{row[2]})" if row[2] is not None else ""
         raise IngestError(path, f"the audit cannot be replaced: the {row[0]} of {row[1]} recorded{source} was decided "

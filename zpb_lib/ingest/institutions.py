@@ -32,6 +32,7 @@ from zpb_lib.ingest.envelope import ImportEnvelope
 from zpb_lib.core.text import column_letter
 from zpb_lib.ingest.tables import Table, document_kind, read_table
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.institutions import institutions_identified_by
 
 SHOWN = 20  # names listed per kind of change; the rest are counted
 
@@ -634,8 +635,7 @@ def plan_changes(con: Connection, f: RegisterFile, types: RspoTypes) -> Plan:
     idc = f.ident_column
     cols = tuple(dict.fromkeys((*f.fields, "name", "county", "kind", "rspo_type", "in_register")))
     stored: dict[object, tuple[int, dict[str, Any]]] = {
-        r[1]: (r[0], dict(zip(cols, r[2:]))) for r in con.execute(
-            f"SELECT id, {idc}, {', '.join(cols)} FROM institutions WHERE {idc} IS NOT NULL")}
+        r[1]: (r[0], dict(zip(cols, r[2:]))) for r in institutions_identified_by(con, idc, cols)}
     plan = Plan()
     for rec in f.records:
         row_id, old = stored.pop(rec.ident, (None, None))

@@ -44,6 +44,7 @@ from zpb_lib.ingest.envelope import ImportEnvelope
 from zpb_lib.core.text import column_letter, header_keys, norm, text_keys
 from zpb_lib.ingest.tables import Table, not_a_table, read_table  # noqa: F401  (Table stays importable from here)
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.surveys import responses_per_import
 
 # Columns that forms add around the questions. Personal ones identify a respondent; metadata ones
 # do not, but neither is stored. Keys are normalised with norm().
@@ -551,14 +552,6 @@ class SurveyImport:
         return out
 
 
-def _slot(con: Connection, inst: int, edition: str, group: str, wave: str) -> list[tuple[int | None, int, str | None]]:
-    """Responses already stored for a target, per import: (import id, count, file name)."""
-    return con.execute(
-        "SELECT r.import_id, COUNT(*), i.file_name FROM survey_responses r LEFT JOIN imports i ON i.id = r.import_id "
-        "WHERE r.institution_id = ? AND r.edition = ? AND r.grp = ? AND r.wave = ? GROUP BY r.import_id, i.file_name",
-        (inst, edition, group, wave)).fetchall()
-
-
 def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, edition: str, group: str,
                   wave: str, replace: bool = False, append: bool = False, dry_run: bool = False,
                   skip_bad_rows: bool = False, ref: Reference | None = None) -> SurveyImport:
@@ -590,7 +583,7 @@ def ingest_survey(con: Connection, path: str | Path, *, institution: int | str, 
                         again="use --replace to replace that import", replace=replace, dry_run=dry_run) as env:
         if env.replaced is not None:
             result.replaced.append(env.replaced.describe())
-        existing = _slot(con, inst.id, edition, group, wave)
+        existing = responses_per_import(con, inst.id, edition, group, wave)
         if existing:
             total = sum(n for _, n, _ in existing)
             sources = ", ".join(f"import #{iid} „{name}”" if iid is not None else "data not from an import"

@@ -13,6 +13,8 @@ from zpb_lib.ingest.register.layout import ACTIONS, AWARDS, PARTICIPATION, PARTN
 from zpb_lib.ingest.register.plan import Op, Partner
 from zpb_lib.reference import Reference
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.audits import audit_of_award
+from zpb_lib.store.queries.surveys import responses_per_edition
 from zpb_lib.store.write import insert_one, remove_logged, update_logged
 
 
@@ -76,10 +78,7 @@ class Consequences:
             if a.institution_id not in participating_in(periods, str(a.edition)):
                 out[("audits", int(a.id), "outside")] = (int(a.institution_id), f"{a.kind} audit of {a.edition} "
                                                          "outside any participation period")
-        marks = ", ".join("?" * len(mine))
-        for iid, edition, n in con.execute(f"SELECT institution_id, edition, COUNT(*) FROM survey_responses WHERE "
-                                           f"institution_id IN ({marks}) GROUP BY institution_id, edition",
-                                           sorted(mine)):
+        for iid, edition, n in responses_per_edition(con, sorted(mine)):
             if iid not in participating_in(f.participation[f.participation["institution_id"] == iid], edition):
                 out[("survey_responses", iid, f"outside {edition}")] = (iid, f"{n} survey response(s) of {edition} "
                                                                         "outside any participation period")
@@ -91,8 +90,7 @@ class Consequences:
         for op in self.ops:
             if op.sheet is not AWARDS:
                 continue
-            row = con.execute("SELECT a.kind, a.edition, a.audit_date, a.import_id FROM awards w JOIN audits a "
-                              "ON a.id = w.audit_id WHERE w.id = ?", (op.row_id,)).fetchone()
+            row = audit_of_award(con, op.row_id)
             if row is None or any(("awards", op.row_id, c) in self.before for c in CONTESTING):
                 continue
             kind, edition, date, import_id = row

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from zpb_lib.core.text import norm
 from zpb_lib.domain.institutions import Institution
@@ -21,6 +21,8 @@ from zpb_lib.ingest.register.result import RegisterImport, SheetResult
 from zpb_lib.reference import Reference
 from zpb_lib.reference.identifiers import label
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.audits import audit_kind, audits_of
+from zpb_lib.store.queries.register import action_rows, actions_naming_partner, award_rows, participation_rows, partners
 
 
 @dataclass
@@ -90,7 +92,7 @@ class Planner:
         self.removed_partners: dict[int, Record] = {}  # stored partners the file removes, by id
         self.partners: dict[tuple[str, str | None], Partner] = {}
         self.partner_by_id: dict[int, Partner] = {}
-        for pid, name, kind, county in con.execute("SELECT id, name, kind, county FROM partners ORDER BY id"):
+        for pid, name, kind, county in partners(con):
             p = Partner(name, kind, county, pid)
             self.partner_by_id[pid] = p
             self.partners.setdefault((norm(name), county), p)
@@ -122,8 +124,8 @@ class Planner:
 
     def _show(self, key: str, value: Any) -> str:
         if key == "audit_id" and value is not None:  # the audit's kind, not its internal id
-            row = self.con.execute("SELECT kind FROM audits WHERE id = ?", (value,)).fetchone()
-            return f"{row[0]} audit" if row else "an audit"
+            kind = audit_kind(self.con, value)
+            return f"{kind} audit" if kind is not None else "an audit"
         return _show(value)
 
     # -- partners
@@ -190,8 +192,7 @@ class Planner:
 
     # -- participation
     def plan_participation(self, recs: list[Record], result: SheetResult) -> list[Op]:
-        stored = _stored(self.con, "SELECT id, institution_id, joined_edition, left_edition FROM participation",
-                         lambda r: (r[1], r[2]), lambda r: {"left_edition": r[3]})
+        stored = _stored(participation_rows(self.con), lambda r: (r[1], r[2]), lambda r: {"left_edition": r[3]})
         ops = []
         for rec in recs:
             v = rec.values
@@ -211,8 +212,7 @@ class Planner:
 
     # -- awards
     def plan_awards(self, recs: list[Record], result: SheetResult) -> list[Op]:
-        stored = _stored(self.con, "SELECT id, institution_id, edition, kind, awarded_on, valid_until, audit_id "
-                                   "FROM awards", lambda r: (r[1], r[2], r[3]),
+        stored = _stored(award_rows(self.con), lambda r: (r[1], r[2], r[3]),
                          lambda r: {"awarded_on": dt.date.fromisoformat(r[4]),
                                     "valid_until": dt.date.fromisoformat(r[5]) if r[5] else None, "audit_id": r[6]})
         ops = []
@@ -245,9 +245,7 @@ class Planner:
             audit_kinds = [r.audit for r in rule_set.awards.values() if r.award_kind == kind]
         except KeyError:
             rule_set, audit_kinds = None, []
-        audits = self.con.execute(
-            "SELECT id, kind FROM audits WHERE institution_id = ? AND edition = ? ORDER BY audit_date DESC, id DESC",
-            (inst.id, edition)).fetchall()
+        audits = audits_of(self.con, inst.id, edition)
         fitting = [(aid, akind) for aid, akind in audits if akind in audit_kinds]
         chosen = next((a for a in fitting if a[0] == stored_audit), fitting[0] if fitting else None)
         if kind == "leader":
@@ -263,8 +261,7 @@ class Planner:
 
     # -- actions
     def plan_actions(self, recs: list[Record], result: SheetResult) -> list[Op]:
-        stored = _stored(self.con, "SELECT id, institution_id, edition, title, area, kind, partner_id, deadline, "
-                                   "status FROM action_items", lambda r: (r[1], r[2], " ".join(r[3].split())),
+        stored = _stored(action_rows(self.con), lambda r: (r[1], r[2], " ".join(r[3].split())),
                          lambda r: {"area": r[4], "kind": r[5],
                                     "partner_id": self.partner_by_id.get(r[6]) if r[6] is not None else None,
                                     "deadline": dt.date.fromisoformat(r[7]), "status": r[8]})
@@ -303,11 +300,11 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
-def _stored(con: Connection, sql: str, key: Callable[[tuple], tuple],
+def _stored(rows: Iterable[tuple], key: Callable[[tuple], tuple],
             values: Callable[[tuple], dict[str, Any]]) -> dict[tuple, tuple[int, dict[str, Any]]]:
-    """Stored rows by natural key (the first, should the database hold a key twice)."""
+    """Stored rows (id first, by id) by natural key (the first, should the database hold a key twice)."""
     out: dict[tuple, tuple[int, dict[str, Any]]] = {}
-    for r in con.execute(sql + " ORDER BY id"):
+    for r in rows:
         out.setdefault(key(r), (r[0], values(r)))
     return out
 
@@ -319,10 +316,7 @@ def _partner_dependants(con: Connection, ops: list[Op], problems: Problems) -> N
     for op in ops:
         if not (op.remove and op.sheet is PARTNERS):
             continue
-        rows = [r for r in con.execute(
-            "SELECT a.id, a.edition, a.title, a.import_id, i.rspo, i.polon FROM action_items a "
-            "JOIN institutions i ON i.id = a.institution_id WHERE a.partner_id = ? ORDER BY a.edition, a.id",
-            (op.row_id,)) if r[0] not in gone]
+        rows = [r for r in actions_naming_partner(con, op.row_id) if r[0] not in gone]
         if not rows:
             continue
         named = [f"{label(r[4], r[5])} {r[1]} „{r[2]}”" + (f" (import #{r[3]})" if r[3] is not None else "")

@@ -16,6 +16,8 @@ from zpb_lib.ingest.register.layout import (ACTION_KIND_LABELS, ACTIONS, AREA_LA
 from zpb_lib.reference import Reference, reference
 from zpb_lib.reference.identifiers import identifier
 from zpb_lib.store.backend import Connection
+from zpb_lib.store.queries.register import (action_listing, award_listing, institution_listing, participation_listing,
+                                            partner_listing)
 
 DATE_FORMAT = "DD.MM.YYYY"
 EXTRA_ROWS = 1000  # empty rows below the data that still get validation, for new entries
@@ -96,28 +98,17 @@ def _export_rows(con: Connection, ref: Reference) -> dict[str, list[tuple]]:
     def day(text: str | None) -> dt.date | None:
         return dt.date.fromisoformat(text) if text else None
 
-    inst = "i.rspo, i.polon, i.name"
-    join = "JOIN institutions i ON i.id = t.institution_id"
     out: dict[str, list[tuple]] = {}
-    out[PARTICIPATION.name] = [
-        (ident(r[0], r[1]), r[2], r[3], r[4]) for r in con.execute(
-            f"SELECT {inst}, t.joined_edition, t.left_edition FROM participation t {join} "
-            "ORDER BY t.joined_edition, i.name, t.id")]
-    out[AWARDS.name] = [
-        (ident(r[0], r[1]), r[2], r[3], AWARD_KIND_LABELS[r[4]], day(r[5])) for r in con.execute(
-            f"SELECT {inst}, t.edition, t.kind, t.awarded_on FROM awards t {join} "
-            "ORDER BY t.edition, t.kind, i.name, t.id")]
+    out[PARTICIPATION.name] = [(ident(r[0], r[1]), r[2], r[3], r[4]) for r in participation_listing(con)]
+    out[AWARDS.name] = [(ident(r[0], r[1]), r[2], r[3], AWARD_KIND_LABELS[r[4]], day(r[5]))
+                        for r in award_listing(con)]
     out[ACTIONS.name] = [
         (ident(r[0], r[1]), r[2], r[3], AREA_LABELS[r[4]], ACTION_KIND_LABELS[r[5]], r[6], r[7], day(r[8]),
-         STATUS_LABELS[r[9]]) for r in con.execute(
-            f"SELECT {inst}, t.edition, t.area, t.kind, t.title, p.name, t.deadline, t.status FROM action_items t "
-            f"{join} LEFT JOIN partners p ON p.id = t.partner_id ORDER BY t.edition, i.name, t.id")]
-    out[PARTNERS.name] = [
-        (r[0], PARTNER_KIND_LABELS[r[1]], ref.counties[r[2]].name if r[2] else None) for r in con.execute(
-            "SELECT name, kind, county FROM partners ORDER BY county IS NULL, county, name, id")]
-    out[INSTITUTIONS_SHEET] = [
-        (ident(r[0], r[1]), r[2], r[3], ref.counties[r[4]].name, ref.kinds[r[5]].name_pl) for r in con.execute(
-            "SELECT rspo, polon, name, locality, county, kind FROM institutions ORDER BY county, locality, name, id")]
+         STATUS_LABELS[r[9]]) for r in action_listing(con)]
+    out[PARTNERS.name] = [(r[0], PARTNER_KIND_LABELS[r[1]], ref.counties[r[2]].name if r[2] else None)
+                          for r in partner_listing(con)]
+    out[INSTITUTIONS_SHEET] = [(ident(r[0], r[1]), r[2], r[3], ref.counties[r[4]].name, ref.kinds[r[5]].name_pl)
+                               for r in institution_listing(con)]
     return out
 
 

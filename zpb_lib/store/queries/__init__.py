@@ -2,4 +2,5 @@
 ``institutions_by_ids``, ``audits_outside_participation``…) and answers with plain rows or a
 DataFrame, so that the SQL, and any difference between SQLite and PostgreSQL, stays in the store.
 Grouped by the callers they serve: :mod:`.meta`, :mod:`.institutions`, :mod:`.checks`,
-:mod:`.surveys`, :mod:`.plans`."""
+:mod:`.surveys`, :mod:`.plans`, and the importers' :mod:`.imports`, :mod:`.participation`,
+:mod:`.audits`, :mod:`.register`."""

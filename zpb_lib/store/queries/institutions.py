@@ -1,5 +1,6 @@
 """Institutions as the domain reads them: by identifier, by internal id, all of them for a search
-or a match, and the RSPO imports that listed a number without storing it."""
+or a match, and the RSPO imports that listed a number without storing it; and as an import of the
+register of institutions compares a file with them."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -22,6 +23,15 @@ def institution_by(con: Connection, column: str, value: Any) -> tuple | None:
     if column not in _IDENTIFIERS:
         raise ValueError(f"institutions are not looked up by {column!r}")
     return con.execute(f"{_SELECT} WHERE i.{column} = ?", (value,)).fetchone()
+
+
+def institutions_identified_by(con: Connection, column: str, columns: Sequence[str]) -> list[tuple]:
+    """Every institution that has an identifier ``column`` ("rspo" or "polon"), as ``(id,
+    identifier, *columns)``."""
+    if column not in _IDENTIFIERS:
+        raise ValueError(f"institutions are not looked up by {column!r}")
+    return con.execute(f"SELECT id, {column}, {', '.join(columns)} FROM institutions WHERE {column} IS NOT NULL"
+                       ).fetchall()
 
 
 def institutions_by_ids(con: Connection, ids: Sequence[int]) -> list[tuple]:

@@ -1,6 +1,7 @@
 """Survey answers counted per (edition, institution, wave, group): one aggregate query over
 ``survey_responses`` that walks its (edition, institution, group, wave) key index once, so that the
-cost is linear in the number of responses. The domain says which columns count as what."""
+cost is linear in the number of responses. The domain says which columns count as what. And the
+responses an import finds already stored, counted per import or per edition."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -58,3 +59,23 @@ def choice_counts(con: Connection, answered: Sequence[str], chosen: Sequence[str
     aggs = [f"SUM(CASE WHEN {any_answer} THEN 1 ELSE 0 END) AS n"]
     aggs += [f"SUM(CASE WHEN {_quote(c)} = 1 THEN 1 ELSE 0 END) AS k{i}" for i, c in enumerate(chosen)]
     return _blocks(con, aggs, editions)
+
+
+def responses_per_import(con: Connection, institution_id: int, edition: str, group: str,
+                         wave: str) -> list[tuple[int | None, int, str | None]]:
+    """Responses stored for one target (institution, edition, group, wave), per import: ``(import
+    id, count, the import's file name)`` (both None for responses not stored by an import)."""
+    return con.execute(
+        "SELECT r.import_id, COUNT(*), i.file_name FROM survey_responses r LEFT JOIN imports i ON i.id = r.import_id "
+        "WHERE r.institution_id = ? AND r.edition = ? AND r.grp = ? AND r.wave = ? GROUP BY r.import_id, i.file_name",
+        (institution_id, edition, group, wave)).fetchall()
+
+
+def responses_per_edition(con: Connection, institution_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+    """Responses stored for these institutions, as ``(institution_id, edition, count)``."""
+    if not institution_ids:
+        return []
+    marks = ", ".join("?" * len(institution_ids))
+    return con.execute(f"SELECT institution_id, edition, COUNT(*) FROM survey_responses WHERE "
+                       f"institution_id IN ({marks}) GROUP BY institution_id, edition", list(institution_ids)
+                       ).fetchall()
