@@ -96,4 +96,4 @@ def axe_violations(page) -> list[dict]:
 def wait_text(page, text: str, timeout: float = 60_000) -> None:
     """Until ``text`` is shown somewhere in the page (Bokeh renders inside shadow roots, which
     Playwright's text selectors pierce)."""
-    page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout)
+    page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(state="visible", timeout=timeout)

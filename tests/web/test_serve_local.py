@@ -59,7 +59,7 @@ def test_survey_dry_run_then_save(app, local_db, ref, tmp_path):
         wait_text(page, "Placówek:")
         page.screenshot(path=str(artifact("web-local-schools.png")))
         page.get_by_text("Import", exact=True).first.click()
-        page.get_by_label("Placówka").press_sequentially(str(rspo), delay=20)  # the list follows key presses
+        page.get_by_label("Placówka", exact=True).press_sequentially(str(rspo), delay=20)  # the list follows key presses
         page.get_by_text(f"(RSPO {rspo})").first.click()
         page.locator("input[type=file]").set_input_files(str(export))
         check = page.get_by_role("button", name="Sprawdź (bez zapisu)")

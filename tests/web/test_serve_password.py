@@ -70,15 +70,18 @@ def bochnia_schools(owner: str) -> set[str]:
 
 
 def school_of(owner: str, county: str) -> tuple[int, str]:
-    """A school of ``county`` taking part in the edition, with no responses of the test's target."""
+    """A school of ``county`` taking part in the edition, its students' baseline responses of the
+    edition cleared (by the owner) so that a new export for them is the only one."""
     with psycopg.connect(owner) as con:
-        return con.execute(
-            "SELECT i.rspo, i.name FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
+        iid, rspo, name = con.execute(
+            "SELECT i.id, i.rspo, i.name FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
             "WHERE i.county = %s AND i.rspo IS NOT NULL AND k.exists_to IS NULL AND i.closed_year IS NULL "
             "AND k.family = 'school' AND EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = i.id "
-            "AND p.joined_edition <= %s AND (p.left_edition IS NULL OR p.left_edition >= %s)) AND NOT EXISTS "
-            "(SELECT 1 FROM survey_responses r WHERE r.institution_id = i.id AND r.edition = %s AND r.grp = 'students' "
-            "AND r.wave = 'baseline') ORDER BY i.id LIMIT 1", (county, EDITION, EDITION, EDITION)).fetchone()
+            "AND p.joined_edition <= %s AND (p.left_edition IS NULL OR p.left_edition >= %s)) ORDER BY i.id LIMIT 1",
+            (county, EDITION, EDITION)).fetchone()
+        con.execute("DELETE FROM survey_responses WHERE institution_id = %s AND edition = %s AND grp = 'students' "
+                    "AND wave = 'baseline'", (iid, EDITION))
+        return rspo, name
 
 
 def hashes(db: str) -> dict[str, str]:
@@ -100,15 +103,15 @@ def test_the_coordinator_sees_her_schools_and_stores_a_survey(app, team_db, ref,
         mine = bochnia_schools(owner)
         shown = page.get_by_text("Placówek:").first.inner_text()
         assert shown.startswith(f"Placówek: {len(mine)} ")
-        assert "KPP Bochnia" in page.locator(".zpb-header").inner_text()
+        assert "Komenda Powiatowa Policji w Bochni" in page.locator(".zpb-header").inner_text()
         # another unit's school is not in her list
         other, _ = school_of(owner, "1216")
         page.get_by_text("Import", exact=True).first.click()
-        page.get_by_label("Placówka").press_sequentially(str(other), delay=20)
+        page.get_by_label("Placówka", exact=True).press_sequentially(str(other), delay=20)
         page.wait_for_timeout(500)
         assert page.get_by_text(f"(RSPO {other})").count() == 0
-        page.get_by_label("Placówka").fill("")
-        page.get_by_label("Placówka").press_sequentially(str(rspo), delay=20)
+        page.get_by_label("Placówka", exact=True).fill("")
+        page.get_by_label("Placówka", exact=True).press_sequentially(str(rspo), delay=20)
         page.get_by_text(f"(RSPO {rspo})").first.click()
         page.locator("input[type=file]").set_input_files(str(export))
         check = page.get_by_role("button", name="Sprawdź (bez zapisu)")
@@ -141,7 +144,7 @@ def test_a_request_for_another_units_school_is_refused_by_the_database(team_db, 
     before = hashes(owner)
     with store.acting_as("zpb_unit_kpp_bochnia", "anna"):
         outcome = import_service.commit(web, import_service.SurveyImport(export, other, EDITION, "students", "baseline"))
-    assert outcome.refused and "KPP Bochnia" in outcome.message and "1216" in outcome.message
+    assert outcome.refused and "Bochni" in outcome.message and "tarnowski (1216)" in outcome.message
     assert hashes(owner) == before
 
 
@@ -187,19 +190,6 @@ def test_wrong_passwords_xsrf_logout_and_expiry(app):
     assert err.value.code == 403
 
 
-def test_failed_logins_are_limited(app):
-    with chromium_browser() as b:
-        page = b.new_page()
-        for _ in range(10):
-            log_in(page, app, "rita", "zle-haslo-000000")
-            page.get_by_role("alert").wait_for()
-            if "Zbyt wiele" in page.get_by_role("alert").inner_text():
-                break
-        assert "Zbyt wiele nieudanych prób" in page.get_by_role("alert").inner_text()
-        log_in(page, app, "rita")  # the right password, too soon: still refused
-        assert "Zbyt wiele nieudanych prób" in page.get_by_role("alert").inner_text()
-
-
 def test_an_oversized_file_is_refused_at_once(app, tmp_path):
     big = tmp_path / "duzy.csv"
     big.write_bytes(b"a,b\n" + b"1,2\n" * 400_000)  # 1.6 MB; the app takes 1 MB
@@ -229,3 +219,17 @@ def test_axe_and_origin_on_the_login_and_the_app(app):
         ctx.close()
     assert found == {"login": [], "app": [], "logout": []}
     assert outside == []
+
+
+def test_failed_logins_are_limited(app):
+    """Last in the module: the address of every test is the same, and stays refused for the window."""
+    with chromium_browser() as b:
+        page = b.new_page()
+        for _ in range(10):
+            log_in(page, app, "rita", "zle-haslo-000000")
+            page.get_by_role("alert").wait_for()
+            if "Zbyt wiele" in page.get_by_role("alert").inner_text():
+                break
+        assert "Zbyt wiele nieudanych prób" in page.get_by_role("alert").inner_text()
+        log_in(page, app, "rita")  # the right password, too soon: still refused
+        assert "Zbyt wiele nieudanych prób" in page.get_by_role("alert").inner_text()

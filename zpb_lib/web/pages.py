@@ -138,7 +138,7 @@ class SchoolsPage:
     def __init__(self, session: Session, schools: list[School]):
         lang = session.lang
         self.schools = schools
-        self.search = pn.widgets.TextInput(name=t("search", lang), placeholder="", width=420)
+        self.search = pn.widgets.TextInput(label=t("search", lang), placeholder="", width=420)
         self.count = pn.pane.HTML("")
         self.table = pn.pane.HTML("", sizing_mode="stretch_width")
         self.search.param.watch(lambda e: self.show(), "value_input")
@@ -167,30 +167,32 @@ class ImportPage:
         self.session, self.on_saved = session, on_saved
         self.by_label = {s.label(): s for s in schools}
         kinds = ["survey", "audit", "register"] + (["institutions"] if analyst else [])
-        self.kind = pn.widgets.Select(name=t("what_file", lang),
+        self.kind = pn.widgets.Select(label=t("what_file", lang),
                                       options={t(f"kind_{k}", lang): k for k in kinds}, value="survey", width=420)
-        self.school = pn.widgets.AutocompleteInput(name=t("school", lang), options=list(self.by_label),
+        self.school = pn.widgets.AutocompleteInput(label=t("school", lang), options=list(self.by_label),
                                                    case_sensitive=False, search_strategy="includes",
                                                    restrict=True, min_characters=2, width=420)
         held = [e for e in editions(held_only=True)]
-        self.edition = pn.widgets.Select(name=t("edition", lang), options={e.label: e.edition for e in reversed(held)},
+        self.edition = pn.widgets.Select(label=t("edition", lang), options={e.label: e.edition for e in reversed(held)},
                                          value=current_edition().edition, width=200)
-        self.group = pn.widgets.Select(name=t("group", lang), options={t(g, lang): g for g in GROUPS}, width=200)
-        self.wave = pn.widgets.Select(name=t("wave", lang), options={t(w, lang): w for w in WAVES}, width=200)
+        self.group = pn.widgets.Select(label=t("group", lang), options={t(g, lang): g for g in GROUPS}, width=200)
+        self.wave = pn.widgets.Select(label=t("wave", lang), options={t(w, lang): w for w in WAVES}, width=200)
+        self.stored = pn.widgets.Select(label=t("if_stored", lang), width=420, options={
+            t("if_stored_refuse", lang): "", t("if_stored_replace", lang): "replace", t("if_stored_append", lang): "append"})
         mb = session.config.max_upload_mb
-        self.file = BoundedDropper(name=t("file", lang), multiple=False, max_file_size=f"{mb:g}MB",
+        self.file = BoundedDropper(label=t("file", lang), multiple=False, max_file_size=f"{mb:g}MB",
                                    limit_bytes=int(mb * 1024 * 1024), accepted_filetypes=[".csv", ".xlsx", ".txt"],
                                    chunk_size=1_000_000, width=420)
         self.file.param.watch(self.too_big, "refused")
         self.drop_help = pn.pane.HTML(f"<p>{escape(t('drop', lang, mb=f'{mb:g}'))}</p>")
-        self.check_button = pn.widgets.Button(name=t("check", lang), button_type="primary")
-        self.save_button = pn.widgets.Button(name=t("save", lang), button_type="success", disabled=True)
+        self.check_button = pn.widgets.Button(label=t("check", lang), color="primary")
+        self.save_button = pn.widgets.Button(label=t("save", lang), color="success", disabled=True)
         self.result = pn.pane.HTML("", sizing_mode="stretch_width")
         self.check_button.on_click(self.check)
         self.save_button.on_click(self.save)
-        for w in (self.kind, self.school, self.edition, self.group, self.wave, self.file):
+        for w in (self.kind, self.school, self.edition, self.group, self.wave, self.stored, self.file):
             w.param.watch(lambda e: self.changed(), "value")
-        self.survey_fields = pn.Row(self.edition, self.group, self.wave)
+        self.survey_fields = pn.Column(pn.Row(self.edition, self.group, self.wave), self.stored)
         self.view = pn.Column(self.kind, self.school, self.survey_fields, self.drop_help, self.file,
                               pn.Row(self.check_button, self.save_button), self.result, sizing_mode="stretch_width")
         self.changed()
@@ -228,7 +230,9 @@ class ImportPage:
             school = self.by_label.get(self.school.value or "")
             if school is None:
                 return t("need_school", self.lang)
-            return import_service.SurveyImport(path, school.ident, self.edition.value, self.group.value, self.wave.value)
+            return import_service.SurveyImport(path, school.ident, self.edition.value, self.group.value, self.wave.value,
+                                               replace=self.stored.value == "replace",
+                                               append=self.stored.value == "append")
         if kind == "audit":
             return import_service.AuditImport(path)
         if kind == "register":
@@ -285,11 +289,11 @@ class ImportsPage:
         self.session = session
         self.heading = pn.pane.HTML("")
         self.table = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.refresh_button = pn.widgets.Button(name=t("refresh", lang))
+        self.refresh_button = pn.widgets.Button(label=t("refresh", lang))
         # a text box: a number box's spin buttons have no accessible names
-        self.undo_id = pn.widgets.TextInput(name=t("undo_id", lang), width=200)
-        self.undo_check = pn.widgets.Button(name=t("undo_check", lang))
-        self.undo_button = pn.widgets.Button(name=t("undo", lang), button_type="danger", disabled=True)
+        self.undo_id = pn.widgets.TextInput(label=t("undo_id", lang), width=200)
+        self.undo_check = pn.widgets.Button(label=t("undo_check", lang))
+        self.undo_button = pn.widgets.Button(label=t("undo", lang), color="danger", disabled=True)
         self.result = pn.pane.HTML("")
         self.refresh_button.on_click(lambda e: asyncio.ensure_future(self.refresh()))
         self.undo_check.on_click(self.check_undo)
