@@ -25,7 +25,7 @@ from zpb_lib.services.schools import School, my_schools
 from zpb_lib.store.rights import ANALYST, READER, unit_role
 from zpb_lib.web.auth import COOKIE, LOGOUT, Identity, local_identity, read_identity
 from zpb_lib.web.config import ServeConfig
-from zpb_lib.web.texts import LANGS, t
+from zpb_lib.web.texts import LANGS, TEXTS, t
 
 SHOWN_SCHOOLS = 200  # rows of the schools table at once; the search narrows the rest
 CSS = """
@@ -101,6 +101,17 @@ def html_table(headers: list[str], rows: list[list[Any]], caption: str = "") -> 
                    for r in rows)
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f'<table class="zpb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def kind_text(kind: str, lang: str) -> str:
+    key = f"import_{kind}"
+    return t(key, lang) if key in TEXTS else kind
+
+
+def target_text(target: str, lang: str) -> str:
+    """An import's target as the CLI words it (``67510 2025/2026 students baseline``), its group
+    and wave in the page's language."""
+    return " ".join(t(w, lang) if w in GROUPS + WAVES else w for w in target.split())
 
 
 def role_text(ident: Identity, lang: str, unit_names: dict[str, str]) -> str:
@@ -311,8 +322,8 @@ class ImportsPage:
         if not lst.records:
             self.table.object = f"<p>{escape(t('no_imports', lang))}</p>"
             return
-        rows = [[r.id, r.imported_at[:16].replace("T", " "), r.kind, r.file_name, r.target(), r.rows,
-                 getattr(r, "person", None) or r.imported_by or ""] for r in reversed(lst.records)]
+        rows = [[r.id, r.imported_at[:16].replace("T", " "), kind_text(r.kind, lang), r.file_name,
+                 target_text(r.target(), lang), r.rows, r.person or r.imported_by or ""] for r in reversed(lst.records)]
         self.table.object = html_table(
             [t("col_id", lang), t("col_when", lang), t("col_kind_import", lang), t("col_file", lang),
              t("col_target", lang), t("col_rows", lang), t("col_who", lang)], rows)
