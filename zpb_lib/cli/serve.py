@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 from zpb_lib.cli import options
+from zpb_lib.services.users import default_path
+from zpb_lib.web.config import Oidc, ServeConfig, ServeRefused, check
 
 HELP = ("the web app: without --auth for you alone on this machine (127.0.0.1, no login); with "
         "--auth password|oidc for the police units' coordinators on a shared PostgreSQL database")
@@ -53,9 +55,8 @@ def _secret(path: Path | None, variable: str) -> str | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    # the web app's dependencies (Panel, Bokeh) load only for this command
-    from zpb_lib.services.users import default_path
-    from zpb_lib.web.config import Oidc, ServeConfig, ServeRefused
+    # Panel and Bokeh load only for this command (web.server imports them): `zpb --help` stays quick
+    from zpb_lib.web.server import check_database, serve
 
     oidc = None
     if args.auth == "oidc":
@@ -74,11 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         fields["cookie_secret"] = secret
     config = ServeConfig(**fields)
     where = args.public_url or f"http://{'localhost' if args.address == '127.0.0.1' else args.address}:{args.port}/"
-    from zpb_lib.web.config import check
-    from zpb_lib.web.server import check_database
     check(config)
     check_database(config)
     print(f"zpb serve: {where} (login: {args.auth}; Ctrl-C stops)", flush=True)
-    from zpb_lib.web.server import serve
     serve(config)
     return 0

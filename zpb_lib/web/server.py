@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import panel as pn
 from bokeh.settings import settings as bokeh_settings
@@ -39,7 +40,6 @@ def server_options(config: ServeConfig) -> dict[str, Any]:
     origins = [f"{'localhost' if config.address in ('127.0.0.1', '::1') else config.address}:{config.port}",
                f"{config.address}:{config.port}"]
     if config.public_url:
-        from urllib.parse import urlsplit
         origins.append(urlsplit(config.public_url).netloc)
     options: dict[str, Any] = dict(
         port=config.port, address=config.address, websocket_origin=origins, show=False, start=True,
