@@ -134,7 +134,7 @@ def check_password(password: str) -> str:
 
 @functools.cache
 def _hasher() -> PasswordHasher:
-    try:
+    try:  # argon2-cffi is the web extra's: listing and removing users work without it
         from argon2 import PasswordHasher
     except ImportError:  # pragma: no cover - an installation without the web extra
         raise UsersError("password logins need argon2-cffi: pip install 'zpb[web]'") from None
@@ -149,6 +149,7 @@ def _dummy_hash() -> str:
 
 
 def _matches(hashed: str, password: str) -> bool:
+    # the web extra's, like _hasher's
     from argon2.exceptions import InvalidHashError, VerificationError
 
     try:
