@@ -97,3 +97,37 @@ def test_the_server_drops_a_file_over_the_limit_as_it_arrives():
     upload(dropper, "big.csv", [b"x" * 600, b"x" * 300, b"x" * 600, b"x" * 600])
     assert "big.csv" not in dropper.value and dropper.refused == "big.csv"
     assert dropper._file_buffer == {}  # nothing of it kept
+
+
+def test_the_dry_run_summary_counts_each_answer_by_its_label(con, ref, tmp_path):
+    """A real dry run of 60 students' answers: each question's row names the questionnaire's own
+    text and, per answer label, the number of respondents who gave it, as counted from what the
+    test wrote."""
+    from bs4 import BeautifulSoup
+
+    from support.surveys import answers, free_target, ingest, write_google_csv
+    from zpb_lib.web.summaries import survey_summary
+
+    rows = answers(ref, "students", 60, seed=5)
+    path = write_google_csv(tmp_path / "uczniowie.csv", ref, "students", rows)
+    result = ingest(con, path, free_target(con), dry_run=True)
+    soup = BeautifulSoup(survey_summary(result, "pl", ref), "html.parser")
+    shown = {tr.th.get_text(): [td.get_text() for td in tr.find_all("td")] for tr in soup.select("tbody tr")}
+    for item in ref.questionnaires["students"].items:
+        scale = ref.scales[item.scale]
+        if scale.kind == "multiple":
+            for o in scale.options:
+                ticked = sum(1 for r in rows if r[item.id] is not None and o.code in r[item.id])
+                answered = sum(1 for r in rows if r[item.id] is not None and r[item.id] != set())
+                counts, empty = shown[f"{item.text_pl} — {o.label_pl}"]
+                assert f"tak: {ticked}" in counts if ticked else "tak:" not in counts
+                assert int(empty) == len(rows) - answered
+            continue
+        counts, empty = shown[item.text_pl]
+        for o in scale.options:
+            n = sum(1 for r in rows if r[item.id] == o.value)
+            assert (f"{o.label_pl}: {n}" in counts) if n else (f"{o.label_pl}:" not in counts)
+        assert int(empty) == sum(1 for r in rows if r[item.id] is None)
+    facts = {dt.get_text(): dd.get_text() for dt, dd in zip(soup.find_all("dt"), soup.find_all("dd"))}
+    assert facts["Odpowiedzi (wiersze)"] == "60"
+    assert "uczniowie" in facts["Dla"] and "diagnoza" in facts["Dla"]

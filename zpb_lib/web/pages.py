@@ -25,6 +25,7 @@ from zpb_lib.services.schools import School, my_schools
 from zpb_lib.store.rights import ANALYST, READER, unit_role
 from zpb_lib.web.auth import COOKIE, LOGOUT, Identity, local_identity, read_identity
 from zpb_lib.web.config import ServeConfig
+from zpb_lib.web.summaries import survey_summary
 from zpb_lib.web.texts import LANGS, TEXTS, t
 
 SHOWN_SCHOOLS = 200  # rows of the schools table at once; the search narrows the rest
@@ -35,6 +36,9 @@ CSS = """
 .zpb-table th, .zpb-table td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 .zpb-table th { background: #e8edf2; }
 .zpb-ok { color: #0b5d1e; } .zpb-refused { color: #a00000; }
+.zpb-facts { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; }
+.zpb-facts dt { font-weight: bold; } .zpb-facts dd { margin: 0; }
+.zpb-table caption { text-align: left; font-weight: bold; padding: .4rem 0; }
 """
 
 
@@ -286,10 +290,13 @@ class ImportPage:
             table = html_table([t("col_sheet", lang), t("col_row", lang), t("col_column", lang), t("col_problem", lang)],
                                rows) if rows else f"<pre>{escape(outcome.message or '')}</pre>"
             return f'<div role="alert"><p class="zpb-refused">{escape(t("refused", lang, file=outcome.file_name))}</p>{table}</div>'
-        lines = "".join(f"<li>{escape(line)}</li>" for line in outcome.lines)
         head = (t("dry_run_ok", lang, file=outcome.file_name) if outcome.dry_run
                 else t("saved", lang, id=outcome.import_id))
-        return f'<div role="status"><p class="zpb-ok">{escape(head)}</p><ul>{lines}</ul></div>'
+        if outcome.kind == "survey":
+            body = survey_summary(outcome.result, lang)
+        else:
+            body = "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in outcome.lines) + "</ul>"
+        return f'<div role="status"><p class="zpb-ok">{escape(head)}</p>{body}</div>'
 
 
 class ImportsPage:
