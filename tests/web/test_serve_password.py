@@ -233,3 +233,26 @@ def test_failed_logins_are_limited(app):
         assert "Zbyt wiele nieudanych prób" in page.get_by_role("alert").inner_text()
         log_in(page, app, "rita")  # the right password, too soon: still refused
         assert "Zbyt wiele nieudanych prób" in page.get_by_role("alert").inner_text()
+
+
+def test_several_worker_processes_share_logins(team_db, users, tmp_path):
+    """`--processes 2`: the session lives in the signed cookie and the XSRF token in its own, so a
+    login made by one process is good in the other; both processes serve."""
+    import http.cookiejar
+    import re
+
+    (tmp_path / "secret").write_text(SECRET)
+    with zpb_serve(["--db", team_db[1], "--auth", "password", "--users", str(users), "--insecure-cookies",
+                    "--cookie-secret-file", str(tmp_path / "secret"), "--processes", "2"], tmp_path) as url:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        form = opener.open(url + "/login").read().decode()
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form).group(1)
+        opener.open(url + "/login", urllib.parse.urlencode(
+            {"_xsrf": xsrf, "login": "anna", "password": PASSWORDS["anna"], "next": "/"}).encode())
+        pages = [opener.open(url + "/").read().decode() for _ in range(8)]
+        assert all("bokeh" in p.lower() and "Hasło" not in p for p in pages)  # the app, never the login form
+        serve_pid = int(subprocess.run(["pgrep", "-o", "-f", f"cli serve .*--port {url.rsplit(':', 1)[1]}"],
+                                       capture_output=True, text=True).stdout.split()[0])
+        workers = subprocess.run(["pgrep", "-P", str(serve_pid)], capture_output=True, text=True).stdout.split()
+        assert len(workers) == 2

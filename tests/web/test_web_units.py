@@ -24,14 +24,16 @@ def config(**kw) -> ServeConfig:
 @pytest.mark.parametrize("kw, words", [
     ({"address": "0.0.0.0"}, "127.0.0.1"),
     ({"address": "192.168.1.5"}, "--auth password"),
-    ({"auth": "password"}, "users file"),
-    ({"auth": "oidc"}, "--oidc-issuer"),
+    ({"auth": "password", "db": "postgresql://app@db/zpb"}, "users file"),
+    ({"auth": "oidc", "db": "postgresql://app@db/zpb"}, "--oidc-issuer"),
+    ({"auth": "password", "users_file": "u.json"}, "a SQLite file has no roles"),
     ({"auth": "ldap"}, "choose one of"),
     ({"processes": 2}, "one process"),
-    ({"auth": "password", "users_file": "u.json", "cookie_secret": "short"}, "32 characters"),
+    ({"auth": "password", "users_file": "u.json", "cookie_secret": "short", "db": "postgresql://app@db/zpb"},
+     "32 characters"),
 ])
 def test_unsafe_configurations_are_refused(kw, words):
-    fields = {"db": "x.sqlite", "cookie_secret": SECRET, **kw}
+    fields = {"db": "x.sqlite", "cookie_secret": SECRET, **kw}  # kw may name another database
     with pytest.raises(ServeRefused, match=words.replace(".", r"\.")):
         check(ServeConfig(**fields))
 

@@ -69,6 +69,9 @@ def check(config: ServeConfig) -> ServeConfig:
                            "(127.0.0.1); for others give --auth password or --auth oidc")
     if config.local and config.processes > 1:
         raise ServeRefused("--processes: the app without a login is one analyst's, in one process")
+    if not config.local and not str(config.db).startswith(("postgresql://", "postgres://")):
+        raise ServeRefused(f"--auth {config.auth} needs the shared PostgreSQL database (--db postgresql://…): "
+                           "a SQLite file has no roles, so it cannot keep one unit from another's rows")
     if config.auth == "password" and config.users_file is None:
         raise ServeRefused("--auth password needs a users file (--users FILE; `zpb users add` makes it)")
     if config.auth == "oidc" and config.oidc is None:
