@@ -113,3 +113,35 @@ def test_axe_and_origin_on_every_tab(app):
         ctx.close()
     assert outside == []
     assert problems == {"Szkoły": [], "Import": [], "Importy": []}
+
+
+def test_an_expanding_workbook_is_refused_at_once(app, local_db, ref, tmp_path):
+    """A 2 MB survey workbook whose string table expands to 1.7 GB, dropped in the browser: refused
+    from the sizes its zip directory declares, with the limit named; nothing stored."""
+    from support.archives import MAIN, deflated, header_row, repeated, sheet, survey_xlsx
+
+    strings = repeated("xl/sharedStrings.xml", f'<?xml version="1.0"?><sst xmlns="{MAIN}">'.encode(),
+                       b"<si><t>" + b"A" * ((4 << 20) - 16) + b"</t></si>", 420, b"</sst>")
+    bomb = survey_xlsx(tmp_path / "ankieta.xlsx", deflated("xl/worksheets/sheet1.xml", sheet(header_row(ref))), strings)
+    con = sqlite3.connect(local_db)
+    rspo = free_target_sqlite(con)
+    before = con.execute("SELECT COUNT(*) FROM imports").fetchone()[0]
+    con.close()
+    with chromium_browser() as b:
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app + "/")
+        wait_text(page, "Placówek:")
+        page.get_by_text("Import", exact=True).first.click()
+        page.get_by_label("Placówka", exact=True).press_sequentially(str(rspo), delay=20)
+        page.get_by_text(f"(RSPO {rspo})").first.click()
+        page.locator("input[type=file]").set_input_files(str(bomb))
+        check = page.get_by_role("button", name="Sprawdź (bez zapisu)")
+        check.and_(page.locator(":enabled")).wait_for(timeout=60_000)
+        check.click()
+        wait_text(page, "nie może być zapisany")
+        wait_text(page, "„xl/sharedStrings.xml” expands to 1 680.0 MB")
+        wait_text(page, "ZPB_MAX_SURVEY_PART_MB")
+        page.screenshot(path=str(artifact("web-local-bomb.png")))
+    con = sqlite3.connect(local_db)
+    assert con.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == before
+    con.close()

@@ -159,7 +159,10 @@ class SchoolsPage:
         self.search.param.watch(lambda e: self.show(), "value_input")
         self.lang = lang
         self.show()
-        self.view = pn.Column(self.search, self.count, self.table, sizing_mode="stretch_width")
+        # the table scrolls within the page: every tab is rendered, and the tallest sets the page's height
+        self.view = pn.Column(self.search, self.count,
+                              pn.Column(self.table, scroll=True, max_height=640, sizing_mode="stretch_width"),
+                              sizing_mode="stretch_width")
 
     def show(self) -> None:
         words = (self.search.value_input or "").lower().split()
