@@ -93,7 +93,19 @@ def axe_violations(page) -> list[dict]:
     return page.evaluate(AXE_JS)
 
 
-def wait_text(page, text: str, timeout: float = 60_000) -> None:
+def wait_text(page, text: str, timeout: float = 120_000) -> None:
     """Until ``text`` is shown somewhere in the page (Bokeh renders inside shadow roots, which
     Playwright's text selectors pierce)."""
     page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(state="visible", timeout=timeout)
+
+
+def check_survey(page, rspo: int | str, export: Path) -> None:
+    """On the Import tab: pick the school by its RSPO number, drop ``export``, press „Sprawdź” once the
+    whole file has arrived (the button waits for it)."""
+    page.get_by_text("Import", exact=True).first.click()
+    page.get_by_label("Placówka", exact=True).press_sequentially(str(rspo), delay=20)  # the list follows keys
+    page.get_by_text(f"(RSPO {rspo})").first.click()
+    page.locator("input[type=file]").set_input_files(str(export))
+    check = page.get_by_role("button", name="Sprawdź (bez zapisu)")
+    check.and_(page.locator(":enabled")).wait_for(timeout=60_000)
+    check.click()

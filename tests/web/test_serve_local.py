@@ -12,7 +12,7 @@ import pytest
 
 from support.browser import artifact, chromium_browser
 from support.surveys import EDITION, answers, expected_counts, free_target, write_google_csv
-from support.web import ZPB, axe_violations, same_origin_guard, wait_text, zpb_serve
+from support.web import ZPB, axe_violations, check_survey, same_origin_guard, wait_text, zpb_serve
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +58,7 @@ def test_survey_dry_run_then_save(app, local_db, ref, tmp_path):
         page.goto(app + "/")
         wait_text(page, "Placówek:")
         page.screenshot(path=str(artifact("web-local-schools.png")))
-        page.get_by_text("Import", exact=True).first.click()
-        page.get_by_label("Placówka", exact=True).press_sequentially(str(rspo), delay=20)  # the list follows key presses
-        page.get_by_text(f"(RSPO {rspo})").first.click()
-        page.locator("input[type=file]").set_input_files(str(export))
-        check = page.get_by_role("button", name="Sprawdź (bez zapisu)")
-        check.and_(page.locator(":enabled")).wait_for(timeout=60_000)  # enabled once the file has arrived
-        check.click()
+        check_survey(page, rspo, export)
         try:
             wait_text(page, "Po zapisaniu w bazie znajdzie się")
         finally:
@@ -131,13 +125,7 @@ def test_an_expanding_workbook_is_refused_at_once(app, local_db, ref, tmp_path):
         page = b.new_page(viewport={"width": 1280, "height": 900})
         page.goto(app + "/")
         wait_text(page, "Placówek:")
-        page.get_by_text("Import", exact=True).first.click()
-        page.get_by_label("Placówka", exact=True).press_sequentially(str(rspo), delay=20)
-        page.get_by_text(f"(RSPO {rspo})").first.click()
-        page.locator("input[type=file]").set_input_files(str(bomb))
-        check = page.get_by_role("button", name="Sprawdź (bez zapisu)")
-        check.and_(page.locator(":enabled")).wait_for(timeout=60_000)
-        check.click()
+        check_survey(page, rspo, bomb)
         wait_text(page, "nie może być zapisany")
         wait_text(page, "„xl/sharedStrings.xml” expands to 1 680.0 MB")
         wait_text(page, "ZPB_MAX_SURVEY_PART_MB")
