@@ -133,3 +133,48 @@ def test_an_expanding_workbook_is_refused_at_once(app, local_db, ref, tmp_path):
     con = sqlite3.connect(local_db)
     assert con.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == before
     con.close()
+
+
+def test_the_analyst_matches_a_published_list_and_downloads_the_workbook(app, local_db, tmp_path):
+    """The analyst drops a published certificate list (three schools of the register by their full
+    names, and one line naming no school), matches it, and downloads the workbook to review: the three
+    rows carry those schools' RSPO numbers, the fourth has none."""
+    import openpyxl
+
+    from zpb_lib.ingest.published import KINDS
+
+    con = sqlite3.connect(local_db)
+    known = con.execute("SELECT i.rspo, i.name FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
+                        "WHERE k.family = 'school' AND i.rspo IS NOT NULL AND i.closed_year IS NULL "
+                        "AND i.name LIKE 'Szkoła Podstawowa nr % w %' ORDER BY i.rspo LIMIT 3").fetchall()
+    names = {n for (n,) in con.execute("SELECT name FROM institutions")}
+    con.close()
+    assert len(known) == 3 and all(sum(1 for n in names if n == name) == 1 for _, name in known)
+    lines = [f"{name}," for _, name in known] + ["Przedszkole Niebieskie Migdały w Atlantydzie."]
+    text = "Komenda Wojewódzka Policji w Krakowie\n\nCertyfikaty otrzymały:\n\n"
+    text += "\n".join(f"{i}. {line}" for i, line in enumerate(lines, start=1)) + "\n\nGratulujemy!\n"
+    (listing := tmp_path / "certyfikaty.txt").write_text(text, encoding="utf-8")
+    with chromium_browser() as b:
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        outside = same_origin_guard(page, app)
+        page.goto(app + "/")
+        wait_text(page, "Placówek:")
+        page.get_by_text("Import", exact=True).first.click()
+        page.get_by_label("Rodzaj pliku").select_option(label="Lista wyróżnionych opublikowana przez policję "
+                                                              "(→ skoroszyt dopasowania)")
+        page.locator("input[type=file]").set_input_files(str(listing))
+        match = page.get_by_role("button", name="Dopasuj do rejestru")
+        match.and_(page.locator(":enabled")).wait_for(timeout=60_000)
+        match.click()
+        wait_text(page, "Dopasowano listę „certyfikaty.txt”: pozycji 4")
+        page.screenshot(path=str(artifact("web-local-match.png")), full_page=True)
+        with page.expect_download() as got:
+            page.get_by_role("button", name="Pobierz skoroszyt dopasowania").click()
+        workbook = tmp_path / "pobrany.xlsx"
+        got.value.save_as(workbook)
+        assert got.value.suggested_filename == "certyfikaty-dopasowanie.xlsx"
+        assert outside == []
+    ws = openpyxl.load_workbook(workbook)["Nagrody"]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert [str(r[0]) if r[0] else None for r in rows] == [str(rspo) for rspo, _ in known] + [None]
+    assert {r[3] for r in rows[:3]} == {KINDS["certyfikat"]}  # the award chosen in the page, as `zpb match` writes it

@@ -20,6 +20,7 @@ from zpb_lib import store
 from zpb_lib.ingest import IngestError, Problem
 from zpb_lib.ingest.audit import ingest_audit
 from zpb_lib.ingest.institutions import ingest_institutions
+from zpb_lib.ingest.published import MatchResult, match_published
 from zpb_lib.ingest.register import ingest_register
 from zpb_lib.ingest.survey import ingest_survey
 from zpb_lib.store.backend import Connection
@@ -198,3 +199,34 @@ def undo(db: Db, import_id: int, *, dry_run: bool = False, with_later: bool = Fa
     steps = result.results if isinstance(result, ChainResult) else [result]
     return UndoOutcome(import_id, dry_run, with_later, tuple(r.record.id for r in steps), tuple(result.lines()),
                        result=result)
+
+
+# --------------------------------------------------------------------------- a published list of awards
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    """A published award list matched to the register: the workbook to review (then to import as
+    the register), or why the list was refused."""
+    file_name: str
+    workbook: Path | None = None
+    lines: tuple[str, ...] = ()
+    refusal: IngestError | None = None
+    result: MatchResult | None = field(default=None, repr=False)
+
+    @property
+    def refused(self) -> bool:
+        return self.refusal is not None
+
+
+def match_list(db: Db, file: str | Path, *, edition: str, kind: str, out: str | Path | None = None,
+               date: object = None) -> MatchOutcome:
+    """Match the published list ``file`` (the awards of ``kind`` in ``edition``) to the register's
+    schools and write the workbook to review (``out``; default beside the list). Nothing is stored:
+    the reviewed workbook is a :class:`RegisterImport`."""
+    name = Path(file).name
+    with store.connect(db, readonly=True) as con:
+        try:
+            result = match_published(con, file, edition=edition, kind=kind, out=out, date=date)
+        except IngestError as exc:
+            return MatchOutcome(name, refusal=exc)
+    return MatchOutcome(name, result.out, tuple(result.lines()), result=result)

@@ -28,7 +28,9 @@ from zpb_lib.web.config import ServeConfig
 from zpb_lib.web.summaries import survey_summary
 from zpb_lib.web.texts import LANGS, TEXTS, t
 
-SHOWN_SCHOOLS = 200  # rows of the schools table at once; the search narrows the rest
+# rows of the schools table at once (every tab is rendered, and the tallest sets the page's height);
+# the search narrows the rest
+SHOWN_SCHOOLS = 50
 CSS = """
 .zpb-header { background: #0b3d6b; color: #fff; padding: .6rem 1rem; width: 100%; box-sizing: border-box; }
 .zpb-header a { color: #fff; }
@@ -159,10 +161,7 @@ class SchoolsPage:
         self.search.param.watch(lambda e: self.show(), "value_input")
         self.lang = lang
         self.show()
-        # the table scrolls within the page: every tab is rendered, and the tallest sets the page's height
-        self.view = pn.Column(self.search, self.count,
-                              pn.Column(self.table, scroll=True, max_height=640, sizing_mode="stretch_width"),
-                              sizing_mode="stretch_width")
+        self.view = pn.Column(self.search, self.count, self.table, sizing_mode="stretch_width")
 
     def show(self) -> None:
         words = (self.search.value_input or "").lower().split()
@@ -170,11 +169,13 @@ class SchoolsPage:
                 if all(w in f"{s.name} {s.locality} {s.ident} {s.county_name}".lower() for w in words)]
         lang = self.lang
         self.count.object = escape(t("schools_count", lang, n=len(hits), part=sum(s.taking_part for s in hits)))
-        self.table.object = html_table(
+        table = html_table(
             [t("col_ident", lang), t("col_name", lang), t("col_locality", lang), t("col_county", lang),
              t("col_kind", lang), t("col_since", lang)],
             [[s.ident, s.name, s.locality, s.county_name, s.kind_name, s.joined_edition if s.taking_part else ""]
              for s in hits[:SHOWN_SCHOOLS]])
+        more = (f'<p>{escape(t("shown_first", lang, n=SHOWN_SCHOOLS))}</p>' if len(hits) > SHOWN_SCHOOLS else "")
+        self.table.object = table + more
 
 
 class ImportPage:
@@ -184,7 +185,7 @@ class ImportPage:
         lang = self.lang = session.lang
         self.session, self.on_saved = session, on_saved
         self.by_label = {s.label(): s for s in schools}
-        kinds = ["survey", "audit", "register"] + (["institutions"] if analyst else [])
+        kinds = ["survey", "audit", "register"] + (["institutions", "published"] if analyst else [])
         self.kind = pn.widgets.Select(label=t("what_file", lang),
                                       options={t(f"kind_{k}", lang): k for k in kinds}, value="survey", width=420)
         self.school = pn.widgets.AutocompleteInput(label=t("school", lang), options=list(self.by_label),
@@ -206,19 +207,33 @@ class ImportPage:
         self.check_button = pn.widgets.Button(label=t("check", lang), color="primary")
         self.save_button = pn.widgets.Button(label=t("save", lang), color="success", disabled=True)
         self.result = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.award = pn.widgets.Select(label=t("award_kind", lang), width=420, options={
+            t(f"award_{k}", lang): k for k in ("certyfikat", "przedłużenie", "lider")})
+        self.download = pn.widgets.FileDownload(label=t("download_match", lang), visible=False, width=420)
         self.check_button.on_click(self.check)
         self.save_button.on_click(self.save)
         for w in (self.kind, self.school, self.edition, self.group, self.wave, self.stored, self.file):
             w.param.watch(lambda e: self.changed(), "value")
         self.survey_fields = pn.Column(pn.Row(self.edition, self.group, self.wave), self.stored)
-        self.view = pn.Column(self.kind, self.school, self.survey_fields, self.drop_help, self.file,
-                              pn.Row(self.check_button, self.save_button), self.result, sizing_mode="stretch_width")
+        self.view = pn.Column(self.kind, self.school, self.survey_fields, self.award, self.drop_help, self.file,
+                              pn.Row(self.check_button, self.save_button), self.result, self.download,
+                              sizing_mode="stretch_width")
         self.changed()
 
     def changed(self) -> None:
         """Any choice changed: the file must be checked again before it can be stored."""
-        survey = self.kind.value == "survey"
+        survey, published = self.kind.value == "survey", self.kind.value == "published"
         self.school.visible = self.survey_fields.visible = survey
+        self.award.visible = published
+        self.edition.visible = survey or published
+        if published:  # the list needs the edition too: shown with the award
+            self.survey_fields.visible = True
+            self.group.visible = self.wave.visible = self.stored.visible = False
+        else:
+            self.group.visible = self.wave.visible = self.stored.visible = True
+        self.save_button.visible = not published
+        self.check_button.label = t("match" if published else "check", self.lang)
+        self.download.visible = False
         self.save_button.disabled = True
         self.check_button.disabled = not self.file.value  # until the whole file has arrived
 
@@ -255,6 +270,8 @@ class ImportPage:
             return import_service.AuditImport(path)
         if kind == "register":
             return import_service.RegisterImport(path)
+        if kind == "published":
+            return path  # matched, not imported (see match)
         return import_service.InstitutionsImport(path)
 
     async def check(self, _event: Any = None) -> None:
@@ -268,6 +285,8 @@ class ImportPage:
         if isinstance(request, str):
             self.result.object = f'<p class="zpb-refused" role="alert">{escape(request)}</p>'
             return
+        if isinstance(request, Path):
+            return await self.match(request)
         self.check_button.disabled = self.save_button.disabled = True
         try:
             call = import_service.preview if dry_run else import_service.commit
@@ -284,6 +303,25 @@ class ImportPage:
         if not dry_run and not outcome.refused:
             self.file.value = {}
             self.on_saved()
+
+    async def match(self, path: Path) -> None:
+        """A published award list: matched to the register into a workbook to download and review."""
+        out = path.with_name(f"{path.stem}-dopasowanie.xlsx")
+        outcome = await self.session.run(lambda: import_service.match_list(
+            self.session.config.db, path, edition=self.edition.value, kind=self.award.value, out=out))
+        lang = self.lang
+        if outcome.refused:
+            self.result.object = (f'<div role="alert"><p class="zpb-refused">{escape(t("refused", lang, file=outcome.file_name))}'
+                                  f'</p><pre>{escape(str(outcome.refusal))}</pre></div>')
+            return
+        r = outcome.result
+        items = "".join(f"<li>{escape(t(key, lang))}: {r.count(code)}</li>"
+                        for key, code in (("match_auto", "auto"), ("match_review", "review"), ("match_none", "none")))
+        self.result.object = (f'<div role="status"><p class="zpb-ok">{escape(t("matched", lang, file=outcome.file_name, items=r.items, schools=r.schools))}'
+                              f'</p><ul>{items}</ul><p>{escape(t("match_next", lang))}</p></div>')
+        self.download.file = str(outcome.workbook)
+        self.download.filename = outcome.workbook.name
+        self.download.visible = True
 
     def describe(self, outcome: import_service.ImportOutcome) -> str:
         lang = self.lang
