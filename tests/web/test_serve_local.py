@@ -178,3 +178,22 @@ def test_the_analyst_matches_a_published_list_and_downloads_the_workbook(app, lo
     rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
     assert [str(r[0]) if r[0] else None for r in rows] == [str(rspo) for rspo, _ in known] + [None]
     assert {r[3] for r in rows[:3]} == {KINDS["certyfikat"]}  # the award chosen in the page, as `zpb match` writes it
+
+
+def test_english_at_a_switch(app):
+    with chromium_browser() as b:
+        ctx = b.new_context(bypass_csp=True)
+        page = ctx.new_page()
+        page.goto(app + "/")
+        wait_text(page, "Placówek:")
+        assert page.evaluate("document.documentElement.lang") == "pl"
+        page.get_by_role("link", name="English").click()
+        wait_text(page, "Institutions:")
+        assert page.evaluate("document.documentElement.lang") == "en"
+        for tab in ("Schools", "Import", "Imports"):
+            page.get_by_text(tab, exact=True).first.click()
+        wait_text(page, "Imports: analyst (every county)")
+        assert axe_violations(page) == []
+        page.get_by_role("link", name="Polski").click()
+        wait_text(page, "Placówek:")
+        ctx.close()

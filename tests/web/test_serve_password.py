@@ -248,3 +248,19 @@ def test_several_worker_processes_share_logins(team_db, users, tmp_path):
                                        capture_output=True, text=True).stdout.split()[0])
         workers = subprocess.run(["pgrep", "-P", str(serve_pid)], capture_output=True, text=True).stdout.split()
         assert len(workers) == 2
+
+
+def test_the_users_file_holds_argon2id_hashes_only(users):
+    """What `zpb users add` wrote for the logins these tests use: argon2id hashes of their passwords
+    (checked with argon2's own verifier), readable by the owner only, no password in clear."""
+    import stat
+
+    from argon2 import PasswordHasher
+
+    raw = users.read_text(encoding="utf-8")
+    data = json.loads(raw)
+    assert stat.S_IMODE(users.stat().st_mode) == 0o600
+    for login, password in PASSWORDS.items():
+        entry = data["users"][login]
+        assert entry["hash"].startswith("$argon2id$v=19$") and password not in raw
+        assert PasswordHasher().verify(entry["hash"], password)
