@@ -197,3 +197,42 @@ def test_english_at_a_switch(app):
         page.get_by_role("link", name="Polski").click()
         wait_text(page, "Placówek:")
         ctx.close()
+
+
+def test_an_audit_protocol_checked_then_stored(app, local_db, ref, tmp_path):
+    """A filled control-audit protocol dropped as „Protokół audytu”: the dry run stores nothing, the
+    save stores one audit of that school with each criterion's points as the auditor typed them."""
+    from support.audits import fill, full_points, school
+    from zpb_lib import store
+    from zpb_lib.ingest.audit import write_template
+
+    with store.connect(local_db) as con:
+        rspo = school(con)
+        template = write_template(con, rspo, EDITION, tmp_path / "szablon.xlsx")
+    points = full_points(ref.catalogue_for("school", EDITION))
+    protocol = fill(template, tmp_path / "protokół kontrolny.xlsx", points)
+    with chromium_browser() as b:
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app + "/")
+        wait_text(page, "Placówek:")
+        page.get_by_text("Import", exact=True).first.click()
+        page.get_by_label("Rodzaj pliku").select_option(label="Protokół audytu")
+        page.locator("input[type=file]").set_input_files(str(protocol))
+        check = page.get_by_role("button", name="Sprawdź (bez zapisu)")
+        check.and_(page.locator(":enabled")).wait_for(timeout=60_000)
+        check.click()
+        wait_text(page, "Sprawdzono plik „protokół kontrolny.xlsx”")
+        con = sqlite3.connect(local_db)
+        assert con.execute("SELECT COUNT(*) FROM audits a JOIN institutions i ON i.id = a.institution_id "
+                           "WHERE i.rspo = ? AND a.edition = ? AND a.kind = 'control'", (rspo, EDITION)).fetchone()[0] == 0
+        con.close()
+        page.get_by_role("button", name="Zapisz").click()
+        wait_text(page, "Zapisano jako import nr")
+        page.screenshot(path=str(artifact("web-local-audit.png")), full_page=True)
+    con = sqlite3.connect(local_db)
+    stored = dict(con.execute(
+        "SELECT it.criterion, it.points FROM audit_items it JOIN audits a ON a.id = it.audit_id "
+        "JOIN institutions i ON i.id = a.institution_id WHERE i.rspo = ? AND a.edition = ? AND a.kind = 'control'",
+        (rspo, EDITION)).fetchall())
+    con.close()
+    assert stored == points
