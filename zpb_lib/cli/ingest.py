@@ -75,9 +75,10 @@ def cmd_ingest_audit(args: argparse.Namespace) -> int:
 def cmd_template_audit(args: argparse.Namespace) -> int:
     # the ingest layer: not for `zpb --help`
     from zpb_lib.ingest.audit import write_template
+    from zpb_lib.services.templates import audit_protocol_name
 
     edition = args.edition.edition
-    out = Path(args.out or f"protokol-audytu-{str(args.institution).strip()}-{edition.replace('/', '-')}.xlsx")
+    out = Path(args.out or audit_protocol_name(args.institution, edition))
     return run_on_db(args.db, lambda con: write_template(con, args.institution, edition, out, kind=args.kind),
                      readonly=True)
 

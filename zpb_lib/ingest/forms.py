@@ -184,23 +184,35 @@ def form_html(ref: Reference, group: str, lang: str = "pl") -> str:
             f'<ol>{"".join(items)}</ol><p>{e(t["thanks"])}</p></body></html>\n')
 
 
-def write_form(group: str, lang: str = "pl", out_dir: str | Path = ".", ref: Reference | None = None) -> list[Path]:
-    """Write ``<questionnaire>-<group>-<lang>`` .md, .csv, .html and .pdf into ``out_dir``."""
-    # weasyprint: a second to import; only `zpb survey-form` prints
-    from weasyprint import HTML  # here: WeasyPrint takes a while to import
+FORMATS = (".md", ".csv", ".html", ".pdf")
 
+
+def write_form(group: str, lang: str = "pl", out_dir: str | Path = ".", ref: Reference | None = None,
+               formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Write ``<questionnaire>-<group>-<lang>`` in ``formats`` (.md, .csv, .html and .pdf) into
+    ``out_dir``; returns the files written, in that order."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown form format {unknown[0]!r}; expected one of {', '.join(FORMATS)}")
     ref = ref or reference()
     group = _check(group, lang)
     out = make_folder(out_dir)  # a file in the way, a read-only disk: a FolderError naming it
     stem = f"{TEXT[lang]['file']}-{group}-{lang}"
-    md, csv_path, html_path, pdf = (out / f"{stem}{ext}" for ext in (".md", ".csv", ".html", ".pdf"))
-    write_text(md, form_markdown(ref, group, lang))
-    # UTF-8 with a BOM and semicolons: opens with correct letters and columns in Polish (and Dutch) Excel.
-    rows = io.StringIO(newline="")
-    csv.writer(rows, delimiter=";").writerows(form_rows(ref, group, lang))
-    write_text(csv_path, rows.getvalue(), encoding="utf-8-sig")
+    paths = {ext: out / f"{stem}{ext}" for ext in FORMATS}
+    if ".md" in formats:
+        write_text(paths[".md"], form_markdown(ref, group, lang))
+    if ".csv" in formats:
+        # UTF-8 with a BOM and semicolons: opens with correct letters and columns in Polish (and Dutch) Excel.
+        rows = io.StringIO(newline="")
+        csv.writer(rows, delimiter=";").writerows(form_rows(ref, group, lang))
+        write_text(paths[".csv"], rows.getvalue(), encoding="utf-8-sig")
     page = form_html(ref, group, lang)
-    write_text(html_path, page)
-    with atomic_write(pdf) as fh:
-        HTML(string=page, base_url=str(out)).write_pdf(target=fh)
-    return [md, csv_path, html_path, pdf]
+    if ".html" in formats:
+        write_text(paths[".html"], page)
+    if ".pdf" in formats:
+        # weasyprint: a second to import; only a printed form needs it
+        from weasyprint import HTML
+
+        with atomic_write(paths[".pdf"]) as fh:
+            HTML(string=page, base_url=str(out)).write_pdf(target=fh)
+    return [paths[ext] for ext in FORMATS if ext in formats]

@@ -25,6 +25,7 @@ from zpb_lib.services.schools import School, my_schools
 from zpb_lib.store.rights import ANALYST, READER, unit_role
 from zpb_lib.web.auth import COOKIE, LOGOUT, Identity, local_identity, read_identity
 from zpb_lib.web.config import ServeConfig
+from zpb_lib.web.downloads import DownloadsPage
 from zpb_lib.web.summaries import survey_summary
 from zpb_lib.web.texts import LANGS, TEXTS, t
 
@@ -425,6 +426,7 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
         tabs.append((t("tab_import", lang), ImportPage(session, schools.schools, ident.role == ANALYST,
                                                        lambda: asyncio.ensure_future(imports_page.refresh())).view))
     tabs.append((t("tab_imports", lang), imports_page.view))
+    tabs.append((t("tab_downloads", lang), DownloadsPage(session, schools).view))
     pn.state.onload(lambda: asyncio.ensure_future(imports_page.refresh()))
     pn.state.on_session_destroyed(lambda ctx: session.discard_upload())
     watch_idle(session)

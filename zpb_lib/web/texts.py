@@ -128,6 +128,41 @@ TEXTS: dict[str, dict[str, str]] = {
     "no_imports": {"pl": "Brak importów.", "en": "No imports."},
     "refresh": {"pl": "Odśwież", "en": "Refresh"},
     "error": {"pl": "Błąd", "en": "Error"},
+    "tab_downloads": {"pl": "Pobierz", "en": "Download"},
+    "audited": {"pl": "Placówka audytowana", "en": "Institution audited"},
+    "audit_help": {"pl": "Protokół audytu (XLSX) do wypełnienia przez audytorów: kryteria katalogu, który obowiązuje "
+                         "placówkę w tej edycji. Wypełniony protokół zaimportuj w zakładce Import.",
+                   "en": "The audit protocol (XLSX) for the auditors to fill in: the criteria of the catalogue in force "
+                         "for the institution in that edition. Import the filled protocol in the Import tab."},
+    "audit_kind": {"pl": "Rodzaj audytu", "en": "Audit kind"},
+    "audit_kind_open": {"pl": "do wyboru w protokole", "en": "chosen in the protocol"},
+    "audit_certification": {"pl": "certyfikacyjny (etap I)", "en": "certification (stage I)"},
+    "audit_reaudit": {"pl": "ponowny — przedłużenie (etap II)", "en": "re-audit — extension (stage II)"},
+    "audit_control": {"pl": "kontrolny", "en": "control"},
+    "audit_leader": {"pl": "o tytuł Lidera (etap III)", "en": "for the Leader title (stage III)"},
+    "get_audit": {"pl": "Pobierz protokół audytu (XLSX)", "en": "Download the audit protocol (XLSX)"},
+    "register_help": {"pl": "Skoroszyt wypełniony tym, co baza zawiera o placówkach: udział w programie, nagrody, "
+                            "plany działań i partnerzy. Popraw lub dopisz wiersze i zaimportuj go w zakładce Import.",
+                      "en": "The workbook filled with what the database holds on the institutions: participation, "
+                            "awards, action plans and partners. Correct or add rows and import it in the Import tab."},
+    "police_unit": {"pl": "Placówki jednostki Policji", "en": "Institutions of the police unit"},
+    "every_unit": {"pl": "wszystkie powiaty", "en": "every county"},
+    "register_of": {"pl": "Placówki: {who}", "en": "Institutions: {who}"},
+    "get_register": {"pl": "Pobierz rejestr programu (XLSX)", "en": "Download the programme register (XLSX)"},
+    "surveys": {"pl": "Ankiety", "en": "Surveys"},
+    "surveys_help": {"pl": "Pytania i odpowiedzi standardowej ankiety z instrukcją, jak założyć formularz w Formularzach "
+                           "Google lub w Microsoft Forms, te same pytania w tabeli oraz ankieta do druku.",
+                     "en": "The standard questionnaire's questions and answers with instructions for setting up the "
+                           "form in Google Forms or Microsoft Forms, the same questions as a table, and the survey "
+                           "for print."},
+    "form_lang": {"pl": "Język ankiety", "en": "Language of the survey"},
+    "lang_pl": {"pl": "polski", "en": "Polish"},
+    "lang_en": {"pl": "angielski", "en": "English"},
+    "get_form_md": {"pl": "Pytania i instrukcja do Formularzy Google i Microsoft Forms (.md)",
+                    "en": "Questions and instructions for Google Forms and Microsoft Forms (.md)"},
+    "get_form_csv": {"pl": "Pytania i odpowiedzi w tabeli (.csv)", "en": "Questions and answers as a table (.csv)"},
+    "get_form_pdf": {"pl": "Ankieta do druku (.pdf)", "en": "The survey for print (.pdf)"},
+    "prepared": {"pl": "Przygotowano plik „{file}”.", "en": "Prepared „{file}”."},
 }
 
 

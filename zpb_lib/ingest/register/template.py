@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from zpb_lib.core.text import column_letter
 from zpb_lib.core.workbook import save
@@ -90,8 +90,9 @@ def _years_pl(n: int) -> str:
     return f"{n} {'lata' if few else 'lat'}"
 
 
-def _export_rows(con: Connection, ref: Reference) -> dict[str, list[tuple]]:
-    """What the database holds, as the rows of each data sheet (identifiers people use, Polish labels)."""
+def _export_rows(con: Connection, ref: Reference, counties: Collection[str] | None = None) -> dict[str, list[tuple]]:
+    """What the database holds (of the institutions of ``counties``; None: of every one), as the rows
+    of each data sheet (identifiers people use, Polish labels)."""
     def ident(rspo: Any, polon: Any) -> str:
         return identifier(rspo, polon)
 
@@ -99,27 +100,30 @@ def _export_rows(con: Connection, ref: Reference) -> dict[str, list[tuple]]:
         return dt.date.fromisoformat(text) if text else None
 
     out: dict[str, list[tuple]] = {}
-    out[PARTICIPATION.name] = [(ident(r[0], r[1]), r[2], r[3], r[4]) for r in participation_listing(con)]
+    out[PARTICIPATION.name] = [(ident(r[0], r[1]), r[2], r[3], r[4]) for r in participation_listing(con, counties)]
     out[AWARDS.name] = [(ident(r[0], r[1]), r[2], r[3], AWARD_KIND_LABELS[r[4]], day(r[5]))
-                        for r in award_listing(con)]
+                        for r in award_listing(con, counties)]
     out[ACTIONS.name] = [
         (ident(r[0], r[1]), r[2], r[3], AREA_LABELS[r[4]], ACTION_KIND_LABELS[r[5]], r[6], r[7], day(r[8]),
-         STATUS_LABELS[r[9]]) for r in action_listing(con)]
+         STATUS_LABELS[r[9]]) for r in action_listing(con, counties)]
     out[PARTNERS.name] = [(r[0], PARTNER_KIND_LABELS[r[1]], ref.counties[r[2]].name if r[2] else None)
-                          for r in partner_listing(con)]
+                          for r in partner_listing(con, counties)]
     out[INSTITUTIONS_SHEET] = [(ident(r[0], r[1]), r[2], r[3], ref.counties[r[4]].name, ref.kinds[r[5]].name_pl)
-                               for r in institution_listing(con)]
+                               for r in institution_listing(con, counties)]
     return out
 
 
-def write_register_template(con: Connection, out: str | Path, *, ref: Reference | None = None) -> Path:
-    """Write the register workbook, pre-filled with what the database holds; returns the file written."""
+def write_register_template(con: Connection, out: str | Path, *, ref: Reference | None = None,
+                            counties: Collection[str] | None = None) -> Path:
+    """Write the register workbook, pre-filled with what the database holds — of the institutions
+    of ``counties`` (TERYT codes) and the partners a plan of theirs may name, or of every one
+    (None); returns the file written."""
     # openpyxl: loaded only when a workbook is written
     from openpyxl import Workbook
 
     ref = ref or reference()
     out = Path(out)
-    rows = _export_rows(con, ref)
+    rows = _export_rows(con, ref, counties)
     wb = Workbook()
     wb.remove(wb.active)
     lists = _lists(ref)
