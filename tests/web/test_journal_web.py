@@ -6,6 +6,8 @@ first, with her login, role, action and the address 127.0.0.1; the database hold
 tab passes axe-core and no request leaves the app's origin."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import subprocess
 from pathlib import Path
 
@@ -15,6 +17,10 @@ import pytest
 from support.browser import artifact, chromium_browser
 from support.surveys import answers, write_google_csv
 from support.web import ZPB, axe_violations, same_origin_guard, wait_text, zpb_serve
+from zpb_lib.web.auth import Identity
+from zpb_lib.web.config import ServeConfig
+from zpb_lib.web.journal import note, note_login, typed_login
+from zpb_lib.web.pages import Session
 
 EDITION = "2025/2026"
 SECRET = "s" * 48
@@ -126,3 +132,16 @@ def test_the_analyst_reads_what_the_coordinator_did(app, team_db, ref, tmp_path)
         [(login, role, action, "127.0.0.1") for login, role, action in reversed(expected)]
     assert violations == []
     assert outside == []
+
+
+def test_a_journal_that_cannot_be_written_is_logged_and_nothing_else(tmp_path, caplog):
+    """No database where the config points: the notes of a page and of a login come back quietly
+    (the action's own result stands), each failure in the server's log."""
+    config = ServeConfig(db=tmp_path / "nowhere.sqlite")
+    session = Session(config, Identity("anna", BOCHNIA), "pl", address="10.0.0.1")
+    with caplog.at_level(logging.ERROR, logger="zpb_lib.web.journal"):
+        asyncio.run(note(session, "dry_run", "x.csv"))
+        asyncio.run(note_login(config, "login_failed", typed_login("  " + "x" * 100 + " "), "zpb_reader", "10.0.0.1"))
+    assert "journal: dry_run of anna was not recorded" in caplog.text
+    assert f"journal: login_failed of {'x' * 64} was not recorded" in caplog.text
+    assert typed_login("   ") == "?"
