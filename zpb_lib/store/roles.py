@@ -77,8 +77,8 @@ PERSON_RULE = f"((person IS NOT NULL) = {WEB_SESSION})"
 # or by a person's own login in a zpb role granted to it directly (not one reached through another:
 # the analyst's role is a member of every unit's); under one's own login unless the web app writes
 # for the person it serves.
-JOURNAL_RULE = ("(role = current_user OR (NOT starts_with(current_user, 'zpb_') AND EXISTS (SELECT 1 FROM pg_auth_members a "
-                "JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member "
+JOURNAL_RULE = ("(role = current_user OR (NOT starts_with(current_user, 'zpb_') AND EXISTS (SELECT 1 "
+                "FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member "
                 "WHERE m.rolname = current_user AND g.rolname = role))) "
                 f"AND (login = session_user OR {WEB_SESSION})")
 
