@@ -91,7 +91,11 @@ def primary_key(con: Connection, table: str) -> list[str]:
 
 
 def table_counts(con: Connection) -> dict[str, int]:
-    return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables(con)}
+    """Rows per table the login may read (on PostgreSQL only the analyst reads the journal)."""
+    names = tables(con)
+    if con.backend != SQLITE:
+        names = [t for t in names if con.execute("SELECT has_table_privilege(?, 'SELECT')", (t,)).fetchone()[0]]
+    return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in names}
 
 
 #: Left out of the content hash: when a database was made and which database it is are not data.

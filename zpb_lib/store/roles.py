@@ -22,6 +22,11 @@ only in the role of the person logged in (``SET ROLE``, see :mod:`.acting`). An 
 it records that person (``imports.person``), and only such a session records one: a unit's own login
 cannot forge a person, and the app cannot leave it out.
 
+The web app's journal (table ``journal``) is append-only: every zpb role adds rows, each only as
+itself (the row's role is the one it acts in, its login its own unless the web app writes for a
+person) and never with its own ``id`` or time (the server's clock, column grants); nobody changes or
+deletes one; only the analyst reads them.
+
 Nobody but the analyst (and the database's owner) changes the reference tables, ``meta`` or the data
 version; the data version advances through a trigger function that runs with its owner's rights and
 a fixed search path, which nobody may call directly. Nobody may create objects in zpb's schema.
@@ -36,13 +41,15 @@ from zpb_lib.store.backend import POSTGRESQL, Connection, StoreError
 from zpb_lib.store.frames import tables as table_names
 from zpb_lib.store.rights import ANALYST, READER, unit_role  # noqa: F401  (unit_role: the name of a unit's role)
 from zpb_lib.store.role_names import UNIT_PREFIX, WEB
-from zpb_lib.store.schema import PG_FUNCTIONS, quote_ident
+from zpb_lib.store.schema import JOURNAL_TABLE, PG_FUNCTIONS, quote_ident
 from zpb_lib.store.write import transaction
 
 REFERENCE_TABLES = ("police_units", "counties", "institution_kinds", "editions", "catalogues", "criteria")
 ADMIN_TABLES = ("meta", "data_version")
 # Provenance: written by zpb's import path only (see the policies below and the schema's triggers).
 PROVENANCE_TABLES = ("imports", "import_changes")
+# What a zpb role may give in a journal row: the rest (id, at) is the database's.
+JOURNAL_COLUMNS = ("login", "role", "action", "detail", "address")
 
 
 def _unit_rows(unit: str) -> dict[str, str]:
@@ -66,6 +73,14 @@ def _unit_rows(unit: str) -> dict[str, str]:
 WEB_SESSION = (f"EXISTS (SELECT 1 FROM pg_roles w WHERE w.rolname = '{WEB}' "
                "AND pg_has_role(session_user, w.oid, 'MEMBER'))")
 PERSON_RULE = f"((person IS NOT NULL) = {WEB_SESSION})"
+# A journal row is written as oneself: in the role acted in (the web app's SET ROLE: current_user),
+# or by a person's own login in a zpb role granted to it directly (not one reached through another:
+# the analyst's role is a member of every unit's); under one's own login unless the web app writes
+# for the person it serves.
+JOURNAL_RULE = ("(role = current_user OR (NOT starts_with(current_user, 'zpb_') AND EXISTS (SELECT 1 "
+                "FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member "
+                "WHERE m.rolname = current_user AND g.rolname = role))) "
+                f"AND (login = session_user OR {WEB_SESSION})")
 
 
 def _unit_provenance(unit: str) -> dict[str, tuple[str, str]]:
@@ -160,7 +175,7 @@ def apply_roles(con: Connection, ref: Reference, result: RolesResult) -> None:
     schema = quote_ident(_schema(con))
     all_tables = table_names(con)
     row_tables = _unit_rows("x")
-    data_tables = [t for t in all_tables if t not in REFERENCE_TABLES + ADMIN_TABLES]
+    data_tables = [t for t in all_tables if t not in (*REFERENCE_TABLES, *ADMIN_TABLES, JOURNAL_TABLE)]
     units = {code: unit_role(code) for code in ref.police_units}
     for role in (ANALYST, READER, *units.values()):
         _ensure_role(con, role, result)
@@ -191,6 +206,8 @@ def apply_roles(con: Connection, ref: Reference, result: RolesResult) -> None:
         for (name,) in con.execute("SELECT policyname FROM pg_policies WHERE schemaname = current_schema() "
                                    "AND tablename = ?", (table,)).fetchall():
             con.script(f'DROP POLICY "{name}" ON {table}')
+    if JOURNAL_TABLE in all_tables:
+        result.policies += _journal_rights(con, everyone)
     for table in (*row_tables, *PROVENANCE_TABLES):
         con.script(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         con.script(f"CREATE POLICY read_all ON {table} FOR SELECT USING (true)")
@@ -219,6 +236,18 @@ def apply_roles(con: Connection, ref: Reference, result: RolesResult) -> None:
             con.script(f"CREATE POLICY {role}_delete ON {table} FOR DELETE TO {role} USING ({cond})")
             result.policies += 3
     result.units = len(units)
+
+
+def _journal_rights(con: Connection, everyone: str) -> int:
+    """Append-only for every role, readable by the analyst alone (after the grants on all tables,
+    which it takes back; the old policies are dropped by then); returns the policies made."""
+    con.script(f"REVOKE ALL ON {JOURNAL_TABLE} FROM {everyone}")
+    con.script(f"GRANT INSERT ({', '.join(JOURNAL_COLUMNS)}) ON {JOURNAL_TABLE} TO {everyone}")
+    con.script(f"GRANT SELECT ON {JOURNAL_TABLE} TO {ANALYST}")
+    con.script(f"ALTER TABLE {JOURNAL_TABLE} ENABLE ROW LEVEL SECURITY")
+    con.script(f"CREATE POLICY own_rows ON {JOURNAL_TABLE} FOR INSERT TO {everyone} WITH CHECK ({JOURNAL_RULE})")
+    con.script(f"CREATE POLICY analyst_reads ON {JOURNAL_TABLE} FOR SELECT TO {ANALYST} USING (true)")
+    return 2
 
 
 def harden_functions(con: Connection) -> None:

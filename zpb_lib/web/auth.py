@@ -24,6 +24,7 @@ from tornado.websocket import WebSocketHandler
 
 from zpb_lib.store.rights import ANALYST, READER, UNIT_PREFIX
 from zpb_lib.web.config import ServeConfig
+from zpb_lib.web.journal import note_login, typed_login
 from zpb_lib.web.texts import LANGS, t
 
 COOKIE = "zpb_session"
@@ -144,7 +145,7 @@ class PasswordLogin(SessionHandler):
                 f'<button type="submit">{escape(t("log_in", lang))}</button></form>')
         self.page(t("login_title", lang), body, lang, status)
 
-    def post(self) -> None:  # tornado checks the XSRF token before this runs (xsrf_cookies)
+    async def post(self) -> None:  # tornado checks the XSRF token before this runs (xsrf_cookies)
         lang = lang_of(self)
         login = self.get_argument("login", "").strip()
         password = self.get_argument("password", "")
@@ -154,17 +155,23 @@ class PasswordLogin(SessionHandler):
         user = self.verify(login, password) if login and password else None
         if user is None:
             self.throttle.failed(login, address)
+            # nobody is logged in: the reader's role, which may add a row and read none
+            await note_login(self.config, "login_failed", typed_login(login), READER, address, "password")
             return self.form(lang, t("bad_login", lang), 401)
         self.throttle.succeeded(login, address)
         now = time.time()
         self.set_identity(Identity(user.login, user.role, user.name or user.login, now, now))
+        await note_login(self.config, "login", user.login, user.role, address, "password")
         self.redirect(safe_next(self.get_argument("next", "/")))
 
 
 class Logout(SessionHandler):
-    def get(self) -> None:
+    async def get(self) -> None:
         lang = lang_of(self)
+        ident = read_identity(self.get_cookie(COOKIE), self.config)
         self.set_identity(None)
+        if ident is not None and ident.role is not None:
+            await note_login(self.config, "logout", ident.login, ident.role, self.request.remote_ip or "?")
         key = "expired" if self.get_argument("expired", "") else "logged_out"
         self.page(t(key, lang), f'<h1>{escape(t(key, lang))}</h1><p><a href="{LOGIN}?lang={lang}">'
                                 f'{escape(t("log_in_again", lang))}</a></p>', lang)

@@ -27,6 +27,8 @@ from zpb_lib.web.auth import COOKIE, LOGOUT, Identity, local_identity, read_iden
 from zpb_lib.web.config import ServeConfig
 from zpb_lib.web.downloads import DownloadsPage
 from zpb_lib.web.summaries import survey_summary
+from zpb_lib.web.journal import JournalPage, client_address, note
+from zpb_lib.web.tables import html_table
 from zpb_lib.web.texts import LANGS, TEXTS, t
 
 # rows of the schools table at once (every tab is rendered, and the tallest sets the page's height);
@@ -80,6 +82,7 @@ class Session:
     lang: str
     folder: Path | None = None
     last_action: float = field(default_factory=time.time)
+    address: str = ""  # the browser's, as the page's request came (its journal notes name it)
 
     def act(self, work: Callable[[], Any]) -> Any:
         """``work`` under the user's role, as the person (runs in a worker thread)."""
@@ -102,12 +105,11 @@ class Session:
             self.folder = None
 
 
-def html_table(headers: list[str], rows: list[list[Any]], caption: str = "") -> str:
-    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in r) + "</tr>"
-                   for r in rows)
-    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return f'<table class="zpb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+def import_detail(outcome: import_service.ImportOutcome) -> str:
+    """An import's journal note: its number (when stored) and file, or that the file was refused."""
+    if outcome.refused:
+        return f"{outcome.kind} {outcome.file_name}: refused"
+    return f"{outcome.kind} {outcome.file_name}" + (f": import #{outcome.import_id}" if outcome.import_id else "")
 
 
 def kind_text(kind: str, lang: str) -> str:
@@ -304,6 +306,7 @@ class ImportPage:
         if not dry_run and not outcome.refused:
             self.file.value = {}
             self.on_saved()
+        await note(self.session, "dry_run" if dry_run else "import", import_detail(outcome))
 
     async def match(self, path: Path) -> None:
         """A published award list: matched to the register into a workbook to download and review."""
@@ -386,12 +389,15 @@ class ImportsPage:
         if outcome.refused:
             self.result.object = f'<p class="zpb-refused" role="alert">{escape(outcome.refusal or "")}</p>'
             self.undo_button.disabled = True
+            if not dry_run:
+                await note(self.session, "undo", f"import #{number}: refused")
             return
         lines = "".join(f"<li>{escape(line)}</li>" for line in outcome.lines)
         head = "" if dry_run else f"<p class='zpb-ok'>{escape(t('undone', self.lang, id=number))}</p>"
         self.result.object = f'<div role="status">{head}<ul>{lines}</ul></div>'
         self.undo_button.disabled = not dry_run
         if not dry_run:
+            await note(self.session, "undo", "import " + ", ".join(f"#{i}" for i in outcome.undone or (int(number),)))
             await self.refresh()
 
     async def check_undo(self, _event: Any = None) -> None:
@@ -412,7 +418,7 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
             heading=t("expired", lang))
     if ident.role is None:
         return no_access(config, ident, lang)
-    session = Session(config, ident, lang)
+    session = Session(config, ident, lang, address=client_address())
     try:
         schools = session.act(lambda: my_schools(config.db))
     except ZpbError as exc:
@@ -428,6 +434,10 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
     tabs.append((t("tab_imports", lang), imports_page.view))
     tabs.append((t("tab_downloads", lang), DownloadsPage(session, schools).view))
     pn.state.onload(lambda: asyncio.ensure_future(imports_page.refresh()))
+    if ident.role == ANALYST:
+        journal_page = JournalPage(session)
+        tabs.append((t("tab_journal", lang), journal_page.view))
+        pn.state.onload(lambda: asyncio.ensure_future(journal_page.refresh()))
     pn.state.on_session_destroyed(lambda ctx: session.discard_upload())
     watch_idle(session)
     return page(lang, header, pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width"))
