@@ -11,6 +11,7 @@ import io
 import shutil
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import psycopg
@@ -251,6 +252,17 @@ def test_the_coordinator_downloads_for_her_unit_only(team_app, team_db, ref, tmp
         assert data_rows(register, "Udział") == pg(owner, UNIT_PARTICIPATION, "KPP-BOCHNIA")[0][0]
         check_survey_forms(page, ref, tmp_path)
         assert outside == []
+    # each download is in the journal, as hers, in her unit's role (written after the file is sent)
+    wanted = {protocol.name, register.name}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with psycopg.connect(owner) as con:
+            got = {d for (d,) in con.execute("SELECT detail FROM journal WHERE action = 'download' AND login = 'anna' "
+                                              "AND role = 'zpb_unit_kpp_bochnia'")}
+        if wanted <= got:
+            break
+        time.sleep(0.2)
+    assert wanted <= got
 
 
 def test_the_reader_downloads_the_whole_register(team_app, team_db, tmp_path):

@@ -66,6 +66,11 @@ def test_login_through_the_provider_gives_the_roles_view(app, provider, team_db,
         page.goto(app + "/")
         page.get_by_placeholder("sub").wait_for()  # back at the provider
         assert outside == []
+    role = "zpb_unit_kpp_bochnia" if unit else "zpb_analyst"
+    with psycopg.connect(team_db[0]) as con:
+        actions = [a for (a,) in con.execute("SELECT action FROM journal WHERE login = %s AND role = %s AND "
+                                             "(detail = 'oidc' OR action = 'logout') ORDER BY id", (sub, role))]
+    assert actions[-2:] == ["login", "logout"]
 
 
 def same_origin_guard_with(page, app: str, provider: str) -> list[str]:
@@ -85,7 +90,7 @@ def same_origin_guard_with(page, app: str, provider: str) -> list[str]:
 
 
 @pytest.mark.parametrize("sub, words", [("gosc", "nie ma roli"), ("dwa", "kilka ról ZPB (zpb_analyst, zpb_reader)")])
-def test_no_role_or_several_roles_get_no_access(app, sub, words):
+def test_no_role_or_several_roles_get_no_access(app, team_db, sub, words):
     with chromium_browser() as b:
         ctx = b.new_context(bypass_csp=True)
         page = ctx.new_page()
@@ -96,6 +101,10 @@ def test_no_role_or_several_roles_get_no_access(app, sub, words):
         page.screenshot(path=str(artifact(f"web-oidc-{sub}.png")))
         assert axe_violations(page) == []
         ctx.close()
+    with psycopg.connect(team_db[0]) as con:
+        refused = con.execute("SELECT role, detail FROM journal WHERE login = %s AND action = 'login_failed'",
+                              (sub,)).fetchall()
+    assert refused and refused[-1][0] == "zpb_reader" and refused[-1][1].startswith("oidc: ")
 
 
 def test_a_login_answer_that_does_not_match_its_request_is_refused(app):

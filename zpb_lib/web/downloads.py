@@ -4,6 +4,7 @@ written when its button is clicked, under the user's role, into a private tempor
 gone before the file reaches the browser."""
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from zpb_lib.services import templates
 from zpb_lib.services.lookups import current_edition, editions
 from zpb_lib.services.schools import SchoolList
 from zpb_lib.store.schema import AUDIT_KINDS
+from zpb_lib.web.journal import note
 from zpb_lib.web.texts import LANGS, t
 
 if TYPE_CHECKING:  # the page builds this tab: no import back at run time
@@ -106,6 +108,7 @@ class DownloadsPage:
                 shutil.rmtree(folder, ignore_errors=True)
             widget.filename = name
             self.say(t("prepared", self.lang, file=name))
+            asyncio.ensure_future(note(self.session, "download", name))  # after the file; never in its way
             return io.BytesIO(data)
 
         widget.callback = send

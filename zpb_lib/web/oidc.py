@@ -24,7 +24,9 @@ from joserfc.jwk import KeySet
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from zpb_lib.web.auth import LOGIN, Identity, SessionHandler, lang_of, role_from_claim, safe_next
+from zpb_lib.store.rights import READER
 from zpb_lib.web.config import Oidc, ServeConfig
+from zpb_lib.web.journal import note_login, typed_login
 from zpb_lib.web.texts import t
 
 FLOW_COOKIE = "zpb_oidc"
@@ -140,6 +142,8 @@ class OidcLogin(SessionHandler):
         role, problem = role_from_claim(claims.get(oidc.role_claim))
         now = time.time()
         self.set_identity(Identity(login, role, str(claims.get("name") or login), now, now, problem))
+        await note_login(self.config, "login" if role else "login_failed", typed_login(login), role or READER,
+                         self.request.remote_ip or "?", "oidc" if role else f"oidc: {problem or 'no zpb role'}")
         self.redirect(flow.get("next") or "/")
 
     def failed(self, lang: str, reason: str) -> None:
