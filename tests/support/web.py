@@ -109,3 +109,54 @@ def check_survey(page, rspo: int | str, export: Path) -> None:
     check = page.get_by_role("button", name="Sprawdź (bez zapisu)")
     check.and_(page.locator(":enabled")).wait_for(timeout=60_000)
     check.click()
+
+
+# --------------------------------------------------------------------------- the team's logins
+
+SECRET = "s" * 48  # the tests' cookie secret, so that a test can forge and age cookies
+PASSWORDS = {"anna": "anna-hasło-123456", "rita": "rita-hasło-123456", "olek": "olek-hasło-123456"}
+ROLES = {"anna": "KPP-BOCHNIA", "rita": "zpb_reader", "olek": "zpb_analyst"}  # a coordinator, the reader, an analyst
+EDITION = "2025/2026"
+
+
+def add_users(path: Path) -> Path:
+    """The users file of :data:`PASSWORDS`, made by `zpb users add` (the password on standard input)."""
+    for login, password in PASSWORDS.items():
+        run = subprocess.run([*ZPB, "users", "add", login, "--role", ROLES[login], "--file", str(path),
+                              "--password-stdin"], input=password + "\n", capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+    return path
+
+
+@contextlib.contextmanager
+def password_app(db_url: str, users: Path, tmp: Path, *extra: str) -> Iterator[str]:
+    """``zpb serve --auth password`` on ``db_url`` with the tests' users and cookie secret."""
+    (tmp / "secret").write_text(SECRET)
+    with zpb_serve(["--db", db_url, "--auth", "password", "--users", str(users), "--insecure-cookies",
+                    "--cookie-secret-file", str(tmp / "secret"), *extra], tmp) as url:
+        yield url
+
+
+def log_in(page, app: str, login: str, password: str | None = None) -> None:
+    """Through the login form (the right password unless ``password`` is given)."""
+    page.goto(app + "/")
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Hasło").fill(password or PASSWORDS[login])
+    page.get_by_role("button", name="Zaloguj").click()
+
+
+def cleared_school(owner: str, county: str) -> tuple[int, str]:
+    """(RSPO number, name) of a school of ``county`` taking part in the edition, its students'
+    baseline responses of the edition cleared (by the owner) so that a new export for them is the only one."""
+    import psycopg
+
+    with psycopg.connect(owner) as con:
+        iid, rspo, name = con.execute(
+            "SELECT i.id, i.rspo, i.name FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
+            "WHERE i.county = %s AND i.rspo IS NOT NULL AND k.exists_to IS NULL AND i.closed_year IS NULL "
+            "AND k.family = 'school' AND EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = i.id "
+            "AND p.joined_edition <= %s AND (p.left_edition IS NULL OR p.left_edition >= %s)) ORDER BY i.id LIMIT 1",
+            (county, EDITION, EDITION)).fetchone()
+        con.execute("DELETE FROM survey_responses WHERE institution_id = %s AND edition = %s AND grp = 'students' "
+                    "AND wave = 'baseline'", (iid, EDITION))
+        return rspo, name

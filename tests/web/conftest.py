@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from support.web import add_users
 from zpb_lib.cli import main
 
 WEB_LOGIN = "web_app"
@@ -20,3 +21,9 @@ def team_db(pg, small_pg_template):
     pg.admin(f"CREATE ROLE {WEB_LOGIN} LOGIN")
     assert main(["db", "roles", "--db", owner, "--web-login", WEB_LOGIN]) == 0
     return owner, pg.url(owner.rsplit("/", 1)[1], user=WEB_LOGIN)
+
+
+@pytest.fixture(scope="module")
+def users(tmp_path_factory):
+    """The users file of the team tests' logins (support.web.PASSWORDS)."""
+    return add_users(tmp_path_factory.mktemp("users") / "users.json")

@@ -10,7 +10,6 @@ import csv
 import io
 import shutil
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from support.browser import artifact, chromium_browser
-from support.web import ZPB, axe_violations, same_origin_guard, wait_text, zpb_serve
+from support.web import axe_violations, log_in, password_app, same_origin_guard, wait_text, zpb_serve
 
 EDITION = "2025/2026"
 BOCHNIA = "Komenda Powiatowa Policji w Bochni"
@@ -186,35 +185,16 @@ def test_local_axe_on_the_tab(local_app):
 
 # --------------------------------------------------------------------------- for a team, on PostgreSQL
 
-PASSWORDS = {"anna": "anna-hasło-123456", "rita": "rita-hasło-123456"}
-ROLES = {"anna": "KPP-BOCHNIA", "rita": "zpb_reader"}
-
-
-@pytest.fixture(scope="module")
-def users(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("users") / "users.json"
-    for login in PASSWORDS:
-        run = subprocess.run([*ZPB, "users", "add", login, "--role", ROLES[login], "--file", str(path),
-                              "--password-stdin"], input=PASSWORDS[login] + "\n", capture_output=True, text=True,
-                             timeout=120)
-        assert run.returncode == 0, run.stderr
-    return path
 
 
 @pytest.fixture(scope="module")
 def team_app(team_db, users, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("serve")
-    (tmp / "secret").write_text("s" * 48)
-    with zpb_serve(["--db", team_db[1], "--auth", "password", "--users", str(users), "--insecure-cookies",
-                    "--cookie-secret-file", str(tmp / "secret")], tmp) as url:
+    with password_app(team_db[1], users, tmp_path_factory.mktemp("serve")) as url:
         yield url
 
 
-def log_in(page, app: str, login: str) -> None:
-    page.goto(app + "/")
-    page.get_by_label("Login").fill(login)
-    page.get_by_label("Hasło").fill(PASSWORDS[login])
-    page.get_by_role("button", name="Zaloguj").click()
+def open_downloads(page, app: str, login: str) -> None:
+    log_in(page, app, login)
     wait_text(page, "Placówek:")
     page.get_by_text("Pobierz", exact=True).first.click()
 
@@ -231,7 +211,7 @@ def test_the_coordinator_downloads_for_her_unit_only(team_app, team_db, ref, tmp
     with chromium_browser() as b:
         page = b.new_page(viewport={"width": 1280, "height": 900})
         outside = same_origin_guard(page, team_app)
-        log_in(page, team_app, "anna")
+        open_downloads(page, team_app, "anna")
         # another unit's school is not in her list
         page.get_by_label("Placówka audytowana", exact=True).press_sequentially(str(other), delay=20)
         page.wait_for_timeout(500)
@@ -269,7 +249,7 @@ def test_the_reader_downloads_the_whole_register(team_app, team_db, tmp_path):
     owner, _ = team_db
     with chromium_browser() as b:
         page = b.new_page(viewport={"width": 1280, "height": 900})
-        log_in(page, team_app, "rita")
+        open_downloads(page, team_app, "rita")
         register = download(page, "Pobierz rejestr programu (XLSX)", tmp_path)
     assert register.name == "rejestr-zpb.xlsx"
     assert sorted(listed_institutions(register)) == sorted(
@@ -281,7 +261,7 @@ def test_axe_on_the_coordinators_tab(team_app):
         ctx = b.new_context(bypass_csp=True)
         page = ctx.new_page()
         outside = same_origin_guard(page, team_app)
-        log_in(page, team_app, "anna")
+        open_downloads(page, team_app, "anna")
         page.get_by_role("button", name="Pobierz rejestr programu (XLSX)").wait_for()
         found = axe_violations(page)
         ctx.close()

@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from support.browser import artifact, chromium_browser
 from support.surveys import answers, write_google_csv
-from support.web import ZPB, axe_violations, same_origin_guard, wait_text, zpb_serve
+from support.web import axe_violations, cleared_school, log_in, password_app, same_origin_guard, wait_text
 from zpb_lib.web.auth import Identity
 from zpb_lib.web.config import ServeConfig
 from zpb_lib.web.journal import note, note_login, typed_login
 from zpb_lib.web.pages import Session
 
 EDITION = "2025/2026"
-SECRET = "s" * 48
-PASSWORDS = {"anna": "anna-hasło-123456", "olek": "olek-hasło-123456"}
-ROLES = {"anna": "KPP-BOCHNIA", "olek": "zpb_analyst"}
 BOCHNIA = "zpb_unit_kpp_bochnia"
 EXPORT = "uczniowie dziennik.csv"
 # The journal's words for each action, as the Polish page shows them.
@@ -33,50 +28,10 @@ ACTION_WORDS = {"login": "logowanie", "login_failed": "nieudane logowanie", "log
                 "dry_run": "sprawdzenie pliku", "import": "zapis importu"}
 
 
-def add_user(users: Path, login: str) -> None:
-    run = subprocess.run([*ZPB, "users", "add", login, "--role", ROLES[login], "--file", str(users),
-                          "--password-stdin"], input=PASSWORDS[login] + "\n", capture_output=True, text=True,
-                         timeout=120)
-    assert run.returncode == 0, run.stderr
-
-
-@pytest.fixture(scope="module")
-def users(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("users") / "users.json"
-    for login in PASSWORDS:
-        add_user(path, login)
-    return path
-
-
 @pytest.fixture(scope="module")
 def app(team_db, users, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("serve")
-    (tmp / "secret").write_text(SECRET)
-    with zpb_serve(["--db", team_db[1], "--auth", "password", "--users", str(users), "--insecure-cookies",
-                    "--cookie-secret-file", str(tmp / "secret")], tmp) as url:
+    with password_app(team_db[1], users, tmp_path_factory.mktemp("serve")) as url:
         yield url
-
-
-def log_in(page, app: str, login: str, password: str | None = None) -> None:
-    page.goto(app + "/")
-    page.get_by_label("Login").fill(login)
-    page.get_by_label("Hasło").fill(password or PASSWORDS[login])
-    page.get_by_role("button", name="Zaloguj").click()
-
-
-def school_of(owner: str, county: str) -> int:
-    """The RSPO number of a school of ``county`` taking part in the edition, its students' baseline
-    responses of the edition cleared (by the owner) so that a new export for them is the only one."""
-    with psycopg.connect(owner) as con:
-        iid, rspo = con.execute(
-            "SELECT i.id, i.rspo FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
-            "WHERE i.county = %s AND i.rspo IS NOT NULL AND k.exists_to IS NULL AND i.closed_year IS NULL "
-            "AND k.family = 'school' AND EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = i.id "
-            "AND p.joined_edition <= %s AND (p.left_edition IS NULL OR p.left_edition >= %s)) ORDER BY i.id LIMIT 1",
-            (county, EDITION, EDITION)).fetchone()
-        con.execute("DELETE FROM survey_responses WHERE institution_id = %s AND edition = %s AND grp = 'students' "
-                    "AND wave = 'baseline'", (iid, EDITION))
-        return rspo
 
 
 def journal_rows(owner: str) -> list[tuple]:
@@ -86,7 +41,7 @@ def journal_rows(owner: str) -> list[tuple]:
 
 def test_the_analyst_reads_what_the_coordinator_did(app, team_db, ref, tmp_path):
     owner, _ = team_db
-    rspo = school_of(owner, "1201")
+    rspo = cleared_school(owner, "1201")[0]
     export = write_google_csv(tmp_path / EXPORT, ref, "students", answers(ref, "students", 20, seed=5))
     with chromium_browser() as b:
         ctx = b.new_context(bypass_csp=True)  # axe-core is injected

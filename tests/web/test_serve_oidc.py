@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from support.browser import artifact, chromium_browser
-from support.web import axe_violations, same_origin_guard, wait_text, zpb_serve
+from support.web import axe_violations, wait_text, zpb_serve
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 
@@ -115,3 +115,36 @@ def test_a_login_answer_that_does_not_match_its_request_is_refused(app):
         wait_text(page, "state does not match")
         page.goto(app + "/")
         page.get_by_placeholder("sub").wait_for()  # still not logged in
+
+
+def test_the_coordinator_logged_in_by_the_provider_stores_a_survey(app, provider, team_db, ref, tmp_path):
+    """The issue's first scenario end to end with the provider's login: the coordinator of KPP
+    Bochnia checks and saves a Google Forms export for one of her schools; the imports list shows it
+    under her login; the database holds exactly those rows, recorded as hers, in her unit."""
+    from support.surveys import answers, expected_counts, write_google_csv
+    from support.web import check_survey, cleared_school
+
+    owner = team_db[0]
+    rspo, _ = cleared_school(owner, "1201")
+    rows = answers(ref, "students", 25, seed=21)
+    export = write_google_csv(tmp_path / "ankieta oidc.csv", ref, "students", rows)
+    with chromium_browser() as b:
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        outside = same_origin_guard_with(page, app, provider)
+        log_in(page, app, "anna")
+        wait_text(page, "Placówek:")
+        check_survey(page, rspo, export)
+        wait_text(page, "Po zapisaniu w bazie znajdzie się")
+        page.get_by_role("button", name="Zapisz").click()
+        wait_text(page, "Zapisano jako import nr")
+        page.get_by_text("Importy", exact=True).first.click()
+        wait_text(page, "ankieta oidc.csv")
+        assert "anna" in page.locator("table").filter(visible=True).last.inner_text()
+        assert outside == []
+    with psycopg.connect(owner) as con:
+        (iid, unit, by, person), = con.execute(
+            "SELECT id, unit, imported_by, person FROM imports WHERE file_name = 'ankieta oidc.csv'").fetchall()
+        n, lo, hi = con.execute("SELECT COUNT(*), MIN(i.rspo), MAX(i.rspo) FROM survey_responses r JOIN institutions i "
+                                "ON i.id = r.institution_id WHERE r.import_id = %s", (iid,)).fetchone()
+    assert (unit, by, person) == ("KPP-BOCHNIA", "web_app", "anna")
+    assert (n, lo, hi) == (expected_counts(rows)["n"], rspo, rspo)

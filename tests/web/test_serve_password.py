@@ -12,7 +12,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,46 +19,19 @@ from tornado.web import create_signed_value
 
 from support.browser import artifact, chromium_browser
 from support.surveys import answers, expected_counts, write_google_csv
-from support.web import ZPB, axe_violations, check_survey, same_origin_guard, wait_text, zpb_serve
+from support.web import (PASSWORDS, SECRET, axe_violations, check_survey, cleared_school, log_in, password_app,
+                         same_origin_guard, wait_text, zpb_serve)
 from zpb_lib import store
 from zpb_lib.services import imports as import_service
 from zpb_lib.store.frames import table_hash, tables
 
 EDITION = "2025/2026"
-SECRET = "s" * 48  # the test's cookie secret, so that it can forge and age cookies
-PASSWORDS = {"anna": "anna-hasło-123456", "rita": "rita-hasło-123456"}
-ROLES = {"anna": "KPP-BOCHNIA", "rita": "zpb_reader"}
-
-
-def add_user(users: Path, login: str) -> None:
-    run = subprocess.run([*ZPB, "users", "add", login, "--role", ROLES[login], "--file", str(users),
-                          "--password-stdin"], input=PASSWORDS[login] + "\n", capture_output=True, text=True,
-                         timeout=120)
-    assert run.returncode == 0, run.stderr
-
-
-@pytest.fixture(scope="module")
-def users(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("users") / "users.json"
-    for login in PASSWORDS:
-        add_user(path, login)
-    return path
 
 
 @pytest.fixture(scope="module")
 def app(team_db, users, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("serve")
-    (tmp / "secret").write_text(SECRET)
-    with zpb_serve(["--db", team_db[1], "--auth", "password", "--users", str(users), "--insecure-cookies",
-                    "--cookie-secret-file", str(tmp / "secret"), "--max-upload-mb", "1"], tmp) as url:
+    with password_app(team_db[1], users, tmp_path_factory.mktemp("serve"), "--max-upload-mb", "1") as url:
         yield url
-
-
-def log_in(page, app: str, login: str, password: str | None = None) -> None:
-    page.goto(app + "/")
-    page.get_by_label("Login").fill(login)
-    page.get_by_label("Hasło").fill(password or PASSWORDS[login])
-    page.get_by_role("button", name="Zaloguj").click()
 
 
 def bochnia_schools(owner: str) -> set[str]:
@@ -69,21 +41,6 @@ def bochnia_schools(owner: str) -> set[str]:
             "WHERE c.police_unit = 'KPP-BOCHNIA'")}
 
 
-def school_of(owner: str, county: str) -> tuple[int, str]:
-    """A school of ``county`` taking part in the edition, its students' baseline responses of the
-    edition cleared (by the owner) so that a new export for them is the only one."""
-    with psycopg.connect(owner) as con:
-        iid, rspo, name = con.execute(
-            "SELECT i.id, i.rspo, i.name FROM institutions i JOIN institution_kinds k ON k.code = i.kind "
-            "WHERE i.county = %s AND i.rspo IS NOT NULL AND k.exists_to IS NULL AND i.closed_year IS NULL "
-            "AND k.family = 'school' AND EXISTS (SELECT 1 FROM participation p WHERE p.institution_id = i.id "
-            "AND p.joined_edition <= %s AND (p.left_edition IS NULL OR p.left_edition >= %s)) ORDER BY i.id LIMIT 1",
-            (county, EDITION, EDITION)).fetchone()
-        con.execute("DELETE FROM survey_responses WHERE institution_id = %s AND edition = %s AND grp = 'students' "
-                    "AND wave = 'baseline'", (iid, EDITION))
-        return rspo, name
-
-
 def hashes(db: str) -> dict[str, str]:
     with store.connect(db, readonly=True) as con:
         return {t: table_hash(con, t) for t in tables(con)}
@@ -91,7 +48,7 @@ def hashes(db: str) -> dict[str, str]:
 
 def test_the_coordinator_sees_her_schools_and_stores_a_survey(app, team_db, ref, tmp_path):
     owner, _ = team_db
-    rspo, name = school_of(owner, "1201")
+    rspo, name = cleared_school(owner, "1201")
     rows = answers(ref, "students", 30, seed=11)
     export = write_google_csv(tmp_path / "uczniowie SP.csv", ref, "students", rows)
     with chromium_browser() as b:
@@ -105,7 +62,7 @@ def test_the_coordinator_sees_her_schools_and_stores_a_survey(app, team_db, ref,
         assert shown.startswith(f"Placówek: {len(mine)} ")
         assert "Komenda Powiatowa Policji w Bochni" in page.locator(".zpb-header").inner_text()
         # another unit's school is not in her list
-        other, _ = school_of(owner, "1216")
+        other, _ = cleared_school(owner, "1216")
         page.get_by_label("Szukaj (nazwa, miejscowość, RSPO)").press_sequentially(str(other), delay=20)
         wait_text(page, "Placówek: 0 ")  # another unit's school is not in her list
         check_survey(page, rspo, export)
@@ -131,7 +88,7 @@ def test_a_request_for_another_units_school_is_refused_by_the_database(team_db, 
     """What the page would send for a school outside her list, sent straight to the service in her
     role: refused with a sentence, nothing stored."""
     owner, web = team_db
-    other, _ = school_of(owner, "1216")
+    other, _ = cleared_school(owner, "1216")
     export = write_google_csv(tmp_path / "cudza.csv", ref, "students", answers(ref, "students", 10, seed=3))
     before = hashes(owner)
     with store.acting_as("zpb_unit_kpp_bochnia", "anna"):
