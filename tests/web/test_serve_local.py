@@ -236,3 +236,16 @@ def test_an_audit_protocol_checked_then_stored(app, local_db, ref, tmp_path):
         (rspo, EDITION)).fetchall())
     con.close()
     assert stored == points
+
+
+def test_group_and_wave_guessed_from_the_dropped_file(app, ref, tmp_path):
+    export = write_google_csv(tmp_path / "rodzice-ewaluacja.csv", ref, "parents", answers(ref, "parents", 8, seed=4))
+    with chromium_browser() as b:
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app + "/")
+        wait_text(page, "Placówek:")
+        page.get_by_text("Import", exact=True).first.click()
+        page.locator("input[type=file]").set_input_files(str(export))
+        wait_text(page, "Rozpoznano z pliku: rodzice, ewaluacja")
+        assert page.get_by_label("Grupa", exact=True).filter(visible=True).input_value() == "rodzice"
+        assert page.get_by_label("Pomiar", exact=True).filter(visible=True).input_value() == "ewaluacja"

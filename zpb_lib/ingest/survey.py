@@ -383,6 +383,29 @@ def _row_problems(cells: Sequence[object], row_no: int, table: Table, blank_cols
     return out, cells
 
 
+def guess_group(path: str | Path, ref: Reference | None = None) -> str | None:
+    """The group whose questionnaire an export's header holds most questions of (None: no question
+    of any, a tie, or a file that is no table), for a form to pre-fill; the import checks the file
+    against the group chosen, whatever was guessed."""
+    ref = ref or reference()
+    path = Path(path)
+    try:
+        limits = limits_for(path, "survey")
+        data = read_bytes(path, limits)
+        if not_a_table(data):
+            return None
+        header = read_table(path, data, limits=limits).header
+    except IngestError:
+        return None
+    keys = {g: set().union(*(text_keys(i.text_pl) | text_keys(i.text_en) for i in q.items))
+            for g, q in ref.questionnaires.items()}
+    counts = Counter(g for h in header for g, known in keys.items() if any(k in known for k in header_keys(str(h or ""))))
+    best = counts.most_common(2)
+    if not best or (len(best) == 2 and best[0][1] == best[1][1]):
+        return None
+    return best[0][0]
+
+
 def read_survey(path: str | Path, group: str, ref: Reference | None = None, *,
                 skip_bad_rows: bool = False) -> SurveyFile:
     """Read and check an export for ``group``'s questionnaire; raises :class:`IngestError`.

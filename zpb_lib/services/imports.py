@@ -22,7 +22,7 @@ from zpb_lib.ingest.audit import ingest_audit
 from zpb_lib.ingest.institutions import ingest_institutions
 from zpb_lib.ingest.published import MatchResult, match_published
 from zpb_lib.ingest.register import ingest_register
-from zpb_lib.ingest.survey import ingest_survey
+from zpb_lib.ingest.survey import guess_group, ingest_survey
 from zpb_lib.store.backend import Connection
 from zpb_lib.store.history import ChainResult, ImportRecord, UndoRefused, UndoResult
 from zpb_lib.store.history import list_imports as stored_imports, undo as take_back
@@ -90,6 +90,16 @@ class RegisterImport:
 
 
 ImportRequest = Union[SurveyImport, AuditImport, InstitutionsImport, RegisterImport]
+
+
+def guess_survey(file: str | Path) -> tuple[str | None, str | None]:
+    """(group, wave) an export's content and name suggest, for a form to pre-fill (None: no guess):
+    the group from the questionnaire its questions belong to, the wave from a word in its name
+    („diagnoza”/baseline, „ewaluacja”/follow-up). The import itself checks against what is chosen."""
+    name = Path(file).name.lower()
+    wave = ("baseline" if ("diagnoz" in name or "baseline" in name) else
+            "follow-up" if ("ewaluac" in name or "follow" in name) else None)
+    return guess_group(file), wave
 
 
 # --------------------------------------------------------------------------- outcomes

@@ -206,6 +206,8 @@ class ImportPage:
                                    limit_bytes=int(mb * 1024 * 1024), accepted_filetypes=[".csv", ".xlsx", ".txt"],
                                    chunk_size=1_000_000, width=420)
         self.file.param.watch(self.too_big, "refused")
+        self.file.param.watch(self.guess, "value")
+        self.guessed = pn.pane.HTML("", sizing_mode="stretch_width")
         self.drop_help = pn.pane.HTML(f"<p>{escape(t('drop', lang, mb=f'{mb:g}'))}</p>")
         self.check_button = pn.widgets.Button(label=t("check", lang), color="primary")
         self.save_button = pn.widgets.Button(label=t("save", lang), color="success", disabled=True)
@@ -219,6 +221,7 @@ class ImportPage:
             w.param.watch(lambda e: self.changed(), "value")
         self.survey_fields = pn.Column(pn.Row(self.edition, self.group, self.wave), self.stored)
         self.view = pn.Column(self.kind, self.school, self.survey_fields, self.award, self.drop_help, self.file,
+                              self.guessed,
                               pn.Row(self.check_button, self.save_button), self.result, self.download,
                               sizing_mode="stretch_width")
         self.changed()
@@ -240,6 +243,34 @@ class ImportPage:
         self.save_button.disabled = True
         self.check_button.disabled = not self.file.value  # until the whole file has arrived
 
+    def upload(self) -> Path | None:
+        """The file dropped last, written into this tab's private folder (None: none yet)."""
+        files = self.file.value or {}
+        if not files:
+            return None
+        name, data = list(files.items())[-1]  # the file dropped last
+        if isinstance(data, str):  # a text file arrives as text
+            data = data.encode("utf-8")
+        self.session.discard_upload()
+        path = self.session.upload_folder() / Path(name).name
+        path.write_bytes(data)
+        return path
+
+    async def guess(self, _event: Any = None) -> None:
+        """A survey export just dropped: its group from its questions, its wave from its name."""
+        self.guessed.object = ""
+        if self.kind.value != "survey" or not self.file.value:
+            return
+        path = self.upload()
+        group, wave = await asyncio.to_thread(import_service.guess_survey, path)
+        if group:
+            self.group.value = group
+        if wave:
+            self.wave.value = wave
+        if group or wave:
+            said = ", ".join(t(v, self.lang) for v in (group, wave) if v)
+            self.guessed.object = f'<p role="status">{escape(t("guessed", self.lang, what=said))}</p>'
+
     def too_big(self, event: Any) -> None:
         if event.new:
             mb = f"{self.session.config.max_upload_mb:g}"
@@ -248,19 +279,13 @@ class ImportPage:
 
     def request(self) -> import_service.ImportRequest | str:
         """The import as chosen, or what is missing."""
-        files = self.file.value or {}
-        if not files:
+        path = self.upload()
+        if path is None:
             return t("need_file", self.lang)
-        name, data = list(files.items())[-1]  # the file dropped last
-        if isinstance(data, str):  # a text file arrives as text
-            data = data.encode("utf-8")
-        limit = self.session.config.max_upload_mb * 1024 * 1024
-        if len(data) > limit:
+        if path.stat().st_size > self.session.config.max_upload_mb * 1024 * 1024:
+            self.session.discard_upload()
             self.file.value = {}
             return t("too_big", self.lang, mb=f"{self.session.config.max_upload_mb:g}")
-        self.session.discard_upload()
-        path = self.session.upload_folder() / Path(name).name
-        path.write_bytes(data)
         kind = self.kind.value
         if kind == "survey":
             school = self.by_label.get(self.school.value or "")

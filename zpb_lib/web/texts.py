@@ -96,6 +96,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "sum_question": {"pl": "Pytanie", "en": "Question"},
     "sum_counts": {"pl": "Odpowiedzi (liczba)", "en": "Answers (count)"},
     "sum_empty": {"pl": "Bez odpowiedzi", "en": "No answer"},
+    "guessed": {"pl": "Rozpoznano z pliku: {what} (sprawdź przed zapisem).",
+                "en": "Recognised from the file: {what} (check before saving)."},
     "file": {"pl": "Plik", "en": "File"},
     "drop": {"pl": "Upuść plik lub wybierz z dysku (do {mb} MB)", "en": "Drop a file or choose one (up to {mb} MB)"},
     "check": {"pl": "Sprawdź (bez zapisu)", "en": "Check (store nothing)"},
