@@ -87,7 +87,7 @@ def main() -> int:
         sqlite_db = Path(args.db) if args.db else demo.generate(tmp / "zpb.sqlite")
         pg_url = args.pg
         if not pg_url:
-            import pg_server
+            from support import pg_server
 
             bindir = pg_server.find_bindir()
             if bindir is None:
@@ -100,7 +100,7 @@ def main() -> int:
         copy_database(sqlite_db, pg_url, overwrite=True)
         print(f"demo data: {sqlite_db} copied to PostgreSQL in {time.perf_counter() - t:.1f} s")
 
-        from test_ingest_survey import answers, write_google_csv
+        from support.surveys import answers, write_google_csv
 
         csv = write_google_csv(tmp / "ankieta.csv", ref, "students", answers(ref, "students", args.rows, seed=1))
         rows = []

@@ -48,7 +48,9 @@ def server_options(config: ServeConfig) -> dict[str, Any]:
         # a page's websocket session is signed with the server's secret: no forged session ids or tokens
         sign_sessions=True, secret_key=config.cookie_secret.encode(), generate_session_ids=True,
         xsrf_cookies=True, use_xheaders=config.public_url is not None,
-        cookie_secret=config.cookie_secret, check_unused_sessions=10_000, unused_session_lifetime=60_000,
+        cookie_secret=config.cookie_secret, check_unused_sessions=10_000,
+        # a page whose websocket comes late (a busy server) keeps its session rather than being built twice
+        unused_session_lifetime=300_000,
     )
     provider = auth_provider(config)
     if provider is not None:
