@@ -193,3 +193,30 @@ def con(small_copy):
     c = store.connect(small_copy)
     yield c
     c.close()
+
+
+# --------------------------------------------------------------------------- the web app's team tests (tests/web/)
+
+WEB_LOGIN = "web_app"
+
+
+@pytest.fixture(scope="module")
+def team_db(pg, small_pg_template):
+    """(the owner's URL, the app login's URL) of a fresh shared database: a copy of the small demo
+    database with `zpb db roles --web-login web_app` run, so that the app's own login holds no rights
+    of its own and acts only in its users' roles."""
+    from zpb_lib.cli import main
+
+    owner = pg_database(pg, small_pg_template)
+    pg.admin(f"DROP ROLE IF EXISTS {WEB_LOGIN}")
+    pg.admin(f"CREATE ROLE {WEB_LOGIN} LOGIN")
+    assert main(["db", "roles", "--db", owner, "--web-login", WEB_LOGIN]) == 0
+    return owner, pg.url(owner.rsplit("/", 1)[1], user=WEB_LOGIN)
+
+
+@pytest.fixture(scope="module")
+def users(tmp_path_factory):
+    """The users file of the team tests' logins (support.web.PASSWORDS)."""
+    from support.web import add_users
+
+    return add_users(tmp_path_factory.mktemp("users") / "users.json")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from zpb_lib.cli import options
+from zpb_lib.core import settings
 from zpb_lib.services.users import default_path
 from zpb_lib.web.config import Oidc, ServeConfig, ServeRefused, check
 
@@ -48,10 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_serve)
 
 
-def _secret(path: Path | None, variable: str) -> str | None:
+def _secret(path: Path | None, setting: settings.Setting) -> str | None:
     if path is not None:
         return path.read_text(encoding="utf-8").strip()
-    return os.environ.get(variable) or None
+    return settings.secret(setting)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -60,7 +60,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     oidc = None
     if args.auth == "oidc":
-        secret = _secret(args.oidc_secret_file, "ZPB_OIDC_SECRET")
+        secret = _secret(args.oidc_secret_file, settings.OIDC_SECRET)
         if not (args.oidc_issuer and args.oidc_client_id and secret):
             raise ServeRefused("--auth oidc needs --oidc-issuer, --oidc-client-id and the client's secret "
                                "(--oidc-secret-file FILE or $ZPB_OIDC_SECRET)")
@@ -70,7 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                   public_url=args.public_url, processes=args.processes, max_upload_mb=args.max_upload_mb,
                   idle_minutes=args.idle_minutes, session_hours=args.session_hours,
                   secure_cookies=not args.insecure_cookies and args.auth != "none")
-    secret = _secret(args.cookie_secret_file, "ZPB_COOKIE_SECRET")
+    secret = _secret(args.cookie_secret_file, settings.COOKIE_SECRET)
     if secret is not None:
         fields["cookie_secret"] = secret
     config = ServeConfig(**fields)

@@ -80,6 +80,13 @@ USERS = Setting(
     "ZPB_USERS", "`users.json` beside the default database (`data/` of the source checkout or the current folder "
     "when `ZPB_DB` is a URL)",
     "the users file of the password logins (`zpb serve --auth password`) that `zpb users` edits")
+COOKIE_SECRET = Setting(
+    "ZPB_COOKIE_SECRET", "a random one per start (logins end with the process)",
+    "`zpb serve`: the secret that signs sessions, 32 characters or more, the same for every process "
+    "(`--cookie-secret-file` instead)")
+OIDC_SECRET = Setting(
+    "ZPB_OIDC_SECRET", "unset",
+    "`zpb serve --auth oidc`: the client secret registered at the provider (`--oidc-secret-file` instead)")
 TEST_PAUSE_DIR = Setting(
     "ZPB_TEST_PAUSE_DIR", "unset",
     "tests only: the folder where a build that reaches a phase of `ZPB_TEST_PAUSE_AT` writes "
@@ -91,7 +98,7 @@ TEST_PAUSE_AT = Setting(
 
 #: The settings named here; the input limits' come from zpb_lib.core.limits (see :func:`registry`).
 NAMED: tuple[Setting, ...] = (DB, DATA_DIR, PDF_ENGINE, CHROMIUM, LOCK_TIMEOUT, STATEMENT_TIMEOUT, USERS,
-                              TEST_PAUSE_DIR, TEST_PAUSE_AT)
+                              COOKIE_SECRET, OIDC_SECRET, TEST_PAUSE_DIR, TEST_PAUSE_AT)
 
 
 def registry() -> tuple[Setting, ...]:
@@ -137,6 +144,11 @@ def statement_timeout(default: float, *, error: type[Exception] = SettingError) 
 def users() -> str | None:
     """``$ZPB_USERS`` (the users file), or None when unset or empty."""
     return USERS.text() or None
+
+
+def secret(setting: Setting) -> str | None:
+    """A secret's value (:data:`COOKIE_SECRET`, :data:`OIDC_SECRET`), or None when unset or empty."""
+    return setting.text().strip() or None
 
 
 def pause_dir() -> str | None:
