@@ -99,6 +99,15 @@ def wait_text(page, text: str, timeout: float = 120_000) -> None:
     page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(state="visible", timeout=timeout)
 
 
+def imports_listed(page, file_name: str) -> str:
+    """The Importy tab opened (it is made on first opening): the text of its table once a row names
+    ``file_name`` (the dry run's summary names the file too, on the Import tab)."""
+    page.get_by_text("Importy", exact=True).first.click()
+    table = page.locator("table").filter(has_text=file_name).filter(has_text="Kto").filter(visible=True).first
+    table.wait_for(state="visible", timeout=120_000)
+    return table.inner_text()
+
+
 def check_survey(page, rspo: int | str, export: Path) -> None:
     """On the Import tab: pick the school by its RSPO number, drop ``export``, press „Sprawdź” once the
     whole file has arrived (the button waits for it)."""

@@ -122,7 +122,7 @@ def test_the_coordinator_logged_in_by_the_provider_stores_a_survey(app, provider
     Bochnia checks and saves a Google Forms export for one of her schools; the imports list shows it
     under her login; the database holds exactly those rows, recorded as hers, in her unit."""
     from support.surveys import answers, expected_counts, write_google_csv
-    from support.web import check_survey, cleared_school
+    from support.web import check_survey, cleared_school, imports_listed
 
     owner = team_db[0]
     rspo, _ = cleared_school(owner, "1201")
@@ -137,9 +137,7 @@ def test_the_coordinator_logged_in_by_the_provider_stores_a_survey(app, provider
         wait_text(page, "Po zapisaniu w bazie znajdzie się")
         page.get_by_role("button", name="Zapisz").click()
         wait_text(page, "Zapisano jako import nr")
-        page.get_by_text("Importy", exact=True).first.click()
-        wait_text(page, "ankieta oidc.csv")
-        assert "anna" in page.locator("table").filter(visible=True).last.inner_text()
+        assert "anna" in imports_listed(page, "ankieta oidc.csv")
         assert outside == []
     with psycopg.connect(owner) as con:
         (iid, unit, by, person), = con.execute(

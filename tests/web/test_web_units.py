@@ -12,7 +12,7 @@ from tornado.web import create_signed_value
 
 from zpb_lib.web.auth import COOKIE, Identity, read_identity, role_from_claim, safe_next
 from zpb_lib.web.config import ServeConfig, ServeRefused, check
-from zpb_lib.web.pages import BoundedDropper, html_table
+from zpb_lib.web.pages import BoundedDropper, html_table, lazy_tabs
 
 SECRET = "k" * 40
 
@@ -133,3 +133,23 @@ def test_the_dry_run_summary_counts_each_answer_by_its_label(con, ref, tmp_path)
     facts = {dt.get_text(): dd.get_text() for dt, dd in zip(soup.find_all("dt"), soup.find_all("dd"))}
     assert facts["Odpowiedzi (wiersze)"] == "60"
     assert "uczniowie" in facts["Dla"] and "diagnoza" in facts["Dla"]
+
+
+def test_a_tab_is_made_when_first_opened_and_once():
+    import panel as pn
+
+    made: list[str] = []
+
+    def maker(name: str):
+        def make():
+            made.append(name)
+            return pn.pane.HTML(f"<p>{name}</p>")
+        return make
+
+    tabs = lazy_tabs([(n, maker(n)) for n in ("first", "second", "third")])
+    assert made == ["first"]  # a page load makes the tab it shows, no other
+    tabs.active = 2
+    tabs.active = 0
+    tabs.active = 2
+    assert made == ["first", "third"]
+    assert [o.objects[0].object if o.objects else None for o in tabs.objects] == ["<p>first</p>", None, "<p>third</p>"]

@@ -31,8 +31,7 @@ from zpb_lib.web.journal import JournalPage, client_address, note
 from zpb_lib.web.tables import html_table
 from zpb_lib.web.texts import LANGS, TEXTS, t
 
-# rows of the schools table at once (every tab is rendered, and the tallest sets the page's height);
-# the search narrows the rest
+# rows of the schools table at once; the search narrows the rest
 SHOWN_SCHOOLS = 50
 CSS = """
 .zpb-header { background: #0b3d6b; color: #fff; padding: .6rem 1rem; width: 100%; box-sizing: border-box; }
@@ -451,21 +450,51 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
                     pn.pane.HTML(f'<p role="alert">{escape(str(exc))}</p>'), heading=t("error", lang))
     unit_names = {unit_role(code): u.name for code, u in reference().police_units.items()}
     header = pn.pane.HTML(header_html(config, ident, lang, unit_names), sizing_mode="stretch_width")
-    imports_page = ImportsPage(session)
-    tabs = [(t("tab_schools", lang), SchoolsPage(session, schools.schools).view)]
-    if ident.role != READER:
-        tabs.append((t("tab_import", lang), ImportPage(session, schools.schools, ident.role == ANALYST,
-                                                       lambda: asyncio.ensure_future(imports_page.refresh())).view))
-    tabs.append((t("tab_imports", lang), imports_page.view))
-    tabs.append((t("tab_downloads", lang), DownloadsPage(session, schools).view))
-    pn.state.onload(lambda: asyncio.ensure_future(imports_page.refresh()))
-    if ident.role == ANALYST:
+    imports_page: list[ImportsPage] = []  # once its tab has been opened
+
+    def imports_tab() -> pn.viewable.Viewable:
+        imports_page.append(ImportsPage(session))
+        asyncio.ensure_future(imports_page[0].refresh())
+        return imports_page[0].view
+
+    def journal_tab() -> pn.viewable.Viewable:
         journal_page = JournalPage(session)
-        tabs.append((t("tab_journal", lang), journal_page.view))
-        pn.state.onload(lambda: asyncio.ensure_future(journal_page.refresh()))
+        asyncio.ensure_future(journal_page.refresh())
+        return journal_page.view
+
+    def saved() -> None:  # an import stored: the imports list, if open, shows it
+        if imports_page:
+            asyncio.ensure_future(imports_page[0].refresh())
+
+    tabs: list[tuple[str, Callable[[], pn.viewable.Viewable]]] = [
+        (t("tab_schools", lang), lambda: SchoolsPage(session, schools.schools).view)]
+    if ident.role != READER:
+        tabs.append((t("tab_import", lang),
+                     lambda: ImportPage(session, schools.schools, ident.role == ANALYST, saved).view))
+    tabs.append((t("tab_imports", lang), imports_tab))
+    tabs.append((t("tab_downloads", lang), lambda: DownloadsPage(session, schools).view))
+    if ident.role == ANALYST:
+        tabs.append((t("tab_journal", lang), journal_tab))
     pn.state.on_session_destroyed(lambda ctx: session.discard_upload())
     watch_idle(session)
-    return page(lang, header, pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width"))
+    return page(lang, header, lazy_tabs(tabs))
+
+
+def lazy_tabs(tabs: list[tuple[str, Callable[[], pn.viewable.Viewable]]]) -> pn.Tabs:
+    """Tabs whose content is made when the tab is first opened: a page load builds and sends the
+    first tab only (building every tab's widgets was most of a login's cost on the server)."""
+    holders = [pn.Column(sizing_mode="stretch_width") for _ in tabs]
+    made: set[int] = set()
+
+    def show(i: int) -> None:
+        if i not in made and 0 <= i < len(tabs):
+            made.add(i)
+            holders[i].objects = [tabs[i][1]()]
+
+    show(0)
+    view = pn.Tabs(*[(title, holder) for (title, _), holder in zip(tabs, holders)], sizing_mode="stretch_width")
+    view.param.watch(lambda e: show(e.new), "active")
+    return view
 
 
 class Page(pn.Template):

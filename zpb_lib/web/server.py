@@ -71,7 +71,8 @@ def serve(config: ServeConfig) -> None:
     check_database(config)
     bokeh_settings.resources.set_value("server")  # scripts from this server, never a CDN
     pn.config.inline = False
-    pn.extension(design="native", notifications=False, sizing_mode="stretch_width")
+    # the drop zone's scripts with every page: its tab is made after the page has loaded
+    pn.extension("filedropper", design="native", notifications=False, sizing_mode="stretch_width")
 
     def app() -> pn.viewable.Viewable:  # Panel calls a function per session (a partial it would show as text)
         return pages.build(config)
