@@ -3,7 +3,7 @@ school list, dry-running a 500-row survey export, saving it and listing the unit
 real `zpb serve --auth password` (a process of its own, once with --processes 1 and once with 2).
 
     nice .venv/bin/python benchmarks/bench_serve.py [--users 20] [--rows 500] [--scale 1] [--processes 1 2]
-                                                    [--alone 3] [--profile FILE]
+                                                    [--client protocol|browser] [--alone 3] [--profile FILE]
 
 What it starts itself: a PostgreSQL server (tests/support/pg_server.py), a `zpb demo --scale 1`
 database there (KMP Kraków, the largest unit, then lists 470 institutions; the tests' scale 0.1
@@ -11,24 +11,31 @@ would give it 47, too few to load the list and the school picker as a city's uni
 `zpb db roles --web-login web_app`, the users
 (`zpb users add`: coordinators of eight units, six of them KMP Kraków's) and, per user, a Google
 Forms export of its own school of its unit (tests/support/surveys.py). Each run works on a fresh
-copy of that database. Debian's Chromium, driven by Playwright, holds one context per user.
+copy of that database.
+
+Two kinds of client. `--client protocol` (the default): each user is a tab without a browser
+(bokeh_tab.py), which sends the HTTP requests and websocket messages Bokeh's JavaScript sends for
+the same clicks; what is timed is the server's answer, with a few ms of client CPU per action — the
+server's own times. `--client browser`: each user a context of Debian's Chromium driven by
+Playwright — the times as a person sees them, but 20 browsers on the server's two cores take most
+of the CPU themselves (measured: about nine tenths), so every time is an upper bound.
 
 Per action it prints n, p50, p95 and max of the 20, the same action of one user alone (the median of
 --alone passes in the same run, before the 20) and p95(20) / alone. The actions, each from the click
-that starts it: "login + school list" (the login form submitted → the list's count shown), "upload"
+that starts it: "login" (the login form submitted → its redirect: the password's argon2 check), "school list"
+(the app's page requested → the list's count shown), "upload"
 (the file given to the drop zone → „Sprawdź” enabled: the file has reached the server), "dry run"
 („Sprawdź” → the summary), "save" („Zapisz” → „Zapisano”), "imports list" („Importy” → the table
-naming the file; the app refreshes it as a save ends, so this is what remains of that refresh).
-Targets (the issue): p95 < 1 s for pages (login + school list, imports list) and < 2 s for a dry run;
+naming the file; the tab is built when first opened). Targets (the issue): p95 < 1 s for pages
+(school list, imports list) and < 2 s for a dry run;
 the upload and the save are held to the dry run's. Memory: the RSS of the serve process (with
 --processes 2 the parent and its workers, summed: shared pages count twice) before the users, once
 all 20 are logged in, and its peak; (all logged in − before) / 20 is the memory per session.
-The CPU time of zpb serve and of PostgreSQL per action of the user alone, and over the 20, says how
-much of a time is work and how much waiting for a core.
+The CPU time of zpb serve, of PostgreSQL (its ended backends too) and of the clients per action of
+the user alone, and over the 20, says how much of a time is work and how much waiting for a core.
 
-The browsers run on the same 2 cores as the server and PostgreSQL, so every time is an upper bound
-of what the server alone would show. Chromium raises its own processes' priority; they are put back
-to the script's niceness, so that under `nice` they do not come before the server. Afterwards the
+Chromium raises its own processes' priority; they are put back to the script's niceness, so that
+under `nice` they do not come before the server. Afterwards the
 database must hold one new import per pass, each of --rows responses for its school, recorded for
 its person in its unit: a run that silently failed measures nothing, so any failure ends the script
 with status 1. --profile runs the server (one process) under pyinstrument: where its event loop,
@@ -72,8 +79,8 @@ WEB_LOGIN = "web_app"
 UNITS = ["KMP-KRAKOW", "KMP-TARNOW", "KMP-KRAKOW", "KMP-NOWY-SACZ", "KPP-KRAKOW", "KMP-KRAKOW", "KPP-NOWY-TARG",
          "KPP-WADOWICE", "KPP-BOCHNIA", "KPP-OSWIECIM"]
 ALONE_UNIT = "KMP-KRAKOW"  # the user alone: the largest list, the worst case of the 20
-ACTIONS = ["login + school list", "upload", "dry run", "save", "imports list"]
-TARGETS = {"login + school list": 1.0, "upload": 2.0, "dry run": 2.0, "save": 2.0, "imports list": 1.0}
+ACTIONS = ["login", "school list", "upload", "dry run", "save", "imports list"]
+TARGETS = {"login": 1.0, "school list": 1.0, "upload": 2.0, "dry run": 2.0, "save": 2.0, "imports list": 1.0}
 TIMEOUT_MS = 300_000  # an action that takes longer has failed, whatever the load
 
 
@@ -197,24 +204,27 @@ def rss_mb(pid: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """The CPU time (user + system, every thread) ``pid`` and its descendants have used so far."""
-    return sum(_proc_cpu(p) for p in _tree(pid))
+    """The CPU time (user + system, every thread) ``pid`` and its descendants have used so far,
+    those that have ended too (PostgreSQL's backend of a connection ends with it)."""
+    return sum(_proc_cpu(p) for p in _tree(pid)) + _proc_cpu(pid, ended_children=True)
 
 
 def cpu_meter(serve: int, postmaster: int) -> Callable[[], tuple[float, float, float]]:
-    """CPU seconds so far of zpb serve, of PostgreSQL and of the browsers (this script's other
-    descendants: Playwright's driver and Chromium)."""
+    """CPU seconds so far of zpb serve, of PostgreSQL and of the clients (this script with its other
+    descendants: Playwright's driver and Chromium, or the tabs without a browser)."""
     def read() -> tuple[float, float, float]:
         server = _tree(serve)
-        browsers = _tree(os.getpid()) - server - {os.getpid()}
+        browsers = _tree(os.getpid()) - server
         return (sum(map(_proc_cpu, server)), cpu_seconds(postmaster), sum(map(_proc_cpu, browsers)))
     return read
 
 
-def _proc_cpu(pid: int) -> float:
+def _proc_cpu(pid: int, ended_children: bool = False) -> float:
+    """utime + stime of ``pid``, or (``ended_children``) of its children that have ended and been waited for."""
     with contextlib.suppress(OSError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        first = 13 if ended_children else 11  # cutime, cstime / utime, stime
+        return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
     return 0.0
 
 
@@ -331,6 +341,10 @@ async def walk(browser, url: str, user: User, expected_list: int, start: asyncio
         action = ACTIONS[0]
         begin()
         await page.get_by_role("button", name="Zaloguj").click()
+        await page.wait_for_url(lambda u: "/login" not in u, wait_until="commit")
+        end(action)
+        action = ACTIONS[1]
+        begin()
         await shown(page, "Placówek:")
         end(action)
         if logged_in is not None:
@@ -343,24 +357,24 @@ async def walk(browser, url: str, user: User, expected_list: int, start: asyncio
         await page.get_by_text("Import", exact=True).first.click()
         await page.get_by_label("Placówka", exact=True).press_sequentially(user.rspo, delay=20)
         await page.get_by_text(f"(RSPO {user.rspo})").first.click()
-        action = ACTIONS[1]
+        action = ACTIONS[2]
         begin()
         await page.locator("input[type=file]").set_input_files(str(user.export))
         check = page.get_by_role("button", name="Sprawdź (bez zapisu)")
         await check.and_(page.locator(":enabled")).wait_for(timeout=TIMEOUT_MS)
         end(action)
-        action = ACTIONS[2]
+        action = ACTIONS[3]
         begin()
         await check.click()
         await outcome(page, "Po zapisaniu w bazie znajdzie się")
         end(action)
-        action = ACTIONS[3]
+        action = ACTIONS[4]
         begin()
         await page.get_by_role("button", name="Zapisz").click()
         saved = await outcome(page, "Zapisano jako import nr")
         end(action)
         done.import_id = int(re.search(r"import nr (\d+)", saved).group(1))
-        action = ACTIONS[4]
+        action = ACTIONS[5]
         begin()
         await page.get_by_text("Importy", exact=True).first.click()
         await shown(page, user.file_name)
@@ -387,6 +401,86 @@ async def log_in_only(browser, url: str, user: User) -> None:
         await ctx.close()
 
 
+async def walk_tab(_browser, url: str, user: User, expected_list: int, start: asyncio.Barrier | None = None,
+                   logged_in=None, meter: Callable[[], tuple[float, float, float]] | None = None) -> tuple[Pass, object]:
+    """The same way through the app as :func:`walk`, by a :class:`bokeh_tab.Tab`: the requests and
+    websocket messages a browser sends, timed from the first one sent to the server's answer in the
+    document (no rendering: what the server alone takes)."""
+    from bokeh_tab import Tab
+
+    done = Pass(user)
+    t, c = 0.0, (0.0, 0.0, 0.0)
+
+    def begin() -> None:
+        nonlocal t, c
+        if meter:
+            c = meter()
+        t = time.perf_counter()
+
+    def end(action: str) -> None:
+        done.seconds[action] = time.perf_counter() - t
+        if meter:
+            done.cpu[action] = tuple(b - a for a, b in zip(c, meter()))
+
+    tab = Tab(url, timeout=TIMEOUT_MS / 1000)
+    action = "login page"
+    try:
+        await tab.fetch("/login")
+        if start is not None:
+            await start.wait()
+        action = ACTIONS[0]
+        begin()
+        await tab.log_in(user.login, user.password)
+        end(action)
+        action = ACTIONS[1]
+        begin()
+        await tab.open("/")
+        count = await tab.until(lambda: re.search(r"Placówek: \d+ ", tab.text()))
+        end(action)
+        if logged_in is not None:
+            logged_in()
+            logged_in = None
+        if not count.group(0) == f"Placówek: {expected_list} ":
+            raise RuntimeError(f"{user.unit}'s list shows „{count.group(0)}”, not its {expected_list} institutions")
+        action = "picking the school"
+        tabs = tab.find("Tabs", lambda m: True)
+        await tab.set(tabs, "active", [p.title for p in tabs.tabs].index("Import"))
+        school = await tab.until(lambda: tab.find_all("AutocompleteInput", lambda m: m.title == "Placówka"))
+        school = school[0]
+        label = next(o for o in school.completions if o.endswith(f"(RSPO {user.rspo})"))
+        await tab.set(school, "value", label)
+        await asyncio.sleep(0.2)  # Panel applies a property change after 50 ms; a person takes longer
+        action = ACTIONS[2]
+        check = tab.find("Button", lambda m: m.label == "Sprawdź (bez zapisu)")
+        begin()
+        await tab.upload(tab.find("FileDropper", lambda m: True), user.file_name, user.export.read_bytes(), "text/csv")
+        await tab.until(lambda: not check.disabled)
+        end(action)
+        action = ACTIONS[3]
+        begin()
+        await tab.click(check)
+        await tab.until_text("Po zapisaniu w bazie znajdzie się")
+        end(action)
+        action = ACTIONS[4]
+        save = tab.find("Button", lambda m: m.label == "Zapisz")
+        begin()
+        await tab.click(save)
+        await tab.until_text("Zapisano jako import nr")
+        end(action)
+        done.import_id = int(re.search(r"import nr (\d+)", tab.text()).group(1))
+        action = ACTIONS[5]
+        begin()
+        await tab.set(tabs, "active", [p.title for p in tabs.tabs].index("Importy"))
+        cell = f"<td>{user.file_name}</td>"
+        await tab.until(lambda: cell in tab.text())
+        end(action)
+    except Exception as exc:  # noqa: BLE001 — every failure is reported with its user and action
+        done.error = f"{user.login} ({user.unit}), {action}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if logged_in is not None:
+            logged_in()
+    return done, tab
+
+
 # --------------------------------------------------------------------------- one run
 
 @dataclass
@@ -399,46 +493,70 @@ class Run:
 
 
 async def drive(url: str, pid: int, postmaster: int, processes: int, crowd: list[User], solo: list[User],
-                sizes: dict[str, int]) -> tuple[list[Pass], list[Pass], Meter]:
+                sizes: dict[str, int], client: str) -> tuple[list[Pass], list[Pass], Meter]:
+    """The users alone, then all at once, through browsers or (``client`` "protocol") tabs without one."""
+    if client == "protocol":
+        return await _drive(url, pid, postmaster, processes, crowd, solo, sizes, None, walk_tab)
     from playwright.async_api import async_playwright
 
-    memory = Meter(pid)
-    meter = cpu_meter(pid, postmaster)
-    memory.take("at start")
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium_executable(shell=False), headless=True,
                                           args=CHROMIUM_FLAGS)
         niced = asyncio.ensure_future(keep_browsers_at_our_priority())
         try:
-            for _ in range(2 * processes):  # each worker a page or two before anything is measured
-                await log_in_only(browser, url, solo[0])
-            alone = []
-            for u in solo:
-                done, ctx = await walk(browser, url, u, sizes[u.unit], meter=meter)
-                await ctx.close()
-                alone.append(done)
-            memory.take("before the users")
-            start = asyncio.Barrier(len(crowd))
-            opened = 0
-
-            def logged_in() -> None:
-                nonlocal opened
-                opened += 1
-                if opened == len(crowd):
-                    memory.take("all logged in")
-            sampler = asyncio.ensure_future(memory.sample())
-            cpu, wall = meter(), time.perf_counter()
-            results = await asyncio.gather(*(walk(browser, url, u, sizes[u.unit], start, logged_in) for u in crowd))
-            memory.take("all done")
-            memory.crowd_cpu = tuple(b - a for a, b in zip(cpu, meter()))
-            memory.crowd_wall = time.perf_counter() - wall
-            sampler.cancel()
-            for _, ctx in results:
-                await ctx.close()
-            return [r for r, _ in results], alone, memory
+            return await _drive(url, pid, postmaster, processes, crowd, solo, sizes, browser, walk)
         finally:
             niced.cancel()
             await browser.close()
+
+
+async def _drive(url: str, pid: int, postmaster: int, processes: int, crowd: list[User], solo: list[User],
+                 sizes: dict[str, int], browser, walker) -> tuple[list[Pass], list[Pass], Meter]:
+    memory = Meter(pid)
+    meter = cpu_meter(pid, postmaster)
+    memory.take("at start")
+    for _ in range(2 * processes):  # each worker a page or two before anything is measured
+        if browser is None:
+            await warm_tab(url, solo[0])
+        else:
+            await log_in_only(browser, url, solo[0])
+    alone = []
+    for u in solo:
+        done, ctx = await walker(browser, url, u, sizes[u.unit], meter=meter)
+        await ctx.close()
+        alone.append(done)
+    memory.take("before the users")
+    start = asyncio.Barrier(len(crowd))
+    opened = 0
+
+    def logged_in() -> None:
+        nonlocal opened
+        opened += 1
+        if opened == len(crowd):
+            memory.take("all logged in")
+    sampler = asyncio.ensure_future(memory.sample())
+    cpu, wall = meter(), time.perf_counter()
+    results = await asyncio.gather(*(walker(browser, url, u, sizes[u.unit], start, logged_in) for u in crowd))
+    memory.take("all done")
+    memory.crowd_cpu = tuple(b - a for a, b in zip(cpu, meter()))
+    memory.crowd_wall = time.perf_counter() - wall
+    sampler.cancel()
+    for _, ctx in results:
+        await ctx.close()
+    return [r for r, _ in results], alone, memory
+
+
+async def warm_tab(url: str, user: User) -> None:
+    """A login and the school list without a browser, not measured (see :func:`log_in_only`)."""
+    from bokeh_tab import Tab
+
+    tab = Tab(url, timeout=TIMEOUT_MS / 1000)
+    try:
+        await tab.log_in(user.login, user.password)
+        await tab.open("/")
+        await tab.until(lambda: "Placówek:" in tab.text())
+    finally:
+        await tab.close()
 
 
 def check_database(owner: str, passes: list[Pass], rows: int, before: int) -> list[str]:
@@ -468,7 +586,7 @@ def last_import(owner: str) -> int:
 
 
 def run_once(server: Server, template: str, processes: int, crowd: list[User], solo: list[User],
-             users_file: Path, secret: Path, rows: int, sizes: dict[str, int], tmp: Path,
+             users_file: Path, secret: Path, rows: int, sizes: dict[str, int], tmp: Path, client: str,
              profile: Path | None = None) -> Run:
     name = f"run_p{processes}"
     owner = server.create_database(name, template)
@@ -480,18 +598,19 @@ def run_once(server: Server, template: str, processes: int, crowd: list[User], s
     log = tmp / f"serve-p{processes}.log"
     with serve(args, log, profile) as (url, pid):
         postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
-        passes, alone, memory = asyncio.run(drive(url, pid, postmaster, processes, crowd, solo, sizes))
+        passes, alone, memory = asyncio.run(drive(url, pid, postmaster, processes, crowd, solo, sizes, client))
     problems = check_database(owner, alone + passes, rows, before)
     return Run(processes, passes, alone, memory, problems)
 
 
 # --------------------------------------------------------------------------- the figures
 
-def report(run: Run, n: int, rows: int) -> None:
-    print(f"\nzpb serve --processes {run.processes}: {n} coordinators at once, {rows}-row exports "
+def report(run: Run, n: int, rows: int, client: str) -> None:
+    by = "browsers (Chromium)" if client == "browser" else "tabs without a browser (bokeh_tab.py)"
+    print(f"\nzpb serve --processes {run.processes}: {n} coordinators at once through {by}, {rows}-row exports "
           f"(alone: one user, median of {len(run.alone)} passes before them)")
     print(f"  {'action':<20} {'n':>3} {'p50':>7} {'p95':>7} {'max':>7} {'alone':>7} {'p95/alone':>10} "
-          f"{'CPU alone: serve':>17} {'PostgreSQL':>10} {'browser':>8}  target (p95)")
+          f"{'CPU alone: serve':>17} {'PostgreSQL':>10} {'client':>8}  target (p95)")
     for action in ACTIONS:
         xs = [p.seconds[action] for p in run.crowd if action in p.seconds]
         solo = [p.seconds[action] for p in run.alone if action in p.seconds]
@@ -511,11 +630,11 @@ def report(run: Run, n: int, rows: int) -> None:
     serve, db, browsers = run.memory.crowd_cpu
     print(f"  CPU while the {n} ran ({run.memory.crowd_wall:.0f} s): zpb serve {serve:.1f} s "
           f"({serve / max(run.memory.crowd_wall, 1e-9):.2f} of {cores} cores), PostgreSQL {db:.1f} s, "
-          f"the browsers {browsers:.1f} s; one user alone cost zpb serve "
+          f"the clients {browsers:.1f} s; one user alone cost zpb serve "
           f"{alone_cpu:.2f} s, so {n} at once need ≥ {n * alone_cpu / cores:.1f} s on {cores} cores "
           "with nothing else")
     m = run.memory.at
-    opened = sum(ACTIONS[0] in p.seconds for p in run.crowd)
+    opened = sum(ACTIONS[1] in p.seconds for p in run.crowd)
     per_session = (m.get("all logged in", float("nan")) - m["before the users"]) / max(opened, 1)
     workers = "the serve process" if run.processes == 1 else f"the serve process and its {run.processes} workers"
     print(f"  memory (RSS of {workers}): at start {m['at start']:.0f} MB, before the users "
@@ -535,13 +654,17 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=500, help="responses per export")
     ap.add_argument("--scale", type=float, default=1.0, help="`zpb demo --scale` (1: KMP Kraków lists 470)")
     ap.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="a run per value of --processes")
+    ap.add_argument("--client", choices=["protocol", "browser"], default="protocol",
+                    help="protocol: each user a tab without a browser (the server's own times); "
+                    "browser: Debian's Chromium through Playwright (the times as people see them, "
+                    "with 20 browsers on the server's cores)")
     ap.add_argument("--alone", type=int, default=3, help="passes of the user alone (their median is the baseline)")
     ap.add_argument("--profile", type=Path, help="with --processes 1: run the server under pyinstrument "
                     "(pip install pyinstrument) and write its event loop's profile to this file")
     args = ap.parse_args()
     if args.profile and args.processes != [1]:
         ap.error("--profile: give --processes 1 (the profiler sees one process)")
-    if chromium_executable(shell=False) is None:
+    if args.client == "browser" and chromium_executable(shell=False) is None:
         print("Chromium is not installed (Debian: apt-get install chromium)")
         return 2
     bindir = find_bindir()
@@ -575,9 +698,9 @@ def main() -> int:
               f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
         runs = []
         for processes in args.processes:
-            run = run_once(server, template, processes, crowd, solo, users_file, secret, args.rows, sizes, tmp,
+            run = run_once(server, template, processes, crowd, solo, users_file, secret, args.rows, sizes, tmp, args.client,
                            args.profile)
-            report(run, len(crowd), args.rows)
+            report(run, len(crowd), args.rows, args.client)
             failed |= bool(run.checked)
             runs.append(run)
         if len(runs) == 2 and not failed:
