@@ -94,7 +94,8 @@ def _ranges(con: Connection, ref: Reference, names: _Names) -> list[Problem]:
     out = []
     for audit_id, crit, points, mx in q.points_out_of_range(con):
         msg = "criterion not in the audit's catalogue" if mx is None else f"{points} points, outside 0–{mx}"
-        out.append(Problem("audit_items", f"{names.audit(audit_id)} criterion {crit}", msg, names.audit_owner(audit_id)))
+        out.append(Problem("audit_items", f"{names.audit(audit_id)} criterion {crit}", msg,
+                           names.audit_owner(audit_id)))
     for col, values in ref.survey_columns().items():
         allowed = ", ".join(str(v) for v in values)
         for iid, edition, grp, wave, v, n in q.answers_outside(con, col, values):

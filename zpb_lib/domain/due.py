@@ -43,7 +43,8 @@ class AuditDue:
     institution_id: int
     kind: str  # certification_audit, reaudit or leader_candidate
     award_kind: str  # what the audit gives when positive
-    valid_until: dt.date | None = None  # re-audit: the day the held award runs out
+    held: str | None = None  # re-audit: the award kind that runs out
+    valid_until: dt.date | None = None  # re-audit: the day it runs out
     years: int | None = None  # Lider candidate: full years in the programme when the window opens
     positive_controls: int | None = None  # Lider candidate: positive control audits since its latest award
 
@@ -125,9 +126,11 @@ def audits_due(frames: Frames, awards: pd.DataFrame, scored: pd.DataFrame, ref: 
         rule = rs.rule_for_audit(AUDIT_OF["reaudit"])
         lasting = mine[mine["valid_until"].isna()]
         if rule and held & set(rule.requires) and lasting.empty and (iid, rule.audit) not in done:
-            until = mine.loc[mine["kind"].astype(str).isin(rule.requires), "valid_until"].max()
+            running = mine[mine["kind"].astype(str).isin(rule.requires)].sort_values("valid_until").iloc[-1]
+            until = running["valid_until"]
             if until <= next_opens:
-                out.append(AuditDue(iid, "reaudit", rule.award_kind, valid_until=until.date()))
+                out.append(AuditDue(iid, "reaudit", rule.award_kind, held=str(running["kind"]),
+                                    valid_until=until.date()))
         rule = rs.rule_for_audit(AUDIT_OF["leader_candidate"])
         if rule and held & set(rule.requires) and rule.award_kind not in held and (iid, rule.audit) not in done:
             years = years_in_programme(int(str(joined[iid])[:4]), opens.date())

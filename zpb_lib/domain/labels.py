@@ -84,13 +84,16 @@ _PAIRS: dict[str, tuple[str, str]] = {
                                        "certyfikujący daje {award}",
                                        "no valid award when the audit window opens ({date}): a certification "
                                        "audit gives the {award}"),
-    "due_detail.reaudit": ("{award} ważny do {date}: ostatnie okno audytów przed wygaśnięciem",
-                           "{award} valid until {date}: the last audit window before it runs out"),
+    "due_detail.reaudit": ("{held} — ważność do {date}: ostatnie okno audytów przed jej końcem; "
+                           "reaudyt daje: {award}",
+                           "{held} valid until {date}: the last audit window before it runs out; a re-audit "
+                           "gives the {award}"),
     "due_detail.leader_candidate": ("lat w programie: {years}, pozytywne audyty kontrolne: {controls}: "
                                     "audyt na {award}",
                                     "{years} years in the programme, {controls} positive control audit(s): "
                                     "audit for the {award}"),
-    "due_detail.expiring": ("{award} ważny do {date} (dni: {days})", "{award} valid until {date} ({days} days left)"),
+    "due_detail.expiring": ("{award} — ważność do {date} (dni: {days})",
+                            "{award} valid until {date} ({days} days left)"),
     "due_detail.survey_missing": ("{group}, {wave}: brak odpowiedzi", "{group}, {wave}: no responses"),
     "due_detail.award_unconfirmed": ("zasady przyznają: {award} ({total} z {max} pkt, {audit} z {date}); "
                                      "niezapisane", "the rules grant the {award} ({total} of {max} points, "

@@ -281,7 +281,8 @@ def _audit_detail(a: AuditDue, opens: dt.date) -> tuple[str, str]:
         if a.kind == "certification_audit":
             return label("due_detail.certification_audit", lang, date=fmt.date(opens, lang), award=award)
         if a.kind == "reaudit":
-            return label("due_detail.reaudit", lang, award=award, date=fmt.date(a.valid_until, lang))
+            return label("due_detail.reaudit", lang, held=label(f"award.{a.held}", lang), award=award,
+                         date=fmt.date(a.valid_until, lang))
         return label("due_detail.leader_candidate", lang, years=a.years, controls=a.positive_controls, award=award)
     return text("pl"), text("en")
 
