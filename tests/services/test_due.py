@@ -173,8 +173,7 @@ def test_rows_show_stage_valid_to_and_last_audit(bochnia, ref):
 def test_surveys_count_respondents_and_the_rate_where_the_size_is_known(bochnia):
     # 5 schools of Bochnia take part, 3 groups × 2 waves each.
     assert len(bochnia.surveys) == 30
-    idents = {s.institution_id: bochnia.survey_of[s.institution_id].ident for s in bochnia.surveys}
-    by = {(idents[s.institution_id], s.group, s.wave): s for s in bochnia.surveys}
+    by = {(s.ident, s.group, s.wave): s for s in bochnia.surveys}
     s = by[(str(CERTIFIED), "students", "baseline")]
     assert (s.respondents, s.pupils, s.rate) == (CERTIFIED_STUDENTS, PUPILS, CERTIFIED_STUDENTS / PUPILS)
     teachers = by[(str(CERTIFIED), "teachers", "baseline")]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -49,25 +50,13 @@ class AuditDue:
     positive_controls: int | None = None  # Lider candidate: positive control audits since its latest award
 
 
-@dataclass(frozen=True)
-class SurveyDue:
+class SurveyCount(NamedTuple):
     """One survey (group and wave) of an institution taking part in the edition."""
     institution_id: int
     group: str  # students, parents or teachers
     wave: str  # baseline or follow-up
-    respondents: int  # responses stored so far
-    pupils: int | None = None  # the size of the group where the register knows it
-
-    @property
-    def missing(self) -> bool:
-        return self.respondents == 0
-
-    @property
-    def rate(self) -> float | None:
-        """Respondents per member of the group (None when its size is unknown)."""
-        if not self.pupils:
-            return None
-        return self.respondents / self.pupils
+    respondents: int  # responses stored so far (0: the survey is missing)
+    size: int | None  # the group's size where the register knows it
 
 
 def window_opens(ref: Reference, edition: str) -> dt.date:
@@ -142,11 +131,11 @@ def audits_due(frames: Frames, awards: pd.DataFrame, scored: pd.DataFrame, ref: 
     return out
 
 
-def surveys_due(frames: Frames, respondents: list[tuple[int, str, str, int]], edition: str) -> list[SurveyDue]:
+def survey_counts(frames: Frames, respondents: list[tuple[int, str, str, int]], edition: str) -> list[SurveyCount]:
     """Every survey (group and wave) of each institution taking part in ``edition`` on its own, with
     its respondents so far (``respondents``: rows of
-    :func:`zpb_lib.store.queries.surveys.respondents`); a survey without any is missing. Only the
-    students' group has a size the register knows (the RSPO register's number of pupils)."""
+    :func:`zpb_lib.store.queries.surveys.respondents`). Only the students' group has a size the
+    register knows: the RSPO register's number of pupils."""
     counts = {(int(i), str(g), str(w)): int(n) for i, g, w, n in respondents}
     pupils = frames.institutions.set_index("id")["pupils"]
     out = []
@@ -155,6 +144,6 @@ def surveys_due(frames: Frames, respondents: list[tuple[int, str, str, int]], ed
         for group in GROUPS:
             for wave in WAVES:
                 known = group == "students" and size is not None and not pd.isna(size)
-                out.append(SurveyDue(iid, group, wave, counts.get((iid, group, wave), 0),
-                                     int(size) if known else None))
+                out.append(SurveyCount(iid, group, wave, counts.get((iid, group, wave), 0),
+                                       int(size) if known else None))
     return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,14 @@ from zpb_lib.domain.awards import pending
 from zpb_lib.domain.checks import check
 from zpb_lib.domain.cube import as_of_date, audits_table, history_upto, institution_table, summary_by_county, \
     with_complexes
-from zpb_lib.domain.due import KINDS, AuditDue, SurveyDue, audits_due, surveys_due, window_opens
+from zpb_lib.domain.due import KINDS, AuditDue, audits_due, survey_counts, window_opens
 from zpb_lib.domain.labels import label
 from zpb_lib.domain.scoring.lifecycle import accepted_awards, data_quality, renewals_due, replay, status_on
 from zpb_lib.domain.scoring.rules import rules as load_rules
 from zpb_lib.reference import Reference, reference
 from zpb_lib.services import due_xlsx
 from zpb_lib.services.imports import Db
+from zpb_lib.store.backend import Connection
 from zpb_lib.store.frames import Frames
 from zpb_lib.store.queries.meta import is_synthetic
 from zpb_lib.store.queries.surveys import respondents
@@ -66,6 +67,30 @@ class DueItem:
 
     def detail(self, lang: str = "pl") -> str:
         return self.detail_en if lang == "en" else self.detail_pl
+
+
+@dataclass(frozen=True)
+class SurveyDue:
+    """One survey (group and wave) of an institution taking part in the edition, with the
+    respondents so far and, where the register knows the group's size, the response rate."""
+    ident: str
+    name: str
+    county: str  # TERYT
+    group: str  # students, parents or teachers
+    wave: str  # baseline or follow-up
+    respondents: int
+    pupils: int | None = None  # the group's size (the register knows the number of pupils only)
+
+    @property
+    def missing(self) -> bool:
+        return self.respondents == 0
+
+    @property
+    def rate(self) -> float | None:
+        """Respondents per member of the group (None when its size is unknown)."""
+        if not self.pupils:
+            return None
+        return self.respondents / self.pupils
 
 
 @dataclass(frozen=True)
@@ -129,11 +154,10 @@ class Desk:
     counties: tuple[str, ...]  # TERYT codes
     rows: list[DeskRow]
     items: list[DueItem]
-    surveys: list[SurveyDue]  # of the institutions taking part, with their identity in survey_of
+    surveys: list[SurveyDue]  # of the institutions taking part on their own
     figures: dict[str, Figures]  # per county (TERYT)
     data_version: str
     synthetic: bool
-    survey_of: dict[int, DeskRow] = field(default_factory=dict, repr=False)  # internal id -> its row
 
     def counts(self) -> dict[str, int]:
         """Items per kind, every kind of :data:`KINDS` in its order (0 when none)."""
@@ -202,7 +226,7 @@ def desk(db: Db, *, unit: str | None = None, edition: str | None = None, months:
         return _compute(con, ref, edition, months, today, units, counties, version)
 
 
-def _compute(con: Any, ref: Reference, edition: str, months: int, today: dt.date,
+def _compute(con: Connection, ref: Reference, edition: str, months: int, today: dt.date,
              units: frozenset[str] | None, counties: tuple[str, ...], version: str) -> Desk:
     rules = load_rules(ref.directory)
     as_of = as_of_date(ref, edition)
@@ -242,9 +266,14 @@ def _compute(con: Any, ref: Reference, edition: str, months: int, today: dt.date
             add(int(r.institution_id), "expiring", *(
                 label("due_detail.expiring", lang, award=label(f"award.{r.award_kind}", lang),
                       date=fmt.date(r.valid_until, lang), days=int(r.days_left)) for lang in ("pl", "en")))
-    surveys = [s for s in surveys_due(frames, respondents(con, edition), edition) if s.institution_id in mine]
-    for s in surveys:
-        if s.missing:
+    surveys = []
+    for s in survey_counts(frames, respondents(con, edition), edition):
+        if s.institution_id not in mine:
+            continue
+        r = by_id.loc[s.institution_id]
+        surveys.append(SurveyDue(str(r["ident"]), str(r["name"]), str(r["county"]), s.group, s.wave,
+                                 s.respondents, s.size))
+        if s.respondents == 0:
             add(s.institution_id, "survey_missing", *(
                 label("due_detail.survey_missing", lang, group=label(f"group.{s.group}", lang),
                       wave=label(f"wave.{s.wave}", lang)) for lang in ("pl", "en")))
@@ -268,11 +297,10 @@ def _compute(con: Any, ref: Reference, edition: str, months: int, today: dt.date
         if iid is not None:
             due_of.setdefault(iid, []).append(item)
     last = _last_audits(scored)
-    rows = {int(r.id): _row(r, last.get(int(r.id)), tuple(due_of.get(int(r.id), ())))
-            for r in shown.itertuples(index=False)}
-    return Desk(edition, today, months, as_of, units, counties, list(rows.values()), [i for _, i in items], surveys,
-                figures, version, is_synthetic(con), {s.institution_id: rows[s.institution_id] for s in surveys
-                                                      if s.institution_id in rows})
+    rows = [_row(r, last.get(int(r.id)), tuple(due_of.get(int(r.id), ()))) for r in shown.itertuples(index=False)]
+    surveys.sort(key=lambda s: (s.county, s.name, s.ident))
+    return Desk(edition, today, months, as_of, units, counties, rows, [i for _, i in items], surveys, figures,
+                version, is_synthetic(con))
 
 
 def _audit_detail(a: AuditDue, opens: dt.date) -> tuple[str, str]:

@@ -73,11 +73,10 @@ def write(d: "Desk", path: Path, lang: str = "pl") -> Path:
         Col("teryt", L("col.teryt"), "code"), Col("detail", L("due.col.detail"), max_width=100)], freeze_cols=2)
 
     groups, waves = labels_for("group", lang), labels_for("wave", lang)
-    surveys = pd.DataFrame([{"name": d.survey_of[s.institution_id].name, "ident": d.survey_of[s.institution_id].ident,
-                             "county_label": counties[d.survey_of[s.institution_id].county],
+    surveys = pd.DataFrame([{"name": s.name, "ident": s.ident, "county_label": counties[s.county],
                              "group": groups[s.group], "wave": waves[s.wave], "respondents": s.respondents,
                              "pupils": s.pupils, "rate": s.rate, "missing": yes if s.missing else no}
-                            for s in d.surveys if s.institution_id in d.survey_of],
+                            for s in d.surveys],
                            columns=["name", "ident", "county_label", "group", "wave", "respondents", "pupils", "rate",
                                     "missing"])
     w.table(L("due.sheet.surveys"), L("due.title.surveys"), surveys, [
