@@ -10,7 +10,7 @@ an audit in the database (most of the programme's history comes from the registe
 rules can judge only without points."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from zpb_lib.reference.identifiers import label
 from zpb_lib.reference import Reference, reference
@@ -24,6 +24,9 @@ class Problem:
     table: str
     key: str
     message: str
+    # The internal id of the institution the row belongs to (None: the database as a whole), so that
+    # a police unit's view keeps its own institutions' problems; not part of what the problem says.
+    institution_id: int | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.table} {self.key}: {self.message}"
@@ -52,6 +55,12 @@ class _Names:
         iid, kind, edition = self.awards[wid]
         return f"{self.institution(iid)} {kind} {edition}"
 
+    def audit_owner(self, aid: int) -> int | None:
+        return self.audits[aid][0] if aid in self.audits else None
+
+    def award_owner(self, wid: int) -> int | None:
+        return self.awards[wid][0] if wid in self.awards else None
+
 
 def check(con: Connection, ref: Reference | None = None) -> list[Problem]:
     ref = ref or reference()
@@ -77,7 +86,7 @@ def notes(con: Connection) -> list[Problem]:
     out = []
     for wid in q.awards_without_audit(con):
         out.append(Problem("awards", names.award(wid), "recorded without an audit in the database (the register's "
-                           "record; checked against the rules without points)"))
+                           "record; checked against the rules without points)", names.award_owner(wid)))
     return out
 
 
@@ -85,23 +94,25 @@ def _ranges(con: Connection, ref: Reference, names: _Names) -> list[Problem]:
     out = []
     for audit_id, crit, points, mx in q.points_out_of_range(con):
         msg = "criterion not in the audit's catalogue" if mx is None else f"{points} points, outside 0–{mx}"
-        out.append(Problem("audit_items", f"{names.audit(audit_id)} criterion {crit}", msg))
+        out.append(Problem("audit_items", f"{names.audit(audit_id)} criterion {crit}", msg,
+                           names.audit_owner(audit_id)))
     for col, values in ref.survey_columns().items():
         allowed = ", ".join(str(v) for v in values)
         for iid, edition, grp, wave, v, n in q.answers_outside(con, col, values):
             out.append(Problem("survey_responses", f"{names.institution(iid)} {edition} {grp} {wave}",
-                               f"{n} response(s) with {col} = {v!r}, expected one of {allowed}"))
+                               f"{n} response(s) with {col} = {v!r}, expected one of {allowed}", iid))
     for aid, edition, date, lo, hi in q.audits_outside_window(con):
         out.append(Problem("audits", names.audit(aid), f"audit date {date} is outside edition {edition}'s audit window "
-                           f"{lo}–{hi}" if lo else f"edition {edition} held no audits"))
+                           f"{lo}–{hi}" if lo else f"edition {edition} held no audits", names.audit_owner(aid)))
     for aid, inst, edition, kind, to in q.audits_of_ended_kinds(con):
         out.append(Problem("audits", names.audit(aid), f"{names.institution(inst)} is a {kind}, a kind that ended in "
-                           f"{to}, audited in {edition}"))
+                           f"{to}, audited in {edition}", inst))
     for inst, joined, left in q.participation_left_before_joining(con):
         out.append(Problem("participation", f"{names.institution(inst)} joined {joined}",
-                           f"left in {left} before joining in {joined}"))
+                           f"left in {left} before joining in {joined}", inst))
     for wid, a_on, until in q.awards_expiring_before_given(con):
-        out.append(Problem("awards", names.award(wid), f"valid until {until}, not after the award date {a_on}"))
+        out.append(Problem("awards", names.award(wid), f"valid until {until}, not after the award date {a_on}",
+                           names.award_owner(wid)))
     return out
 
 
@@ -112,11 +123,11 @@ def _participation(con: Connection, names: _Names) -> list[Problem]:
         hint = ("; its complex takes part in this edition for its schools: an audit of the complex covers them, "
                 "or record this school's own participation" if with_complex else "")
         out.append(Problem("audits", names.audit(aid), "the institution does not take part in the programme in "
-                           f"this edition (no participation in the register covers it){hint}"))
+                           f"this edition (no participation in the register covers it){hint}", names.audit_owner(aid)))
     # A school of a complex taking part answers surveys as the complex (zpb_lib.domain.complexes).
     for iid, edition, grp, wave, n in q.surveys_outside_participation(con):
         out.append(Problem("survey_responses", f"{names.institution(iid)} {edition} {grp} {wave}",
-                           f"{n} response(s) in an edition the institution does not take part in"))
+                           f"{n} response(s) in an edition the institution does not take part in", iid))
     return out
 
 
@@ -128,7 +139,8 @@ def _complex_awards(con: Connection, names: _Names) -> list[Problem]:
         out.append(Problem("awards", names.award(member_award),
                            f"its complex RSPO {c_rspo} („{c_name}”) holds the same award ({names.award(complex_award)}): "
                            "a certificate goes to a school or to its complex as a whole, not to both; remove the one "
-                           "given in error (register sheet „Nagrody”, or `zpb imports undo`)"))
+                           "given in error (register sheet „Nagrody”, or `zpb imports undo`)",
+                           names.award_owner(member_award)))
     return out
 
 
@@ -141,5 +153,5 @@ def _awards(con: Connection, ref: Reference, names: _Names) -> list[Problem]:
     for r in quality.itertuples(index=False):
         ident = int(r.key.split()[-1])
         key = names.award(ident) if r.table == "awards" else names.audit(ident)
-        out.append(Problem(r.table, key, r.message))
+        out.append(Problem(r.table, key, r.message, int(r.institution_id)))
     return out

@@ -79,21 +79,8 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     as_of = as_of_date(ref, edition)
     editions_upto = [x.edition for x in ref.editions.values() if x.start_year <= e.start_year]
     held_upto = [x for x in editions_upto if ref.editions[x].held]
-    frames = Frames.load(con)
-    keep = frames.audits["edition"].astype(str).isin(editions_upto)
-    frames.audits = frames.audits[keep]
-    frames.audit_items = frames.audit_items[frames.audit_items["audit_id"].isin(frames.audits["id"])]
-    frames.awards = frames.awards[frames.awards["edition"].astype(str).isin(editions_upto)]
-    frames.participation = frames.participation[frames.participation["joined_edition"].astype(str).isin(editions_upto)]
-    # A school that leaves after this edition is still taking part in it.
-    left = frames.participation["left_edition"].astype(str)
-    frames.participation = frames.participation.assign(left_edition=frames.participation["left_edition"].where(
-        ~left.isin([x for x in ref.editions if x not in editions_upto])))
-    county_info = pd.DataFrame([{"county": t, "county_name": c.name, "county_name_en": c.name_en,
-                                 "police_unit": c.police_unit, "police_unit_name": ref.police_units[c.police_unit].name}
-                                for t, c in ref.counties.items()])
-    kinds = pd.DataFrame([{"kind": k.code, "family": k.family, "kind_pl": k.name_pl, "kind_en": k.name_en}
-                          for k in ref.kinds.values()])
+    frames = history_upto(Frames.load(con), ref, edition)
+    county_info = _county_info(ref)
 
     # --- institutions and their status on the ceremony day, counting only the awards the rules do
     # not deny (`zpb db check` lists the others; the awards table keeps them, marked)
@@ -101,30 +88,11 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     problems = data_quality(frames, scored, ref, rules, as_of=as_of)
     accepted = replace(frames, awards=accepted_awards(frames.awards, problems))
     st = status_on(accepted, as_of)
-    inst = frames.institutions.rename(columns={"id": "institution_id"})
-    inst = inst.assign(kind=inst["kind"].astype(str), county=inst["county"].astype(str))
-    inst = inst.assign(rspo=pd.to_numeric(inst["rspo"]).astype("Int64"),
-                       polon=inst["polon"].astype(object).where(inst["polon"].notna(), None),
-                       in_register=inst["in_register"].fillna(1).astype(int).astype(bool))
-    rspo = inst["rspo"].astype(object).where(inst["rspo"].notna(), None)  # identifier() takes None, not pd.NA
-    inst["ident"] = [identifier(r, p) for r, p in zip(rspo, inst["polon"])]
-    institutions = (inst.merge(st.drop(columns=["name", "kind", "county"]), on="institution_id")
-                    .merge(kinds, on="kind").merge(county_info, on="county"))
-    in_edition = set(scored.loc[scored["edition"] == edition, "institution_id"])
-    # A school that leaves after this edition still took part in it, though on the ceremony day
-    # its status is already "left".
-    institutions["participating"] = institutions["institution_id"].isin(participating_in(frames.participation, edition))
-    institutions["in_edition"] = institutions["participating"] | institutions["institution_id"].isin(in_edition)
-    institutions["exists"] = complexes.exists_in(institutions, e.start_year)
-    institutions = institutions.rename(columns={"institution_id": "id"}).sort_values("id").reset_index(drop=True)
+    institutions = institution_table(frames, st, scored, ref, edition)
 
     # --- audits: every audit up to the edition, scored and decided; the edition's ranked
     look = institutions.set_index("id")
-    scored = _with_identity(scored, look)
-    scored["family"] = scored["institution_id"].map(look["family"])
-    scored["county"] = scored["institution_id"].map(look["county"])
-    scored["police_unit"] = scored["institution_id"].map(look["police_unit"])
-    scored["name"] = scored["institution_id"].map(look["name"])
+    scored = audits_table(scored, look)
     ranked = rank_audits(scored[scored["edition"] == edition])
     audits = scored.merge(ranked[["audit_id", "rank", "tied"]], on="audit_id", how="left")
     audits["rank"] = audits["rank"].astype("Int64")
@@ -145,7 +113,7 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
     audit_items = audit_items.sort_values(["audit_id", "order"]).reset_index(drop=True)
     next_steps = _next_steps(ref, rules, frames, scored, institutions, edition)
     # After the next steps: a member's next award depends on its own stage, not its complex's.
-    institutions = _with_complexes(institutions, complexes.units(frames.institutions, frames.participation, edition))
+    institutions = with_complexes(institutions, complexes.units(frames.institutions, frames.participation, edition))
 
     verdicts = award_verdicts(frames.awards, problems)
     awards = frames.awards.merge(verdicts, on="id", how="left").rename(columns={"id": "award_id"})
@@ -173,7 +141,7 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
                              threshold)
 
     plan = _with_identity(_plan(con, edition, look), look)
-    county_summary = _county_summary(institutions, audits, edition, list(ref.counties))
+    county_summary = summary_by_county(institutions, audits, edition, list(ref.counties))
     trends = _trends(ref, accepted, scored, institutions, held_upto)
     return {"institutions": institutions, "audits": audits, "audit_items": audit_items, "next_steps": next_steps,
             "awards": awards, "renewals": renewals, "quality": quality, "indicators": indicators,
@@ -181,12 +149,69 @@ def compute(con: Connection, edition: str, *, ref: Reference | None = None, rule
             "county_summary": county_summary, "trends": trends, "criteria": crit}
 
 
+def history_upto(frames: Frames, ref: Reference, edition: str) -> Frames:
+    """The programme's history up to and including ``edition``: later audits, awards and joins left
+    out, and a leave after it undone (a school that leaves after this edition is still taking part
+    in it)."""
+    start = ref.edition(edition).start_year
+    editions_upto = [x.edition for x in ref.editions.values() if x.start_year <= start]
+    later = [x for x in ref.editions if x not in editions_upto]
+    audits = frames.audits[frames.audits["edition"].astype(str).isin(editions_upto)]
+    part = frames.participation[frames.participation["joined_edition"].astype(str).isin(editions_upto)]
+    left = part["left_edition"].astype(str)
+    return Frames(frames.institutions, part.assign(left_edition=part["left_edition"].where(~left.isin(later))),
+                  audits, frames.audit_items[frames.audit_items["audit_id"].isin(audits["id"])],
+                  frames.awards[frames.awards["edition"].astype(str).isin(editions_upto)])
+
+
+def _county_info(ref: Reference) -> pd.DataFrame:
+    return pd.DataFrame([{"county": t, "county_name": c.name, "county_name_en": c.name_en,
+                          "police_unit": c.police_unit, "police_unit_name": ref.police_units[c.police_unit].name}
+                         for t, c in ref.counties.items()])
+
+
+def institution_table(frames: Frames, status: pd.DataFrame, scored: pd.DataFrame, ref: Reference,
+                      edition: str) -> pd.DataFrame:
+    """Every institution with the identifiers people use, its kind and county, its ``status`` (from
+    :func:`status_on` on the day the reports describe), whether it takes part in ``edition``
+    (``participating``), appears in it (``in_edition``) and exists in its school year (``exists``)."""
+    kinds = pd.DataFrame([{"kind": k.code, "family": k.family, "kind_pl": k.name_pl, "kind_en": k.name_en}
+                          for k in ref.kinds.values()])
+    inst = frames.institutions.rename(columns={"id": "institution_id"})
+    inst = inst.assign(kind=inst["kind"].astype(str), county=inst["county"].astype(str))
+    inst = inst.assign(rspo=pd.to_numeric(inst["rspo"]).astype("Int64"),
+                       polon=inst["polon"].astype(object).where(inst["polon"].notna(), None),
+                       in_register=inst["in_register"].fillna(1).astype(int).astype(bool))
+    rspo = inst["rspo"].astype(object).where(inst["rspo"].notna(), None)  # identifier() takes None, not pd.NA
+    inst["ident"] = [identifier(r, p) for r, p in zip(rspo, inst["polon"])]
+    institutions = (inst.merge(status.drop(columns=["name", "kind", "county"]), on="institution_id")
+                    .merge(kinds, on="kind").merge(_county_info(ref), on="county"))
+    in_edition = set(scored.loc[scored["edition"] == edition, "institution_id"]) if len(scored) else set()
+    # A school that leaves after this edition still took part in it, though on the ceremony day
+    # its status is already "left".
+    institutions["participating"] = institutions["institution_id"].isin(participating_in(frames.participation, edition))
+    institutions["in_edition"] = institutions["participating"] | institutions["institution_id"].isin(in_edition)
+    institutions["exists"] = complexes.exists_in(institutions, ref.edition(edition).start_year)
+    return institutions.rename(columns={"institution_id": "id"}).sort_values("id").reset_index(drop=True)
+
+
+def audits_table(scored: pd.DataFrame, look: pd.DataFrame) -> pd.DataFrame:
+    """The replayed audits (:func:`replay`) with their institution's identity, family, county,
+    police unit and name (``look``: :func:`institution_table` by id)."""
+    scored = _with_identity(scored, look)
+    scored["family"] = scored["institution_id"].map(look["family"])
+    scored["county"] = scored["institution_id"].map(look["county"])
+    scored["police_unit"] = scored["institution_id"].map(look["police_unit"])
+    scored["name"] = scored["institution_id"].map(look["name"])
+    return scored
+
+
 # What a school taking part with its complex shows of it: the award, and since when it takes part.
 _AWARD_COLUMNS = ("award_id", "award_kind", "awarded_on", "valid_until")
 _PROGRAMME_COLUMNS = ("joined_edition", "years_in_programme")
 
 
-def _with_complexes(institutions: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+def with_complexes(institutions: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """Institutions with their complex (``complex_id``, ``complex_ident``, ``complex_name``), the
     number of ``members`` of a complex, ``on_own`` / ``represented`` / ``counted`` (see
     :func:`zpb_lib.domain.complexes.units`), their ``own_status``, and the status a reader sees: a school
@@ -296,8 +321,8 @@ def _plan(con: Connection, edition: str, look: pd.DataFrame) -> pd.DataFrame:
     return plan
 
 
-def _county_summary(institutions: pd.DataFrame, audits: pd.DataFrame, edition: str,
-                    counties: list[str]) -> pd.DataFrame:
+def summary_by_county(institutions: pd.DataFrame, audits: pd.DataFrame, edition: str,
+                      counties: list[str]) -> pd.DataFrame:
     """Key figures per county and for the voivodeship (county '12'): institutions are participants
     (a complex with the schools taking part with it counts once, :mod:`zpb_lib.domain.complexes`), and a
     certificate counts once, for its holder."""

@@ -72,6 +72,55 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "status.expired": ("certyfikat wygasł", "certificate expired"),
     "status.leader": ("Lider Projektu", "Project Leader"),
     "status.left": ("zakończyła udział", "left the programme"),
+    # --- the coordinator's desk: what is due (zpb_lib.services.due)
+    "due_kind.certification_audit": ("audyt certyfikujący do zaplanowania", "certification audit to plan"),
+    "due_kind.reaudit": ("reaudyt przed wygaśnięciem certyfikatu", "re-audit before the certificate runs out"),
+    "due_kind.leader_candidate": ("kandydat do tytułu Lidera", "leader title candidate"),
+    "due_kind.expiring": ("certyfikat wygasa", "certificate expiring"),
+    "due_kind.survey_missing": ("brak ankiety", "survey missing"),
+    "due_kind.award_unconfirmed": ("wyróżnienie niezapisane", "award not recorded"),
+    "due_kind.contradiction": ("sprzeczność w danych", "contradiction in the data"),
+    "due_detail.certification_audit": ("brak ważnego wyróżnienia na otwarcie okna audytów ({date}): audyt "
+                                       "certyfikujący daje {award}",
+                                       "no valid award when the audit window opens ({date}): a certification "
+                                       "audit gives the {award}"),
+    "due_detail.reaudit": ("{held} — ważność do {date}: ostatnie okno audytów przed jej końcem; "
+                           "reaudyt daje: {award}",
+                           "{held} valid until {date}: the last audit window before it runs out; a re-audit "
+                           "gives the {award}"),
+    "due_detail.leader_candidate": ("lat w programie: {years}, pozytywne audyty kontrolne: {controls}: "
+                                    "audyt na {award}",
+                                    "{years} years in the programme, {controls} positive control audit(s): "
+                                    "audit for the {award}"),
+    "due_detail.expiring": ("{award} — ważność do {date} (dni: {days})",
+                            "{award} valid until {date} ({days} days left)"),
+    "due_detail.survey_missing": ("{group}, {wave}: brak odpowiedzi", "{group}, {wave}: no responses"),
+    "due_detail.award_unconfirmed": ("zasady przyznają: {award} ({total} z {max} pkt, {audit} z {date}); "
+                                     "niezapisane", "the rules grant the {award} ({total} of {max} points, "
+                                     "{audit} of {date}); not recorded"),
+    "due.title": ("Mój powiat — co jest do zrobienia", "My county — what is due"),
+    "due.sheet.institutions": ("Placówki", "Institutions"),
+    "due.sheet.items": ("Do zrobienia", "Due"),
+    "due.sheet.surveys": ("Ankiety", "Surveys"),
+    "due.sheet.figures": ("Liczby", "Figures"),
+    "due.title.institutions": ("Placówki, ich etap i to, co jest do zrobienia",
+                               "Institutions, their stage and what is due"),
+    "due.title.items": ("Co jest do zrobienia", "What is due"),
+    "due.title.surveys": ("Ankiety edycji w placówkach uczestniczących",
+                          "The edition's surveys in the institutions taking part"),
+    "due.title.figures": ("Najważniejsze liczby (jak w raporcie powiatowym)", "Key figures (as in the county report)"),
+    "due.col.kind": ("Co", "What"),
+    "due.col.detail": ("Szczegóły", "Details"),
+    "due.col.due": ("Do zrobienia", "Due"),
+    "due.col.last_audit": ("Ostatni audyt — edycja", "Last audit — edition"),
+    "due.col.last_audit_kind": ("Ostatni audyt — rodzaj", "Last audit — kind"),
+    "due.col.pupils": ("Liczba uczniów (RSPO)", "Pupils (RSPO)"),
+    "due.col.rate": ("Odsetek odpowiedzi", "Response rate"),
+    "due.col.missing": ("Brak ankiety", "Missing"),
+    "due.about.today": ("Stan na dzień", "As of"),
+    "due.about.months": ("Certyfikaty wygasające w ciągu (mies.)", "Certificates expiring within (months)"),
+    "due.about.figures_as_of": ("Liczby raportu powiatowego na dzień", "County report figures as of"),
+    "due.about.counts": ("Do zrobienia — liczba pozycji", "Due — number of items"),
     # --- awards (zpb_lib.store.schema.AWARD_KINDS), short and full forms
     "award.certificate": ("certyfikat", "certificate"),
     "award.extension": ("przedłużenie certyfikatu", "extension"),

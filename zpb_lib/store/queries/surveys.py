@@ -79,3 +79,10 @@ def responses_per_edition(con: Connection, institution_ids: Sequence[int]) -> li
     return con.execute(f"SELECT institution_id, edition, COUNT(*) FROM survey_responses WHERE "
                        f"institution_id IN ({marks}) GROUP BY institution_id, edition", list(institution_ids)
                        ).fetchall()
+
+
+def respondents(con: Connection, edition: str) -> list[tuple[int, str, str, int]]:
+    """Responses stored for ``edition``, as ``(institution_id, group, wave, count)``: the
+    respondents so far of each survey an institution ran."""
+    return con.execute("SELECT institution_id, grp, wave, COUNT(*) FROM survey_responses WHERE edition = ? "
+                       "GROUP BY institution_id, grp, wave", (edition,)).fetchall()
