@@ -15,7 +15,8 @@ from zpb_lib.store.history import undo
 
 pytestmark = pytest.mark.both_backends
 # In scope (a Małopolska school of a type zpb keeps), from tests/ingest/test_ingest_institutions.py's table.
-SCHOOL_TYPES = {"Szkoła podstawowa", "Gimnazjum", "Liceum ogólnokształcące", "Technikum", "Branżowa szkoła I stopnia",
+SCHOOL_TYPES = {"Szkoła podstawowa", "Gimnazjum", "Liceum ogólnokształcące", "Technikum",
+                "Branżowa szkoła I stopnia",
                 "Branżowa szkoła II stopnia", "Szkoła policealna", "Szkoła specjalna przysposabiająca do pracy",
                 "Szkoła muzyczna I stopnia", "Liceum sztuk plastycznych", "Zespół szkół i placówek oświatowych"}
 

@@ -155,7 +155,8 @@ def test_each_school_gets_its_own_report_and_no_other_unit_gets_one(built, db, s
     assert not expected
     # each sending recorded; the data version (and so every report) unchanged
     recorded = rows(db)
-    assert {(r[0], r[5], r[6]) for r in recorded} == {(iid, built["addresses"][iid], "sent") for iid, _ in built["mine"][:2]}
+    assert {(r[0], r[5], r[6]) for r in recorded} == {(iid, built["addresses"][iid], "sent")
+                                                      for iid, _ in built["mine"][:2]}
     for r in recorded:
         rspo = dict(built["mine"])[r[0]]
         pdf, entry = report_of(built, rspo)
@@ -219,7 +220,8 @@ def test_settings_from_the_environment():
            "ZPB_SMTP_PASSWORD": " haslo z spacjami ", "ZPB_SMTP_TLS": "SSL"}
     s = SmtpSettings.from_environment(env)
     assert (s.host, s.port, s.tls, s.user, s.password, s.sender) == (
-        "poczta.policja.gov.pl", 465, "ssl", "zpb@tarnow.policja.gov.pl", " haslo z spacjami ", "zpb@tarnow.policja.gov.pl")
+        "poczta.policja.gov.pl", 465, "ssl", "zpb@tarnow.policja.gov.pl", " haslo z spacjami ",
+        "zpb@tarnow.policja.gov.pl")
     assert "haslo" not in repr(s)
     assert SmtpSettings.from_environment({"ZPB_SMTP_HOST": "h", "ZPB_SMTP_FROM": "a@b.pl"}).port == 587
     for env, match in (({}, "ZPB_SMTP_HOST"), ({"ZPB_SMTP_HOST": "h"}, "ZPB_SMTP_FROM"),
@@ -257,7 +259,8 @@ def test_cli_preview_then_send_with_an_own_text(built, db, server, tmp_path, mon
     assert out.count("sent: ") == 2 and f"2 sent, 0 failed through 127.0.0.1:{smtp.port}" in out
     for _, msg in inbox.messages:
         title = msg["Subject"].removeprefix("Raport ")
-        assert msg.get_body(("plain",)).get_content().strip() == f"Dzień dobry, oto raport szkoły {title} z edycji {EDITION}."
+        body = msg.get_body(("plain",)).get_content().strip()
+        assert body == f"Dzień dobry, oto raport szkoły {title} z edycji {EDITION}."
     assert len(rows(db)) == 2
 
 

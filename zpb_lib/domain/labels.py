@@ -716,7 +716,8 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "explore.families.university": ("Uczelnie", "Universities"),
     # --- reports sent to the schools by e-mail (zpb_lib.services.delivery): {name}, {edition} and {unit}
     # are filled in, in the default texts and in a coordinator's own
-    "delivery.subject": ("Raport programu ZPB, edycja {edition}: {name}", "ZPB programme report, edition {edition}: {name}"),
+    "delivery.subject": ("Raport programu ZPB, edycja {edition}: {name}",
+                         "ZPB programme report, edition {edition}: {name}"),
     "delivery.text": (
         "Dzień dobry,\n\n"
         "w załączniku przesyłamy raport placówki {name} z edycji {edition} programu Zintegrowana Polityka "

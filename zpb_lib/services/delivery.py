@@ -24,7 +24,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from zpb_lib import store
-from zpb_lib.core.errors import Refusal
+from zpb_lib.core.errors import ZpbError
 from zpb_lib.domain.labels import LANGS, label
 from zpb_lib.reference import Reference, reference
 from zpb_lib.reference.identifiers import Identifier, identifier, parse_identifier
@@ -39,7 +39,7 @@ FIELDS = ("name", "edition", "unit")
 MANIFEST = "manifest.json"
 
 
-class DeliveryRefused(Refusal):
+class DeliveryRefused(ZpbError):
     """A sending (or its preview) asked of a login that may not make it; nothing was sent."""
 
 
@@ -205,7 +205,8 @@ def preview(db: Db, *, unit: str | None, edition: str, reports_dir: "str | os.Pa
         rights = rights_of(con)
         if not rights.everything:
             if not rights.units:
-                raise DeliveryRefused(f"{rights.who()} sends no reports: a police unit's coordinator or an analyst does")
+                raise DeliveryRefused(f"{rights.who()} sends no reports: a police unit's coordinator or an analyst "
+                                      "does")
             if unit is None and len(rights.units) == 1:
                 unit = next(iter(rights.units))
             if unit not in rights.units:
