@@ -97,12 +97,20 @@ def test_unknown_actions_and_overlong_text(small_copy):
     con.close()
 
 
+# What versions after 8 added (version 9: a table and a column): left out, so that the rows of the
+# tables version 8 had are compared over its columns.
+LATER_TABLES = {"deliveries"}
+LATER_COLUMNS = {"institutions": {"email"}}
+
+
 def _sqlite_tables(path: Path) -> dict[str, tuple[int, str]]:
     """Row count and SHA-256 of each table's rows in the columns it has now, by name."""
     con = sqlite3.connect(path)
     out = {}
     for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
-        cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})")]
+        if t in LATER_TABLES:
+            continue
+        cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})") if r[1] not in LATER_COLUMNS.get(t, ())]
         rows = con.execute(f"SELECT {', '.join(cols)} FROM {t} ORDER BY {', '.join(cols)}").fetchall()
         out[t] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     con.close()
@@ -234,9 +242,11 @@ def _pg_tables(url: str) -> dict[str, tuple[int, str]]:
     with psycopg.connect(url) as con:
         out = {}
         for (t,) in con.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall():
+            if t in LATER_TABLES:
+                continue
             cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE "
                                               "table_schema = 'public' AND table_name = %s ORDER BY ordinal_position",
-                                              (t,))]
+                                              (t,)) if r[0] not in LATER_COLUMNS.get(t, ())]
             rows = con.execute(f"SELECT {', '.join(cols)} FROM {t} ORDER BY {', '.join(cols)}").fetchall()
             out[t] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     return out

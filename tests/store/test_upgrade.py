@@ -240,7 +240,8 @@ def test_upgrade_2_to_3_keeps_every_row(v2, ref, capsys):
         if table == "meta":
             continue  # the schema version changes, by design
         assert after[table] == (n, digest), table
-    assert set(table_hashes(v2)) == set(before) | {"data_version", "journal"}  # no table lost; versions 4 and 8 add one
+    # no table lost; versions 4, 8 and 9 add one
+    assert set(table_hashes(v2)) == set(before) | {"data_version", "journal", "deliveries"}
     con = store.connect(v2, readonly=True)
     assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(store.SCHEMA_VERSION),)
     # The new column is there, empty for every stored response: their meaning is unchanged.
@@ -301,7 +302,7 @@ def test_upgrade_3_to_4_keeps_every_row_and_starts_the_data_version(v3, capsys):
     out = capsys.readouterr().out
     assert f"upgraded from schema version 3 to {store.SCHEMA_VERSION}" in out and "counter of changes" in out
     after = table_hashes(v3, old_cols)  # version 5 added columns to imports; the old ones keep their values
-    assert set(after) == set(before) | {"data_version", "journal"}  # version 8 added the journal
+    assert set(after) == set(before) | {"data_version", "journal", "deliveries"}  # versions 8 and 9 added these
     for table, pair in before.items():
         if table != "meta":  # the schema version changes, by design
             assert after[table] == pair, table

@@ -7,6 +7,7 @@ import sys
 from zpb_lib import store, version
 from zpb_lib.cli import options
 from zpb_lib.cli.build import register_build, register_export
+from zpb_lib.cli.deliver import register as register_deliver
 from zpb_lib.cli.ingest import print_outcome, register as register_ingest
 from zpb_lib.cli.serve import register as register_serve
 from zpb_lib.cli.users import register as register_users
@@ -272,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_build(sub)
     register_ingest(sub)
     register_export(sub)
+    register_deliver(sub)
     register_serve(sub)
     register_users(sub)
     return parser

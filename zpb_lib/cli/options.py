@@ -8,7 +8,7 @@ Editions are parsed by :meth:`zpb_lib.reference.Reference.edition_of` (``2025/20
 ``2025-2026``, ``2025/26``, ``XIX``); :func:`edition_of` wraps it with the same one-line error.
 
 The options several commands share are declared here, once (:func:`add_db`, :func:`add_edition`,
-:func:`add_county`, :func:`add_lang`, :func:`add_group`, :func:`add_wave`), and their values
+:func:`add_county`, :func:`add_unit`, :func:`add_lang`, :func:`add_group`, :func:`add_wave`), and their values
 converted by the parser (``type=``): an edition becomes a :class:`zpb_lib.reference.Edition`, a
 survey group or wave its code, ``--db`` a database location. A value that cannot be converted
 becomes a :class:`Refused` rather than an argparse error, so that a missing required option is still
@@ -139,12 +139,20 @@ def _edition(text: str) -> Edition:
     return edition(text)
 
 
+def _unit(text: str) -> str:
+    # services.delivery pulls the sending of mail: only when a unit is named
+    from zpb_lib.services.delivery import unit_code
+
+    return unit_code(text)
+
+
 def database(text: str) -> "Path | str":
     """``--db``: a file's path or a PostgreSQL URL; empty: the default ($ZPB_DB, …)."""
     return store.resolve_db_path(text)
 
 
 edition = _converter(_edition)
+unit = _converter(_unit)  # KPP-BOCHNIA, kpp-bochnia or zpb_unit_kpp_bochnia -> KPP-BOCHNIA
 lang = _converter(lang_of)
 langs = _converter(lambda text: ",".join(langs_of(text)))  # "polski, EN" -> "pl,en", as BuildOptions takes it
 kinds = _converter(lambda text: ",".join(kinds_of(text)))
@@ -165,6 +173,11 @@ def add_db(p: argparse.ArgumentParser) -> None:
 
 def add_edition(p: argparse.ArgumentParser, help: str, *, required: bool = False) -> None:
     p.add_argument("--edition", type=edition, required=required, help=help)
+
+
+def add_unit(p: argparse.ArgumentParser, help: str) -> None:
+    """``--unit``: a police unit by its code in any case, or its role's name."""
+    p.add_argument("--unit", type=unit, metavar="CODE", help=help)
 
 
 def add_county(p: argparse.ArgumentParser, help: str, *, repeatable: bool = False) -> None:

@@ -87,6 +87,25 @@ COOKIE_SECRET = Setting(
 OIDC_SECRET = Setting(
     "ZPB_OIDC_SECRET", "unset",
     "`zpb serve --auth oidc`: the client secret registered at the provider (`--oidc-secret-file` instead)")
+SMTP_HOST = Setting(
+    "ZPB_SMTP_HOST", "unset",
+    "`zpb deliver --send`: the SMTP server that sends the reports to the schools (its host name)")
+SMTP_PORT = Setting(
+    "ZPB_SMTP_PORT", "587; 465 with `ZPB_SMTP_TLS=ssl`, 25 with `ZPB_SMTP_TLS=none`",
+    "the SMTP server's port")
+SMTP_TLS = Setting(
+    "ZPB_SMTP_TLS", "starttls",
+    "how the connection to the SMTP server is encrypted: `starttls`, `ssl` (TLS from the start) or `none` "
+    "(unencrypted: a password then goes only to a server on this machine)")
+SMTP_USER = Setting(
+    "ZPB_SMTP_USER", "unset (no login)",
+    "the login at the SMTP server")
+SMTP_PASSWORD = Setting(
+    "ZPB_SMTP_PASSWORD", "unset",
+    "the password of `ZPB_SMTP_USER`")
+SMTP_FROM = Setting(
+    "ZPB_SMTP_FROM", "`ZPB_SMTP_USER` when it is an e-mail address",
+    "the sender's address of the messages with the reports, e.g. `zpb@bochnia.policja.gov.pl`")
 TEST_PAUSE_DIR = Setting(
     "ZPB_TEST_PAUSE_DIR", "unset",
     "tests only: the folder where a build that reaches a phase of `ZPB_TEST_PAUSE_AT` writes "
@@ -98,7 +117,8 @@ TEST_PAUSE_AT = Setting(
 
 #: The settings named here; the input limits' come from zpb_lib.core.limits (see :func:`registry`).
 NAMED: tuple[Setting, ...] = (DB, DATA_DIR, PDF_ENGINE, CHROMIUM, LOCK_TIMEOUT, STATEMENT_TIMEOUT, USERS,
-                              COOKIE_SECRET, OIDC_SECRET, TEST_PAUSE_DIR, TEST_PAUSE_AT)
+                              COOKIE_SECRET, OIDC_SECRET, SMTP_HOST, SMTP_PORT, SMTP_TLS, SMTP_USER, SMTP_PASSWORD,
+                              SMTP_FROM, TEST_PAUSE_DIR, TEST_PAUSE_AT)
 
 
 def registry() -> tuple[Setting, ...]:
@@ -147,7 +167,8 @@ def users() -> str | None:
 
 
 def secret(setting: Setting) -> str | None:
-    """A secret's value (:data:`COOKIE_SECRET`, :data:`OIDC_SECRET`), or None when unset or empty."""
+    """A secret's value (:data:`COOKIE_SECRET`, :data:`OIDC_SECRET`, :data:`SMTP_PASSWORD`), or None
+    when unset or empty."""
     return setting.text().strip() or None
 
 

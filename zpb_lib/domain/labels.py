@@ -763,6 +763,22 @@ _PAIRS: dict[str, tuple[str, str]] = {
     "explore.about_rows": ("Liczba wierszy", "Rows"),
     "explore.families.school": ("Szkoły", "Schools"),
     "explore.families.university": ("Uczelnie", "Universities"),
+    # --- reports sent to the schools by e-mail (zpb_lib.services.delivery): {name}, {edition} and {unit}
+    # are filled in, in the default texts and in a coordinator's own
+    "delivery.subject": ("Raport programu ZPB, edycja {edition}: {name}",
+                         "ZPB programme report, edition {edition}: {name}"),
+    "delivery.text": (
+        "Dzień dobry,\n\n"
+        "w załączniku przesyłamy raport placówki {name} z edycji {edition} programu Zintegrowana Polityka "
+        "Bezpieczeństwa: wyniki ankiet, audytów i planu działań placówki na tle powiatu i województwa.\n\n"
+        "Prosimy o przekazanie go dyrekcji i zespołowi ds. bezpieczeństwa.\n\n"
+        "Z poważaniem\n{unit}\n",
+        "Good morning,\n\n"
+        "attached is the report of {name} for edition {edition} of the programme Zintegrowana Polityka "
+        "Bezpieczeństwa (Integrated Safety Policy): the results of the school's surveys, audits and action plan "
+        "beside those of its county and the voivodeship.\n\n"
+        "Please pass it on to the head and the school's safety team.\n\n"
+        "Kind regards\n{unit}\n"),
 }
 
 LABELS: dict[str, dict[str, str]] = {key: {"pl": pl, "en": en} for key, (pl, en) in _PAIRS.items()}

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from zpb_lib.domain.institutions import SKIPPED_OUT_OF_SCOPE, SKIPPED_UNKNOWN_TYPE
+from zpb_lib.core.addresses import email_address
 from zpb_lib.core.text import fold
 from zpb_lib.reference.identifiers import label, parse_identifier
 from zpb_lib.reference import InstitutionKind, Reference, ReferenceDataError, _list, _need, _yaml, reference
@@ -195,6 +196,7 @@ RSPO_COLUMNS = (
     Spec("founded", ("Data założenia",)),
     Spec("closed", ("Data likwidacji",)),
     Spec("pupils", ("Liczba uczniów",)),
+    Spec("email", ("E-mail", "Email", "Adres e-mail")),
 )
 UNIVERSITY_COLUMNS = (
     Spec("polon", ("POL-on", "Identyfikator POL-on", "ID POL-on", "POL-on id", "POL-on UUID", "institutionUuid",
@@ -365,7 +367,7 @@ def _read_rspo(path: Path, data: bytes, table: Table, ref: Reference, types: Rsp
     _missing_columns(path, table, "an RSPO export", RSPO_COLUMNS, cols, territory)
     fields = ["name", "kind", "county", "municipality", "locality", "district", "rspo_type"]
     optional = {"municipality_code": "municipality_code", "parent": "parent_rspo", "pupils": "pupils",
-                "closed": "closed_year"}
+                "closed": "closed_year", "email": "email"}
     fields += [f for k, f in optional.items() if k in cols]
     if {"started", "founded"} & cols.keys():
         fields.append("opened_year")
@@ -533,6 +535,9 @@ def _school(cols: dict[str, Col], row_no: int, cells: Sequence[object], county: 
                                        "an RSPO number (a positive whole number)")
     if "pupils" in cols:
         values["pupils"] = parsed("pupils", lambda v: whole(v, positive=False), "a number of pupils (a whole number)")
+    if "email" in cols:
+        values["email"] = parsed("email", lambda v: email_address(text(v)),
+                                 "an e-mail address (one, e.g. sekretariat@szkola.edu.pl)")
     expected_date = "a date (e.g. 1999-09-01 or 01.09.1999)"
     if "started" in cols or "founded" in cols:
         started = parsed("started", year_of, expected_date) if "started" in cols else None

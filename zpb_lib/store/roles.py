@@ -27,6 +27,11 @@ itself (the row's role is the one it acts in, its login its own unless the web a
 person) and never with its own ``id`` or time (the server's clock, column grants); nobody changes or
 deletes one; only the analyst reads them.
 
+The record of reports sent by e-mail (table ``deliveries``) is append-only in the same way: the
+analyst and the police units add rows, each only as itself and a unit only for the institutions of
+its own counties; the analyst and the reader read every row, a unit those of its counties; nobody
+changes or deletes one.
+
 Nobody but the analyst (and the database's owner) changes the reference tables, ``meta`` or the data
 version; the data version advances through a trigger function that runs with its owner's rights and
 a fixed search path, which nobody may call directly. Nobody may create objects in zpb's schema.
@@ -41,7 +46,7 @@ from zpb_lib.store.backend import POSTGRESQL, Connection, StoreError
 from zpb_lib.store.frames import tables as table_names
 from zpb_lib.store.rights import ANALYST, READER, unit_role  # noqa: F401  (unit_role: the name of a unit's role)
 from zpb_lib.store.role_names import UNIT_PREFIX, WEB
-from zpb_lib.store.schema import JOURNAL_TABLE, PG_FUNCTIONS, quote_ident
+from zpb_lib.store.schema import DELIVERIES_TABLE, JOURNAL_TABLE, PG_FUNCTIONS, quote_ident
 from zpb_lib.store.write import transaction
 
 REFERENCE_TABLES = ("police_units", "counties", "institution_kinds", "editions", "catalogues", "criteria")
@@ -50,6 +55,11 @@ ADMIN_TABLES = ("meta", "data_version")
 PROVENANCE_TABLES = ("imports", "import_changes")
 # What a zpb role may give in a journal row: the rest (id, at) is the database's.
 JOURNAL_COLUMNS = ("login", "role", "action", "detail", "address")
+# What the analyst or a unit gives in a delivery row: the rest (id, at) is the database's.
+DELIVERY_COLUMNS = ("login", "role", "institution_id", "edition", "report_file", "data_version", "fingerprint",
+                    "recipient", "subject", "outcome", "detail")
+# Append-only tables: rows added by zpb roles as themselves, never changed (rights of their own below).
+LOG_TABLES = (JOURNAL_TABLE, DELIVERIES_TABLE)
 
 
 def _unit_rows(unit: str) -> dict[str, str]:
@@ -175,7 +185,7 @@ def apply_roles(con: Connection, ref: Reference, result: RolesResult) -> None:
     schema = quote_ident(_schema(con))
     all_tables = table_names(con)
     row_tables = _unit_rows("x")
-    data_tables = [t for t in all_tables if t not in (*REFERENCE_TABLES, *ADMIN_TABLES, JOURNAL_TABLE)]
+    data_tables = [t for t in all_tables if t not in (*REFERENCE_TABLES, *ADMIN_TABLES, *LOG_TABLES)]
     units = {code: unit_role(code) for code in ref.police_units}
     for role in (ANALYST, READER, *units.values()):
         _ensure_role(con, role, result)
@@ -208,6 +218,8 @@ def apply_roles(con: Connection, ref: Reference, result: RolesResult) -> None:
             con.script(f'DROP POLICY "{name}" ON {table}')
     if JOURNAL_TABLE in all_tables:
         result.policies += _journal_rights(con, everyone)
+    if DELIVERIES_TABLE in all_tables:
+        result.policies += _deliveries_rights(con, units, everyone)
     for table in (*row_tables, *PROVENANCE_TABLES):
         con.script(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         con.script(f"CREATE POLICY read_all ON {table} FOR SELECT USING (true)")
@@ -248,6 +260,27 @@ def _journal_rights(con: Connection, everyone: str) -> int:
     con.script(f"CREATE POLICY own_rows ON {JOURNAL_TABLE} FOR INSERT TO {everyone} WITH CHECK ({JOURNAL_RULE})")
     con.script(f"CREATE POLICY analyst_reads ON {JOURNAL_TABLE} FOR SELECT TO {ANALYST} USING (true)")
     return 2
+
+
+def _deliveries_rights(con: Connection, units: dict[str, str], everyone: str) -> int:
+    """Append-only: the analyst adds any institution's rows, a unit only its own counties' (each
+    as itself, as in the journal); the analyst and the reader read every row, a unit its counties'.
+    After the grants on all tables, which it takes back; returns the policies made."""
+    writers = ", ".join((ANALYST, *units.values()))
+    con.script(f"REVOKE ALL ON {DELIVERIES_TABLE} FROM {everyone}")
+    con.script(f"GRANT INSERT ({', '.join(DELIVERY_COLUMNS)}) ON {DELIVERIES_TABLE} TO {writers}")
+    con.script(f"GRANT SELECT ON {DELIVERIES_TABLE} TO {everyone}")
+    con.script(f"ALTER TABLE {DELIVERIES_TABLE} ENABLE ROW LEVEL SECURITY")
+    con.script(f"CREATE POLICY analyst_adds ON {DELIVERIES_TABLE} FOR INSERT TO {ANALYST} WITH CHECK ({JOURNAL_RULE})")
+    con.script(f"CREATE POLICY read_all ON {DELIVERIES_TABLE} FOR SELECT TO {ANALYST}, {READER} USING (true)")
+    made = 2
+    for code, role in units.items():
+        cond = _unit_rows(code)["participation"]  # institution_id of the unit's counties
+        con.script(f"CREATE POLICY {role}_insert ON {DELIVERIES_TABLE} FOR INSERT TO {role} "
+                   f"WITH CHECK ({JOURNAL_RULE} AND {cond})")
+        con.script(f"CREATE POLICY {role}_read ON {DELIVERIES_TABLE} FOR SELECT TO {role} USING ({cond})")
+        made += 2
+    return made
 
 
 def harden_functions(con: Connection) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from zpb_lib.core.addresses import EMAIL_MAX
 from zpb_lib.reference import GROUPS, WAVES, Reference
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # What each schema version added, for `zpb db upgrade` and its messages.
 SCHEMA_HISTORY = {
     1: "first release",
@@ -34,6 +35,10 @@ SCHEMA_HISTORY = {
     8: "the web app's journal (table journal): logins, failed logins, logouts, imports, dry runs, undos and "
        "downloads — who, in which role, what, when (the server's clock) and from which address; on PostgreSQL "
        "every zpb role adds rows only as itself, nobody changes or deletes one, and only analysts read them",
+    9: "each school's e-mail address from the RSPO export (institutions.email), and the record of reports sent "
+       "to schools by e-mail (table deliveries): who sent which report of which data version to which address, "
+       "when, and whether the server took it; on PostgreSQL a police unit records and reads only its own "
+       "counties' sendings, nobody changes or deletes one",
 }
 
 AUDIT_KINDS = ("certification", "reaudit", "control", "leader")
@@ -54,8 +59,16 @@ JOURNAL_ACTIONS = ("login", "login_failed", "logout", "import", "dry_run", "undo
 JOURNAL_LOGIN_MAX = 200
 JOURNAL_DETAIL_MAX = 1000
 JOURNAL_ADDRESS_MAX = 100
+# Reports sent by e-mail (schema 9): a record of what went to whom, not report data — its rows advance
+# no data version — and append-only, like the journal (see store.roles).
+DELIVERIES_TABLE = "deliveries"
+DELIVERY_OUTCOMES = ("sent", "failed")
+DELIVERY_FILE_MAX = 255
+DELIVERY_SUBJECT_MAX = 300
+DELIVERY_DETAIL_MAX = 1000
+DELIVERY_VERSION_MAX = 100
 # Tables whose ``id`` the database assigns (SQLite's rowid; an identity column on PostgreSQL).
-ID_TABLES = (*IMPORTED_TABLES, "imports", JOURNAL_TABLE)
+ID_TABLES = (*IMPORTED_TABLES, "imports", JOURNAL_TABLE, DELIVERIES_TABLE)
 # The tables whose rows an import may change (rather than add) and ``zpb imports undo`` may put
 # back: ``import_changes.tbl`` is CHECKed against them, and an undo names no other table.
 CHANGED_TABLES = IMPORTED_TABLES
@@ -99,6 +112,20 @@ class _Dialect:
     def not_one(self, col: str) -> str:
         return f"{col} IS DISTINCT FROM 1" if self.pg else f"{col} IS NOT 1"
 
+    def email(self, col: str, nullable: bool = False) -> str:
+        """``col`` is an e-mail address, loosely (as :func:`zpb_lib.core.addresses.email_address`
+        reads one): one „@” between some text and some text, no space, at most EMAIL_MAX characters."""
+        # No „%” (LIKE): the PostgreSQL driver would read it as a parameter's placeholder.
+        shape = (f"{col} ~ '^[^@ ]+@[^@ ]+$'" if self.pg
+                 else f"{col} GLOB '?*@?*' AND {col} NOT GLOB '*@*@*' AND {col} NOT GLOB '* *'")
+        check = f"(length({col}) <= {EMAIL_MAX} AND {shape})"
+        return f"({col} IS NULL OR {check})" if nullable else check
+
+    def now(self) -> str:
+        """The database server's clock, UTC, as ``imports.imported_at`` is written."""
+        return ("to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')" if self.pg
+                else "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')")
+
 
 def ddl(ref: Reference, backend: str = "sqlite", schema: str = "public") -> str:
     """The full schema for the reference data ``ref`` (its questionnaires give the answer columns),
@@ -114,7 +141,8 @@ def ddl(ref: Reference, backend: str = "sqlite", schema: str = "public") -> str:
         others = " AND ".join(d.not_one(f"place_{c}") for c in ref.named_place_codes())
         answer_cols += f",\n    CHECK ({d.not_one(f'place_{nowhere}')} OR ({others}))"
     tables = _tables(ref, d, answer_cols).replace("{DATA_VERSION_TABLE}", DATA_VERSION_TABLE)
-    names = [n for n in re.findall(r"^CREATE TABLE (\w+)", tables, re.M) if n not in ("data_version", JOURNAL_TABLE)]
+    names = [n for n in re.findall(r"^CREATE TABLE (\w+)", tables, re.M)
+             if n not in ("data_version", JOURNAL_TABLE, DELIVERIES_TABLE)]
     if not d.pg:
         return tables + _sqlite_triggers() + _version_triggers(names, d)
     return tables + pg_functions(schema) + pg_triggers(names) + _version_triggers(names, d)
@@ -230,6 +258,8 @@ CREATE TABLE institutions (
     closed_year  INTEGER CHECK (closed_year IS NULL OR opened_year IS NULL OR closed_year >= opened_year),
     in_register  INTEGER NOT NULL DEFAULT 1 CHECK (in_register IN (0, 1)),
     import_id    INTEGER REFERENCES imports(id),
+    -- the school's address as the RSPO export gives it (schema 9: last, where PostgreSQL adds it in place)
+    {email_column(d.backend)},
     CHECK ((rspo IS NULL) <> (polon IS NULL))
 );
 CREATE INDEX institutions_county ON institutions(county);
@@ -310,7 +340,13 @@ CREATE TABLE action_items (
 );
 CREATE INDEX action_items_key ON action_items(edition, institution_id);
 
-{journal_table(d.backend)}"""
+{journal_table(d.backend)}
+{deliveries_table(d.backend)}"""
+
+
+def email_column(backend: str = "sqlite") -> str:
+    """The definition of ``institutions.email`` (schema 9), for the table and for adding it in place."""
+    return f"email        TEXT CHECK {_Dialect(backend).email('email', True)}"
 
 
 def journal_table(backend: str = "sqlite") -> str:
@@ -319,11 +355,9 @@ def journal_table(backend: str = "sqlite") -> str:
     grants, see store.roles). ``role``: the zpb role acted in; NULL for the database's owner or a SQLite
     file's user outside the web app."""
     d = _Dialect(backend)
-    now = ("to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')" if d.pg
-           else "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')")
     return f"""CREATE TABLE {JOURNAL_TABLE} (
     id      {d.serial},
-    at      TEXT NOT NULL DEFAULT ({now}),
+    at      TEXT NOT NULL DEFAULT ({d.now()}),
     login   TEXT NOT NULL CHECK (length(login) BETWEEN 1 AND {JOURNAL_LOGIN_MAX}),
     role    TEXT,
     action  TEXT NOT NULL CHECK ({_in('action', JOURNAL_ACTIONS)}),
@@ -331,6 +365,32 @@ def journal_table(backend: str = "sqlite") -> str:
     address TEXT CHECK (address IS NULL OR length(address) <= {JOURNAL_ADDRESS_MAX})
 );
 CREATE INDEX {JOURNAL_TABLE}_at ON {JOURNAL_TABLE}(at);
+"""
+
+
+def deliveries_table(backend: str = "sqlite") -> str:
+    """Reports sent to schools by e-mail (schema 9), one row a message, sent or failed. ``at``, ``id``,
+    ``login`` and ``role`` as in the journal (the server's clock; on PostgreSQL each row written as
+    oneself, see store.roles). ``report_file``: the PDF's name in the build's folder; ``data_version``
+    and ``fingerprint``: the data version the build named and the report's fingerprint in its manifest
+    (which inputs made it), so that the version a school got can be told from a later one."""
+    d = _Dialect(backend)
+    return f"""CREATE TABLE {DELIVERIES_TABLE} (
+    id             {d.serial},
+    at             TEXT NOT NULL DEFAULT ({d.now()}),
+    login          TEXT NOT NULL CHECK (length(login) BETWEEN 1 AND {JOURNAL_LOGIN_MAX}),
+    role           TEXT,
+    institution_id INTEGER NOT NULL REFERENCES institutions(id),
+    edition        TEXT NOT NULL REFERENCES editions(edition),
+    report_file    TEXT NOT NULL CHECK (length(report_file) BETWEEN 1 AND {DELIVERY_FILE_MAX}),
+    data_version   TEXT CHECK (data_version IS NULL OR length(data_version) <= {DELIVERY_VERSION_MAX}),
+    fingerprint    TEXT CHECK (fingerprint IS NULL OR length(fingerprint) <= {DELIVERY_VERSION_MAX}),
+    recipient      TEXT NOT NULL CHECK {d.email('recipient')},
+    subject        TEXT NOT NULL CHECK (length(subject) <= {DELIVERY_SUBJECT_MAX}),
+    outcome        TEXT NOT NULL CHECK ({_in('outcome', DELIVERY_OUTCOMES)}),
+    detail         TEXT CHECK (detail IS NULL OR length(detail) <= {DELIVERY_DETAIL_MAX})
+);
+CREATE INDEX {DELIVERIES_TABLE}_institution ON {DELIVERIES_TABLE}(institution_id, edition);
 """
 
 

@@ -32,8 +32,8 @@ from zpb_lib.store.connection import (StoreError, current_schema, init_data_vers
 from zpb_lib.store.frames import tables
 from zpb_lib.store.queries.meta import is_synthetic, meta_value
 from zpb_lib.store.roles import RolesResult, apply_roles
-from zpb_lib.store.schema import (CHANGED_TABLES, DATA_VERSION_TABLE, SCHEMA_VERSION, ddl, journal_table, pg_functions,
-                                  pg_triggers, statements)
+from zpb_lib.store.schema import (CHANGED_TABLES, DATA_VERSION_TABLE, SCHEMA_VERSION, ddl, deliveries_table,
+                                  email_column, journal_table, pg_functions, pg_triggers, statements)
 from zpb_lib.store.write import set_meta, sync_reference, transaction
 
 _CREATE = re.compile(r"^\s*CREATE\s+(TABLE|INDEX|TRIGGER)\s+(\w+)", re.I)
@@ -332,8 +332,26 @@ def _pg_v7_to_v8(con: Connection, ref: Reference, result: UpgradeResult) -> None
     _v7_to_v8(con, ref, result)
 
 
+def _v8_to_v9(con: Connection, ref: Reference, result: UpgradeResult) -> None:
+    """Version 9 adds each school's e-mail address and the record of reports sent by e-mail; the
+    rebuild adds the column, empty (the next RSPO import fills it), and the table, empty, without a
+    data version trigger (its rows are not report data)."""
+    result.notes.append("schools' e-mail addresses are now kept (institutions.email), empty until the next import "
+                        "of an RSPO export (`zpb ingest institutions`); reports sent by e-mail (`zpb deliver`) are "
+                        "recorded in table deliveries")
+
+
+def _pg_v8_to_v9(con: Connection, ref: Reference, result: UpgradeResult) -> None:
+    """PostgreSQL: the column and the table made in place; who may add and read the table's rows
+    comes with the rights of `zpb db roles` (brought up to date after the steps)."""
+    con.script(f"ALTER TABLE institutions ADD COLUMN {email_column(POSTGRESQL)}")
+    for stmt in statements(deliveries_table(POSTGRESQL), POSTGRESQL):
+        con.script(stmt)
+    _v8_to_v9(con, ref, result)
+
+
 STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _v6_to_v7, 7: _v7_to_v8}
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _v6_to_v7, 7: _v7_to_v8, 8: _v8_to_v9}
 # PostgreSQL databases exist from schema version 4 on.
 PG_STEPS: dict[int, Callable[[Connection, Reference, UpgradeResult], None]] = {
-    4: _pg_v4_to_v5, 5: _pg_v5_to_v6, 6: _pg_v6_to_v7, 7: _pg_v7_to_v8}
+    4: _pg_v4_to_v5, 5: _pg_v5_to_v6, 6: _pg_v6_to_v7, 7: _pg_v7_to_v8, 8: _pg_v8_to_v9}

@@ -3,4 +3,4 @@
 DataFrame, so that the SQL, and any difference between SQLite and PostgreSQL, stays in the store.
 Grouped by the callers they serve: :mod:`.meta`, :mod:`.institutions`, :mod:`.checks`,
 :mod:`.surveys`, :mod:`.plans`, and the importers' :mod:`.imports`, :mod:`.participation`,
-:mod:`.audits`, :mod:`.register`; the web app's :mod:`.journal`."""
+:mod:`.audits`, :mod:`.register`; the web app's :mod:`.journal`; reports sent by e-mail, :mod:`.deliveries`."""
