@@ -44,8 +44,8 @@ from zpb_lib.services.job_files import (ACTIVE, CANCELLED, DONE, FAILED, QUEUED,
                                         Progress, Result, new_id, now, process_start, runner_alive, update)
 from zpb_lib.store.role_names import ANALYST
 
-__all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "Job", "JobRefused", "Progress", "Result",
-           "cancel", "get", "jobs", "queue", "resume", "run_next", "submit"]
+__all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNER_DIED", "RUNNING", "Job", "JobRefused", "Progress",
+           "Result", "cancel", "get", "jobs", "queue", "resume", "run_job", "run_next", "submit"]
 
 RUNNER_DIED = ("the build's process ended before the build did (killed, or the machine restarted); "
                "the next build of the edition resumes where it stopped")
@@ -189,8 +189,9 @@ def _start(folder: JobFolder, job: Job) -> Job:
 
 def _options(job: Job) -> BuildOptions:
     b = job.build
-    return BuildOptions(db=b.get("db"), edition=job.edition, out=b["out"], formats=tuple(b.get("formats") or ("html", "pdf")),
-                        pdf_engine=b.get("pdf_engine") or "", jobs=b.get("jobs"), cluster=b.get("cluster") or "",
+    return BuildOptions(db=b.get("db"), edition=job.edition, out=b["out"],
+                        formats=tuple(b.get("formats") or ("html", "pdf")), pdf_engine=b.get("pdf_engine") or "",
+                        jobs=b.get("jobs"), cluster=b.get("cluster") or "",
                         force=bool(b.get("force")), lang=job.langs, only=job.only, counties=job.counties,
                         institutions=tuple(b.get("institutions") or ()), progress=False,
                         notebooks=b.get("notebooks") or "")
