@@ -25,6 +25,7 @@ import pytest
 from support.builds import NOTEBOOKS, _kernels, _tagged, _wait_gone
 from zpb_lib.services import jobs
 from zpb_lib.services.builds import BuildOptions
+from zpb_lib.services.job_files import JobFolder, now, process_start, update
 
 EDITION = "2025/2026"
 BOCHNIA, KRAKOW = "1201", "1261"
@@ -181,6 +182,26 @@ def test_only_the_starter_or_an_analyst_may_cancel(small_sqlite, tmp_path, tag):
         jobs.get(out, "no-such-job")
 
 
+def test_a_build_cancelled_before_its_runner_took_it_never_starts(small_sqlite, tmp_path):
+    """A cancel between the runner's start and its taking the job only leaves word (no signal): the
+    runner — here this process, recorded as run_next records one — writes the job cancelled and
+    builds nothing."""
+    out = tmp_path / "r"
+    job = jobs.submit(_options(small_sqlite, out, BOCHNIA), login=ALA[0], role=ALA[1])
+    folder = JobFolder(out)
+    with folder.locked():
+        folder.write(update(folder.read(job.id), state="running", started=now(), pid=os.getpid(),
+                            pid_start=process_start(os.getpid())))
+    asked = jobs.cancel(out, job.id, *ALA)
+    assert (asked.state, asked.cancelled_by) == ("running", "ala")
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    assert jobs.run_job(out, job.id) == 0
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # the runner's signal handling undone
+    ended = jobs.get(out, job.id)
+    assert (ended.state, ended.result, ended.data_version) == ("cancelled", None, None)
+    assert not (out / "2025-2026").exists()
+
+
 def test_submit_refuses_what_makes_no_sense(small_sqlite, tmp_path):
     out = tmp_path / "r"
     with pytest.raises(ValueError, match="unknown county"):
@@ -222,7 +243,7 @@ def test_a_runner_that_died_shows_its_job_failed_and_frees_the_edition(small_sql
     died = jobs.get(out, job.id)
     assert (died.state, died.error) == ("failed", jobs.RUNNER_DIED)
     assert [(j.id, j.position) for j in jobs.queue(out, EDITION)] == [(nxt.id, 0)]
-    assert jobs.run_next(out, EDITION).id == nxt.id
+    assert [j.id for j in jobs.resume(out)] == [nxt.id]  # as the web app does when it starts
     ended = _ended(out, nxt.id)
     assert ended.state == "done" and ended.result.built == 1, _log(out, nxt.id)
     assert [p for p in _tagged(tag) if p.pid == runner.pid] == []

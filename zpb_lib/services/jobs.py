@@ -234,51 +234,57 @@ def _take(folder: JobFolder, job_id: str) -> Job | None:
         if job.state != RUNNING or job.pid != os.getpid():
             return None
         if job.cancelled_by:
-            folder.write(update(job, state=CANCELLED, finished=now()))
+            folder.write(update(job, state=CANCELLED, finished=now(), building=False))
             return None
         return folder.write(update(job, building=True))
 
 
-def run_job(out: "str | os.PathLike[str]", job_id: str) -> int:
-    """The runner: build the job, its progress written after each report; then start the next."""
-    folder = JobFolder(out)
-    # SIGINT is the cancel: raised as KeyboardInterrupt whatever the starter ignored, and held back
-    # until the build's own handling is in place, never killing a runner half-way through taking its job
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    job = _take(folder, job_id)
-    if job is None:
-        return 0
-
+def _build(folder: JobFolder, job: Job) -> tuple[str, str, Result | None]:
+    """Run ``job``'s build, its progress written after each report: its state, error and result."""
     def on_report(r: ReportDone) -> None:
         with folder.locked():
-            current = folder.read(job_id)
+            current = folder.read(job.id)
             folder.write(update(current, progress=Progress(r.done, r.total, r.failed, r.stem)))
         if current.cancelled_by:  # the signal is the way; this catches one that came too early
             raise KeyboardInterrupt
 
-    state, error, result = DONE, "", None
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # one that came meanwhile: raised here
         summary = builds.run(_options(job), on_report=on_report)
-        result = Result(summary.total, summary.built, summary.skipped, tuple(summary.failed))
     except KeyboardInterrupt:
-        state = CANCELLED
+        return CANCELLED, "", None
     except (ValueError, KeyError) as exc:  # what `zpb build` prints in one line
-        state, error = FAILED, str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+        return FAILED, str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc), None
     except Exception as exc:  # noqa: BLE001 - a bug: its trace goes to the job's log, its line to the job
         traceback.print_exc()
-        state, error = FAILED, f"{type(exc).__name__}: {exc}"
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build has ended: a late cancel changes nothing
-    with folder.locked():
-        job = folder.read(job_id)
-        manifests = _manifests(job)
-        versions = [m.get("inputs", {}).get("data_hash") for m in manifests]
-        folder.write(update(job, state=state, finished=now(), error=error, building=False,
-                            result=result or _from_manifests(manifests),
-                            data_version=next((v for v in versions if v), None)))
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # not building any more: no cancel comes
-    run_next(out, job.edition)
+        return FAILED, f"{type(exc).__name__}: {exc}", None
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build has ended: a late cancel changes nothing
+    return DONE, "", Result(summary.total, summary.built, summary.skipped, tuple(summary.failed))
+
+
+def run_job(out: "str | os.PathLike[str]", job_id: str) -> int:
+    """The runner: build the job, as :func:`run_next` recorded it; then start the edition's next."""
+    folder = JobFolder(out)
+    # SIGINT is the cancel: raised as KeyboardInterrupt whatever the starter ignored, and held back
+    # until the build's own handling is in place, never killing a runner half-way through taking its job
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        job = _take(folder, job_id)
+        if job is not None:
+            state, error, result = _build(folder, job)
+            with folder.locked():
+                job = folder.read(job_id)
+                manifests = _manifests(job)
+                versions = [m.get("inputs", {}).get("data_hash") for m in manifests]
+                job = folder.write(update(job, state=state, finished=now(), error=error, building=False,
+                                          result=result or _from_manifests(manifests),
+                                          data_version=next((v for v in versions if v), None)))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, handler)  # not building any more: no cancel comes
+    run_next(out, folder.read(job_id).edition)  # also after a job cancelled before it started
     return 0
 
 
