@@ -38,6 +38,12 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("db_backend", BACKENDS, indirect=True, scope="module")
 
 
+def pytest_sessionfinish(session, exitstatus):
+    from support.browser import close_session_browser  # the browser tests share one Chromium
+
+    close_session_browser()
+
+
 @pytest.fixture(scope="module")
 def db_backend(request) -> str:
     """"sqlite", or "postgresql" in the modules marked ``both_backends`` (their second pass)."""
