@@ -220,9 +220,28 @@ def team_db(pg, small_pg_template):
     return owner, pg.url(owner.rsplit("/", 1)[1], user=WEB_LOGIN)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def users(tmp_path_factory):
-    """The users file of the team tests' logins (support.web.PASSWORDS)."""
+    """The users file of the team tests' logins (support.web.PASSWORDS); no test changes it."""
     from support.web import add_users
 
     return add_users(tmp_path_factory.mktemp("users") / "users.json")
+
+
+@pytest.fixture(scope="session")
+def local_db(small_sqlite, tmp_path_factory) -> Path:
+    """The analyst's own database behind :func:`local_app`: a copy of the small one. Tests that store
+    through the app pick a school nobody else writes to and count relative to what was there."""
+    db = tmp_path_factory.mktemp("web-local") / "zpb.sqlite"
+    shutil.copy(small_sqlite, db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def local_app(local_db, tmp_path_factory):
+    """`zpb serve` without a login on :func:`local_db` (the analyst's own app), for the session."""
+    from support.web import zpb_serve
+
+    with zpb_serve(["--db", str(local_db)], tmp_path_factory.mktemp("serve-local")) as url:
+        yield url
+

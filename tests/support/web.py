@@ -72,25 +72,37 @@ def zpb_serve(args: list[str], tmp: Path, env: dict[str, str] | None = None) -> 
             proc.wait()
 
 
-def same_origin_guard(page, origin: str) -> list[str]:
+def same_origin_guard(page, origin: str, allow: tuple[str, ...] = ()) -> list[str]:
     """Abort and record every request of ``page`` that leaves ``origin`` (blob: and data: of the page
-    itself aside); returns the list the guard fills."""
+    itself aside); returns the list the guard fills. Requests to the origins of ``allow`` (an OpenID
+    provider's login) go through; what those origins' own pages ask of anywhere else is aborted but
+    not recorded (a provider's page may want its style from a CDN: not the app's concern)."""
     outside: list[str] = []
+    allowed = tuple(a + "/" for a in allow)
 
     def route(r) -> None:
         url = r.request.url
-        if url.startswith((origin + "/", "data:", f"blob:{origin}/")) or url == origin:
+        if url.startswith((origin + "/", *allowed, "data:", f"blob:{origin}/")) or url == origin:
             r.continue_()
         else:
-            outside.append(url)
+            if not (allowed and r.request.frame.url.startswith(allowed)):
+                outside.append(url)
             r.abort()
     page.route("**/*", route)
     return outside
 
 
-def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(require_axe()))
-    return page.evaluate(AXE_JS)
+def inject_axe(page) -> None:
+    """axe-core into the page (its context must bypass the page's CSP), once per document."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(require_axe()))
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ()) -> list[dict]:
+    """axe-core's violations of the page as it is now; only those of ``impacts`` when given."""
+    inject_axe(page)
+    found = page.evaluate(AXE_JS)
+    return [v for v in found if not impacts or v["impact"] in impacts]
 
 
 def wait_text(page, text: str, timeout: float = 120_000) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from support.browser import artifact, chromium_browser
-from support.web import axe_violations, log_in, password_app, same_origin_guard, wait_text, zpb_serve
+from support.web import axe_violations, log_in, password_app, same_origin_guard, wait_text
 
 EDITION = "2025/2026"
 BOCHNIA = "Komenda Powiatowa Policji w Bochni"
@@ -101,18 +100,7 @@ def check_survey_forms(page, ref, folder: Path) -> None:
 
 # --------------------------------------------------------------------------- on the analyst's machine
 
-@pytest.fixture(scope="module")
-def local_db(small_sqlite, tmp_path_factory):
-    db = tmp_path_factory.mktemp("downloads-local") / "zpb.sqlite"
-    shutil.copy(small_sqlite, db)
-    return db
-
-
-@pytest.fixture(scope="module")
-def local_app(local_db, tmp_path_factory):
-    with zpb_serve(["--db", str(local_db)], tmp_path_factory.mktemp("serve")) as url:
-        yield url
-
+# local_app and local_db: the session's (tests/conftest.py); these tests only read.
 
 def lite(db: Path, query: str, *params: object) -> list[tuple]:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
