@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -105,10 +105,42 @@ def axe_violations(page, impacts: tuple[str, ...] = ()) -> list[dict]:
     return [v for v in found if not impacts or v["impact"] in impacts]
 
 
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
+    """Whether ``condition()`` comes to hold within ``timeout`` seconds, asked every tenth of a second
+    (what the server does after the page has its answer, a journal note, takes a moment)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def wait_text(page, text: str, timeout: float = 120_000) -> None:
     """Until ``text`` is shown somewhere in the page (Bokeh renders inside shadow roots, which
     Playwright's text selectors pierce)."""
     page.get_by_text(text, exact=False).filter(visible=True).first.wait_for(state="visible", timeout=timeout)
+
+
+def wait_row(page, text: str, timeout: float = 120_000) -> None:
+    """Until a table row showing ``text`` is on screen (a file's name is also in the result above a
+    list: its row shows the list itself is there)."""
+    page.locator("tr", has_text=text).filter(visible=True).first.wait_for(timeout=timeout)
+
+
+COMPLETIONS_JS = """(title) => {
+    const found = [];
+    for (const doc of window.Bokeh.documents)
+        for (const model of doc.all_models)
+            if (model.title === title && Array.isArray(model.completions)) found.push(...model.completions);
+    return found;
+}"""
+
+
+def completions(page, label: str) -> list[str]:
+    """Everything the autocomplete box labelled ``label`` may offer: the list the page was given
+    (read from the page's Bokeh model, not from what a few typed keys happen to show)."""
+    return page.evaluate(COMPLETIONS_JS, label)
 
 
 def check_survey(page, rspo: int | str, export: Path) -> None:

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from support.browser import artifact, chromium_browser
-from support.web import axe_violations, same_origin_guard, wait_text, zpb_serve
+from support.web import axe_violations, same_origin_guard, wait_row, wait_text, zpb_serve
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 
@@ -122,7 +122,7 @@ def test_the_coordinator_logged_in_by_the_provider_stores_a_survey(app, provider
         page.get_by_role("button", name="Zapisz").click()
         wait_text(page, "Zapisano jako import nr")
         page.get_by_text("Importy", exact=True).first.click()
-        wait_text(page, "ankieta oidc.csv")
+        wait_row(page, "ankieta oidc.csv")
         assert "anna" in page.locator("table").filter(visible=True).last.inner_text()
         assert outside == []
     with psycopg.connect(owner) as con:

@@ -20,7 +20,7 @@ from tornado.web import create_signed_value
 from support.browser import artifact, chromium_browser
 from support.surveys import answers, expected_counts, write_google_csv
 from support.web import (PASSWORDS, SECRET, axe_violations, check_survey, cleared_school, log_in, password_app,
-                         same_origin_guard, wait_text, zpb_serve)
+                         same_origin_guard, wait_row, wait_text, zpb_serve)
 from zpb_lib import store
 from zpb_lib.services import imports as import_service
 from zpb_lib.store.frames import table_hash, tables
@@ -71,7 +71,7 @@ def test_the_coordinator_sees_her_schools_and_stores_a_survey(app, team_db, ref,
         page.get_by_role("button", name="Zapisz").click()
         wait_text(page, "Zapisano jako import nr")
         page.get_by_text("Importy", exact=True).first.click()
-        wait_text(page, "uczniowie SP.csv")
+        wait_row(page, "uczniowie SP.csv")
         page.screenshot(path=str(artifact("web-password-imports.png")), full_page=True)
         listed = page.locator("table").last.inner_text()
         assert "anna" in listed
