@@ -146,7 +146,7 @@ def chromium_browser() -> Iterator[object]:
         try:
             yield b
         finally:
-            for ctx in b.contexts:
+            for ctx in b.contexts if b.is_connected() else ():  # a crashed browser took them along
                 if ctx not in before:
                     ctx.close()
 
