@@ -38,6 +38,12 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("db_backend", BACKENDS, indirect=True, scope="module")
 
 
+def pytest_sessionfinish(session, exitstatus):
+    from support.browser import close_session_browser  # the browser tests share one Chromium
+
+    close_session_browser()
+
+
 @pytest.fixture(scope="module")
 def db_backend(request) -> str:
     """"sqlite", or "postgresql" in the modules marked ``both_backends`` (their second pass)."""
@@ -214,9 +220,28 @@ def team_db(pg, small_pg_template):
     return owner, pg.url(owner.rsplit("/", 1)[1], user=WEB_LOGIN)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def users(tmp_path_factory):
-    """The users file of the team tests' logins (support.web.PASSWORDS)."""
+    """The users file of the team tests' logins (support.web.PASSWORDS); no test changes it."""
     from support.web import add_users
 
     return add_users(tmp_path_factory.mktemp("users") / "users.json")
+
+
+@pytest.fixture(scope="session")
+def local_db(small_sqlite, tmp_path_factory) -> Path:
+    """The analyst's own database behind :func:`local_app`: a copy of the small one. Tests that store
+    through the app pick a school nobody else writes to and count relative to what was there."""
+    db = tmp_path_factory.mktemp("web-local") / "zpb.sqlite"
+    shutil.copy(small_sqlite, db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def local_app(local_db, tmp_path_factory):
+    """`zpb serve` without a login on :func:`local_db` (the analyst's own app), for the session."""
+    from support.web import zpb_serve
+
+    with zpb_serve(["--db", str(local_db)], tmp_path_factory.mktemp("serve-local")) as url:
+        yield url
+

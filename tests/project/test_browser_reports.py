@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from support.browser import Guard, artifact, chromium_browser, open_page, require_chromium
+from support.web import axe_violations, inject_axe
 from zpb_lib.batch.index import search_key
 from zpb_lib.batch.pipeline import BuildOptions, build
 from zpb_lib.domain.labels import label
@@ -33,23 +34,12 @@ EDITION = "2025/2026"
 COUNTIES = ("1201", "1261")  # a land county and the city county with the universities
 LANGS = ("pl", "en")
 PAGES = ("index", "voivodeship", "county-1201", "county-1261", "school-1", "school-2", "university")
-AXE = Path(__file__).resolve().parents[1] / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 A4_TEXT_WIDTH_PX = 680  # 210 mm - 2 × 15 mm margins at 96 px per inch
 # What a chart's alternative text must not be: a word for "a chart" says nothing about what it shows.
 GENERIC_ALT = {"wykres", "chart", "rysunek", "figure", "image", "obraz", "mapa", "map", "graph", "grafika",
                "rysunek bez opisu tekstowego", "figure without a text description"}
-
-
-def require_axe() -> Path:
-    if not AXE.exists():
-        message = ("AXE-CORE NOT INSTALLED: run `npm ci` in tests/a11y (make test does it when "
-                   "tests/a11y/node_modules is missing)")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return AXE
 
 
 # --------------------------------------------------------------------------- the test build
@@ -315,25 +305,19 @@ def test_structure_is_accessible(sample, chromium, lang, key):
         page.close()
 
 
-AXE_JS = """async () => {
-    const r = await axe.run(document, {resultTypes: ['violations']});
-    return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
-        id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
-}"""
+SERIOUS = ("serious", "critical")
 
 
 @pytest.mark.parametrize("lang, key", ALL)
 def test_axe_finds_no_serious_violations(sample, checker, lang, key):
-    axe = require_axe()
     log = open_page(checker, sample[lang][key], viewport=DESKTOP)
     page = log.page
     try:
-        page.add_script_tag(path=str(axe))
+        inject_axe(page)
         assert page.evaluate("typeof axe.run") == "function"
-        assert page.evaluate(AXE_JS) == []
+        assert axe_violations(page, SERIOUS) == []
         page.set_viewport_size(PHONE)
-        assert page.evaluate(AXE_JS) == []
+        assert axe_violations(page, SERIOUS) == []
         assert log.external_requests() == []
     finally:
         page.close()

@@ -7,11 +7,12 @@ fails them, so that a missing install step cannot hide behind a skip.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -39,21 +40,70 @@ def require_chromium() -> str:
     return path
 
 
+# The session's Playwright and Chromium, started on first use. Playwright's sync API marks its event
+# loop as the thread's running loop between its calls, and asyncio.run() refuses to start under such
+# a mark: so the mark is set only while a test holds the browser (_lent) and cleared after, as it was
+# when each test stopped a Playwright of its own.
+_playwright: Any = None
+_chromium: Any = None
+_loop: asyncio.AbstractEventLoop | None = None
+_lenders = 0
+
+
+@contextlib.contextmanager
+def _lent() -> Iterator[Any]:
+    """The session's Playwright for the block (nested blocks share it)."""
+    global _playwright, _loop, _lenders
+    if _playwright is None:
+        from playwright.sync_api import sync_playwright
+
+        _playwright = sync_playwright().start()
+        _loop = asyncio.get_running_loop()
+    elif _lenders == 0:
+        asyncio._set_running_loop(_loop)
+    _lenders += 1
+    try:
+        yield _playwright
+    finally:
+        _lenders -= 1
+        if _lenders == 0:
+            asyncio._set_running_loop(None)
+
+
+def _session_chromium() -> Any:
+    """The session's Chromium, launched again if a test crashed it."""
+    global _chromium
+    if _chromium is None or not _chromium.is_connected():
+        _chromium = _playwright.chromium.launch(executable_path=require_chromium(), headless=True,
+                                                args=CHROMIUM_FLAGS)
+    return _chromium
+
+
+def close_session_browser() -> None:
+    """Closes the session's Chromium and stops its Playwright (the suite's last step)."""
+    global _playwright, _chromium
+    if _playwright is None:
+        return
+    with _lent():
+        if _chromium is not None and _chromium.is_connected():
+            _chromium.close()
+        _playwright.stop()  # clears the loop's running mark on its way out
+    _playwright = _chromium = None
+
+
 @contextlib.contextmanager
 def browser() -> Iterator[object]:
-    """A Playwright Chromium browser (sync API)."""
-    from playwright.sync_api import sync_playwright
-
+    """A Playwright Chromium context of its own profile (sync API): a browser process of its own,
+    started by the session's Playwright."""
     path = require_chromium()
-    with tempfile.TemporaryDirectory(prefix="zpb-chromium-") as profile:
-        with sync_playwright() as p:
-            # A persistent context gives an empty profile folder of our own.
-            ctx = p.chromium.launch_persistent_context(profile, executable_path=path, headless=True,
-                                                       args=CHROMIUM_FLAGS)
-            try:
-                yield ctx
-            finally:
-                ctx.close()
+    with tempfile.TemporaryDirectory(prefix="zpb-chromium-") as profile, _lent() as p:
+        # A persistent context gives an empty profile folder of our own.
+        ctx = p.chromium.launch_persistent_context(profile, executable_path=path, headless=True,
+                                                   args=CHROMIUM_FLAGS)
+        try:
+            yield ctx
+        finally:
+            ctx.close()
 
 
 class Guard:
@@ -84,20 +134,21 @@ def artifact(name: str) -> Path:
 
 @contextlib.contextmanager
 def chromium_browser() -> Iterator[object]:
-    """A Playwright ``Browser`` (Debian's Chromium with the flags above), for tests that need
-    several contexts at once — say one with the pages' Content-Security-Policy in force and one
-    with ``new_context(bypass_csp=True)`` so that a checker script (axe-core) can be injected.
-    Playwright's sync API allows one running instance per thread, so :func:`browser` cannot be
-    opened twice."""
-    from playwright.sync_api import sync_playwright
-
-    path = require_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+    """The session's Chromium (a Playwright ``Browser``, Debian's Chromium with the flags above) for
+    the block: a test opens the contexts it needs — say one with the pages' Content-Security-Policy
+    in force and one with ``new_context(bypass_csp=True)`` so that a checker script (axe-core) can be
+    injected — and every context opened in the block is closed at its end. One browser serves the
+    whole session: launching one per test cost about a second each."""
+    require_chromium()
+    with _lent():
+        b = _session_chromium()
+        before = set(b.contexts)
         try:
             yield b
         finally:
-            b.close()
+            for ctx in b.contexts if b.is_connected() else ():  # a crashed browser took them along
+                if ctx not in before:
+                    ctx.close()
 
 
 def file_url(path: str | os.PathLike[str]) -> str:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -72,25 +72,48 @@ def zpb_serve(args: list[str], tmp: Path, env: dict[str, str] | None = None) -> 
             proc.wait()
 
 
-def same_origin_guard(page, origin: str) -> list[str]:
+def same_origin_guard(page, origin: str, allow: tuple[str, ...] = ()) -> list[str]:
     """Abort and record every request of ``page`` that leaves ``origin`` (blob: and data: of the page
-    itself aside); returns the list the guard fills."""
+    itself aside); returns the list the guard fills. Requests to the origins of ``allow`` (an OpenID
+    provider's login) go through; what those origins' own pages ask of anywhere else is aborted but
+    not recorded (a provider's page may want its style from a CDN: not the app's concern)."""
     outside: list[str] = []
+    allowed = tuple(a + "/" for a in allow)
 
     def route(r) -> None:
         url = r.request.url
-        if url.startswith((origin + "/", "data:", f"blob:{origin}/")) or url == origin:
+        if url.startswith((origin + "/", *allowed, "data:", f"blob:{origin}/")) or url == origin:
             r.continue_()
         else:
-            outside.append(url)
+            if not (allowed and r.request.frame.url.startswith(allowed)):
+                outside.append(url)
             r.abort()
     page.route("**/*", route)
     return outside
 
 
-def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(require_axe()))
-    return page.evaluate(AXE_JS)
+def inject_axe(page) -> None:
+    """axe-core into the page (its context must bypass the page's CSP), once per document."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(require_axe()))
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ()) -> list[dict]:
+    """axe-core's violations of the page as it is now; only those of ``impacts`` when given."""
+    inject_axe(page)
+    found = page.evaluate(AXE_JS)
+    return [v for v in found if not impacts or v["impact"] in impacts]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
+    """Whether ``condition()`` comes to hold within ``timeout`` seconds, asked every tenth of a second
+    (what the server does after the page has its answer, a journal note, takes a moment)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def wait_text(page, text: str, timeout: float = 120_000) -> None:
@@ -106,6 +129,21 @@ def imports_listed(page, file_name: str) -> str:
     table = page.locator("table").filter(has_text=file_name).filter(has_text="Kto").filter(visible=True).first
     table.wait_for(state="visible", timeout=120_000)
     return table.inner_text()
+
+
+COMPLETIONS_JS = """(title) => {
+    const found = [];
+    for (const doc of window.Bokeh.documents)
+        for (const model of doc.all_models)
+            if (model.title === title && Array.isArray(model.completions)) found.push(...model.completions);
+    return found;
+}"""
+
+
+def completions(page, label: str) -> list[str]:
+    """Everything the autocomplete box labelled ``label`` may offer: the list the page was given
+    (read from the page's Bokeh model, not from what a few typed keys happen to show)."""
+    return page.evaluate(COMPLETIONS_JS, label)
 
 
 def check_survey(page, rspo: int | str, export: Path) -> None:

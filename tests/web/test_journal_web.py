@@ -14,7 +14,8 @@ import pytest
 
 from support.browser import artifact, chromium_browser
 from support.surveys import answers, write_google_csv
-from support.web import axe_violations, cleared_school, log_in, password_app, same_origin_guard, wait_text
+from support.web import (axe_violations, cleared_school, log_in, password_app, same_origin_guard, wait_text,
+                         wait_until)
 from zpb_lib.web.auth import Identity
 from zpb_lib.web.config import ServeConfig
 from zpb_lib.web.journal import note, note_login, typed_login
@@ -62,7 +63,7 @@ def test_the_analyst_reads_what_the_coordinator_did(app, team_db, ref, tmp_path)
         wait_text(page, "Po zapisaniu w bazie znajdzie się")
         page.get_by_role("button", name="Zapisz").click()
         wait_text(page, "Zapisano jako import nr")
-        page.wait_for_timeout(1000)  # the note follows the result shown
+        wait_until(lambda: ("anna", BOCHNIA, "import") in {r[:3] for r in journal_rows(owner)})  # the note follows
         page.goto(app + "/logout")
         wait_text(page, "Wylogowano.")
 

@@ -4,7 +4,6 @@ page; the database holds exactly its rows. Nothing leaves the app's origin; axe-
 It refuses to listen elsewhere without a login."""
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import subprocess
 
@@ -12,20 +11,14 @@ import pytest
 
 from support.browser import artifact, chromium_browser
 from support.surveys import EDITION, answers, expected_counts, free_target, write_google_csv
-from support.web import ZPB, axe_violations, check_survey, same_origin_guard, wait_text, zpb_serve
+from support.web import ZPB, axe_violations, check_survey, same_origin_guard, wait_text
 
 
-@pytest.fixture(scope="module")
-def local_db(small_sqlite, tmp_path_factory):
-    db = tmp_path_factory.mktemp("web-local") / "zpb.sqlite"
-    shutil.copy(small_sqlite, db)
-    return db
-
-
-@pytest.fixture(scope="module")
-def app(local_db, tmp_path_factory):
-    with zpb_serve(["--db", str(local_db)], tmp_path_factory.mktemp("serve")) as url:
-        yield url
+@pytest.fixture
+def app(local_app):
+    """The session's local app (tests/conftest.py): these tests read, or store for a school nobody
+    else writes to."""
+    return local_app
 
 
 def test_refuses_other_addresses_without_login(local_db):
@@ -98,12 +91,10 @@ def test_axe_and_origin_on_every_tab(app):
         page.goto(app + "/")
         wait_text(page, "Placówek:")
         problems = {"Szkoły": axe_violations(page)}
-        for tab in ("Import", "Importy"):
+        for tab, shown in (("Import", "Rodzaj pliku"), ("Importy", "Importy: analityk (wszystkie powiaty)")):
             page.get_by_text(tab, exact=True).first.click()
-            page.wait_for_timeout(300)
-            problems[tab] = page.evaluate(
-                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0,3).map(n => n.target.join(' '))}))")
+            wait_text(page, shown)  # the tab's own content is on screen
+            problems[tab] = axe_violations(page)
         ctx.close()
     assert outside == []
     assert problems == {"Szkoły": [], "Import": [], "Importy": []}

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from support.browser import artifact, chromium_browser
-from support.web import axe_violations, wait_text, zpb_serve
+from support.web import axe_violations, same_origin_guard, wait_text, zpb_serve
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 
@@ -55,7 +55,7 @@ def count_of(owner: str, unit: str | None) -> int:
 def test_login_through_the_provider_gives_the_roles_view(app, provider, team_db, sub, unit):
     with chromium_browser() as b:
         page = b.new_page(viewport={"width": 1280, "height": 900})
-        outside = same_origin_guard_with(page, app, provider)
+        outside = same_origin_guard(page, app, allow=(provider,))
         log_in(page, app, sub)
         wait_text(page, "Placówek:")
         page.screenshot(path=str(artifact(f"web-oidc-{sub}.png")))
@@ -71,22 +71,6 @@ def test_login_through_the_provider_gives_the_roles_view(app, provider, team_db,
         actions = [a for (a,) in con.execute("SELECT action FROM journal WHERE login = %s AND role = %s AND "
                                              "(detail = 'oidc' OR action = 'logout') ORDER BY id", (sub, role))]
     assert actions[-2:] == ["login", "logout"]
-
-
-def same_origin_guard_with(page, app: str, provider: str) -> list[str]:
-    """The app's origin and, for the login itself, the provider's."""
-    outside: list[str] = []
-
-    def route(r) -> None:
-        url = r.request.url
-        if url.startswith((app + "/", provider + "/", "data:", f"blob:{app}/")):
-            r.continue_()
-        else:  # the provider's own page may want its style from a CDN (aborted: not the app's concern)
-            if r.request.frame.url.startswith(app):
-                outside.append(url)
-            r.abort()
-    page.route("**/*", route)
-    return outside
 
 
 @pytest.mark.parametrize("sub, words", [("gosc", "nie ma roli"), ("dwa", "kilka ról ZPB (zpb_analyst, zpb_reader)")])
@@ -130,7 +114,7 @@ def test_the_coordinator_logged_in_by_the_provider_stores_a_survey(app, provider
     export = write_google_csv(tmp_path / "ankieta oidc.csv", ref, "students", rows)
     with chromium_browser() as b:
         page = b.new_page(viewport={"width": 1280, "height": 900})
-        outside = same_origin_guard_with(page, app, provider)
+        outside = same_origin_guard(page, app, allow=(provider,))
         log_in(page, app, "anna")
         wait_text(page, "Placówek:")
         check_survey(page, rspo, export)

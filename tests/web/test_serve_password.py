@@ -168,9 +168,9 @@ def test_axe_and_origin_on_the_login_and_the_app(app):
     assert outside == []
 
 
-def test_failed_logins_are_limited(app):
-    """Last in the module: the address of every test is the same, and stays refused for the window."""
-    with chromium_browser() as b:
+def test_failed_logins_are_limited(team_db, users, tmp_path):
+    """On a server of its own: the address of every test is the same, and stays refused for the window."""
+    with password_app(team_db[1], users, tmp_path) as app, chromium_browser() as b:
         page = b.new_page()
         for _ in range(10):
             log_in(page, app, "rita", "zle-haslo-000000")
