@@ -240,3 +240,48 @@ def test_group_and_wave_guessed_from_the_dropped_file(app, ref, tmp_path):
         wait_text(page, "Rozpoznano z pliku: rodzice, ewaluacja")
         assert page.get_by_label("Grupa", exact=True).filter(visible=True).input_value() == "rodzice"
         assert page.get_by_label("Pomiar", exact=True).filter(visible=True).input_value() == "ewaluacja"
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+def test_refusals_and_an_audit_summary_in_the_page_language(app, local_db, ref, tmp_path, lang):
+    """A PDF saved as .csv dropped as a survey export is refused in the page's language; an audit
+    protocol's dry run says its points and outcome in it too."""
+    from support.audits import fill, full_points, school
+    from zpb_lib import store
+    from zpb_lib.ingest.audit import write_template
+
+    words = {"pl": dict(kind="Rodzaj pliku", audit="Protokół audytu", check="Sprawdź (bez zapisu)", school="Placówka",
+                        refused="plik to dokument PDF, a nie eksport ankiety", points="Punkty", outcome="wynik: audyt kontrolny"),
+             "en": dict(kind="Kind of file", audit="Audit protocol", check="Check (store nothing)", school="Institution",
+                        refused="the file is a PDF document, not a survey export", points="Points",
+                        outcome="outcome: a ")}[lang]
+    (pdf := tmp_path / "ankieta.csv").write_bytes(b"%PDF-1.4\n" + b"\x00" * 64)
+    with store.connect(local_db) as con:
+        rspo = school(con, offset=3 if lang == "en" else 2)
+        target = free_target(con)
+        template = write_template(con, rspo, EDITION, tmp_path / "szablon.xlsx")
+    protocol = fill(template, tmp_path / "protokół.xlsx", full_points(ref.catalogue_for("school", EDITION)))
+    with chromium_browser() as b:
+        page = b.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app + f"/?lang={lang}")
+        wait_text(page, "Placówek:" if lang == "pl" else "Institutions:")
+        page.get_by_text("Import", exact=True).first.click()
+        page.get_by_label(words["school"], exact=True).press_sequentially(str(target), delay=20)
+        page.get_by_text(f"(RSPO {target})").first.click()
+        page.locator("input[type=file]").set_input_files(str(pdf))
+        check = page.get_by_role("button", name=words["check"])
+        check.and_(page.locator(":enabled")).wait_for(timeout=60_000)
+        check.click()
+        wait_text(page, words["refused"])
+        page.goto(app + f"/?lang={lang}")  # a new tab's page: no file dropped yet
+        page.get_by_text("Import", exact=True).first.click()
+        page.get_by_label(words["kind"]).select_option(label=words["audit"])
+        page.locator("input[type=file]").set_input_files(str(protocol))
+        check = page.get_by_role("button", name=words["check"])
+        check.and_(page.locator(":enabled")).wait_for(timeout=60_000)
+        check.click()
+        try:
+            wait_text(page, words["outcome"])
+            wait_text(page, words["points"])
+        finally:
+            page.screenshot(path=str(artifact(f"web-local-audit-{lang}.png")), full_page=True)

@@ -17,6 +17,7 @@ from typing import Sequence
 from zpb_lib.core.errors import Refusal
 from zpb_lib.domain.institutions import Institution, UnknownInstitution, by_ids, lookup
 from zpb_lib.core.limits import MIB, WHAT, FileLimits, LimitsError, file_limits
+from zpb_lib.ingest.messages_pl import polish
 from zpb_lib.reference import Edition, Reference
 from zpb_lib.store.backend import Connection
 from zpb_lib.store.history import replace_refusal
@@ -47,6 +48,10 @@ class Problem:
                 col += f" „{self.column}”"
             parts.append(col)
         return ", ".join(parts)
+
+    def in_polish(self) -> str:
+        """The message in Polish, for the web app (English when the catalogue has no template for it)."""
+        return polish(self.message)
 
     def __str__(self) -> str:
         where = self.where()

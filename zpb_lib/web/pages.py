@@ -18,6 +18,7 @@ import param
 
 from zpb_lib import store
 from zpb_lib.core.errors import ZpbError
+from zpb_lib.ingest.messages_pl import polish
 from zpb_lib.reference import GROUPS, WAVES, reference
 from zpb_lib.services import imports as import_service
 from zpb_lib.services.lookups import current_edition, editions
@@ -26,7 +27,8 @@ from zpb_lib.store.rights import ANALYST, READER, unit_role
 from zpb_lib.web.auth import COOKIE, LOGOUT, Identity, local_identity, read_identity
 from zpb_lib.web.config import ServeConfig
 from zpb_lib.web.downloads import DownloadsPage
-from zpb_lib.web.summaries import survey_summary
+from zpb_lib.web.summaries import (audit_summary, institutions_summary, problems_table, register_summary,
+                                   survey_summary, undo_summary)
 from zpb_lib.web.journal import JournalPage, client_address, note
 from zpb_lib.web.tables import html_table
 from zpb_lib.web.texts import LANGS, TEXTS, t
@@ -354,18 +356,23 @@ class ImportPage:
     def describe(self, outcome: import_service.ImportOutcome) -> str:
         lang = self.lang
         if outcome.refused:
-            rows = [[p.sheet or "", p.row or "", (p.letter or "") + (f" „{p.column}”" if p.column else ""), p.message]
-                    for p in outcome.problems]
-            table = html_table([t("col_sheet", lang), t("col_row", lang), t("col_column", lang), t("col_problem", lang)],
-                               rows) if rows else f"<pre>{escape(outcome.message or '')}</pre>"
+            table = (problems_table(outcome.problems, lang) if outcome.problems
+                     else f"<pre>{escape(outcome.message or '')}</pre>")
             return f'<div role="alert"><p class="zpb-refused">{escape(t("refused", lang, file=outcome.file_name))}</p>{table}</div>'
         head = (t("dry_run_ok", lang, file=outcome.file_name) if outcome.dry_run
                 else t("saved", lang, id=outcome.import_id))
-        if outcome.kind == "survey":
-            body = survey_summary(outcome.result, lang)
-        else:
+        summary = SUMMARIES.get(outcome.kind)
+        if summary is not None and outcome.result is not None:
+            body = summary(outcome.result, lang)
+        else:  # a kind without its own summary: the command line's lines
             body = "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in outcome.lines) + "</ul>"
         return f'<div role="status"><p class="zpb-ok">{escape(head)}</p>{body}</div>'
+
+
+# the summary of each kind of import, in the page's language, from its result
+SUMMARIES: dict[str, Callable[[Any, str], str]] = {
+    "survey": survey_summary, "audit": audit_summary, "register": register_summary,
+    "institutions": institutions_summary}
 
 
 class ImportsPage:
@@ -411,14 +418,18 @@ class ImportsPage:
         outcome = await self.session.run(lambda: import_service.undo(self.session.config.db, int(number),
                                                                      dry_run=dry_run))
         if outcome.refused:
-            self.result.object = f'<p class="zpb-refused" role="alert">{escape(outcome.refusal or "")}</p>'
+            refusal = polish(outcome.refusal or "") if self.lang == "pl" else outcome.refusal or ""
+            self.result.object = f'<p class="zpb-refused" role="alert">{escape(refusal)}</p>'
             self.undo_button.disabled = True
             if not dry_run:
                 await note(self.session, "undo", f"import #{number}: refused")
             return
-        lines = "".join(f"<li>{escape(line)}</li>" for line in outcome.lines)
+        if outcome.result is not None:
+            body = undo_summary(outcome.result, self.lang)
+        else:
+            body = "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in outcome.lines) + "</ul>"
         head = "" if dry_run else f"<p class='zpb-ok'>{escape(t('undone', self.lang, id=number))}</p>"
-        self.result.object = f'<div role="status">{head}<ul>{lines}</ul></div>'
+        self.result.object = f'<div role="status">{head}{body}</div>'
         self.undo_button.disabled = not dry_run
         if not dry_run:
             await note(self.session, "undo", "import " + ", ".join(f"#{i}" for i in outcome.undone or (int(number),)))
