@@ -185,6 +185,7 @@ def open_downloads(page, app: str, login: str) -> None:
     log_in(page, app, login)
     wait_text(page, "Placówek:")
     page.get_by_text("Pobierz", exact=True).first.click()
+    page.get_by_label("Placówka audytowana", exact=True).wait_for()  # the tab is made when first opened
 
 
 def pg(owner: str, query: str, *params: object) -> list[tuple]:

@@ -272,7 +272,10 @@ def test_refusals_and_an_audit_summary_in_the_page_language(app, local_db, ref, 
         check = page.get_by_role("button", name=words["check"])
         check.and_(page.locator(":enabled")).wait_for(timeout=60_000)
         check.click()
-        wait_text(page, words["refused"])
+        try:
+            wait_text(page, words["refused"])
+        finally:
+            page.screenshot(path=str(artifact(f"web-local-refused-{lang}.png")), full_page=True)
         page.goto(app + f"/?lang={lang}")  # a new tab's page: no file dropped yet
         page.get_by_text("Import", exact=True).first.click()
         page.get_by_label(words["kind"]).select_option(label=words["audit"])

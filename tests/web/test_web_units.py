@@ -153,3 +153,27 @@ def test_a_tab_is_made_when_first_opened_and_once():
     tabs.active = 2
     assert made == ["first", "third"]
     assert [o.objects[0].object if o.objects else None for o in tabs.objects] == ["<p>first</p>", None, "<p>third</p>"]
+
+
+def test_a_dropped_file_is_written_once_and_again_only_when_removed():
+    """The group's guess reads the file in a thread while „Sprawdź” may be pressed: the second
+    request for the file must find the same file, not one removed and written anew."""
+    from zpb_lib.web.auth import local_identity
+    from zpb_lib.web.pages import ImportPage, Session
+
+    session = Session(config(), local_identity(), "pl")
+    page = ImportPage(session, [], analyst=True, on_saved=lambda: None)
+    try:
+        page.file.value = {"ankieta.csv": "a,b\n1,2\n"}  # text arrives as text
+        first = page.upload()
+        assert first.read_bytes() == b"a,b\n1,2\n"
+        first.write_bytes(b"as the thread found it")  # a rewrite would put the upload back
+        again = page.upload()
+        assert again == first and again.read_bytes() == b"as the thread found it"
+        session.discard_upload()  # an import ended: the folder is gone, the same file is written again
+        assert page.upload().read_bytes() == b"a,b\n1,2\n"
+        page.file.value = {"inna.csv": b"x\n"}  # another file dropped: written in its place
+        other = page.upload()
+        assert other.name == "inna.csv" and other.read_bytes() == b"x\n" and not first.exists()
+    finally:
+        session.discard_upload()

@@ -188,6 +188,7 @@ class ImportPage:
     def __init__(self, session: Session, schools: list[School], analyst: bool, on_saved: Callable[[], None]):
         lang = self.lang = session.lang
         self.session, self.on_saved = session, on_saved
+        self._written: tuple[Any, Path] | None = None  # the file dropped last, as written
         self.by_label = {s.label(): s for s in schools}
         kinds = ["survey", "audit", "register"] + (["institutions", "published"] if analyst else [])
         self.kind = pn.widgets.Select(label=t("what_file", lang),
@@ -245,16 +246,20 @@ class ImportPage:
         self.check_button.disabled = not self.file.value  # until the whole file has arrived
 
     def upload(self) -> Path | None:
-        """The file dropped last, written into this tab's private folder (None: none yet)."""
+        """The file dropped last, written into this tab's private folder (None: none yet). Written
+        once per file dropped: the guess of a survey's group reads it in a thread while „Sprawdź”
+        may already have been pressed, and must not find it removed and written again."""
         files = self.file.value or {}
         if not files:
             return None
-        name, data = list(files.items())[-1]  # the file dropped last
-        if isinstance(data, str):  # a text file arrives as text
-            data = data.encode("utf-8")
+        name, dropped = list(files.items())[-1]  # the file dropped last
+        if self._written is not None and self._written[0] is dropped and self._written[1].is_file():
+            return self._written[1]
         self.session.discard_upload()
         path = self.session.upload_folder() / Path(name).name
-        path.write_bytes(data)
+        # a text file arrives as text
+        path.write_bytes(dropped.encode("utf-8") if isinstance(dropped, str) else dropped)
+        self._written = (dropped, path)
         return path
 
     async def guess(self, _event: Any = None) -> None:
