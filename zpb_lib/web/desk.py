@@ -90,16 +90,16 @@ class DeskPage:
         self.xlsx = Download(label=t("desk_xlsx", lang), button_type="primary", width=200)
         self.xlsx.callback = self.workbook
 
-        self.search = pn.widgets.TextInput(label=t("desk_search", lang), placeholder="", width=340)
-        self.stage = pn.widgets.Select(label=t("desk_stage", lang), width=240, options={
+        self.search = pn.widgets.TextInput(label=t("desk_search", lang), placeholder="", width=300)
+        self.stage = pn.widgets.Select(label=t("desk_stage", lang), width=220, options={
             t("desk_every_stage", lang): "", **{label(f"status.{s}", lang): s for s in STATUSES}})
-        self.due = pn.widgets.Select(label=t("desk_due_filter", lang), width=300, options={
+        self.due = pn.widgets.Select(label=t("desk_due_filter", lang), width=270, options={
             t("desk_every_row", lang): "", t("desk_any_due", lang): ANY_DUE,
             **{label(f"due_kind.{k}", lang): k for k in KINDS}})
-        self.sort = pn.widgets.Select(label=t("desk_sort", lang), width=200,
+        self.sort = pn.widgets.Select(label=t("desk_sort", lang), width=170,
                                       options={t(f"desk_sort_{k}", lang): k for k in SORTS}, value="name")
         # a select, not a checkbox: Bokeh's checkbox has no label element for screen readers
-        self.descending = pn.widgets.Select(label=t("desk_order", lang), width=150, value=False, options={
+        self.descending = pn.widgets.Select(label=t("desk_order", lang), width=120, value=False, options={
             t("desk_ascending", lang): False, t("desk_descending", lang): True})
         self.shown = pn.pane.HTML("", sizing_mode="stretch_width")
         self.table = pn.pane.HTML("", sizing_mode="stretch_width")

@@ -108,9 +108,9 @@ def row_cells(row: DeskRow, lang: str) -> list[str]:
             fmt.date(row.valid_until, lang) if row.valid_until else "", last_audit_text(row, lang), due_text(row, lang)]
 
 
-def _table(headers: list[str], rows: list[str], caption: str) -> str:
+def _table(headers: list[str], rows: list[str], caption: str, css: str) -> str:
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
-    return (f'<table class="zpb-table zpb-desk-table"><caption>{escape(caption)}</caption>'
+    return (f'<table class="zpb-table {css}"><caption>{escape(caption)}</caption>'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
@@ -129,7 +129,7 @@ def institutions_table(rows: list[DeskRow], lang: str, caption: str) -> str:
         cells = row_cells(r, lang)
         body.append("<tr>" + f"<td>{escape(cells[0])}</td>" + _name_cell(r.ident, r.name, lang)
                     + "".join(f"<td>{escape(c)}</td>" for c in cells[2:]) + "</tr>")
-    return _table(headers, body, caption)
+    return _table(headers, body, caption, "zpb-desk-table")
 
 
 def items_of(desk: Desk, kind: str = "") -> list[DueItem]:
@@ -142,7 +142,7 @@ def items_table(items: list[DueItem], lang: str, caption: str) -> str:
     headers = [t("desk_col_kind", lang), t("col_name", lang), t("col_ident", lang), t("desk_col_detail", lang)]
     body = ["<tr>" + f"<td>{escape(label(f'due_kind.{i.kind}', lang))}</td>" + _name_cell(i.ident, i.name, lang)
             + f"<td>{escape(i.ident or '')}</td><td>{escape(i.detail(lang))}</td></tr>" for i in items]
-    return _table(headers, body, caption)
+    return _table(headers, body, caption, "zpb-items-table")
 
 
 def tiles(pairs: Iterable[tuple[str, str]], css: str) -> str:
