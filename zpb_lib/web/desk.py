@@ -148,10 +148,11 @@ class DeskPage:
         self.desk = d
         who = (", ".join(county_name(c, lang) for c in d.counties) if d.units is not None
                else t("every_unit", lang))
-        self.status.object = (f'<p role="status">{escape(t("desk_scope", lang, who=who, edition=d.edition, today=fmt.date(d.today, lang)))}'
-                              "</p>")
+        scope = t("desk_scope", lang, who=who, edition=d.edition, today=fmt.date(d.today, lang))
+        self.status.object = f'<p role="status">{escape(scope)}</p>'
         self.counts.object = counts_tiles(d, lang)
-        self.figures_heading.object = f"<h3>{escape(t('desk_figures_heading', lang, date=fmt.date(d.as_of, lang)))}</h3>"
+        as_of = t("desk_figures_heading", lang, date=fmt.date(d.as_of, lang))
+        self.figures_heading.object = f"<h3>{escape(as_of)}</h3>"
         self.figures.object = figures_tiles(d.totals(), lang)
         self.show_rows()
         self.show_items()
