@@ -26,6 +26,8 @@ from zpb_lib.services.schools import School, my_schools
 from zpb_lib.store.rights import ANALYST, READER, unit_role
 from zpb_lib.web.auth import COOKIE, LOGOUT, Identity, local_identity, read_identity
 from zpb_lib.web.config import ServeConfig
+from zpb_lib.web.desk import CSS as DESK_CSS
+from zpb_lib.web.desk import desk_tab
 from zpb_lib.web.downloads import DownloadsPage
 from zpb_lib.web.summaries import (audit_summary, institutions_summary, problems_table, register_summary,
                                    survey_summary, undo_summary)
@@ -146,6 +148,12 @@ def lang_of_session() -> str:
     return lang if lang in LANGS else "pl"
 
 
+def school_of_session() -> str:
+    """The institution a link of the „Mój powiat” tab opens (``?school=RSPO``): the Szkoły tab's search."""
+    args = pn.state.session_args or {}
+    return (args.get("school") or [b""])[0].decode("utf-8", "replace")[:40]
+
+
 def no_access(config: ServeConfig, ident: Identity, lang: str) -> pn.Template:
     extra = ""
     if ident.problem.startswith("several:"):
@@ -156,10 +164,11 @@ def no_access(config: ServeConfig, ident: Identity, lang: str) -> pn.Template:
 
 
 class SchoolsPage:
-    def __init__(self, session: Session, schools: list[School]):
+    def __init__(self, session: Session, schools: list[School], query: str = ""):
         lang = session.lang
         self.schools = schools
-        self.search = pn.widgets.TextInput(label=t("search", lang), placeholder="", width=420)
+        self.search = pn.widgets.TextInput(label=t("search", lang), placeholder="", width=420, value=query,
+                                           value_input=query)
         self.count = pn.pane.HTML("")
         self.table = pn.pane.HTML("", sizing_mode="stretch_width")
         self.search.param.watch(lambda e: self.show(), "value_input")
@@ -449,7 +458,7 @@ class ImportsPage:
 
 def build(config: ServeConfig) -> pn.viewable.Viewable:
     """The page of one browser tab."""
-    pn.config.raw_css = [CSS]
+    pn.config.raw_css = [CSS, DESK_CSS]
     lang = lang_of_session()
     ident = identity_of_session(config)
     if ident is None:  # expired between the page load and now
@@ -482,8 +491,12 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
         if imports_page:
             asyncio.ensure_future(imports_page[0].refresh())
 
+    # „Mój powiat” first; the page still opens on Szkoły, so that a login costs what it did (the desk
+    # takes about a second to read) and a link to a school lands on its search.
+    query = school_of_session()
     tabs: list[tuple[str, Callable[[], pn.viewable.Viewable]]] = [
-        (t("tab_schools", lang), lambda: SchoolsPage(session, schools.schools).view)]
+        (t("tab_desk", lang), lambda: desk_tab(session)),
+        (t("tab_schools", lang), lambda: SchoolsPage(session, schools.schools, query).view)]
     if ident.role != READER:
         tabs.append((t("tab_import", lang),
                      lambda: ImportPage(session, schools.schools, ident.role == ANALYST, saved).view))
@@ -493,12 +506,12 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
         tabs.append((t("tab_journal", lang), journal_tab))
     pn.state.on_session_destroyed(lambda ctx: session.discard_upload())
     watch_idle(session)
-    return page(lang, header, lazy_tabs(tabs))
+    return page(lang, header, lazy_tabs(tabs, active=1))
 
 
-def lazy_tabs(tabs: list[tuple[str, Callable[[], pn.viewable.Viewable]]]) -> pn.Tabs:
+def lazy_tabs(tabs: list[tuple[str, Callable[[], pn.viewable.Viewable]]], active: int = 0) -> pn.Tabs:
     """Tabs whose content is made when the tab is first opened: a page load builds and sends the
-    first tab only (building every tab's widgets was most of a login's cost on the server)."""
+    tab it shows (``active``) only (building every tab's widgets was most of a login's cost on the server)."""
     holders = [pn.Column(sizing_mode="stretch_width") for _ in tabs]
     made: set[int] = set()
 
@@ -507,8 +520,9 @@ def lazy_tabs(tabs: list[tuple[str, Callable[[], pn.viewable.Viewable]]]) -> pn.
             made.add(i)
             holders[i].objects = [tabs[i][1]()]
 
-    show(0)
-    view = pn.Tabs(*[(title, holder) for (title, _), holder in zip(tabs, holders)], sizing_mode="stretch_width")
+    show(active)
+    view = pn.Tabs(*[(title, holder) for (title, _), holder in zip(tabs, holders)], active=active,
+                   sizing_mode="stretch_width")
     view.param.watch(lambda e: show(e.new), "active")
     return view
 
