@@ -11,7 +11,7 @@ import pytest
 
 from support.browser import artifact, chromium_browser
 from support.surveys import EDITION, answers, expected_counts, free_target, write_google_csv
-from support.web import ZPB, axe_violations, check_survey, same_origin_guard, wait_text
+from support.web import ZPB, axe_violations, check_survey, same_origin_guard, wait_text, wait_until
 
 
 @pytest.fixture
@@ -94,6 +94,9 @@ def test_axe_and_origin_on_every_tab(app):
         for tab, shown in (("Import", "Rodzaj pliku"), ("Importy", "Importy: analityk (wszystkie powiaty)")):
             page.get_by_text(tab, exact=True).first.click()
             wait_text(page, shown)  # the tab's own content is on screen
+            if tab == "Import":  # the drop zone fades in: axe-core would read its colours mid-fade
+                label = page.locator(".filepond--drop-label").first
+                assert wait_until(lambda: label.evaluate("e => getComputedStyle(e).opacity") == "1")
             problems[tab] = axe_violations(page)
         ctx.close()
     assert outside == []
