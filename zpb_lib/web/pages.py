@@ -26,6 +26,7 @@ from zpb_lib.store.rights import ANALYST, READER, unit_role
 from zpb_lib.web.auth import COOKIE, LOGOUT, Identity, local_identity, read_identity
 from zpb_lib.web.config import ServeConfig
 from zpb_lib.web.downloads import DownloadsPage
+from zpb_lib.web.reports import ReportsPage
 from zpb_lib.web.summaries import survey_summary
 from zpb_lib.web.journal import JournalPage, client_address, note
 from zpb_lib.web.tables import html_table
@@ -43,6 +44,7 @@ CSS = """
 .zpb-facts { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; }
 .zpb-facts dt { font-weight: bold; } .zpb-facts dd { margin: 0; }
 .zpb-table caption { text-align: left; font-weight: bold; padding: .4rem 0; }
+.zpb-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 """
 
 
@@ -462,6 +464,12 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
         asyncio.ensure_future(journal_page.refresh())
         return journal_page.view
 
+    def reports_tab() -> pn.viewable.Viewable:
+        reports_page = ReportsPage(session)
+        asyncio.ensure_future(reports_page.refresh())
+        asyncio.ensure_future(reports_page.poll())
+        return reports_page.view
+
     def saved() -> None:  # an import stored: the imports list, if open, shows it
         if imports_page:
             asyncio.ensure_future(imports_page[0].refresh())
@@ -473,6 +481,7 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
                      lambda: ImportPage(session, schools.schools, ident.role == ANALYST, saved).view))
     tabs.append((t("tab_imports", lang), imports_tab))
     tabs.append((t("tab_downloads", lang), lambda: DownloadsPage(session, schools).view))
+    tabs.append((t("tab_reports", lang), reports_tab))
     if ident.role == ANALYST:
         tabs.append((t("tab_journal", lang), journal_tab))
     pn.state.on_session_destroyed(lambda ctx: session.discard_upload())
