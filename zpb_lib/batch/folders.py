@@ -18,6 +18,8 @@ from pathlib import Path
 from zpb_lib.core.files import FolderError, check_writable, is_temp_name, make_folder, shown, sweep
 
 BUILD_MARKS = ("manifest.json", "journal.jsonl")
+# Where `zpb build` writes and `zpb serve` finds the built reports unless told otherwise.
+DEFAULT_OUT = "reports"
 
 
 def _holds_a_build(folder: Path) -> bool:

@@ -43,6 +43,7 @@ from tqdm import tqdm
 from zpb_lib import code_hash
 from zpb_lib.domain import cube as cube_mod
 from zpb_lib import store
+from zpb_lib.store.freshness import last_import
 from zpb_lib.core.files import LinkRefused, atomic_write, fsync_dir, output_error, read_regular, sweep
 from zpb_lib.domain.institutions import UnknownInstitution, lookup
 from zpb_lib.reference import Reference, reference
@@ -362,7 +363,9 @@ def _run(options: BuildOptions, ref: Reference, edition: str, db_path: Path, edi
     lib_hash = code_hash()
     inputs_key = f"{data_hash}:{ref_hash}:{lib_hash}"
     inputs: dict[str, Any] = {"db": store.display(db_path), "data_hash": data_hash,
-                              "reference_hash": ref_hash, "code_hash": lib_hash, "cube_key": inputs_key}
+                              "reference_hash": ref_hash, "code_hash": lib_hash, "cube_key": inputs_key,
+                              # the newest import the data held: what was stored since is counted against it
+                              "last_import": last_import(con)}
     if pdf_engine:
         inputs["pdf_engine"] = pdf_engine
     cube_path = edition_dir / CUBE_FILE

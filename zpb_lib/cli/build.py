@@ -6,6 +6,7 @@ import os
 import sys
 
 from zpb_lib.batch.cluster import EXTRA
+from zpb_lib.batch.folders import DEFAULT_OUT
 from zpb_lib.batch.local import usable_cores
 from zpb_lib.batch.pdf import PDF_ENGINES
 from zpb_lib.batch.plan import KINDS
@@ -124,7 +125,7 @@ def register_build(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="rebuild reports even when their inputs did not change")
     options.add_lang(p, "report language: pl (polski, default), en (English), or both: pl,en (one cube; Polish in "
                         "reports/<edition>/, English in reports/<edition>/en/)", several=True)
-    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT}/)")
     p.add_argument("--notebooks", help="folder with customised report notebooks (default: the notebooks shipped with zpb; "
                         "`zpb notebooks copy DIR` makes editable copies)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

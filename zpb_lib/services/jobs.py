@@ -24,6 +24,7 @@ edition started from a terminal makes the job fail with that build's message.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -42,7 +43,7 @@ from zpb_lib.reference import Reference, reference
 from zpb_lib.services import builds
 from zpb_lib.services.job_files import (ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobFolder,
                                         Progress, Result, new_id, now, process_start, runner_alive, update)
-from zpb_lib.store.role_names import ANALYST
+from zpb_lib.store.role_names import ANALYST, is_acting_role
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNER_DIED", "RUNNING", "Job", "JobRefused", "Progress",
            "Result", "cancel", "get", "jobs", "queue", "resume", "run_job", "run_next", "submit"]
@@ -239,6 +240,15 @@ def _take(folder: JobFolder, job_id: str) -> Job | None:
         return folder.write(update(job, building=True))
 
 
+def _acting(job: Job) -> contextlib.AbstractContextManager:
+    """The build reads the data in the role of whoever started it: the web app's own login, which
+    the runner connects with, holds no rights of its own on a shared database (``zpb db roles
+    --web-login``)."""
+    if is_acting_role(job.role) and job.login:
+        return store.acting_as(job.role, job.login)
+    return contextlib.nullcontext()
+
+
 def _build(folder: JobFolder, job: Job) -> tuple[str, str, Result | None]:
     """Run ``job``'s build, its progress written after each report: its state, error and result."""
     def on_report(r: ReportDone) -> None:
@@ -250,7 +260,8 @@ def _build(folder: JobFolder, job: Job) -> tuple[str, str, Result | None]:
 
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # one that came meanwhile: raised here
-        summary = builds.run(_options(job), on_report=on_report)
+        with _acting(job):
+            summary = builds.run(_options(job), on_report=on_report)
     except KeyboardInterrupt:
         return CANCELLED, "", None
     except (ValueError, KeyError) as exc:  # what `zpb build` prints in one line

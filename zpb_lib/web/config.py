@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zpb_lib.batch.folders import DEFAULT_OUT
 from zpb_lib.core.errors import ZpbError
 
 AUTH_MODES = ("none", "password", "oidc")
@@ -45,6 +46,7 @@ class ServeConfig:
     idle_minutes: float = 30.0  # a session with no action for this long ends
     max_upload_mb: float = 20.0
     secure_cookies: bool = True  # Secure cookies: the app is reached over TLS (not on an analyst's own machine)
+    reports: Path = Path(DEFAULT_OUT)  # the built reports (`zpb build --out`) and the web app's builds
 
     @property
     def local(self) -> bool:

@@ -29,6 +29,7 @@ from zpb_lib.web.config import ServeConfig
 from zpb_lib.web.desk import CSS as DESK_CSS
 from zpb_lib.web.desk import desk_tab
 from zpb_lib.web.downloads import DownloadsPage
+from zpb_lib.web.reports import ReportsPage
 from zpb_lib.web.summaries import (audit_summary, institutions_summary, problems_table, register_summary,
                                    survey_summary, undo_summary)
 from zpb_lib.web.journal import JournalPage, client_address, note
@@ -47,6 +48,7 @@ CSS = """
 .zpb-facts { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; }
 .zpb-facts dt { font-weight: bold; } .zpb-facts dd { margin: 0; }
 .zpb-table caption { text-align: left; font-weight: bold; padding: .4rem 0; }
+.zpb-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 """
 
 
@@ -487,6 +489,12 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
         asyncio.ensure_future(journal_page.refresh())
         return journal_page.view
 
+    def reports_tab() -> pn.viewable.Viewable:
+        reports_page = ReportsPage(session)
+        asyncio.ensure_future(reports_page.refresh())
+        asyncio.ensure_future(reports_page.poll())
+        return reports_page.view
+
     def saved() -> None:  # an import stored: the imports list, if open, shows it
         if imports_page:
             asyncio.ensure_future(imports_page[0].refresh())
@@ -502,6 +510,7 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
                      lambda: ImportPage(session, schools.schools, ident.role == ANALYST, saved).view))
     tabs.append((t("tab_imports", lang), imports_tab))
     tabs.append((t("tab_downloads", lang), lambda: DownloadsPage(session, schools).view))
+    tabs.append((t("tab_reports", lang), reports_tab))
     if ident.role == ANALYST:
         tabs.append((t("tab_journal", lang), journal_tab))
     pn.state.on_session_destroyed(lambda ctx: session.discard_upload())

@@ -13,7 +13,7 @@ from bokeh.settings import settings as bokeh_settings
 
 from zpb_lib import store
 from zpb_lib.store.rights import ANALYST, READER
-from zpb_lib.web import pages
+from zpb_lib.web import pages, report_files
 from zpb_lib.web.auth import LOGIN, LOGOUT, PasswordLogin, SessionAuth
 from zpb_lib.web.config import ServeConfig, check
 from zpb_lib.web.guard import SecurityHeaders
@@ -52,6 +52,7 @@ def server_options(config: ServeConfig) -> dict[str, Any]:
         # a page whose websocket comes late (a busy server) keeps its session rather than being built twice
         unused_session_lifetime=300_000,
     )
+    options["extra_patterns"] = [report_files.handler(config)]
     provider = auth_provider(config)
     if provider is not None:
         options["auth_provider"] = provider
@@ -65,6 +66,19 @@ def check_database(config: ServeConfig) -> None:
         store.connect(config.db, readonly=True).close()
 
 
+def resume_builds(config: ServeConfig) -> None:
+    """Start the builds that waited while no server ran (once, before any process is forked)."""
+    from zpb_lib.services import jobs  # the build's machinery: only once the server starts
+
+    try:
+        started = jobs.resume(config.reports)
+    except (OSError, ValueError) as exc:  # a reports folder it cannot use: its builds say so when asked
+        log.warning("the queued report builds of %s were not resumed: %s", config.reports, exc)
+        return
+    for job in started:
+        log.info("report build %s of %s resumed", job.id, job.edition)
+
+
 def serve(config: ServeConfig) -> None:
     """Serve until interrupted."""
     check(config)
@@ -73,6 +87,8 @@ def serve(config: ServeConfig) -> None:
     pn.config.inline = False
     # the drop zone's scripts with every page: its tab is made after the page has loaded
     pn.extension("filedropper", design="native", notifications=False, sizing_mode="stretch_width")
+
+    resume_builds(config)
 
     def app() -> pn.viewable.Viewable:  # Panel calls a function per session (a partial it would show as text)
         return pages.build(config)

@@ -224,6 +224,63 @@ TEXTS: dict[str, dict[str, str]] = {
     "get_form_csv": {"pl": "Pytania i odpowiedzi w tabeli (.csv)", "en": "Questions and answers as a table (.csv)"},
     "get_form_pdf": {"pl": "Ankieta do druku (.pdf)", "en": "The survey for print (.pdf)"},
     "prepared": {"pl": "Przygotowano plik „{file}”.", "en": "Prepared „{file}”."},
+    "tab_reports": {"pl": "Raporty", "en": "Reports"},
+    "reports_heading": {"pl": "Zbudowane raporty", "en": "Built reports"},
+    "reports_help": {"pl": "Raport HTML otwiera się w przeglądarce, PDF się pobiera. Każdy raport podaje wersję danych, "
+                           "z których powstał.",
+                     "en": "A report's HTML opens in the browser, its PDF downloads. Each report names the data "
+                           "version it was made from."},
+    "reports_lang": {"pl": "Język raportów", "en": "Language of the reports"},
+    "reports_none": {"pl": "Brak zbudowanych raportów tej edycji.", "en": "No reports of this edition have been built."},
+    "reports_caption": {"pl": "Raporty: {n}", "en": "Reports: {n}"},
+    "col_report": {"pl": "Raport", "en": "Report"},
+    "col_built": {"pl": "Zbudowano", "en": "Built"},
+    "col_version": {"pl": "Wersja danych", "en": "Data version"},
+    "col_files": {"pl": "Pliki", "en": "Files"},
+    "open_html": {"pl": "HTML", "en": "HTML"},
+    "get_pdf": {"pl": "PDF", "en": "PDF"},
+    "report_kind_voivodeship": {"pl": "województwo", "en": "voivodeship"},
+    "report_kind_county": {"pl": "powiat", "en": "county"},
+    "report_kind_school": {"pl": "placówka", "en": "institution"},
+    "fresh": {"pl": "Dane nie zmieniły się od tej wersji.", "en": "The data has not changed since this build."},
+    "stale": {"pl": "Dane zmieniły się od tej wersji.", "en": "The data has changed since this build."},
+    "stale_imports": {"pl": "Dane zmieniły się od tej wersji: {n}.", "en": "The data has changed since this build: {n}."},
+    "build_heading": {"pl": "Zbuduj raporty", "en": "Build the reports"},
+    "build_help_unit": {"pl": "Buduje raporty powiatów jednostki ({who}) i ich placówek w wybranej edycji i języku. "
+                              "Jednocześnie trwa jedno budowanie edycji; kolejne czekają w kolejce.",
+                        "en": "Builds the reports of the unit's counties ({who}) and their institutions in the chosen "
+                              "edition and language. One build of an edition runs at a time; others wait in line."},
+    "build_help_all": {"pl": "Buduje raporty całej edycji albo jednej jednostki w wybranym języku. Jednocześnie trwa "
+                             "jedno budowanie edycji; kolejne czekają w kolejce.",
+                       "en": "Builds the reports of the whole edition, or of one unit, in the chosen language. One "
+                             "build of an edition runs at a time; others wait in line."},
+    "build_unit": {"pl": "Zakres", "en": "Scope"},
+    "whole_edition": {"pl": "cała edycja", "en": "the whole edition"},
+    "build_kinds": {"pl": "Raporty", "en": "Reports"},
+    "kinds_with_schools": {"pl": "powiatów i ich placówek", "en": "the counties' and their institutions'"},
+    "kinds_counties": {"pl": "tylko powiatów (bez placówek)", "en": "the counties' only (no institutions)"},
+    "build": {"pl": "Zbuduj raporty", "en": "Build the reports"},
+    "cancel": {"pl": "Anuluj", "en": "Cancel"},
+    "build_progress": {"pl": "Postęp budowania", "en": "Build progress"},
+    "job_queued": {"pl": "Budowanie nr {id} czeka w kolejce: pozycja {position}.",
+                   "en": "Build {id} is waiting in line: position {position}."},
+    "job_starting": {"pl": "Budowanie nr {id} trwa: przygotowanie danych.", "en": "Build {id} is running: preparing the data."},
+    "job_running": {"pl": "Budowanie nr {id} trwa: {done} z {planned} raportów.",
+                    "en": "Build {id} is running: {done} of {planned} reports."},
+    "job_cancelling": {"pl": "Budowanie nr {id}: anulowanie…", "en": "Build {id}: cancelling…"},
+    "job_done": {"pl": "Budowanie nr {id} zakończone: zbudowano {built}, bez zmian {skipped}, błędów {failed}.",
+                 "en": "Build {id} finished: {built} built, {skipped} unchanged, {failed} failed."},
+    "job_failed": {"pl": "Budowanie nr {id} nie powiodło się: {error}", "en": "Build {id} failed: {error}"},
+    "job_cancelled": {"pl": "Budowanie nr {id} anulowano ({who}).", "en": "Build {id} was cancelled ({who})."},
+    "job_refused": {"pl": "Nie można zbudować raportów: {error}", "en": "The reports cannot be built: {error}"},
+    "queue_caption": {"pl": "Kolejka budowania edycji", "en": "The edition's build line"},
+    "col_position": {"pl": "Pozycja", "en": "Position"},
+    "col_job": {"pl": "Budowanie", "en": "Build"},
+    "col_state": {"pl": "Stan", "en": "State"},
+    "col_scope": {"pl": "Zakres", "en": "Scope"},
+    "state_queued": {"pl": "czeka", "en": "waiting"},
+    "state_running": {"pl": "trwa", "en": "running"},
+    "failures": {"pl": "Raporty z błędem", "en": "Reports that failed"},
     "tab_journal": {"pl": "Dziennik", "en": "Journal"},
     "journal_heading": {"pl": "Dziennik: logowania, importy, cofnięcia, pobrania",
                         "en": "Journal: logins, imports, undos, downloads"},
@@ -295,6 +352,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "desk_sort_last_audit": {"pl": "ostatni audyt", "en": "last audit"},
     "desk_sort_due": {"pl": "liczba zadań", "en": "number of items due"},
 }
+
+
+def imports_count(n: int, lang: str) -> str:
+    """„1 import”, „3 importy”, „5 importów”; „1 import”, „3 imports”."""
+    if lang == "en":
+        return f"{n} import" + ("" if n == 1 else "s")
+    if n == 1:
+        return "1 import"
+    few = n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14)
+    return f"{n} importy" if few else f"{n} importów"
 
 
 def t(key: str, lang: str, **values: object) -> str:
