@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from support.smtp import Inbox
+from support.smtp import free_port as _port
 from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.services import delivery
@@ -23,30 +23,6 @@ from zpb_lib.services.smtp import SmtpError, SmtpSettings
 
 EDITION = "2025/2026"
 UNIT, OTHER = "KMP-TARNOW", "KPP-BOCHNIA"
-
-
-class Inbox:
-    """What the server was given: (recipients, parsed message) per message; refuses ``refuse``."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], object]] = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 Message accepted"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
