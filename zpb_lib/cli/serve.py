@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--idle-minutes", type=float, default=30.0, help="a session with no action ends after this "
                    "(default 30)")
     p.add_argument("--session-hours", type=float, default=8.0, help="a login lasts at most this (default 8)")
+    p.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
+                   help="the folder `zpb build --out` wrote the reports to (default: reports)")
     p.add_argument("--insecure-cookies", action="store_true", help="cookies also over plain HTTP (tests, or a "
                    "trial without TLS); never behind a public address")
     p.set_defaults(func=cmd_serve)
@@ -69,7 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     fields = dict(db=args.db, address=args.address, port=args.port, auth=args.auth, users_file=users, oidc=oidc,
                   public_url=args.public_url, processes=args.processes, max_upload_mb=args.max_upload_mb,
                   idle_minutes=args.idle_minutes, session_hours=args.session_hours,
-                  secure_cookies=not args.insecure_cookies and args.auth != "none")
+                  secure_cookies=not args.insecure_cookies and args.auth != "none", reports=args.reports)
     secret = _secret(args.cookie_secret_file, settings.COOKIE_SECRET)
     if secret is not None:
         fields["cookie_secret"] = secret

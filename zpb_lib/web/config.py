@@ -45,6 +45,7 @@ class ServeConfig:
     idle_minutes: float = 30.0  # a session with no action for this long ends
     max_upload_mb: float = 20.0
     secure_cookies: bool = True  # Secure cookies: the app is reached over TLS (not on an analyst's own machine)
+    reports: Path | None = None  # the folder `zpb build --out` writes to (None: its default, reports/)
 
     @property
     def local(self) -> bool:
