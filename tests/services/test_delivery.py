@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,25 @@ def test_a_report_file_gone_since_the_preview_is_recorded_as_failed(built, db, s
     assert sent[gone.institution_id].outcome == "failed" and "cannot be read" in sent[gone.institution_id].detail
     assert len(inbox.messages) == 1
     assert {r[0]: r[6] for r in rows(db)}[gone.institution_id] == "failed"
+
+
+def test_a_units_sendings_and_its_reports_as_one_zip(built, db, server, tmp_path):
+    _, smtp = server
+    mine = built["mine"]
+    p = delivery.preview(db, unit=UNIT, edition=EDITION, reports_dir=built["reports"])
+    delivery.send(db, p, smtp=smtp, login="anna")
+    got = delivery.sendings(db, "zpb_unit_kmp_tarnow")
+    assert sorted((s.login, s.edition, s.recipient, s.report_file, s.data_version, s.outcome) for s in got) == sorted(
+        ("anna", EDITION, built["addresses"][iid], report_of(built, rspo)[0].name,
+         built["manifest"]["inputs"]["data_hash"], "sent") for iid, rspo in mine[:2])
+    schools = {s.recipient: s.school for s in got}
+    assert all(schools[built["addresses"][iid]].endswith(f"(RSPO {rspo})") for iid, rspo in mine[:2])
+    assert delivery.sendings(db, OTHER) == []
+    # the zip: the unit's three built PDFs, the one without an address too
+    out = delivery.zip_reports(p, tmp_path / "raporty.zip")
+    with zipfile.ZipFile(out) as z:
+        pdfs = [report_of(built, rspo)[0] for _, rspo in mine[:3]]
+        assert sorted(z.namelist()) == sorted(pdf.name for pdf in pdfs)
+        assert all(z.read(pdf.name) == pdf.read_bytes() for pdf in pdfs)
+    nothing = delivery.preview(db, unit=UNIT, edition=EDITION, reports_dir=tmp_path / "none")
+    assert delivery.zip_reports(nothing, tmp_path / "pusty.zip") is None
