@@ -3,8 +3,8 @@ real SMTP server started here (aiosmtpd), whose address reaches the server proce
 ``ZPB_SMTP_*`` environment, from school reports built by `zpb build` on the shared database.
 
 Three of KPP Bochnia's four schools taking part and one of KMP Tarnów's have a built report; one of
-Bochnia's built ones has no address (see ``built``). The coordinator of KPP Bochnia previews (the school without an address
-listed), sends, and downloads the zip: the server received one message per school of hers with an
+Bochnia's built ones has no address (see ``built``). The coordinator of KPP Bochnia previews (the
+school without an address listed), sends, and downloads the zip: the server received one message per school of hers with an
 address and a report, each with that school's PDF, none for Tarnów's; the database recorded each
 sending as hers; the zip holds her unit's PDFs only. What is expected is read here with plain SQL
 and from the build's manifest. axe-core finds nothing on the tab; nothing leaves the app's origin."""

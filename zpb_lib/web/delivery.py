@@ -26,13 +26,21 @@ from zpb_lib.services.lookups import current_edition, editions
 from zpb_lib.services.smtp import SmtpSettings
 from zpb_lib.web.downloads import Download
 from zpb_lib.web.tables import html_table
-from zpb_lib.web.texts import t
+from zpb_lib.web.texts import LANGS, t
 
 if TYPE_CHECKING:  # the page builds this tab: no import back at run time
     from zpb_lib.web.pages import Session
 
 DEFAULT_REPORTS = Path("reports")  # `zpb build`'s own default output folder
 SHOWN_SENDINGS = 500
+
+
+def refused(text: str) -> str:
+    return f'<p class="zpb-refused" role="alert">{escape(text)}</p>'
+
+
+def done(text: str) -> str:
+    return f'<p class="zpb-ok" role="status">{escape(text)}</p>'
 
 
 def smtp_settings() -> tuple[SmtpSettings | None, str]:
@@ -65,10 +73,14 @@ class DeliveryPage:
         else:
             self.unit = None
             self.own_unit = sorted(units)[0]  # a unit's role serves one unit
-            whose = pn.pane.HTML(f"<p>{escape(t('delivery_unit_of', lang, who=names.get(self.own_unit, self.own_unit)))}</p>")
+            who = names.get(self.own_unit, self.own_unit)
+            whose = pn.pane.HTML(f"<p>{escape(t('delivery_unit_of', lang, who=who))}</p>")
         held = editions(held_only=True)
         self.edition = pn.widgets.Select(label=t("edition", lang), options={e.label: e.edition for e in reversed(held)},
                                          value=current_edition().edition, width=200)
+        # the reports' language: the page's by default, as the default text's
+        self.report_lang = pn.widgets.Select(label=t("delivery_lang", lang), width=200,
+                                             options={t(f"lang_{code}", lang): code for code in LANGS}, value=lang)
         self.preview_button = pn.widgets.Button(label=t("delivery_preview", lang), button_type="primary", width=200)
         self.preview_view = pn.pane.HTML("", sizing_mode="stretch_width")
 
@@ -101,18 +113,19 @@ class DeliveryPage:
         self.send_button.on_click(self.ask)
         self.yes.on_click(self.send)
         self.no.on_click(lambda e: setattr(self.confirm, "visible", False))
-        for w in (self.unit, self.edition):
+        for w in (self.unit, self.edition, self.report_lang):
             if w is not None:
                 w.param.watch(lambda e: self.stale(), "value")
         if self.unit is not None:
             self.unit.param.watch(lambda e: asyncio.ensure_future(self.refresh()), "value")
 
-        heading = pn.pane.HTML(f"<h2>{escape(t('delivery_heading', lang))}</h2><p>{escape(t('delivery_help', lang))}</p>",
-                               sizing_mode="stretch_width")
+        heading = pn.pane.HTML(f"<h2>{escape(t('delivery_heading', lang))}</h2>"
+                               f"<p>{escape(t('delivery_help', lang))}</p>", sizing_mode="stretch_width")
         history_heading = pn.pane.HTML(f"<h2>{escape(t('delivery_history', lang))}</h2>")
-        self.view = pn.Column(heading, whose, self.edition, pn.Row(self.preview_button, self.zip_button),
-                              self.zip_result, self.preview_view, self.subject, self.text, fields, sending, self.result,
-                              history_heading, self.history, sizing_mode="stretch_width")
+        self.view = pn.Column(heading, whose, pn.Row(self.edition, self.report_lang),
+                              pn.Row(self.preview_button, self.zip_button), self.zip_result, self.preview_view,
+                              self.subject, self.text, fields, sending, self.result, history_heading, self.history,
+                              sizing_mode="stretch_width")
 
     @property
     def unit_code(self) -> str | None:
@@ -127,7 +140,7 @@ class DeliveryPage:
 
     def _make(self) -> delivery.Preview:
         return delivery.preview(self.session.config.db, unit=self.unit_code, edition=self.edition.value,
-                                reports_dir=self.reports, lang=self.lang)
+                                reports_dir=self.reports, lang=self.report_lang.value)
 
     async def make_preview(self, _event: Any = None) -> None:
         self.stale()
@@ -135,7 +148,7 @@ class DeliveryPage:
         try:
             preview = await self.session.run(self._make)
         except (ZpbError, ValueError) as exc:
-            self.preview_view.object = f'<p class="zpb-refused" role="alert">{escape(str(exc))}</p>'
+            self.preview_view.object = refused(str(exc))
             return
         self.preview = preview
         self.preview_view.object = self.describe(preview)
@@ -155,14 +168,16 @@ class DeliveryPage:
         else:
             parts.append(f"<p>{escape(t('delivery_nothing', lang))}</p>")
         for key, missing in (("delivery_no_address", p.no_address), ("delivery_no_report", p.no_report)):
-            items = "".join(f"<li>{escape(r.label())}</li>" for r in missing) or f"<li>{escape(t('delivery_none', lang))}</li>"
+            items = "".join(f"<li>{escape(r.label())}</li>" for r in missing)
+            items = items or f"<li>{escape(t('delivery_none', lang))}</li>"
             parts.append(f"<h3>{escape(t(key, lang, n=len(missing)))}</h3><ul>{items}</ul>")
         return f'<div role="status">{"".join(parts)}</div>'
 
     def ask(self, _event: Any = None) -> None:
         if self.preview is None or self.smtp is None:
             return
-        self.confirm_text.object = (f'<p role="alert">{escape(t("delivery_confirm", self.lang, n=len(self.preview.ready), server=self.smtp.server))}</p>')
+        question = t("delivery_confirm", self.lang, n=len(self.preview.ready), server=self.smtp.server)
+        self.confirm_text.object = f'<p role="alert">{escape(question)}</p>'
         self.confirm.visible = True
 
     async def send(self, _event: Any = None) -> None:
@@ -178,46 +193,47 @@ class DeliveryPage:
             sent = await self.session.run(lambda: delivery.send(self.session.config.db, preview, smtp=smtp,
                                                                 text=text, subject=subject))
         except ZpbError as exc:
-            self.result.object = f'<p class="zpb-refused" role="alert">{escape(str(exc))}</p>'
+            self.result.object = refused(str(exc))
             return
         failed = sum(s.outcome == "failed" for s in sent)
-        rows = [[s.recipient.label(), s.recipient.email,
-                 t("delivery_sent", lang) if s.outcome == "sent" else t("delivery_failed", lang, why=s.detail or "")]
-                for s in sent]
+        rows = [[s.recipient.label(), s.recipient.email, self.outcome(s.outcome, s.detail)] for s in sent]
         table = html_table([t("delivery_col_school", lang), t("delivery_col_address", lang),
                             t("delivery_col_outcome", lang)], rows)
         css = "zpb-refused" if failed else "zpb-ok"
-        self.result.object = (f'<div role="status"><p class="{css}">'
-                              f'{escape(t("delivery_done", lang, sent=len(sent) - failed, failed=failed))}</p>{table}</div>')
+        said = t("delivery_done", lang, sent=len(sent) - failed, failed=failed)
+        self.result.object = f'<div role="status"><p class="{css}">{escape(said)}</p>{table}</div>'
         await self.refresh()
+
+    def outcome(self, outcome: str, detail: str | None) -> str:
+        return t("delivery_sent", self.lang) if outcome == "sent" else t("delivery_failed", self.lang, why=detail or "")
 
     async def refresh(self) -> None:
         """The unit's sendings so far, newest first."""
         unit = self.unit_code
         try:
-            rows = await self.session.run(lambda: delivery.sendings(self.session.config.db, unit, limit=SHOWN_SENDINGS))
+            rows = await self.session.run(
+                lambda: delivery.sendings(self.session.config.db, unit, limit=SHOWN_SENDINGS))
         except ZpbError as exc:
-            self.history.object = f'<p class="zpb-refused" role="alert">{escape(str(exc))}</p>'
+            self.history.object = refused(str(exc))
             return
         lang = self.lang
         if not rows:
             self.history.object = f"<p>{escape(t('delivery_history_none', lang))}</p>"
             return
         self.history.object = html_table(
-            [t("delivery_col_when", lang), t("delivery_col_who", lang), t("edition", lang), t("delivery_col_school", lang),
-             t("delivery_col_to", lang), t("delivery_col_report", lang), t("delivery_col_version", lang),
-             t("delivery_col_outcome", lang)],
+            [t(key, lang) for key in ("delivery_col_when", "delivery_col_who", "edition", "delivery_col_school",
+                                      "delivery_col_to", "delivery_col_report", "delivery_col_version",
+                                      "delivery_col_outcome")],
             [[s.at[:19].replace("T", " "), s.login, s.edition, s.school, s.recipient, s.report_file,
-              s.data_version or "",
-              t("delivery_sent", lang) if s.outcome == "sent" else t("delivery_failed", lang, why=s.detail or "")]
-             for s in rows],
+              s.data_version or "", self.outcome(s.outcome, s.detail)] for s in rows],
             caption=t("delivery_history_caption", lang, n=len(rows)))
 
     async def zip_file(self) -> io.BytesIO | None:
         """The unit's built PDFs of the edition as one zip, written in a private folder (0700) that
         is gone before the file reaches the browser."""
         folder = Path(tempfile.mkdtemp(prefix="zpb-download-"))
-        name = f"raporty-{(self.unit_code or 'zpb').lower()}-{self.edition.value.replace('/', '-')}.zip"
+        lang = "" if self.report_lang.value == "pl" else f"-{self.report_lang.value}"
+        name = f"raporty-{(self.unit_code or 'zpb').lower()}-{self.edition.value.replace('/', '-')}{lang}.zip"
 
         def work() -> bytes | None:
             path = delivery.zip_reports(self._make(), folder / name)
@@ -226,13 +242,13 @@ class DeliveryPage:
         try:
             data = await self.session.run(work)
         except (ZpbError, ValueError) as exc:
-            self.zip_result.object = f'<p class="zpb-refused" role="alert">{escape(str(exc))}</p>'
+            self.zip_result.object = refused(str(exc))
             return None
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if data is None:
-            self.zip_result.object = f'<p class="zpb-refused" role="alert">{escape(t("delivery_zip_none", self.lang))}</p>'
+            self.zip_result.object = refused(t("delivery_zip_none", self.lang))
             return None
         self.zip_button.filename = name
-        self.zip_result.object = f'<p class="zpb-ok" role="status">{escape(t("prepared", self.lang, file=name))}</p>'
+        self.zip_result.object = done(t("prepared", self.lang, file=name))
         return io.BytesIO(data)

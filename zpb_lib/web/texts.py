@@ -303,6 +303,7 @@ TEXTS: dict[str, dict[str, str]] = {
                             "has no report."},
     "delivery_unit": {"pl": "Jednostka Policji", "en": "Police unit"},
     "delivery_unit_of": {"pl": "Szkoły jednostki: {who}", "en": "The schools of: {who}"},
+    "delivery_lang": {"pl": "Język raportów", "en": "Language of the reports"},
     "delivery_preview": {"pl": "Podgląd", "en": "Preview"},
     "delivery_no_build": {"pl": "Brak zbudowanych raportów tej edycji w folderze raportów aplikacji: zbuduj je "
                                 "(zpb build) lub poproś o to analityka.",
