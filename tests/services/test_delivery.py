@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-from email import message_from_bytes, policy
+import zipfile
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from support.smtp import Inbox
+from support.smtp import free_port as _port
 from zpb_lib import store
 from zpb_lib.cli import main
 from zpb_lib.services import delivery
@@ -23,30 +24,6 @@ from zpb_lib.services.smtp import SmtpError, SmtpSettings
 
 EDITION = "2025/2026"
 UNIT, OTHER = "KMP-TARNOW", "KPP-BOCHNIA"
-
-
-class Inbox:
-    """What the server was given: (recipients, parsed message) per message; refuses ``refuse``."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], object]] = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 Message accepted"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -284,3 +261,25 @@ def test_a_report_file_gone_since_the_preview_is_recorded_as_failed(built, db, s
     assert sent[gone.institution_id].outcome == "failed" and "cannot be read" in sent[gone.institution_id].detail
     assert len(inbox.messages) == 1
     assert {r[0]: r[6] for r in rows(db)}[gone.institution_id] == "failed"
+
+
+def test_a_units_sendings_and_its_reports_as_one_zip(built, db, server, tmp_path):
+    _, smtp = server
+    mine = built["mine"]
+    p = delivery.preview(db, unit=UNIT, edition=EDITION, reports_dir=built["reports"])
+    delivery.send(db, p, smtp=smtp, login="anna")
+    got = delivery.sendings(db, "zpb_unit_kmp_tarnow")
+    assert sorted((s.login, s.edition, s.recipient, s.report_file, s.data_version, s.outcome) for s in got) == sorted(
+        ("anna", EDITION, built["addresses"][iid], report_of(built, rspo)[0].name,
+         built["manifest"]["inputs"]["data_hash"], "sent") for iid, rspo in mine[:2])
+    schools = {s.recipient: s.school for s in got}
+    assert all(schools[built["addresses"][iid]].endswith(f"(RSPO {rspo})") for iid, rspo in mine[:2])
+    assert delivery.sendings(db, OTHER) == []
+    # the zip: the unit's three built PDFs, the one without an address too
+    out = delivery.zip_reports(p, tmp_path / "raporty.zip")
+    with zipfile.ZipFile(out) as z:
+        pdfs = [report_of(built, rspo)[0] for _, rspo in mine[:3]]
+        assert sorted(z.namelist()) == sorted(pdf.name for pdf in pdfs)
+        assert all(z.read(pdf.name) == pdf.read_bytes() for pdf in pdfs)
+    nothing = delivery.preview(db, unit=UNIT, edition=EDITION, reports_dir=tmp_path / "none")
+    assert delivery.zip_reports(nothing, tmp_path / "pusty.zip") is None

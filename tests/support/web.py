@@ -176,11 +176,12 @@ def add_users(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def password_app(db_url: str, users: Path, tmp: Path, *extra: str) -> Iterator[str]:
-    """``zpb serve --auth password`` on ``db_url`` with the tests' users and cookie secret."""
+def password_app(db_url: str, users: Path, tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``zpb serve --auth password`` on ``db_url`` with the tests' users and cookie secret (``env``:
+    more of the server's environment)."""
     (tmp / "secret").write_text(SECRET)
     with zpb_serve(["--db", db_url, "--auth", "password", "--users", str(users), "--insecure-cookies",
-                    "--cookie-secret-file", str(tmp / "secret"), *extra], tmp) as url:
+                    "--cookie-secret-file", str(tmp / "secret"), *extra], tmp, env) as url:
         yield url
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import smtplib
 import stat
+import zipfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -28,6 +29,7 @@ from zpb_lib.core.errors import ZpbError
 from zpb_lib.domain.labels import LANGS, label
 from zpb_lib.reference import Reference, reference
 from zpb_lib.reference.identifiers import Identifier, identifier, parse_identifier
+from zpb_lib.reference.identifiers import label as id_label
 from zpb_lib.services.imports import Db
 from zpb_lib.services.smtp import Mailer, SmtpSettings, reply
 from zpb_lib.store.acting import acting
@@ -324,3 +326,42 @@ def history(db: Db, institution: "str | int", edition: str | None = None, *, lim
     with store.connect(db, readonly=True) as con:
         inst = lookup(con, institution)
         return delivery_rows.deliveries(con, institution_id=inst.id, edition=edition, limit=limit)
+
+
+@dataclass(frozen=True)
+class Sending:
+    """One row of a unit's record of sendings, with the institution named."""
+    at: str  # ISO time, the database server's clock (UTC)
+    login: str  # who sent it
+    edition: str
+    school: str  # the institution as :meth:`Recipient.label` names it
+    recipient: str  # the address it went to
+    report_file: str
+    data_version: str | None  # of the build that made the report
+    outcome: str  # sent | failed
+    detail: str | None  # why it failed
+
+
+def sendings(db: Db, unit: str | None, *, limit: int = 500, ref: Reference | None = None) -> list[Sending]:
+    """The sendings to the institutions of ``unit`` (a police unit's code or role; None: every unit)
+    the login may read, newest first."""
+    code = unit_code(unit, ref) if unit else None
+    with store.connect(db, readonly=True) as con:
+        rows = delivery_rows.of_unit(con, code, limit=limit)
+    out = []
+    for at, login, edition, name, locality, rspo, polon, recipient, report_file, version, outcome, detail in rows:
+        out.append(Sending(str(at), login, edition, f"{name}, {locality} ({id_label(rspo, polon)})", recipient,
+                           report_file, version, outcome, detail))
+    return out
+
+
+def zip_reports(preview: Preview, out: Path) -> Path | None:
+    """The built PDFs of ``preview``'s institutions (with an address or not) as one zip at ``out``, each
+    under its own file name; None when none is built. Stored, not compressed: a PDF is compressed already."""
+    reports = sorted({r.report for r in preview.recipients if r.report is not None}, key=lambda p: p.name)
+    if not reports:
+        return None
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        for path in reports:
+            archive.write(path, arcname=path.name)
+    return out

@@ -26,6 +26,7 @@ from zpb_lib.services.schools import School, my_schools
 from zpb_lib.store.rights import ANALYST, READER, unit_role
 from zpb_lib.web.auth import COOKIE, LOGOUT, Identity, local_identity, read_identity
 from zpb_lib.web.config import ServeConfig
+from zpb_lib.web.delivery import DeliveryPage
 from zpb_lib.web.desk import CSS as DESK_CSS
 from zpb_lib.web.desk import desk_tab
 from zpb_lib.web.downloads import DownloadsPage
@@ -495,6 +496,11 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
         asyncio.ensure_future(reports_page.poll())
         return reports_page.view
 
+    def delivery_tab() -> pn.viewable.Viewable:
+        delivery_page = DeliveryPage(session, schools.units)
+        asyncio.ensure_future(delivery_page.refresh())
+        return delivery_page.view
+
     def saved() -> None:  # an import stored: the imports list, if open, shows it
         if imports_page:
             asyncio.ensure_future(imports_page[0].refresh())
@@ -511,6 +517,8 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
     tabs.append((t("tab_imports", lang), imports_tab))
     tabs.append((t("tab_downloads", lang), lambda: DownloadsPage(session, schools).view))
     tabs.append((t("tab_reports", lang), reports_tab))
+    if ident.role != READER:  # the unit's coordinator sends her schools' reports; the analyst any unit's
+        tabs.append((t("tab_delivery", lang), delivery_tab))
     if ident.role == ANALYST:
         tabs.append((t("tab_journal", lang), journal_tab))
     pn.state.on_session_destroyed(lambda ctx: session.discard_upload())

@@ -351,6 +351,68 @@ TEXTS: dict[str, dict[str, str]] = {
     "desk_sort_valid_until": {"pl": "ważne do", "en": "valid to"},
     "desk_sort_last_audit": {"pl": "ostatni audyt", "en": "last audit"},
     "desk_sort_due": {"pl": "liczba zadań", "en": "number of items due"},
+    "tab_delivery": {"pl": "Wysyłka", "en": "Delivery"},
+    "delivery_heading": {"pl": "Wysyłka raportów do szkół", "en": "Sending the reports to the schools"},
+    "delivery_help": {"pl": "Każda szkoła jednostki dostaje e-mailem swój raport (PDF w załączniku) na adres z rejestru "
+                            "RSPO. Najpierw podgląd: kto dostanie który raport, kto nie ma adresu, komu brak raportu.",
+                      "en": "Each school of the unit gets its report by e-mail (the PDF attached), at its address in "
+                            "the RSPO register. The preview first: who gets which report, who has no address, who "
+                            "has no report."},
+    "delivery_unit": {"pl": "Jednostka Policji", "en": "Police unit"},
+    "delivery_unit_of": {"pl": "Szkoły jednostki: {who}", "en": "The schools of: {who}"},
+    "delivery_lang": {"pl": "Język raportów", "en": "Language of the reports"},
+    "delivery_preview": {"pl": "Podgląd", "en": "Preview"},
+    "delivery_no_build": {"pl": "Brak zbudowanych raportów tej edycji w folderze raportów aplikacji: zbuduj je "
+                                "(zpb build) lub poproś o to analityka.",
+                          "en": "The app's reports folder holds no build of this edition: build the reports "
+                                "(zpb build) or ask an analyst to."},
+    "delivery_counts": {"pl": "Placówek w programie: {n}; do wysłania: {ready}.",
+                        "en": "Institutions taking part: {n}; to send: {ready}."},
+    "delivery_to_send": {"pl": "Do wysłania", "en": "To send"},
+    "delivery_col_school": {"pl": "Szkoła", "en": "School"},
+    "delivery_col_address": {"pl": "Adres e-mail", "en": "E-mail address"},
+    "delivery_col_report": {"pl": "Raport (plik)", "en": "Report (file)"},
+    "delivery_no_address": {"pl": "Bez adresu e-mail w rejestrze RSPO ({n})",
+                            "en": "Without an e-mail address in the RSPO register ({n})"},
+    "delivery_no_report": {"pl": "Bez raportu PDF ({n})", "en": "Without a PDF report ({n})"},
+    "delivery_none": {"pl": "brak", "en": "none"},
+    "delivery_subject": {"pl": "Temat", "en": "Subject"},
+    "delivery_text": {"pl": "Treść wiadomości", "en": "The message"},
+    "delivery_fields": {"pl": "W temacie i treści {name} zastępuje nazwa szkoły, {edition} edycja, {unit} nazwa "
+                              "jednostki Policji.",
+                        "en": "In the subject and the message, {name} stands for the school's name, {edition} for "
+                              "the edition, {unit} for the police unit's name."},
+    "delivery_send": {"pl": "Wyślij", "en": "Send"},
+    "delivery_confirm": {"pl": "Wiadomości do wysłania: {n} (przez serwer {server}). Wysłać teraz?",
+                         "en": "Messages to send: {n} (through the server {server}). Send them now?"},
+    "delivery_confirm_yes": {"pl": "Tak, wyślij", "en": "Yes, send"},
+    "delivery_confirm_no": {"pl": "Anuluj", "en": "Cancel"},
+    "delivery_nothing": {"pl": "Nie ma czego wysłać: żadna szkoła nie ma jednocześnie adresu i raportu.",
+                         "en": "Nothing to send: no school has both an address and a report."},
+    "delivery_no_smtp": {"pl": "Serwer poczty (SMTP) nie jest ustawiony, więc aplikacja nie wysyła raportów. "
+                               "Administrator ustawia go zmiennymi ZPB_SMTP_* serwera aplikacji. Podgląd i pobranie "
+                               "raportów działają bez niego.",
+                         "en": "No mail (SMTP) server is set, so the app sends no reports. The administrator sets "
+                               "it with the app server's ZPB_SMTP_* variables. The preview and the download work "
+                               "without it."},
+    "delivery_bad_smtp": {"pl": "Ustawienia serwera poczty (SMTP) są błędne, więc aplikacja nie wysyła raportów: {why}",
+                          "en": "The mail (SMTP) server's settings are wrong, so the app sends no reports: {why}"},
+    "delivery_done": {"pl": "Wysłano: {sent}; nie wysłano: {failed}.", "en": "Sent: {sent}; failed: {failed}."},
+    "delivery_col_outcome": {"pl": "Wynik", "en": "Outcome"},
+    "delivery_sent": {"pl": "wysłano", "en": "sent"},
+    "delivery_failed": {"pl": "nie wysłano: {why}", "en": "failed: {why}"},
+    "delivery_zip": {"pl": "Pobierz wszystkie (zip)", "en": "Download all (zip)"},
+    "delivery_zip_none": {"pl": "Brak zbudowanych raportów PDF szkół jednostki w tej edycji.",
+                          "en": "No school report of the unit is built as a PDF in this edition."},
+    "delivery_history": {"pl": "Wysłane dotąd", "en": "Sent so far"},
+    "delivery_history_none": {"pl": "Jednostka nie wysłała jeszcze żadnego raportu.",
+                              "en": "The unit has sent no report yet."},
+    "delivery_history_caption": {"pl": "Wysyłki jednostki, od najnowszej ({n})",
+                                 "en": "The unit's sendings, newest first ({n})"},
+    "delivery_col_when": {"pl": "Kiedy (UTC)", "en": "When (UTC)"},
+    "delivery_col_who": {"pl": "Kto", "en": "Who"},
+    "delivery_col_to": {"pl": "Do", "en": "To"},
+    "delivery_col_version": {"pl": "Wersja danych", "en": "Data version"},
 }
 
 

@@ -64,3 +64,19 @@ def deliveries(con: Connection, *, institution_id: int | None = None, edition: s
     where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
     return con.execute(f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM deliveries {where}ORDER BY at DESC, id DESC LIMIT ?",
                        (*params, int(limit))).fetchall()
+
+
+#: The columns :func:`of_unit` answers with, in order.
+UNIT_DELIVERY_COLUMNS = ("at", "login", "edition", "name", "locality", "rspo", "polon", "recipient", "report_file",
+                         "data_version", "outcome", "detail")
+
+
+def of_unit(con: Connection, unit: str | None, *, limit: int = 500) -> list[tuple]:
+    """The latest rows of the institutions of the counties police unit ``unit`` serves (None: every
+    unit) the login may read, newest first, with each institution's name — :data:`UNIT_DELIVERY_COLUMNS`."""
+    where, params = ("WHERE c.police_unit = ? ", [unit]) if unit is not None else ("", [])
+    return con.execute(
+        "SELECT d.at, d.login, d.edition, i.name, i.locality, i.rspo, i.polon, d.recipient, d.report_file, "
+        "d.data_version, d.outcome, d.detail FROM deliveries d JOIN institutions i ON i.id = d.institution_id "
+        f"JOIN counties c ON c.teryt = i.county {where}ORDER BY d.at DESC, d.id DESC LIMIT ?",
+        (*params, int(limit))).fetchall()
