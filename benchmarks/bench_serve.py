@@ -310,11 +310,9 @@ async def outcome(page, ok: str) -> str:
     return text
 
 
-async def walk(browser, url: str, user: User, expected_list: int, start: asyncio.Barrier | None = None,
-               logged_in=None, meter: Callable[[], tuple[float, float, float]] | None = None) -> tuple[Pass, object]:
-    """One user's way through the app in a context of its own, left open (its session lives on);
-    with ``meter`` (:func:`cpu_meter`), the CPU time each process spent on each action too."""
-    done = Pass(user)
+def stopwatch(done: Pass, meter: Callable[[], tuple[float, float, float]] | None):
+    """(begin, end(action)): the seconds of each action into ``done``, and with ``meter`` the CPU
+    time each process spent on it."""
     t, c = 0.0, (0.0, 0.0, 0.0)
 
     def begin() -> None:
@@ -327,6 +325,15 @@ async def walk(browser, url: str, user: User, expected_list: int, start: asyncio
         done.seconds[action] = time.perf_counter() - t
         if meter:
             done.cpu[action] = tuple(b - a for a, b in zip(c, meter()))
+    return begin, end
+
+
+async def walk(browser, url: str, user: User, expected_list: int, start: asyncio.Barrier | None = None,
+               logged_in=None, meter: Callable[[], tuple[float, float, float]] | None = None) -> tuple[Pass, object]:
+    """One user's way through the app in a context of its own, left open (its session lives on);
+    with ``meter`` (:func:`cpu_meter`), the CPU time each process spent on each action too."""
+    done = Pass(user)
+    begin, end = stopwatch(done, meter)
 
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(TIMEOUT_MS)  # a click that navigates waits for the server's answer too
@@ -409,18 +416,7 @@ async def walk_tab(_browser, url: str, user: User, expected_list: int, start: as
     from bokeh_tab import Tab
 
     done = Pass(user)
-    t, c = 0.0, (0.0, 0.0, 0.0)
-
-    def begin() -> None:
-        nonlocal t, c
-        if meter:
-            c = meter()
-        t = time.perf_counter()
-
-    def end(action: str) -> None:
-        done.seconds[action] = time.perf_counter() - t
-        if meter:
-            done.cpu[action] = tuple(b - a for a, b in zip(c, meter()))
+    begin, end = stopwatch(done, meter)
 
     tab = Tab(url, timeout=TIMEOUT_MS / 1000)
     action = "login page"
