@@ -27,7 +27,7 @@ import pandas as pd
 
 from zpb_lib import store
 from zpb_lib.core import fmt
-from zpb_lib.core.errors import Refusal
+from zpb_lib.core.errors import ZpbError
 from zpb_lib.domain import complexes
 from zpb_lib.domain.awards import pending
 from zpb_lib.domain.checks import check
@@ -50,7 +50,7 @@ __all__ = ["KINDS", "Desk", "DeskError", "DeskRow", "DueItem", "Figures", "LastA
            "to_xlsx"]
 
 
-class DeskError(Refusal, ValueError):
+class DeskError(ZpbError, ValueError):
     """The desk cannot be shown as asked (an unknown unit or edition, another unit's counties)."""
 
 
