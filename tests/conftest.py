@@ -211,13 +211,18 @@ def team_db(pg, small_pg_template):
     """(the owner's URL, the app login's URL) of a fresh shared database: a copy of the small demo
     database with `zpb db roles --web-login web_app` run, so that the app's own login holds no rights
     of its own and acts only in its users' roles."""
+    owner = pg_database(pg, small_pg_template)
+    return owner, web_login(pg, owner)
+
+
+def web_login(pg, owner: str) -> str:
+    """The URL the web app connects with to the database ``owner``, after `zpb db roles --web-login`."""
     from zpb_lib.cli import main
 
-    owner = pg_database(pg, small_pg_template)
     pg.admin(f"DROP ROLE IF EXISTS {WEB_LOGIN}")
     pg.admin(f"CREATE ROLE {WEB_LOGIN} LOGIN")
     assert main(["db", "roles", "--db", owner, "--web-login", WEB_LOGIN]) == 0
-    return owner, pg.url(owner.rsplit("/", 1)[1], user=WEB_LOGIN)
+    return pg.url(owner.rsplit("/", 1)[1], user=WEB_LOGIN)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ desk already read: no database call."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ import panel as pn
 
 from zpb_lib.core import fmt
 from zpb_lib.core.errors import ZpbError
+from zpb_lib.core.text import cell_date
 from zpb_lib.domain.due import KINDS
 from zpb_lib.domain.labels import county_name, label
 from zpb_lib.domain.scoring.lifecycle import STATUSES
@@ -83,6 +85,9 @@ class DeskPage:
                                          value=current_edition().edition, width=160)
         self.months = pn.widgets.Select(label=t("desk_months", lang), value=6, width=220,
                                         options={t("desk_months_n", lang, n=n): n for n in MONTHS})
+        # what is due on another day: to plan ahead, or to see what was due when a decision was taken
+        # (a text field: Bokeh's date picker shows a read-only field its label does not name)
+        self.day = pn.widgets.TextInput(label=t("desk_day", lang), value=fmt.date(dt.date.today(), lang), width=170)
         self.status = pn.pane.HTML(f'<p role="status">{escape(t("desk_loading", lang))}</p>',
                                    sizing_mode="stretch_width")
         self.counts = pn.pane.HTML("", sizing_mode="stretch_width")
@@ -107,7 +112,7 @@ class DeskPage:
             t("desk_every_kind", lang): "", **{label(f"due_kind.{k}", lang): k for k in KINDS}})
         self.items = pn.pane.HTML("", sizing_mode="stretch_width")
 
-        for w in (self.edition, self.months, *([self.unit] if self.unit else [])):
+        for w in (self.edition, self.months, self.day, *([self.unit] if self.unit else [])):
             w.param.watch(lambda e: asyncio.ensure_future(self.load()), "value")
         self.search.param.watch(lambda e: self.show_rows(), "value_input")
         for w in (self.stage, self.due, self.sort, self.descending):
@@ -124,7 +129,7 @@ class DeskPage:
             pn.Row(self.search, self.stage, self.due, self.sort, self.descending), self.shown, self.table,
             heading("desk_items_heading"), self.kind, self.items, visible=False, sizing_mode="stretch_width")
         title = pn.pane.HTML(f"<h2>{escape(label('due.title', lang))}</h2>", sizing_mode="stretch_width")
-        choices = pn.Row(*([self.unit] if self.unit else []), self.edition, self.months)
+        choices = pn.Row(*([self.unit] if self.unit else []), self.edition, self.months, self.day)
         self.view = pn.Column(title, choices, self.status, self.body, sizing_mode="stretch_width",
                               css_classes=["zpb-desk"])
 
@@ -135,10 +140,14 @@ class DeskPage:
         lang, db = self.lang, self.session.config.db
         unit = (self.unit.value or None) if self.unit is not None else None
         edition, months = self.edition.value, int(self.months.value)
+        day = cell_date(self.day.value) if self.day.value.strip() else dt.date.today()
+        if day is None:
+            self.status.object = f'<p class="zpb-refused" role="alert">{escape(t("desk_bad_day", lang))}</p>'
+            return
         self.body.visible = False
         self.status.object = f'<p role="status">{escape(t("desk_loading", lang))}</p>'
         try:
-            d = await self.session.run(lambda: desk(db, unit=unit, edition=edition, months=months))
+            d = await self.session.run(lambda: desk(db, unit=unit, edition=edition, months=months, today=day))
         except ZpbError as exc:
             if asked == self._asked:
                 self.status.object = f'<p class="zpb-refused" role="alert">{escape(str(exc))}</p>'
