@@ -152,6 +152,10 @@ def test_cancel_a_queued_and_a_running_build(small_sqlite, tmp_path, monkeypatch
 
     _wait((pause / "journal-1.reached").exists, "the first report", out, running.id)
     assert _kernels(tag)  # a kernel runs: there is something to end
+    # the build gives way to the pages people wait for: its runner and kernels are niced
+    niced = min(19, os.nice(0) + jobs.BUILD_NICENESS)
+    assert psutil.Process(jobs.get(out, running.id).pid).nice() == niced
+    assert {k.nice() for k in _kernels(tag)} == {niced}
     jobs.cancel(out, running.id, *OLEK)  # by an analyst
     ended = _ended(out, running.id)
     assert (ended.state, ended.cancelled_by) == ("cancelled", "olek"), _log(out, running.id)

@@ -28,6 +28,7 @@ import pandas as pd
 from zpb_lib import store
 from zpb_lib.core import fmt
 from zpb_lib.core.errors import ZpbError
+from zpb_lib.core.memo import Memo
 from zpb_lib.domain import complexes
 from zpb_lib.domain.awards import pending
 from zpb_lib.domain.checks import check
@@ -211,6 +212,9 @@ def _edition(ref: Reference, edition: str | None) -> str:
 
 # --------------------------------------------------------------------------- the desk
 
+_DESKS: Memo[Desk] = Memo(64)  # by data version and what was asked
+_CHECKS: Memo[list] = Memo(4)  # `zpb db check` of the whole database, by data version: every unit's desk lists its part
+
 def desk(db: Db, *, unit: str | None = None, edition: str | None = None, months: int = 6,
          today: dt.date | None = None) -> Desk:
     """The desk of ``unit``'s counties (None: the connected login's unit, or every county for an
@@ -223,7 +227,10 @@ def desk(db: Db, *, unit: str | None = None, edition: str | None = None, months:
     today = today or dt.date.today()
     with store.snapshot(db) as (con, version):
         units, counties = _scope(ref, rights_of(con), unit)
-        return _compute(con, ref, edition, months, today, units, counties, version)
+        # The same for whoever may ask (a unit's role reads every county): kept per data version,
+        # so a unit's twenty coordinators opening it at once compute it once.
+        key = (version, ref.directory, units, counties, edition, months, today)
+        return _DESKS.get(key, lambda: _compute(con, ref, edition, months, today, units, counties, version))
 
 
 def _compute(con: Connection, ref: Reference, edition: str, months: int, today: dt.date,
@@ -283,7 +290,7 @@ def _compute(con: Connection, ref: Reference, edition: str, months: int, today: 
                 label("due_detail.award_unconfirmed", lang, award=label(f"award.{p.award_kind}", lang),
                       total=p.total, max=p.max_total, audit=label(f"audit_kind.{p.audit_kind}", lang),
                       date=fmt.date(p.audit_date, lang)) for lang in ("pl", "en")))
-    for problem in check(con, ref):
+    for problem in _CHECKS.get((version, ref.directory), lambda: check(con, ref)):
         iid = problem.institution_id
         if iid in mine:
             add(iid, "contradiction", str(problem), str(problem))

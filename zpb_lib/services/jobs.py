@@ -188,6 +188,8 @@ def _start(folder: JobFolder, job: Job) -> Job:
 
 # ------------------------------------------------------------------ the runner
 
+BUILD_NICENESS = 10  # added to the server's: `nice -n 10`
+
 def _options(job: Job) -> BuildOptions:
     b = job.build
     return BuildOptions(db=b.get("db"), edition=job.edition, out=b["out"],
@@ -306,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", required=True)
     r.add_argument("job_id", metavar="JOBID")
     args = p.parse_args(argv)
+    # A build is work in the background: the pages people are waiting for come first. Its kernels
+    # and PDF workers inherit the niceness.
+    os.nice(BUILD_NICENESS)
     return run_job(args.out, args.job_id)
 
 
