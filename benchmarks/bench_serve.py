@@ -4,6 +4,7 @@ real `zpb serve --auth password` (a process of its own, once with --processes 1 
 
     nice .venv/bin/python benchmarks/bench_serve.py [--users 20] [--rows 500] [--scale 1] [--processes 1 2]
                                                     [--client protocol|browser] [--alone 3] [--profile FILE]
+                                                    [--scenario imports|desk]
 
 What it starts itself: a PostgreSQL server (tests/support/pg_server.py), a `zpb demo --scale 1`
 database there (KMP Kraków, the largest unit, then lists 470 institutions; the tests' scale 0.1
@@ -33,6 +34,14 @@ the upload and the save are held to the dry run's. Memory: the RSS of the serve 
 all 20 are logged in, and its peak; (all logged in − before) / 20 is the memory per session.
 The CPU time of zpb serve, of PostgreSQL (its ended backends too) and of the clients per action of
 the user alone, and over the 20, says how much of a time is work and how much waiting for a core.
+
+`--scenario desk`: the coordinator's desk instead. All the users are KMP Kraków's (the largest unit:
+470 institutions at scale 1), each logging in and opening „Mój powiat” ("desk": the tab chosen → its
+table's count shown), while a build of the unit's reports (its county's and schools', HTML and
+PDF) runs as the web app runs it: a job of the reports folder, its runner niced. First one user
+opens it once after the server starts ("desk, first": computed from the database), then the users
+alone and the 20 at once (the desk kept per data version). Target: p95 < 1 s. The build must still
+be running when the last user's desk is shown (it is cancelled then), else the run failed.
 
 Chromium raises its own processes' priority; they are put back to the script's niceness, so that
 under `nice` they do not come before the server. Afterwards the
@@ -81,6 +90,8 @@ UNITS = ["KMP-KRAKOW", "KMP-TARNOW", "KMP-KRAKOW", "KMP-NOWY-SACZ", "KPP-KRAKOW"
 ALONE_UNIT = "KMP-KRAKOW"  # the user alone: the largest list, the worst case of the 20
 ACTIONS = ["login", "school list", "upload", "dry run", "save", "imports list"]
 TARGETS = {"login": 1.0, "school list": 1.0, "upload": 2.0, "dry run": 2.0, "save": 2.0, "imports list": 1.0}
+DESK_ACTIONS = ["login", "desk"]
+TARGETS.update({"desk": 1.0, "desk, first": float("inf")})
 TIMEOUT_MS = 300_000  # an action that takes longer has failed, whatever the load
 
 
@@ -282,6 +293,7 @@ class Meter:
         self.pid, self.at, self.peak = pid, {}, 0.0
         # the CPU seconds of zpb serve, PostgreSQL and the browsers while the users ran, and their span
         self.crowd_cpu, self.crowd_wall = (0.0, 0.0, 0.0), 0.0
+        self.build_progress = ""  # --scenario desk: how far the build running beside the users got
 
     def take(self, name: str) -> float:
         self.at[name] = rss_mb(self.pid)
@@ -477,6 +489,73 @@ async def walk_tab(_browser, url: str, user: User, expected_list: int, start: as
     return done, tab
 
 
+async def walk_desk(_browser, url: str, user: User, expected_list: int, start: asyncio.Barrier | None = None,
+                    logged_in=None, meter: Callable[[], tuple[float, float, float]] | None = None,
+                    first: bool = False) -> tuple[Pass, object]:
+    """A coordinator logs in and opens „Mój powiat” (``first``: timed as "desk, first"), by a
+    :class:`bokeh_tab.Tab`; ``expected_list``: the rows the desk's table must count."""
+    from bokeh_tab import Tab
+
+    done = Pass(user)
+    begin, end = stopwatch(done, meter)
+    tab = Tab(url, timeout=TIMEOUT_MS / 1000)
+    action = "login page"
+    try:
+        await tab.fetch("/login")
+        if start is not None:
+            await start.wait()
+        action = "login"
+        begin()
+        await tab.log_in(user.login, user.password)
+        end(action)
+        await tab.open("/")
+        await tab.until(lambda: "Placówek:" in tab.text())
+        if logged_in is not None:
+            logged_in()
+            logged_in = None
+        action = "desk, first" if first else "desk"
+        tabs = tab.find("Tabs", lambda m: True)
+        begin()
+        await tab.set(tabs, "active", [p.title for p in tabs.tabs].index("Mój powiat"))
+        count = await tab.until(lambda: re.search(r"Placówki w tabeli: (\d+) z (\d+)", tab.text()))
+        end(action)
+        if int(count.group(2)) != expected_list:
+            raise RuntimeError(f"the desk counts {count.group(2)} institutions, not {expected_list}")
+    except Exception as exc:  # noqa: BLE001 — every failure is reported with its user and action
+        done.error = f"{user.login} ({user.unit}), {action}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if logged_in is not None:
+            logged_in()
+    return done, tab
+
+
+def desk_rows(owner: str, unit: str, edition: str) -> int:
+    """The rows of the unit's desk: its counties' institutions that exist in the edition or take part."""
+    from zpb_lib.services.due import desk
+
+    return len(desk(owner, unit=unit, edition=edition).rows)
+
+
+@contextlib.contextmanager
+def unit_build(owner: str, out: Path, unit: str, edition: str) -> Iterator[str]:
+    """A build of ``unit``'s county and school reports, HTML and PDF, run as the web app runs one
+    (a job of ``out``, its own runner process); yields the job's id; cancelled after."""
+    from zpb_lib.services import jobs
+    from zpb_lib.services.builds import BuildOptions
+
+    counties = tuple(t for t, c in reference().counties.items() if c.police_unit == unit)
+    job = jobs.submit(BuildOptions(db=owner, edition=edition, out=str(out), formats=("html", "pdf"),
+                                   only=("county", "school"), counties=counties, progress=False),
+                      login="bench", role="zpb_analyst")
+    jobs.run_next(out, edition)
+    try:
+        yield job.id
+    finally:
+        jobs.cancel(out, job.id, "bench", "zpb_analyst")
+        deadline = time.monotonic() + 300
+        while jobs.get(out, job.id).active and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
 # --------------------------------------------------------------------------- one run
 
 @dataclass
@@ -599,17 +678,67 @@ def run_once(server: Server, template: str, processes: int, crowd: list[User], s
     return Run(processes, passes, alone, memory, problems)
 
 
+def run_desk(server: Server, template: str, processes: int, crowd: list[User], solo: list[User],
+             users_file: Path, secret: Path, tmp: Path, edition: str) -> Run:
+    """The desk scenario: the server, the unit's build running beside it, the users."""
+    from zpb_lib.services import jobs
+
+    name = f"desk_p{processes}"
+    owner = server.create_database(name, template)
+    zpb("db", "roles", "--db", owner, "--web-login", WEB_LOGIN)
+    web = server.url(name, user=WEB_LOGIN)
+    out = tmp / f"reports-p{processes}"
+    args = ["--db", web, "--auth", "password", "--users", str(users_file), "--insecure-cookies",
+            "--cookie-secret-file", str(secret), "--processes", str(processes), "--reports", str(out)]
+    rows = {ALONE_UNIT: desk_rows(owner, ALONE_UNIT, edition)}
+    problems = []
+    with serve(args, tmp / f"serve-desk-p{processes}.log") as (url, pid):
+        postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+        with unit_build(owner, out, ALONE_UNIT, edition) as job_id:
+            deadline = time.monotonic() + 120
+            while jobs.get(out, job_id).state != "running" and time.monotonic() < deadline:
+                time.sleep(0.1)
+            passes, alone, memory = asyncio.run(drive_desk(url, pid, postmaster, processes, crowd, solo, rows))
+            job = jobs.get(out, job_id)
+            if job.state != "running":
+                problems.append(f"the build was {job.state} before the users were done, not running: "
+                                f"{job.error or ''} (see {out / '.jobs'})")
+            else:
+                memory.build_progress = f"{job.progress.done} of {job.progress.planned} reports built meanwhile"
+    problems += [p.error for p in alone + passes if p.error]
+    return Run(processes, passes, alone, memory, problems)
+
+
+async def drive_desk(url: str, pid: int, postmaster: int, processes: int, crowd: list[User], solo: list[User],
+                     rows: dict[str, int]) -> tuple[list[Pass], list[Pass], Meter]:
+    """One user opens the desk once (computed: "desk, first"), then as :func:`_drive` does."""
+    first, tab = await walk_desk(None, url, solo[0], rows[solo[0].unit], meter=cpu_meter(pid, postmaster), first=True)
+    await tab.close()
+    crowd_passes, alone, memory = await _drive(url, pid, postmaster, processes, crowd, solo, rows, None, walk_desk)
+    alone[0].seconds.update(first.seconds)
+    alone[0].cpu.update(first.cpu)
+    if first.error:
+        alone[0].error = alone[0].error or first.error
+    return crowd_passes, alone, memory
+
+
 # --------------------------------------------------------------------------- the figures
 
-def report(run: Run, n: int, rows: int, client: str) -> None:
+def report(run: Run, n: int, rows: int, client: str, actions: list[str] = ACTIONS) -> None:
     by = "browsers (Chromium)" if client == "browser" else "tabs without a browser (bokeh_tab.py)"
-    print(f"\nzpb serve --processes {run.processes}: {n} coordinators at once through {by}, {rows}-row exports "
+    what = (f"{rows}-row exports" if actions == ACTIONS else
+            f"KMP Kraków's desk while its build runs ({run.memory.build_progress})")
+    print(f"\nzpb serve --processes {run.processes}: {n} coordinators at once through {by}, {what} "
           f"(alone: one user, median of {len(run.alone)} passes before them)")
     print(f"  {'action':<20} {'n':>3} {'p50':>7} {'p95':>7} {'max':>7} {'alone':>7} {'p95/alone':>10} "
           f"{'CPU alone: serve':>17} {'PostgreSQL':>10} {'client':>8}  target (p95)")
-    for action in ACTIONS:
+    for action in actions:
         xs = [p.seconds[action] for p in run.crowd if action in p.seconds]
         solo = [p.seconds[action] for p in run.alone if action in p.seconds]
+        if action == "desk, first" and solo:  # once, alone: no crowd to compare with
+            print(f"  {action:<20} {1:>3} {'':>7} {'':>7} {'':>7} {solo[0]:>6.2f}s {'':>10} "
+                  f"{run.alone[0].cpu[action][0]:>16.2f}s {run.alone[0].cpu[action][1]:>9.2f}s")
+            continue
         if not xs:
             print(f"  {action:<20} {0:>3}  (no user got this far)")
             continue
@@ -621,7 +750,8 @@ def report(run: Run, n: int, rows: int, client: str) -> None:
         print(f"  {action:<20} {len(xs):>3} {p50:>6.2f}s {p95:>6.2f}s {max(xs):>6.2f}s {single:>6.2f}s "
               f"{p95 / single:>9.1f}× {serve:>16.2f}s {db:>9.2f}s {browser:>7.2f}s  "
               f"< {TARGETS[action]:g} s: {verdict}")
-    alone_cpu = sum(statistics.median([p.cpu[a][0] for p in run.alone if a in p.cpu] or [0.0]) for a in ACTIONS)
+    alone_cpu = sum(statistics.median([p.cpu[a][0] for p in run.alone if a in p.cpu] or [0.0])
+                    for a in actions if a != "desk, first")
     cores = os.cpu_count() or 1
     serve, db, browsers = run.memory.crowd_cpu
     print(f"  CPU while the {n} ran ({run.memory.crowd_wall:.0f} s): zpb serve {serve:.1f} s "
@@ -630,7 +760,7 @@ def report(run: Run, n: int, rows: int, client: str) -> None:
           f"{alone_cpu:.2f} s, so {n} at once need ≥ {n * alone_cpu / cores:.1f} s on {cores} cores "
           "with nothing else")
     m = run.memory.at
-    opened = sum(ACTIONS[1] in p.seconds for p in run.crowd)
+    opened = sum(actions[1] in p.seconds for p in run.crowd)
     per_session = (m.get("all logged in", float("nan")) - m["before the users"]) / max(opened, 1)
     workers = "the serve process" if run.processes == 1 else f"the serve process and its {run.processes} workers"
     print(f"  memory (RSS of {workers}): at start {m['at start']:.0f} MB, before the users "
@@ -639,7 +769,7 @@ def report(run: Run, n: int, rows: int, client: str) -> None:
     print(f"  memory per session: (all logged in − before) / {opened} = {per_session:.1f} MB")
     if run.checked:
         print("  FAILED:\n    " + "\n    ".join(run.checked))
-    else:
+    elif actions == ACTIONS:
         print(f"  database: {len(run.crowd) + len(run.alone)} new imports, each of {rows} responses for its school, "
               "recorded for its person in its unit")
 
@@ -657,7 +787,12 @@ def main() -> int:
     ap.add_argument("--alone", type=int, default=3, help="passes of the user alone (their median is the baseline)")
     ap.add_argument("--profile", type=Path, help="with --processes 1: run the server under pyinstrument "
                     "(pip install pyinstrument) and write its event loop's profile to this file")
+    ap.add_argument("--scenario", choices=["imports", "desk"], default="imports",
+                    help="imports: log in, list, upload, check, save, list imports; desk: KMP Kraków's "
+                    "coordinators open „Mój powiat” while the unit's reports build")
     args = ap.parse_args()
+    if args.scenario == "desk" and args.client != "protocol":
+        ap.error("--scenario desk: with --client protocol")
     if args.profile and args.processes != [1]:
         ap.error("--profile: give --processes 1 (the profiler sees one process)")
     if args.client == "browser" and chromium_executable(shell=False) is None:
@@ -678,6 +813,8 @@ def main() -> int:
         t = time.perf_counter()
         zpb("demo", "--db", url, "--scale", f"{args.scale:g}")
         edition = current_edition().edition
+        if args.scenario == "desk":
+            return desk_scenario(server, url, args, tmp, edition, t)
         crowd, solo = make_users(args.users, args.alone)
         pick_schools(url, solo + crowd, edition)
         sizes = list_sizes(url)
@@ -713,6 +850,24 @@ def main() -> int:
             print(f"\nthe server's logs are kept in {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def desk_scenario(server: Server, template: str, args: argparse.Namespace, tmp: Path, edition: str, t: float) -> int:
+    crowd = [User(f"koord{i + 1:02d}", ALONE_UNIT) for i in range(args.users)]
+    solo = [User(f"sam{i + 1}", ALONE_UNIT) for i in range(args.alone)]
+    users_file = tmp / "users.json"
+    add_users(solo + crowd, users_file)
+    secret = tmp / "cookie-secret"
+    secret.write_text(secrets.token_urlsafe(48))
+    print(f"set-up in {time.perf_counter() - t:.0f} s: `zpb demo --scale {args.scale:g}` on PostgreSQL, "
+          f"{len(crowd)} coordinators of KMP Kraków, edition {edition}; {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    failed = False
+    for processes in args.processes:
+        run = run_desk(server, template, processes, crowd, solo, users_file, secret, tmp, edition)
+        report(run, len(crowd), 0, "protocol", ["login", "desk, first", "desk"])
+        failed |= bool(run.checked)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
