@@ -814,7 +814,7 @@ def main() -> int:
         zpb("demo", "--db", url, "--scale", f"{args.scale:g}")
         edition = current_edition().edition
         if args.scenario == "desk":
-            return desk_scenario(server, url, args, tmp, edition, t)
+            return desk_scenario(server, template, args, tmp, edition, t)
         crowd, solo = make_users(args.users, args.alone)
         pick_schools(url, solo + crowd, edition)
         sizes = list_sizes(url)
