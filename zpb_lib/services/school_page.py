@@ -14,6 +14,7 @@ may take seconds the first time an edition's cube is computed, so the page asks 
 from __future__ import annotations
 
 import re
+from html import escape, unescape
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,11 +182,37 @@ def school_facts(db: Db, ident: str, reports_dir: Path | str, edition: str | Non
 
 
 _HEADING = re.compile(r"<(/?)h([1-5])\b")
+# A heading's text, or a table's scrolling box (a region landmark named by the table's caption).
+_HEADING_OR_REGION = re.compile(r'<h([1-6])\b[^>]*>(.*?)</h\1>|(<div class="zpb-table-wrap" [^>]*?aria-label=")([^"]*)(")',
+                                re.S)
+_TAG = re.compile(r"<[^>]+>")
 
 
 def one_level_down(markup: str) -> html.Html:
     """The report's headings one level lower (h2 → h3 …): in the app they sit under the page's h2."""
     return html.Html(_HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", markup))
+
+
+def distinct_regions(markup: str) -> html.Html:
+    """The tables' boxes named apart where their captions repeat (the indicator tables of the three
+    groups share their wave's caption): each such one named by the heading above it too
+    („Uczniowie: Ewaluacja…”). One report is one page and the heading tells them apart; the app shows
+    them among its own landmarks, where a screen reader's list of them must not hold the same name
+    three times."""
+    names = [m.group(4) for m in _HEADING_OR_REGION.finditer(markup) if m.group(3)]
+    repeated = {n for n in names if names.count(n) > 1}
+    heading = ""
+
+    def name(m: re.Match) -> str:
+        nonlocal heading
+        if m.group(1):
+            heading = unescape(_TAG.sub("", m.group(2))).strip()
+            return m.group(0)
+        if m.group(4) not in repeated or not heading:
+            return m.group(0)
+        return f"{m.group(3)}{escape(heading, quote=True)}: {m.group(4)}{m.group(5)}"
+
+    return html.Html(_HEADING_OR_REGION.sub(name, markup))
 
 
 def report_view(cube, ident: str, lang: str) -> SchoolReportView:
@@ -198,7 +225,7 @@ def report_view(cube, ident: str, lang: str) -> SchoolReportView:
     except ValueError as exc:  # not in the edition's data: the report says why, in the page's language
         return SchoolReportView(edition, lang, version, html.Html(""), "", (), str(exc))
     with _drawing:
-        sections = tuple(Section(key, one_level_down(getattr(report, key)())) for key in SECTIONS)
+        sections = tuple(Section(key, distinct_regions(one_level_down(getattr(report, key)()))) for key in SECTIONS)
     return SchoolReportView(edition, lang, version, report.banner(), " · ".join(report.subtitle_parts()), sections)
 
 
