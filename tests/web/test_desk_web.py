@@ -3,7 +3,7 @@ server process, users from `zpb users add`, Debian's Chromium. The coordinator o
 the counts of what is due that the desk service gives for her unit, the county report's key figures
 for powiat bocheński (the report built by its own code from a cube of the same data), only her
 county's institutions (the database says where each one is), a search that narrows the table, a
-workbook with as many rows as the page, and a link that opens a school. The analyst picks another
+workbook with as many rows as the page, and a link that opens a school's page. The analyst picks another
 unit; the reader reads every county, in English too. axe-core finds nothing; nothing leaves the
 app's origin."""
 from __future__ import annotations
@@ -123,11 +123,11 @@ def test_the_coordinator_reads_her_countys_desk(app, team_db, tmp_path):
         assert sum(1 for r in wb["Placówki"].iter_rows(min_row=5, values_only=True) if r[1]) == len(rows)
         assert sum(1 for r in wb["Do zrobienia"].iter_rows(min_row=5, values_only=True) if r[2]) == \
             sum(int(v) for v in tiles(page, "zpb-due-counts").values())
-        # one click opens the school: the Szkoły tab searching for it
+        # one click opens the school's page (tests/web/test_school_web.py reads it)
         page.get_by_label(SEARCH).fill("")
         page.get_by_role("link", name=one.name, exact=True).first.click()
-        wait_text(page, "Placówek: 1 ")
-        assert page.get_by_label("Szukaj (nazwa, miejscowość, RSPO)").input_value() == one.ident
+        page.get_by_role("heading", name=one.name, level=2).wait_for(timeout=60_000)
+        assert page.get_by_role("link", name="← Wszystkie placówki").count() == 1
         assert outside == []
 
 

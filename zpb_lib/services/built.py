@@ -38,6 +38,7 @@ class BuiltReport:
     police_unit: str | None  # the unit serving the report's county (None: the voivodeship's)
     html: str | None  # file names in the language's folder; None: not built in that format
     pdf: str | None
+    key: str | None = None  # what the report is of: a county's TERYT code, an institution's RSPO number or POL-on id
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ def built(out: "str | os.PathLike[str]", edition: str, lang: str, unit: str | No
         pdf = pdf if pdf and _regular(folder / pdf) else None
         if html or pdf:
             reports.append(BuiltReport(str(stem), str(r.get("kind", "")), str(r.get("title", stem)), r.get("county"),
-                                       r.get("county_name"), r.get("police_unit"), html, pdf))
+                                       r.get("county_name"), r.get("police_unit"), html, pdf,
+                                       str(r["key"]) if r.get("key") is not None else None))
     last = inputs.get("last_import")
     return BuiltEdition(edition, lang, folder, str(m["generated_at"]),
                         str(inputs["data_hash"]) if inputs.get("data_hash") else None,

@@ -74,8 +74,7 @@ def sorted_rows(rows: Iterable[DeskRow], by: str = "name", descending: bool = Fa
 
 
 def open_link(ident: str, lang: str) -> str:
-    """The address that opens the app on the Szkoły tab searching for the institution (the hook for
-    a school page of its own)."""
+    """The address that opens the app on the institution's page (in the Szkoły tab)."""
     return "?" + urlencode({"lang": lang, "school": ident})
 
 

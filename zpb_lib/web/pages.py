@@ -31,6 +31,8 @@ from zpb_lib.web.desk import CSS as DESK_CSS
 from zpb_lib.web.desk import desk_tab
 from zpb_lib.web.downloads import DownloadsPage
 from zpb_lib.web.reports import ReportsPage
+from zpb_lib.web.school import CSS as SCHOOL_CSS
+from zpb_lib.web.school import school_tab, schools_table
 from zpb_lib.web.summaries import (audit_summary, institutions_summary, problems_table, register_summary,
                                    survey_summary, undo_summary)
 from zpb_lib.web.journal import JournalPage, client_address, note
@@ -152,7 +154,8 @@ def lang_of_session() -> str:
 
 
 def school_of_session() -> str:
-    """The institution a link of the „Mój powiat” tab opens (``?school=RSPO``): the Szkoły tab's search."""
+    """The institution a link opens (``?school=<RSPO or POL-on id>``, from the Szkoły list or the
+    „Mój powiat” tab): its page in the Szkoły tab."""
     args = pn.state.session_args or {}
     return (args.get("school") or [b""])[0].decode("utf-8", "replace")[:40]
 
@@ -185,11 +188,7 @@ class SchoolsPage:
                 if all(w in f"{s.name} {s.locality} {s.ident} {s.county_name}".lower() for w in words)]
         lang = self.lang
         self.count.object = escape(t("schools_count", lang, n=len(hits), part=sum(s.taking_part for s in hits)))
-        table = html_table(
-            [t("col_ident", lang), t("col_name", lang), t("col_locality", lang), t("col_county", lang),
-             t("col_kind", lang), t("col_since", lang)],
-            [[s.ident, s.name, s.locality, s.county_name, s.kind_name, s.joined_edition if s.taking_part else ""]
-             for s in hits[:SHOWN_SCHOOLS]])
+        table = schools_table(hits[:SHOWN_SCHOOLS], lang)  # each name a link to the institution's page
         more = (f'<p>{escape(t("shown_first", lang, n=SHOWN_SCHOOLS))}</p>' if len(hits) > SHOWN_SCHOOLS else "")
         self.table.object = table + more
 
@@ -461,7 +460,7 @@ class ImportsPage:
 
 def build(config: ServeConfig) -> pn.viewable.Viewable:
     """The page of one browser tab."""
-    pn.config.raw_css = [CSS, DESK_CSS]
+    pn.config.raw_css = [CSS, DESK_CSS, SCHOOL_CSS]
     lang = lang_of_session()
     ident = identity_of_session(config)
     if ident is None:  # expired between the page load and now
@@ -506,11 +505,12 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
             asyncio.ensure_future(imports_page[0].refresh())
 
     # „Mój powiat” first; the page still opens on Szkoły, so that a login costs what it did (the desk
-    # takes about a second to read) and a link to a school lands on its search.
-    query = school_of_session()
+    # takes about a second to read) and a link to a school (``?school=``) lands on its page.
+    school = school_of_session()
     tabs: list[tuple[str, Callable[[], pn.viewable.Viewable]]] = [
         (t("tab_desk", lang), lambda: desk_tab(session)),
-        (t("tab_schools", lang), lambda: SchoolsPage(session, schools.schools, query).view)]
+        (t("tab_schools", lang),
+         lambda: school_tab(session, schools.schools, school, lambda: SchoolsPage(session, schools.schools).view))]
     if ident.role != READER:
         tabs.append((t("tab_import", lang),
                      lambda: ImportPage(session, schools.schools, ident.role == ANALYST, saved).view))

@@ -416,6 +416,38 @@ TEXTS: dict[str, dict[str, str]] = {
     "delivery_col_who": {"pl": "Kto", "en": "Who"},
     "delivery_col_to": {"pl": "Do", "en": "To"},
     "delivery_col_version": {"pl": "Wersja danych", "en": "Data version"},
+    "school_back": {"pl": "← Wszystkie placówki", "en": "← All institutions"},
+    "school_open": {"pl": "Otwórz stronę placówki", "en": "Open the institution's page"},
+    "school_refused": {"pl": "Nie ma placówki „{ident}” wśród placówek, które możesz przeglądać (koordynator jednostki "
+                             "widzi placówki powiatów swojej jednostki).",
+                       "en": "There is no institution „{ident}” among those you may see (a unit's coordinator sees "
+                             "the institutions of the unit's counties)."},
+    "school_loading": {"pl": "Ładowanie raportu placówki z bieżących danych… Pierwsze otwarcie po imporcie może potrwać "
+                             "kilka sekund.",
+                       "en": "Loading the institution's report from the current data… The first opening after an "
+                             "import may take a few seconds."},
+    "school_live": {"pl": "Raport placówki z bieżących danych, edycja {edition} (wersja danych {version}): te same "
+                          "sekcje co zbudowany raport.",
+                    "en": "The institution's report from the current data, edition {edition} (data version "
+                          "{version}): the same sections as the built report."},
+    "school_report_failed": {"pl": "Nie udało się przygotować raportu placówki: {why}",
+                             "en": "The institution's report could not be made: {why}"},
+    "school_reports_heading": {"pl": "Zbudowane raporty placówki", "en": "The institution's built reports"},
+    "school_reports_caption": {"pl": "Raport placówki, edycja {edition}, w każdym języku",
+                               "en": "The institution's report, edition {edition}, in each language"},
+    "school_not_built": {"pl": "jeszcze nie zbudowano", "en": "not built yet"},
+    "col_lang": {"pl": "Język", "en": "Language"},
+    "col_fresh": {"pl": "Dane od budowania", "en": "Data since the build"},
+    "school_imports_heading": {"pl": "Importy dla tej placówki", "en": "Imports for this institution"},
+    "school_imports_none": {"pl": "Żaden widoczny dla Ciebie import ankiety ani protokołu audytu nie dotyczył tej placówki.",
+                            "en": "No survey or audit import you can see was for this institution."},
+    "school_imports_caption": {"pl": "Importy ankiet i protokołów audytu dla placówki, od najnowszego ({n})",
+                               "en": "Survey and audit imports for the institution, newest first ({n})"},
+    "school_sendings_heading": {"pl": "Wysyłki raportów placówki", "en": "Sendings of the institution's reports"},
+    "school_sendings_none": {"pl": "Raportu tej placówki jeszcze nie wysłano.",
+                             "en": "The institution's report has not been sent yet."},
+    "school_sendings_caption": {"pl": "Wysyłki raportu placówki, od najnowszej ({n})",
+                                "en": "Sendings of the institution's report, newest first ({n})"},
 }
 
 
