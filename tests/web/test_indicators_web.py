@@ -6,7 +6,6 @@ figures follow, a school with too few respondents shown as „—” with the fo
 any county, in English. axe-core finds nothing; nothing leaves the app's origin."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

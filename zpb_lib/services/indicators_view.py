@@ -34,7 +34,6 @@ FIGURE_LABELS = {"institutions": "kf.institutions", "participating": "kf.partici
                  "mean_share": "col.mean_share"}
 PERCENT = frozenset({"participation_rate", "mean_share"})
 COMPARED = ("participation_rate", "mean_share")
-TRENDS = ("participating", "valid_awards", "audits", "granted")
 
 # matplotlib's rcParams are global (charts.style): one view is drawn at a time, whichever thread asks
 _draw = threading.Lock()
@@ -289,11 +288,12 @@ def _trends(d: EditionData, county: str, name: str, group: str, indicator: str, 
     title = f"{ind} — {_t(f'group.{group}', lang)}: {name}"
     if len(ind_rows):
         values = ind_rows.assign(value=ind_rows["p"].where(ind_rows["suppressed"].isna()))
-        if draw:
-            parts.append(figure(charts.trend_lines(values[["edition", "series", "value"]].sort_values("edition"),
-                                                   title, as_percent=True, lang=lang)))
         wide = (values.pivot_table(index="edition", columns="series", values="value", aggfunc="first", dropna=False)
                 .reindex(columns=[name, voiv]).reset_index().sort_values("edition"))
+        if draw:  # the county's line first in every edition: its colour is the bars' (charts keep first seen)
+            long = wide.melt(id_vars="edition", value_vars=[name, voiv], var_name="series").sort_values(
+                "edition", kind="stable")
+            parts.append(figure(charts.trend_lines(long, title, as_percent=True, lang=lang)))
         hidden = set(ind_rows.loc[(ind_rows["series"] == name) & ind_rows["suppressed"].notna(), "edition"])
         cols = {"edition": _t("col.edition", lang),
                 name: (name, lambda v: fmt.percent(v, 1, lang)), voiv: (voiv, lambda v: fmt.percent(v, 1, lang))}
