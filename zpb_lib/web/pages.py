@@ -30,6 +30,8 @@ from zpb_lib.web.delivery import DeliveryPage
 from zpb_lib.web.desk import CSS as DESK_CSS
 from zpb_lib.web.desk import desk_tab
 from zpb_lib.web.downloads import DownloadsPage
+from zpb_lib.web.indicators import CSS as INDICATORS_CSS
+from zpb_lib.web.indicators import indicators_tab
 from zpb_lib.web.reports import ReportsPage
 from zpb_lib.web.school import CSS as SCHOOL_CSS
 from zpb_lib.web.school import school_tab, schools_table
@@ -460,7 +462,7 @@ class ImportsPage:
 
 def build(config: ServeConfig) -> pn.viewable.Viewable:
     """The page of one browser tab."""
-    pn.config.raw_css = [CSS, DESK_CSS, SCHOOL_CSS]
+    pn.config.raw_css = [CSS, DESK_CSS, SCHOOL_CSS, INDICATORS_CSS]
     lang = lang_of_session()
     ident = identity_of_session(config)
     if ident is None:  # expired between the page load and now
@@ -517,6 +519,7 @@ def build(config: ServeConfig) -> pn.viewable.Viewable:
     tabs.append((t("tab_imports", lang), imports_tab))
     tabs.append((t("tab_downloads", lang), lambda: DownloadsPage(session, schools).view))
     tabs.append((t("tab_reports", lang), reports_tab))
+    tabs.append((t("tab_indicators", lang), lambda: indicators_tab(session, schools.units)))
     if ident.role != READER:  # the unit's coordinator sends her schools' reports; the analyst any unit's
         tabs.append((t("tab_delivery", lang), delivery_tab))
     if ident.role == ANALYST:

@@ -354,6 +354,19 @@ TEXTS: dict[str, dict[str, str]] = {
     "desk_sort_valid_until": {"pl": "ważne do", "en": "valid to"},
     "desk_sort_last_audit": {"pl": "ostatni audyt", "en": "last audit"},
     "desk_sort_due": {"pl": "liczba zadań", "en": "number of items due"},
+    "tab_indicators": {"pl": "Wskaźniki", "en": "Indicators"},
+    "ind_title": {"pl": "Powiat na tle województwa", "en": "The county against the voivodeship"},
+    "ind_help": {"pl": "Najważniejsze liczby i wskaźniki z ankiet powiatu obok wojewódzkich, jego placówki obok "
+                       "siebie, zmiany w kolejnych edycjach i miejsca wskazywane jako niebezpieczne — z danych "
+                       "bieżącej edycji, tak jak w raportach.",
+                 "en": "The county's key figures and survey indicators beside the voivodeship's, its institutions "
+                       "side by side, the trends over editions and the places named as dangerous — from the current "
+                       "edition's data, as the reports show them."},
+    "ind_county": {"pl": "Powiat", "en": "County"},
+    "ind_indicator": {"pl": "Wskaźnik", "en": "Indicator"},
+    "ind_loading": {"pl": "Ładowanie… (pierwsze po imporcie wczytanie danych edycji trwa kilka sekund)",
+                    "en": "Loading… (the first reading of the edition's data after an import takes a few seconds)"},
+    "ind_shown": {"pl": "Pokazano: {county}, edycja {edition}.", "en": "Shown: {county}, edition {edition}."},
     "tab_delivery": {"pl": "Wysyłka", "en": "Delivery"},
     "delivery_heading": {"pl": "Wysyłka raportów do szkół", "en": "Sending the reports to the schools"},
     "delivery_help": {"pl": "Każda szkoła jednostki dostaje e-mailem swój raport (PDF w załączniku) na adres z rejestru "
