@@ -364,7 +364,7 @@ def test_excel_export_lists_institutions_with_their_complex(world):
 
 
 def test_explorer_counts_as_the_reports(world):
-    from zpb_lib.explore.data import EditionData, Selection, load_cube
+    from zpb_lib.domain.edition_data import EditionData, Selection, load_cube
     from zpb_lib.reference import reference
 
     con = store.connect(world.db, readonly=True)

@@ -22,7 +22,7 @@ from zpb_lib.domain import indicators as ind
 from zpb_lib import store
 from zpb_lib.domain.cube import as_of_date
 from zpb_lib.explore import Explorer
-from zpb_lib.explore.data import IN_EDITION
+from zpb_lib.domain.edition_data import IN_EDITION
 from zpb_lib.reference import reference
 from zpb_lib.core import fmt
 from zpb_lib.domain.labels import county_name

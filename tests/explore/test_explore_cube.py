@@ -16,7 +16,7 @@ from zpb_lib import code_hash
 from zpb_lib.domain import cube as cube_mod
 from zpb_lib import store
 from zpb_lib.explore import Explorer
-from zpb_lib.explore.data import ALL_STATUSES
+from zpb_lib.domain.edition_data import ALL_STATUSES
 from zpb_lib.report import context
 
 EDITION = "2025/2026"

@@ -6,7 +6,7 @@ The logic lives here, not in the notebook, so that it is tested without a browse
 ``Explorer(db, edition)`` holds the widgets; set their values and press their buttons in Python.
 """
 from zpb_lib.explore.app import Explorer
-from zpb_lib.explore.data import EditionData, MemoryCube, Selection
+from zpb_lib.domain.edition_data import EditionData, MemoryCube, Selection
 from zpb_lib.explore.whatif import Outcome, Scenario, WhatIf
 
 __all__ = ["Explorer", "EditionData", "MemoryCube", "Selection", "Outcome", "Scenario", "WhatIf"]

@@ -31,7 +31,7 @@ from zpb_lib.report.context import current_cube
 from zpb_lib.domain.labels import county_name
 from zpb_lib.domain.scoring.lifecycle import Frames
 from zpb_lib.domain.scoring.rules import rules as load_rules
-from zpb_lib.explore.data import (ALL, DEFAULT_SURVEY, SURVEY,
+from zpb_lib.domain.edition_data import (ALL, DEFAULT_SURVEY, SURVEY,
                    EditionData, MemoryCube, Selection, is_synthetic, load_cube, read_cube, sort_rows)
 from zpb_lib.explore.controls import Controls
 from zpb_lib.explore.exporting import Exporting

@@ -11,7 +11,7 @@ import ipywidgets as W
 
 from zpb_lib.report import html
 from zpb_lib.domain.labels import county_name, label, labels_for
-from zpb_lib.explore.data import (ALL, ALL_STATUSES, IN_EDITION, PROGRAMME_MEASURES, SURVEY,
+from zpb_lib.domain.edition_data import (ALL, ALL_STATUSES, IN_EDITION, PROGRAMME_MEASURES, SURVEY,
                    polish_key)
 from zpb_lib.explore.views import CSS
 TABS = ("table", "map", "detail", "whatif")

@@ -19,7 +19,7 @@ from zpb_lib.core.files import atomic_path
 from zpb_lib.core.workbook import literal_cells
 from zpb_lib.report import html
 from zpb_lib.domain.labels import county_name, labels_for
-from zpb_lib.explore.data import (IN_EDITION)
+from zpb_lib.domain.edition_data import (IN_EDITION)
 from zpb_lib.explore.views import decision_text
 EXPORT_DIR = "eksport"  # under the output folder
 

@@ -11,7 +11,7 @@ import pandas as pd
 from zpb_lib.core import fmt
 from zpb_lib.report import html, maps
 from zpb_lib.domain.labels import county_name, labels_for
-from zpb_lib.explore.data import (IN_EDITION, PERCENT_MEASURES, SURVEY,
+from zpb_lib.domain.edition_data import (IN_EDITION, PERCENT_MEASURES, SURVEY,
                    EditionData, Selection, polish_key)
 from zpb_lib.reference.identifiers import label as identifier_label
 from zpb_lib.reference.identifiers import parse_identifier

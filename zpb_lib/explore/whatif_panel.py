@@ -10,7 +10,7 @@ import ipywidgets as W
 from zpb_lib.core import fmt
 from zpb_lib.report import html
 from zpb_lib.domain.labels import LABELS, county_name, labels_for
-from zpb_lib.explore.data import (polish_key)
+from zpb_lib.domain.edition_data import (polish_key)
 from zpb_lib.report.base import identifier_cells
 from zpb_lib.explore.views import flips_table
 from zpb_lib.explore.whatif import Scenario, award_counts, per_county

@@ -28,6 +28,7 @@ import io
 import math
 import re
 import textwrap
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
@@ -100,11 +101,16 @@ STYLE: dict[str, Any] = {
 }
 
 
+# rcParams are the process's: a chart drawn in one thread while another draws (the web app's pages)
+# would read the other's settings, or the defaults it is resetting. One chart at a time.
+_DRAWING = threading.RLock()
+
+
 @contextmanager
 def style() -> Iterator[None]:
     """The charts' rcParams on top of matplotlib's defaults, restored afterwards (the user's
-    matplotlibrc and any earlier ``plt.style.use`` cannot change a report)."""
-    with mpl.rc_context():
+    matplotlibrc and any earlier ``plt.style.use`` cannot change a report); one thread at a time."""
+    with _DRAWING, mpl.rc_context():
         mpl.rcdefaults()
         mpl.rcParams.update(STYLE)
         yield

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from zpb_lib.batch.pipeline import CUBE_FILE
-from zpb_lib.explore.data import EditionData, read_cube
+from zpb_lib.domain.edition_data import EditionData, read_cube
 from zpb_lib.reference import reference
 from zpb_lib.report.context import current_cube
 from zpb_lib.services.imports import Db

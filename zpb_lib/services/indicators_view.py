@@ -10,16 +10,15 @@ Nothing here reads the database: the page gets the :class:`EditionData` in the u
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from zpb_lib.core import fmt
+from zpb_lib.core.memo import Memo
 from zpb_lib.domain.labels import county_name, label, labels_for
-from zpb_lib.explore.data import WAVE, EditionData, Selection, polish_key
+from zpb_lib.domain.edition_data import WAVE, EditionData, Selection, polish_key
 from zpb_lib.reference import GROUPS, Reference
 from zpb_lib.report import charts, html
 from zpb_lib.report.base import identifier_cells, not_in_register
@@ -35,11 +34,7 @@ FIGURE_LABELS = {"institutions": "kf.institutions", "participating": "kf.partici
 PERCENT = frozenset({"participation_rate", "mean_share"})
 COMPARED = ("participation_rate", "mean_share")
 
-# matplotlib's rcParams are global (charts.style): one view is drawn at a time, whichever thread asks
-_draw = threading.Lock()
-_kept = threading.Lock()  # the views kept below
-_views: OrderedDict[tuple, "IndicatorsView"] = OrderedDict()
-KEPT = 64  # views kept per process (a county, group, indicator and language each)
+_views: "Memo[IndicatorsView]" = Memo(64)  # per process: a county, group, indicator and language each
 
 
 @dataclass(frozen=True)
@@ -129,20 +124,7 @@ def view(data: EditionData, county: str, group: str, indicator: str, lang: str =
     if group not in GROUPS or indicator not in data.ref.indicators:
         raise KeyError(f"unknown survey group or indicator: {group!r}, {indicator!r}")
     key = (id(data), data.cube.meta.get("data_hash"), county, group, indicator, lang, draw)
-    with _kept:
-        if key in _views:
-            _views.move_to_end(key)
-            return _views[key]
-    if draw:
-        with _draw:
-            made = _compose(data, county, group, indicator, lang, draw)
-    else:  # no chart, no rcParams: never behind another page's drawing
-        made = _compose(data, county, group, indicator, lang, draw)
-    with _kept:
-        _views[key] = made
-        while len(_views) > KEPT:
-            _views.popitem(last=False)
-    return made
+    return _views.get(key, lambda: _compose(data, county, group, indicator, lang, draw))
 
 
 def _compose(d: EditionData, county: str, group: str, indicator: str, lang: str, draw: bool) -> IndicatorsView:

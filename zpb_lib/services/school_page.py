@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from html import escape, unescape
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -37,10 +36,6 @@ from zpb_lib.store.queries.deliveries import DELIVERY_COLUMNS
 SECTIONS = ("status", "audit_result", "gaps", "indicators", "places", "plan")
 # The imports that name one institution as their target (a register or RSPO import names none).
 TARGETED_KINDS = ("survey", "audit")
-
-# Charts draw under matplotlib's rc_context, which changes the process's global settings for a while:
-# two pages drawing at once in two worker threads would mix them up.
-_drawing = threading.Lock()
 
 
 class NotYourSchool(ZpbError, LookupError):
@@ -217,15 +212,14 @@ def distinct_regions(markup: str) -> html.Html:
 
 def report_view(cube, ident: str, lang: str) -> SchoolReportView:
     """The report's sections of institution ``ident`` from ``cube`` (a report cube or the explorer's
-    :class:`~zpb_lib.explore.data.MemoryCube`), made by :class:`SchoolReport` as the built report makes them."""
+    :class:`~zpb_lib.domain.edition_data.MemoryCube`), made by :class:`SchoolReport` as the built report makes them."""
     edition = str(cube.meta["edition"])
     version = cube.meta.get("data_hash")
     try:
         report = SchoolReport(cube, ident, lang)
     except ValueError as exc:  # not in the edition's data: the report says why, in the page's language
         return SchoolReportView(edition, lang, version, html.Html(""), "", (), str(exc))
-    with _drawing:
-        sections = tuple(Section(key, distinct_regions(one_level_down(getattr(report, key)()))) for key in SECTIONS)
+    sections = tuple(Section(key, distinct_regions(one_level_down(getattr(report, key)()))) for key in SECTIONS)
     return SchoolReportView(edition, lang, version, report.banner(), " · ".join(report.subtitle_parts()), sections)
 
 

@@ -1,6 +1,6 @@
-"""The explorer's data: one report cube per edition, read on first use from a current cube file (a
-build's, or the cache next to the database; computed there when there is none) and kept in memory, and
-the pure functions that turn a selection (edition, county, police unit, kind, status) into the
+"""One edition's data as the explorer and the web app read it: the edition's report cube, read from
+a current cube file (a build's, or the cache next to the database; computed there when there is
+none) and kept in memory, and the pure functions that turn a selection (edition, county, police unit, kind, status) into the
 figures the views show.
 
 Every interaction re-filters these frames; nothing here reads the database again. Survey figures
