@@ -541,8 +541,10 @@ def lazy_tabs(tabs: list[tuple[str, Callable[[], pn.viewable.Viewable]]], active
             holders[i].objects = [tabs[i][1]()]
 
     show(active)
+    # dynamic: only the shown tab is in the page. A hidden tab stays in Bokeh's page as
+    # aria-hidden, and its links and fields would still be reached by the keyboard (axe: aria-hidden-focus).
     view = pn.Tabs(*[(title, holder) for (title, _), holder in zip(tabs, holders)], active=active,
-                   sizing_mode="stretch_width")
+                   sizing_mode="stretch_width", dynamic=True)
     view.param.watch(lambda e: show(e.new), "active")
     return view
 
