@@ -141,14 +141,21 @@ def default_db(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def copy_small(request, db_backend, tmp_path):
-    """Makes private copies of the small database, one a call (file or PostgreSQL database)."""
+    """Makes private copies of the small database, one a call (file or PostgreSQL database); a
+    PostgreSQL copy is dropped after the test."""
+    made: list[tuple[pg_server.Server, str]] = []
+
     def make() -> Path | str:
         if db_backend == "postgresql":
-            return pg_database(request.getfixturevalue("pg"), request.getfixturevalue("small_pg_template"))
+            server = request.getfixturevalue("pg")
+            made.append((server, pg_database(server, request.getfixturevalue("small_pg_template"))))
+            return made[-1][1]
         dst = tmp_path / f"copy{next(_names)}.sqlite"
         shutil.copy(request.getfixturevalue("small_sqlite"), dst)
         return dst
-    return make
+    yield make
+    for server, url in made:
+        server.drop_database(url)
 
 
 @pytest.fixture
@@ -160,10 +167,13 @@ def small_copy(copy_small) -> Path | str:
 @pytest.fixture
 def empty_db(request, db_backend, tmp_path):
     """A new database holding only the reference data, open."""
-    target = pg_database(request.getfixturevalue("pg")) if db_backend == "postgresql" else tmp_path / "empty.sqlite"
+    server = request.getfixturevalue("pg") if db_backend == "postgresql" else None
+    target = pg_database(server) if server else tmp_path / "empty.sqlite"
     con = store.create(target)
     yield con
     con.close()
+    if server:
+        server.drop_database(target)  # the hundreds a session makes would fill the disk
 
 
 @pytest.fixture

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from support.browser import require_chromium
-from pdf_references import (ENGINES, MEAN_TOLERANCE, SHARE_TOLERANCE, build_pdfs, difference, page_images,
-                            reference, text)
+from pdf_references import ENGINES, MEAN_TOLERANCE, SHARE_TOLERANCE, difference, page_images, reference, text
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def pdfs(request, small_db, tmp_path_factory):
-    if request.param == "chromium":
-        require_chromium()
-    return request.param, build_pdfs(small_db, tmp_path_factory.mktemp(f"pdf-look-{request.param}"), request.param)
+def pdfs(request, reference_pdfs):
+    return request.param, reference_pdfs(request.param)
 
 
 @pytest.mark.parametrize("name", ["school", "county", "voivodeship"])

@@ -16,7 +16,6 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from support.browser import require_chromium
 from pdf_references import COUNTY, EDITION, ENGINES, build_pdfs
 
 PAINTING = {"f", "F", "f*", "B", "B*", "b", "b*", "S", "s", "Do", "sh", "Tj", "TJ", "'", '"', "BI"}
@@ -122,15 +121,14 @@ def unmarked_painting(pdf: pikepdf.Pdf) -> int:
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def reports(request, small_db, tmp_path_factory):
-    """(engine, {name: (pdf, html)}) for a school, a county and the voivodeship report in Polish and
-    the county report in English, HTML and PDF from one build each."""
+def reports(request, small_db, reference_pdfs, tmp_path_factory):
+    """(engine, {name: (pdf, html)}) for a school, a county and the voivodeship report in Polish (the
+    session's, shared with test_pdf_look.py) and the county report in English, HTML and PDF from one
+    build each."""
     engine = request.param
-    if engine == "chromium":
-        require_chromium()
-    out = tmp_path_factory.mktemp(f"pdf-structure-{engine}")
-    pdfs = build_pdfs(small_db, out, engine, formats="html,pdf")
-    en = build_pdfs(small_db, out, engine, formats="html,pdf", lang="en", names=("county",))
+    pdfs = reference_pdfs(engine)
+    en = build_pdfs(small_db, tmp_path_factory.mktemp(f"pdf-structure-{engine}"), engine, formats="html,pdf",
+                    lang="en", names=("county",))
     found = {name: (pdf, pdf.with_suffix(".html")) for name, pdf in pdfs.items()}
     found["county-en"] = (en["county"], en["county"].with_suffix(".html"))
     return engine, found

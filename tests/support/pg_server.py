@@ -40,6 +40,7 @@ class Server:
         self.data = self.root / "data"
         self.port = _free_port()
         self.as_user: list[str] = []
+        self.major = 0  # the server's major version, known once its cluster exists
         if os.geteuid() == 0:
             self.as_user = ["runuser", "-u", "nobody", "--"]
             os.chmod(self.root, 0o755)
@@ -53,6 +54,7 @@ class Server:
         # Locale C: text sorts by code point, as in SQLite, so both engines order rows alike.
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
                   "--locale=C", "--encoding=UTF8", "--no-sync")
+        self.major = int((self.data / "PG_VERSION").read_text().split(".")[0])
         opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"),
@@ -76,5 +78,20 @@ class Server:
             con.execute(sql)
 
     def create_database(self, name: str, template: str | None = None) -> str:
-        self.admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        sql = f'CREATE DATABASE "{name}"'
+        if template:
+            sql += f' TEMPLATE "{template}"'
+            # PostgreSQL 15 copies a template block by block through the write-ahead log by default:
+            # for the suite's hundreds of copies of a demo database, copying its files is about three
+            # times faster and writes half as much (fsync is off, so its checkpoints cost little).
+            if self.major >= 15:
+                sql += " STRATEGY FILE_COPY"
+        self.admin(sql)
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drops the database of ``url`` (made by :meth:`create_database`), connections left open
+        by a test ended too: the hundreds a session makes would otherwise fill the disk with copies
+        nobody reads again."""
+        name = url.rsplit("/", 1)[1]
+        self.admin(f'DROP DATABASE IF EXISTS "{name}"' + (" WITH (FORCE)" if self.major >= 13 else ""))
