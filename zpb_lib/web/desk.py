@@ -87,7 +87,8 @@ class DeskPage:
                                         options={t("desk_months_n", lang, n=n): n for n in MONTHS})
         # what is due on another day: to plan ahead, or to see what was due when a decision was taken
         # (a text field: Bokeh's date picker shows a read-only field its label does not name)
-        self.day = pn.widgets.TextInput(label=t("desk_day", lang), value=fmt.date(dt.date.today(), lang), width=170)
+        # written 07.12.2026 in both languages: what cell_date reads back
+        self.day = pn.widgets.TextInput(label=t("desk_day", lang), value=f"{dt.date.today():%d.%m.%Y}", width=170)
         self.status = pn.pane.HTML(f'<p role="status">{escape(t("desk_loading", lang))}</p>',
                                    sizing_mode="stretch_width")
         self.counts = pn.pane.HTML("", sizing_mode="stretch_width")
