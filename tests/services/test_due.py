@@ -216,3 +216,19 @@ def test_a_units_role_sees_its_counties_only(team_db, db_backend):
         everything = due.desk(web, today=TODAY, edition=EDITION)
     assert {r.county for r in tarnow.rows} <= {"1216", "1263"} and tarnow.rows
     assert everything.units is None and {r.county for r in everything.rows} > {BOCHNIA, "1216"}
+
+
+def test_copies_of_one_database_changed_apart_keep_their_own_desks(copy_small):
+    """The desk is kept per data version, which copies of one database share as they diverge (the
+    same identity, the same count of changes): each copy's desk shows its own change."""
+    copies = {"A": copy_small(), "B": copy_small()}
+    first = due.desk(copies["A"], unit="KPP-BOCHNIA")
+    school = first.rows[0]
+    for tag, db in copies.items():
+        with store.connect(db) as con, store.transaction(con):
+            con.execute("UPDATE institutions SET name = :name WHERE rspo = :rspo OR polon = :rspo",
+                        {"name": f"Szkoła {tag}", "rspo": school.ident})
+    assert store.data_version(copies["A"]) == store.data_version(copies["B"])
+    names = {tag: {r.name for r in due.desk(db, unit="KPP-BOCHNIA").rows} for tag, db in copies.items()}
+    assert "Szkoła A" in names["A"] and "Szkoła B" not in names["A"]
+    assert "Szkoła B" in names["B"] and "Szkoła A" not in names["B"]

@@ -229,12 +229,14 @@ def desk(db: Db, *, unit: str | None = None, edition: str | None = None, months:
         units, counties = _scope(ref, rights_of(con), unit)
         # The same for whoever may ask (a unit's role reads every county): kept per data version,
         # so a unit's twenty coordinators opening it at once compute it once.
-        key = (version, ref.directory, units, counties, edition, months, today)
-        return _DESKS.get(key, lambda: _compute(con, ref, edition, months, today, units, counties, version))
+        # (The database's name too: copies of one file share its identity and may reach the same count.)
+        name = str(store.locate(db))
+        key = (name, version, ref.directory, units, counties, edition, months, today)
+        return _DESKS.get(key, lambda: _compute(con, ref, edition, months, today, units, counties, version, name))
 
 
 def _compute(con: Connection, ref: Reference, edition: str, months: int, today: dt.date,
-             units: frozenset[str] | None, counties: tuple[str, ...], version: str) -> Desk:
+             units: frozenset[str] | None, counties: tuple[str, ...], version: str, db_name: str) -> Desk:
     rules = load_rules(ref.directory)
     as_of = as_of_date(ref, edition)
     frames = history_upto(Frames.load(con), ref, edition)
@@ -290,7 +292,7 @@ def _compute(con: Connection, ref: Reference, edition: str, months: int, today: 
                 label("due_detail.award_unconfirmed", lang, award=label(f"award.{p.award_kind}", lang),
                       total=p.total, max=p.max_total, audit=label(f"audit_kind.{p.audit_kind}", lang),
                       date=fmt.date(p.audit_date, lang)) for lang in ("pl", "en")))
-    for problem in _CHECKS.get((version, ref.directory), lambda: check(con, ref)):
+    for problem in _CHECKS.get((db_name, version, ref.directory), lambda: check(con, ref)):
         iid = problem.institution_id
         if iid in mine:
             add(iid, "contradiction", str(problem), str(problem))
