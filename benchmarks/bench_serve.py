@@ -766,7 +766,7 @@ def report(run: Run, n: int, rows: int, client: str, actions: list[str] = ACTION
           f"{alone_cpu:.2f} s, so {n} at once need ≥ {n * alone_cpu / cores:.1f} s on {cores} cores "
           "with nothing else")
     m = run.memory.at
-    opened = sum(actions[1] in p.seconds for p in run.crowd)
+    opened = sum(actions[-1] in p.seconds for p in run.crowd)
     per_session = (m.get("all logged in", float("nan")) - m["before the users"]) / max(opened, 1)
     workers = "the serve process" if run.processes == 1 else f"the serve process and its {run.processes} workers"
     print(f"  memory (RSS of {workers}): at start {m['at start']:.0f} MB, before the users "
