@@ -11,6 +11,7 @@ import itertools
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from support import pg_server
@@ -260,3 +261,26 @@ def local_app(local_db, tmp_path_factory):
     with zpb_serve(["--db", str(local_db)], tmp_path_factory.mktemp("serve-local")) as url:
         yield url
 
+
+# --------------------------------------------------------------------------- the report tests (tests/report/)
+
+@pytest.fixture(scope="session")
+def reference_pdfs(small_sqlite, tmp_path_factory) -> Callable[[str], dict[str, Path]]:
+    """engine → {name: PDF} of the school, county and voivodeship reports (tests/pdf_references.py),
+    HTML beside each, built the first time an engine is asked for. test_pdf_look.py and
+    test_pdf_structure.py only read them: one build per engine serves both (a build takes about as
+    long as every test of both modules together)."""
+    from pdf_references import build_pdfs
+    from support.browser import require_chromium
+
+    built: dict[str, dict[str, Path]] = {}
+
+    def get(engine: str) -> dict[str, Path]:
+        if engine not in built:
+            if engine == "chromium":
+                require_chromium()
+            built[engine] = build_pdfs(small_sqlite, tmp_path_factory.mktemp(f"pdf-{engine}"), engine,
+                                       formats="html,pdf")
+        return built[engine]
+
+    return get
