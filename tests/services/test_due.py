@@ -226,8 +226,9 @@ def test_copies_of_one_database_changed_apart_keep_their_own_desks(copy_small):
     school = first.rows[0]
     for tag, db in copies.items():
         with store.connect(db) as con, store.transaction(con):
-            con.execute("UPDATE institutions SET name = :name WHERE rspo = :rspo OR polon = :rspo",
-                        {"name": f"Szkoła {tag}", "rspo": school.ident})
+            column, value = ("rspo", int(school.ident)) if school.ident.isdigit() else ("polon", school.ident)
+            con.execute(f"UPDATE institutions SET name = :name WHERE {column} = :value",
+                        {"name": f"Szkoła {tag}", "value": value})
     assert store.data_version(copies["A"]) == store.data_version(copies["B"])
     names = {tag: {r.name for r in due.desk(db, unit="KPP-BOCHNIA").rows} for tag, db in copies.items()}
     assert "Szkoła A" in names["A"] and "Szkoła B" not in names["A"]

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import os
 import signal
@@ -200,19 +199,35 @@ def _options(job: Job) -> BuildOptions:
                         notebooks=b.get("notebooks") or "")
 
 
-def _manifests(job: Job) -> list[dict]:
-    """The manifests of ``job``'s languages that its build wrote (older ones are not its own)."""
+def _manifest_paths(job: Job) -> list[Path]:
     edition_dir = Path(job.build["out"]) / job.edition.replace("/", "-")
-    started = dt.datetime.fromisoformat(job.started) if job.started else None
-    out = []
-    for lang in job.langs:
+    return [lang_dir(edition_dir, lang) / MANIFEST for lang in job.langs]
+
+
+def _stamps(job: Job) -> dict[Path, tuple[int, int] | None]:
+    """Each manifest's file identity (inode, modification time in ns) before the build: one its build
+    writes differs (a manifest's time is of the second only, and a build that skips everything ends
+    in the second it started)."""
+    out: dict[Path, tuple[int, int] | None] = {}
+    for path in _manifest_paths(job):
         try:
-            m = json.loads((lang_dir(edition_dir, lang) / MANIFEST).read_text(encoding="utf-8"))
-            written = dt.datetime.fromisoformat(m["generated_at"])
-        except (OSError, ValueError, KeyError, TypeError):
+            st = path.stat()
+            out[path] = (st.st_ino, st.st_mtime_ns)
+        except OSError:
+            out[path] = None
+    return out
+
+
+def _manifests(job: Job, before: dict[Path, tuple[int, int] | None]) -> list[dict]:
+    """The manifests of ``job``'s languages that its build wrote (those as they were ``before`` it are not its own)."""
+    out = []
+    for path, stamp in _stamps(job).items():
+        if stamp is None or stamp == before.get(path):
             continue
-        if started is None or written > started:  # a manifest of the same second may be the last build's
-            out.append(m)
+        try:
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
     return out
 
 
@@ -286,10 +301,11 @@ def run_job(out: "str | os.PathLike[str]", job_id: str) -> int:
     try:
         job = _take(folder, job_id)
         if job is not None:
+            before = _stamps(job)
             state, error, result = _build(folder, job)
             with folder.locked():
                 job = folder.read(job_id)
-                manifests = _manifests(job)
+                manifests = _manifests(job, before)
                 versions = [m.get("inputs", {}).get("data_hash") for m in manifests]
                 job = folder.write(update(job, state=state, finished=now(), error=error, building=False,
                                           result=result or _from_manifests(manifests),
