@@ -130,9 +130,10 @@ def imports_of(records: Iterable[ImportRecord], ident: str) -> list[ImportRecord
     return sorted((r for r in records if targets(r, ident)), key=lambda r: r.id, reverse=True)
 
 
-def built_reports(reports_dir: Path | str, edition: str, ident: str) -> list[BuiltSchoolReport]:
+def built_reports(db: Db, reports_dir: Path | str, edition: str, ident: str) -> list[BuiltSchoolReport]:
     """The institution's report in each language as the last build of ``edition`` left it (the
-    build's manifest names what each report is of), without the freshness (:func:`with_freshness`)."""
+    build's manifest names what each report is of), with how the data stored now compares with
+    what that build read."""
     folder = built_service.edition_folder(edition)
     out = []
     for lang in LANGS:
@@ -141,18 +142,8 @@ def built_reports(reports_dir: Path | str, edition: str, ident: str) -> list[Bui
         if b is None or r is None:
             out.append(BuiltSchoolReport(lang, folder))
         else:
-            out.append(BuiltSchoolReport(lang, folder, r.html, r.pdf, b.generated_at, b.data_version))
-    return out
-
-
-def with_freshness(db: Db, reports_dir: Path | str, edition: str,
-                   reports: list[BuiltSchoolReport]) -> list[BuiltSchoolReport]:
-    """``reports`` with how the data stored now compares with what each build read."""
-    out = []
-    for r in reports:
-        b = built_service.built(reports_dir, edition, r.lang) if r.built else None
-        fresh = built_service.freshness(db, b) if b is not None else None
-        out.append(BuiltSchoolReport(r.lang, r.folder, r.html, r.pdf, r.generated_at, r.data_version, fresh))
+            out.append(BuiltSchoolReport(lang, folder, r.html, r.pdf, b.generated_at, b.data_version,
+                                         built_service.freshness(db, b)))
     return out
 
 
@@ -172,7 +163,7 @@ def school_facts(db: Db, ident: str, reports_dir: Path | str, edition: str | Non
     school = find_school(db, ident)
     edition = edition or current_edition().edition
     imports = imports_of(list_imports(db).records, school.ident)
-    reports = with_freshness(db, reports_dir, edition, built_reports(reports_dir, edition, school.ident))
+    reports = built_reports(db, reports_dir, edition, school.ident)
     return SchoolFacts(school, edition, tuple(imports), tuple(sendings_of(db, school.ident)), tuple(reports))
 
 
