@@ -16,6 +16,7 @@ from zpb_lib.domain.due import KINDS
 from zpb_lib.domain.labels import county_name, label
 from zpb_lib.domain.scoring.lifecycle import STATUSES
 from zpb_lib.services.due import Desk, DeskRow, DueItem, Figures
+from zpb_lib.web.tables import Raw
 from zpb_lib.web.texts import t
 
 # Any due item at all (the due filter's second choice; the others are the kinds of KINDS).
@@ -113,10 +114,15 @@ def _table(headers: list[str], rows: list[str], caption: str, css: str) -> str:
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def _name_cell(ident: str | None, name: str | None, lang: str) -> str:
+def name_link(ident: str | None, name: str | None, lang: str) -> Raw:
+    """The institution's name as a link that opens its page (its name alone without an identifier)."""
     if not ident:
-        return f"<td>{escape(name or '')}</td>"
-    return f'<td><a href="{escape(open_link(ident, lang))}">{escape(name or ident)}</a></td>'
+        return Raw(escape(name or ""))
+    return Raw(f'<a href="{escape(open_link(ident, lang))}">{escape(name or ident)}</a>')
+
+
+def _name_cell(ident: str | None, name: str | None, lang: str) -> str:
+    return f"<td>{name_link(ident, name, lang)}</td>"
 
 
 def institutions_table(rows: list[DeskRow], lang: str, caption: str) -> str:

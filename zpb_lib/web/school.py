@@ -19,7 +19,7 @@ import panel as pn
 from zpb_lib.core.errors import ZpbError
 from zpb_lib.services import school_page as service
 from zpb_lib.services.schools import School
-from zpb_lib.web.desk_table import open_link
+from zpb_lib.web.desk_table import name_link
 from zpb_lib.web.report_files import report_url
 from zpb_lib.web.reports import when
 from zpb_lib.web.tables import html_table
@@ -79,15 +79,10 @@ CSS = """
 
 def schools_table(schools: list[School], lang: str) -> str:
     """The Szkoły tab's list, each institution's name a link to its page."""
-    head = "".join(f'<th scope="col">{escape(t(k, lang))}</th>' for k in
-                   ("col_ident", "col_name", "col_locality", "col_county", "col_kind", "col_since"))
-    rows = []
-    for s in schools:
-        name = f'<a href="{escape(open_link(s.ident, lang))}">{escape(s.name)}</a>'
-        cells = [escape(s.ident), name, escape(s.locality), escape(s.county_name), escape(s.kind_name),
-                 escape(s.joined_edition if s.taking_part and s.joined_edition else "")]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f'<table class="zpb-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return html_table([t(k, lang) for k in ("col_ident", "col_name", "col_locality", "col_county", "col_kind",
+                                            "col_since")],
+                      [[s.ident, name_link(s.ident, s.name, lang), s.locality, s.county_name, s.kind_name,
+                        s.joined_edition if s.taking_part and s.joined_edition else ""] for s in schools])
 
 
 def alert(text: str) -> str:
