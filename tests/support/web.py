@@ -208,3 +208,13 @@ def cleared_school(owner: str, county: str) -> tuple[int, str]:
         con.execute("DELETE FROM survey_responses WHERE institution_id = %s AND edition = %s AND grp = 'students' "
                     "AND wave = 'baseline'", (iid, EDITION))
         return rspo, name
+
+
+def open_desk(page, app: str, login: str, lang: str = "pl") -> None:
+    """Logged in as ``login`` (the page in ``lang``), „Mój powiat” opened and read."""
+    log_in(page, app, login)
+    if lang == "en":
+        page.goto(app + "/?lang=en")
+    wait_text(page, "Placówek:" if lang == "pl" else "Institutions:")
+    page.get_by_text("Mój powiat" if lang == "pl" else "My county", exact=True).first.click()
+    wait_text(page, "Placówki w tabeli:" if lang == "pl" else "Institutions in the table:")

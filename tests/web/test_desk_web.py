@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 
 from support.browser import artifact, chromium_browser
-from support.web import EDITION, axe_violations, log_in, password_app, same_origin_guard, wait_text
+from support.web import EDITION, axe_violations, open_desk, password_app, same_origin_guard, wait_text
 from zpb_lib import store
 from zpb_lib.domain import cube as cube_mod
 from zpb_lib.domain.labels import label
@@ -34,15 +34,6 @@ REPORT_WORDS = ("Placówki", "Uczestniczą w programie", "Ważne certyfikaty", "
 def app(team_db, users, tmp_path_factory):
     with password_app(team_db[1], users, tmp_path_factory.mktemp("serve")) as url:
         yield url
-
-
-def open_desk(page, app: str, login: str, lang: str = "pl") -> None:
-    log_in(page, app, login)
-    if lang == "en":
-        page.goto(app + "/?lang=en")
-    wait_text(page, "Placówek:" if lang == "pl" else "Institutions:")
-    page.get_by_text("Mój powiat" if lang == "pl" else "My county", exact=True).first.click()
-    wait_text(page, "Placówki w tabeli:" if lang == "pl" else "Institutions in the table:")
 
 
 def tiles(page, css: str) -> dict[str, str]:

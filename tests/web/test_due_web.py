@@ -15,7 +15,7 @@ import pytest
 from conftest import pg_database, web_login
 from support.browser import artifact, chromium_browser
 from support.due_db import BOCHNIA, EDITION, TODAY, build
-from support.web import axe_violations, log_in, password_app, same_origin_guard, wait_text
+from support.web import axe_violations, open_desk, password_app, same_origin_guard, wait_text
 from zpb_lib import store
 from zpb_lib.domain.labels import label
 
@@ -106,10 +106,7 @@ def test_each_due_item_is_the_rules_on_the_coordinators_page(hand, ref):
         ctx = b.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})  # axe-core is injected
         page = ctx.new_page()
         outside = same_origin_guard(page, app)
-        log_in(page, app, "anna")
-        wait_text(page, "Placówek:")
-        page.get_by_text("Mój powiat", exact=True).first.click()
-        wait_text(page, "Placówki w tabeli:")
+        open_desk(page, app, "anna")
         page.get_by_label("Edycja").select_option(label=ref.edition(EDITION).label)
         page.get_by_label("Wygasające certyfikaty: w ciągu").select_option(label=f"{MONTHS} mies.")
         day = page.get_by_label("Stan na dzień")

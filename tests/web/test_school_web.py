@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from support.browser import artifact, chromium_browser
-from support.web import axe_violations, log_in, password_app, same_origin_guard, wait_text
+from support.web import axe_violations, open_desk, password_app, same_origin_guard, wait_text
 
 # A school of powiat bocheński on its own (no complex) audited once: its one audit is the report's.
 AUDITED_ONCE = (
@@ -47,10 +47,7 @@ def test_the_coordinator_opens_her_school_and_is_refused_another_countys(app, te
         ctx = b.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})  # axe-core is injected
         page = ctx.new_page()
         outside = same_origin_guard(page, app)
-        log_in(page, app, "anna")
-        wait_text(page, "Placówek:")
-        page.get_by_text("Mój powiat", exact=True).first.click()
-        wait_text(page, "Placówki w tabeli:")
+        open_desk(page, app, "anna")
         page.get_by_role("link", name=name, exact=True).first.click()
         # the page: its name as a heading at once, the report when it is made
         page.get_by_role("heading", name=name, level=2).wait_for(timeout=60_000)
